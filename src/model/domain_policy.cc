@@ -1,0 +1,1 @@
+#include "model/domain_policy.h"

@@ -1,0 +1,93 @@
+// The domain policy model: plain values shared by every module.
+//
+// A PolicyRecord is one row as the upstream IAM's projection keeps it (the instance default row or
+// an org's own row). A DomainPolicy is the *effective* answer for an org after the
+// default-versus-org fallback (see resolve/resolve.h): the record plus isDefault.
+//
+// Field meanings follow ../shared/upstream/zitadel-api.md §1.4 and §2. Timestamps are kept as
+// seconds + nanos since the Unix epoch (UTC) so that they are compact in the store and formatted
+// exactly as the upstream's protojson does (json/timestamp.h). A zero Timestamp means "absent".
+//
+// Thread-safety: plain values.
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace policyd {
+
+struct Timestamp {
+  std::int64_t seconds = 0;  // since 1970-01-01T00:00:00Z
+  std::int32_t nanos = 0;    // [0, 999'999'999]
+
+  bool IsZero() const { return seconds == 0 && nanos == 0; }
+  friend auto operator<=>(const Timestamp&, const Timestamp&) = default;
+};
+
+// zitadel.v1.ObjectDetails as returned on reads.
+struct Details {
+  std::uint64_t sequence = 0;  // per-aggregate sequence of the last event applied to the row
+  Timestamp creation_date;
+  Timestamp change_date;
+  std::string resource_owner;  // org id for an org's own policy, instance id for the default
+
+  friend bool operator==(const Details&, const Details&) = default;
+};
+
+// The three switches of the domain policy (upstream JSON names in comments).
+struct PolicyFlags {
+  bool user_login_must_be_domain = false;                    // userLoginMustBeDomain
+  bool validate_org_domains = false;                         // validateOrgDomains
+  bool smtp_sender_address_matches_instance_domain = false;  // smtpSenderAddressMatchesInstanceDomain
+
+  friend bool operator==(const PolicyFlags&, const PolicyFlags&) = default;
+};
+
+// One stored policy row (instance default or an org's own policy).
+struct PolicyRecord {
+  PolicyFlags flags;
+  Details details;
+
+  friend bool operator==(const PolicyRecord&, const PolicyRecord&) = default;
+};
+
+// The effective policy for an org, as the upstream's GET .../policies/domain returns it.
+struct DomainPolicy {
+  PolicyFlags flags;
+  bool is_default = false;  // true: the org has no own policy and inherits the instance default
+  Details details;
+
+  friend bool operator==(const DomainPolicy&, const DomainPolicy&) = default;
+};
+
+// The instance default and the id of the instance it belongs to.
+struct InstanceRecord {
+  std::string id;
+  PolicyRecord policy;
+
+  friend bool operator==(const InstanceRecord&, const InstanceRecord&) = default;
+};
+
+// An org the store knows about, with its own policy if it has one.
+struct OrgRecord {
+  std::string id;
+  std::optional<PolicyRecord> policy;  // nullopt: the org uses the instance default
+
+  friend bool operator==(const OrgRecord&, const OrgRecord&) = default;
+};
+
+// A complete state: what a snapshot file holds and what a cold start builds.
+struct Snapshot {
+  InstanceRecord instance;
+  std::vector<OrgRecord> orgs;  // ids unique
+
+  friend bool operator==(const Snapshot&, const Snapshot&) = default;
+};
+
+// Limits on identifiers from outside (upstream: orgId is 1–200 characters).
+inline constexpr std::size_t kMaxIdLength = 200;
+
+}  // namespace policyd

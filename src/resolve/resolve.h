@@ -1,0 +1,48 @@
+// Default-versus-org resolution, exactly as ZITADEL's DomainPolicyByOrg does it.
+//
+// ZITADEL selects the rows with id IN (orgID, instanceID), orders them by is_default ascending and
+// takes the first (internal/query/domain_policy.go). So an org's own policy wins when it exists;
+// otherwise the instance default is returned with isDefault=true and the instance row's details
+// (resourceOwner = instance id). ZITADEL does not check that the org exists; policyd reports
+// whether it does (`org_known`) and, when the caller asks to be strict, answers NOT_FOUND for an
+// unknown org instead of falling back.
+//
+// Pure: no I/O, no clock. Thread-safe.
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+#include "base/status.h"
+#include "model/domain_policy.h"
+
+namespace policyd {
+
+// What the store knows about one org at one consistent point in time.
+struct OrgView {
+  bool known = false;                        // the org exists
+  const PolicyRecord* own_policy = nullptr;  // its own policy, if any (only when known)
+};
+
+struct Resolution {
+  DomainPolicy policy;
+  bool org_known = false;
+};
+
+// Resolves the effective policy of `org_id`.
+// `instance` is the instance default, or nullptr when the store holds no state yet.
+// Errors:
+//   INVALID_ARGUMENT  org_id is empty or longer than kMaxIdLength;
+//   NOT_FOUND         strict and the org is unknown;
+//   UNAVAILABLE       no instance default is stored yet and the org has no own policy.
+Result<Resolution> ResolveOrgPolicy(std::string_view org_id, const OrgView& org,
+                                    const InstanceRecord* instance, bool strict);
+
+// The instance default as an effective policy (isDefault=true, resourceOwner = instance id).
+// UNAVAILABLE when `instance` is nullptr.
+Result<DomainPolicy> ResolveDefaultPolicy(const InstanceRecord* instance);
+
+// Checks an id from outside: 1..kMaxIdLength bytes. INVALID_ARGUMENT otherwise.
+Status ValidateId(std::string_view what, std::string_view id);
+
+}  // namespace policyd
