@@ -1,0 +1,105 @@
+// Store: the durable local copy of every domain policy, and its only writer's API.
+//
+// Contents: the instance default (with the instance id), the set of known orgs with each org's
+// own policy if it has one, and StoreMeta (counts, sync cursor, times). The RocksDB layout is in
+// store/keys.h and the README.
+//
+// Consistency: every write is one atomic batch (one consistent state change, cursor included);
+// readers never observe half of one. Read() sees the instance default and all requested orgs at
+// one point in time.
+//
+// Threads: Read(), Meta(), Instance() and ForEach() may be called from any number of threads at
+// once, concurrently with one writer. Apply() and Replace() serialize among themselves.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "model/domain_policy.h"
+#include "model/store_state.h"
+#include "resolve/resolve.h"
+
+namespace policyd {
+
+// A reusable read request: add org ids, pass to Store::Read, read the views.
+// Reusing one LookupBatch per connection avoids allocating on every request once warmed up.
+class LookupBatch {
+ public:
+  void Clear();
+  // Adds an org to look up. The view must stay valid until Read() returns.
+  void Add(std::string_view org_id);
+  std::size_t size() const { return ids_.size(); }
+  std::string_view id(std::size_t i) const { return ids_[i]; }
+
+  // After a successful Read(): the instance default (nullptr if none is stored) and each org's
+  // view. Pointers stay valid until the next Clear() or Read().
+  const InstanceRecord* instance() const { return has_instance_ ? &instance_ : nullptr; }
+  OrgView org(std::size_t i) const;
+
+ private:
+  friend class RocksStore;
+  std::vector<std::string_view> ids_;
+  std::vector<std::uint8_t> known_;      // 1 if ids_[i] is a known org
+  std::vector<std::uint8_t> has_policy_; // 1 if it has its own policy
+  std::vector<PolicyRecord> policies_;   // valid where has_policy_[i]
+  InstanceRecord instance_;
+  bool has_instance_ = false;
+};
+
+// One consistent state change, applied atomically by Store::Apply.
+struct StoreChange {
+  std::optional<InstanceRecord> instance;  // replaces the instance default when set
+  std::vector<OrgRecord> put_orgs;         // creates or replaces orgs (policy nullopt = none)
+  std::vector<std::string> removed_orgs;   // deletes orgs with their policy; unknown ids ignored
+  std::optional<std::string> cursor;       // replaces the sync cursor when set
+  Timestamp synced_at;                     // when non-zero, becomes StoreMeta::last_sync
+  // Applied in this order: removed_orgs, then put_orgs (so one change may remove and re-add).
+};
+
+struct StoreOptions {
+  std::size_t block_cache_bytes = 64u << 20;
+  bool create_if_missing = true;  // false: a missing or empty dir is an error
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Fills `batch` with the instance default and every requested org, from one consistent view.
+  // Errors: INTERNAL / DATA_LOSS if the store cannot be read or a record does not decode.
+  virtual Status Read(LookupBatch& batch) const = 0;
+
+  // The stored bookkeeping. Errors as for Read().
+  virtual Result<StoreMeta> Meta() const = 0;
+
+  // Applies `change` atomically. `now` is stamped as last_change if the state changed.
+  // Errors: INVALID_ARGUMENT (bad ids, an org both put twice, ...) with nothing written;
+  // INTERNAL / UNAVAILABLE when the write fails, with nothing written.
+  virtual Status Apply(const StoreChange& change, Timestamp now) = 0;
+
+  // Replaces the whole state with `snapshot` in one batch: orgs not in it disappear.
+  // Errors as for Apply(); on error the previous state is intact.
+  virtual Status Replace(const Snapshot& snapshot, std::string_view cursor, std::string_view source,
+                         Timestamp now) = 0;
+
+  // Visits the instance default (if any) and then every org in id byte order, from one
+  // consistent view. A non-OK Status from `visit` stops the walk and is returned.
+  virtual Status ForEach(const std::function<void(const InstanceRecord&)>& on_instance,
+                         const std::function<Status(const OrgRecord&)>& on_org) const = 0;
+
+  // Flushes memtables so a restart opens fast. Errors: INTERNAL.
+  virtual Status Flush() = 0;
+};
+
+// Opens (creating if allowed and the directory is missing or empty) the RocksDB store in `dir`.
+// Errors: FAILED_PRECONDITION for a directory that is not a policyd store (foreign files, another
+// format version), or one locked by another process; DATA_LOSS for a corrupt store; INTERNAL for
+// other I/O failures. Each message names the directory and says what to do.
+Result<std::unique_ptr<Store>> OpenRocksStore(const std::string& dir, const StoreOptions& options);
+
+}  // namespace policyd
