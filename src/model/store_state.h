@@ -24,3 +24,32 @@ struct StoreMeta {
 };
 
 }  // namespace policyd
+
+namespace policyd {
+
+// Health of the daemon as a whole (values are part of the wire protocol: response.fbs Health).
+enum class Health : std::uint8_t {
+  kStarting = 0,  // store open, no state yet
+  kServing = 1,   // state present and fresh (or no upstream configured)
+  kStale = 2,     // data older than max-staleness; still served
+  kDegraded = 3,  // the store cannot be written; reads still served
+  kRefusing = 4,  // stale and configured to fail closed
+};
+
+// The daemon's answer to a status request.
+struct ServerStatus {
+  StoreMeta meta;
+  std::string instance_id;
+  std::int64_t data_age_ms = -1;  // -1: never synced
+  bool stale = false;
+  std::string upstream;                  // "" without an upstream
+  std::uint32_t consecutive_failures = 0;
+  std::string last_error;
+  Health health = Health::kStarting;
+  std::string version;
+  Timestamp now;
+
+  friend bool operator==(const ServerStatus&, const ServerStatus&) = default;
+};
+
+}  // namespace policyd

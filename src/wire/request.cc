@@ -1,0 +1,131 @@
+#include "wire/request.h"
+
+#include <flatbuffers/flatbuffers.h>
+
+#include "request_generated.h"
+#include "wire/frame.h"
+
+namespace policyd {
+namespace {
+
+using StringVector = flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>;
+
+std::string_view View(const flatbuffers::String* s) {
+  return s == nullptr ? std::string_view() : std::string_view(s->c_str(), s->size());
+}
+
+// Finishes `fbb` as a Request and appends it, length-prefixed, to `out`.
+void AppendFinished(flatbuffers::FlatBufferBuilder& fbb, std::uint64_t id, fb::RequestBody type,
+                    flatbuffers::Offset<void> body, std::vector<std::uint8_t>& out) {
+  fbb.Finish(fb::CreateRequest(fbb, id, type, body), fb::RequestIdentifier());
+  const std::size_t at = out.size();
+  out.resize(at + kFrameHeaderBytes + fbb.GetSize());
+  EncodeFrameLength(out.data() + at, static_cast<std::uint32_t>(fbb.GetSize()));
+  std::copy_n(fbb.GetBufferPointer(), fbb.GetSize(), out.data() + at + kFrameHeaderBytes);
+}
+
+}  // namespace
+
+struct RequestDecoder {
+  static tl::expected<RequestView, RequestError> Decode(std::span<const std::uint8_t> frame) {
+    auto fail = [](std::uint64_t id, std::string message) {
+      return tl::unexpected(RequestError{id, Status::InvalidArgument(std::move(message))});
+    };
+    flatbuffers::Verifier verifier(frame.data(), frame.size());
+    if (!fb::VerifyRequestBuffer(verifier)) {
+      return fail(0, "frame is not a valid policyd Request (FlatBuffers verification failed)");
+    }
+    const fb::Request* request = fb::GetRequest(frame.data());
+    RequestView view;
+    view.id_ = request->id();
+    // The verifier accepts a union type whose value is absent; treat that as no body at all.
+    if (request->body() == nullptr) return fail(view.id_, "request has no body");
+    switch (request->body_type()) {
+      case fb::RequestBody::GetOrgPolicy: {
+        const fb::GetOrgPolicy* body = request->body_as_GetOrgPolicy();
+        if (body->org_id() == nullptr) return fail(view.id_, "GetOrgPolicy without org_id");
+        view.kind_ = RequestKind::kGetOrgPolicy;
+        view.strict_ = body->strict();
+        view.single_org_ = View(body->org_id());
+        return view;
+      }
+      case fb::RequestBody::GetOrgPolicies: {
+        const fb::GetOrgPolicies* body = request->body_as_GetOrgPolicies();
+        const StringVector* ids = body->org_ids();
+        if (ids == nullptr || ids->size() == 0) {
+          return fail(view.id_, "GetOrgPolicies without org_ids");
+        }
+        if (ids->size() > kMaxBatchOrgs) {
+          return fail(view.id_, "GetOrgPolicies asks for " + std::to_string(ids->size()) +
+                                    " orgs; the maximum is " + std::to_string(kMaxBatchOrgs));
+        }
+        view.kind_ = RequestKind::kGetOrgPolicies;
+        view.strict_ = body->strict();
+        view.batch_ids_ = ids;
+        return view;
+      }
+      case fb::RequestBody::GetDefaultPolicy:
+        view.kind_ = RequestKind::kGetDefaultPolicy;
+        return view;
+      case fb::RequestBody::GetStatus:
+        view.kind_ = RequestKind::kGetStatus;
+        return view;
+      case fb::RequestBody::NONE:
+        return fail(view.id_, "request has no body");
+    }
+    return fail(view.id_, "unsupported request kind " +
+                              std::to_string(static_cast<int>(request->body_type())));
+  }
+};
+
+std::size_t RequestView::org_count() const {
+  switch (kind_) {
+    case RequestKind::kGetOrgPolicy:
+      return 1;
+    case RequestKind::kGetOrgPolicies:
+      return static_cast<const StringVector*>(batch_ids_)->size();
+    default:
+      return 0;
+  }
+}
+
+std::string_view RequestView::org_id(std::size_t i) const {
+  if (kind_ == RequestKind::kGetOrgPolicy) return single_org_;
+  return View(
+      static_cast<const StringVector*>(batch_ids_)->Get(static_cast<flatbuffers::uoffset_t>(i)));
+}
+
+tl::expected<RequestView, RequestError> DecodeRequest(std::span<const std::uint8_t> frame) {
+  return RequestDecoder::Decode(frame);
+}
+
+void AppendGetOrgPolicy(std::vector<std::uint8_t>& out, std::uint64_t id, std::string_view org_id,
+                        bool strict) {
+  flatbuffers::FlatBufferBuilder fbb(64 + org_id.size());
+  auto org = fbb.CreateString(org_id.data(), org_id.size());
+  auto body = fb::CreateGetOrgPolicy(fbb, org, strict);
+  AppendFinished(fbb, id, fb::RequestBody::GetOrgPolicy, body.Union(), out);
+}
+
+void AppendGetOrgPolicies(std::vector<std::uint8_t>& out, std::uint64_t id,
+                          std::span<const std::string> org_ids, bool strict) {
+  flatbuffers::FlatBufferBuilder fbb(256);
+  std::vector<flatbuffers::Offset<flatbuffers::String>> offsets;
+  offsets.reserve(org_ids.size());
+  for (const std::string& org : org_ids) offsets.push_back(fbb.CreateString(org));
+  auto body = fb::CreateGetOrgPolicies(fbb, fbb.CreateVector(offsets), strict);
+  AppendFinished(fbb, id, fb::RequestBody::GetOrgPolicies, body.Union(), out);
+}
+
+void AppendGetDefaultPolicy(std::vector<std::uint8_t>& out, std::uint64_t id) {
+  flatbuffers::FlatBufferBuilder fbb(64);
+  AppendFinished(fbb, id, fb::RequestBody::GetDefaultPolicy,
+                 fb::CreateGetDefaultPolicy(fbb).Union(), out);
+}
+
+void AppendGetStatus(std::vector<std::uint8_t>& out, std::uint64_t id) {
+  flatbuffers::FlatBufferBuilder fbb(64);
+  AppendFinished(fbb, id, fb::RequestBody::GetStatus, fb::CreateGetStatus(fbb).Union(), out);
+}
+
+}  // namespace policyd

@@ -1,0 +1,70 @@
+// Requests on the wire: decoding (server side) and encoding (client side).
+//
+// The generated FlatBuffers types never leave wire/: the server sees a RequestView whose string
+// views point into the received frame, the client passes plain values.
+//
+// Pure. Thread-safe (a RequestView is only valid while its frame's bytes are).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+
+namespace policyd {
+
+enum class RequestKind : std::uint8_t {
+  kGetOrgPolicy,
+  kGetOrgPolicies,
+  kGetDefaultPolicy,
+  kGetStatus,
+};
+
+// Most orgs one GetOrgPolicies frame may ask for.
+inline constexpr std::size_t kMaxBatchOrgs = 1024;
+
+// A verified request, viewing the frame it was decoded from.
+class RequestView {
+ public:
+  std::uint64_t id() const { return id_; }
+  RequestKind kind() const { return kind_; }
+  bool strict() const { return strict_; }
+  // Org ids asked for: one for kGetOrgPolicy, 1..kMaxBatchOrgs for kGetOrgPolicies, else none.
+  std::size_t org_count() const;
+  std::string_view org_id(std::size_t i) const;
+
+ private:
+  friend struct RequestDecoder;
+  std::uint64_t id_ = 0;
+  RequestKind kind_ = RequestKind::kGetStatus;
+  bool strict_ = false;
+  std::string_view single_org_;
+  const void* batch_ids_ = nullptr;  // flatbuffers vector of strings, for kGetOrgPolicies
+};
+
+// Why a frame could not be turned into a request; `id` is the request's id when the buffer
+// verified far enough to read it, else 0.
+struct RequestError {
+  std::uint64_t id = 0;
+  Status status;
+};
+
+// Verifies `frame` (the FlatBuffer, without the length prefix; its first byte must be 8-byte
+// aligned so that 64-bit fields are read aligned) with the FlatBuffers Verifier and
+// returns a view of it. Errors (always INVALID_ARGUMENT): not a verifiable Request buffer (wrong
+// file identifier, truncated, garbage), missing or unknown request kind, missing org ids, too
+// many org ids. Org ids themselves are validated by the resolver.
+tl::expected<RequestView, RequestError> DecodeRequest(std::span<const std::uint8_t> frame);
+
+// Client side: each call appends one complete frame (length prefix included) to `out`.
+void AppendGetOrgPolicy(std::vector<std::uint8_t>& out, std::uint64_t id, std::string_view org_id,
+                        bool strict);
+void AppendGetOrgPolicies(std::vector<std::uint8_t>& out, std::uint64_t id,
+                          std::span<const std::string> org_ids, bool strict);
+void AppendGetDefaultPolicy(std::vector<std::uint8_t>& out, std::uint64_t id);
+void AppendGetStatus(std::vector<std::uint8_t>& out, std::uint64_t id);
+
+}  // namespace policyd

@@ -1,0 +1,237 @@
+#include "wire/response.h"
+
+#include <flatbuffers/flatbuffers.h>
+
+#include <algorithm>
+
+#include "response_generated.h"
+#include "wire/frame.h"
+
+namespace policyd {
+namespace {
+
+using flatbuffers::FlatBufferBuilder;
+using flatbuffers::Offset;
+
+fb::Timestamp ToFb(Timestamp t) { return fb::Timestamp(t.seconds, t.nanos); }
+
+Timestamp FromFb(const fb::Timestamp* t) {
+  return t == nullptr ? Timestamp{} : Timestamp{t->seconds(), t->nanos()};
+}
+
+std::string String(const flatbuffers::String* s) {
+  return s == nullptr ? std::string() : std::string(s->c_str(), s->size());
+}
+
+Offset<flatbuffers::String> MaybeString(FlatBufferBuilder& fbb, std::string_view s) {
+  return s.empty() ? 0 : fbb.CreateString(s.data(), s.size());
+}
+
+Offset<fb::DomainPolicy> BuildPolicy(FlatBufferBuilder& fbb, const DomainPolicy& p) {
+  auto owner = MaybeString(fbb, p.details.resource_owner);
+  const fb::Timestamp created = ToFb(p.details.creation_date);
+  const fb::Timestamp changed = ToFb(p.details.change_date);
+  auto details = fb::CreateDetails(fbb, p.details.sequence,
+                                   p.details.creation_date.IsZero() ? nullptr : &created,
+                                   p.details.change_date.IsZero() ? nullptr : &changed, owner);
+  return fb::CreateDomainPolicy(fbb, details, p.flags.user_login_must_be_domain, p.is_default,
+                                p.flags.validate_org_domains,
+                                p.flags.smtp_sender_address_matches_instance_domain);
+}
+
+Offset<fb::Error> BuildError(FlatBufferBuilder& fbb, const Status& s) {
+  auto message = fbb.CreateString(s.message());
+  return fb::CreateError(fbb, static_cast<fb::Code>(s.code()), message);
+}
+
+DomainPolicy ParsePolicy(const fb::DomainPolicy* p) {
+  DomainPolicy out;
+  out.flags.user_login_must_be_domain = p->user_login_must_be_domain();
+  out.flags.validate_org_domains = p->validate_org_domains();
+  out.flags.smtp_sender_address_matches_instance_domain =
+      p->smtp_sender_address_matches_instance_domain();
+  out.is_default = p->is_default();
+  if (const fb::Details* d = p->details()) {
+    out.details.sequence = d->sequence();
+    out.details.creation_date = FromFb(d->creation_date());
+    out.details.change_date = FromFb(d->change_date());
+    out.details.resource_owner = String(d->resource_owner());
+  }
+  return out;
+}
+
+Status ParseError(const fb::Error* e) {
+  const auto code = static_cast<Code>(e->code());
+  // An error must never read as success, whatever a (future or broken) server sent.
+  return Status(code == Code::kOk ? Code::kUnknown : code, String(e->message()));
+}
+
+Result<PolicyAnswer> ParseResult(const fb::PolicyResult* r) {
+  PolicyAnswer out;
+  out.org_id = String(r->org_id());
+  out.org_known = r->org_known();
+  if (r->error() != nullptr) {
+    out.status = ParseError(r->error());
+  } else if (r->policy() != nullptr) {
+    out.policy = ParsePolicy(r->policy());
+  } else {
+    return Err(Status::InvalidArgument("PolicyResult has neither policy nor error"));
+  }
+  return out;
+}
+
+ServerStatus ParseStatus(const fb::StatusReply* s) {
+  ServerStatus out;
+  out.meta.org_count = s->org_count();
+  out.meta.custom_policy_count = s->custom_policy_count();
+  out.meta.has_instance = s->has_instance();
+  out.meta.last_change = FromFb(s->last_change());
+  out.meta.last_sync = FromFb(s->last_sync());
+  out.meta.source = String(s->source());
+  out.meta.cursor = String(s->cursor());
+  out.instance_id = String(s->instance_id());
+  out.data_age_ms = s->data_age_ms();
+  out.stale = s->stale();
+  out.upstream = String(s->upstream());
+  out.consecutive_failures = s->consecutive_failures();
+  out.last_error = String(s->last_error());
+  out.health = static_cast<Health>(s->health());
+  out.version = String(s->version());
+  out.now = FromFb(s->now());
+  return out;
+}
+
+}  // namespace
+
+struct ResponseEncoder::Impl {
+  FlatBufferBuilder fbb{1024};
+  std::vector<Offset<fb::PolicyResult>> offsets;
+
+  // Finishes the response and appends it, length-prefixed, to `out`; resets the builder.
+  void Finish(std::vector<std::uint8_t>& out, std::uint64_t id, Offset<fb::Error> error,
+              fb::ResponseBody type, Offset<void> body, bool stale) {
+    fbb.Finish(fb::CreateResponse(fbb, id, error, type, body, stale), fb::ResponseIdentifier());
+    const std::size_t at = out.size();
+    const auto size = static_cast<std::uint32_t>(fbb.GetSize());
+    out.resize(at + kFrameHeaderBytes + size);
+    EncodeFrameLength(out.data() + at, size);
+    std::copy_n(fbb.GetBufferPointer(), size, out.data() + at + kFrameHeaderBytes);
+    fbb.Clear();
+  }
+
+  Offset<fb::PolicyResult> MakeResult(std::string_view org_id, bool known,
+                                      const DomainPolicy* policy, const Status* error) {
+    auto id = MaybeString(fbb, org_id);
+    auto p = policy != nullptr ? BuildPolicy(fbb, *policy) : 0;
+    auto e = error != nullptr ? BuildError(fbb, *error) : 0;
+    return fb::CreatePolicyResult(fbb, id, known, p, e);
+  }
+};
+
+ResponseEncoder::ResponseEncoder() : impl_(std::make_unique<Impl>()) {}
+ResponseEncoder::~ResponseEncoder() = default;
+
+void ResponseEncoder::AppendOrgPolicy(std::vector<std::uint8_t>& out, std::uint64_t id,
+                                      std::string_view org_id, const Resolution& resolution,
+                                      bool stale) {
+  auto r = impl_->MakeResult(org_id, resolution.org_known, &resolution.policy, nullptr);
+  impl_->Finish(out, id, 0, fb::ResponseBody::PolicyResult, r.Union(), stale);
+}
+
+void ResponseEncoder::AppendDefaultPolicy(std::vector<std::uint8_t>& out, std::uint64_t id,
+                                          const DomainPolicy& policy, bool stale) {
+  auto r = impl_->MakeResult({}, false, &policy, nullptr);
+  impl_->Finish(out, id, 0, fb::ResponseBody::PolicyResult, r.Union(), stale);
+}
+
+void ResponseEncoder::AppendBatch(std::vector<std::uint8_t>& out, std::uint64_t id,
+                                  std::span<const OrgAnswer> answers, bool stale) {
+  std::vector<Offset<fb::PolicyResult>>& offsets = impl_->offsets;  // reused: no allocation
+  offsets.clear();
+  for (const OrgAnswer& a : answers) {
+    if (a.resolution != nullptr) {
+      offsets.push_back(
+          impl_->MakeResult(a.org_id, a.resolution->org_known, &a.resolution->policy, nullptr));
+    } else {
+      offsets.push_back(impl_->MakeResult(a.org_id, false, nullptr, a.error));
+    }
+  }
+  auto body = fb::CreatePolicyBatch(impl_->fbb, impl_->fbb.CreateVector(offsets));
+  impl_->Finish(out, id, 0, fb::ResponseBody::PolicyBatch, body.Union(), stale);
+}
+
+void ResponseEncoder::AppendStatus(std::vector<std::uint8_t>& out, std::uint64_t id,
+                                   const ServerStatus& s) {
+  FlatBufferBuilder& fbb = impl_->fbb;
+  auto instance_id = MaybeString(fbb, s.instance_id);
+  auto source = MaybeString(fbb, s.meta.source);
+  auto cursor = MaybeString(fbb, s.meta.cursor);
+  auto upstream = MaybeString(fbb, s.upstream);
+  auto last_error = MaybeString(fbb, s.last_error);
+  auto version = MaybeString(fbb, s.version);
+  const fb::Timestamp last_change = ToFb(s.meta.last_change);
+  const fb::Timestamp last_sync = ToFb(s.meta.last_sync);
+  const fb::Timestamp now = ToFb(s.now);
+  auto body =
+      fb::CreateStatusReply(fbb, s.meta.org_count, s.meta.custom_policy_count, s.meta.has_instance,
+                            instance_id, s.meta.last_change.IsZero() ? nullptr : &last_change,
+                            s.meta.last_sync.IsZero() ? nullptr : &last_sync, s.data_age_ms,
+                            s.stale, source, cursor, upstream, s.consecutive_failures, last_error,
+                            static_cast<fb::Health>(s.health), version, &now);
+  impl_->Finish(out, id, 0, fb::ResponseBody::StatusReply, body.Union(), s.stale);
+}
+
+void ResponseEncoder::AppendError(std::vector<std::uint8_t>& out, std::uint64_t id,
+                                  const Status& error) {
+  auto e = BuildError(impl_->fbb, error);
+  impl_->Finish(out, id, e, fb::ResponseBody::NONE, 0, false);
+}
+
+Result<Response> DecodeResponse(std::span<const std::uint8_t> frame) {
+  flatbuffers::Verifier verifier(frame.data(), frame.size());
+  if (!fb::VerifyResponseBuffer(verifier)) {
+    return Err(Status::InvalidArgument("frame is not a valid policyd Response"));
+  }
+  const fb::Response* r = fb::GetResponse(frame.data());
+  Response out;
+  out.id = r->id();
+  out.stale = r->stale();
+  if (r->error() != nullptr) {
+    out.kind = ResponseKind::kError;
+    out.error = ParseError(r->error());
+    return out;
+  }
+  if (r->body() == nullptr) {
+    return Err(Status::InvalidArgument("response has neither an error nor a body"));
+  }
+  switch (r->body_type()) {
+    case fb::ResponseBody::PolicyResult: {
+      Result<PolicyAnswer> a = ParseResult(r->body_as_PolicyResult());
+      if (!a) return Err(a.error());
+      out.kind = ResponseKind::kPolicy;
+      out.policies.push_back(std::move(*a));
+      return out;
+    }
+    case fb::ResponseBody::PolicyBatch: {
+      out.kind = ResponseKind::kBatch;
+      const auto* results = r->body_as_PolicyBatch()->results();
+      if (results == nullptr) return out;
+      out.policies.reserve(results->size());
+      for (const fb::PolicyResult* item : *results) {
+        if (item == nullptr) return Err(Status::InvalidArgument("null entry in PolicyBatch"));
+        Result<PolicyAnswer> a = ParseResult(item);
+        if (!a) return Err(a.error());
+        out.policies.push_back(std::move(*a));
+      }
+      return out;
+    }
+    case fb::ResponseBody::StatusReply:
+      out.kind = ResponseKind::kStatus;
+      out.status = ParseStatus(r->body_as_StatusReply());
+      return out;
+    default:
+      return Err(Status::InvalidArgument("response has neither an error nor a known body"));
+  }
+}
+
+}  // namespace policyd

@@ -1,0 +1,326 @@
+#include <flatbuffers/flatbuffers.h>
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "request_generated.h"
+#include "response_generated.h"
+#include "wire/frame.h"
+#include "wire/request.h"
+#include "wire/response.h"
+
+namespace policyd {
+namespace {
+
+// Copies a frame body into 8-byte aligned storage, as the server and client do.
+class Aligned {
+ public:
+  explicit Aligned(std::span<const std::uint8_t> bytes) : words_((bytes.size() + 7) / 8 + 1) {
+    std::memcpy(words_.data(), bytes.data(), bytes.size());
+    size_ = bytes.size();
+  }
+  std::span<const std::uint8_t> span() const {
+    return {reinterpret_cast<const std::uint8_t*>(words_.data()), size_};
+  }
+
+ private:
+  std::vector<std::uint64_t> words_;
+  std::size_t size_ = 0;
+};
+
+// Splits one length-prefixed frame off `bytes`, checking its header.
+Aligned Body(const std::vector<std::uint8_t>& bytes) {
+  EXPECT_GE(bytes.size(), kFrameHeaderBytes);
+  Result<std::uint32_t> n = DecodeFrameLength(bytes.data(), kDefaultMaxFrameBytes);
+  EXPECT_TRUE(n.has_value());
+  EXPECT_EQ(*n + kFrameHeaderBytes, bytes.size());
+  return Aligned({bytes.data() + kFrameHeaderBytes, *n});
+}
+
+DomainPolicy SamplePolicy(bool is_default) {
+  return DomainPolicy{{true, false, true},
+                      is_default,
+                      Details{17, Timestamp{1739260801, 500000000}, Timestamp{1740820364, 123456000},
+                              is_default ? "inst" : "org-1"}};
+}
+
+TEST(FrameTest, LengthIsLittleEndianAndBounded) {
+  std::uint8_t header[4];
+  EncodeFrameLength(header, 0x01020304);
+  EXPECT_EQ(header[0], 0x04);
+  EXPECT_EQ(header[3], 0x01);
+  EncodeFrameLength(header, 100);
+  ASSERT_TRUE(DecodeFrameLength(header, 100).has_value());
+  EXPECT_EQ(DecodeFrameLength(header, 99).error().code(), Code::kResourceExhausted);
+  EncodeFrameLength(header, 0);
+  EXPECT_EQ(DecodeFrameLength(header, 100).error().code(), Code::kInvalidArgument);
+  EncodeFrameLength(header, kMinFrameBytes - 1);
+  EXPECT_EQ(DecodeFrameLength(header, 100).error().code(), Code::kInvalidArgument);
+  EncodeFrameLength(header, 0xffffffff);
+  EXPECT_EQ(DecodeFrameLength(header, kDefaultMaxFrameBytes).error().code(),
+            Code::kResourceExhausted);
+}
+
+TEST(RequestTest, GetOrgPolicyRoundTrips) {
+  std::vector<std::uint8_t> frame;
+  AppendGetOrgPolicy(frame, 42, "org-1", true);
+  Aligned body = Body(frame);
+  auto r = DecodeRequest(body.span());
+  ASSERT_TRUE(r.has_value()) << r.error().status.ToString();
+  EXPECT_EQ(r->id(), 42u);
+  EXPECT_EQ(r->kind(), RequestKind::kGetOrgPolicy);
+  EXPECT_TRUE(r->strict());
+  ASSERT_EQ(r->org_count(), 1u);
+  EXPECT_EQ(r->org_id(0), "org-1");
+}
+
+TEST(RequestTest, GetOrgPoliciesRoundTripsInOrder) {
+  std::vector<std::string> ids = {"a", "b", "c"};
+  std::vector<std::uint8_t> frame;
+  AppendGetOrgPolicies(frame, 7, ids, false);
+  Aligned body = Body(frame);
+  auto r = DecodeRequest(body.span());
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->kind(), RequestKind::kGetOrgPolicies);
+  ASSERT_EQ(r->org_count(), 3u);
+  for (std::size_t i = 0; i < ids.size(); ++i) EXPECT_EQ(r->org_id(i), ids[i]);
+}
+
+TEST(RequestTest, DefaultAndStatusRoundTrip) {
+  std::vector<std::uint8_t> a, b;
+  AppendGetDefaultPolicy(a, 1);
+  AppendGetStatus(b, 2);
+  Aligned body_a = Body(a), body_b = Body(b);
+  EXPECT_EQ(DecodeRequest(body_a.span())->kind(), RequestKind::kGetDefaultPolicy);
+  EXPECT_EQ(DecodeRequest(body_b.span())->kind(), RequestKind::kGetStatus);
+  EXPECT_EQ(DecodeRequest(body_b.span())->id(), 2u);
+}
+
+TEST(RequestTest, BatchLimitsAreEnforced) {
+  std::vector<std::uint8_t> frame;
+  AppendGetOrgPolicies(frame, 9, std::vector<std::string>{}, false);
+  Aligned empty = Body(frame);
+  auto r = DecodeRequest(empty.span());
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().id, 9u);
+  EXPECT_EQ(r.error().status.code(), Code::kInvalidArgument);
+
+  frame.clear();
+  AppendGetOrgPolicies(frame, 10, std::vector<std::string>(kMaxBatchOrgs + 1, "x"), false);
+  Aligned big({frame.data() + 4, frame.size() - 4});
+  r = DecodeRequest(big.span());
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().id, 10u);
+}
+
+TEST(RequestTest, MissingFieldsAreInvalid) {
+  flatbuffers::FlatBufferBuilder fbb;
+  auto body = fb::CreateGetOrgPolicy(fbb, 0, false);  // no org_id
+  fbb.Finish(fb::CreateRequest(fbb, 5, fb::RequestBody::GetOrgPolicy, body.Union()),
+             fb::RequestIdentifier());
+  Aligned no_org({fbb.GetBufferPointer(), fbb.GetSize()});
+  auto r = DecodeRequest(no_org.span());
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().id, 5u);
+
+  flatbuffers::FlatBufferBuilder fbb2;
+  fbb2.Finish(fb::CreateRequest(fbb2, 6), fb::RequestIdentifier());  // no body
+  Aligned no_body({fbb2.GetBufferPointer(), fbb2.GetSize()});
+  r = DecodeRequest(no_body.span());
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().id, 6u);
+  EXPECT_NE(r.error().status.message().find("no body"), std::string::npos);
+}
+
+TEST(RequestTest, UnknownRequestKindIsInvalidButKeepsTheId) {
+  flatbuffers::FlatBufferBuilder fbb;
+  auto status = fb::CreateGetStatus(fbb);
+  fbb.Finish(fb::CreateRequest(fbb, 77, static_cast<fb::RequestBody>(200), status.Union()),
+             fb::RequestIdentifier());
+  Aligned body({fbb.GetBufferPointer(), fbb.GetSize()});
+  auto r = DecodeRequest(body.span());
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().id, 77u);
+  EXPECT_NE(r.error().status.message().find("unsupported"), std::string::npos);
+}
+
+TEST(RequestTest, AResponseIsNotARequest) {
+  ResponseEncoder enc;
+  std::vector<std::uint8_t> frame;
+  enc.AppendError(frame, 1, Status::NotFound("x"));
+  Aligned body = Body(frame);
+  auto r = DecodeRequest(body.span());
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().status.code(), Code::kInvalidArgument);
+  EXPECT_EQ(r.error().id, 0u);
+}
+
+TEST(RequestTest, TruncationsAndGarbageNeverDecode) {
+  std::vector<std::uint8_t> frame;
+  AppendGetOrgPolicies(frame, 3, std::vector<std::string>{"org-a", "org-b"}, true);
+  std::vector<std::uint8_t> body(frame.begin() + 4, frame.end());
+  for (std::size_t n = 0; n < body.size(); ++n) {
+    Aligned truncated({body.data(), n});
+    auto r = DecodeRequest(truncated.span());
+    // Only trailing padding may be cut without the verifier noticing; then nothing was lost.
+    if (r.has_value()) {
+      EXPECT_GT(n, body.size() - 8) << n;
+      ASSERT_EQ(r->org_count(), 2u);
+      EXPECT_EQ(r->org_id(1), "org-b");
+    }
+  }
+  std::mt19937 rng(1234);
+  for (int i = 0; i < 20000; ++i) {
+    std::vector<std::uint8_t> garbage(8 + rng() % 120);
+    for (auto& b : garbage) b = static_cast<std::uint8_t>(rng());
+    if (i % 2 == 0) std::memcpy(garbage.data() + 4, "PDRQ", 4);  // get past the identifier
+    Aligned g(garbage);
+    auto r = DecodeRequest(g.span());  // must not crash (ASan/UBSan runs check the reads)
+    if (r.has_value()) {
+      for (std::size_t k = 0; k < r->org_count(); ++k) (void)r->org_id(k).size();
+    }
+  }
+  // Bit flips of a valid frame.
+  for (std::size_t i = 0; i < body.size() * 8; ++i) {
+    std::vector<std::uint8_t> flipped = body;
+    flipped[i / 8] ^= static_cast<std::uint8_t>(1u << (i % 8));
+    Aligned f(flipped);
+    auto r = DecodeRequest(f.span());
+    if (r.has_value()) {
+      for (std::size_t k = 0; k < r->org_count(); ++k) (void)r->org_id(k).size();
+    }
+  }
+}
+
+TEST(ResponseTest, OrgPolicyRoundTrips) {
+  ResponseEncoder enc;
+  std::vector<std::uint8_t> frame;
+  Resolution res{SamplePolicy(false), true};
+  enc.AppendOrgPolicy(frame, 11, "org-1", res, true);
+  Aligned body = Body(frame);
+  Result<Response> r = DecodeResponse(body.span());
+  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  EXPECT_EQ(r->id, 11u);
+  EXPECT_EQ(r->kind, ResponseKind::kPolicy);
+  EXPECT_TRUE(r->stale);
+  ASSERT_EQ(r->policies.size(), 1u);
+  EXPECT_EQ(r->policies[0].org_id, "org-1");
+  EXPECT_TRUE(r->policies[0].org_known);
+  EXPECT_TRUE(r->policies[0].status.ok());
+  EXPECT_EQ(r->policies[0].policy, res.policy);
+}
+
+TEST(ResponseTest, ZeroTimestampsAndEmptyOwnerStayAbsent) {
+  ResponseEncoder enc;
+  std::vector<std::uint8_t> frame;
+  DomainPolicy p;
+  p.is_default = true;
+  enc.AppendDefaultPolicy(frame, 1, p, false);
+  Aligned body = Body(frame);
+  Result<Response> r = DecodeResponse(body.span());
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->policies[0].policy, p);
+}
+
+TEST(ResponseTest, BatchRoundTripsInOrderWithPerOrgErrors) {
+  ResponseEncoder enc;
+  Resolution a{SamplePolicy(false), true};
+  Resolution c{SamplePolicy(true), false};
+  Status not_found = Status::NotFound("org b is unknown");
+  std::vector<OrgAnswer> answers = {{"a", &a, nullptr}, {"b", nullptr, &not_found}, {"c", &c, nullptr}};
+  std::vector<std::uint8_t> frame;
+  for (int round = 0; round < 3; ++round) {  // the encoder is reused between responses
+    frame.clear();
+    enc.AppendBatch(frame, 12, answers, false);
+    Aligned body = Body(frame);
+    Result<Response> r = DecodeResponse(body.span());
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->kind, ResponseKind::kBatch);
+    ASSERT_EQ(r->policies.size(), 3u);
+    EXPECT_EQ(r->policies[0].policy, a.policy);
+    EXPECT_EQ(r->policies[1].org_id, "b");
+    EXPECT_EQ(r->policies[1].status, not_found);
+    EXPECT_EQ(r->policies[2].policy, c.policy);
+    EXPECT_FALSE(r->policies[2].org_known);
+  }
+}
+
+TEST(ResponseTest, StatusRoundTrips) {
+  ServerStatus s;
+  s.meta = StoreMeta{10, 3, true, "cursor-1", "snapshot:/x.json", Timestamp{5, 6}, Timestamp{7, 8}};
+  s.instance_id = "inst";
+  s.data_age_ms = 1234;
+  s.stale = true;
+  s.upstream = "https://iam.example.com";
+  s.consecutive_failures = 2;
+  s.last_error = "HTTP 500";
+  s.health = Health::kStale;
+  s.version = "0.1.0";
+  s.now = Timestamp{9, 10};
+  ResponseEncoder enc;
+  std::vector<std::uint8_t> frame;
+  enc.AppendStatus(frame, 13, s);
+  Aligned body = Body(frame);
+  Result<Response> r = DecodeResponse(body.span());
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->kind, ResponseKind::kStatus);
+  EXPECT_EQ(r->status, s);
+}
+
+TEST(ResponseTest, ErrorRoundTripsAndNeverReadsAsOk) {
+  ResponseEncoder enc;
+  std::vector<std::uint8_t> frame;
+  enc.AppendError(frame, 14, Status::InvalidArgument("bad frame"));
+  Aligned body = Body(frame);
+  Result<Response> r = DecodeResponse(body.span());
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->kind, ResponseKind::kError);
+  EXPECT_EQ(r->error, Status::InvalidArgument("bad frame"));
+
+  flatbuffers::FlatBufferBuilder fbb;
+  auto e = fb::CreateError(fbb, fb::Code::OK, fbb.CreateString("lies"));
+  fbb.Finish(fb::CreateResponse(fbb, 15, e), fb::ResponseIdentifier());
+  Aligned ok_error({fbb.GetBufferPointer(), fbb.GetSize()});
+  r = DecodeResponse(ok_error.span());
+  ASSERT_TRUE(r.has_value());
+  EXPECT_FALSE(r->error.ok());
+}
+
+TEST(ResponseTest, ARequestIsNotAResponse) {
+  std::vector<std::uint8_t> frame;
+  AppendGetStatus(frame, 1);
+  Aligned body = Body(frame);
+  EXPECT_FALSE(DecodeResponse(body.span()).has_value());
+}
+
+}  // namespace
+}  // namespace policyd
+
+namespace policyd {
+namespace {
+
+TEST(ResponseTest, GarbageAndBitFlipsNeverCrashTheClient) {
+  ResponseEncoder enc;
+  Resolution a{SamplePolicy(false), true};
+  Status err = Status::NotFound("gone");
+  std::vector<OrgAnswer> answers = {{"a", &a, nullptr}, {"b", nullptr, &err}};
+  std::vector<std::uint8_t> frame;
+  enc.AppendBatch(frame, 1, answers, false);
+  std::vector<std::uint8_t> body(frame.begin() + 4, frame.end());
+  for (std::size_t n = 0; n < body.size(); ++n) {
+    Aligned t({body.data(), n});
+    (void)DecodeResponse(t.span());
+  }
+  for (std::size_t i = 0; i < body.size() * 8; ++i) {
+    std::vector<std::uint8_t> flipped = body;
+    flipped[i / 8] ^= static_cast<std::uint8_t>(1u << (i % 8));
+    Aligned f(flipped);
+    (void)DecodeResponse(f.span());
+  }
+}
+
+}  // namespace
+}  // namespace policyd
