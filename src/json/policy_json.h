@@ -4,6 +4,8 @@
 // compact, fields in proto field-number order, false booleans, zero numbers, empty strings and
 // zero timestamps omitted, uint64 as decimal strings. Input accepts what the upstream sends:
 // unknown fields ignored, missing booleans are false, uint64 as a string (or a plain number).
+// Like protojson, input also accepts the proto field names (is_default, resource_owner, ...) and
+// null for "not set", and rejects a field given twice.
 //
 // Pure. Thread-safe.
 #pragma once
@@ -16,7 +18,9 @@
 
 namespace policyd {
 
-// Appends `s` as a JSON string literal (quotes included), escaping as protojson does.
+// Appends `s` as a JSON string literal (quotes included), escaping as protojson does: `"` and `\`,
+// control characters as \b \f \n \r \t or \u00xx; all else verbatim. Where protojson would
+// refuse invalid UTF-8, each invalid byte becomes U+FFFD so the output stays valid JSON.
 void AppendJsonString(std::string& out, std::string_view s);
 
 // Appends the DomainPolicy object: {"details":{...},"userLoginMustBeDomain":true,
@@ -33,8 +37,10 @@ struct ParsedPolicy {
   bool is_default = false;
 };
 
-// Parses one DomainPolicy JSON object. Errors: INVALID_ARGUMENT with a JSON path, e.g.
-// "details.sequence: expected a uint64 as a decimal string".
+// Parses one DomainPolicy JSON object (the whole of `json`; unknown fields must still be
+// well-formed JSON). Errors: INVALID_ARGUMENT with a JSON path, e.g.
+// "details.sequence: expected a uint64 as a decimal string, got \"abc\"" ("top level: ..." for the
+// document itself); RESOURCE_EXHAUSTED when memory for parsing cannot be allocated.
 Result<ParsedPolicy> ParseDomainPolicyJson(std::string_view json);
 
 }  // namespace policyd
