@@ -28,7 +28,5 @@ function(policyd_test name)
   target_compile_options(${name} PRIVATE ${POLICYD_WARNINGS})
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/tests)
   target_link_libraries(${name} PRIVATE ${M_DEPS} GTest::gmock GTest::gtest_main)
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
-    PROPERTIES LABELS "${M_LABELS}"
-    ENVIRONMENT "POLICYD_BIN_DIR=${PROJECT_BINARY_DIR}/src;POLICYD_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${M_LABELS}")
 endfunction()

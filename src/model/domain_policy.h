@@ -11,21 +11,14 @@
 // Thread-safety: plain values.
 #pragma once
 
-#include <compare>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "base/timestamp.h"
+
 namespace policyd {
-
-struct Timestamp {
-  std::int64_t seconds = 0;  // since 1970-01-01T00:00:00Z
-  std::int32_t nanos = 0;    // [0, 999'999'999]
-
-  bool IsZero() const { return seconds == 0 && nanos == 0; }
-  friend auto operator<=>(const Timestamp&, const Timestamp&) = default;
-};
 
 // zitadel.v1.ObjectDetails as returned on reads.
 struct Details {
@@ -39,9 +32,10 @@ struct Details {
 
 // The three switches of the domain policy (upstream JSON names in comments).
 struct PolicyFlags {
-  bool user_login_must_be_domain = false;                    // userLoginMustBeDomain
-  bool validate_org_domains = false;                         // validateOrgDomains
-  bool smtp_sender_address_matches_instance_domain = false;  // smtpSenderAddressMatchesInstanceDomain
+  bool user_login_must_be_domain = false;  // userLoginMustBeDomain
+  bool validate_org_domains = false;       // validateOrgDomains
+  bool smtp_sender_address_matches_instance_domain =
+      false;  // smtpSenderAddressMatchesInstanceDomain
 
   friend bool operator==(const PolicyFlags&, const PolicyFlags&) = default;
 };

@@ -8,7 +8,7 @@
 // readers never observe half of one. Read() sees the instance default and all requested orgs at
 // one point in time.
 //
-// Threads: Read(), Meta(), Instance() and ForEach() may be called from any number of threads at
+// Threads: Read(), Meta() and ForEach() may be called from any number of threads at
 // once, concurrently with one writer. Apply() and Replace() serialize among themselves.
 #pragma once
 
@@ -44,9 +44,9 @@ class LookupBatch {
  private:
   friend class RocksStore;
   std::vector<std::string_view> ids_;
-  std::vector<std::uint8_t> known_;      // 1 if ids_[i] is a known org
-  std::vector<std::uint8_t> has_policy_; // 1 if it has its own policy
-  std::vector<PolicyRecord> policies_;   // valid where has_policy_[i]
+  std::vector<std::uint8_t> known_;       // 1 if ids_[i] is a known org
+  std::vector<std::uint8_t> has_policy_;  // 1 if it has its own policy
+  std::vector<PolicyRecord> policies_;    // valid where has_policy_[i]
   InstanceRecord instance_;
   bool has_instance_ = false;
 };
@@ -64,6 +64,9 @@ struct StoreChange {
 struct StoreOptions {
   std::size_t block_cache_bytes = 64u << 20;
   bool create_if_missing = true;  // false: a missing or empty dir is an error
+  // Open without taking the lock, for reading a store another process serves (policyctl dump).
+  // Sees the state as of opening; Apply/Replace/Flush answer FAILED_PRECONDITION.
+  bool read_only = false;
 };
 
 class Store {

@@ -66,8 +66,9 @@ Status ParseError(const fb::Error* e) {
   return Status(code == Code::kOk ? Code::kUnknown : code, String(e->message()));
 }
 
-Result<PolicyAnswer> ParseResult(const fb::PolicyResult* r) {
+Result<PolicyAnswer> ParseResult(const fb::PolicyResult* r, bool stale) {
   PolicyAnswer out;
+  out.stale = stale;
   out.org_id = String(r->org_id());
   out.org_known = r->org_known();
   if (r->error() != nullptr) {
@@ -206,7 +207,7 @@ Result<Response> DecodeResponse(std::span<const std::uint8_t> frame) {
   }
   switch (r->body_type()) {
     case fb::ResponseBody::PolicyResult: {
-      Result<PolicyAnswer> a = ParseResult(r->body_as_PolicyResult());
+      Result<PolicyAnswer> a = ParseResult(r->body_as_PolicyResult(), out.stale);
       if (!a) return Err(a.error());
       out.kind = ResponseKind::kPolicy;
       out.policies.push_back(std::move(*a));
@@ -219,7 +220,7 @@ Result<Response> DecodeResponse(std::span<const std::uint8_t> frame) {
       out.policies.reserve(results->size());
       for (const fb::PolicyResult* item : *results) {
         if (item == nullptr) return Err(Status::InvalidArgument("null entry in PolicyBatch"));
-        Result<PolicyAnswer> a = ParseResult(item);
+        Result<PolicyAnswer> a = ParseResult(item, out.stale);
         if (!a) return Err(a.error());
         out.policies.push_back(std::move(*a));
       }

@@ -53,6 +53,7 @@ struct PolicyAnswer {
   bool org_known = false;
   Status status;        // OK, or the per-org error (batch) / whole-request error
   DomainPolicy policy;  // meaningful when status is OK
+  bool stale = false;   // the data was older than the daemon's max-staleness
 };
 
 enum class ResponseKind : std::uint8_t { kError, kPolicy, kBatch, kStatus };

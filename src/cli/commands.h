@@ -1,0 +1,44 @@
+// policyctl's commands, apart from argument parsing (cli/main.cc) so they can be tested.
+//
+// Each command writes its result to `out`, a one-line error to `err`, and returns the process
+// exit code (see ExitCode).
+#pragma once
+
+#include <iosfwd>
+#include <string>
+
+#include "base/status.h"
+
+namespace policyd {
+
+// policyctl's exit codes (documented in --help and the README).
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitError = 1,        // the daemon answered with an error, or something else failed
+  kExitUsage = 2,        // bad command line
+  kExitNotFound = 3,     // strict lookup of an org policyd does not know
+  kExitUnreachable = 4,  // no daemon on the socket, or it did not answer in time
+};
+
+struct CliContext {
+  std::string socket_path;
+  int timeout_ms = 5000;
+  std::ostream& out;
+  std::ostream& err;
+};
+
+// `policyctl get [--org ID] [--strict]`: prints the upstream's JSON for the org's effective
+// policy (GET /management/v1/policies/domain), or the instance default without --org.
+int RunGet(const CliContext& ctx, const std::string& org_id, bool strict);
+
+// `policyctl status [--json]`.
+int RunStatus(const CliContext& ctx, bool json);
+
+// `policyctl dump --data-dir DIR [--output FILE]`: writes the store as a snapshot.
+int RunDump(const CliContext& ctx, const std::string& data_dir, const std::string& output);
+
+// Prints a failure as one line ("policyctl: <CODE>: <message>") and maps it to an exit code:
+// `transport` failures (no daemon, connection lost, timeout) are kExitUnreachable.
+int ReportError(const CliContext& ctx, const Status& status, bool transport);
+
+}  // namespace policyd

@@ -1,0 +1,59 @@
+// policyctl: ask a running policyd for policies and status, or dump its store.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "policyctl: query policyd, the local domain-policy cache.\n"
+      "Exit codes: 0 ok, 1 error answered by policyd (or other failure), 2 usage error,\n"
+      "3 org not found (--strict), 4 policyd unreachable or not answering in time."};
+  app.set_version_flag("--version", "policyctl " POLICYD_VERSION);
+  app.require_subcommand(1);
+  std::string socket = "/run/policyd/policyd.sock";
+  int timeout_ms = 5000;
+  app.add_option("--socket", socket, "policyd's unix socket")->capture_default_str();
+  app.add_option("--timeout-ms", timeout_ms, "Give up after this long")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3'600'000));
+
+  std::string org;
+  bool strict = false;
+  CLI::App* get = app.add_subcommand(
+      "get",
+      "Print an org's effective domain policy exactly as the upstream's "
+      "GET /management/v1/policies/domain returns it; without --org, the instance default as "
+      "GET /admin/v1/policies/domain returns it");
+  get->add_option("--org", org, "Org id");
+  get->add_flag("--strict", strict,
+                "Fail (exit 3) for an org policyd does not know, instead of "
+                "answering with the instance default like the upstream");
+
+  bool json = false;
+  CLI::App* status = app.add_subcommand("status", "Print the store and sync state");
+  status->add_flag("--json", json, "As JSON");
+
+  std::string data_dir, output;
+  CLI::App* dump = app.add_subcommand(
+      "dump",
+      "Write the store as a snapshot (the format --snapshot loads); works while policyd "
+      "runs");
+  dump->add_option("--data-dir", data_dir, "policyd's data directory")->required();
+  dump->add_option("--output,-o", output, "File to write (default: standard output)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "policyctl: " << e.what() << " (see --help)\n";
+    return policyd::kExitUsage;
+  }
+  const policyd::CliContext ctx{socket, timeout_ms, std::cout, std::cerr};
+  if (get->parsed()) return policyd::RunGet(ctx, org, strict);
+  if (status->parsed()) return policyd::RunStatus(ctx, json);
+  return policyd::RunDump(ctx, data_dir, output);
+}

@@ -1,0 +1,80 @@
+// policyd client library: what a co-located service links to ask policyd for domain policies.
+//
+//   auto client = policyd::Client::Connect("/run/policyd/policyd.sock");
+//   if (!client) { /* client.error(): UNAVAILABLE when the daemon is unreachable */ }
+//   auto answer = client->GetOrgPolicy("300000000000000042");
+//   if (answer && answer->policy.flags.user_login_must_be_domain) { ... }
+//
+// Plain blocking POSIX I/O with a per-call timeout: no event loop, no threads. Requests carry
+// increasing ids; the library checks that each response answers the request it sent. For
+// pipelining, Send() several frames built with wire/request.h and Receive() the answers in order.
+//
+// Errors (Status codes): UNAVAILABLE (cannot connect, connection lost), DEADLINE_EXCEEDED
+// (no answer within the timeout), INTERNAL (the daemon answered something undecodable or for
+// another request), and the daemon's own error codes (NOT_FOUND for a strict lookup of an
+// unknown org, INVALID_ARGUMENT, RESOURCE_EXHAUSTED, PERMISSION_DENIED, UNAVAILABLE when it
+// refuses stale data). After UNAVAILABLE, DEADLINE_EXCEEDED or INTERNAL the connection is closed;
+// Connect again.
+//
+// Thread-safety: a Client is one connection; use one per thread (or guard it).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "model/domain_policy.h"
+#include "model/store_state.h"
+#include "wire/response.h"
+
+namespace policyd {
+
+struct ClientOptions {
+  std::chrono::milliseconds timeout{std::chrono::seconds(5)};  // per send and per receive
+  std::uint32_t max_response_bytes = 16u << 20;
+};
+
+class Client {
+ public:
+  static Result<Client> Connect(const std::string& socket_path, ClientOptions options = {});
+
+  Client(Client&& other) noexcept;
+  Client& operator=(Client&& other) noexcept;
+  ~Client();
+
+  // The effective policy of one org. With `strict`, an unknown org is NOT_FOUND.
+  Result<PolicyAnswer> GetOrgPolicy(std::string_view org_id, bool strict = false);
+  // Many orgs in one round trip; answers in request order, each with its own status.
+  Result<std::vector<PolicyAnswer>> GetOrgPolicies(std::span<const std::string> org_ids,
+                                                   bool strict = false);
+  // The instance default.
+  Result<PolicyAnswer> GetDefaultPolicy();
+  // Store and sync state.
+  Result<ServerStatus> GetStatus();
+
+  // False once a transport failure closed the connection (errors the daemon answered with
+  // leave it open).
+  bool connected() const { return fd_ >= 0; }
+
+  // Low level, for pipelining: a fresh request id, raw frames out, decoded responses in.
+  std::uint64_t NextId() { return ++last_id_; }
+  Status Send(std::span<const std::uint8_t> frames);
+  Result<Response> Receive();
+
+ private:
+  Client(int fd, ClientOptions options) : fd_(fd), options_(options) {}
+  Result<Response> RoundTrip(std::uint64_t id);
+  void Close();
+
+  int fd_ = -1;
+  ClientOptions options_;
+  std::uint64_t last_id_ = 0;
+  std::vector<std::uint8_t> out_;
+  std::vector<std::uint64_t> in_;  // 8-byte aligned receive buffer
+};
+
+}  // namespace policyd

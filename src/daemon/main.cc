@@ -1,0 +1,127 @@
+// policyd: the composition root. Opens the store, loads a snapshot if asked, serves the socket,
+// and shuts down cleanly on SIGINT/SIGTERM.
+#include <signal.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "base/clock.h"
+#include "daemon/config.h"
+#include "json/snapshot_json.h"
+#include "server/server.h"
+#include "server/serving_state.h"
+#include "store/store.h"
+
+namespace policyd {
+namespace {
+
+void SetUpLogging(const std::string& level) {
+  auto logger = spdlog::stderr_color_mt("policyd");
+  // Under journald the timestamp is added by the journal; elsewhere keep it.
+  if (std::getenv("JOURNAL_STREAM") != nullptr) {
+    logger->set_pattern("%l: %v");
+  } else {
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  }
+  logger->set_level(spdlog::level::from_str(level));
+  spdlog::set_default_logger(logger);
+}
+
+Result<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Err(Status::InvalidArgument("cannot open " + path));
+  std::ostringstream content;
+  content << in.rdbuf();
+  if (!in.good() && !in.eof()) return Err(Status::InvalidArgument("cannot read " + path));
+  return content.str();
+}
+
+Status LoadSnapshot(Store& store, const std::string& path, const Clock& clock) {
+  Result<std::string> text = ReadFile(path);
+  if (!text) return text.error();
+  Result<Snapshot> snapshot = ParseSnapshot(*text);
+  if (!snapshot) return snapshot.error().WithContext("snapshot " + path);
+  POLICYD_RETURN_IF_ERROR(store.Replace(*snapshot, "", "snapshot:" + path, clock.Now()));
+  spdlog::info("loaded snapshot {}: instance {}, {} orgs", path, snapshot->instance.id,
+               snapshot->orgs.size());
+  return Status::Ok();
+}
+
+int Run(const DaemonConfig& config) {
+  const Clock& clock = SystemClock();
+  StoreOptions store_options;
+  store_options.block_cache_bytes = config.block_cache_mb << 20;
+  Result<std::unique_ptr<Store>> store = OpenRocksStore(config.data_dir, store_options);
+  if (!store) {
+    spdlog::critical("{}", store.error().ToString());
+    return store.error().code() == Code::kFailedPrecondition ? kExitConfig : 1;
+  }
+  if (!config.snapshot.empty()) {
+    if (Status s = LoadSnapshot(**store, config.snapshot, clock); !s.ok()) {
+      spdlog::critical("{}", s.ToString());
+      return s.code() == Code::kInvalidArgument ? kExitConfig : 1;
+    }
+  }
+  Result<StoreMeta> meta = (*store)->Meta();
+  if (!meta) {
+    spdlog::critical("{}", meta.error().ToString());
+    return 1;
+  }
+  ServingState state(FreshnessOptions{});
+  state.RecordSync(meta->last_sync);
+
+  ServerOptions options;
+  options.socket.path = config.socket_path;
+  options.socket.mode = config.socket_mode;
+  options.threads = config.threads;
+  options.max_frame_bytes = config.max_frame_bytes;
+  options.idle_timeout = config.idle_timeout;
+  options.drain_timeout = config.drain_timeout;
+  options.version = POLICYD_VERSION;
+  Server server(options, **store, state, clock);
+  if (Status s = server.Start(); !s.ok()) {
+    spdlog::critical("{}", s.ToString());
+    return s.code() == Code::kInternal ? 1 : kExitConfig;
+  }
+  spdlog::info("policyd {} serving {} orgs ({} with their own policy) on {} with {} threads",
+               POLICYD_VERSION, meta->org_count, meta->custom_policy_count, config.socket_path,
+               server.thread_count());
+
+  // Signals are taken by one thread with sigwait, so no handler runs inside the server's threads.
+  std::thread signals([&server] {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    int signal_number = 0;
+    sigwait(&set, &signal_number);
+    spdlog::info("received {}, shutting down", strsignal(signal_number));
+    server.Stop();
+  });
+  server.Run();
+  signals.join();
+  if (Status s = (*store)->Flush(); !s.ok()) spdlog::error("flush at exit: {}", s.ToString());
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace
+}  // namespace policyd
+
+int main(int argc, char** argv) {
+  // Block the shutdown signals before any thread starts; the signal thread waits for them.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  policyd::ParsedArgs args = policyd::ParseDaemonArgs(argc, argv, POLICYD_VERSION);
+  if (!args.config) return args.exit_code;
+  policyd::SetUpLogging(args.config->log_level);
+  return policyd::Run(*args.config);
+}

@@ -1,0 +1,175 @@
+#include "server/server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <asio.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <atomic>
+#include <condition_variable>
+#include <list>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "server/session.h"
+
+namespace policyd {
+namespace {
+
+using UnixSocket = asio::local::stream_protocol;
+constexpr auto kNoThrow = asio::experimental::as_tuple(asio::use_awaitable);
+
+// One io_context run by one thread; its connections are only touched on that thread.
+struct Worker {
+  asio::io_context io{1};
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard;
+  std::list<std::shared_ptr<Connection>> connections;
+};
+
+void LogIfFailed(std::string_view what, std::exception_ptr e) {
+  if (!e) return;
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    spdlog::error("{} failed: {}", what, ex.what());
+  }
+}
+
+}  // namespace
+
+struct Server::Impl {
+  Impl(ServerOptions o, const Store& s, const ServingState& st, const Clock& c)
+      : options(std::move(o)), store(s), state(st), clock(c) {
+    unsigned n = options.threads != 0 ? options.threads : std::thread::hardware_concurrency();
+    workers.reserve(n == 0 ? 1 : n);
+    for (unsigned i = 0; i < std::max(1u, n); ++i) workers.push_back(std::make_unique<Worker>());
+    acceptor.emplace(workers[0]->io);
+  }
+
+  asio::awaitable<void> Serve(Worker& worker, UnixSocket::socket socket) {
+    auto connection = std::make_shared<Connection>(std::move(socket));
+    connection->deadline = std::chrono::steady_clock::now() + options.idle_timeout;
+    auto it = worker.connections.insert(worker.connections.end(), connection);
+    auto handler = std::make_unique<RequestHandler>(store, state, clock, options.version);
+    asio::co_spawn(worker.io, RunIdleWatchdog(connection),
+                   [](std::exception_ptr e) { LogIfFailed("idle watchdog", e); });
+    co_await RunSession(connection, std::move(handler),
+                        SessionLimits{options.max_frame_bytes, options.idle_timeout});
+    worker.connections.erase(it);
+  }
+
+  asio::awaitable<void> AcceptLoop() {
+    std::size_t next = 0;
+    while (!stopping.load()) {
+      Worker& worker = *workers[next++ % workers.size()];
+      auto [ec, socket] = co_await acceptor->async_accept(worker.io.get_executor(), kNoThrow);
+      if (ec) {
+        if (stopping.load() || ec == asio::error::operation_aborted) co_return;
+        spdlog::warn("accept on {} failed: {}", options.socket.path, ec.message());
+        // Out of file descriptors and the like: back off instead of spinning.
+        asio::steady_timer pause(workers[0]->io, std::chrono::milliseconds(50));
+        co_await pause.async_wait(kNoThrow);
+        continue;
+      }
+      asio::co_spawn(worker.io, Serve(worker, std::move(socket)),
+                     [](std::exception_ptr e) { LogIfFailed("session", e); });
+    }
+  }
+
+  // Runs on the worker's thread: asks every session to finish what it received and close.
+  static void StopConnections(Worker& worker) {
+    for (const std::shared_ptr<Connection>& c : worker.connections) {
+      c->stopping = true;
+      if (c->reading) {
+        asio::error_code ignored;
+        c->socket.cancel(ignored);
+      }
+    }
+    worker.guard.reset();
+  }
+
+  ServerOptions options;
+  const Store& store;
+  const ServingState& state;
+  const Clock& clock;
+  std::vector<std::unique_ptr<Worker>> workers;
+  std::optional<UnixSocket::acceptor> acceptor;
+  std::atomic<bool> stopping{false};
+  std::mutex mu;
+  std::condition_variable cv;
+  unsigned running = 0;         // guarded by mu
+  bool stop_requested = false;  // guarded by mu
+};
+
+Server::Server(ServerOptions options, const Store& store, const ServingState& state,
+               const Clock& clock)
+    : impl_(std::make_unique<Impl>(std::move(options), store, state, clock)) {}
+
+Server::~Server() = default;
+
+const std::string& Server::socket_path() const { return impl_->options.socket.path; }
+unsigned Server::thread_count() const { return static_cast<unsigned>(impl_->workers.size()); }
+
+Status Server::Start() {
+  int fd = impl_->options.listen_fd;
+  if (fd < 0) {
+    Result<int> listening = ListenUnixSocket(impl_->options.socket);
+    if (!listening) return listening.error();
+    fd = *listening;
+  }
+  asio::error_code ec;
+  impl_->acceptor->assign(UnixSocket(), fd, ec);
+  if (ec) return Status::Internal("adopt listening socket: " + ec.message());
+  for (auto& w : impl_->workers) w->guard.emplace(w->io.get_executor());
+  asio::co_spawn(impl_->workers[0]->io, impl_->AcceptLoop(),
+                 [](std::exception_ptr e) { LogIfFailed("accept loop", e); });
+  return Status::Ok();
+}
+
+void Server::Run() {
+  Impl& impl = *impl_;
+  {
+    std::lock_guard lock(impl.mu);
+    impl.running = static_cast<unsigned>(impl.workers.size());
+  }
+  std::vector<std::thread> threads;
+  for (auto& w : impl.workers) {
+    threads.emplace_back([&impl, worker = w.get()] {
+      worker->io.run();
+      std::lock_guard lock(impl.mu);
+      --impl.running;
+      impl.cv.notify_all();
+    });
+  }
+  {
+    std::unique_lock lock(impl.mu);
+    impl.cv.wait(lock, [&] { return impl.stop_requested || impl.running == 0; });
+    const auto deadline = std::chrono::steady_clock::now() + impl.options.drain_timeout;
+    if (!impl.cv.wait_until(lock, deadline, [&] { return impl.running == 0; })) {
+      spdlog::warn("sessions still open after the {} ms drain deadline; closing them",
+                   impl.options.drain_timeout.count());
+      for (auto& w : impl.workers) w->io.stop();
+    }
+  }
+  for (std::thread& t : threads) t.join();
+}
+
+void Server::Stop() {
+  Impl& impl = *impl_;
+  if (impl.stopping.exchange(true)) return;
+  asio::post(impl.workers[0]->io, [&impl] {
+    asio::error_code ignored;
+    impl.acceptor->close(ignored);
+    if (!impl.options.socket.path.empty() && impl.options.listen_fd < 0) {
+      ::unlink(impl.options.socket.path.c_str());
+    }
+  });
+  for (auto& w : impl.workers) {
+    asio::post(w->io, [worker = w.get()] { Impl::StopConnections(*worker); });
+  }
+  std::lock_guard lock(impl.mu);
+  impl.stop_requested = true;
+  impl.cv.notify_all();
+}
+
+}  // namespace policyd

@@ -1,0 +1,61 @@
+#include "server/serving_state.h"
+
+#include "base/clock.h"
+
+namespace policyd {
+namespace {
+
+constexpr std::int64_t kNanosPerSecond = 1'000'000'000;
+
+std::int64_t ToNanos(Timestamp t) { return t.seconds * kNanosPerSecond + t.nanos; }
+
+}  // namespace
+
+void ServingState::RecordSync(Timestamp when) {
+  last_sync_ns_.store(ToNanos(when), std::memory_order_relaxed);
+  consecutive_failures_.store(0, std::memory_order_relaxed);
+}
+
+void ServingState::RecordSyncFailure(std::string error) {
+  consecutive_failures_.fetch_add(1, std::memory_order_relaxed);
+  std::lock_guard lock(mu_);
+  last_error_ = std::move(error);
+}
+
+Timestamp ServingState::last_sync() const {
+  const std::int64_t ns = last_sync_ns_.load(std::memory_order_relaxed);
+  return {ns / kNanosPerSecond, static_cast<std::int32_t>(ns % kNanosPerSecond)};
+}
+
+bool ServingState::IsStale(Timestamp now) const {
+  if (options_.upstream.empty()) return false;
+  const std::int64_t last = last_sync_ns_.load(std::memory_order_relaxed);
+  if (last == 0) return true;
+  const std::int64_t max_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(options_.max_staleness).count();
+  return ToNanos(now) - last > max_ns;
+}
+
+void ServingState::FillStatus(Timestamp now, ServerStatus& status) const {
+  const Timestamp last = last_sync();
+  status.data_age_ms = last.IsZero() ? -1 : MillisBetween(last, now);
+  status.stale = IsStale(now);
+  status.upstream = options_.upstream;
+  status.consecutive_failures = consecutive_failures_.load(std::memory_order_relaxed);
+  {
+    std::lock_guard lock(mu_);
+    status.last_error = last_error_;
+  }
+  status.now = now;
+  if (!status.meta.has_instance) {
+    status.health = Health::kStarting;
+  } else if (!store_writable_.load(std::memory_order_relaxed)) {
+    status.health = Health::kDegraded;
+  } else if (status.stale) {
+    status.health = options_.refuse_when_stale ? Health::kRefusing : Health::kStale;
+  } else {
+    status.health = Health::kServing;
+  }
+}
+
+}  // namespace policyd

@@ -1,0 +1,247 @@
+#include "store/codec.h"
+
+#include <bit>
+#include <cstring>
+#include <type_traits>
+
+namespace policyd {
+namespace {
+
+constexpr std::int32_t kNanosPerSecond = 1'000'000'000;
+constexpr std::uint8_t kKnownFlagBits = 0x07;
+
+template <typename T>
+void PutFixed(T value, std::string* out) {
+  static_assert(std::is_integral_v<T>);
+  using U = std::make_unsigned_t<T>;
+  auto u = static_cast<U>(value);
+  char bytes[sizeof(U)];
+  for (std::size_t i = 0; i < sizeof(U); ++i) {
+    bytes[i] = static_cast<char>(static_cast<std::uint8_t>(u >> (8 * i)));
+  }
+  out->append(bytes, sizeof(U));
+}
+
+void PutString(std::string_view s, std::string* out) {
+  PutFixed(static_cast<std::uint32_t>(s.size()), out);
+  out->append(s);
+}
+
+void PutTime(const Timestamp& t, std::string* out) {
+  PutFixed(t.seconds, out);
+  PutFixed(static_cast<std::uint32_t>(t.nanos), out);
+}
+
+std::uint8_t FlagBits(const PolicyFlags& f) {
+  return static_cast<std::uint8_t>((f.user_login_must_be_domain ? 1u : 0u) |
+                                   (f.validate_org_domains ? 2u : 0u) |
+                                   (f.smtp_sender_address_matches_instance_domain ? 4u : 0u));
+}
+
+void PutPolicyBody(const PolicyRecord& r, std::string* out) {
+  PutFixed(FlagBits(r.flags), out);
+  PutFixed(r.details.sequence, out);
+  PutTime(r.details.creation_date, out);
+  PutTime(r.details.change_date, out);
+  PutString(r.details.resource_owner, out);
+}
+
+// Reads fields from untrusted bytes. The first failure records a DATA_LOSS status naming the
+// record and field; every later call then fails too, so callers can chain reads with &&.
+class Decoder {
+ public:
+  Decoder(std::string_view in, std::string_view what)
+      : p_(in.data()), end_(in.data() + in.size()), begin_(in.data()), what_(what) {}
+
+  bool Version() {
+    std::uint8_t v = 0;
+    if (!Fixed("version", &v)) return false;
+    if (v != kCodecV1) {
+      return Fail("unsupported encoding version " + std::to_string(v) + " (this binary reads " +
+                  std::to_string(kCodecV1) + ")");
+    }
+    return true;
+  }
+
+  template <typename T>
+  bool Fixed(std::string_view field, T* v) {
+    using U = std::make_unsigned_t<T>;
+    if (static_cast<std::size_t>(end_ - p_) < sizeof(U)) return Truncated(field);
+    U u = 0;
+    if constexpr (std::endian::native == std::endian::little) {
+      std::memcpy(&u, p_, sizeof(U));
+    } else {
+      for (std::size_t i = 0; i < sizeof(U); ++i) {
+        u |= static_cast<U>(static_cast<U>(static_cast<std::uint8_t>(p_[i])) << (8 * i));
+      }
+    }
+    p_ += sizeof(U);
+    *v = static_cast<T>(u);
+    return true;
+  }
+
+  bool Bool(std::string_view field, bool* v) {
+    std::uint8_t b = 0;
+    if (!Fixed(field, &b)) return false;
+    if (b > 1) return Fail(std::string(field) + " byte is " + std::to_string(b) + ", not 0 or 1");
+    *v = b == 1;
+    return true;
+  }
+
+  bool Time(std::string_view field, Timestamp* t) {
+    std::uint32_t nanos = 0;
+    if (!Fixed(field, &t->seconds) || !Fixed(field, &nanos)) return false;
+    if (nanos >= static_cast<std::uint32_t>(kNanosPerSecond)) {
+      return Fail(std::string(field) + " nanos " + std::to_string(nanos) + " out of range");
+    }
+    t->nanos = static_cast<std::int32_t>(nanos);
+    return true;
+  }
+
+  bool String(std::string_view field, std::size_t min, std::size_t max, std::string* out) {
+    std::uint32_t len = 0;
+    if (!Fixed(field, &len)) return false;
+    if (len < min || len > max) {
+      return Fail(std::string(field) + " length " + std::to_string(len) + " outside [" +
+                  std::to_string(min) + ", " + std::to_string(max) + "]");
+    }
+    if (static_cast<std::size_t>(end_ - p_) < len) return Truncated(field);
+    out->assign(p_, len);
+    p_ += len;
+    return true;
+  }
+
+  bool PolicyBody(PolicyRecord* r) {
+    std::uint8_t flags = 0;
+    if (!Fixed("flags", &flags)) return false;
+    if ((flags & ~kKnownFlagBits) != 0) {
+      return Fail("unknown flag bits " + std::to_string(flags & ~kKnownFlagBits));
+    }
+    r->flags.user_login_must_be_domain = (flags & 1u) != 0;
+    r->flags.validate_org_domains = (flags & 2u) != 0;
+    r->flags.smtp_sender_address_matches_instance_domain = (flags & 4u) != 0;
+    return Fixed("sequence", &r->details.sequence) &&
+           Time("creation_date", &r->details.creation_date) &&
+           Time("change_date", &r->details.change_date) &&
+           String("resource_owner", 0, kMaxIdLength, &r->details.resource_owner);
+  }
+
+  // Call after the last field: fails if bytes are left over. Returns the outcome as a Status.
+  Status Finish(bool fields_ok) {
+    if (fields_ok && p_ != end_) {
+      Fail(std::to_string(end_ - p_) + " trailing bytes");
+    }
+    return std::move(error_);
+  }
+
+ private:
+  bool Truncated(std::string_view field) {
+    return Fail("truncated at " + std::string(field) + " (offset " + std::to_string(p_ - begin_) +
+                " of " + std::to_string(end_ - begin_) + " bytes)");
+  }
+  bool Fail(const std::string& message) {
+    if (error_.ok()) error_ = Status::DataLoss(std::string(what_) + ": " + message);
+    return false;
+  }
+
+  const char* p_;
+  const char* end_;
+  const char* begin_;
+  std::string_view what_;
+  Status error_;
+};
+
+}  // namespace
+
+Status CheckPolicyRecord(std::string_view what, const PolicyRecord& record) {
+  const Details& d = record.details;
+  for (const Timestamp* t : {&d.creation_date, &d.change_date}) {
+    if (t->nanos < 0 || t->nanos >= kNanosPerSecond) {
+      return Status::InvalidArgument(std::string(what) + ": timestamp nanos " +
+                                     std::to_string(t->nanos) + " out of range");
+    }
+  }
+  if (d.resource_owner.size() > kMaxIdLength) {
+    return Status::InvalidArgument(std::string(what) + ": resource owner is longer than " +
+                                   std::to_string(kMaxIdLength) + " bytes");
+  }
+  return Status::Ok();
+}
+
+Status CheckMetaString(std::string_view what, std::string_view value) {
+  if (value.size() > kMaxMetaStringLength) {
+    return Status::InvalidArgument(std::string(what) + " is longer than " +
+                                   std::to_string(kMaxMetaStringLength) + " bytes");
+  }
+  return Status::Ok();
+}
+
+void EncodePolicyRecord(const PolicyRecord& record, std::string* out) {
+  out->clear();
+  PutFixed(kCodecV1, out);
+  PutPolicyBody(record, out);
+}
+
+void EncodeInstanceRecord(const InstanceRecord& record, std::string* out) {
+  out->clear();
+  PutFixed(kCodecV1, out);
+  PutString(record.id, out);
+  PutPolicyBody(record.policy, out);
+}
+
+void EncodeOrgValue(const PolicyRecord* policy, std::string* out) {
+  out->clear();
+  PutFixed(kCodecV1, out);
+  PutFixed(static_cast<std::uint8_t>(policy != nullptr ? 1 : 0), out);
+  if (policy != nullptr) PutPolicyBody(*policy, out);
+}
+
+void EncodeStoreMeta(const StoreMeta& meta, std::string* out) {
+  out->clear();
+  PutFixed(kCodecV1, out);
+  PutFixed(meta.org_count, out);
+  PutFixed(meta.custom_policy_count, out);
+  PutFixed(static_cast<std::uint8_t>(meta.has_instance ? 1 : 0), out);
+  PutString(meta.cursor, out);
+  PutString(meta.source, out);
+  PutTime(meta.last_change, out);
+  PutTime(meta.last_sync, out);
+}
+
+Status DecodePolicyRecord(std::string_view in, PolicyRecord* out) {
+  Decoder d(in, "policy record");
+  return d.Finish(d.Version() && d.PolicyBody(out));
+}
+
+Status DecodeInstanceRecord(std::string_view in, InstanceRecord* out) {
+  Decoder d(in, "instance record");
+  return d.Finish(d.Version() && d.String("instance id", 1, kMaxIdLength, &out->id) &&
+                  d.PolicyBody(&out->policy));
+}
+
+Status DecodeOrgValue(std::string_view in, bool* has_policy, PolicyRecord* policy) {
+  Decoder d(in, "org record");
+  bool has = false;
+  bool ok = d.Version() && d.Bool("has_policy", &has) && (!has || d.PolicyBody(policy));
+  if (ok) *has_policy = has;
+  return d.Finish(ok);
+}
+
+Status DecodeStoreMeta(std::string_view in, StoreMeta* out) {
+  Decoder d(in, "store meta");
+  bool ok = d.Version() && d.Fixed("org_count", &out->org_count) &&
+            d.Fixed("custom_policy_count", &out->custom_policy_count) &&
+            d.Bool("has_instance", &out->has_instance) &&
+            d.String("cursor", 0, kMaxMetaStringLength, &out->cursor) &&
+            d.String("source", 0, kMaxMetaStringLength, &out->source) &&
+            d.Time("last_change", &out->last_change) && d.Time("last_sync", &out->last_sync);
+  Status s = d.Finish(ok);
+  if (s.ok() && out->custom_policy_count > out->org_count) {
+    return Status::DataLoss("store meta: custom_policy_count " +
+                            std::to_string(out->custom_policy_count) + " exceeds org_count " +
+                            std::to_string(out->org_count));
+  }
+  return s;
+}
+
+}  // namespace policyd

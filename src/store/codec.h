@@ -1,0 +1,72 @@
+// The binary value encoding of the policyd store (the values behind the keys of store/keys.h).
+//
+// Every value starts with a version byte (kCodecV1), then fixed-width little-endian integers and
+// length-prefixed strings, no padding:
+//
+//   policy body  := u8 flags              bit 0 user_login_must_be_domain,
+//                                         bit 1 validate_org_domains,
+//                                         bit 2 smtp_sender_address_matches_instance_domain,
+//                                         bits 3..7 zero
+//                   u64 sequence
+//                   time creation_date
+//                   time change_date
+//                   str resource_owner    0..kMaxIdLength bytes
+//   time         := i64 seconds, u32 nanos (nanos < 1e9)
+//   str          := u32 length, then that many bytes
+//
+//   PolicyRecord   := u8 version, policy body
+//   InstanceRecord := u8 version, str id (1..kMaxIdLength bytes), policy body
+//   org value      := u8 version, u8 has_policy (0 or 1), policy body if has_policy
+//   StoreMeta      := u8 version, u64 org_count, u64 custom_policy_count (<= org_count),
+//                     u8 has_instance (0 or 1), str cursor, str source (each up to
+//                     kMaxMetaStringLength bytes), time last_change, time last_sync
+//
+// A reader meeting a version byte it does not know reports DATA_LOSS; a new encoding gets a new
+// version byte (and, if old binaries could meet it, a store format bump; see store/keys.h).
+//
+// Encoders overwrite `*out`, reusing its capacity; they accept any value that the matching Check
+// function accepts (anything else would not decode again). Decoders treat their input as
+// untrusted: truncation, trailing bytes, an unknown version, bad flag bits, nanos out of range or
+// an oversize string give DATA_LOSS naming the record and field, never a crash. Decoders assign
+// into `*out` in place so that a reused output does not allocate; on error `*out` is unspecified.
+//
+// Pure: no RocksDB, no I/O. Thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+#include "model/domain_policy.h"
+#include "model/store_state.h"
+
+namespace policyd {
+
+inline constexpr std::uint8_t kCodecV1 = 1;
+
+// Longest cursor or source the store keeps.
+inline constexpr std::size_t kMaxMetaStringLength = 64 * 1024;
+
+// OK if `record` can be stored: nanos of both timestamps in [0, 1e9) and a resource owner of at
+// most kMaxIdLength bytes. INVALID_ARGUMENT naming `what` otherwise.
+Status CheckPolicyRecord(std::string_view what, const PolicyRecord& record);
+
+// OK if `value` (a cursor or source) is at most kMaxMetaStringLength bytes; INVALID_ARGUMENT
+// naming `what` otherwise.
+Status CheckMetaString(std::string_view what, std::string_view value);
+
+void EncodePolicyRecord(const PolicyRecord& record, std::string* out);
+void EncodeInstanceRecord(const InstanceRecord& record, std::string* out);
+// `policy` is the org's own policy, or nullptr when it uses the instance default.
+void EncodeOrgValue(const PolicyRecord* policy, std::string* out);
+void EncodeStoreMeta(const StoreMeta& meta, std::string* out);
+
+Status DecodePolicyRecord(std::string_view in, PolicyRecord* out);
+Status DecodeInstanceRecord(std::string_view in, InstanceRecord* out);
+// Sets `*has_policy`; fills `*policy` only when it is true (otherwise leaves it untouched).
+Status DecodeOrgValue(std::string_view in, bool* has_policy, PolicyRecord* policy);
+Status DecodeStoreMeta(std::string_view in, StoreMeta* out);
+
+}  // namespace policyd

@@ -1,0 +1,27 @@
+#include "store/keys.h"
+
+namespace policyd::store_keys {
+
+std::string OrgKey(std::string_view org_id) {
+  std::string out;
+  OrgKeyInto(org_id, &out);
+  return out;
+}
+
+void OrgKeyInto(std::string_view org_id, std::string* out) {
+  out->clear();
+  AppendOrgKey(org_id, out);
+}
+
+void AppendOrgKey(std::string_view org_id, std::string* out) {
+  out->append(kOrgPrefix);
+  out->append(org_id);
+}
+
+bool ParseOrgKey(std::string_view key, std::string_view* org_id) {
+  if (!key.starts_with(kOrgPrefix)) return false;
+  *org_id = key.substr(kOrgPrefix.size());
+  return true;
+}
+
+}  // namespace policyd::store_keys

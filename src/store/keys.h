@@ -1,0 +1,61 @@
+// The RocksDB key layout of the policyd store, format "policyd-store-v1".
+//
+// All keys live in RocksDB's default column family and are printable, so `ldb scan` and
+// `ldb get` show them as they are. Values are the binary records of store/codec.h.
+//
+//   key                 value                                   written
+//   ------------------  --------------------------------------  ------------------------------
+//   "instance"          InstanceRecord (codec v1)               when a default is stored
+//   "meta:format"       "policyd-store-v1" (plain text)         once, when the store is created
+//   "meta:state"        StoreMeta (codec v1)                    with every state change
+//   "org:<org id>"      org value: own-policy flag + optional   one per known org
+//                       PolicyRecord (codec v1)
+//
+// One key per org holds both "the org exists" and its own policy, so answering a lookup is one
+// point read per org plus the instance key. Org ids are stored as their raw bytes after the
+// prefix; ids are 1..kMaxIdLength bytes without control characters (resolve.h ValidateId), so
+// byte order of the keys is byte order of the ids and all orgs lie in [kOrgPrefix, kOrgEnd).
+//
+// Room to grow: new kinds of rows get a new "<name>:" prefix (e.g. "domain:<org id>:<domain>" for
+// org domains), chosen so that it does not start with "org:" or "meta:". Old readers never look
+// at prefixes they do not know.
+//
+// Versioning: "meta:format" is checked when the store is opened; a store with any other value is
+// refused. A layout or encoding change that old binaries cannot read bumps the format string to
+// "policyd-store-v2"; the v2 binary then either migrates a v1 store in place (rewrite every row in
+// batches, then write the new "meta:format" last, in the same batch as the final rows, so that
+// a crash leaves a store that is still recognisably v1 or fully v2) or drops it and resyncs from
+// the upstream. Compatible additions (a new prefix, a new codec version byte that old code never
+// meets) do not need a bump.
+//
+// Pure: no RocksDB, no I/O. Thread-safe.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace policyd::store_keys {
+
+inline constexpr std::string_view kFormatKey = "meta:format";
+inline constexpr std::string_view kFormatV1 = "policyd-store-v1";
+inline constexpr std::string_view kMetaKey = "meta:state";
+inline constexpr std::string_view kInstanceKey = "instance";
+
+// Every org key starts with kOrgPrefix; kOrgEnd is the first key after all of them
+// (';' is ':' + 1), for range deletes and iterator upper bounds.
+inline constexpr std::string_view kOrgPrefix = "org:";
+inline constexpr std::string_view kOrgEnd = "org;";
+
+// Returns "org:<org_id>".
+std::string OrgKey(std::string_view org_id);
+
+// Replaces the contents of `*out` with "org:<org_id>", reusing its capacity.
+void OrgKeyInto(std::string_view org_id, std::string* out);
+
+// Appends "org:<org_id>" to `*out` (for building many keys in one buffer).
+void AppendOrgKey(std::string_view org_id, std::string* out);
+
+// True if `key` is an org key; then `*org_id` is the id it names (a view into `key`).
+bool ParseOrgKey(std::string_view key, std::string_view* org_id);
+
+}  // namespace policyd::store_keys

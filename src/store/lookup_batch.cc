@@ -1,0 +1,22 @@
+// LookupBatch (declared in store/store.h): the parts that do not depend on the backend.
+#include "store/store.h"
+
+namespace policyd {
+
+void LookupBatch::Clear() {
+  // policies_ keeps its elements so that their strings keep their capacity for the next Read().
+  ids_.clear();
+  known_.clear();
+  has_policy_.clear();
+  has_instance_ = false;
+}
+
+void LookupBatch::Add(std::string_view org_id) { ids_.push_back(org_id); }
+
+OrgView LookupBatch::org(std::size_t i) const {
+  // Before a successful Read() the views do not exist yet: report the org as unknown.
+  if (i >= known_.size() || known_[i] == 0) return {};
+  return OrgView{true, has_policy_[i] != 0 ? &policies_[i] : nullptr};
+}
+
+}  // namespace policyd

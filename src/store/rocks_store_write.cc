@@ -1,0 +1,256 @@
+// RocksStore: the write side (Apply, Replace).
+//
+// Durability: batches are written with WriteOptions::sync = false. The WAL is still written
+// before the memtable, so a process crash loses nothing; an OS crash or power loss may lose the
+// last writes, but only whole batches (kPointInTimeRecovery), and each batch carries the sync
+// cursor of the state it writes. After such a loss the store is an older consistent state with
+// its own older cursor, and the sync loop simply re-applies the events after it.
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "store/codec.h"
+#include "store/keys.h"
+#include "store/multi_get.h"
+#include "store/rocks_store.h"
+
+namespace policyd {
+namespace {
+
+namespace keys = store_keys;
+
+std::string_view IdOf(const OrgRecord* org) { return org->id; }
+std::string_view IdOf(std::string_view id) { return id; }
+bool IdLess(const OrgRecord* a, const OrgRecord* b) { return a->id < b->id; }
+
+Status ValidateInstance(const InstanceRecord& instance) {
+  POLICYD_RETURN_IF_ERROR(ValidateId("instance id", instance.id));
+  return CheckPolicyRecord("instance default policy", instance.policy);
+}
+
+// Checks every org of `orgs` (named `list` in messages) and returns them sorted by id.
+// INVALID_ARGUMENT for a bad id, a policy that cannot be stored, or an id given twice.
+Result<std::vector<const OrgRecord*>> ValidateOrgs(std::string_view list,
+                                                   const std::vector<OrgRecord>& orgs) {
+  std::vector<const OrgRecord*> sorted;
+  sorted.reserve(orgs.size());
+  for (std::size_t i = 0; i < orgs.size(); ++i) {
+    const OrgRecord& org = orgs[i];
+    Status s = ValidateId("org id", org.id);
+    if (s.ok() && org.policy) s = CheckPolicyRecord("policy", *org.policy);
+    if (!s.ok()) return Err(s.WithContext(std::string(list) + "[" + std::to_string(i) + "]"));
+    sorted.push_back(&org);
+  }
+  std::sort(sorted.begin(), sorted.end(), IdLess);
+  auto dup =
+      std::adjacent_find(sorted.begin(), sorted.end(),
+                         [](const OrgRecord* a, const OrgRecord* b) { return a->id == b->id; });
+  if (dup != sorted.end()) {
+    return Err(Status::InvalidArgument(std::string(list) + ": org " + (*dup)->id +
+                                       " appears more than once"));
+  }
+  return sorted;
+}
+
+// Removed ids, sorted and unique, without those that are also put: a put after a remove wins.
+Result<std::vector<std::string_view>> EffectiveRemovals(const StoreChange& change,
+                                                        const std::vector<const OrgRecord*>& puts) {
+  std::vector<std::string_view> removed;
+  removed.reserve(change.removed_orgs.size());
+  for (std::size_t i = 0; i < change.removed_orgs.size(); ++i) {
+    if (Status s = ValidateId("org id", change.removed_orgs[i]); !s.ok()) {
+      return Err(s.WithContext("removed_orgs[" + std::to_string(i) + "]"));
+    }
+    removed.push_back(change.removed_orgs[i]);
+  }
+  std::sort(removed.begin(), removed.end());
+  removed.erase(std::unique(removed.begin(), removed.end()), removed.end());
+  std::erase_if(removed, [&puts](std::string_view id) {
+    return std::binary_search(puts.begin(), puts.end(), id,
+                              [](const auto& a, const auto& b) { return IdOf(a) < IdOf(b); });
+  });
+  return removed;
+}
+
+// Applies the difference between an org's previous row and its next one to the counts.
+// DATA_LOSS if the counts would go below zero: then they no longer match the rows.
+Status AdjustCounts(bool existed, bool had_policy, bool exists, bool has_policy, StoreMeta& meta) {
+  if ((existed && !exists && meta.org_count == 0) ||
+      (had_policy && !has_policy && meta.custom_policy_count == 0)) {
+    return Status::DataLoss(
+        "stored counts disagree with the stored orgs; a full resync rebuilds them");
+  }
+  if (existed != exists) exists ? ++meta.org_count : --meta.org_count;
+  if (had_policy != has_policy)
+    has_policy ? ++meta.custom_policy_count : --meta.custom_policy_count;
+  return Status::Ok();
+}
+
+Status BatchError(const rocksdb::Status& s) {
+  return Status::Internal("build write batch: " + s.ToString());
+}
+
+// Whether the org read into slot `i` of `prev` existed, and with its own policy.
+Status PreviousOrg(const MultiGetBuffer& prev, std::size_t i, std::string_view id, bool* existed,
+                   bool* had_policy) {
+  *existed = false;
+  *had_policy = false;
+  const rocksdb::Status& s = prev.status(i);
+  if (s.IsNotFound()) return Status::Ok();
+  if (!s.ok()) return FromRocksRead(s, "org " + std::string(id));
+  PolicyRecord ignored;
+  POLICYD_RETURN_IF_ERROR(DecodeOrgValue(prev.value(i), had_policy, &ignored));
+  *existed = true;
+  return Status::Ok();
+}
+
+// Stages the org rows of one change into `batch` and `meta`. `prev` holds the previous rows of
+// `removals` and then of `puts`, from slot `first` on. Sets `*changed` if a row changes.
+Status StageOrgs(const MultiGetBuffer& prev, std::size_t first,
+                 const std::vector<std::string_view>& removals,
+                 const std::vector<const OrgRecord*>& puts, rocksdb::WriteBatch& batch,
+                 StoreMeta& meta, bool* changed) {
+  std::size_t slot = first;
+  std::string key;
+  std::string value;
+  bool existed = false;
+  bool had_policy = false;
+  for (std::string_view id : removals) {
+    POLICYD_RETURN_IF_ERROR(PreviousOrg(prev, slot++, id, &existed, &had_policy));
+    if (!existed) continue;  // removing an unknown org is not an error, and not a change
+    keys::OrgKeyInto(id, &key);
+    if (rocksdb::Status s = batch.Delete(ToSlice(key)); !s.ok()) return BatchError(s);
+    POLICYD_RETURN_IF_ERROR(AdjustCounts(existed, had_policy, false, false, meta));
+    *changed = true;
+  }
+  for (const OrgRecord* org : puts) {
+    const std::size_t i = slot++;
+    POLICYD_RETURN_IF_ERROR(PreviousOrg(prev, i, org->id, &existed, &had_policy));
+    EncodeOrgValue(org->policy ? &*org->policy : nullptr, &value);
+    if (existed && prev.value(i) == value) continue;  // same bytes: nothing to write
+    keys::OrgKeyInto(org->id, &key);
+    if (rocksdb::Status s = batch.Put(ToSlice(key), ToSlice(value)); !s.ok()) return BatchError(s);
+    POLICYD_RETURN_IF_ERROR(AdjustCounts(existed, had_policy, true, org->policy.has_value(), meta));
+    *changed = true;
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status RocksStore::CheckWritable() const {
+  if (!read_only_) return Status::Ok();
+  return Status::FailedPrecondition("store " + dir_ + " is open read-only");
+}
+
+Status RocksStore::Apply(const StoreChange& change, Timestamp now) {
+  POLICYD_RETURN_IF_ERROR(CheckWritable());
+  // Everything is checked before anything is read or written.
+  if (change.instance) POLICYD_RETURN_IF_ERROR(ValidateInstance(*change.instance));
+  Result<std::vector<const OrgRecord*>> puts = ValidateOrgs("put_orgs", change.put_orgs);
+  if (!puts) return puts.error();
+  Result<std::vector<std::string_view>> removals = EffectiveRemovals(change, *puts);
+  if (!removals) return removals.error();
+  if (change.cursor) POLICYD_RETURN_IF_ERROR(CheckMetaString("cursor", *change.cursor));
+
+  std::lock_guard lock(write_mu_);
+  // The previous rows of everything the change touches, to keep the counts exact and to skip
+  // rows that stay the same. Only the writer, holding write_mu_, changes them meanwhile.
+  MultiGetBuffer prev;
+  prev.AddKey(keys::kMetaKey);
+  prev.AddKey(keys::kInstanceKey);
+  for (std::string_view id : *removals) prev.AddOrgKey(id);
+  for (const OrgRecord* org : *puts) prev.AddOrgKey(org->id);
+  prev.Run(*db_, rocksdb::ReadOptions());
+
+  if (prev.status(0).IsNotFound())
+    return Status::DataLoss("store " + dir_ + ": meta:state is missing");
+  if (!prev.status(0).ok()) return ReadError(prev.status(0), "meta");
+  StoreMeta meta;
+  Status s = DecodeStoreMeta(prev.value(0), &meta);
+  rocksdb::WriteBatch batch;
+  bool changed = false;
+  std::string value;
+  if (s.ok() && change.instance) {
+    EncodeInstanceRecord(*change.instance, &value);
+    const rocksdb::Status& old = prev.status(1);
+    if (!old.ok() && !old.IsNotFound()) return ReadError(old, "instance");
+    if (!old.ok() || prev.value(1) != value) {
+      if (rocksdb::Status b = batch.Put(ToSlice(keys::kInstanceKey), ToSlice(value)); !b.ok()) {
+        s = BatchError(b);
+      }
+      changed = true;
+    }
+    meta.has_instance = true;
+  }
+  if (s.ok()) s = StageOrgs(prev, 2, *removals, *puts, batch, meta, &changed);
+  if (!s.ok()) return s.WithContext("store " + dir_);
+
+  if (change.cursor) meta.cursor = *change.cursor;
+  if (!change.synced_at.IsZero()) meta.last_sync = change.synced_at;
+  if (changed) meta.last_change = now;
+  EncodeStoreMeta(meta, &value);
+  if (!changed && prev.value(0) == value) return Status::Ok();  // nothing to record
+  if (rocksdb::Status b = batch.Put(ToSlice(keys::kMetaKey), ToSlice(value)); !b.ok()) {
+    return BatchError(b).WithContext("store " + dir_);
+  }
+  return Write(batch, "change");
+}
+
+Status RocksStore::Replace(const Snapshot& snapshot, std::string_view cursor,
+                           std::string_view source, Timestamp now) {
+  POLICYD_RETURN_IF_ERROR(CheckWritable());
+  POLICYD_RETURN_IF_ERROR(ValidateInstance(snapshot.instance));
+  Result<std::vector<const OrgRecord*>> orgs = ValidateOrgs("snapshot orgs", snapshot.orgs);
+  if (!orgs) return orgs.error();
+  POLICYD_RETURN_IF_ERROR(CheckMetaString("cursor", cursor));
+  POLICYD_RETURN_IF_ERROR(CheckMetaString("source", source));
+
+  // The batch does not depend on the previous state, so it is built before taking the lock.
+  // ~100 bytes per org row; reserving avoids regrowing a 100 MB buffer for a million orgs.
+  rocksdb::WriteBatch batch(orgs->size() * 100 + 1024);
+  // One range tombstone drops every old org however many there are: point deletes would need
+  // reading all old keys and leave a tombstone per org to compact away. The puts below come
+  // later in the same batch, so they get higher sequence numbers and survive it.
+  rocksdb::Status b = batch.DeleteRange(ToSlice(keys::kOrgPrefix), ToSlice(keys::kOrgEnd));
+  std::string key;
+  std::string value;
+  EncodeInstanceRecord(snapshot.instance, &value);  // overwrites the old instance row
+  if (b.ok()) b = batch.Put(ToSlice(keys::kInstanceKey), ToSlice(value));
+  StoreMeta meta;
+  for (const OrgRecord* org : *orgs) {  // in key order: cheaper memtable inserts
+    if (!b.ok()) break;
+    keys::OrgKeyInto(org->id, &key);
+    EncodeOrgValue(org->policy ? &*org->policy : nullptr, &value);
+    b = batch.Put(ToSlice(key), ToSlice(value));
+    if (org->policy) ++meta.custom_policy_count;
+  }
+  meta.org_count = orgs->size();
+  meta.has_instance = true;
+  meta.cursor = cursor;
+  meta.source = source;
+  meta.last_change = now;
+  meta.last_sync = now;
+  EncodeStoreMeta(meta, &value);
+  if (b.ok()) b = batch.Put(ToSlice(keys::kMetaKey), ToSlice(value));
+  if (!b.ok()) return BatchError(b).WithContext("store " + dir_);
+
+  std::lock_guard lock(write_mu_);
+  return Write(batch, "snapshot");
+}
+
+Status RocksStore::Write(rocksdb::WriteBatch& batch, std::string_view what) {
+  rocksdb::WriteOptions wo;
+  wo.sync = false;  // see the comment at the top of this file
+  rocksdb::Status s = db_->Write(wo, &batch);
+  if (s.ok()) return Status::Ok();
+  std::string message = "store " + dir_ + ": write " + std::string(what) + ": " + s.ToString();
+  if (s.IsCorruption()) return Status::DataLoss(std::move(message));
+  if (s.IsIOError()) return Status::Unavailable(std::move(message));  // disk full, EIO, ...
+  return Status::Internal(std::move(message));
+}
+
+}  // namespace policyd

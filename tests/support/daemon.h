@@ -1,0 +1,42 @@
+// Test support: a real policyd on a temp socket and data dir, plus snapshot helpers.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "client/client.h"
+#include "model/domain_policy.h"
+#include "support/process.h"
+
+namespace policyd::testing_support {
+
+// A deterministic snapshot: `orgs` orgs named "org-<i>", every `custom_every`-th with its own
+// policy whose flags vary with i.
+Snapshot MakeSnapshot(int orgs, int custom_every = 10);
+
+// Writes `snapshot` to `path` with the production writer.
+void WriteSnapshot(const Snapshot& snapshot, const std::string& path);
+
+// What policyd must answer for `org_id` under `snapshot` (non-strict).
+DomainPolicy ExpectedPolicy(const Snapshot& snapshot, const std::string& org_id);
+
+class Daemon {
+ public:
+  // Starts policyd on dir/policyd.sock with dir/data; `extra` are further flags.
+  explicit Daemon(const TempDir& dir, std::vector<std::string> extra = {});
+  ~Daemon();
+
+  // Waits until the socket answers a status request.
+  ::testing::AssertionResult WaitReady();
+  const std::string& socket() const { return socket_; }
+  ChildProcess& process() { return *process_; }
+  Client Connect();
+  // policyctl with --socket set.
+  CommandResult Ctl(std::vector<std::string> args);
+
+ private:
+  std::string socket_;
+  std::unique_ptr<ChildProcess> process_;
+};
+
+}  // namespace policyd::testing_support

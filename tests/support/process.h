@@ -1,0 +1,69 @@
+// Test support: run the real policyd / policyctl binaries and wait on them with deadlines.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace policyd::testing_support {
+
+// Where the build put the binaries (POLICYD_BIN_DIR, set by ctest) and the source tree.
+std::string BinDir();
+std::string SourceDir();
+
+// A fresh directory under $TMPDIR, removed (recursively) on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string Join(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// Polls `condition` until it holds or `timeout` passes.
+::testing::AssertionResult WaitFor(const std::function<bool()>& condition,
+                                   std::chrono::milliseconds timeout, const std::string& what);
+
+struct CommandResult {
+  int exit_code = -1;  // -1: killed by a signal
+  std::string out;
+  std::string err;
+};
+
+// Runs `argv` to completion (killed after `timeout`), capturing stdout and stderr.
+CommandResult RunCommand(const std::vector<std::string>& argv,
+                         std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+// A background process whose stderr goes to a file.
+class ChildProcess {
+ public:
+  ChildProcess(const std::vector<std::string>& argv, const std::string& log_path);
+  ~ChildProcess();  // SIGKILLs a process still running
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  pid_t pid() const { return pid_; }
+  bool Running();
+  // Sends `signal` and waits up to `timeout` for exit; returns the exit code (-signal if killed).
+  int Stop(int signal, std::chrono::milliseconds timeout = std::chrono::seconds(15));
+  // Waits for the process to exit by itself.
+  int Wait(std::chrono::milliseconds timeout);
+  std::string Log() const;
+
+ private:
+  pid_t pid_ = -1;
+  int status_ = 0;
+  bool exited_ = false;
+  std::string log_path_;
+};
+
+}  // namespace policyd::testing_support

@@ -1,0 +1,293 @@
+#include "store/codec.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace policyd {
+namespace {
+
+PolicyRecord SamplePolicy(std::uint64_t seq = 7, std::string owner = "org-1") {
+  return PolicyRecord{PolicyFlags{true, false, true},
+                      Details{seq, Timestamp{1700000000, 123}, Timestamp{1700000100, 999'999'999},
+                              std::move(owner)}};
+}
+
+StoreMeta SampleMeta() {
+  return StoreMeta{10,
+                   3,
+                   true,
+                   "cursor-1",
+                   "https://iam.example.com",
+                   Timestamp{1700000200, 5},
+                   Timestamp{1700000300, 6}};
+}
+
+std::string Hex(const std::string& s) {
+  static const char* kDigits = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : s) {
+    out += kDigits[c >> 4];
+    out += kDigits[c & 15];
+  }
+  return out;
+}
+
+std::string Encoded(const PolicyRecord& r) {
+  std::string out;
+  EncodePolicyRecord(r, &out);
+  return out;
+}
+std::string Encoded(const InstanceRecord& r) {
+  std::string out;
+  EncodeInstanceRecord(r, &out);
+  return out;
+}
+std::string EncodedOrg(const PolicyRecord* p) {
+  std::string out;
+  EncodeOrgValue(p, &out);
+  return out;
+}
+std::string Encoded(const StoreMeta& m) {
+  std::string out;
+  EncodeStoreMeta(m, &out);
+  return out;
+}
+
+TEST(StoreCodecTest, PolicyRecordRoundTrips) {
+  const std::vector<PolicyRecord> records = {
+      PolicyRecord{},
+      SamplePolicy(),
+      PolicyRecord{PolicyFlags{true, true, true},
+                   Details{UINT64_MAX, Timestamp{INT64_MIN, 0}, Timestamp{INT64_MAX, 999'999'999},
+                           std::string(kMaxIdLength, 'x')}},
+      PolicyRecord{PolicyFlags{false, true, false}, Details{1, Timestamp{-5, 1}, {}, ""}},
+  };
+  for (const PolicyRecord& r : records) {
+    PolicyRecord back;
+    ASSERT_TRUE(DecodePolicyRecord(Encoded(r), &back).ok());
+    EXPECT_EQ(back, r);
+  }
+}
+
+TEST(StoreCodecTest, InstanceOrgAndMetaRoundTrip) {
+  const InstanceRecord instance{"inst-1", SamplePolicy(3, "inst-1")};
+  InstanceRecord instance_back;
+  ASSERT_TRUE(DecodeInstanceRecord(Encoded(instance), &instance_back).ok());
+  EXPECT_EQ(instance_back, instance);
+
+  const PolicyRecord policy = SamplePolicy();
+  bool has_policy = false;
+  PolicyRecord policy_back;
+  ASSERT_TRUE(DecodeOrgValue(EncodedOrg(&policy), &has_policy, &policy_back).ok());
+  EXPECT_TRUE(has_policy);
+  EXPECT_EQ(policy_back, policy);
+  ASSERT_TRUE(DecodeOrgValue(EncodedOrg(nullptr), &has_policy, &policy_back).ok());
+  EXPECT_FALSE(has_policy);
+
+  for (const StoreMeta& meta : {StoreMeta{}, SampleMeta(),
+                                StoreMeta{5,
+                                          5,
+                                          false,
+                                          std::string(kMaxMetaStringLength, 'c'),
+                                          std::string(kMaxMetaStringLength, 's'),
+                                          {},
+                                          {}}}) {
+    StoreMeta back;
+    ASSERT_TRUE(DecodeStoreMeta(Encoded(meta), &back).ok());
+    EXPECT_EQ(back, meta);
+  }
+}
+
+// The bytes are the on-disk format: changing them needs a codec version or a format bump.
+TEST(StoreCodecTest, EncodingIsTheDocumentedV1Format) {
+  const PolicyRecord r{PolicyFlags{true, false, true}, Details{0x0102030405060708, Timestamp{1, 2},
+                                                               Timestamp{-1, 999'999'999}, "o"}};
+  EXPECT_EQ(Hex(Encoded(r)),
+            "01"                // version
+            "05"                // flags: bits 0 and 2
+            "0807060504030201"  // sequence
+            "0100000000000000"  // creation seconds
+            "02000000"          // creation nanos
+            "ffffffffffffffff"  // change seconds (-1)
+            "ffc99a3b"          // change nanos 999999999
+            "01000000"          // resource owner length
+            "6f");              // "o"
+  EXPECT_EQ(Hex(EncodedOrg(nullptr)), "0100");
+  EXPECT_EQ(Hex(Encoded(InstanceRecord{"i", PolicyRecord{}})).substr(0, 12), "010100000069");
+  EXPECT_EQ(Hex(Encoded(StoreMeta{2, 1, true, "c", "", Timestamp{3, 4}, Timestamp{}})),
+            "01"
+            "0200000000000000"
+            "0100000000000000"
+            "01"
+            "0100000063"
+            "00000000"
+            "030000000000000004000000"
+            "000000000000000000000000");
+}
+
+TEST(StoreCodecTest, EncodingReusesTheCallersBuffer) {
+  std::string out;
+  out.reserve(4096);
+  const char* data = out.data();
+  const PolicyRecord policy = SamplePolicy();
+  EncodeOrgValue(&policy, &out);
+  EncodeStoreMeta(SampleMeta(), &out);
+  EncodeInstanceRecord(InstanceRecord{"i", policy}, &out);
+  EXPECT_EQ(out.data(), data);
+  EXPECT_EQ(out, Encoded(InstanceRecord{"i", policy}));  // replaced, not appended
+}
+
+TEST(StoreCodecTest, CheckPolicyRecordRejectsWhatWouldNotDecode) {
+  EXPECT_TRUE(CheckPolicyRecord("p", SamplePolicy()).ok());
+  PolicyRecord r = SamplePolicy();
+  r.details.creation_date.nanos = 1'000'000'000;
+  EXPECT_EQ(CheckPolicyRecord("p", r).code(), Code::kInvalidArgument);
+  r = SamplePolicy();
+  r.details.change_date.nanos = -1;
+  EXPECT_EQ(CheckPolicyRecord("p", r).code(), Code::kInvalidArgument);
+  r = SamplePolicy(1, std::string(kMaxIdLength + 1, 'o'));
+  EXPECT_EQ(CheckPolicyRecord("p", r).code(), Code::kInvalidArgument);
+  EXPECT_TRUE(CheckMetaString("cursor", std::string(kMaxMetaStringLength, 'c')).ok());
+  EXPECT_EQ(CheckMetaString("cursor", std::string(kMaxMetaStringLength + 1, 'c')).code(),
+            Code::kInvalidArgument);
+}
+
+enum class Kind { kPolicy, kInstance, kOrg, kMeta };
+
+Status DecodeAs(Kind kind, const std::string& bytes) {
+  PolicyRecord policy;
+  InstanceRecord instance;
+  StoreMeta meta;
+  bool has_policy = false;
+  switch (kind) {
+    case Kind::kPolicy:
+      return DecodePolicyRecord(bytes, &policy);
+    case Kind::kInstance:
+      return DecodeInstanceRecord(bytes, &instance);
+    case Kind::kOrg:
+      return DecodeOrgValue(bytes, &has_policy, &policy);
+    case Kind::kMeta:
+      return DecodeStoreMeta(bytes, &meta);
+  }
+  return Status::Internal("unreachable");
+}
+
+std::string Patched(std::string s, std::size_t offset, std::uint32_t value) {
+  for (int i = 0; i < 4; ++i) s[offset + i] = static_cast<char>((value >> (8 * i)) & 0xff);
+  return s;
+}
+std::string PatchedByte(std::string s, std::size_t offset, std::uint8_t value) {
+  s[offset] = static_cast<char>(value);
+  return s;
+}
+
+struct MalformedCase {
+  std::string name;
+  Kind kind;
+  std::string bytes;
+  std::string message;  // expected in the DATA_LOSS message
+};
+
+std::vector<MalformedCase> MalformedCases() {
+  const PolicyRecord p = SamplePolicy();
+  const std::string policy = Encoded(p);   // owner length at 34, creation nanos at 18
+  const std::string org = EncodedOrg(&p);  // body starts at 2
+  const std::string instance = Encoded(InstanceRecord{"inst", p});  // id length at 1, body at 9
+  const std::string meta = Encoded(SampleMeta());  // has_instance at 17, cursor length at 18
+  return {
+      {"Empty policy", Kind::kPolicy, "", "truncated at version"},
+      {"Empty org", Kind::kOrg, "", "truncated at version"},
+      {"Empty instance", Kind::kInstance, "", "truncated at version"},
+      {"Empty meta", Kind::kMeta, "", "truncated at version"},
+      {"VersionZero", Kind::kPolicy, PatchedByte(policy, 0, 0), "unsupported encoding version 0"},
+      {"VersionTwo", Kind::kOrg, PatchedByte(org, 0, 2), "unsupported encoding version 2"},
+      {"Version255", Kind::kMeta, PatchedByte(meta, 0, 255), "unsupported encoding version 255"},
+      {"InstanceVersion", Kind::kInstance, PatchedByte(instance, 0, 9), "unsupported"},
+      {"TrailingByte", Kind::kPolicy, policy + "x", "1 trailing bytes"},
+      {"TrailingOrg", Kind::kOrg, EncodedOrg(nullptr) + "abc", "3 trailing bytes"},
+      {"TrailingInstance", Kind::kInstance, instance + std::string(1, '\0'), "trailing"},
+      {"TrailingMeta", Kind::kMeta, meta + "zz", "2 trailing bytes"},
+      {"UnknownFlagBits", Kind::kPolicy, PatchedByte(policy, 1, 0x08), "unknown flag bits"},
+      {"HasPolicyTwo", Kind::kOrg, PatchedByte(org, 1, 2), "has_policy byte is 2"},
+      {"HasPolicyButNoBody", Kind::kOrg, PatchedByte(EncodedOrg(nullptr), 1, 1),
+       "truncated at flags"},
+      {"HasInstanceTwo", Kind::kMeta, PatchedByte(meta, 17, 2), "has_instance byte is 2"},
+      {"NanosOneBillion", Kind::kPolicy, Patched(policy, 18, 1'000'000'000), "creation_date nanos"},
+      {"NanosMax", Kind::kOrg, Patched(org, 2 + 29, 0xffffffff), "change_date nanos 4294967295"},
+      {"OwnerTooLong", Kind::kPolicy,
+       Patched(policy.substr(0, 38) + std::string(201, 'o'), 34, 201), "resource_owner length 201"},
+      {"OwnerLengthHuge", Kind::kPolicy, Patched(policy, 34, 0xffffffff), "resource_owner length"},
+      {"OwnerLengthPastEnd", Kind::kPolicy, Patched(policy, 34, 100),
+       "truncated at resource_owner"},
+      {"InstanceIdEmpty", Kind::kInstance, Patched(instance, 1, 0), "instance id length 0"},
+      {"InstanceIdTooLong", Kind::kInstance, Patched(instance, 1, 201), "instance id length 201"},
+      {"CursorTooLong", Kind::kMeta, Patched(meta, 18, kMaxMetaStringLength + 1), "cursor length"},
+      {"CursorLengthPastEnd", Kind::kMeta, Patched(meta, 18, 60000), "truncated at cursor"},
+      {"CustomAboveOrgCount", Kind::kMeta, Encoded(StoreMeta{1, 2, false, "", "", {}, {}}),
+       "custom_policy_count 2 exceeds org_count 1"},
+      {"MetaNanos", Kind::kMeta, Patched(Encoded(StoreMeta{}), 18 + 4 + 4 + 8, 1'000'000'000),
+       "last_change nanos"},
+  };
+}
+
+TEST(StoreCodecTest, MalformedBytesAreDataLoss) {
+  for (const MalformedCase& c : MalformedCases()) {
+    SCOPED_TRACE(c.name);
+    Status s = DecodeAs(c.kind, c.bytes);
+    EXPECT_EQ(s.code(), Code::kDataLoss) << s.ToString();
+    EXPECT_NE(s.message().find(c.message), std::string::npos) << s.ToString();
+  }
+}
+
+TEST(StoreCodecTest, EveryTruncationIsDataLoss) {
+  const PolicyRecord p = SamplePolicy();
+  const std::vector<std::pair<Kind, std::string>> valid = {
+      {Kind::kPolicy, Encoded(p)},          {Kind::kOrg, EncodedOrg(&p)},
+      {Kind::kOrg, EncodedOrg(nullptr)},    {Kind::kInstance, Encoded(InstanceRecord{"inst", p})},
+      {Kind::kMeta, Encoded(SampleMeta())},
+  };
+  for (const auto& [kind, bytes] : valid) {
+    ASSERT_TRUE(DecodeAs(kind, bytes).ok());
+    for (std::size_t n = 0; n < bytes.size(); ++n) {
+      Status s = DecodeAs(kind, bytes.substr(0, n));
+      EXPECT_EQ(s.code(), Code::kDataLoss) << "kept " << n << " of " << bytes.size();
+      EXPECT_NE(s.message().find("truncated"), std::string::npos) << s.ToString();
+    }
+  }
+}
+
+// Not a fuzzer, but the same idea in miniature: random damage never crashes a decoder (run it
+// under ASan/UBSan) and gives either a value or DATA_LOSS.
+TEST(StoreCodecTest, RandomDamageNeverCrashes) {
+  const PolicyRecord p = SamplePolicy();
+  const std::vector<std::pair<Kind, std::string>> valid = {
+      {Kind::kPolicy, Encoded(p)},
+      {Kind::kOrg, EncodedOrg(&p)},
+      {Kind::kInstance, Encoded(InstanceRecord{"inst", p})},
+      {Kind::kMeta, Encoded(SampleMeta())},
+  };
+  std::mt19937 rng(12345);
+  for (int round = 0; round < 20000; ++round) {
+    const auto& [kind, bytes] = valid[round % valid.size()];
+    std::string damaged = bytes;
+    const int flips = 1 + static_cast<int>(rng() % 4);
+    for (int f = 0; f < flips; ++f) damaged[rng() % damaged.size()] = static_cast<char>(rng());
+    if (rng() % 4 == 0) damaged.resize(rng() % (damaged.size() + 1));
+    Status s = DecodeAs(kind, damaged);
+    EXPECT_TRUE(s.ok() || s.code() == Code::kDataLoss) << s.ToString();
+  }
+}
+
+TEST(StoreCodecTest, DecodingIntoAReusedRecordOverwritesEveryField) {
+  PolicyRecord out = SamplePolicy(99, std::string(150, 'z'));
+  const PolicyRecord small{PolicyFlags{}, Details{1, {}, {}, "a"}};
+  ASSERT_TRUE(DecodePolicyRecord(Encoded(small), &out).ok());
+  EXPECT_EQ(out, small);
+}
+
+}  // namespace
+}  // namespace policyd
