@@ -1,0 +1,97 @@
+// Upstream: the upstream IAM's (ZITADEL's) read API, as the sync loop needs it.
+//
+// This is the seam between sync/ (pure logic + loop) and the network. The production
+// implementation (MakeHttpUpstream) speaks the real REST API with libcurl; tests may substitute
+// a fake. Each call is one HTTP request (plus, with key-file auth, a token request when the
+// access token is missing or about to expire).
+//
+// Errors (Status codes), for every call:
+//   UNAUTHENTICATED    HTTP 401: the credentials were rejected (message says which file to check)
+//   PERMISSION_DENIED  HTTP 403: the service user lacks a role (IAM_OWNER_VIEWER is needed)
+//   RESOURCE_EXHAUSTED HTTP 429: rate limited; retry_after() says how long the upstream asked
+//   UNAVAILABLE        HTTP 5xx, connection refused/reset, TLS failure, DNS failure
+//   DEADLINE_EXCEEDED  connect or total timeout
+//   NOT_FOUND          HTTP 404
+//   INTERNAL           a malformed, truncated or unexpected response body (with a JSON path)
+// Messages never contain tokens, keys or other secrets.
+//
+// Threads: one Upstream is used by one thread (the sync loop) at a time; ReloadCredentials()
+// may be called from another thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/status.h"
+#include "json/policy_json.h"
+#include "model/domain_policy.h"
+#include "model/event.h"
+
+namespace policyd {
+
+// One page of POST /admin/v1/orgs/_search.
+struct OrgPage {
+  std::vector<std::string> org_ids;  // in the order the upstream returned them
+  std::uint64_t total = 0;           // details.totalResult
+};
+
+// POST /admin/v1/events/_search with asc=true.
+struct EventQuery {
+  std::optional<Timestamp> from;         // created_at > from (strict); none: from the beginning
+  std::uint32_t limit = 1000;            // 1..1000
+  std::vector<std::string> event_types;  // OR, exact; at most 30
+  bool ascending = true;                 // false: newest first (used to find the newest event)
+};
+
+class Upstream {
+ public:
+  virtual ~Upstream() = default;
+
+  // GET /admin/v1/policies/domain: the instance default. The instance id is the policy's
+  // details.resourceOwner (INTERNAL if it is missing).
+  virtual Result<InstanceRecord> GetDefaultPolicy() = 0;
+
+  // GET /admin/v1/orgs/{orgId}/policies/domain: the org's effective policy (is_default=true when
+  // it inherits the instance default).
+  virtual Result<ParsedPolicy> GetOrgPolicy(std::string_view org_id) = 0;
+
+  // POST /admin/v1/orgs/_search {"query":{"offset":"<offset>","limit":<limit>,"asc":true}}
+  // (no state filter: inactive orgs exist too; removed orgs never appear).
+  virtual Result<OrgPage> ListOrgs(std::uint64_t offset, std::uint32_t limit) = 0;
+
+  // POST /admin/v1/events/_search. Events in the upstream's order.
+  virtual Result<std::vector<Event>> ListEvents(const EventQuery& query) = 0;
+
+  // After a RESOURCE_EXHAUSTED (429) answer: the Retry-After the upstream sent, if any.
+  virtual std::optional<std::chrono::seconds> retry_after() const = 0;
+
+  // HTTP requests made so far (token requests included).
+  virtual std::uint64_t request_count() const = 0;
+
+  // Re-reads the token or key file (SIGHUP). On error the old credentials stay in use.
+  virtual Status ReloadCredentials() = 0;
+};
+
+struct UpstreamOptions {
+  std::string base_url;    // "https://iam.example.com" (http:// only for tests and loopback)
+  std::string token_file;  // Personal Access Token (exclusive with key_file)
+  std::string key_file;    // service-account key JSON, for the JWT-profile grant
+  std::string ca_file;     // extra trust anchor (PEM); TLS verification is always on
+  std::chrono::milliseconds connect_timeout{std::chrono::seconds(5)};
+  std::chrono::milliseconds total_timeout{std::chrono::seconds(30)};
+  std::string user_agent = "policyd";
+};
+
+// Builds the libcurl-based client. Reads the credentials file now.
+// Errors: INVALID_ARGUMENT for a bad URL, both or neither credential given, an unreadable or
+// malformed token/key file, or a token/key file readable by every user (mode & 007).
+Result<std::unique_ptr<Upstream>> MakeHttpUpstream(const UpstreamOptions& options,
+                                                   const Clock& clock);
+
+}  // namespace policyd
