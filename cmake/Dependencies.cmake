@@ -8,6 +8,7 @@ find_package(simdjson CONFIG REQUIRED)
 find_package(fmt CONFIG REQUIRED)
 find_package(spdlog CONFIG REQUIRED)
 find_package(CLI11 CONFIG REQUIRED)
+find_package(tomlplusplus CONFIG REQUIRED)
 
 # tl::expected (libexpected-dev) is header-only without a usable CMake config on Debian.
 find_path(TL_EXPECTED_INCLUDE_DIR tl/expected.hpp REQUIRED)
@@ -29,3 +30,8 @@ if(POLICYD_TESTS)
   find_package(GTest CONFIG REQUIRED)
   include(GoogleTest)
 endif()
+
+# The upstream module: libcurl (OpenSSL flavour) and OpenSSL 3 (JWT signing, extra TLS trust
+# anchors).
+find_package(CURL REQUIRED)
+find_package(OpenSSL 3 REQUIRED)

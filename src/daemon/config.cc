@@ -1,57 +1,220 @@
 #include "daemon/config.h"
 
+#include <toml++/toml.h>
+
 #include <CLI/CLI.hpp>
+#include <charconv>
 #include <cstdio>
+#include <map>
 
 namespace policyd {
 namespace {
 
-// Parses an octal file mode such as "0660"; only permission bits are allowed.
-bool ParseMode(const std::string& text, mode_t& mode) {
-  if (text.empty() || text.size() > 4) return false;
-  unsigned value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '7') return false;
-    value = value * 8 + static_cast<unsigned>(c - '0');
+// One setting: its raw text from the command line or the config file, and how to apply it.
+struct Setting {
+  std::string raw;
+  bool is_flag = false;  // boolean switch on the command line
+  CLI::Option* option = nullptr;
+  std::function<Status(const std::string&)> apply;
+};
+
+Status ParseUnsigned(const std::string& text, std::uint64_t min, std::uint64_t max,
+                     std::uint64_t& out) {
+  std::uint64_t v = 0;
+  auto r = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (r.ec != std::errc() || r.ptr != text.data() + text.size() || v < min || v > max) {
+    return Status::InvalidArgument("\"" + text + "\" is not a whole number from " +
+                                   std::to_string(min) + " to " + std::to_string(max));
   }
-  if (value > 0777) return false;
-  mode = static_cast<mode_t>(value);
-  return true;
+  out = v;
+  return Status::Ok();
+}
+
+Status ParseMode(const std::string& text, mode_t& mode) {
+  if (text.empty() || text.size() > 4 || text.find_first_not_of("01234567") != std::string::npos) {
+    return Status::InvalidArgument("\"" + text + "\" is not an octal mode like 0660");
+  }
+  mode = static_cast<mode_t>(std::stoul(text, nullptr, 8));
+  return Status::Ok();
+}
+
+Status ParseBool(const std::string& text, bool& out) {
+  if (text == "true") {
+    out = true;
+  } else if (text == "false") {
+    out = false;
+  } else {
+    return Status::InvalidArgument("\"" + text + "\" is not true or false");
+  }
+  return Status::Ok();
+}
+
+Status ParseDurationInto(const std::string& text, std::chrono::milliseconds min,
+                         std::chrono::milliseconds& out) {
+  Result<std::chrono::milliseconds> d = ParseDuration(text);
+  if (!d) return d.error();
+  if (*d < min) {
+    return Status::InvalidArgument("\"" + text + "\" is shorter than the minimum of " +
+                                   std::to_string(min.count()) + "ms");
+  }
+  out = *d;
+  return Status::Ok();
+}
+
+// Renders a TOML value as the text the same command-line option would take.
+Result<std::string> TomlText(const toml::node& node) {
+  if (auto s = node.value<std::string>(); s && node.is_string()) return *s;
+  if (node.is_integer()) return std::to_string(*node.value<std::int64_t>());
+  if (node.is_floating_point()) return std::to_string(*node.value<double>());
+  if (node.is_boolean()) return std::string(*node.value<bool>() ? "true" : "false");
+  return Err(Status::InvalidArgument("must be a string, number or boolean"));
+}
+
+Status LoadConfigFile(const std::string& path, std::map<std::string, Setting>& settings) {
+  // Debian's toml++ is built with exceptions: translate them here, at the edge.
+  toml::table table;
+  try {
+    table = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    return Status::InvalidArgument("config file " + path + " line " +
+                                   std::to_string(e.source().begin.line) + ": " +
+                                   std::string(e.description()));
+  }
+  for (const auto& [key, node] : table) {
+    const std::string name(key.str());
+    auto it = settings.find(name);
+    if (it == settings.end() || name == "config") {
+      return Status::InvalidArgument("config file " + path + ": unknown key \"" + name + "\"");
+    }
+    if (it->second.option->count() > 0) continue;  // the command line wins
+    Result<std::string> text = TomlText(node);
+    if (!text) return text.error().WithContext("config file " + path + ": " + name);
+    it->second.raw = *text;
+  }
+  return Status::Ok();
 }
 
 }  // namespace
+
+Result<std::chrono::milliseconds> ParseDuration(std::string_view text) {
+  auto bad = [&] {
+    return Err(Status::InvalidArgument("\"" + std::string(text) +
+                                       "\" is not a duration like 500ms, 5s, 2m or 1h"));
+  };
+  std::size_t digits = 0;
+  while (digits < text.size() &&
+         (std::isdigit(static_cast<unsigned char>(text[digits])) || text[digits] == '.')) {
+    ++digits;
+  }
+  if (digits == 0) return bad();
+  double value = 0;
+  auto r = std::from_chars(text.data(), text.data() + digits, value);
+  if (r.ec != std::errc() || r.ptr != text.data() + digits || value < 0) return bad();
+  const std::string_view unit = text.substr(digits);
+  double ms = 0;
+  if (unit.empty() || unit == "s") {
+    ms = value * 1000;
+  } else if (unit == "ms") {
+    ms = value;
+  } else if (unit == "m") {
+    ms = value * 60'000;
+  } else if (unit == "h") {
+    ms = value * 3'600'000;
+  } else {
+    return bad();
+  }
+  if (ms > 7 * 24 * 3'600'000.0) return bad();
+  return std::chrono::milliseconds(static_cast<std::int64_t>(ms));
+}
 
 ParsedArgs ParseDaemonArgs(int argc, char** argv, const std::string& version) {
   DaemonConfig config;
   CLI::App app{
       "policyd: serves the upstream IAM's domain policies to local services over a unix "
-      "socket, from a durable RocksDB cache."};
+      "socket, from a durable RocksDB cache synchronized from the upstream's REST API."};
   app.set_version_flag("--version", "policyd " + version);
-  std::string mode = "0660";
-  long long idle_seconds = 60;
-  app.add_option("--socket", config.socket_path, "Unix socket to serve lookups on")
-      ->capture_default_str();
-  app.add_option("--socket-mode", mode, "File mode of the socket, octal")->capture_default_str();
-  app.add_option("--data-dir", config.data_dir, "Directory of the RocksDB store")
-      ->capture_default_str();
-  app.add_option("--snapshot", config.snapshot,
-                 "Load this JSON snapshot into the store at start (all or nothing), replacing "
-                 "what the store held");
-  app.add_option("--threads", config.threads, "Serving threads (0: one per core)")
-      ->capture_default_str()
-      ->check(CLI::Range(0u, 256u));
-  app.add_option("--max-frame-bytes", config.max_frame_bytes, "Largest request frame accepted")
-      ->capture_default_str()
-      ->check(CLI::Range(64u, 16u << 20));
-  app.add_option("--idle-timeout", idle_seconds, "Close connections idle this many seconds")
-      ->capture_default_str()
-      ->check(CLI::Range(1LL, 86400LL));
-  app.add_option("--block-cache-mb", config.block_cache_mb, "RocksDB block cache size in MiB")
-      ->capture_default_str()
-      ->check(CLI::Range(std::size_t{1}, std::size_t{65536}));
-  app.add_option("--log-level", config.log_level, "trace, debug, info, warn, error")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  app.get_formatter()->column_width(36);
+
+  std::map<std::string, Setting> settings;
+  auto add = [&](const std::string& name, const std::string& help, std::string default_text,
+                 std::function<Status(const std::string&)> apply, bool is_flag = false) {
+    Setting& s = settings[name];
+    s.raw = std::move(default_text);
+    s.is_flag = is_flag;
+    s.apply = std::move(apply);
+    if (is_flag) {
+      s.option = app.add_flag_callback(
+          "--" + name, [&s] { s.raw = "true"; }, help);
+    } else {
+      s.option = app.add_option("--" + name, s.raw, help);
+      if (!s.raw.empty()) s.option->default_str(s.raw);
+    }
+  };
+  auto text = [](std::string& field) {
+    return [&field](const std::string& v) {
+      field = v;
+      return Status::Ok();
+    };
+  };
+  add("socket", "Unix socket to serve lookups on", config.socket_path, text(config.socket_path));
+  add("socket-mode", "File mode of the socket, octal", "0660",
+      [&](const std::string& v) { return ParseMode(v, config.socket_mode); });
+  add("data-dir", "Directory of the RocksDB store", config.data_dir, text(config.data_dir));
+  add("snapshot", "Load this JSON snapshot into the store at start (all or nothing)", "",
+      text(config.snapshot));
+  add("threads", "Serving threads (0: one per core)", "0", [&](const std::string& v) {
+    std::uint64_t n = 0;
+    Status s = ParseUnsigned(v, 0, 256, n);
+    config.threads = static_cast<unsigned>(n);
+    return s;
+  });
+  add("max-frame-bytes", "Largest request frame accepted", "65536", [&](const std::string& v) {
+    std::uint64_t n = 0;
+    Status s = ParseUnsigned(v, 64, 16u << 20, n);
+    config.max_frame_bytes = static_cast<std::uint32_t>(n);
+    return s;
+  });
+  add("idle-timeout", "Close connections idle this long (e.g. 60s)", "60s",
+      [&](const std::string& v) {
+        return ParseDurationInto(v, std::chrono::milliseconds(100), config.idle_timeout);
+      });
+  add("block-cache-mb", "RocksDB block cache size in MiB", "64", [&](const std::string& v) {
+    std::uint64_t n = 0;
+    Status s = ParseUnsigned(v, 1, 65536, n);
+    config.block_cache_mb = n;
+    return s;
+  });
+  add("log-level", "trace, debug, info, warn or error", "info", [&](const std::string& v) {
+    if (v != "trace" && v != "debug" && v != "info" && v != "warn" && v != "error") {
+      return Status::InvalidArgument("\"" + v + "\" is not trace, debug, info, warn or error");
+    }
+    config.log_level = v;
+    return Status::Ok();
+  });
+  add("upstream", "Base URL of the upstream IAM (e.g. https://iam.example.com); enables sync", "",
+      text(config.upstream));
+  add("token-file", "File holding a Personal Access Token", "", text(config.token_file));
+  add("key-file", "Service-account key JSON (JWT profile)", "", text(config.key_file));
+  add("ca-file", "Extra trust anchor (PEM) for the upstream's TLS", "", text(config.ca_file));
+  add("poll-interval", "Time between syncs, randomised ±20%", "5s", [&](const std::string& v) {
+    return ParseDurationInto(v, std::chrono::milliseconds(50), config.poll_interval);
+  });
+  add("max-staleness", "Answers older than this are flagged stale", "5m",
+      [&](const std::string& v) {
+        return ParseDurationInto(v, std::chrono::milliseconds(1), config.max_staleness);
+      });
+  add(
+      "refuse-when-stale", "Answer UNAVAILABLE instead of stale data (fail closed)", "false",
+      [&](const std::string& v) { return ParseBool(v, config.refuse_when_stale); }, true);
+  add("connect-timeout", "Upstream connect timeout", "5s", [&](const std::string& v) {
+    return ParseDurationInto(v, std::chrono::milliseconds(10), config.connect_timeout);
+  });
+  add("request-timeout", "Upstream total timeout per request", "30s", [&](const std::string& v) {
+    return ParseDurationInto(v, std::chrono::milliseconds(10), config.request_timeout);
+  });
+  app.add_option("--config", config.config_file,
+                 "TOML file with the same keys as these flags (flags override it)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -62,16 +225,27 @@ ParsedArgs ParseDaemonArgs(int argc, char** argv, const std::string& version) {
     std::fprintf(stderr, "policyd: %s (see --help)\n", e.what());
     return {std::nullopt, kExitConfig};
   }
-  if (!ParseMode(mode, config.socket_mode)) {
-    std::fprintf(stderr, "policyd: --socket-mode %s is not an octal mode like 0660\n",
-                 mode.c_str());
-    return {std::nullopt, kExitConfig};
+  auto fail = [](const Status& s) {
+    std::fprintf(stderr, "policyd: %s\n", s.message().c_str());
+    return ParsedArgs{std::nullopt, kExitConfig};
+  };
+  if (!config.config_file.empty()) {
+    if (Status s = LoadConfigFile(config.config_file, settings); !s.ok()) return fail(s);
+  }
+  for (auto& [name, setting] : settings) {
+    if (Status s = setting.apply(setting.raw); !s.ok()) return fail(s.WithContext(name));
   }
   if (config.data_dir.empty() || config.socket_path.empty()) {
-    std::fprintf(stderr, "policyd: --data-dir and --socket must not be empty\n");
-    return {std::nullopt, kExitConfig};
+    return fail(Status::InvalidArgument("data-dir and socket must not be empty"));
   }
-  config.idle_timeout = std::chrono::seconds(idle_seconds);
+  if (!config.upstream.empty() && config.token_file.empty() == config.key_file.empty()) {
+    return fail(Status::InvalidArgument(
+        "upstream needs exactly one of token-file (a Personal Access Token) or key-file (a "
+        "service-account key)"));
+  }
+  if (config.upstream.empty() && (!config.token_file.empty() || !config.key_file.empty())) {
+    return fail(Status::InvalidArgument("token-file and key-file need upstream"));
+  }
   return {std::move(config), 0};
 }
 

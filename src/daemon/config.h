@@ -10,6 +10,9 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
+
+#include "base/status.h"
 
 namespace policyd {
 
@@ -26,7 +29,23 @@ struct DaemonConfig {
   std::chrono::milliseconds drain_timeout{std::chrono::seconds(5)};
   std::size_t block_cache_mb = 64;
   std::string log_level = "info";
+
+  // Sync from the upstream IAM (off when `upstream` is empty).
+  std::string upstream;    // base URL, e.g. https://iam.example.com
+  std::string token_file;  // Personal Access Token
+  std::string key_file;    // service-account key JSON (JWT profile)
+  std::string ca_file;     // extra trust anchor
+  std::chrono::milliseconds poll_interval{std::chrono::seconds(5)};
+  std::chrono::milliseconds max_staleness{std::chrono::minutes(5)};
+  bool refuse_when_stale = false;
+  std::chrono::milliseconds connect_timeout{std::chrono::seconds(5)};
+  std::chrono::milliseconds request_timeout{std::chrono::seconds(30)};
+  std::string config_file;  // where the settings came from, for reloads
 };
+
+// Parses "250ms", "5s", "2m", "1h" or a plain number of seconds ("5", "0.5").
+// Errors: INVALID_ARGUMENT.
+Result<std::chrono::milliseconds> ParseDuration(std::string_view text);
 
 // Either a config to run with, or an exit code to return right away (after --help, --version
 // or an error, whose message has already been printed).

@@ -14,6 +14,8 @@
 #include "server/server.h"
 #include "server/serving_state.h"
 #include "store/store.h"
+#include "sync/syncer.h"
+#include "upstream/upstream.h"
 
 namespace policyd {
 namespace {
@@ -70,8 +72,35 @@ int Run(const DaemonConfig& config) {
     spdlog::critical("{}", meta.error().ToString());
     return 1;
   }
-  ServingState state(FreshnessOptions{});
-  state.RecordSync(meta->last_sync);
+  ServingState state(
+      FreshnessOptions{config.upstream, config.max_staleness, config.refuse_when_stale});
+  // Data synced from this upstream is as fresh as its last sync; data from anywhere else
+  // (a snapshot, another upstream) counts as never synced until the first cold start.
+  if (config.upstream.empty() || meta->source == config.upstream) {
+    state.RecordSync(meta->last_sync);
+  }
+  std::unique_ptr<Upstream> upstream;
+  std::unique_ptr<Syncer> syncer;
+  if (!config.upstream.empty()) {
+    UpstreamOptions upstream_options;
+    upstream_options.base_url = config.upstream;
+    upstream_options.token_file = config.token_file;
+    upstream_options.key_file = config.key_file;
+    upstream_options.ca_file = config.ca_file;
+    upstream_options.connect_timeout = config.connect_timeout;
+    upstream_options.total_timeout = config.request_timeout;
+    upstream_options.user_agent = std::string("policyd/") + POLICYD_VERSION;
+    Result<std::unique_ptr<Upstream>> made = MakeHttpUpstream(upstream_options, clock);
+    if (!made) {
+      spdlog::critical("{}", made.error().ToString());
+      return kExitConfig;
+    }
+    upstream = std::move(*made);
+    SyncOptions sync_options;
+    sync_options.source = config.upstream;
+    sync_options.poll_interval = config.poll_interval;
+    syncer = std::make_unique<Syncer>(**store, *upstream, state, clock, sync_options);
+  }
 
   ServerOptions options;
   options.socket.path = config.socket_path;
@@ -89,6 +118,10 @@ int Run(const DaemonConfig& config) {
   spdlog::info("policyd {} serving {} orgs ({} with their own policy) on {} with {} threads",
                POLICYD_VERSION, meta->org_count, meta->custom_policy_count, config.socket_path,
                server.thread_count());
+  if (syncer) {
+    spdlog::info("syncing from {} every {} ms", config.upstream, config.poll_interval.count());
+    syncer->Start();
+  }
 
   // Signals are taken by one thread with sigwait, so no handler runs inside the server's threads.
   std::thread signals([&server] {
@@ -103,6 +136,7 @@ int Run(const DaemonConfig& config) {
   });
   server.Run();
   signals.join();
+  if (syncer) syncer->Stop();
   if (Status s = (*store)->Flush(); !s.ok()) spdlog::error("flush at exit: {}", s.ToString());
   spdlog::info("stopped");
   return 0;

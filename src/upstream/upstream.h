@@ -3,16 +3,20 @@
 // This is the seam between sync/ (pure logic + loop) and the network. The production
 // implementation (MakeHttpUpstream) speaks the real REST API with libcurl; tests may substitute
 // a fake. Each call is one HTTP request (plus, with key-file auth, a token request when the
-// access token is missing or about to expire).
+// access token is missing or about to expire, and after a 401 one retry with a fresh token).
 //
 // Errors (Status codes), for every call:
 //   UNAUTHENTICATED    HTTP 401: the credentials were rejected (message says which file to check)
 //   PERMISSION_DENIED  HTTP 403: the service user lacks a role (IAM_OWNER_VIEWER is needed)
 //   RESOURCE_EXHAUSTED HTTP 429: rate limited; retry_after() says how long the upstream asked
-//   UNAVAILABLE        HTTP 5xx, connection refused/reset, TLS failure, DNS failure
+//   UNAVAILABLE        HTTP 5xx or 408, connection refused/reset, a transfer cut short (body
+//                      shorter than its Content-Length), TLS failure (the message mentions TLS
+//                      and --ca-file), DNS failure
 //   DEADLINE_EXCEEDED  connect or total timeout
 //   NOT_FOUND          HTTP 404
-//   INTERNAL           a malformed, truncated or unexpected response body (with a JSON path)
+//   INVALID_ARGUMENT   HTTP 400, or an argument the call refuses before sending (see each call)
+//   INTERNAL           a malformed or unexpected response body (with a JSON path), a body over
+//                      64 MiB, or an unexpected HTTP status (3xx: redirects are not followed)
 // Messages never contain tokens, keys or other secrets.
 //
 // Threads: one Upstream is used by one thread (the sync loop) at a time; ReloadCredentials()
@@ -32,14 +36,9 @@
 #include "json/policy_json.h"
 #include "model/domain_policy.h"
 #include "model/event.h"
+#include "model/org_page.h"  // OrgPage: one page of POST /admin/v1/orgs/_search
 
 namespace policyd {
-
-// One page of POST /admin/v1/orgs/_search.
-struct OrgPage {
-  std::vector<std::string> org_ids;  // in the order the upstream returned them
-  std::uint64_t total = 0;           // details.totalResult
-};
 
 // POST /admin/v1/events/_search with asc=true.
 struct EventQuery {
@@ -58,14 +57,17 @@ class Upstream {
   virtual Result<InstanceRecord> GetDefaultPolicy() = 0;
 
   // GET /admin/v1/orgs/{orgId}/policies/domain: the org's effective policy (is_default=true when
-  // it inherits the instance default).
+  // it inherits the instance default). INVALID_ARGUMENT for an org id that is empty, longer than
+  // kMaxIdLength or has control characters.
   virtual Result<ParsedPolicy> GetOrgPolicy(std::string_view org_id) = 0;
 
   // POST /admin/v1/orgs/_search {"query":{"offset":"<offset>","limit":<limit>,"asc":true}}
-  // (no state filter: inactive orgs exist too; removed orgs never appear).
+  // (no state filter: inactive orgs exist too; removed orgs never appear). limit: 1..1000, else
+  // INVALID_ARGUMENT.
   virtual Result<OrgPage> ListOrgs(std::uint64_t offset, std::uint32_t limit) = 0;
 
-  // POST /admin/v1/events/_search. Events in the upstream's order.
+  // POST /admin/v1/events/_search. Events in the upstream's order. INVALID_ARGUMENT when
+  // query.limit is outside 1..1000 or there are more than 30 event types.
   virtual Result<std::vector<Event>> ListEvents(const EventQuery& query) = 0;
 
   // After a RESOURCE_EXHAUSTED (429) answer: the Retry-After the upstream sent, if any.

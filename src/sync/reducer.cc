@@ -1,0 +1,201 @@
+#include "sync/reducer.h"
+
+#include <algorithm>
+#include <string_view>
+
+#include "resolve/resolve.h"
+
+namespace policyd {
+namespace {
+
+enum class Kind {
+  kOther,
+  kInstancePolicyAdded,
+  kInstancePolicyChanged,
+  kOrgPolicyAdded,
+  kOrgPolicyChanged,
+  kOrgPolicyRemoved,
+  kOrgAdded,
+  kOrgRemoved,
+  kInstanceRemoved,
+};
+
+Kind KindOf(std::string_view type) {
+  if (type == "org.policy.domain.added" || type == "org.iam.policy.added") {
+    return Kind::kOrgPolicyAdded;
+  }
+  if (type == "org.policy.domain.changed" || type == "org.iam.policy.changed") {
+    return Kind::kOrgPolicyChanged;
+  }
+  if (type == "org.policy.domain.removed" || type == "org.iam.policy.removed") {
+    return Kind::kOrgPolicyRemoved;
+  }
+  if (type == "instance.policy.domain.added" || type == "iam.policy.org.iam.added") {
+    return Kind::kInstancePolicyAdded;
+  }
+  if (type == "instance.policy.domain.changed" || type == "iam.policy.org.iam.changed") {
+    return Kind::kInstancePolicyChanged;
+  }
+  if (type == "org.added") return Kind::kOrgAdded;
+  if (type == "org.removed") return Kind::kOrgRemoved;
+  if (type == "instance.removed") return Kind::kInstanceRemoved;
+  return Kind::kOther;
+}
+
+bool IsOrgKind(Kind k) {
+  return k == Kind::kOrgPolicyAdded || k == Kind::kOrgPolicyChanged ||
+         k == Kind::kOrgPolicyRemoved || k == Kind::kOrgAdded || k == Kind::kOrgRemoved;
+}
+
+PolicyFlags FlagsFromAdded(const PolicyPatch& p) {
+  return {p.user_login_must_be_domain.value_or(false), p.validate_org_domains.value_or(false),
+          p.smtp_sender_address_matches_instance_domain.value_or(false)};
+}
+
+void Patch(PolicyFlags& flags, const PolicyPatch& p) {
+  if (p.user_login_must_be_domain) flags.user_login_must_be_domain = *p.user_login_must_be_domain;
+  if (p.validate_org_domains) flags.validate_org_domains = *p.validate_org_domains;
+  if (p.smtp_sender_address_matches_instance_domain) {
+    flags.smtp_sender_address_matches_instance_domain =
+        *p.smtp_sender_address_matches_instance_domain;
+  }
+}
+
+PolicyRecord Added(const Event& e) {
+  return {FlagsFromAdded(e.patch),
+          Details{e.sequence, e.creation_date, e.creation_date, e.aggregate_id}};
+}
+
+// True when `row` already reflects `e` (its sequence is at least the event's).
+bool AlreadyApplied(const std::optional<PolicyRecord>& row, const Event& e) {
+  return row && row->details.sequence >= e.sequence;
+}
+
+ReduceOutcome ChangeRow(std::optional<PolicyRecord>& row, const Event& e) {
+  if (!row || AlreadyApplied(row, e)) return ReduceOutcome::kNoEffect;
+  Patch(row->flags, e.patch);
+  row->details.sequence = e.sequence;
+  row->details.change_date = e.creation_date;
+  return ReduceOutcome::kApplied;
+}
+
+ReduceOutcome ReduceInstance(Kind kind, const Event& e, WorkingSet& set) {
+  if (kind == Kind::kInstanceRemoved) return ReduceOutcome::kResnapshot;
+  std::optional<PolicyRecord> row;
+  if (set.instance) row = set.instance->policy;
+  ReduceOutcome out = ReduceOutcome::kNoEffect;
+  if (kind == Kind::kInstancePolicyAdded) {
+    if (AlreadyApplied(row, e)) return ReduceOutcome::kNoEffect;
+    row = Added(e);
+    out = ReduceOutcome::kApplied;
+  } else {
+    out = ChangeRow(row, e);
+  }
+  if (out == ReduceOutcome::kApplied) {
+    set.instance = InstanceRecord{e.aggregate_id, *row};
+    set.instance_touched = true;
+  }
+  return out;
+}
+
+ReduceOutcome ReduceOrg(Kind kind, const Event& e, WorkingSet::Org& org) {
+  switch (kind) {
+    case Kind::kOrgAdded:
+      if (org.exists) return ReduceOutcome::kNoEffect;
+      org.exists = true;
+      break;
+    case Kind::kOrgRemoved:
+      if (!org.exists && !org.policy) return ReduceOutcome::kNoEffect;
+      org.exists = false;
+      org.policy.reset();
+      break;
+    case Kind::kOrgPolicyAdded:
+      if (AlreadyApplied(org.policy, e)) return ReduceOutcome::kNoEffect;
+      org.policy = Added(e);
+      org.exists = true;  // a policy can only be added to an existing org
+      break;
+    case Kind::kOrgPolicyChanged:
+      if (ChangeRow(org.policy, e) == ReduceOutcome::kNoEffect) return ReduceOutcome::kNoEffect;
+      break;
+    case Kind::kOrgPolicyRemoved:
+      if (!org.policy || AlreadyApplied(org.policy, e)) return ReduceOutcome::kNoEffect;
+      org.policy.reset();
+      break;
+    default:
+      return ReduceOutcome::kNoEffect;
+  }
+  org.touched = true;
+  return ReduceOutcome::kApplied;
+}
+
+}  // namespace
+
+const std::vector<std::string>& SyncedEventTypes() {
+  static const std::vector<std::string> kTypes = {
+      "instance.policy.domain.added",
+      "instance.policy.domain.changed",
+      "org.policy.domain.added",
+      "org.policy.domain.changed",
+      "org.policy.domain.removed",
+      "org.added",
+      "org.removed",
+      "instance.removed",
+      "iam.policy.org.iam.added",
+      "iam.policy.org.iam.changed",
+      "org.iam.policy.added",
+      "org.iam.policy.changed",
+      "org.iam.policy.removed",
+  };
+  return kTypes;
+}
+
+const std::vector<std::string>& OrgPolicyEventTypes() {
+  static const std::vector<std::string> kTypes = {
+      "org.policy.domain.added",
+      "org.policy.domain.changed",
+      "org.policy.domain.removed",
+      "org.iam.policy.added",
+      "org.iam.policy.changed",
+      "org.iam.policy.removed",
+      "org.removed",
+  };
+  return kTypes;
+}
+
+std::vector<std::string> OrgsNamedBy(const std::vector<Event>& events) {
+  std::vector<std::string> ids;
+  for (const Event& e : events) {
+    if (IsOrgKind(KindOf(e.type)) && ValidateId("org id", e.aggregate_id).ok()) {
+      ids.push_back(e.aggregate_id);
+    }
+  }
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
+}
+
+ReduceOutcome Reduce(const Event& e, WorkingSet& set) {
+  const Kind kind = KindOf(e.type);
+  if (kind == Kind::kOther) return ReduceOutcome::kNoEffect;
+  if (!ValidateId("aggregate id", e.aggregate_id).ok()) return ReduceOutcome::kInvalid;
+  if (!IsOrgKind(kind)) return ReduceInstance(kind, e, set);
+  auto it = set.orgs.find(e.aggregate_id);
+  if (it == set.orgs.end()) it = set.orgs.emplace(e.aggregate_id, WorkingSet::Org{}).first;
+  return ReduceOrg(kind, e, it->second);
+}
+
+StoreChange ToStoreChange(const WorkingSet& set) {
+  StoreChange change;
+  if (set.instance_touched && set.instance) change.instance = *set.instance;
+  for (const auto& [id, org] : set.orgs) {
+    if (!org.touched) continue;
+    if (org.exists) {
+      change.put_orgs.push_back(OrgRecord{id, org.policy});
+    } else {
+      change.removed_orgs.push_back(id);
+    }
+  }
+  return change;
+}
+
+}  // namespace policyd

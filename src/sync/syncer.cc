@@ -1,0 +1,289 @@
+#include "sync/syncer.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "sync/reducer.h"
+
+namespace policyd {
+namespace {
+
+std::int64_t Nanos(std::chrono::milliseconds d) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
+}
+
+// "instance.added" is the oldest event of an instance: seeing it proves the history is complete.
+const std::vector<std::string>& HistoryProbeTypes() {
+  static const std::vector<std::string> kTypes = {"instance.added"};
+  return kTypes;
+}
+
+}  // namespace
+
+Syncer::Syncer(Store& store, Upstream& upstream, ServingState& state, const Clock& clock,
+               SyncOptions options)
+    : store_(store),
+      upstream_(upstream),
+      state_(state),
+      clock_(clock),
+      options_(std::move(options)),
+      poll_interval_ms_(options_.poll_interval.count()),
+      rng_(std::random_device{}()) {}
+
+Syncer::~Syncer() { Stop(); }
+
+Status Syncer::SyncOnce() {
+  ++counters_.rounds;
+  Result<StoreMeta> meta = store_.Meta();
+  if (!meta) return meta.error();
+  Result<SyncCursor> cursor = Err(Status::NotFound("no cursor"));
+  if (meta->source == options_.source && meta->has_instance && !meta->cursor.empty()) {
+    cursor = SyncCursor::Decode(meta->cursor);
+    if (!cursor) spdlog::warn("{}; starting over with a cold start", cursor.error().ToString());
+  }
+  if (!cursor) return ColdStart();
+  return Pull(*cursor);
+}
+
+Status Syncer::Pull(SyncCursor& cursor) {
+  const auto& types = SyncedEventTypes();
+  bool narrow = false;  // retry just behind the newest event when a page held nothing new
+  for (std::uint32_t round = 0; round < options_.max_pages_per_round; ++round) {
+    EventQuery query{cursor.from(), options_.page_size, types, true};
+    if (narrow) query.from = AddNanos(cursor.newest(), -1);
+    Result<std::vector<Event>> page = upstream_.ListEvents(query);
+    if (!page) return page.error();
+    const std::size_t fresh =
+        std::count_if(page->begin(), page->end(), [&](const Event& e) { return !cursor.Seen(e); });
+    bool resnapshot = false;
+    POLICYD_RETURN_IF_ERROR(ApplyPage(*page, cursor, resnapshot));
+    if (resnapshot) return ColdStart();
+    if (page->size() < options_.page_size) return Status::Ok();  // caught up
+    if (fresh == 0) {
+      if (narrow) {
+        return Status::FailedPrecondition(
+            "more than " + std::to_string(options_.page_size) +
+            " events share one creationDate; the events API cannot page past them");
+      }
+      narrow = true;
+    } else {
+      narrow = false;
+    }
+  }
+  return Status::Ok();  // more to pull: the next round goes on from the stored cursor
+}
+
+Status Syncer::ApplyPage(const std::vector<Event>& page, SyncCursor& cursor, bool& resnapshot) {
+  ++counters_.pages;
+  std::vector<const Event*> fresh;
+  for (const Event& e : page) {
+    if (!cursor.Seen(e)) fresh.push_back(&e);
+  }
+  counters_.events_skipped += page.size() - fresh.size();
+  WorkingSet set;
+  std::vector<Event> unseen;
+  unseen.reserve(fresh.size());
+  for (const Event* e : fresh) unseen.push_back(*e);
+  const std::vector<std::string> ids = OrgsNamedBy(unseen);
+  batch_.Clear();
+  for (const std::string& id : ids) batch_.Add(id);
+  POLICYD_RETURN_IF_ERROR(store_.Read(batch_));
+  if (const InstanceRecord* instance = batch_.instance()) set.instance = *instance;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    const OrgView view = batch_.org(i);
+    WorkingSet::Org& org = set.orgs[ids[i]];
+    org.exists = view.known;
+    if (view.own_policy != nullptr) org.policy = *view.own_policy;
+  }
+  std::uint64_t applied = 0, invalid = 0;
+  for (const Event& e : unseen) {
+    switch (Reduce(e, set)) {
+      case ReduceOutcome::kApplied:
+        ++applied;
+        break;
+      case ReduceOutcome::kInvalid:
+        ++invalid;
+        break;
+      case ReduceOutcome::kResnapshot:
+        spdlog::warn("upstream reports {} for {}; rebuilding the state", e.type, e.aggregate_id);
+        resnapshot = true;
+        return Status::Ok();
+      case ReduceOutcome::kNoEffect:
+        break;
+    }
+  }
+  if (invalid > 0) spdlog::warn("skipped {} malformed events (bad aggregate id)", invalid);
+  cursor.Advance(page, Nanos(options_.overlap));
+  StoreChange change = ToStoreChange(set);
+  change.cursor = cursor.Encode();
+  const Timestamp now = clock_.Now();
+  change.synced_at = now;
+  Status written = store_.Apply(change, now);
+  state_.SetStoreWritable(written.ok());
+  if (!written.ok()) return written.WithContext("write synced events");
+  counters_.events_applied += applied;
+  counters_.events_skipped += unseen.size() - applied;
+  state_.RecordSync(now);
+  return Status::Ok();
+}
+
+Result<std::vector<std::string>> Syncer::ListAllOrgs() {
+  std::vector<std::string> ids;
+  for (std::uint64_t offset = 0;;) {
+    Result<OrgPage> page = upstream_.ListOrgs(offset, options_.page_size);
+    if (!page) return Err(page.error());
+    ids.insert(ids.end(), page->org_ids.begin(), page->org_ids.end());
+    offset += page->org_ids.size();
+    if (page->org_ids.empty() || offset >= page->total) break;
+  }
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
+}
+
+Status Syncer::ReplayOrgPolicies(std::map<std::string, std::optional<PolicyRecord>>& policies) {
+  WorkingSet set;
+  SyncCursor cursor;
+  for (std::uint32_t round = 0; round < options_.max_pages_per_round; ++round) {
+    EventQuery query{cursor.from(), options_.page_size, OrgPolicyEventTypes(), true};
+    Result<std::vector<Event>> page = upstream_.ListEvents(query);
+    if (!page) return page.error();
+    std::size_t fresh = 0;
+    for (const Event& e : *page) {
+      if (cursor.Seen(e)) continue;
+      ++fresh;
+      (void)Reduce(e, set);
+    }
+    cursor.Advance(*page, 1);  // replaying from the start: no overlap needed
+    if (page->size() < options_.page_size) break;
+    if (fresh == 0) return Status::FailedPrecondition("org policy history cannot be paged");
+  }
+  for (auto& [id, org] : set.orgs) {
+    auto it = policies.find(id);
+    if (it != policies.end()) it->second = org.policy;
+  }
+  return Status::Ok();
+}
+
+Status Syncer::ColdStart() {
+  ++counters_.cold_starts;
+  const std::uint64_t requests_before = upstream_.request_count();
+  // The newest event before anything is read: replaying from just before it later is safe.
+  Result<std::vector<Event>> newest =
+      upstream_.ListEvents(EventQuery{std::nullopt, 1, SyncedEventTypes(), false});
+  if (!newest) return newest.error().WithContext("cold start");
+  Result<InstanceRecord> instance = upstream_.GetDefaultPolicy();
+  if (!instance) return instance.error().WithContext("cold start: instance default");
+  Result<std::vector<std::string>> ids = ListAllOrgs();
+  if (!ids) return ids.error().WithContext("cold start: org list");
+  std::map<std::string, std::optional<PolicyRecord>> policies;
+  for (const std::string& id : *ids) policies.emplace(id, std::nullopt);
+
+  Result<std::vector<Event>> probe =
+      upstream_.ListEvents(EventQuery{std::nullopt, 1, HistoryProbeTypes(), true});
+  if (!probe) return probe.error().WithContext("cold start: history probe");
+  Status replayed = probe->empty() ? Status::FailedPrecondition("event history incomplete")
+                                   : ReplayOrgPolicies(policies);
+  if (!replayed.ok()) {
+    // Old events are hidden (audit-log retention): ask for each org's effective policy.
+    spdlog::info("cold start: {}; reading the policy of each of {} orgs", replayed.message(),
+                 ids->size());
+    for (auto& [id, policy] : policies) {
+      Result<ParsedPolicy> p = upstream_.GetOrgPolicy(id);
+      if (!p) return p.error().WithContext("cold start: policy of org " + id);
+      policy.reset();
+      if (!p->is_default) policy = p->record;
+    }
+  }
+  Snapshot snapshot;
+  snapshot.instance = std::move(*instance);
+  snapshot.orgs.reserve(policies.size());
+  for (auto& [id, policy] : policies) snapshot.orgs.push_back(OrgRecord{id, std::move(policy)});
+  std::optional<Timestamp> newest_date;
+  if (!newest->empty()) newest_date = newest->front().creation_date;
+  const SyncCursor cursor = SyncCursor::StartingAt(newest_date, Nanos(options_.overlap));
+  const Timestamp now = clock_.Now();
+  Status written = store_.Replace(snapshot, cursor.Encode(), options_.source, now);
+  state_.SetStoreWritable(written.ok());
+  if (!written.ok()) return written.WithContext("cold start: write state");
+  (void)store_.Flush();
+  counters_.cold_start_requests = upstream_.request_count() - requests_before;
+  state_.RecordSync(now);
+  spdlog::info("cold start from {}: {} orgs, {} with their own policy, {} requests",
+               options_.source, snapshot.orgs.size(),
+               std::count_if(snapshot.orgs.begin(), snapshot.orgs.end(),
+                             [](const OrgRecord& o) { return o.policy.has_value(); }),
+               counters_.cold_start_requests.load());
+  return Status::Ok();
+}
+
+std::chrono::milliseconds Syncer::NextWait(const Status& last) {
+  if (last.ok()) {
+    const double jitter =
+        std::uniform_real_distribution<double>(-options_.poll_jitter, options_.poll_jitter)(rng_);
+    return std::chrono::milliseconds(
+        static_cast<std::int64_t>(static_cast<double>(poll_interval_ms_.load()) * (1 + jitter)));
+  }
+  if (last.code() == Code::kResourceExhausted) {
+    if (auto after = upstream_.retry_after()) {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(*after);
+    }
+  }
+  // Exponential backoff with full jitter, capped.
+  const int exponent = static_cast<int>(std::min<std::uint32_t>(consecutive_failures_, 20));
+  const std::int64_t ceiling = std::min<std::int64_t>(
+      options_.backoff_max.count(), options_.backoff_initial.count() << (exponent - 1));
+  return std::chrono::milliseconds(
+      std::uniform_int_distribution<std::int64_t>(ceiling / 2, ceiling)(rng_));
+}
+
+void Syncer::Loop() {
+  for (;;) {
+    Status s = SyncOnce();
+    if (s.ok()) {
+      if (consecutive_failures_ > 0)
+        spdlog::info("sync recovered after {} failures", consecutive_failures_);
+      consecutive_failures_ = 0;
+    } else {
+      ++consecutive_failures_;
+      ++counters_.failures;
+      state_.RecordSyncFailure(s.ToString());
+      spdlog::warn("sync failed ({} in a row): {}", consecutive_failures_, s.ToString());
+    }
+    const std::chrono::milliseconds wait = NextWait(s);
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, wait, [this] { return stop_ || wake_; });
+    if (stop_) return;
+    wake_ = false;
+  }
+}
+
+void Syncer::Start() {
+  std::lock_guard lock(mu_);
+  stop_ = false;
+  if (!thread_.joinable()) thread_ = std::thread([this] { Loop(); });
+}
+
+void Syncer::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Syncer::Wake() {
+  {
+    std::lock_guard lock(mu_);
+    wake_ = true;
+  }
+  cv_.notify_all();
+}
+
+void Syncer::SetPollInterval(std::chrono::milliseconds interval) {
+  poll_interval_ms_ = interval.count();
+}
+
+}  // namespace policyd

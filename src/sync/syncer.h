@@ -1,0 +1,109 @@
+// Syncer: keeps the store following the upstream IAM.
+//
+// A round (SyncOnce) is either a cold start — build the complete state from the upstream's list
+// and policy endpoints and replace the store in one batch — or an incremental pull: pages of
+// events since the cursor, each page and the advanced cursor written in one batch. Start() runs
+// rounds on a background thread every poll interval (randomised ±20% so a fleet does not poll
+// in step), backing off exponentially with jitter after failures (or as long as a 429's
+// Retry-After asks). Lookups never wait for it: they read the store, which only ever holds
+// whole batches.
+//
+// Cold start cost, for N orgs of which K have their own policy: 1 request for the newest event,
+// 1 for the default, ceil(N/1000) org pages, 1 history probe; then with a complete event history
+// ceil(E/1000) pages of org-policy events, or — when the upstream's audit-log retention hides old
+// events — N policy reads (one per org), the only way to be correct then.
+//
+// Threads: SyncOnce() must not run concurrently with itself; Start()/Stop() from one thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <thread>
+
+#include "base/clock.h"
+#include "base/status.h"
+#include "server/serving_state.h"
+#include "store/store.h"
+#include "sync/cursor.h"
+#include "upstream/upstream.h"
+
+namespace policyd {
+
+struct SyncOptions {
+  std::string source;  // the upstream base URL, recorded as StoreMeta::source
+  std::chrono::milliseconds poll_interval{std::chrono::seconds(5)};
+  double poll_jitter = 0.2;  // ± fraction of poll_interval
+  std::chrono::milliseconds overlap{std::chrono::seconds(2)};
+  std::chrono::milliseconds backoff_initial{std::chrono::milliseconds(500)};
+  std::chrono::milliseconds backoff_max{std::chrono::seconds(60)};
+  std::uint32_t page_size = 1000;
+  std::uint32_t max_pages_per_round = 10'000;
+};
+
+struct SyncCounters {
+  std::atomic<std::uint64_t> rounds{0};
+  std::atomic<std::uint64_t> failures{0};
+  std::atomic<std::uint64_t> cold_starts{0};
+  std::atomic<std::uint64_t> events_applied{0};  // changed a row
+  std::atomic<std::uint64_t> events_skipped{0};  // seen before, no effect, or invalid
+  std::atomic<std::uint64_t> pages{0};
+  std::atomic<std::uint64_t> cold_start_requests{0};  // upstream requests of the last cold start
+};
+
+class Syncer {
+ public:
+  Syncer(Store& store, Upstream& upstream, ServingState& state, const Clock& clock,
+         SyncOptions options);
+  ~Syncer();
+  Syncer(const Syncer&) = delete;
+  Syncer& operator=(const Syncer&) = delete;
+
+  // One round. Errors: the upstream's (see upstream.h) or the store's; the store then still
+  // holds the last good state.
+  Status SyncOnce();
+
+  // Runs rounds on a background thread until Stop().
+  void Start();
+  void Stop();
+  // Makes a sleeping background thread start its next round now (tests, SIGHUP).
+  void Wake();
+  void SetPollInterval(std::chrono::milliseconds interval);
+
+  const SyncCounters& counters() const { return counters_; }
+
+ private:
+  Status ColdStart();
+  Status Pull(SyncCursor& cursor);
+  // Reduces the unseen events of `page`, advances the cursor and writes both in one batch.
+  Status ApplyPage(const std::vector<Event>& page, SyncCursor& cursor, bool& resnapshot);
+  Result<std::vector<std::string>> ListAllOrgs();
+  Status ReplayOrgPolicies(std::map<std::string, std::optional<PolicyRecord>>& policies);
+  std::chrono::milliseconds NextWait(const Status& last);
+  void Loop();
+
+  Store& store_;
+  Upstream& upstream_;
+  ServingState& state_;
+  const Clock& clock_;
+  SyncOptions options_;
+  SyncCounters counters_;
+  LookupBatch batch_;
+  std::atomic<std::int64_t> poll_interval_ms_;
+  std::uint32_t consecutive_failures_ = 0;
+  std::mt19937_64 rng_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;  // guarded by mu_
+  bool wake_ = false;  // guarded by mu_
+  std::thread thread_;
+};
+
+}  // namespace policyd

@@ -1,0 +1,254 @@
+// FakeUpstream: an in-process fake of the upstream IAM (ZITADEL) REST API, for integration tests.
+//
+// It serves exactly the real API's JSON shapes and quirks (../shared/upstream/zitadel-api.md):
+//   GET  /admin/v1/policies/domain                    the instance default ({"policy":...})
+//   PUT  /admin/v1/policies/domain                    change the default (body: 3 bools)
+//   GET  /admin/v1/orgs/{orgId}/policies/domain       effective policy; unknown org -> default
+//   POST|PUT|DELETE /admin/v1/orgs/{orgId}/policies/domain   add / change / reset an org's own
+//   GET  /management/v1/policies/domain               x-zitadel-orgid; unknown org -> 403
+//   GET  /v2/settings/domain?ctx.orgId=|ctx.instance=true    v2 field names
+//   POST /admin/v1/orgs/_search                       paging, sorted by name
+//   POST /admin/v1/events/_search                     filters, asc/desc, limit clamp 1000
+//   POST /oauth/v2/token                              JWT-profile grant (RS256 assertion)
+//   GET  /.well-known/openid-configuration            issuer + token endpoint
+// Everything but the token and discovery endpoints needs `Authorization: Bearer <token>` with
+// the configured PAT or an unexpired issued token (else 401 Errors.Token.Invalid). Errors are
+// google.rpc.Status bodies with ZITADEL's gRPC-code -> HTTP mapping; unknown paths are 404 and a
+// known path with the wrong method is 405 (grpc-gateway's routing errors). The token endpoint
+// answers 400 {"error","error_description"}: unsupported_grant_type, invalid_request, invalid_scope
+// (no ...:zitadel:aud scope; the real server would issue a token that the APIs then reject) and
+// invalid_grant (the assertion: signature, kid, iss/sub, aud = base_url(), exp, iat <= 1 h old).
+//
+// The state (instance, default policy row, orgs with domains and own policy rows) is the truth,
+// kept like ZITADEL's projections, and every mutation is one *push* of events onto an
+// append-only log: the events of one push share one creationDate (strictly increasing across
+// pushes, microsecond resolution, from the fake clock = wall clock + an adjustable offset) and
+// each takes the next sequence *of its aggregate* (org or instance).
+//
+// Threads: the HTTP server runs on its own threads from construction to destruction. Every public
+// method may be called from any thread, also while requests are being served. Mutations return
+// Status: NOT_FOUND (unknown org, row or domain), ALREADY_EXISTS, FAILED_PRECONDITION
+// ("not changed", already (in)active, domain not verified, primary domain), INVALID_ARGUMENT.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "base/timestamp.h"
+#include "model/domain_policy.h"
+
+namespace policyd::testing_support {
+
+struct FakeUpstreamOptions {
+  std::string instance_id = "300000000000000001";
+  std::string instance_name = "ZITADEL";
+  std::string instance_domain = "zitadel.example.com";  // orgs get "<slug>.<instance_domain>"
+  PolicyFlags default_policy;  // the instance row at setup (ZITADEL v4 defaults: all false)
+  // Accepted as a bearer token as is (a personal access token). Empty: none.
+  std::string pat = "fake-pat-0123456789";
+  // The org of the calling user, used by management/v2 reads without x-zitadel-orgid.
+  std::string caller_org_id;
+  // The editor shown on every event.
+  std::string editor_user_id = "300000000000000002";
+  std::string editor_display_name = "ZITADEL Admin";
+  // Non-zero: the fake clock starts here (and runs at wall-clock speed). Zero: the wall clock.
+  Timestamp base_time;
+  // The fake clock stands still (at base_time, or the wall clock at construction) and moves only
+  // by AdvanceClock; each push still takes 1 µs more than the last, so timestamps are exact.
+  bool freeze_clock = false;
+  // expires_in of issued access tokens.
+  std::chrono::seconds token_lifetime{std::chrono::hours(12)};
+  // Both set: serve HTTPS with this certificate chain and key (PEM files). See GenerateTlsFiles.
+  std::string tls_cert_path;
+  std::string tls_key_path;
+};
+
+// Scripted faults. A request whose path starts with `path_prefix` (empty: every path) takes the
+// first pending fault that matches it; each fault affects `times` requests (kForever: until
+// ClearFaults). Faults apply before routing and authentication.
+enum class FaultKind {
+  kInternalError,    // 500, Status body code 13
+  kTooManyRequests,  // 429, Status body code 8, header Retry-After: <retry_after seconds>
+  kUnavailable,      // 503, Status body code 14
+  kSlow,             // waits `delay`, then answers normally
+  kTruncatedBody,    // the real answer, but Content-Length promises more than is sent; then close
+  kConnectionReset,  // the request is read, then the connection is reset (RST), no answer
+  kMalformedJson,    // 200 with a body that is not valid JSON (the real body cut in half)
+  kWrongToken,       // 401 Errors.Token.Invalid whatever the token
+};
+
+struct Fault {
+  static constexpr int kForever = -1;
+  FaultKind kind = FaultKind::kInternalError;
+  int times = 1;
+  std::string path_prefix{};
+  std::chrono::milliseconds delay{2000};  // kSlow
+  std::chrono::seconds retry_after{1};    // kTooManyRequests
+};
+
+// An event appended as is, without any effect on the state (PushRawEvent).
+struct RawEvent {
+  std::string type{};                    // e.g. "org.iam.policy.added"
+  std::string aggregate_type = "org";    // "org", "instance", ...
+  std::string aggregate_id{};            // empty: the instance id
+  std::string resource_owner{};          // empty: the aggregate id ("org"), else the instance id
+  std::optional<std::string> payload{};  // a JSON object; nullopt: no payload
+};
+
+// ZITADEL v1 domain-policy ("org IAM policy") events, whose payload carried only
+// userLoginMustBeDomain. ApplyLegacyPolicyEvent gives them the effect of their current names.
+enum class LegacyPolicyEvent {
+  kOrgAdded,         // org.iam.policy.added        like org.policy.domain.added
+  kOrgChanged,       // org.iam.policy.changed      like org.policy.domain.changed
+  kOrgRemoved,       // org.iam.policy.removed      like org.policy.domain.removed
+  kInstanceAdded,    // iam.policy.org.iam.added    (aggregate "instance") sets the default row
+  kInstanceChanged,  // iam.policy.org.iam.changed  like instance.policy.domain.changed
+};
+
+class FakeUpstreamImpl;
+
+class FakeUpstream {
+ public:
+  // Sets up the instance (one push: instance.added, instance.policy.domain.added,
+  // instance.domain.added) and starts serving on 127.0.0.1 at an ephemeral port. If the server
+  // cannot start (bad TLS files), the failure is reported to GoogleTest and ok() is false.
+  explicit FakeUpstream(FakeUpstreamOptions options = {});
+  // Stops the server: in-flight slow faults end at once, open connections are shut down.
+  ~FakeUpstream();
+  FakeUpstream(const FakeUpstream&) = delete;
+  FakeUpstream& operator=(const FakeUpstream&) = delete;
+
+  bool ok() const;
+  // "http://127.0.0.1:<port>" or "https://...". Also the JWT audience (issuer).
+  std::string base_url() const;
+  int port() const;
+  const std::string& instance_id() const;
+
+  // --- Mutations: one push each (events of §3 of the API notes) ---
+  // org.added, org.domain.added, org.domain.verified, org.domain.primary.set with the generated
+  // domain "<slug>.<instance domain>"; no policy event. Returns the new org's id (an 18-digit
+  // number), or "" after reporting a failure (duplicate name or domain) to GoogleTest.
+  std::string AddOrg(std::string_view name);
+  // org.changed; if the primary domain is the generated one, also the new generated domain
+  // (added, verified, primary.set) and org.domain.removed for the old one.
+  Status ChangeOrg(std::string_view org_id, std::string_view name);
+  Status DeactivateOrg(std::string_view org_id);  // org.deactivated
+  Status ReactivateOrg(std::string_view org_id);  // org.reactivated
+  Status RemoveOrg(std::string_view org_id);      // org.removed; the org and its row disappear
+  // org.policy.domain.added (payload omits false keys).
+  Status AddOrgPolicy(std::string_view org_id, const PolicyFlags& flags);
+  // org.policy.domain.changed with only the keys that changed (explicit false kept).
+  Status ChangeOrgPolicy(std::string_view org_id, const PolicyFlags& flags);
+  Status RemoveOrgPolicy(std::string_view org_id);  // org.policy.domain.removed, no payload
+  // instance.policy.domain.changed with only the keys that changed.
+  Status ChangeDefaultPolicy(const PolicyFlags& flags);
+  // org.domain.added (+ org.domain.verified in the same push unless the org's effective policy
+  // has validateOrgDomains).
+  Status AddOrgDomain(std::string_view org_id, std::string_view domain);
+  Status VerifyOrgDomain(std::string_view org_id, std::string_view domain);
+  Status SetPrimaryOrgDomain(std::string_view org_id, std::string_view domain);  // verified only
+  Status RemoveOrgDomain(std::string_view org_id, std::string_view domain);      // not primary
+  Status AddInstanceDomain(std::string_view domain);  // instance.domain.added
+  // Appends one event (own push) and changes nothing else. INVALID_ARGUMENT: payload not a JSON
+  // object, or empty type.
+  Status PushRawEvent(const RawEvent& event);
+  // Pushes a legacy event and applies it to the rows. For kInstance*, `org_id` is ignored.
+  Status ApplyLegacyPolicyEvent(LegacyPolicyEvent kind, std::string_view org_id,
+                                bool user_login_must_be_domain);
+  // Between Begin and End, all pushes share one creationDate (like one big transaction), e.g. to
+  // make a group of more than 1000 events with the same creationDate. Nestable.
+  void BeginSharedTimestamp();
+  void EndSharedTimestamp();
+
+  // --- Clock and audit-log retention ---
+  Timestamp Now() const;
+  void AdvanceClock(std::chrono::nanoseconds by);
+  // Events older than Now() - retention are invisible to ListEvents. Zero: unlimited (default).
+  void SetAuditLogRetention(std::chrono::nanoseconds retention);
+
+  // --- Views for assertions (what the real API would answer right now) ---
+  // Exact body of GET /admin/v1/orgs/{org_id}/policies/domain.
+  std::string EffectivePolicyBody(std::string_view org_id) const;
+  DomainPolicy EffectivePolicy(std::string_view org_id) const;
+  // Exact body of GET /admin/v1/policies/domain.
+  std::string DefaultPolicyBody() const;
+  std::vector<std::string> OrgIds() const;             // existing orgs, sorted by name
+  std::vector<std::string> OrgsWithOwnPolicy() const;  // sorted by id
+  std::size_t EventCount() const;
+  Timestamp LastEventTime() const;  // creationDate of the newest event
+
+  // --- Authentication ---
+  void SetPat(std::string pat);  // empty: PATs rejected
+  // Registers a service-account key for the JWT-profile grant. INVALID_ARGUMENT if the PEM is
+  // neither a public key nor a private key.
+  Status RegisterServiceAccount(std::string_view user_id, std::string_view key_id,
+                                std::string_view public_key_pem);
+  void SetTokenLifetime(std::chrono::seconds lifetime);  // for tokens issued from now on
+  void ExpireIssuedTokens();                             // every issued token becomes invalid
+  int TokenRequests() const;                             // POST /oauth/v2/token, any outcome
+  int IssuedTokens() const;                              // successful ones
+
+  // --- Faults and request accounting ---
+  void InjectFault(Fault fault);
+  void ClearFaults();
+  int FaultsTriggered() const;
+  // Requests to this exact path (no query string), any method, faulted ones included.
+  int RequestCount(std::string_view path) const;
+  int TotalRequests() const;
+  // Succeeds once RequestCount(path) >= n; fails with the count seen after `timeout`.
+  ::testing::AssertionResult WaitForRequests(std::string_view path, int n,
+                                             std::chrono::milliseconds timeout) const;
+
+ private:
+  std::unique_ptr<FakeUpstreamImpl> impl_;
+};
+
+// --- Helpers for keys and certificates (OpenSSL) ---
+
+// A service-account key as ZITADEL hands it out.
+struct ServiceAccountKey {
+  std::string user_id;
+  std::string key_id;
+  std::string private_key_pem;  // "BEGIN RSA PRIVATE KEY" (PKCS#1) or "BEGIN PRIVATE KEY"
+  std::string public_key_pem;   // "BEGIN PUBLIC KEY"
+  std::string key_file_path;    // the key-file JSON
+};
+
+// Generates an RSA-2048 key pair and writes `dir`/<key_id>.json:
+// {"type":"serviceaccount","keyId":...,"key":<PEM>,"expirationDate":"9999-12-31T23:59:59Z",
+//  "userId":...}. INTERNAL on an OpenSSL or file error.
+Result<ServiceAccountKey> GenerateServiceAccountKey(const std::string& dir, std::string user_id,
+                                                    std::string key_id, bool pkcs8 = false);
+
+// Claims of a JWT-profile assertion; times are seconds since the epoch.
+struct AssertionClaims {
+  std::string issuer;    // iss
+  std::string subject;   // sub
+  std::string audience;  // aud
+  std::int64_t issued_at = 0;
+  std::int64_t expires_at = 0;
+};
+
+// An RS256 JWT {"alg":"RS256","kid":key_id} signed with `private_key_pem`.
+Result<std::string> SignAssertion(std::string_view private_key_pem, std::string_view key_id,
+                                  const AssertionClaims& claims);
+
+// A throwaway CA and a server certificate for 127.0.0.1 and localhost, written to `dir` as
+// ca.pem, server.pem (leaf then CA) and server-key.pem.
+struct TlsFiles {
+  std::string ca_cert_path;
+  std::string cert_path;
+  std::string key_path;
+};
+Result<TlsFiles> GenerateTlsFiles(const std::string& dir);
+
+}  // namespace policyd::testing_support

@@ -1,0 +1,146 @@
+// UpstreamState: the fake upstream's truth. The instance with its default policy row and domains,
+// the orgs with their domains and own policy rows (kept like ZITADEL's projections), and the
+// append-only event log that every mutation extends by one push.
+//
+// Row details follow the projection: sequence = sequence of the last event applied to the row,
+// creationDate = when the row was added, changeDate = creationDate of that last event,
+// resourceOwner = org id (instance id for the default row).
+//
+// Not thread-safe: FakeUpstreamImpl guards it with a mutex.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "base/timestamp.h"
+#include "fake_upstream/fake_upstream.h"
+#include "model/domain_policy.h"
+
+namespace policyd::testing_support {
+
+struct StoredEvent {
+  std::uint64_t position = 0;  // global commit order, 1-based: what ListEvents orders by
+  std::string type;
+  std::string aggregate_type;
+  std::string aggregate_id;
+  std::string resource_owner;
+  std::uint64_t sequence = 0;          // per aggregate
+  Timestamp creation_date;             // shared by all events of one push
+  std::optional<std::string> payload;  // compact JSON object, sorted keys; nullopt: no data
+};
+
+struct OrgDomain {
+  std::string name;
+  bool verified = false;
+};
+
+struct FakeOrg {
+  std::string id;
+  std::string name;
+  bool active = true;
+  std::vector<OrgDomain> domains;
+  std::string primary_domain;
+  Details details;  // the org projection row (resourceOwner = id)
+  std::optional<PolicyRecord> policy;
+};
+
+class UpstreamState {
+ public:
+  // Pushes the instance setup (instance.added, instance.policy.domain.added,
+  // instance.domain.added).
+  explicit UpstreamState(const FakeUpstreamOptions& options);
+
+  // --- Clock ---
+  Timestamp Now() const;
+  void AdvanceClock(std::chrono::nanoseconds by) { offset_ += by; }
+  void BeginSharedTimestamp() { ++shared_depth_; }
+  void EndSharedTimestamp();
+
+  // --- Mutations (see FakeUpstream) ---
+  Result<std::string> AddOrg(std::string_view name);
+  Status ChangeOrg(std::string_view org_id, std::string_view name);
+  Status SetOrgActive(std::string_view org_id, bool active);
+  Status RemoveOrg(std::string_view org_id);
+  Status AddOrgPolicy(std::string_view org_id, const PolicyFlags& flags);
+  Status ChangeOrgPolicy(std::string_view org_id, const PolicyFlags& flags);
+  Status RemoveOrgPolicy(std::string_view org_id);
+  Status ChangeDefaultPolicy(const PolicyFlags& flags);
+  Status AddOrgDomain(std::string_view org_id, std::string_view domain);
+  Status VerifyOrgDomain(std::string_view org_id, std::string_view domain);
+  Status SetPrimaryOrgDomain(std::string_view org_id, std::string_view domain);
+  Status RemoveOrgDomain(std::string_view org_id, std::string_view domain);
+  Status AddInstanceDomain(std::string_view domain);
+  Status PushRawEvent(const RawEvent& event);
+  Status ApplyLegacyPolicyEvent(LegacyPolicyEvent kind, std::string_view org_id, bool value);
+
+  // --- Reads ---
+  const std::string& instance_id() const { return instance_id_; }
+  const PolicyRecord& default_policy() const { return default_policy_; }
+  const std::map<std::string, FakeOrg, std::less<>>& orgs() const { return orgs_; }
+  const FakeOrg* FindOrg(std::string_view org_id) const;  // nullptr: unknown or removed
+  const std::vector<StoredEvent>& events() const { return events_; }
+  // ZITADEL's DomainPolicyByOrg: the org's own row, else the default with isDefault (the org id
+  // is not validated).
+  DomainPolicy EffectivePolicy(std::string_view org_id) const;
+  const std::string& editor_user_id() const { return editor_user_id_; }
+  const std::string& editor_display_name() const { return editor_display_name_; }
+
+ private:
+  struct NewEvent {
+    std::string type;
+    std::string aggregate_type;
+    std::string aggregate_id;
+    std::string resource_owner;
+    std::optional<std::string> payload;
+  };
+
+  // Appends `events` as one push; returns the last appended event (valid until the next push).
+  const StoredEvent& Push(std::vector<NewEvent> events);
+  Timestamp NextPushTime();
+  NewEvent OrgEvent(const FakeOrg& org, std::string type,
+                    std::optional<std::string> payload = std::nullopt) const;
+  NewEvent InstanceEvent(std::string type, std::optional<std::string> payload = std::nullopt) const;
+  Result<FakeOrg*> MutableOrg(std::string_view org_id);
+  bool DomainTaken(std::string_view domain) const;
+  std::string GeneratedDomain(std::string_view org_name) const;
+  // Pushes `type` with `payload` on the org aggregate and applies `patch` to the org's row
+  // (adding it if `add`, removing it if `remove`).
+  Status PushOrgPolicyEvent(FakeOrg& org, std::string type, std::optional<std::string> payload,
+                            const PolicyFlags& new_flags, bool add, bool remove);
+  Status PushDefaultPolicyEvent(std::string type, std::optional<std::string> payload,
+                                const PolicyFlags& new_flags, bool reset_creation);
+
+  std::string instance_id_;
+  std::string instance_name_;
+  std::vector<std::string> instance_domains_;
+  std::string editor_user_id_;
+  std::string editor_display_name_;
+  PolicyRecord default_policy_;
+  std::map<std::string, FakeOrg, std::less<>> orgs_;
+  std::vector<StoredEvent> events_;
+  std::map<std::pair<std::string, std::string>, std::uint64_t> sequences_;  // (type, id) -> last
+  std::uint64_t next_id_ = 0;
+
+  // Fake clock = (frozen_ ? frozen_at_ : wall clock) + offset_.
+  bool frozen_ = false;
+  std::chrono::nanoseconds frozen_at_{0};
+  std::chrono::nanoseconds offset_{0};
+  std::int64_t last_push_micros_ = 0;
+  int shared_depth_ = 0;
+  std::optional<std::int64_t> shared_micros_;
+};
+
+// Payload of an "...added" policy event: the true keys only, sorted ("{}" when all are false).
+std::string AddedPolicyPayload(const PolicyFlags& flags);
+// Payload of a "...changed" policy event: the keys whose value differs, with the new value;
+// nullopt when nothing changed.
+std::optional<std::string> ChangedPolicyPayload(const PolicyFlags& before,
+                                                const PolicyFlags& after);
+
+}  // namespace policyd::testing_support

@@ -1,0 +1,165 @@
+#include "sync/reducer.h"
+
+#include <gtest/gtest.h>
+
+namespace policyd {
+namespace {
+
+Event Ev(std::string type, std::string aggregate_id, std::uint64_t seq, std::int64_t second,
+         PolicyPatch patch = {}) {
+  Event e;
+  e.type = std::move(type);
+  e.aggregate_type = e.type.starts_with("org") ? "org" : "instance";
+  e.aggregate_id = std::move(aggregate_id);
+  e.resource_owner = e.aggregate_id;
+  e.sequence = seq;
+  e.creation_date = Timestamp{second, 0};
+  e.patch = patch;
+  return e;
+}
+
+WorkingSet WithOrg(const std::string& id, bool exists, std::optional<PolicyRecord> policy = {}) {
+  WorkingSet set;
+  set.orgs[id] = WorkingSet::Org{exists, std::move(policy), false};
+  return set;
+}
+
+TEST(ReducerTest, OrgPolicyAddedTreatsMissingKeysAsFalse) {
+  WorkingSet set = WithOrg("o", true);
+  EXPECT_EQ(Reduce(Ev("org.policy.domain.added", "o", 5, 100, {true, {}, {}}), set),
+            ReduceOutcome::kApplied);
+  const WorkingSet::Org& org = set.orgs["o"];
+  ASSERT_TRUE(org.policy.has_value());
+  EXPECT_EQ(org.policy->flags, (PolicyFlags{true, false, false}));
+  EXPECT_EQ(org.policy->details.sequence, 5u);
+  EXPECT_EQ(org.policy->details.creation_date, (Timestamp{100, 0}));
+  EXPECT_EQ(org.policy->details.change_date, (Timestamp{100, 0}));
+  EXPECT_EQ(org.policy->details.resource_owner, "o");
+  EXPECT_TRUE(org.touched);
+}
+
+TEST(ReducerTest, OrgPolicyChangedPatchesOnlyPresentKeysIncludingExplicitFalse) {
+  WorkingSet set = WithOrg("o", true);
+  (void)Reduce(Ev("org.policy.domain.added", "o", 5, 100, {true, true, true}), set);
+  EXPECT_EQ(Reduce(Ev("org.policy.domain.changed", "o", 6, 200, {{}, false, {}}), set),
+            ReduceOutcome::kApplied);
+  const PolicyRecord& p = *set.orgs["o"].policy;
+  EXPECT_EQ(p.flags, (PolicyFlags{true, false, true}));
+  EXPECT_EQ(p.details.sequence, 6u);
+  EXPECT_EQ(p.details.creation_date, (Timestamp{100, 0}));
+  EXPECT_EQ(p.details.change_date, (Timestamp{200, 0}));
+}
+
+TEST(ReducerTest, ChangedWithoutARowHasNoEffect) {
+  WorkingSet set = WithOrg("o", true);
+  EXPECT_EQ(Reduce(Ev("org.policy.domain.changed", "o", 6, 200, {true, {}, {}}), set),
+            ReduceOutcome::kNoEffect);
+  EXPECT_FALSE(set.orgs["o"].policy.has_value());
+  EXPECT_FALSE(set.orgs["o"].touched);
+}
+
+TEST(ReducerTest, RemovedPolicyFallsBackButTheOrgStays) {
+  WorkingSet set = WithOrg("o", true);
+  (void)Reduce(Ev("org.policy.domain.added", "o", 5, 100, {true, {}, {}}), set);
+  EXPECT_EQ(Reduce(Ev("org.policy.domain.removed", "o", 7, 300), set), ReduceOutcome::kApplied);
+  EXPECT_TRUE(set.orgs["o"].exists);
+  EXPECT_FALSE(set.orgs["o"].policy.has_value());
+}
+
+TEST(ReducerTest, OrgRemovedTakesItsPolicyAlong) {
+  WorkingSet set = WithOrg("o", true);
+  (void)Reduce(Ev("org.policy.domain.added", "o", 5, 100, {true, {}, {}}), set);
+  EXPECT_EQ(Reduce(Ev("org.removed", "o", 9, 400), set), ReduceOutcome::kApplied);
+  EXPECT_FALSE(set.orgs["o"].exists);
+  EXPECT_FALSE(set.orgs["o"].policy.has_value());
+  StoreChange change = ToStoreChange(set);
+  EXPECT_EQ(change.removed_orgs, std::vector<std::string>{"o"});
+  EXPECT_TRUE(change.put_orgs.empty());
+}
+
+TEST(ReducerTest, OrgAddedMakesAKnownOrgWithoutPolicy) {
+  WorkingSet set = WithOrg("o", false);
+  EXPECT_EQ(Reduce(Ev("org.added", "o", 1, 10), set), ReduceOutcome::kApplied);
+  EXPECT_EQ(Reduce(Ev("org.added", "o", 1, 10), set), ReduceOutcome::kNoEffect);
+  StoreChange change = ToStoreChange(set);
+  ASSERT_EQ(change.put_orgs.size(), 1u);
+  EXPECT_EQ(change.put_orgs[0], (OrgRecord{"o", std::nullopt}));
+}
+
+TEST(ReducerTest, InstancePolicyAddedAndChanged) {
+  WorkingSet set;
+  EXPECT_EQ(Reduce(Ev("instance.policy.domain.added", "inst", 2, 10, {{}, true, {}}), set),
+            ReduceOutcome::kApplied);
+  ASSERT_TRUE(set.instance.has_value());
+  EXPECT_EQ(set.instance->id, "inst");
+  EXPECT_EQ(set.instance->policy.flags, (PolicyFlags{false, true, false}));
+  EXPECT_EQ(Reduce(Ev("instance.policy.domain.changed", "inst", 3, 20, {true, {}, {}}), set),
+            ReduceOutcome::kApplied);
+  EXPECT_EQ(set.instance->policy.flags, (PolicyFlags{true, true, false}));
+  EXPECT_EQ(set.instance->policy.details.resource_owner, "inst");
+  StoreChange change = ToStoreChange(set);
+  ASSERT_TRUE(change.instance.has_value());
+  EXPECT_EQ(change.instance->policy.details.sequence, 3u);
+}
+
+TEST(ReducerTest, ReplayedEventsAreRecognisedBySequence) {
+  WorkingSet set = WithOrg("o", true);
+  (void)Reduce(Ev("org.policy.domain.added", "o", 5, 100, {true, {}, {}}), set);
+  (void)Reduce(Ev("org.policy.domain.changed", "o", 8, 200, {false, {}, {}}), set);
+  const PolicyRecord before = *set.orgs["o"].policy;
+  EXPECT_EQ(Reduce(Ev("org.policy.domain.added", "o", 5, 100, {true, {}, {}}), set),
+            ReduceOutcome::kNoEffect);
+  EXPECT_EQ(Reduce(Ev("org.policy.domain.changed", "o", 8, 200, {false, {}, {}}), set),
+            ReduceOutcome::kNoEffect);
+  EXPECT_EQ(Reduce(Ev("org.policy.domain.removed", "o", 7, 150), set), ReduceOutcome::kNoEffect);
+  EXPECT_EQ(*set.orgs["o"].policy, before);
+}
+
+TEST(ReducerTest, LegacyNamesHaveTheSameEffects) {
+  WorkingSet set = WithOrg("o", true);
+  EXPECT_EQ(Reduce(Ev("org.iam.policy.added", "o", 1, 10, {true, {}, {}}), set),
+            ReduceOutcome::kApplied);
+  EXPECT_EQ(Reduce(Ev("org.iam.policy.changed", "o", 2, 20, {false, {}, {}}), set),
+            ReduceOutcome::kApplied);
+  EXPECT_EQ(set.orgs["o"].policy->flags, (PolicyFlags{false, false, false}));
+  EXPECT_EQ(Reduce(Ev("org.iam.policy.removed", "o", 3, 30), set), ReduceOutcome::kApplied);
+  EXPECT_FALSE(set.orgs["o"].policy.has_value());
+  Event legacy_default = Ev("iam.policy.org.iam.added", "inst", 1, 5, {true, {}, {}});
+  legacy_default.aggregate_type = "iam";
+  EXPECT_EQ(Reduce(legacy_default, set), ReduceOutcome::kApplied);
+  EXPECT_EQ(set.instance->policy.flags.user_login_must_be_domain, true);
+  Event legacy_change = Ev("iam.policy.org.iam.changed", "inst", 2, 6, {false, {}, {}});
+  EXPECT_EQ(Reduce(legacy_change, set), ReduceOutcome::kApplied);
+  EXPECT_EQ(set.instance->policy.flags.user_login_must_be_domain, false);
+}
+
+TEST(ReducerTest, InstanceRemovedAsksForAColdStart) {
+  WorkingSet set;
+  EXPECT_EQ(Reduce(Ev("instance.removed", "inst", 9, 10), set), ReduceOutcome::kResnapshot);
+}
+
+TEST(ReducerTest, UnrelatedAndMalformedEventsAreSkipped) {
+  WorkingSet set = WithOrg("o", true);
+  EXPECT_EQ(Reduce(Ev("org.changed", "o", 2, 10), set), ReduceOutcome::kNoEffect);
+  EXPECT_EQ(Reduce(Ev("user.human.added", "u", 2, 10), set), ReduceOutcome::kNoEffect);
+  EXPECT_EQ(Reduce(Ev("org.policy.domain.added", "", 2, 10), set), ReduceOutcome::kInvalid);
+  EXPECT_EQ(Reduce(Ev("org.policy.domain.added", "a\nb", 2, 10), set), ReduceOutcome::kInvalid);
+  EXPECT_EQ(Reduce(Ev("org.added", std::string(201, 'x'), 2, 10), set), ReduceOutcome::kInvalid);
+  EXPECT_TRUE(ToStoreChange(set).put_orgs.empty());
+}
+
+TEST(ReducerTest, OrgsNamedByListsEachValidOrgOnce) {
+  std::vector<Event> events = {Ev("org.added", "b", 1, 1), Ev("org.policy.domain.added", "a", 2, 1),
+                               Ev("org.removed", "b", 3, 2),
+                               Ev("instance.policy.domain.changed", "inst", 4, 2),
+                               Ev("org.added", "", 1, 1)};
+  EXPECT_EQ(OrgsNamedBy(events), (std::vector<std::string>{"a", "b"}));
+}
+
+TEST(ReducerTest, EventTypeFilterFitsTheUpstreamLimit) {
+  EXPECT_LE(SyncedEventTypes().size(), 30u);
+  EXPECT_LE(OrgPolicyEventTypes().size(), 30u);
+}
+
+}  // namespace
+}  // namespace policyd
