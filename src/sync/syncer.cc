@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <tuple>
 
 #include "sync/reducer.h"
 
@@ -42,34 +43,43 @@ Status Syncer::SyncOnce() {
     cursor = SyncCursor::Decode(meta->cursor);
     if (!cursor) spdlog::warn("{}; starting over with a cold start", cursor.error().ToString());
   }
-  if (!cursor) return ColdStart();
+  if (!cursor) return ColdStart(Nanos(options_.overlap));
   return Pull(*cursor);
 }
 
 Status Syncer::Pull(SyncCursor& cursor) {
   const auto& types = SyncedEventTypes();
-  bool narrow = false;  // retry just behind the newest event when a page held nothing new
+  // The first page of a round starts at the cursor, an overlap window behind the newest event
+  // applied, to catch late commits near the head of the stream. While a backlog is paged through
+  // (pages come back full) everything read is long committed, so the next page starts right
+  // behind the newest event: only its own push, which a page may have split, is asked again.
+  bool backlog = false;
+  // Progress is judged by the stream itself (did the newest date or the last event move?), not by
+  // the cursor's memory, which a burst may have trimmed.
+  Timestamp last_newest;
+  std::optional<std::tuple<std::string, std::string, std::uint64_t>> last_tail;
   for (std::uint32_t round = 0; round < options_.max_pages_per_round; ++round) {
     EventQuery query{cursor.from(), options_.page_size, types, true};
-    if (narrow) query.from = AddNanos(cursor.newest(), -1);
+    if (backlog) query.from = AddNanos(cursor.newest(), -1);
     Result<std::vector<Event>> page = upstream_.ListEvents(query);
     if (!page) return page.error();
-    const std::size_t fresh =
-        std::count_if(page->begin(), page->end(), [&](const Event& e) { return !cursor.Seen(e); });
     bool resnapshot = false;
     POLICYD_RETURN_IF_ERROR(ApplyPage(*page, cursor, resnapshot));
-    if (resnapshot) return ColdStart();
+    if (resnapshot) return ColdStart(Nanos(options_.overlap));
     if (page->size() < options_.page_size) return Status::Ok();  // caught up
-    if (fresh == 0) {
-      if (narrow) {
-        return Status::FailedPrecondition(
-            "more than " + std::to_string(options_.page_size) +
-            " events share one creationDate; the events API cannot page past them");
-      }
-      narrow = true;
-    } else {
-      narrow = false;
+    const Event& tail = page->back();
+    auto tail_key = std::make_tuple(tail.aggregate_type, tail.aggregate_id, tail.sequence);
+    if (backlog && cursor.newest() == last_newest && last_tail == tail_key) {
+      // One push of more than a page of events: the events API cannot page through it (its
+      // date filter is strict and every event has the same date). Rebuild the state from the
+      // list endpoints instead and resume strictly after the newest event.
+      spdlog::warn("more than {} events share one creationDate; rebuilding with a cold start",
+                   options_.page_size);
+      return ColdStart(/*overlap_ns=*/0);
     }
+    last_newest = cursor.newest();
+    last_tail = std::move(tail_key);
+    backlog = true;
   }
   return Status::Ok();  // more to pull: the next round goes on from the stored cursor
 }
@@ -145,19 +155,24 @@ Result<std::vector<std::string>> Syncer::ListAllOrgs() {
 Status Syncer::ReplayOrgPolicies(std::map<std::string, std::optional<PolicyRecord>>& policies) {
   WorkingSet set;
   SyncCursor cursor;
+  std::optional<std::tuple<std::string, std::string, std::uint64_t>> last_tail;
   for (std::uint32_t round = 0; round < options_.max_pages_per_round; ++round) {
     EventQuery query{cursor.from(), options_.page_size, OrgPolicyEventTypes(), true};
+    if (round > 0) query.from = AddNanos(cursor.newest(), -1);
     Result<std::vector<Event>> page = upstream_.ListEvents(query);
     if (!page) return page.error();
-    std::size_t fresh = 0;
     for (const Event& e : *page) {
-      if (cursor.Seen(e)) continue;
-      ++fresh;
-      (void)Reduce(e, set);
+      if (!cursor.Seen(e)) (void)Reduce(e, set);
     }
+    const Timestamp newest_before = cursor.newest();
     cursor.Advance(*page, 1);  // replaying from the start: no overlap needed
     if (page->size() < options_.page_size) break;
-    if (fresh == 0) return Status::FailedPrecondition("org policy history cannot be paged");
+    auto tail = std::make_tuple(page->back().aggregate_type, page->back().aggregate_id,
+                                page->back().sequence);
+    if (round > 0 && cursor.newest() == newest_before && last_tail == tail) {
+      return Status::FailedPrecondition("a push of more than a page of org-policy events");
+    }
+    last_tail = std::move(tail);
   }
   for (auto& [id, org] : set.orgs) {
     auto it = policies.find(id);
@@ -166,7 +181,7 @@ Status Syncer::ReplayOrgPolicies(std::map<std::string, std::optional<PolicyRecor
   return Status::Ok();
 }
 
-Status Syncer::ColdStart() {
+Status Syncer::ColdStart(std::int64_t overlap_ns) {
   ++counters_.cold_starts;
   const std::uint64_t requests_before = upstream_.request_count();
   // The newest event before anything is read: replaying from just before it later is safe.
@@ -202,7 +217,7 @@ Status Syncer::ColdStart() {
   for (auto& [id, policy] : policies) snapshot.orgs.push_back(OrgRecord{id, std::move(policy)});
   std::optional<Timestamp> newest_date;
   if (!newest->empty()) newest_date = newest->front().creation_date;
-  const SyncCursor cursor = SyncCursor::StartingAt(newest_date, Nanos(options_.overlap));
+  const SyncCursor cursor = SyncCursor::StartingAt(newest_date, overlap_ns);
   const Timestamp now = clock_.Now();
   Status written = store_.Replace(snapshot, cursor.Encode(), options_.source, now);
   state_.SetStoreWritable(written.ok());

@@ -79,7 +79,8 @@ class Syncer {
   const SyncCounters& counters() const { return counters_; }
 
  private:
-  Status ColdStart();
+  // Builds the complete state; incremental sync then resumes `overlap_ns` before the newest event.
+  Status ColdStart(std::int64_t overlap_ns);
   Status Pull(SyncCursor& cursor);
   // Reduces the unseen events of `page`, advances the cursor and writes both in one batch.
   Status ApplyPage(const std::vector<Event>& page, SyncCursor& cursor, bool& resnapshot);

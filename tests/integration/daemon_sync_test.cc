@@ -173,6 +173,23 @@ TEST_F(DaemonSyncTest, TheConfigFileWorksAndFlagsOverrideIt) {
   EXPECT_TRUE(Converges(daemon, std::chrono::seconds(5)));  // 200ms wins over 10m
 }
 
+TEST_F(DaemonSyncTest, KeyFileAuthenticationWorksEndToEnd) {
+  Result<ServiceAccountKey> key =
+      GenerateServiceAccountKey(dir_.path(), "300000000000000077", "policyd-key");
+  ASSERT_TRUE(key.has_value()) << key.error().ToString();
+  chmod(key->key_file_path.c_str(), 0600);
+  ASSERT_TRUE(
+      upstream_.RegisterServiceAccount(key->user_id, key->key_id, key->public_key_pem).ok());
+  upstream_.SetPat("");
+  Daemon daemon(dir_, {"--upstream", upstream_.base_url(), "--key-file", key->key_file_path,
+                       "--poll-interval", "200ms"});
+  ASSERT_TRUE(daemon.WaitReady());
+  ASSERT_TRUE(Converges(daemon, std::chrono::seconds(10)));
+  EXPECT_GE(upstream_.IssuedTokens(), 1);
+  const std::string log = daemon.process().Log();
+  EXPECT_EQ(log.find("PRIVATE KEY"), std::string::npos);
+}
+
 TEST_F(DaemonSyncTest, BadConfigurationExits78WithOneLine) {
   const std::string world_readable = dir_.Join("open-token");
   std::ofstream(world_readable) << "x\n";

@@ -47,7 +47,7 @@ class SyncTest : public ::testing::Test {
     } else {
       options.key_file = key_file;
     }
-    options.total_timeout = std::chrono::seconds(5);
+    options.total_timeout = std::chrono::seconds(2);
     auto client = MakeHttpUpstream(options, SystemClock());
     ASSERT_TRUE(client.has_value()) << client.error().ToString();
     client_ = std::move(*client);
@@ -285,6 +285,24 @@ INSTANTIATE_TEST_SUITE_P(
                   Code::kDeadlineExceeded}),
     [](const auto& param_info) { return std::string(param_info.param.name); });
 
+TEST_F(SyncTest, APushOfMoreThanAPageOfEventsIsRebuiltByAColdStart) {
+  std::vector<std::string> orgs;
+  for (int i = 0; i < 1100; ++i) orgs.push_back(upstream_.AddOrg("g" + std::to_string(i)));
+  ASSERT_TRUE(Sync());
+  upstream_.BeginSharedTimestamp();  // one huge push: 1,100 events with one creationDate
+  for (const std::string& org : orgs)
+    ASSERT_TRUE(upstream_.AddOrgPolicy(org, {true, false, true}).ok());
+  upstream_.EndSharedTimestamp();
+  ASSERT_TRUE(Sync());
+  EXPECT_EQ(syncer_->counters().cold_starts.load(), 2u);
+  EXPECT_TRUE(Converged());
+  const std::string later = upstream_.AddOrg("after the big push");
+  ASSERT_TRUE(upstream_.AddOrgPolicy(later, {false, true, false}).ok());
+  ASSERT_TRUE(Sync());
+  EXPECT_EQ(syncer_->counters().cold_starts.load(), 2u) << "incremental sync resumed";
+  EXPECT_TRUE(Converged());
+}
+
 TEST_F(SyncTest, TooManyRequestsReportsRetryAfter) {
   (void)upstream_.AddOrg("x");
   upstream_.InjectFault(Fault{FaultKind::kTooManyRequests, 1, "", {}, std::chrono::seconds(7)});
@@ -376,6 +394,31 @@ TEST_F(SyncTest, ColdStartOfTenThousandOrgsDoesNotAskPerOrg) {
   // newest event + default + 10 org pages + history probe + 1 page of policy events.
   EXPECT_EQ(requests, 14);
   EXPECT_EQ(upstream_.RequestCount("/admin/v1/orgs/" + orgs[0] + "/policies/domain"), 0);
+  EXPECT_TRUE(Converged());
+}
+
+TEST_F(SyncTest, ReportsHowManyEventsItAppliesPerSecond) {
+  std::vector<std::string> orgs;
+  for (int i = 0; i < 1000; ++i) orgs.push_back(upstream_.AddOrg("s" + std::to_string(i)));
+  ASSERT_TRUE(Sync());
+  for (int round = 0; round < 20; ++round) {
+    for (std::size_t i = 0; i < orgs.size(); ++i) {
+      const PolicyFlags flags{(round + i) % 2 == 0, round % 3 == 0, i % 2 == 0};
+      ASSERT_TRUE((round == 0 ? upstream_.AddOrgPolicy(orgs[i], flags)
+                              : upstream_.ChangeOrgPolicy(orgs[i], flags))
+                      .ok());
+    }
+  }
+  const std::uint64_t applied_before = syncer_->counters().events_applied.load();
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(Sync());
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const std::uint64_t applied = syncer_->counters().events_applied.load() - applied_before;
+  EXPECT_EQ(applied, 20'000u);
+  std::cout << "applied " << applied << " events in " << seconds
+            << " s: " << static_cast<std::uint64_t>(static_cast<double>(applied) / seconds)
+            << " events/s (pages of 1000, fake upstream over loopback HTTP)\n";
   EXPECT_TRUE(Converged());
 }
 
