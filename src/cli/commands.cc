@@ -91,7 +91,9 @@ void PrintStatusText(std::ostream& out, const ServerStatus& s) {
       << (s.stale ? " (STALE)" : "") << '\n'
       << "source:          " << (s.meta.source.empty() ? "(none)" : s.meta.source) << '\n'
       << "upstream:        " << (s.upstream.empty() ? "(none)" : s.upstream) << '\n'
-      << "cursor:          " << (s.meta.cursor.empty() ? "(none)" : s.meta.cursor) << '\n'
+      << "cursor:          "
+      << (s.meta.cursor.empty() ? "(none)" : s.meta.cursor.substr(0, s.meta.cursor.find('\n')))
+      << '\n'
       << "sync failures:   " << s.consecutive_failures << " in a row"
       << (s.last_error.empty() ? "" : ", last: " + s.last_error) << '\n'
       << "version:         " << s.version << '\n';

@@ -15,11 +15,13 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 #include "json/policy_json.h"
@@ -149,6 +151,37 @@ Status ForEachField(od::object& object, const JsonPath& path, const std::array<F
     if ((seen & bit) != 0) return PathError(field_path, "duplicate field");
     seen |= bit;
     POLICYD_RETURN_IF_ERROR(on_known(index, field.value(), field_path));
+  }
+  return Status::Ok();
+}
+
+// Iterates an array value (null: empty), calling on_element(od::value&, const JsonPath&) for each
+// element, after reserving room in `out` for as many elements as the document can hold given
+// that each takes at least `min_element_bytes` (counting first, a fast structural pass, avoids
+// growing a vector of a million elements by doubling).
+template <typename T, typename OnElement>
+Status ForEachElement(od::value& value, const JsonPath& path, std::size_t document_size,
+                      std::size_t min_element_bytes, std::vector<T>& out, OnElement&& on_element) {
+  od::json_type type;
+  POLICYD_RETURN_IF_ERROR(GetType(value, path, type));
+  if (type == od::json_type::null) return ValidateValue(value, path, 0);
+  if (type != od::json_type::array) return WrongType(path, "an array", type);
+  od::array array;
+  if (auto error = value.get_array().get(array)) return SyntaxError(path, error);
+  std::size_t count = 0;
+  if (auto error = array.count_elements().get(count)) {
+    return SyntaxError(path, error);
+  }
+  out.reserve(std::min(count, document_size / min_element_bytes + 1));
+  std::size_t index = 0;
+  for (auto element_or_error : array) {
+    const JsonPath element_path = path.Index(index);
+    od::value element;
+    if (auto error = std::move(element_or_error).get(element)) {
+      return SyntaxError(element_path, error);
+    }
+    POLICYD_RETURN_IF_ERROR(on_element(element, element_path));
+    ++index;
   }
   return Status::Ok();
 }

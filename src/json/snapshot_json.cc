@@ -92,29 +92,10 @@ Status ParseOrg(od::value& value, const JsonPath& path, OrgRecord& out) {
 
 Status ParseOrgs(od::value& value, const JsonPath& path, std::size_t document_size,
                  std::vector<OrgRecord>& out) {
-  od::json_type type;
-  POLICYD_RETURN_IF_ERROR(json_internal::GetType(value, path, type));
-  if (type == od::json_type::null) return json_internal::ValidateValue(value, path, 0);
-  if (type != od::json_type::array) return json_internal::WrongType(path, "an array", type);
-  od::array array;
-  if (auto error = value.get_array().get(array)) return json_internal::SyntaxError(path, error);
-  // Counting first (a fast structural pass) avoids growing a vector of a million orgs by doubling.
-  std::size_t count = 0;
-  if (auto error = array.count_elements().get(count)) {
-    return json_internal::SyntaxError(path, error);
-  }
-  out.reserve(std::min(count, document_size / kMinOrgBytes + 1));
-  std::size_t index = 0;
-  for (auto element_or_error : array) {
-    const JsonPath element_path = path.Index(index);
-    od::value element;
-    if (auto error = std::move(element_or_error).get(element)) {
-      return json_internal::SyntaxError(element_path, error);
-    }
-    POLICYD_RETURN_IF_ERROR(ParseOrg(element, element_path, out.emplace_back()));
-    ++index;
-  }
-  return Status::Ok();
+  return json_internal::ForEachElement(value, path, document_size, kMinOrgBytes, out,
+                                       [&out](od::value& element, const JsonPath& element_path) {
+                                         return ParseOrg(element, element_path, out.emplace_back());
+                                       });
 }
 
 // Sorting indices rather than hashing ids keeps the check at 4 bytes per org.

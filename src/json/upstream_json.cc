@@ -128,35 +128,6 @@ Status CheckId(const JsonPath& path, std::string_view what, std::string_view id)
   return Status::Ok();
 }
 
-// Iterates an array value (null: empty), calling on_element(od::value&, const JsonPath&) for each
-// element after reserving room in `out` for the elements the document can hold.
-template <typename T, typename OnElement>
-Status ForEachElement(od::value& value, const JsonPath& path, std::size_t document_size,
-                      std::vector<T>& out, OnElement&& on_element) {
-  od::json_type type;
-  POLICYD_RETURN_IF_ERROR(json_internal::GetType(value, path, type));
-  if (type == od::json_type::null) return json_internal::ValidateValue(value, path, 0);
-  if (type != od::json_type::array) return json_internal::WrongType(path, "an array", type);
-  od::array array;
-  if (auto error = value.get_array().get(array)) return json_internal::SyntaxError(path, error);
-  std::size_t count = 0;
-  if (auto error = array.count_elements().get(count)) {
-    return json_internal::SyntaxError(path, error);
-  }
-  out.reserve(std::min(count, document_size / kMinElementBytes + 1));
-  std::size_t index = 0;
-  for (auto element_or_error : array) {
-    const JsonPath element_path = path.Index(index);
-    od::value element;
-    if (auto error = std::move(element_or_error).get(element)) {
-      return json_internal::SyntaxError(element_path, error);
-    }
-    POLICYD_RETURN_IF_ERROR(on_element(element, element_path));
-    ++index;
-  }
-  return Status::Ok();
-}
-
 // ---- ListEvents ----
 
 // An event type or aggregate type: {"type":"org","localized":{…}}, or tolerated as "org".
@@ -403,10 +374,11 @@ Result<std::vector<Event>> ParseListEventsResponse(std::string_view body) {
     return json_internal::ForEachField(
         root, JsonPath(), kEventsFields, seen,
         [&](int, od::value& field, const JsonPath& field_path) {
-          return ForEachElement(field, field_path, body.size(), events,
-                                [&events](od::value& element, const JsonPath& element_path) {
-                                  return ReadEvent(element, element_path, events.emplace_back());
-                                });
+          return json_internal::ForEachElement(
+              field, field_path, body.size(), kMinElementBytes, events,
+              [&events](od::value& element, const JsonPath& element_path) {
+                return ReadEvent(element, element_path, events.emplace_back());
+              });
         });
   });
   if (!s.ok()) return Err(std::move(s));
@@ -421,11 +393,11 @@ Result<OrgPage> ParseListOrgsResponse(std::string_view body) {
         root, JsonPath(), kOrgsFields, seen,
         [&](int index, od::value& field, const JsonPath& field_path) {
           if (index == kOrgsDetails) return ReadListDetails(field, field_path, page.total);
-          return ForEachElement(field, field_path, body.size(), page.org_ids,
-                                [&page](od::value& element, const JsonPath& element_path) {
-                                  return ReadOrgId(element, element_path,
-                                                   page.org_ids.emplace_back());
-                                });
+          return json_internal::ForEachElement(
+              field, field_path, body.size(), kMinElementBytes, page.org_ids,
+              [&page](od::value& element, const JsonPath& element_path) {
+                return ReadOrgId(element, element_path, page.org_ids.emplace_back());
+              });
         });
   });
   if (!s.ok()) return Err(std::move(s));
