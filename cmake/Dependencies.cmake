@@ -35,3 +35,6 @@ endif()
 # anchors).
 find_package(CURL REQUIRED)
 find_package(OpenSSL 3 REQUIRED)
+
+# libsystemd ships no CMake config: pkg-config.
+pkg_check_modules(SYSTEMD REQUIRED IMPORTED_TARGET libsystemd)

@@ -10,6 +10,7 @@
 
 #include "base/clock.h"
 #include "daemon/config.h"
+#include "daemon/systemd.h"
 #include "json/snapshot_json.h"
 #include "server/server.h"
 #include "server/serving_state.h"
@@ -50,6 +51,42 @@ Status LoadSnapshot(Store& store, const std::string& path, const Clock& clock) {
   spdlog::info("loaded snapshot {}: instance {}, {} orgs", path, snapshot->instance.id,
                snapshot->orgs.size());
   return Status::Ok();
+}
+
+// One line for systemd's STATUS=: what the daemon is doing, in words an operator reads.
+std::string StatusLine(const Store& store, const ServingState& state, const Clock& clock) {
+  Result<StoreMeta> meta = store.Meta();
+  if (!meta) return "store unreadable: " + meta.error().ToString();
+  ServerStatus s;
+  s.meta = *meta;
+  state.FillStatus(clock.Now(), s);
+  std::string line;
+  switch (s.health) {
+    case Health::kStarting:
+      return "starting: no policy data yet";
+    case Health::kServing:
+      line = "serving ";
+      break;
+    case Health::kStale:
+      line = "STALE, serving ";
+      break;
+    case Health::kDegraded:
+      line = "DEGRADED (store not writable), serving ";
+      break;
+    case Health::kRefusing:
+      line = "REFUSING lookups (stale data), holding ";
+      break;
+  }
+  line += std::to_string(s.meta.org_count) + " orgs (" +
+          std::to_string(s.meta.custom_policy_count) + " with their own policy)";
+  if (!s.upstream.empty()) {
+    line += s.data_age_ms < 0 ? ", never synced"
+                              : ", last sync " + std::to_string(s.data_age_ms / 1000) + "s ago";
+    if (s.consecutive_failures > 0) {
+      line += ", " + std::to_string(s.consecutive_failures) + " failed syncs: " + s.last_error;
+    }
+  }
+  return line;
 }
 
 int Run(const DaemonConfig& config) {
@@ -102,7 +139,26 @@ int Run(const DaemonConfig& config) {
     syncer = std::make_unique<Syncer>(**store, *upstream, state, clock, sync_options);
   }
 
+  Result<std::optional<int>> activated = SocketFromSystemd();
+  if (!activated) {
+    spdlog::critical("{}", activated.error().ToString());
+    return kExitConfig;
+  }
   ServerOptions options;
+  if (*activated) options.listen_fd = **activated;
+  // WATCHDOG=1 at half of WatchdogSec; STATUS= refreshed at least every 5 s.
+  const std::optional<std::chrono::milliseconds> watchdog = WatchdogInterval();
+  options.heartbeat_interval = std::min<std::chrono::milliseconds>(
+      watchdog.value_or(std::chrono::seconds(5)), std::chrono::seconds(5));
+  options.on_heartbeat = [&store = **store, &state, &clock, watchdog,
+                          last = std::string()]() mutable {
+    if (watchdog) Notify("WATCHDOG=1");
+    std::string line = StatusLine(store, state, clock);
+    if (line != last) {
+      Notify("STATUS=" + line);
+      last = std::move(line);
+    }
+  };
   options.socket.path = config.socket_path;
   options.socket.mode = config.socket_mode;
   options.threads = config.threads;
@@ -116,8 +172,12 @@ int Run(const DaemonConfig& config) {
     return s.code() == Code::kInternal ? 1 : kExitConfig;
   }
   spdlog::info("policyd {} serving {} orgs ({} with their own policy) on {} with {} threads",
-               POLICYD_VERSION, meta->org_count, meta->custom_policy_count, config.socket_path,
+               POLICYD_VERSION, meta->org_count, meta->custom_policy_count,
+               options.listen_fd >= 0 ? "the socket systemd passed" : config.socket_path,
                server.thread_count());
+  // The store is open and the socket listening: clients that connect now wait in the backlog
+  // until the serving threads start, an instant later.
+  Notify("READY=1\nSTATUS=" + StatusLine(**store, state, clock));
   if (syncer) {
     spdlog::info("syncing from {} every {} ms", config.upstream, config.poll_interval.count());
     syncer->Start();
@@ -132,6 +192,7 @@ int Run(const DaemonConfig& config) {
     int signal_number = 0;
     sigwait(&set, &signal_number);
     spdlog::info("received {}, shutting down", strsignal(signal_number));
+    Notify("STOPPING=1");
     server.Stop();
   });
   server.Run();

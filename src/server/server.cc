@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <asio.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <atomic>
@@ -24,7 +25,15 @@ struct Worker {
   asio::io_context io{1};
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard;
   std::list<std::shared_ptr<Connection>> connections;
+  std::optional<asio::steady_timer> heartbeat;
+  std::atomic<std::int64_t> last_tick_ms{0};
 };
+
+std::int64_t SteadyMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 void LogIfFailed(std::string_view what, std::exception_ptr e) {
   if (!e) return;
@@ -76,8 +85,31 @@ struct Server::Impl {
     }
   }
 
+  // Each worker ticks; the first also checks that every worker ticked lately and then beats.
+  asio::awaitable<void> Heartbeat(Worker& worker, bool first) {
+    const auto interval = options.heartbeat_interval;
+    while (!stopping.load()) {
+      worker.last_tick_ms = SteadyMillis();
+      if (first) {
+        const std::int64_t oldest = SteadyMillis() - 2 * interval.count();
+        const bool all_turning =
+            std::all_of(workers.begin(), workers.end(),
+                        [oldest](const auto& w) { return w->last_tick_ms.load() >= oldest; });
+        if (all_turning) {
+          options.on_heartbeat();
+        } else {
+          spdlog::error("a serving loop has not turned for {} ms; withholding the watchdog",
+                        2 * interval.count());
+        }
+      }
+      worker.heartbeat->expires_after(interval);
+      co_await worker.heartbeat->async_wait(kNoThrow);
+    }
+  }
+
   // Runs on the worker's thread: asks every session to finish what it received and close.
   static void StopConnections(Worker& worker) {
+    if (worker.heartbeat) worker.heartbeat->cancel();
     for (const std::shared_ptr<Connection>& c : worker.connections) {
       c->stopping = true;
       if (c->reading) {
@@ -123,6 +155,15 @@ Status Server::Start() {
   for (auto& w : impl_->workers) w->guard.emplace(w->io.get_executor());
   asio::co_spawn(impl_->workers[0]->io, impl_->AcceptLoop(),
                  [](std::exception_ptr e) { LogIfFailed("accept loop", e); });
+  if (impl_->options.heartbeat_interval.count() > 0 && impl_->options.on_heartbeat) {
+    for (std::size_t i = 0; i < impl_->workers.size(); ++i) {
+      Worker& w = *impl_->workers[i];
+      w.heartbeat.emplace(w.io);
+      w.last_tick_ms = SteadyMillis();
+      asio::co_spawn(w.io, impl_->Heartbeat(w, i == 0),
+                     [](std::exception_ptr e) { LogIfFailed("heartbeat", e); });
+    }
+  }
   return Status::Ok();
 }
 

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -29,6 +30,11 @@ struct ServerOptions {
   std::chrono::milliseconds idle_timeout{std::chrono::seconds(60)};
   std::chrono::milliseconds drain_timeout{std::chrono::seconds(5)};
   std::string version;
+  // When set, on_heartbeat runs every heartbeat_interval on the first serving thread, but only
+  // while every serving loop is turning (each ticked within two intervals): a wedged loop stops
+  // the heartbeat, which is what systemd's watchdog needs to notice it.
+  std::chrono::milliseconds heartbeat_interval{0};
+  std::function<void()> on_heartbeat;
 };
 
 class Server {

@@ -46,7 +46,9 @@ CommandResult RunCommand(const std::vector<std::string>& argv,
 // A background process whose stderr goes to a file.
 class ChildProcess {
  public:
-  ChildProcess(const std::vector<std::string>& argv, const std::string& log_path);
+  // `extra_env` ("NAME=value") is added to this process's environment for the child.
+  ChildProcess(const std::vector<std::string>& argv, const std::string& log_path,
+               const std::vector<std::string>& extra_env = {});
   ~ChildProcess();  // SIGKILLs a process still running
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
