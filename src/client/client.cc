@@ -151,6 +151,11 @@ Result<Response> Client::RoundTrip(std::uint64_t id) {
   if (!s.ok()) return Err(s);
   Result<Response> r = Receive();
   if (!r) return r;
+  if (r->id != id && r->id == 0 && r->kind == ResponseKind::kError) {
+    // A connection-level refusal (e.g. PERMISSION_DENIED for a peer not on the allowlist) or a
+    // framing error: the daemon answers it before it could read a request id.
+    return Err(r->error);
+  }
   if (r->id != id) {
     Close();
     return Err(Status::Internal("policyd answered request " + std::to_string(r->id) +

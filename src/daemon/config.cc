@@ -1,5 +1,7 @@
 #include "daemon/config.h"
 
+#include <grp.h>
+#include <pwd.h>
 #include <toml++/toml.h>
 
 #include <CLI/CLI.hpp>
@@ -90,6 +92,42 @@ Status LoadConfigFile(const std::string& path, std::map<std::string, Setting>& s
     Result<std::string> text = TomlText(node);
     if (!text) return text.error().WithContext("config file " + path + ": " + name);
     it->second.raw = *text;
+  }
+  return Status::Ok();
+}
+
+// A user or group given by name or number.
+template <typename Id>
+Status ParseId(const std::string& text, bool is_user, Id& out) {
+  std::uint64_t number = 0;
+  if (ParseUnsigned(text, 0, 0xfffffffeu, number).ok()) {
+    out = static_cast<Id>(number);
+    return Status::Ok();
+  }
+  if (is_user) {
+    if (const passwd* pw = getpwnam(text.c_str())) {
+      out = static_cast<Id>(pw->pw_uid);
+      return Status::Ok();
+    }
+  } else if (const group* gr = getgrnam(text.c_str())) {
+    out = static_cast<Id>(gr->gr_gid);
+    return Status::Ok();
+  }
+  return Status::InvalidArgument(std::string("no such ") + (is_user ? "user" : "group") + " \"" +
+                                 text + "\"");
+}
+
+// "0,1000,www-data": a comma-separated list of ids or names.
+template <typename Id>
+Status ParseIdList(const std::string& text, bool is_user, std::set<Id>& out) {
+  out.clear();
+  std::size_t start = 0;
+  while (start <= text.size() && !text.empty()) {
+    const std::size_t comma = std::min(text.find(',', start), text.size());
+    Id id{};
+    POLICYD_RETURN_IF_ERROR(ParseId(text.substr(start, comma - start), is_user, id));
+    out.insert(id);
+    start = comma + 1;
   }
   return Status::Ok();
 }
@@ -212,6 +250,16 @@ ParsedArgs ParseDaemonArgs(int argc, char** argv, const std::string& version) {
   add("request-timeout", "Upstream total timeout per request", "30s", [&](const std::string& v) {
     return ParseDurationInto(v, std::chrono::milliseconds(10), config.request_timeout);
   });
+  add("socket-owner", "Owner of the socket file (name or uid)", "", [&](const std::string& v) {
+    return v.empty() ? Status::Ok() : ParseId(v, true, config.socket_owner);
+  });
+  add("socket-group", "Group of the socket file (name or gid)", "", [&](const std::string& v) {
+    return v.empty() ? Status::Ok() : ParseId(v, false, config.socket_group);
+  });
+  add("allow-uid", "Only these peer uids may connect (comma list; names or numbers)", "",
+      [&](const std::string& v) { return ParseIdList(v, true, config.allow_uids); });
+  add("allow-gid", "...or peers with these primary gids (comma list)", "",
+      [&](const std::string& v) { return ParseIdList(v, false, config.allow_gids); });
   app.add_option("--config", config.config_file,
                  "TOML file with the same keys as these flags (flags override it)");
 

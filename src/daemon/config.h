@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -41,6 +42,12 @@ struct DaemonConfig {
   std::chrono::milliseconds connect_timeout{std::chrono::seconds(5)};
   std::chrono::milliseconds request_timeout{std::chrono::seconds(30)};
   std::string config_file;  // where the settings came from, for reloads
+
+  // Who may connect: socket file ownership, and an optional peer allowlist (SO_PEERCRED).
+  uid_t socket_owner = static_cast<uid_t>(-1);  // -1: leave as created
+  gid_t socket_group = static_cast<gid_t>(-1);
+  std::set<uid_t> allow_uids;  // empty with allow_gids empty: file permissions decide
+  std::set<gid_t> allow_gids;
 };
 
 // Parses "250ms", "5s", "2m", "1h" or a plain number of seconds ("5", "0.5").

@@ -160,6 +160,9 @@ int Run(const DaemonConfig& config) {
     }
   };
   options.socket.path = config.socket_path;
+  options.socket.owner = config.socket_owner;
+  options.socket.group = config.socket_group;
+  options.peers = PeerPolicy{config.allow_uids, config.allow_gids};
   options.socket.mode = config.socket_mode;
   options.threads = config.threads;
   options.max_frame_bytes = config.max_frame_bytes;

@@ -1,6 +1,7 @@
 #include "server/server.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <asio.hpp>
@@ -9,10 +10,12 @@
 #include <condition_variable>
 #include <list>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <vector>
 
 #include "server/session.h"
+#include "wire/response.h"
 
 namespace policyd {
 namespace {
@@ -53,9 +56,39 @@ struct Server::Impl {
     workers.reserve(n == 0 ? 1 : n);
     for (unsigned i = 0; i < std::max(1u, n); ++i) workers.push_back(std::make_unique<Worker>());
     acceptor.emplace(workers[0]->io);
+    peers = std::make_shared<const PeerPolicy>(options.peers);
+  }
+
+  // Checks the peer against the allowlist; a denied peer gets PERMISSION_DENIED and is closed.
+  asio::awaitable<bool> Admit(UnixSocket::socket& socket) {
+    std::shared_ptr<const PeerPolicy> policy = std::atomic_load(&peers);
+    if (!policy->enabled()) co_return true;
+    ucred cred{};
+    socklen_t len = sizeof(cred);
+    const bool known =
+        getsockopt(socket.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0;
+    if (known && policy->Permits(cred.uid, cred.gid)) co_return true;
+    {
+      std::lock_guard lock(denied_mu);
+      // One log line per denied uid, so a misbehaving client cannot flood the journal.
+      if (denied_uids.insert(known ? cred.uid : static_cast<uid_t>(-1)).second) {
+        spdlog::warn("denied a connection from uid {} gid {} pid {} (not in the peer allowlist)",
+                     cred.uid, cred.gid, cred.pid);
+      }
+    }
+    std::vector<std::uint8_t> out;
+    ResponseEncoder encoder;
+    encoder.AppendError(out, 0,
+                        Status::PermissionDenied("uid " + std::to_string(cred.uid) +
+                                                 " may not use this policyd socket"));
+    co_await asio::async_write(socket, asio::buffer(out), kNoThrow);
+    asio::error_code ignored;
+    socket.shutdown(asio::socket_base::shutdown_both, ignored);
+    co_return false;
   }
 
   asio::awaitable<void> Serve(Worker& worker, UnixSocket::socket socket) {
+    if (!co_await Admit(socket)) co_return;
     auto connection = std::make_shared<Connection>(std::move(socket));
     connection->deadline = std::chrono::steady_clock::now() + options.idle_timeout;
     auto it = worker.connections.insert(worker.connections.end(), connection);
@@ -127,6 +160,9 @@ struct Server::Impl {
   std::vector<std::unique_ptr<Worker>> workers;
   std::optional<UnixSocket::acceptor> acceptor;
   std::atomic<bool> stopping{false};
+  std::shared_ptr<const PeerPolicy> peers;  // std::atomic_load / std::atomic_store
+  std::mutex denied_mu;
+  std::set<uid_t> denied_uids;  // guarded by denied_mu
   std::mutex mu;
   std::condition_variable cv;
   unsigned running = 0;         // guarded by mu
@@ -138,6 +174,11 @@ Server::Server(ServerOptions options, const Store& store, const ServingState& st
     : impl_(std::make_unique<Impl>(std::move(options), store, state, clock)) {}
 
 Server::~Server() = default;
+
+void Server::SetPeerPolicy(PeerPolicy policy) {
+  std::atomic_store(&impl_->peers, std::shared_ptr<const PeerPolicy>(
+                                       std::make_shared<const PeerPolicy>(std::move(policy))));
+}
 
 const std::string& Server::socket_path() const { return impl_->options.socket.path; }
 unsigned Server::thread_count() const { return static_cast<unsigned>(impl_->workers.size()); }

@@ -16,6 +16,7 @@
 
 #include "base/clock.h"
 #include "base/status.h"
+#include "server/peer_policy.h"
 #include "server/serving_state.h"
 #include "server/unix_socket.h"
 #include "store/store.h"
@@ -35,6 +36,7 @@ struct ServerOptions {
   // the heartbeat, which is what systemd's watchdog needs to notice it.
   std::chrono::milliseconds heartbeat_interval{0};
   std::function<void()> on_heartbeat;
+  PeerPolicy peers;  // initial allowlist; SetPeerPolicy() replaces it at run time
 };
 
 class Server {
@@ -50,6 +52,9 @@ class Server {
   void Run();
   // Stops accepting, lets sessions answer what they already received, then ends Run().
   void Stop();
+
+  // Replaces the peer allowlist for connections accepted from now on. Thread-safe.
+  void SetPeerPolicy(PeerPolicy peers);
 
   // The socket path served (empty for an adopted fd).
   const std::string& socket_path() const;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -60,10 +61,9 @@ TEST(SystemdTest, SocketActivationServesLookupsOnThePassedSocket) {
   const Snapshot snapshot = MakeSnapshot(50);
   WriteSnapshot(snapshot, dir.Join("snapshot.json"));
   const std::string sock = dir.Join("activated.sock");
-  ChildProcess daemon({"/usr/bin/systemd-socket-activate", "-l", sock,
-                       BinDir() + "/daemon/policyd", "--data-dir", dir.Join("data"),
-                       "--snapshot", dir.Join("snapshot.json"), "--socket",
-                       dir.Join("unused.sock")},
+  ChildProcess daemon({"/usr/bin/systemd-socket-activate", "-l", sock, BinDir() + "/daemon/policyd",
+                       "--data-dir", dir.Join("data"), "--snapshot", dir.Join("snapshot.json"),
+                       "--socket", dir.Join("unused.sock")},
                       dir.Join("log"));
   // systemd-socket-activate listens first and starts policyd on the first connection, which
   // waits in the backlog until policyd is ready: the very first lookup must succeed.
@@ -83,8 +83,8 @@ TEST(SystemdTest, NotifiesReadyStatusWatchdogAndStopping) {
   TempDir dir;
   WriteSnapshot(MakeSnapshot(30), dir.Join("snapshot.json"));
   NotifySocket notify(dir.Join("notify.sock"));
-  ChildProcess daemon({BinDir() + "/daemon/policyd", "--socket", dir.Join("p.sock"),
-                       "--data-dir", dir.Join("data"), "--snapshot", dir.Join("snapshot.json")},
+  ChildProcess daemon({BinDir() + "/daemon/policyd", "--socket", dir.Join("p.sock"), "--data-dir",
+                       dir.Join("data"), "--snapshot", dir.Join("snapshot.json")},
                       dir.Join("log"),
                       {"NOTIFY_SOCKET=" + dir.Join("notify.sock"), "WATCHDOG_USEC=400000"});
   ASSERT_TRUE(notify.WaitFor("READY=1", std::chrono::seconds(10))) << daemon.Log();
@@ -102,6 +102,75 @@ TEST(SystemdTest, NotifiesReadyStatusWatchdogAndStopping) {
   EXPECT_EQ(kill(daemon.pid(), SIGTERM), 0);
   EXPECT_TRUE(notify.WaitFor("STOPPING=1", std::chrono::seconds(10)));
   EXPECT_EQ(daemon.Wait(std::chrono::seconds(15)), 0) << daemon.Log();
+}
+
+}  // namespace
+}  // namespace policyd::testing_support
+
+namespace policyd::testing_support {
+namespace {
+
+// Runs policyctl as `nobody` (uid/gid 65534) against `socket`.
+CommandResult CtlAsNobody(const std::string& socket, const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {
+      "/usr/bin/setpriv",          "--reuid=65534", "--regid=65534", "--clear-groups",
+      BinDir() + "/cli/policyctl", "--socket",      socket};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunCommand(argv);
+}
+
+TEST(PeerAllowlistTest, AcceptsListedPeersAndDeniesOthers) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to run a client as another uid";
+  TempDir dir;
+  chmod(dir.path().c_str(), 0755);  // let `nobody` reach the socket; the allowlist decides
+  WriteSnapshot(MakeSnapshot(10), dir.Join("snapshot.json"));
+  const std::string sock = dir.Join("p.sock");
+  {
+    ChildProcess daemon(
+        {BinDir() + "/daemon/policyd", "--socket", sock, "--socket-mode", "0666", "--data-dir",
+         dir.Join("data"), "--snapshot", dir.Join("snapshot.json"), "--allow-uid", "0"},
+        dir.Join("log"));
+    ASSERT_TRUE(WaitFor([&] { return Client::Connect(sock).has_value(); }, std::chrono::seconds(10),
+                        "policyd"));
+    auto root = Client::Connect(sock);
+    ASSERT_TRUE(root.has_value());
+    EXPECT_TRUE(root->GetOrgPolicy("org-1").has_value());
+    for (int i = 0; i < 3; ++i) {
+      CommandResult denied = CtlAsNobody(sock, {"get", "--org", "org-1"});
+      EXPECT_EQ(denied.exit_code, 1) << denied.err;
+      EXPECT_NE(denied.err.find("PERMISSION_DENIED"), std::string::npos) << denied.err;
+    }
+    EXPECT_EQ(daemon.Stop(SIGTERM), 0);
+    const std::string log = daemon.Log();
+    EXPECT_NE(log.find("denied a connection from uid 65534"), std::string::npos) << log;
+    const std::size_t first = log.find("denied a connection");
+    EXPECT_EQ(log.find("denied a connection", first + 1), std::string::npos)
+        << "logged once per uid:\n"
+        << log;
+  }
+  ChildProcess daemon({BinDir() + "/daemon/policyd", "--socket", sock, "--socket-mode", "0666",
+                       "--data-dir", dir.Join("data"), "--allow-uid", "root,65534"},
+                      dir.Join("log2"));
+  ASSERT_TRUE(WaitFor([&] { return Client::Connect(sock).has_value(); }, std::chrono::seconds(10),
+                      "policyd"));
+  CommandResult allowed = CtlAsNobody(sock, {"get", "--org", "org-1"});
+  EXPECT_EQ(allowed.exit_code, 0) << allowed.err;
+}
+
+TEST(PeerAllowlistTest, WithoutAnAllowlistTheFileModeDecides) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to run a client as another uid";
+  TempDir dir;
+  chmod(dir.path().c_str(), 0755);
+  WriteSnapshot(MakeSnapshot(10), dir.Join("snapshot.json"));
+  const std::string sock = dir.Join("p.sock");
+  ChildProcess daemon({BinDir() + "/daemon/policyd", "--socket", sock, "--data-dir",
+                       dir.Join("data"), "--snapshot", dir.Join("snapshot.json")},
+                      dir.Join("log"));  // default mode 0660, owned by root
+  ASSERT_TRUE(WaitFor([&] { return Client::Connect(sock).has_value(); }, std::chrono::seconds(10),
+                      "policyd"));
+  CommandResult r = CtlAsNobody(sock, {"status"});
+  EXPECT_EQ(r.exit_code, 4) << r.err;  // connect() refused by the file mode
+  EXPECT_NE(r.err.find("Permission denied"), std::string::npos) << r.err;
 }
 
 }  // namespace
