@@ -94,9 +94,9 @@ Status Client::Send(std::span<const std::uint8_t> frames) {
     } else if (n < 0 && errno == EINTR) {
       continue;
     } else {
-      Status s = Unreachable("send to policyd");
-      Close();
-      return s;
+      // The connection stays open for reading: the daemon may have answered (and closed)
+      // before reading our request, e.g. to refuse a peer; RoundTrip reads that answer.
+      return Unreachable("send to policyd");
     }
   }
   return Status::Ok();
@@ -148,8 +148,8 @@ Result<Response> Client::Receive() {
 Result<Response> Client::RoundTrip(std::uint64_t id) {
   Status s = Send(out_);
   out_.clear();
-  if (!s.ok()) return Err(s);
   Result<Response> r = Receive();
+  if (!s.ok() && !r) return Err(s);
   if (!r) return r;
   if (r->id != id && r->id == 0 && r->kind == ResponseKind::kError) {
     // A connection-level refusal (e.g. PERMISSION_DENIED for a peer not on the allowlist) or a
