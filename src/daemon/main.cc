@@ -10,6 +10,7 @@
 
 #include "base/clock.h"
 #include "daemon/config.h"
+#include "daemon/reload.h"
 #include "daemon/systemd.h"
 #include "json/snapshot_json.h"
 #include "server/server.h"
@@ -87,6 +88,67 @@ std::string StatusLine(const Store& store, const ServingState& state, const Cloc
     }
   }
   return line;
+}
+
+sigset_t ShutdownAndReloadSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
+  return set;
+}
+
+// The arguments policyd was started with, re-parsed on SIGHUP (which re-reads --config).
+std::vector<std::string> g_args;
+
+// SIGHUP: re-reads the configuration and applies what can change at run time. A configuration
+// that does not parse changes nothing.
+void Reload(DaemonConfig& running, Server& server, Syncer* syncer, Upstream* upstream) {
+  Notify("RELOADING=1");
+  std::vector<char*> argv;
+  for (std::string& a : g_args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  // Parse errors go to stderr as one line, like at start-up.
+  ParsedArgs parsed =
+      ParseDaemonArgs(static_cast<int>(g_args.size()), argv.data(), POLICYD_VERSION);
+  if (!parsed.config) {
+    spdlog::error("reload failed: the configuration does not parse; keeping the current one");
+    return;
+  }
+  const DaemonConfig& fresh = *parsed.config;
+  const ReloadPlan plan = PlanReload(running, fresh);
+  std::vector<std::string> applied;
+  if (plan.log_level) {
+    spdlog::set_level(spdlog::level::from_str(fresh.log_level));
+    running.log_level = fresh.log_level;
+    applied.push_back("log-level");
+  }
+  if (plan.poll_interval && syncer != nullptr) {
+    syncer->SetPollInterval(fresh.poll_interval);
+    running.poll_interval = fresh.poll_interval;
+    applied.push_back("poll-interval");
+  }
+  if (plan.peers) {
+    server.SetPeerPolicy(PeerPolicy{fresh.allow_uids, fresh.allow_gids});
+    running.allow_uids = fresh.allow_uids;
+    running.allow_gids = fresh.allow_gids;
+    applied.push_back("peer allowlist");
+  }
+  if (plan.credentials && upstream != nullptr) {
+    if (Status s = upstream->ReloadCredentials(); s.ok()) {
+      applied.push_back("credentials");
+      if (syncer != nullptr) syncer->Wake();
+    } else {
+      spdlog::error("reload: keeping the old credentials: {}", s.ToString());
+    }
+  }
+  for (const std::string& key : plan.needs_restart) {
+    spdlog::warn("reload: {} changed but needs a restart to take effect", key);
+  }
+  std::string list;
+  for (const std::string& a : applied) list += (list.empty() ? "" : ", ") + a;
+  spdlog::info("reloaded: {}", list.empty() ? "nothing changed" : list);
 }
 
 int Run(const DaemonConfig& config) {
@@ -187,16 +249,22 @@ int Run(const DaemonConfig& config) {
   }
 
   // Signals are taken by one thread with sigwait, so no handler runs inside the server's threads.
-  std::thread signals([&server] {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    int signal_number = 0;
-    sigwait(&set, &signal_number);
-    spdlog::info("received {}, shutting down", strsignal(signal_number));
-    Notify("STOPPING=1");
-    server.Stop();
+  DaemonConfig running = config;
+  std::thread signals([&] {
+    sigset_t set = ShutdownAndReloadSignals();
+    for (;;) {
+      int signal_number = 0;
+      if (sigwait(&set, &signal_number) != 0) continue;
+      if (signal_number == SIGHUP) {
+        Reload(running, server, syncer.get(), upstream.get());
+        Notify("READY=1\nSTATUS=" + StatusLine(**store, state, clock));
+        continue;
+      }
+      spdlog::info("received {}, shutting down", strsignal(signal_number));
+      Notify("STOPPING=1");
+      server.Stop();
+      return;
+    }
   });
   server.Run();
   signals.join();
@@ -210,12 +278,10 @@ int Run(const DaemonConfig& config) {
 }  // namespace policyd
 
 int main(int argc, char** argv) {
-  // Block the shutdown signals before any thread starts; the signal thread waits for them.
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
+  // Block the shutdown and reload signals before any thread starts; one thread waits for them.
+  sigset_t set = policyd::ShutdownAndReloadSignals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  policyd::g_args.assign(argv, argv + argc);
   signal(SIGPIPE, SIG_IGN);
 
   policyd::ParsedArgs args = policyd::ParseDaemonArgs(argc, argv, POLICYD_VERSION);

@@ -190,6 +190,30 @@ TEST_F(DaemonSyncTest, KeyFileAuthenticationWorksEndToEnd) {
   EXPECT_EQ(log.find("PRIVATE KEY"), std::string::npos);
 }
 
+TEST_F(DaemonSyncTest, SighupReloadsARotatedToken) {
+  auto daemon = Start();
+  ASSERT_TRUE(Converges(*daemon, std::chrono::seconds(10)));
+  upstream_.SetPat("rotated-pat-9876543210");  // the old token stops working
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto s = Status(*daemon);
+        return s && s->consecutive_failures > 0;
+      },
+      std::chrono::seconds(10), "sync to fail with the old token"));
+  EXPECT_NE(Status(*daemon)->last_error.find("UNAUTHENTICATED"), std::string::npos);
+  std::ofstream(token_file_) << "rotated-pat-9876543210\n";
+  ASSERT_EQ(kill(daemon->process().pid(), SIGHUP), 0);
+  ASSERT_TRUE(upstream_.AddOrgPolicy(orgs_[4], {true, true, true}).ok());
+  EXPECT_TRUE(Converges(*daemon, std::chrono::seconds(10)));
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        auto s = Status(*daemon);
+        return s && s->consecutive_failures == 0;
+      },
+      std::chrono::seconds(10), "sync to recover"));
+  EXPECT_EQ(daemon->process().Log().find("rotated-pat"), std::string::npos) << "secret logged";
+}
+
 TEST_F(DaemonSyncTest, BadConfigurationExits78WithOneLine) {
   const std::string world_readable = dir_.Join("open-token");
   std::ofstream(world_readable) << "x\n";

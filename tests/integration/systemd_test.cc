@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <fstream>
 
 #include "support/daemon.h"
 
@@ -171,6 +172,56 @@ TEST(PeerAllowlistTest, WithoutAnAllowlistTheFileModeDecides) {
   CommandResult r = CtlAsNobody(sock, {"status"});
   EXPECT_EQ(r.exit_code, 4) << r.err;  // connect() refused by the file mode
   EXPECT_NE(r.err.find("Permission denied"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace policyd::testing_support
+
+namespace policyd::testing_support {
+namespace {
+
+TEST(ReloadTest, SighupAppliesTheAllowlistAndKeepsTheOldConfigWhenTheNewOneIsBroken) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to run a client as another uid";
+  TempDir dir;
+  chmod(dir.path().c_str(), 0755);
+  WriteSnapshot(MakeSnapshot(10), dir.Join("snapshot.json"));
+  const std::string sock = dir.Join("p.sock"), config = dir.Join("policyd.toml");
+  auto write_config = [&](const std::string& extra) {
+    std::ofstream(config) << "socket = \"" << sock << "\"\nsocket-mode = \"0666\"\n"
+                          << "data-dir = \"" << dir.Join("data") << "\"\n"
+                          << extra;
+  };
+  write_config("allow-uid = \"0\"\n");
+  NotifySocket notify(dir.Join("notify.sock"));
+  ChildProcess daemon(
+      {BinDir() + "/daemon/policyd", "--config", config, "--snapshot", dir.Join("snapshot.json")},
+      dir.Join("log"), {"NOTIFY_SOCKET=" + dir.Join("notify.sock")});
+  ASSERT_TRUE(notify.WaitFor("READY=1", std::chrono::seconds(10))) << daemon.Log();
+  EXPECT_EQ(CtlAsNobody(sock, {"status"}).exit_code, 1);  // denied
+
+  write_config("allow-uid = \"0,65534\"\n");
+  ASSERT_EQ(kill(daemon.pid(), SIGHUP), 0);
+  ASSERT_TRUE(
+      WaitFor([&] { return daemon.Log().find("reloaded: peer allowlist") != std::string::npos; },
+              std::chrono::seconds(10), "the reload"));
+  EXPECT_TRUE(notify.WaitFor("RELOADING=1", std::chrono::seconds(5)));
+  EXPECT_EQ(CtlAsNobody(sock, {"status"}).exit_code, 0);
+
+  write_config("allow-uid = \"0\"\nthreads = \"many\"\n");  // broken: nothing may change
+  ASSERT_EQ(kill(daemon.pid(), SIGHUP), 0);
+  ASSERT_TRUE(WaitFor([&] { return daemon.Log().find("reload failed") != std::string::npos; },
+                      std::chrono::seconds(10), "the failed reload"));
+  EXPECT_EQ(CtlAsNobody(sock, {"status"}).exit_code, 0) << "old allowlist still in force";
+
+  write_config("allow-uid = \"0,65534\"\nthreads = \"7\"\nlog-level = \"debug\"\n");
+  ASSERT_EQ(kill(daemon.pid(), SIGHUP), 0);
+  ASSERT_TRUE(WaitFor(
+      [&] { return daemon.Log().find("threads changed but needs a restart") != std::string::npos; },
+      std::chrono::seconds(10), "the restart warning"));
+  EXPECT_TRUE(WaitFor([&] { return daemon.Log().find("reloaded: log-level") != std::string::npos; },
+                      std::chrono::seconds(10), "log level applied"));
+  EXPECT_TRUE(daemon.Running());
+  EXPECT_EQ(daemon.Stop(SIGTERM), 0);
 }
 
 }  // namespace

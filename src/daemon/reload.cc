@@ -1,0 +1,35 @@
+#include "daemon/reload.h"
+
+namespace policyd {
+
+ReloadPlan PlanReload(const DaemonConfig& running, const DaemonConfig& fresh) {
+  ReloadPlan plan;
+  plan.log_level = running.log_level != fresh.log_level;
+  plan.poll_interval = running.poll_interval != fresh.poll_interval;
+  plan.peers = running.allow_uids != fresh.allow_uids || running.allow_gids != fresh.allow_gids;
+  plan.credentials = !running.upstream.empty();
+  auto fixed = [&plan](const char* key, bool changed) {
+    if (changed) plan.needs_restart.emplace_back(key);
+  };
+  fixed("socket", running.socket_path != fresh.socket_path);
+  fixed("socket-mode", running.socket_mode != fresh.socket_mode);
+  fixed("socket-owner", running.socket_owner != fresh.socket_owner);
+  fixed("socket-group", running.socket_group != fresh.socket_group);
+  fixed("data-dir", running.data_dir != fresh.data_dir);
+  fixed("snapshot", running.snapshot != fresh.snapshot);
+  fixed("threads", running.threads != fresh.threads);
+  fixed("max-frame-bytes", running.max_frame_bytes != fresh.max_frame_bytes);
+  fixed("idle-timeout", running.idle_timeout != fresh.idle_timeout);
+  fixed("block-cache-mb", running.block_cache_mb != fresh.block_cache_mb);
+  fixed("upstream", running.upstream != fresh.upstream);
+  fixed("token-file", running.token_file != fresh.token_file);
+  fixed("key-file", running.key_file != fresh.key_file);
+  fixed("ca-file", running.ca_file != fresh.ca_file);
+  fixed("max-staleness", running.max_staleness != fresh.max_staleness);
+  fixed("refuse-when-stale", running.refuse_when_stale != fresh.refuse_when_stale);
+  fixed("connect-timeout", running.connect_timeout != fresh.connect_timeout);
+  fixed("request-timeout", running.request_timeout != fresh.request_timeout);
+  return plan;
+}
+
+}  // namespace policyd

@@ -1,0 +1,27 @@
+// SIGHUP: what a reload may change while policyd runs, and what needs a restart.
+//
+// Reloadable: the credentials file's contents, the log level, the poll interval and the peer
+// allowlist. Everything else (socket, data dir, threads, upstream URL, file paths, staleness
+// settings, timeouts) is reported as needing a restart and left as it is.
+//
+// Pure: compares two configurations; the daemon applies the result.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "daemon/config.h"
+
+namespace policyd {
+
+struct ReloadPlan {
+  bool log_level = false;
+  bool poll_interval = false;
+  bool peers = false;
+  bool credentials = false;                // re-read the token/key file (always, with sync)
+  std::vector<std::string> needs_restart;  // keys that changed but cannot change at run time
+};
+
+ReloadPlan PlanReload(const DaemonConfig& running, const DaemonConfig& fresh);
+
+}  // namespace policyd
