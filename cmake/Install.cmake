@@ -1,0 +1,74 @@
+# What `cmake --install` puts where, besides the policyd and policyctl binaries (installed by
+# src/daemon and src/cli). With the default prefix /usr/local and sysconfdir /etc:
+#
+#   lib/systemd/system/policyd.{service,socket}   units, ExecStart= and /etc paths adjusted
+#   lib/sysusers.d/policyd.conf                   the policyd-clients group
+#   /etc/policyd/policyd.toml                     example config, only when none is there yet
+#   share/doc/policyd/examples/policyd.toml       the same example, always (compare on upgrades)
+#   include/policyd/{client,base,model,resolve,wire}/*.h, lib/libpolicyd_*.a,
+#   lib/pkgconfig/policyd-client.pc               the C++ client library
+#
+# systemd searches /usr/local/lib/systemd/system and /usr/local/lib/sysusers.d as well as /usr/lib.
+
+# --- systemd units --------------------------------------------------------------------------
+# systemd/policyd.service names /usr/local/bin/policyd and /etc/policyd/ (what scripts/
+# check-units.sh verifies); the installed copy names this build's install paths.
+set(POLICYD_UNIT_DIR "lib/systemd/system" CACHE STRING
+    "Where the systemd units go, relative to the prefix (or absolute)")
+set(POLICYD_SYSUSERS_DIR "lib/sysusers.d" CACHE STRING
+    "Where the sysusers.d file goes, relative to the prefix (or absolute)")
+set(POLICYD_CONFIG_DIR "${CMAKE_INSTALL_FULL_SYSCONFDIR}/policyd")
+
+set(unit_out "${PROJECT_BINARY_DIR}/systemd")
+foreach(unit policyd.service policyd.socket)
+  set(unit_src "${PROJECT_SOURCE_DIR}/systemd/${unit}")
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${unit_src}")
+  file(READ "${unit_src}" content)
+  string(REPLACE "ExecStart=/usr/local/bin/policyd "
+                 "ExecStart=${CMAKE_INSTALL_FULL_BINDIR}/policyd " content "${content}")
+  string(REPLACE "/etc/policyd/" "${POLICYD_CONFIG_DIR}/" content "${content}")
+  set(old "")
+  if(EXISTS "${unit_out}/${unit}")
+    file(READ "${unit_out}/${unit}" old)
+  endif()
+  if(NOT old STREQUAL content)
+    file(WRITE "${unit_out}/${unit}" "${content}")
+  endif()
+  install(FILES "${unit_out}/${unit}" DESTINATION "${POLICYD_UNIT_DIR}")
+endforeach()
+install(FILES systemd/policyd-sysusers.conf DESTINATION "${POLICYD_SYSUSERS_DIR}"
+        RENAME policyd.conf)
+
+# --- configuration --------------------------------------------------------------------------
+# Never overwrite an operator's config on upgrade or reinstall.
+install(FILES examples/policyd.toml DESTINATION "${CMAKE_INSTALL_DOCDIR}/examples")
+# (file(INSTALL) prefixes DESTDIR itself; the existence check must do it by hand.)
+install(CODE "
+  if(EXISTS \"\$ENV{DESTDIR}${POLICYD_CONFIG_DIR}/policyd.toml\")
+    message(STATUS \"Keeping: \$ENV{DESTDIR}${POLICYD_CONFIG_DIR}/policyd.toml\")
+  else()
+    file(INSTALL DESTINATION \"${POLICYD_CONFIG_DIR}\" TYPE FILE
+         PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ
+         FILES \"${PROJECT_SOURCE_DIR}/examples/policyd.toml\")
+  endif()
+")
+
+# --- C++ client library -----------------------------------------------------------------------
+# Static archives: policyd_client and the modules it links (wire's generated FlatBuffers code is
+# compiled into libpolicyd_wire.a and uses header-only FlatBuffers, so consumers need neither
+# flatc output nor libflatbuffers). Headers keep their "<module>/<file>.h" include paths under
+# include/policyd/; they need C++20 and tl/expected.hpp (Debian: libexpected-dev).
+set(POLICYD_CLIENT_ARCHIVES policyd_client policyd_wire policyd_resolve policyd_model policyd_base)
+install(TARGETS ${POLICYD_CLIENT_ARCHIVES} ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}")
+set(POLICYD_CLIENT_HEADERS
+    client/client.h base/status.h base/timestamp.h model/domain_policy.h model/store_state.h
+    resolve/resolve.h wire/response.h)
+foreach(header ${POLICYD_CLIENT_HEADERS})
+  get_filename_component(header_dir "${header}" DIRECTORY)
+  install(FILES "src/${header}" DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/policyd/${header_dir}")
+endforeach()
+list(TRANSFORM POLICYD_CLIENT_ARCHIVES PREPEND "-l" OUTPUT_VARIABLE POLICYD_CLIENT_LIBS)
+list(JOIN POLICYD_CLIENT_LIBS " " POLICYD_CLIENT_LIBS)
+configure_file(cmake/policyd-client.pc.in "${PROJECT_BINARY_DIR}/policyd-client.pc" @ONLY)
+install(FILES "${PROJECT_BINARY_DIR}/policyd-client.pc"
+        DESTINATION "${CMAKE_INSTALL_LIBDIR}/pkgconfig")
