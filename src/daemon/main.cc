@@ -1,6 +1,7 @@
 // policyd: the composition root. Opens the store, loads a snapshot if asked, serves the socket,
 // and shuts down cleanly on SIGINT/SIGTERM.
 #include <signal.h>
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -22,14 +23,32 @@
 namespace policyd {
 namespace {
 
+// "<N>" sd-daemon priority prefix, so journald files each line under its syslog priority.
+class JournalPriorityFlag final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    static constexpr std::string_view kPrefix[] = {"<7>", "<7>", "<6>", "<4>", "<3>", "<2>", ""};
+    const auto level = static_cast<std::size_t>(msg.level);
+    const std::string_view prefix = level < std::size(kPrefix) ? kPrefix[level] : "<6>";
+    dest.append(prefix.data(), prefix.data() + prefix.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<JournalPriorityFlag>();
+  }
+};
+
+// One line per event on stderr. Under journald (JOURNAL_STREAM is set) lines carry sd-daemon
+// priority prefixes and no timestamp (the journal adds its own); elsewhere a timestamp and level.
 void SetUpLogging(const std::string& level) {
   auto logger = spdlog::stderr_color_mt("policyd");
-  // Under journald the timestamp is added by the journal; elsewhere keep it.
+  auto formatter = std::make_unique<spdlog::pattern_formatter>();
   if (std::getenv("JOURNAL_STREAM") != nullptr) {
-    logger->set_pattern("%l: %v");
+    formatter->add_flag<JournalPriorityFlag>('*').set_pattern("%*%v");
   } else {
-    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+    formatter->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
   }
+  logger->set_formatter(std::move(formatter));
   logger->set_level(spdlog::level::from_str(level));
   spdlog::set_default_logger(logger);
 }

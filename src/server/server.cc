@@ -143,12 +143,11 @@ struct Server::Impl {
   // Runs on the worker's thread: asks every session to finish what it received and close.
   static void StopConnections(Worker& worker) {
     if (worker.heartbeat) worker.heartbeat->cancel();
+    const auto quiet = std::chrono::steady_clock::now() + std::chrono::milliseconds(kDrainQuiet);
     for (const std::shared_ptr<Connection>& c : worker.connections) {
       c->stopping = true;
-      if (c->reading) {
-        asio::error_code ignored;
-        c->socket.cancel(ignored);
-      }
+      c->deadline = std::min(c->deadline, quiet);
+      c->timer.cancel();  // the idle watchdog re-arms at the shorter deadline
     }
     worker.guard.reset();
   }

@@ -77,20 +77,6 @@ bool AnswerFrames(FrameBuffer& in, RequestHandler& handler, std::uint32_t max_fr
   return true;
 }
 
-// On shutdown: answers whatever the peer already sent that is waiting in the socket.
-void DrainReceived(Connection& c, FrameBuffer& in, RequestHandler& handler, std::uint32_t max_frame,
-                   std::vector<std::uint8_t>& out) {
-  asio::error_code ec;
-  c.socket.non_blocking(true, ec);
-  for (int i = 0; i < 64 && !ec; ++i) {
-    std::span<std::uint8_t> tail = in.WritableTail();
-    const std::size_t n = c.socket.read_some(asio::buffer(tail.data(), tail.size()), ec);
-    if (ec) break;
-    in.Commit(n);
-    if (!AnswerFrames(in, handler, max_frame, out)) break;
-  }
-}
-
 }  // namespace
 
 asio::awaitable<void> RunSession(std::shared_ptr<Connection> c,
@@ -99,24 +85,21 @@ asio::awaitable<void> RunSession(std::shared_ptr<Connection> c,
   std::vector<std::uint8_t> out;
   out.reserve(kInitialBuffer);
   bool open = true;
-  while (open && !c->stopping) {
+  while (open) {
     std::span<std::uint8_t> tail = in.WritableTail();
-    c->deadline = std::chrono::steady_clock::now() + limits.idle_timeout;
-    c->reading = true;
+    // While the server stops, a connection lives on only until it has been quiet for
+    // kDrainQuiet: requests already on their way are still answered.
+    c->deadline = std::chrono::steady_clock::now() +
+                  (c->stopping ? std::chrono::milliseconds(kDrainQuiet) : limits.idle_timeout);
     auto [ec, n] =
         co_await c->socket.async_read_some(asio::buffer(tail.data(), tail.size()), kNoThrow);
-    c->reading = false;
     if (ec) {
-      if (c->stopping) DrainReceived(*c, in, *handler, limits.max_frame_bytes, out);
       open = false;
     } else {
       in.Commit(n);
       open = AnswerFrames(in, *handler, limits.max_frame_bytes, out);
     }
-    if (c->stopping && open) DrainReceived(*c, in, *handler, limits.max_frame_bytes, out);
     if (!out.empty()) {
-      asio::error_code ignored;
-      c->socket.non_blocking(false, ignored);
       auto [wec, written] = co_await asio::async_write(c->socket, asio::buffer(out), kNoThrow);
       (void)written;
       out.clear();

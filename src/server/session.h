@@ -4,7 +4,8 @@
 // in order with one write. A bad length prefix is answered with an error and the connection is
 // closed (the stream cannot be re-synchronised); a bad FlatBuffer inside a well-framed message
 // is answered with INVALID_ARGUMENT and the connection stays open. A connection idle for longer
-// than the idle timeout is closed.
+// than the idle timeout is closed. When the server stops, each connection keeps being served
+// until it has been quiet for kDrainQuiet (or the server's drain deadline passes).
 //
 // Threads: a session and its watchdog run on one single-threaded io_context; nothing here is
 // shared with other threads except the Store / ServingState behind the handler.
@@ -20,6 +21,9 @@
 
 namespace policyd {
 
+// On shutdown, a connection is closed once no request arrived on it for this long.
+inline constexpr int kDrainQuiet = 200;  // milliseconds
+
 struct SessionLimits {
   std::uint32_t max_frame_bytes;
   std::chrono::milliseconds idle_timeout;
@@ -32,8 +36,7 @@ struct Connection {
   asio::local::stream_protocol::socket socket;
   asio::steady_timer timer;  // idle watchdog
   std::chrono::steady_clock::time_point deadline;
-  bool reading = false;   // parked in a read: safe to cancel
-  bool stopping = false;  // server shutdown: answer what was received, then close
+  bool stopping = false;  // server shutdown: close once quiet for kDrainQuiet
 };
 
 // Serves `connection` until the peer closes, an error, idleness or shutdown.

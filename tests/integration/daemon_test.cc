@@ -367,6 +367,51 @@ TEST_F(DaemonTest, DumpOfAMissingStoreFailsWithOneLine) {
   EXPECT_EQ(std::count(dump.err.begin(), dump.err.end(), '\n'), 1) << dump.err;
 }
 
+TEST_F(DaemonTest, SigtermWithLookupsInFlightLosesNone) {
+  auto daemon = StartWithSnapshot();
+  std::atomic<bool> stop_sending{false};
+  std::atomic<int> batches_sent{0}, lost{0}, wrong{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 16; ++c) {
+    clients.emplace_back([&, c] {
+      auto client = Client::Connect(daemon->socket());
+      if (!client) return;
+      std::vector<std::uint8_t> frames;
+      while (!stop_sending.load()) {
+        frames.clear();
+        const std::uint64_t first = client->NextId();
+        for (int i = 0; i < 16; ++i) {
+          const std::uint64_t id = i == 0 ? first : client->NextId();
+          AppendGetOrgPolicy(frames, id, "org-" + std::to_string((c + i) % 200), false);
+        }
+        if (!client->Send(frames).ok()) return;
+        ++batches_sent;
+        for (int i = 0; i < 16; ++i) {
+          Result<Response> r = client->Receive();
+          if (!r) {
+            lost += 16 - i;  // a request that was sent got no answer
+            return;
+          }
+          if (r->id != first + i ||
+              r->policies.at(0).policy != ExpectedPolicy(snapshot_, "org-" + std::to_string(
+                                                                         (c + i) % 200))) {
+            ++wrong;
+          }
+        }
+      }
+    });
+  }
+  ASSERT_TRUE(WaitFor([&] { return batches_sent.load() > 200; }, std::chrono::seconds(20),
+                      "traffic"));
+  stop_sending = true;  // batches already sent must still be answered
+  ASSERT_EQ(kill(daemon->process().pid(), SIGTERM), 0);
+  for (std::thread& t : clients) t.join();
+  EXPECT_EQ(daemon->process().Wait(std::chrono::seconds(15)), 0) << daemon->process().Log();
+  EXPECT_EQ(lost.load(), 0);
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_GT(batches_sent.load(), 200);
+}
+
 TEST_F(DaemonTest, SigtermExitsZeroAndRemovesTheSocket) {
   auto daemon = StartWithSnapshot();
   EXPECT_EQ(daemon->process().Stop(SIGTERM), 0) << daemon->process().Log();

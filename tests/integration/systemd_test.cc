@@ -7,6 +7,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 
@@ -222,6 +223,22 @@ TEST(ReloadTest, SighupAppliesTheAllowlistAndKeepsTheOldConfigWhenTheNewOneIsBro
                       std::chrono::seconds(10), "log level applied"));
   EXPECT_TRUE(daemon.Running());
   EXPECT_EQ(daemon.Stop(SIGTERM), 0);
+}
+
+}  // namespace
+}  // namespace policyd::testing_support
+
+namespace policyd::testing_support {
+namespace {
+
+TEST(JournalLoggingTest, LinesCarryPriorityPrefixesUnderJournald) {
+  TempDir dir;
+  ChildProcess bad({BinDir() + "/daemon/policyd", "--socket", dir.Join("s"), "--data-dir", "/etc"},
+                   dir.Join("log"), {"JOURNAL_STREAM=8:12345"});
+  EXPECT_EQ(bad.Wait(std::chrono::seconds(10)), 78);
+  const std::string log = bad.Log();
+  EXPECT_EQ(log.rfind("<2>", 0), 0u) << log;  // critical, one line
+  EXPECT_EQ(std::count(log.begin(), log.end(), '\n'), 1) << log;
 }
 
 }  // namespace
