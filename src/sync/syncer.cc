@@ -285,6 +285,8 @@ void Syncer::Stop() {
     std::lock_guard lock(mu_);
     stop_ = true;
   }
+  // Do not wait for an upstream request in flight (up to request-timeout) to finish.
+  if (thread_.joinable()) upstream_.Abort();
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
 }

@@ -125,6 +125,8 @@ class HttpUpstream final : public Upstream {
 
   std::uint64_t request_count() const override { return transport_->request_count(); }
 
+  void Abort() override { transport_->Abort(); }
+
   Status ReloadCredentials() override {
     Result<std::shared_ptr<const Credentials>> loaded = LoadCredentials();
     if (!loaded) return loaded.error();

@@ -105,9 +105,15 @@ Status SetOption(CURL* curl, CURLoption option, T value) {
 
 }  // namespace
 
+// curl's progress callback: a non-zero return aborts the transfer (CURLE_ABORTED_BY_CALLBACK).
+int AbortIfAsked(void* aborted, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<std::atomic<bool>*>(aborted)->load(std::memory_order_relaxed) ? 1 : 0;
+}
+
 struct HttpTransport::State {
   TransportOptions options;
   CURL* curl = nullptr;
+  std::atomic<bool> aborted{false};
   TrustAnchors trust_anchors;
   BodySink sink;
   char error[CURL_ERROR_SIZE] = {};
@@ -119,6 +125,9 @@ struct HttpTransport::State {
   Status Configure() {
     const auto ms = [](std::chrono::milliseconds d) { return static_cast<long>(d.count()); };
     POLICYD_RETURN_IF_ERROR(SetOption(curl, CURLOPT_NOSIGNAL, 1L));
+    POLICYD_RETURN_IF_ERROR(SetOption(curl, CURLOPT_NOPROGRESS, 0L));
+    POLICYD_RETURN_IF_ERROR(SetOption(curl, CURLOPT_XFERINFOFUNCTION, &AbortIfAsked));
+    POLICYD_RETURN_IF_ERROR(SetOption(curl, CURLOPT_XFERINFODATA, &aborted));
     POLICYD_RETURN_IF_ERROR(SetOption(curl, CURLOPT_ERRORBUFFER, error));
     POLICYD_RETURN_IF_ERROR(SetOption(curl, CURLOPT_PROTOCOLS_STR, "http,https"));
     POLICYD_RETURN_IF_ERROR(SetOption(curl, CURLOPT_FOLLOWLOCATION, 0L));
@@ -178,7 +187,13 @@ HttpTransport::HttpTransport(std::unique_ptr<State> state) : state_(std::move(st
 
 HttpTransport::~HttpTransport() = default;
 
+void HttpTransport::Abort() { state_->aborted.store(true, std::memory_order_relaxed); }
+
 Result<HttpResponse> HttpTransport::Perform(const HttpRequest& request) {
+  if (state_->aborted.load(std::memory_order_relaxed)) {
+    return Err(
+        Status(Code::kCancelled, std::string(request.description) + ": policyd is stopping"));
+  }
   CURL* curl = state_->curl;
   HttpResponse response;
   state_->sink = BodySink{&response.body, state_->options.max_body_bytes, false};
@@ -225,6 +240,10 @@ Result<HttpResponse> HttpTransport::Perform(const HttpRequest& request) {
   (void)curl_easy_setopt(curl, CURLOPT_HTTPHEADER, static_cast<curl_slist*>(nullptr));
   if (post) (void)curl_easy_setopt(curl, CURLOPT_POSTFIELDS, static_cast<const char*>(nullptr));
   state_->sink.body = nullptr;
+  if (code == CURLE_ABORTED_BY_CALLBACK) {
+    return Err(Status(Code::kCancelled,
+                      std::string(request.description) + ": aborted, policyd is stopping"));
+  }
   if (code != CURLE_OK) {
     return Err(StatusFromCurl(request.description, code, state_->error, state_->sink.too_large,
                               state_->options.max_body_bytes));

@@ -69,6 +69,10 @@ class HttpTransport {
   // The bearer token is wiped from this object's buffers afterwards.
   Result<HttpResponse> Perform(const HttpRequest& request);
 
+  // Makes the transfer in progress and every later Perform() fail at once with CANCELLED.
+  // Thread-safe (for shutdown).
+  void Abort();
+
   // Requests attempted so far (whatever their outcome).
   std::uint64_t request_count() const { return request_count_.load(std::memory_order_relaxed); }
 

@@ -78,6 +78,10 @@ class Upstream {
 
   // Re-reads the token or key file (SIGHUP). On error the old credentials stay in use.
   virtual Status ReloadCredentials() = 0;
+
+  // For shutdown: the call in progress and every later call fail at once with CANCELLED.
+  // Thread-safe.
+  virtual void Abort() = 0;
 };
 
 struct UpstreamOptions {
