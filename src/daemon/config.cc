@@ -258,7 +258,7 @@ ParsedArgs ParseDaemonArgs(int argc, char** argv, const std::string& version) {
   });
   add("allow-uid", "Only these peer uids may connect (comma list; names or numbers)", "",
       [&](const std::string& v) { return ParseIdList(v, true, config.allow_uids); });
-  add("allow-gid", "...or peers with these primary gids (comma list)", "",
+  add("allow-gid", "...or peers in one of these groups (comma list)", "",
       [&](const std::string& v) { return ParseIdList(v, false, config.allow_gids); });
   app.add_option("--config", config.config_file,
                  "TOML file with the same keys as these flags (flags override it)");

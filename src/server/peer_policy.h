@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include <set>
+#include <span>
 #include <string>
 
 namespace policyd {
@@ -18,9 +19,14 @@ struct PeerPolicy {
 
   // Empty lists: only the socket's file permissions decide.
   bool enabled() const { return !uids.empty() || !gids.empty(); }
-  // A peer is allowed when its uid or its primary gid is listed.
-  bool Permits(uid_t uid, gid_t gid) const {
-    return !enabled() || uids.contains(uid) || gids.contains(gid);
+  // A peer is allowed when its uid, its primary gid or one of its supplementary groups
+  // (`groups`, from SO_PEERGROUPS) is listed.
+  bool Permits(uid_t uid, gid_t gid, std::span<const gid_t> groups = {}) const {
+    if (!enabled() || uids.contains(uid) || gids.contains(gid)) return true;
+    for (gid_t g : groups) {
+      if (gids.contains(g)) return true;
+    }
+    return false;
   }
   friend bool operator==(const PeerPolicy&, const PeerPolicy&) = default;
 };

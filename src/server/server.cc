@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <array>
 #include <asio.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <atomic>
@@ -67,7 +68,17 @@ struct Server::Impl {
     socklen_t len = sizeof(cred);
     const bool known =
         getsockopt(socket.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0;
-    if (known && policy->Permits(cred.uid, cred.gid)) co_return true;
+    // The peer's supplementary groups, so that clients in SupplementaryGroups= can be allowed.
+    std::array<gid_t, 256> groups{};
+    socklen_t groups_len = sizeof(groups);
+    std::size_t group_count = 0;
+    if (getsockopt(socket.native_handle(), SOL_SOCKET, SO_PEERGROUPS, groups.data(), &groups_len) ==
+        0) {
+      group_count = groups_len / sizeof(gid_t);
+    }
+    if (known && policy->Permits(cred.uid, cred.gid, {groups.data(), group_count})) {
+      co_return true;
+    }
     {
       std::lock_guard lock(denied_mu);
       // One log line per denied uid, so a misbehaving client cannot flood the journal.

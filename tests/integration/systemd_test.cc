@@ -159,6 +159,26 @@ TEST(PeerAllowlistTest, AcceptsListedPeersAndDeniesOthers) {
   EXPECT_EQ(allowed.exit_code, 0) << allowed.err;
 }
 
+TEST(PeerAllowlistTest, SupplementaryGroupsCount) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to run a client as another uid";
+  TempDir dir;
+  chmod(dir.path().c_str(), 0755);
+  WriteSnapshot(MakeSnapshot(10), dir.Join("snapshot.json"));
+  const std::string sock = dir.Join("p.sock");
+  ChildProcess daemon(
+      {BinDir() + "/daemon/policyd", "--socket", sock, "--socket-mode", "0666", "--data-dir",
+       dir.Join("data"), "--snapshot", dir.Join("snapshot.json"), "--allow-gid", "4242"},
+      dir.Join("log"));
+  ASSERT_TRUE(WaitFor([&] { return Client::Connect(sock).has_value(); }, std::chrono::seconds(10),
+                      "policyd"));
+  auto as_nobody = [&](const std::string& groups) {
+    return RunCommand({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--groups=" + groups,
+                       BinDir() + "/cli/policyctl", "--socket", sock, "status"});
+  };
+  EXPECT_EQ(as_nobody("4242").exit_code, 0);  // primary gid 65534, supplementary 4242
+  EXPECT_EQ(as_nobody("4343").exit_code, 1);
+}
+
 TEST(PeerAllowlistTest, WithoutAnAllowlistTheFileModeDecides) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root to run a client as another uid";
   TempDir dir;
