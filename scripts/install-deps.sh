@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build pkg-config ccache clang libclang-rt-14-dev
+  build-essential cmake ninja-build pkg-config ccache clang clang-format libclang-rt-14-dev
   librocksdb-dev rocksdb-tools libasio-dev
   libflatbuffers-dev flatbuffers-compiler flatbuffers-compiler-dev
   libgtest-dev libgmock-dev libbenchmark-dev

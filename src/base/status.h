@@ -49,8 +49,12 @@ class [[nodiscard]] Status {
   static Status InvalidArgument(std::string m) { return {Code::kInvalidArgument, std::move(m)}; }
   static Status NotFound(std::string m) { return {Code::kNotFound, std::move(m)}; }
   static Status PermissionDenied(std::string m) { return {Code::kPermissionDenied, std::move(m)}; }
-  static Status ResourceExhausted(std::string m) { return {Code::kResourceExhausted, std::move(m)}; }
-  static Status FailedPrecondition(std::string m) { return {Code::kFailedPrecondition, std::move(m)}; }
+  static Status ResourceExhausted(std::string m) {
+    return {Code::kResourceExhausted, std::move(m)};
+  }
+  static Status FailedPrecondition(std::string m) {
+    return {Code::kFailedPrecondition, std::move(m)};
+  }
   static Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; }
   static Status Unavailable(std::string m) { return {Code::kUnavailable, std::move(m)}; }
   static Status DataLoss(std::string m) { return {Code::kDataLoss, std::move(m)}; }
@@ -83,8 +87,8 @@ inline tl::unexpected<Status> Err(Status s) { return tl::unexpected<Status>(std:
 }  // namespace policyd
 
 // Propagates a non-OK Status from an expression returning Status.
-#define POLICYD_RETURN_IF_ERROR(expr)        \
-  do {                                       \
-    ::policyd::Status policyd_status_ = (expr); \
+#define POLICYD_RETURN_IF_ERROR(expr)                  \
+  do {                                                 \
+    ::policyd::Status policyd_status_ = (expr);        \
     if (!policyd_status_.ok()) return policyd_status_; \
   } while (false)

@@ -42,7 +42,7 @@ struct ServerStatus {
   std::string instance_id;
   std::int64_t data_age_ms = -1;  // -1: never synced
   bool stale = false;
-  std::string upstream;                  // "" without an upstream
+  std::string upstream;  // "" without an upstream
   std::uint32_t consecutive_failures = 0;
   std::string last_error;
   Health health = Health::kStarting;

@@ -21,7 +21,8 @@ Status ValidateId(std::string_view what, std::string_view id) {
 
 Result<DomainPolicy> ResolveDefaultPolicy(const InstanceRecord* instance) {
   if (instance == nullptr) {
-    return Err(Status::Unavailable("no instance default policy stored yet (store not synchronized)"));
+    return Err(
+        Status::Unavailable("no instance default policy stored yet (store not synchronized)"));
   }
   DomainPolicy out{instance->policy.flags, /*is_default=*/true, instance->policy.details};
   out.details.resource_owner = instance->id;
@@ -32,9 +33,9 @@ Result<Resolution> ResolveOrgPolicy(std::string_view org_id, const OrgView& org,
                                     const InstanceRecord* instance, bool strict) {
   if (Status s = ValidateId("org id", org_id); !s.ok()) return Err(std::move(s));
   if (org.known && org.own_policy != nullptr) {
-    return Resolution{DomainPolicy{org.own_policy->flags, /*is_default=*/false,
-                                   org.own_policy->details},
-                      /*org_known=*/true};
+    return Resolution{
+        DomainPolicy{org.own_policy->flags, /*is_default=*/false, org.own_policy->details},
+        /*org_known=*/true};
   }
   if (!org.known && strict) {
     return Err(Status::NotFound("org " + std::string(org_id) + " is unknown"));

@@ -216,15 +216,15 @@ TEST_F(DaemonSyncTest, SighupReloadsARotatedToken) {
 
 TEST_F(DaemonSyncTest, SigtermDoesNotWaitForAHangingUpstreamRequest) {
   auto daemon = std::make_unique<Daemon>(
-      dir_, std::vector<std::string>{"--upstream", upstream_.base_url(), "--token-file",
-                                     token_file_, "--poll-interval", "300ms",
-                                     "--request-timeout", "60s"});
+      dir_,
+      std::vector<std::string>{"--upstream", upstream_.base_url(), "--token-file", token_file_,
+                               "--poll-interval", "300ms", "--request-timeout", "60s"});
   ASSERT_TRUE(daemon->WaitReady());
   ASSERT_TRUE(Converges(*daemon, std::chrono::seconds(10)));
   const int before = upstream_.TotalRequests();
   upstream_.InjectFault(Fault{FaultKind::kSlow, Fault::kForever, "", milliseconds(50'000)});
-  ASSERT_TRUE(WaitFor([&] { return upstream_.TotalRequests() > before; },
-                      std::chrono::seconds(10), "a poll to hang"));
+  ASSERT_TRUE(WaitFor([&] { return upstream_.TotalRequests() > before; }, std::chrono::seconds(10),
+                      "a poll to hang"));
   const auto start = std::chrono::steady_clock::now();
   EXPECT_EQ(daemon->process().Stop(SIGTERM, std::chrono::seconds(20)), 0)
       << daemon->process().Log();

@@ -393,16 +393,16 @@ TEST_F(DaemonTest, SigtermWithLookupsInFlightLosesNone) {
             return;
           }
           if (r->id != first + i ||
-              r->policies.at(0).policy != ExpectedPolicy(snapshot_, "org-" + std::to_string(
-                                                                         (c + i) % 200))) {
+              r->policies.at(0).policy !=
+                  ExpectedPolicy(snapshot_, "org-" + std::to_string((c + i) % 200))) {
             ++wrong;
           }
         }
       }
     });
   }
-  ASSERT_TRUE(WaitFor([&] { return batches_sent.load() > 200; }, std::chrono::seconds(20),
-                      "traffic"));
+  ASSERT_TRUE(
+      WaitFor([&] { return batches_sent.load() > 200; }, std::chrono::seconds(20), "traffic"));
   stop_sending = true;  // batches already sent must still be answered
   ASSERT_EQ(kill(daemon->process().pid(), SIGTERM), 0);
   for (std::thread& t : clients) t.join();

@@ -43,8 +43,8 @@ Aligned Body(const std::vector<std::uint8_t>& bytes) {
 DomainPolicy SamplePolicy(bool is_default) {
   return DomainPolicy{{true, false, true},
                       is_default,
-                      Details{17, Timestamp{1739260801, 500000000}, Timestamp{1740820364, 123456000},
-                              is_default ? "inst" : "org-1"}};
+                      Details{17, Timestamp{1739260801, 500000000},
+                              Timestamp{1740820364, 123456000}, is_default ? "inst" : "org-1"}};
 }
 
 TEST(FrameTest, LengthIsLittleEndianAndBounded) {
@@ -230,7 +230,8 @@ TEST(ResponseTest, BatchRoundTripsInOrderWithPerOrgErrors) {
   Resolution a{SamplePolicy(false), true};
   Resolution c{SamplePolicy(true), false};
   Status not_found = Status::NotFound("org b is unknown");
-  std::vector<OrgAnswer> answers = {{"a", &a, nullptr}, {"b", nullptr, &not_found}, {"c", &c, nullptr}};
+  std::vector<OrgAnswer> answers = {
+      {"a", &a, nullptr}, {"b", nullptr, &not_found}, {"c", &c, nullptr}};
   std::vector<std::uint8_t> frame;
   for (int round = 0; round < 3; ++round) {  // the encoder is reused between responses
     frame.clear();
