@@ -1,0 +1,62 @@
+// Fuzzes every parser of JSON from outside: the upstream's bodies (policy, org list, events,
+// token, error), the service-account key file, the snapshot file, RFC 3339 timestamps. Whatever
+// parses must format back and parse again to the same value.
+#include <cassert>
+#include <cstdint>
+#include <string_view>
+
+#include "json/policy_json.h"
+#include "json/snapshot_json.h"
+#include "json/timestamp.h"
+#include "json/upstream_json.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (size == 0) return 0;
+  // The first byte picks the parser, so one corpus covers them all.
+  const std::string_view text(reinterpret_cast<const char*>(data) + 1, size - 1);
+  switch (data[0] % 8) {
+    case 0: {
+      auto p = policyd::ParseDomainPolicyJson(text);
+      if (p) {
+        std::string out;
+        policyd::AppendDomainPolicyJson(out, {p->record.flags, p->is_default, p->record.details});
+        auto again = policyd::ParseDomainPolicyJson(out);
+        if (!again || again->record != p->record) __builtin_trap();
+      }
+      break;
+    }
+    case 1: {
+      auto s = policyd::ParseSnapshot(text);
+      if (s) {
+        auto again = policyd::ParseSnapshot(policyd::FormatSnapshot(*s));
+        if (!again) __builtin_trap();
+      }
+      break;
+    }
+    case 2: {
+      auto t = policyd::ParseTimestamp(text);
+      if (t) {
+        auto again = policyd::ParseTimestamp(policyd::FormatTimestamp(*t));
+        if (!again || *again != *t) __builtin_trap();
+      }
+      break;
+    }
+    case 3:
+      (void)policyd::ParseListEventsResponse(text);
+      break;
+    case 4:
+      (void)policyd::ParseListOrgsResponse(text);
+      break;
+    case 5:
+      (void)policyd::ParseGetPolicyResponse(text);
+      break;
+    case 6:
+      (void)policyd::ParseTokenResponse(text);
+      (void)policyd::ParseErrorBody(text);
+      break;
+    case 7:
+      (void)policyd::ParseServiceAccountKey(text);
+      break;
+  }
+  return 0;
+}

@@ -1,0 +1,28 @@
+// Fuzzes the server's first contact with client bytes: frame length + FlatBuffers verification
+// + request decoding, and the client's response decoding.
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "wire/frame.h"
+#include "wire/request.h"
+#include "wire/response.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (size >= policyd::kFrameHeaderBytes) {
+    (void)policyd::DecodeFrameLength(data, policyd::kDefaultMaxFrameBytes);
+  }
+  // The server hands the verifier an 8-byte aligned copy of the frame body.
+  std::vector<std::uint64_t> aligned(size / 8 + 1);
+  std::memcpy(aligned.data(), data, size);
+  const std::span<const std::uint8_t> body(reinterpret_cast<const std::uint8_t*>(aligned.data()),
+                                           size);
+  auto request = policyd::DecodeRequest(body);
+  if (request) {
+    std::size_t total = 0;
+    for (std::size_t i = 0; i < request->org_count(); ++i) total += request->org_id(i).size();
+    (void)total;
+  }
+  (void)policyd::DecodeResponse(body);
+  return 0;
+}

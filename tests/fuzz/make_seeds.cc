@@ -1,0 +1,105 @@
+// Writes the seed corpus for the fuzz targets (valid inputs of every kind) into
+// <dir>/<target>/. Run by scripts/fuzz.sh --seeds; the output is checked in.
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "json/snapshot_json.h"
+#include "store/codec.h"
+#include "sync/cursor.h"
+#include "wire/request.h"
+#include "wire/response.h"
+
+namespace {
+
+void Write(const std::filesystem::path& dir, const std::string& name, const std::string& bytes) {
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / name, std::ios::binary) << bytes;
+}
+
+std::string Body(const std::vector<std::uint8_t>& frame) {
+  return std::string(frame.begin() + 4, frame.end());  // without the length prefix
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) return 2;
+  const std::filesystem::path root = argv[1];
+  using namespace policyd;
+  const PolicyRecord policy{{true, false, true},
+                            {17, {1739260801, 500000000}, {1740820364, 123456000}, "org-1"}};
+  const InstanceRecord instance{"300000000000000001", policy};
+
+  std::vector<std::uint8_t> f;
+  AppendGetOrgPolicy(f, 1, "300000000000000042", true);
+  Write(root / "fuzz_request", "get_org", Body(f));
+  f.clear();
+  std::vector<std::string> ids = {"a", "b", "300000000000000042"};
+  AppendGetOrgPolicies(f, 2, ids, false);
+  Write(root / "fuzz_request", "batch", Body(f));
+  f.clear();
+  AppendGetStatus(f, 3);
+  Write(root / "fuzz_request", "status", Body(f));
+  f.clear();
+  ResponseEncoder enc;
+  Resolution res{DomainPolicy{policy.flags, false, policy.details}, true};
+  enc.AppendOrgPolicy(f, 4, "org-1", res, false);
+  Write(root / "fuzz_request", "response_policy", Body(f));
+
+  const std::string policy_json =
+      R"({"details":{"sequence":"17","creationDate":"2025-02-11T08:00:01.500Z","changeDate":)"
+      R"("2025-03-01T09:12:44.123456Z","resourceOwner":"42"},"userLoginMustBeDomain":true,)"
+      R"("unknownField":{"x":[1,2]}})";
+  Write(root / "fuzz_json", "policy", std::string(1, '\0') + policy_json);
+  Write(
+      root / "fuzz_json", "snapshot",
+      std::string(1, '\1') +
+          FormatSnapshot(Snapshot{instance, {OrgRecord{"org-1", policy}, OrgRecord{"org-2", {}}}}));
+  Write(root / "fuzz_json", "timestamp",
+        "\x02"
+        "2025-03-01T09:12:44.123456+02:00");
+  Write(root / "fuzz_json", "events",
+        "\x03"
+        R"({"events":[{"editor":{"userId":"1","service":"zitadel"},"aggregate":{"id":"42",)"
+        R"("type":{"type":"org","localized":{"key":"k"}},"resourceOwner":"42"},"sequence":"12",)"
+        R"("creationDate":"2025-03-01T09:12:44.123456Z","payload":{"userLoginMustBeDomain":true},)"
+        R"("type":{"type":"org.policy.domain.changed"}}]})");
+  Write(root / "fuzz_json", "orgs",
+        "\x04"
+        R"({"details":{"totalResult":"2"},"result":[{"id":"1","name":"a"},{"id":"2"}]})");
+  Write(root / "fuzz_json", "get_policy",
+        "\x05"
+        R"({"policy":)" +
+            policy_json + "}");
+  Write(root / "fuzz_json", "token",
+        "\x06"
+        R"({"access_token":"abc","token_type":"Bearer","expires_in":43199})");
+  Write(root / "fuzz_json", "error",
+        "\x06"
+        R"j({"code":7,"message":"No (AUTH-5mWD2)"})j");
+  Write(root / "fuzz_json", "key",
+        "\x07"
+        R"({"type":"serviceaccount","keyId":"1","key":"-----BEGIN RSA PRIVATE KEY-----\n",)"
+        R"("expirationDate":"9999-12-31T23:59:59Z","userId":"2"})");
+
+  std::string bytes;
+  EncodePolicyRecord(policy, &bytes);
+  Write(root / "fuzz_store", "policy", std::string(1, '\0') + bytes);
+  EncodeInstanceRecord(instance, &bytes);
+  Write(root / "fuzz_store", "instance", std::string(1, '\1') + bytes);
+  EncodeOrgValue(&policy, &bytes);
+  Write(root / "fuzz_store", "org", std::string(1, '\2') + bytes);
+  EncodeStoreMeta(StoreMeta{10, 2, true, "cursor", "https://iam", {1, 2}, {3, 4}}, &bytes);
+  Write(root / "fuzz_store", "meta", std::string(1, '\3') + bytes);
+  SyncCursor cursor;
+  Event e;
+  e.aggregate_type = "org";
+  e.aggregate_id = "42";
+  e.sequence = 7;
+  e.creation_date = {1740820364, 5};
+  cursor.Advance({e}, 2'000'000'000);
+  Write(root / "fuzz_store", "cursor", std::string(1, '\4') + cursor.Encode());
+  return 0;
+}
