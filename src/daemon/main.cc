@@ -68,6 +68,9 @@ Status LoadSnapshot(Store& store, const std::string& path, const Clock& clock) {
   Result<Snapshot> snapshot = ParseSnapshot(*text);
   if (!snapshot) return snapshot.error().WithContext("snapshot " + path);
   POLICYD_RETURN_IF_ERROR(store.Replace(*snapshot, "", "snapshot:" + path, clock.Now()));
+  // Lookups then read sorted files with bloom filters instead of one big memtable, and the next
+  // start does not replay the snapshot from the write-ahead log.
+  POLICYD_RETURN_IF_ERROR(store.Flush());
   spdlog::info("loaded snapshot {}: instance {}, {} orgs", path, snapshot->instance.id,
                snapshot->orgs.size());
   return Status::Ok();
