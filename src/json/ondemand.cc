@@ -3,6 +3,7 @@
 #include <string>
 
 #include "json/internal.h"
+#include "json/timestamp.h"
 
 namespace policyd::json_internal {
 namespace {
@@ -240,6 +241,28 @@ Status Document::ExpectEnd() {
   // OUT_OF_BOUNDS here means the iterator stands at the end of the input: nothing follows.
   if (document_.current_location().get(location) == simdjson::OUT_OF_BOUNDS) return Status::Ok();
   return PathError(JsonPath(), "unexpected content after the JSON value");
+}
+
+Status ReadString(od::value& value, const JsonPath& path, std::string& out) {
+  od::json_type type;
+  POLICYD_RETURN_IF_ERROR(GetType(value, path, type));
+  if (type == od::json_type::null) return ValidateValue(value, path, 0);
+  std::string_view text;
+  POLICYD_RETURN_IF_ERROR(GetString(value, path, text));
+  out.assign(text);
+  return Status::Ok();
+}
+
+Status ReadTimestamp(od::value& value, const JsonPath& path, Timestamp& out) {
+  od::json_type type;
+  POLICYD_RETURN_IF_ERROR(GetType(value, path, type));
+  if (type == od::json_type::null) return ValidateValue(value, path, 0);
+  std::string_view text;
+  POLICYD_RETURN_IF_ERROR(GetString(value, path, text));
+  Result<Timestamp> parsed = ParseTimestamp(text);
+  if (!parsed) return parsed.error().WithContext(path.ToString());
+  out = *parsed;
+  return Status::Ok();
 }
 
 }  // namespace policyd::json_internal

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "base/timestamp.h"
 #include "json/policy_json.h"
 
 namespace policyd::json_internal {
@@ -86,6 +87,12 @@ bool IsJsonNumber(std::string_view token);
 // Consumes `value` entirely, checking that it is well-formed JSON nested at most
 // kMaxUnknownDepth - depth levels deeper.
 Status ValidateValue(od::value& value, const JsonPath& path, int depth);
+
+// A string field; JSON null means "not set" and leaves `out` as it is.
+Status ReadString(od::value& value, const JsonPath& path, std::string& out);
+
+// An RFC 3339 timestamp string (json/timestamp.h); JSON null leaves `out` as it is.
+Status ReadTimestamp(od::value& value, const JsonPath& path, Timestamp& out);
 
 // One parse: the padded copy of the input, the parser and the document. Not movable (the
 // document points into the other two).

@@ -189,28 +189,6 @@ Status ReadUint64(od::value& value, const JsonPath& path, std::uint64_t& out) {
   return Status::Ok();
 }
 
-Status ReadTimestamp(od::value& value, const JsonPath& path, Timestamp& out) {
-  od::json_type type;
-  POLICYD_RETURN_IF_ERROR(GetType(value, path, type));
-  if (type == od::json_type::null) return ValidateValue(value, path, 0);
-  std::string_view text;
-  POLICYD_RETURN_IF_ERROR(GetString(value, path, text));
-  Result<Timestamp> parsed = ParseTimestamp(text);
-  if (!parsed) return parsed.error().WithContext(path.ToString());
-  out = *parsed;
-  return Status::Ok();
-}
-
-Status ReadOptionalString(od::value& value, const JsonPath& path, std::string& out) {
-  od::json_type type;
-  POLICYD_RETURN_IF_ERROR(GetType(value, path, type));
-  if (type == od::json_type::null) return ValidateValue(value, path, 0);
-  std::string_view text;
-  POLICYD_RETURN_IF_ERROR(GetString(value, path, text));
-  out.assign(text);
-  return Status::Ok();
-}
-
 Status ReadDetails(od::value& value, const JsonPath& path, Details& out) {
   od::json_type type;
   POLICYD_RETURN_IF_ERROR(GetType(value, path, type));
@@ -228,7 +206,7 @@ Status ReadDetails(od::value& value, const JsonPath& path, Details& out) {
                           case kChangeDate:
                             return ReadTimestamp(field, field_path, out.change_date);
                           default:
-                            return ReadOptionalString(field, field_path, out.resource_owner);
+                            return ReadString(field, field_path, out.resource_owner);
                         }
                       });
 }

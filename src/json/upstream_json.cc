@@ -17,6 +17,8 @@ namespace {
 
 using json_internal::FieldName;
 using json_internal::JsonPath;
+using json_internal::ReadString;
+using json_internal::ReadTimestamp;
 namespace od = json_internal::od;
 
 // The smallest event, {"type":"a","aggregate":{"id":"b","type":"c"},"creationDate":"…"}, is far
@@ -45,16 +47,6 @@ Status ConsumeIfNull(od::value& value, const JsonPath& path, bool& is_null) {
   POLICYD_RETURN_IF_ERROR(json_internal::GetType(value, path, type));
   is_null = type == od::json_type::null;
   if (is_null) return json_internal::ValidateValue(value, path, 0);
-  return Status::Ok();
-}
-
-Status ReadString(od::value& value, const JsonPath& path, std::string& out) {
-  bool is_null = false;
-  POLICYD_RETURN_IF_ERROR(ConsumeIfNull(value, path, is_null));
-  if (is_null) return Status::Ok();
-  std::string_view text;
-  POLICYD_RETURN_IF_ERROR(json_internal::GetString(value, path, text));
-  out.assign(text);
   return Status::Ok();
 }
 
@@ -108,18 +100,6 @@ Status ReadUnsigned(od::value& value, const JsonPath& path, std::uint64_t max, s
   }
   if (parsed > max) return json_internal::PathError(path, "integer out of range");
   out = parsed;
-  return Status::Ok();
-}
-
-Status ReadTimestamp(od::value& value, const JsonPath& path, Timestamp& out) {
-  bool is_null = false;
-  POLICYD_RETURN_IF_ERROR(ConsumeIfNull(value, path, is_null));
-  if (is_null) return Status::Ok();
-  std::string_view text;
-  POLICYD_RETURN_IF_ERROR(json_internal::GetString(value, path, text));
-  Result<Timestamp> parsed = ParseTimestamp(text);
-  if (!parsed) return parsed.error().WithContext(path.ToString());
-  out = *parsed;
   return Status::Ok();
 }
 
