@@ -162,11 +162,11 @@ const std::vector<std::string>& OrgPolicyEventTypes() {
   return kTypes;
 }
 
-std::vector<std::string> OrgsNamedBy(const std::vector<Event>& events) {
+std::vector<std::string> OrgsNamedBy(const std::vector<const Event*>& events) {
   std::vector<std::string> ids;
-  for (const Event& e : events) {
-    if (IsOrgKind(KindOf(e.type)) && ValidateId("org id", e.aggregate_id).ok()) {
-      ids.push_back(e.aggregate_id);
+  for (const Event* e : events) {
+    if (IsOrgKind(KindOf(e->type)) && ValidateId("org id", e->aggregate_id).ok()) {
+      ids.push_back(e->aggregate_id);
     }
   }
   std::sort(ids.begin(), ids.end());

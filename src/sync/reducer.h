@@ -57,7 +57,7 @@ enum class ReduceOutcome {
 };
 
 // Ids of the orgs `events` may change (to load into a WorkingSet before reducing).
-std::vector<std::string> OrgsNamedBy(const std::vector<Event>& events);
+std::vector<std::string> OrgsNamedBy(const std::vector<const Event*>& events);
 
 // Applies one event to `set`. Every org it names must already be in set.orgs (absent orgs with
 // exists=false).

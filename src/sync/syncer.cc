@@ -20,6 +20,27 @@ const std::vector<std::string>& HistoryProbeTypes() {
   return kTypes;
 }
 
+// Notices a full page that ends where the previous one did, at the same newest date: the events
+// API cannot page past a push of more than a page of events (its date filter is strict and all
+// events of a push share one date). Judged by the stream itself, not by the cursor's memory,
+// which a burst may have trimmed.
+class StallDetector {
+ public:
+  // Records a full page; true when it repeats the previous one.
+  bool Repeats(const std::vector<Event>& page, Timestamp newest) {
+    auto tail =
+        std::make_tuple(page.back().aggregate_type, page.back().aggregate_id, page.back().sequence);
+    const bool repeats = tail_.has_value() && newest == newest_ && *tail_ == tail;
+    newest_ = newest;
+    tail_ = std::move(tail);
+    return repeats;
+  }
+
+ private:
+  Timestamp newest_;
+  std::optional<std::tuple<std::string, std::string, std::uint64_t>> tail_;
+};
+
 }  // namespace
 
 Syncer::Syncer(Store& store, Upstream& upstream, ServingState& state, const Clock& clock,
@@ -54,10 +75,7 @@ Status Syncer::Pull(SyncCursor& cursor) {
   // (pages come back full) everything read is long committed, so the next page starts right
   // behind the newest event: only its own push, which a page may have split, is asked again.
   bool backlog = false;
-  // Progress is judged by the stream itself (did the newest date or the last event move?), not by
-  // the cursor's memory, which a burst may have trimmed.
-  Timestamp last_newest;
-  std::optional<std::tuple<std::string, std::string, std::uint64_t>> last_tail;
+  StallDetector stall;
   for (std::uint32_t round = 0; round < options_.max_pages_per_round; ++round) {
     EventQuery query{cursor.from(), options_.page_size, types, true};
     if (backlog) query.from = AddNanos(cursor.newest(), -1);
@@ -67,18 +85,13 @@ Status Syncer::Pull(SyncCursor& cursor) {
     POLICYD_RETURN_IF_ERROR(ApplyPage(*page, cursor, resnapshot));
     if (resnapshot) return ColdStart(Nanos(options_.overlap));
     if (page->size() < options_.page_size) return Status::Ok();  // caught up
-    const Event& tail = page->back();
-    auto tail_key = std::make_tuple(tail.aggregate_type, tail.aggregate_id, tail.sequence);
-    if (backlog && cursor.newest() == last_newest && last_tail == tail_key) {
-      // One push of more than a page of events: the events API cannot page through it (its
-      // date filter is strict and every event has the same date). Rebuild the state from the
-      // list endpoints instead and resume strictly after the newest event.
+    if (stall.Repeats(*page, cursor.newest())) {
+      // One push of more than a page of events: rebuild the state from the list endpoints
+      // instead and resume strictly after the newest event.
       spdlog::warn("more than {} events share one creationDate; rebuilding with a cold start",
                    options_.page_size);
       return ColdStart(/*overlap_ns=*/0);
     }
-    last_newest = cursor.newest();
-    last_tail = std::move(tail_key);
     backlog = true;
   }
   return Status::Ok();  // more to pull: the next round goes on from the stored cursor
@@ -86,15 +99,12 @@ Status Syncer::Pull(SyncCursor& cursor) {
 
 Status Syncer::ApplyPage(const std::vector<Event>& page, SyncCursor& cursor, bool& resnapshot) {
   ++counters_.pages;
-  std::vector<const Event*> fresh;
+  std::vector<const Event*> unseen;
   for (const Event& e : page) {
-    if (!cursor.Seen(e)) fresh.push_back(&e);
+    if (!cursor.Seen(e)) unseen.push_back(&e);
   }
-  counters_.events_skipped += page.size() - fresh.size();
+  counters_.events_skipped += page.size() - unseen.size();
   WorkingSet set;
-  std::vector<Event> unseen;
-  unseen.reserve(fresh.size());
-  for (const Event* e : fresh) unseen.push_back(*e);
   const std::vector<std::string> ids = OrgsNamedBy(unseen);
   batch_.Clear();
   for (const std::string& id : ids) batch_.Add(id);
@@ -107,8 +117,8 @@ Status Syncer::ApplyPage(const std::vector<Event>& page, SyncCursor& cursor, boo
     if (view.own_policy != nullptr) org.policy = *view.own_policy;
   }
   std::uint64_t applied = 0, invalid = 0;
-  for (const Event& e : unseen) {
-    switch (Reduce(e, set)) {
+  for (const Event* e : unseen) {
+    switch (Reduce(*e, set)) {
       case ReduceOutcome::kApplied:
         ++applied;
         break;
@@ -116,7 +126,7 @@ Status Syncer::ApplyPage(const std::vector<Event>& page, SyncCursor& cursor, boo
         ++invalid;
         break;
       case ReduceOutcome::kResnapshot:
-        spdlog::warn("upstream reports {} for {}; rebuilding the state", e.type, e.aggregate_id);
+        spdlog::warn("upstream reports {} for {}; rebuilding the state", e->type, e->aggregate_id);
         resnapshot = true;
         return Status::Ok();
       case ReduceOutcome::kNoEffect:
@@ -155,7 +165,7 @@ Result<std::vector<std::string>> Syncer::ListAllOrgs() {
 Status Syncer::ReplayOrgPolicies(std::map<std::string, std::optional<PolicyRecord>>& policies) {
   WorkingSet set;
   SyncCursor cursor;
-  std::optional<std::tuple<std::string, std::string, std::uint64_t>> last_tail;
+  StallDetector stall;
   for (std::uint32_t round = 0; round < options_.max_pages_per_round; ++round) {
     EventQuery query{cursor.from(), options_.page_size, OrgPolicyEventTypes(), true};
     if (round > 0) query.from = AddNanos(cursor.newest(), -1);
@@ -164,15 +174,11 @@ Status Syncer::ReplayOrgPolicies(std::map<std::string, std::optional<PolicyRecor
     for (const Event& e : *page) {
       if (!cursor.Seen(e)) (void)Reduce(e, set);
     }
-    const Timestamp newest_before = cursor.newest();
     cursor.Advance(*page, 1);  // replaying from the start: no overlap needed
     if (page->size() < options_.page_size) break;
-    auto tail = std::make_tuple(page->back().aggregate_type, page->back().aggregate_id,
-                                page->back().sequence);
-    if (round > 0 && cursor.newest() == newest_before && last_tail == tail) {
+    if (stall.Repeats(*page, cursor.newest())) {
       return Status::FailedPrecondition("a push of more than a page of org-policy events");
     }
-    last_tail = std::move(tail);
   }
   for (auto& [id, org] : set.orgs) {
     auto it = policies.find(id);

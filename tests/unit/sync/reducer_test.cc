@@ -153,7 +153,9 @@ TEST(ReducerTest, OrgsNamedByListsEachValidOrgOnce) {
                                Ev("org.removed", "b", 3, 2),
                                Ev("instance.policy.domain.changed", "inst", 4, 2),
                                Ev("org.added", "", 1, 1)};
-  EXPECT_EQ(OrgsNamedBy(events), (std::vector<std::string>{"a", "b"}));
+  std::vector<const Event*> pointers;
+  for (const Event& e : events) pointers.push_back(&e);
+  EXPECT_EQ(OrgsNamedBy(pointers), (std::vector<std::string>{"a", "b"}));
 }
 
 TEST(ReducerTest, EventTypeFilterFitsTheUpstreamLimit) {
