@@ -32,10 +32,6 @@ class FakeClock final : public Clock {
   void Set(Timestamp t) { ns_ = ToNanos(t); }
 
  private:
-  static std::int64_t ToNanos(Timestamp t) { return t.seconds * 1'000'000'000 + t.nanos; }
-  static Timestamp FromNanos(std::int64_t ns) {
-    return {ns / 1'000'000'000, static_cast<std::int32_t>(ns % 1'000'000'000)};
-  }
   std::atomic<std::int64_t> ns_;
 };
 

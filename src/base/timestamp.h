@@ -17,4 +17,33 @@ struct Timestamp {
   friend auto operator<=>(const Timestamp&, const Timestamp&) = default;
 };
 
+inline constexpr std::int64_t kNanosPerSecond = 1'000'000'000;
+
+// Nanoseconds since the epoch. Only for wall-clock times (it overflows past the year 2262);
+// timestamps from outside go through AddNanos instead.
+constexpr std::int64_t ToNanos(Timestamp t) { return t.seconds * kNanosPerSecond + t.nanos; }
+
+// The inverse of ToNanos (nanos kept in [0, 1e9) also before the epoch).
+constexpr Timestamp FromNanos(std::int64_t ns) {
+  std::int64_t seconds = ns / kNanosPerSecond;
+  std::int64_t nanos = ns % kNanosPerSecond;
+  if (nanos < 0) {
+    nanos += kNanosPerSecond;
+    --seconds;
+  }
+  return {seconds, static_cast<std::int32_t>(nanos)};
+}
+
+// `t` moved by `nanos` (either sign), carrying into seconds; safe for any year.
+constexpr Timestamp AddNanos(Timestamp t, std::int64_t nanos) {
+  std::int64_t total = t.nanos + nanos % kNanosPerSecond;
+  std::int64_t seconds = t.seconds + nanos / kNanosPerSecond + total / kNanosPerSecond;
+  total %= kNanosPerSecond;
+  if (total < 0) {
+    total += kNanosPerSecond;
+    --seconds;
+  }
+  return {seconds, static_cast<std::int32_t>(total)};
+}
+
 }  // namespace policyd

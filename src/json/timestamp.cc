@@ -10,7 +10,6 @@ namespace policyd {
 namespace {
 
 constexpr std::int64_t kSecondsPerDay = 86'400;
-constexpr std::int32_t kNanosPerSecond = 1'000'000'000;
 
 // Howard Hinnant's days_from_civil (http://howardhinnant.github.io/date_algorithms.html):
 // days since 1970-01-01 of a proleptic Gregorian date. Exact for any year an int64 can hold
@@ -91,7 +90,7 @@ Status ParseFraction(std::string_view text, std::size_t& pos, std::int32_t& nano
   if (pos >= text.size() || text[pos] != '.') return Status::Ok();
   ++pos;
   std::size_t digits = 0;
-  std::int32_t scale = kNanosPerSecond;
+  std::int32_t scale = static_cast<std::int32_t>(kNanosPerSecond);
   while (pos < text.size() && IsDigit(text[pos])) {
     if (++digits > 9) return TimestampError(text, "more than 9 fractional digits");
     scale /= 10;
@@ -184,8 +183,8 @@ Result<Timestamp> ParseTimestamp(std::string_view text) {
 void AppendTimestamp(std::string& out, Timestamp t) {
   // Values ParseTimestamp cannot produce still format without undefined behaviour: nanos are
   // clamped, and years outside 0000..9999 are written with as many digits as they need.
-  const std::int32_t nanos =
-      t.nanos < 0 ? 0 : (t.nanos >= kNanosPerSecond ? kNanosPerSecond - 1 : t.nanos);
+  const std::int32_t nanos = static_cast<std::int32_t>(
+      t.nanos < 0 ? 0 : (t.nanos >= kNanosPerSecond ? kNanosPerSecond - 1 : t.nanos));
   std::int64_t days = t.seconds / kSecondsPerDay;
   std::int64_t second_of_day = t.seconds % kSecondsPerDay;
   if (second_of_day < 0) {

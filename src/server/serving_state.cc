@@ -3,14 +3,6 @@
 #include "base/clock.h"
 
 namespace policyd {
-namespace {
-
-constexpr std::int64_t kNanosPerSecond = 1'000'000'000;
-
-std::int64_t ToNanos(Timestamp t) { return t.seconds * kNanosPerSecond + t.nanos; }
-
-}  // namespace
-
 void ServingState::RecordSync(Timestamp when) {
   last_sync_ns_.store(ToNanos(when), std::memory_order_relaxed);
   consecutive_failures_.store(0, std::memory_order_relaxed);
@@ -23,8 +15,7 @@ void ServingState::RecordSyncFailure(std::string error) {
 }
 
 Timestamp ServingState::last_sync() const {
-  const std::int64_t ns = last_sync_ns_.load(std::memory_order_relaxed);
-  return {ns / kNanosPerSecond, static_cast<std::int32_t>(ns % kNanosPerSecond)};
+  return FromNanos(last_sync_ns_.load(std::memory_order_relaxed));
 }
 
 bool ServingState::IsStale(Timestamp now) const {

@@ -7,7 +7,6 @@
 namespace policyd {
 namespace {
 
-constexpr std::int32_t kNanosPerSecond = 1'000'000'000;
 constexpr std::uint8_t kKnownFlagBits = 0x07;
 
 template <typename T>

@@ -6,7 +6,6 @@
 namespace policyd {
 namespace {
 
-constexpr std::int64_t kNanos = 1'000'000'000;
 constexpr std::string_view kVersion = "v1";
 
 std::string FormatTime(Timestamp t) {
@@ -22,7 +21,7 @@ bool ParseTime(std::string_view s, Timestamp& t) {
   auto r2 = std::from_chars(s.data() + dot + 1, s.data() + s.size(), nanos);
   if (r1.ec != std::errc() || r1.ptr != s.data() + dot) return false;
   if (r2.ec != std::errc() || r2.ptr != s.data() + s.size()) return false;
-  if (nanos < 0 || nanos >= kNanos) return false;
+  if (nanos < 0 || nanos >= kNanosPerSecond) return false;
   t = {seconds, nanos};
   return true;
 }
@@ -37,17 +36,6 @@ bool NextToken(std::string_view& rest, char end, std::string_view& token) {
 }
 
 }  // namespace
-
-Timestamp AddNanos(Timestamp t, std::int64_t nanos) {
-  std::int64_t total = t.nanos + nanos % kNanos;
-  std::int64_t seconds = t.seconds + nanos / kNanos + total / kNanos;
-  total %= kNanos;
-  if (total < 0) {
-    total += kNanos;
-    --seconds;
-  }
-  return {seconds, static_cast<std::int32_t>(total)};
-}
 
 SyncCursor SyncCursor::StartingAt(std::optional<Timestamp> newest, std::int64_t overlap_ns) {
   SyncCursor c;

@@ -76,7 +76,4 @@ class SyncCursor {
   std::map<Aggregate, Applied> seen_;
 };
 
-// Timestamp arithmetic for cursors.
-Timestamp AddNanos(Timestamp t, std::int64_t nanos);
-
 }  // namespace policyd
