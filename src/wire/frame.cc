@@ -1,5 +1,6 @@
 #include "wire/frame.h"
 
+#include <algorithm>
 #include <string>
 
 namespace policyd {
@@ -26,6 +27,14 @@ void EncodeFrameLength(std::uint8_t* out, std::uint32_t length) {
   out[1] = static_cast<std::uint8_t>(length >> 8);
   out[2] = static_cast<std::uint8_t>(length >> 16);
   out[3] = static_cast<std::uint8_t>(length >> 24);
+}
+
+void AppendFrame(std::vector<std::uint8_t>& out, std::span<const std::uint8_t> body) {
+  const std::size_t at = out.size();
+  out.resize(at + kFrameHeaderBytes + body.size());
+  EncodeFrameLength(out.data() + at, static_cast<std::uint32_t>(body.size()));
+  std::copy(body.begin(), body.end(),
+            out.begin() + static_cast<std::ptrdiff_t>(at + kFrameHeaderBytes));
 }
 
 }  // namespace policyd

@@ -5,6 +5,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
+#include <vector>
 
 #include "base/status.h"
 
@@ -22,5 +24,8 @@ Result<std::uint32_t> DecodeFrameLength(const std::uint8_t* header, std::uint32_
 
 // Writes `length` as the 4-byte little-endian header at `out`.
 void EncodeFrameLength(std::uint8_t* out, std::uint32_t length);
+
+// Appends one frame, the length header then `body`, to `out`.
+void AppendFrame(std::vector<std::uint8_t>& out, std::span<const std::uint8_t> body);
 
 }  // namespace policyd

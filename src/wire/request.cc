@@ -18,10 +18,7 @@ std::string_view View(const flatbuffers::String* s) {
 void AppendFinished(flatbuffers::FlatBufferBuilder& fbb, std::uint64_t id, fb::RequestBody type,
                     flatbuffers::Offset<void> body, std::vector<std::uint8_t>& out) {
   fbb.Finish(fb::CreateRequest(fbb, id, type, body), fb::RequestIdentifier());
-  const std::size_t at = out.size();
-  out.resize(at + kFrameHeaderBytes + fbb.GetSize());
-  EncodeFrameLength(out.data() + at, static_cast<std::uint32_t>(fbb.GetSize()));
-  std::copy_n(fbb.GetBufferPointer(), fbb.GetSize(), out.data() + at + kFrameHeaderBytes);
+  AppendFrame(out, {fbb.GetBufferPointer(), fbb.GetSize()});
 }
 
 }  // namespace

@@ -112,11 +112,7 @@ struct ResponseEncoder::Impl {
   void Finish(std::vector<std::uint8_t>& out, std::uint64_t id, Offset<fb::Error> error,
               fb::ResponseBody type, Offset<void> body, bool stale) {
     fbb.Finish(fb::CreateResponse(fbb, id, error, type, body, stale), fb::ResponseIdentifier());
-    const std::size_t at = out.size();
-    const auto size = static_cast<std::uint32_t>(fbb.GetSize());
-    out.resize(at + kFrameHeaderBytes + size);
-    EncodeFrameLength(out.data() + at, size);
-    std::copy_n(fbb.GetBufferPointer(), size, out.data() + at + kFrameHeaderBytes);
+    AppendFrame(out, {fbb.GetBufferPointer(), fbb.GetSize()});
     fbb.Clear();
   }
 

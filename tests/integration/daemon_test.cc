@@ -88,10 +88,9 @@ class RawConnection {
   bool connected_ = false;
 };
 
-std::vector<std::uint8_t> Frame(std::vector<std::uint8_t> body) {
-  std::vector<std::uint8_t> out(4);
-  EncodeFrameLength(out.data(), static_cast<std::uint32_t>(body.size()));
-  out.insert(out.end(), body.begin(), body.end());
+std::vector<std::uint8_t> Frame(const std::vector<std::uint8_t>& body) {
+  std::vector<std::uint8_t> out;
+  AppendFrame(out, body);
   return out;
 }
 
