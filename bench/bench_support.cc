@@ -1,8 +1,10 @@
 #include "bench_support.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/utsname.h>
@@ -103,7 +105,9 @@ std::string MakeTempDir() {
   return templ;
 }
 
-pid_t Spawn(const std::vector<std::string>& argv, const std::string& log_path, std::string& error) {
+pid_t Spawn(const std::vector<std::string>& argv, const std::string& log_path, std::string& error,
+            const std::vector<std::string>& env) {
+  std::vector<std::string> env_copy = env;  // putenv keeps the pointer: these outlive the exec
   std::vector<char*> cargv;
   for (const std::string& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
   cargv.push_back(nullptr);
@@ -126,6 +130,7 @@ pid_t Spawn(const std::vector<std::string>& argv, const std::string& log_path, s
     dup2(log, 2);
     const int devnull = open("/dev/null", O_RDONLY);
     if (devnull >= 0) dup2(devnull, 0);
+    for (std::string& e : env_copy) putenv(e.data());
     execvp(cargv[0], cargv.data());
     _exit(127);
   }
@@ -145,6 +150,23 @@ pid_t ForkFunction(void (*body)(void*), void* arg) {
   }
   Register(pid);
   return pid;
+}
+
+int RunToCompletion(const std::vector<std::string>& argv, const std::string& log_path,
+                    double timeout_s) {
+  std::string error;
+  const pid_t pid = Spawn(argv, log_path, error);
+  if (pid < 0) return -1;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+  int status = 0;
+  while (ChildRunning(pid, &status)) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      StopChild(pid, SIGKILL, 1000);
+      return -1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 bool ChildRunning(pid_t pid, int* status) {
@@ -191,6 +213,86 @@ std::string FileTail(const std::string& path, std::size_t max_bytes) {
   ss << in.rdbuf();
   std::string s = ss.str();
   return s.size() > max_bytes ? s.substr(s.size() - max_bytes) : s;
+}
+
+CpuTime ProcessCpu(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  std::getline(in, stat);
+  // Fields after the command name, which is in parentheses and may hold spaces.
+  const auto close_paren = stat.rfind(')');
+  if (close_paren == std::string::npos) return {};
+  std::istringstream fields(stat.substr(close_paren + 2));
+  std::string field;
+  double utime = 0, stime = 0;
+  for (int i = 3; fields >> field; ++i) {  // field 3 is the state
+    if (i == 14) utime = std::atof(field.c_str());
+    if (i == 15) {
+      stime = std::atof(field.c_str());
+      break;
+    }
+  }
+  const double hz = static_cast<double>(sysconf(_SC_CLK_TCK));
+  return {utime / hz, stime / hz};
+}
+
+CpuTime SelfCpu() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  auto seconds = [](const timeval& tv) { return tv.tv_sec + tv.tv_usec / 1e6; };
+  return {seconds(u.ru_utime), seconds(u.ru_stime)};
+}
+
+MachineCpu ReadMachineCpu() {
+  std::ifstream in("/proc/stat");
+  std::string cpu;
+  double v[8] = {};  // user nice system idle iowait irq softirq steal
+  in >> cpu;
+  for (double& x : v) in >> x;
+  const double hz = static_cast<double>(sysconf(_SC_CLK_TCK));
+  double total = 0;
+  for (double x : v) total += x;
+  return {(total - v[3] - v[4]) / hz, total / hz};
+}
+
+long RssKb(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
+  return -1;
+}
+
+std::uintmax_t DirSize(const std::string& dir) {
+  std::uintmax_t total = 0;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir, ec))
+    if (e.is_regular_file(ec)) total += e.file_size(ec);
+  return total;
+}
+
+NotifySocket::NotifySocket(std::string path) : path_(std::move(path)) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path_.size() >= sizeof(addr.sun_path)) Fail("notify socket path too long: " + path_);
+  std::memcpy(addr.sun_path, path_.c_str(), path_.size() + 1);
+  fd_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd_ < 0 || bind(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0)
+    Fail("notify socket " + path_ + ": " + std::strerror(errno));
+}
+
+NotifySocket::~NotifySocket() {
+  if (fd_ >= 0) close(fd_);
+  unlink(path_.c_str());
+}
+
+bool NotifySocket::Receive(std::string_view needle, int timeout_ms) {
+  pollfd p{fd_, POLLIN, 0};
+  if (poll(&p, 1, timeout_ms) != 1) return false;
+  char buf[4096];
+  const ssize_t n = recv(fd_, buf, sizeof(buf), MSG_DONTWAIT);
+  return n > 0 &&
+         std::string_view(buf, static_cast<std::size_t>(n)).find(needle) != std::string_view::npos;
 }
 
 Conn::~Conn() {
@@ -333,6 +435,13 @@ Machine DescribeMachine() {
   std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
   m.date = buf;
   return m;
+}
+
+std::string LoadAverage() {
+  std::ifstream in("/proc/loadavg");
+  std::string one, five, fifteen;
+  in >> one >> five >> fifteen;
+  return one + " " + five + " " + fifteen;
 }
 
 std::string SelfDir() {

@@ -29,11 +29,17 @@ void Cleanup();
 std::string MakeTempDir();
 
 // Starts argv[0] (searched in PATH when it has no '/') with stdout and stderr appended to
-// `log_path`; the child is registered for Cleanup(). Returns the pid, or -1 with `error` set when
-// the fork fails. A program that cannot be executed exits 127 right away.
-pid_t Spawn(const std::vector<std::string>& argv, const std::string& log_path, std::string& error);
+// `log_path` and `env` ("NAME=value") added to the environment; the child is registered for
+// Cleanup(). Returns the pid, or -1 with `error` set when the fork fails. A program that cannot be
+// executed exits 127 right away.
+pid_t Spawn(const std::vector<std::string>& argv, const std::string& log_path, std::string& error,
+            const std::vector<std::string>& env = {});
 // Forks a child that runs `body` and then _exit(0)s; registered for Cleanup().
 pid_t ForkFunction(void (*body)(void*), void* arg);
+// Spawn()s and waits up to `timeout_s` for the exit (then SIGKILLs). Returns the exit code, or -1
+// when it could not start, was killed or timed out.
+int RunToCompletion(const std::vector<std::string>& argv, const std::string& log_path,
+                    double timeout_s);
 // True while `pid` has not exited (reaps it when it has; `status` then holds its wait status).
 bool ChildRunning(pid_t pid, int* status = nullptr);
 // Sends `signal`, waits up to `timeout_ms` for exit, then SIGKILLs. Unregisters the child.
@@ -43,6 +49,41 @@ void StopChild(pid_t pid, int signal, int timeout_ms);
 bool InPath(const std::string& name);
 // The last `max_bytes` of a file ("" when unreadable).
 std::string FileTail(const std::string& path, std::size_t max_bytes = 2000);
+
+// CPU time a process (all its threads) has used so far, from /proc/<pid>/stat (10-ms ticks).
+// Zero when the process is gone.
+struct CpuTime {
+  double user = 0, sys = 0;  // seconds
+};
+CpuTime ProcessCpu(pid_t pid);
+// The same for this process, from getrusage (microsecond resolution).
+CpuTime SelfCpu();
+// The machine's CPU time so far, all CPUs and processes, from /proc/stat (seconds).
+struct MachineCpu {
+  double busy = 0, total = 0;  // busy: everything but idle and iowait
+};
+MachineCpu ReadMachineCpu();
+// VmRSS of `pid` in KiB, -1 when unknown.
+long RssKb(pid_t pid);
+// Bytes of all regular files under `dir`.
+std::uintmax_t DirSize(const std::string& dir);
+
+// A datagram socket standing in for systemd's NOTIFY_SOCKET: pass "NOTIFY_SOCKET=" + path() to a
+// child and read what it sends with sd_notify.
+class NotifySocket {
+ public:
+  explicit NotifySocket(std::string path);  // binds; Fail()s when it cannot
+  ~NotifySocket();
+  NotifySocket(const NotifySocket&) = delete;
+  NotifySocket& operator=(const NotifySocket&) = delete;
+  const std::string& path() const { return path_; }
+  // Waits up to `timeout_ms` for one message; true when one arrived and contains `needle`.
+  bool Receive(std::string_view needle, int timeout_ms);
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+};
 
 // A connected, blocking unix stream socket with a read buffer.
 class Conn {
@@ -89,6 +130,8 @@ struct Machine {
   std::string date;    // UTC, ISO 8601
 };
 Machine DescribeMachine();
+// The 1-, 5- and 15-minute load averages from /proc/loadavg, e.g. "0.52 0.40 0.31".
+std::string LoadAverage();
 
 // The directory holding the running executable.
 std::string SelfDir();

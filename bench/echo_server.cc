@@ -1,11 +1,13 @@
 #include "echo_server.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <thread>
@@ -20,10 +22,17 @@ struct Connection {
   std::vector<std::uint8_t> out;
 };
 
+// Writes everything; on a full socket buffer (never in the benchmark: clients read every answer)
+// waits until it drains.
 bool WriteAll(int fd, const std::uint8_t* p, std::size_t n) {
   while (n > 0) {
     const ssize_t w = write(fd, p, n);
     if (w < 0 && errno == EINTR) continue;
+    if (w < 0 && errno == EAGAIN) {
+      pollfd pfd{fd, POLLOUT, 0};
+      poll(&pfd, 1, -1);
+      continue;
+    }
     if (w <= 0) return false;
     p += w;
     n -= static_cast<std::size_t>(w);
@@ -31,13 +40,8 @@ bool WriteAll(int fd, const std::uint8_t* p, std::size_t n) {
   return true;
 }
 
-// Reads what is there, answers every complete frame; false when the connection is done.
-bool Serve(Connection& c, const std::vector<std::uint8_t>& response) {
-  if (c.used == c.in.size()) c.in.resize(c.in.size() * 2);
-  const ssize_t r = read(c.fd, c.in.data() + c.used, c.in.size() - c.used);
-  if (r < 0 && (errno == EINTR || errno == EAGAIN)) return true;
-  if (r <= 0) return false;
-  c.used += static_cast<std::size_t>(r);
+// Answers every complete frame in c.in with one write; keeps a partial frame for later.
+bool AnswerFrames(Connection& c, const std::vector<std::uint8_t>& response) {
   std::size_t pos = 0;
   c.out.clear();
   while (c.used - pos >= 4) {
@@ -53,39 +57,42 @@ bool Serve(Connection& c, const std::vector<std::uint8_t>& response) {
     std::memmove(c.in.data(), c.in.data() + pos, c.used - pos);
     c.used -= pos;
   }
-  // Accepted sockets are blocking: the client always reads its answers, so this completes.
   return c.out.empty() || WriteAll(c.fd, c.out.data(), c.out.size());
 }
 
-void Loop(const EchoServerConfig& config) {
-  const int ep = epoll_create1(EPOLL_CLOEXEC);
-  if (ep < 0) return;
-  epoll_event lev{};
-  lev.events = EPOLLIN | EPOLLEXCLUSIVE;
-  lev.data.ptr = nullptr;
-  if (epoll_ctl(ep, EPOLL_CTL_ADD, config.listen_fd, &lev) != 0) return;
+// One read into the free space. 1: got bytes, and filled the space (more may be waiting);
+// 0: got bytes, or nothing was there; -1: the connection is done.
+int ReadOnce(Connection& c) {
+  if (c.used == c.in.size()) c.in.resize(c.in.size() * 2);
+  const std::size_t space = c.in.size() - c.used;
+  const ssize_t r = read(c.fd, c.in.data() + c.used, space);
+  if (r < 0 && (errno == EINTR || errno == EAGAIN)) return 0;
+  if (r <= 0) return -1;
+  c.used += static_cast<std::size_t>(r);
+  return static_cast<std::size_t>(r) == space ? 1 : 0;
+}
+
+// Level-triggered: one read per readiness; anything left makes epoll report the socket again.
+// Edge-triggered: read until a short read, after which new data raises a new edge.
+bool ServeReady(Connection& c, const std::vector<std::uint8_t>& response, bool edge) {
+  int r = 0;
+  do {
+    r = ReadOnce(c);
+    if (r < 0) return false;
+  } while (edge && r == 1);
+  return AnswerFrames(c, response);
+}
+
+void EventLoop(int ep, const EchoServerConfig& config) {
+  const bool edge = config.variant.design == EchoDesign::kEpollEdge;
   epoll_event events[64];
   for (;;) {
     const int n = epoll_wait(ep, events, 64, -1);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return;
     for (int i = 0; i < n; ++i) {
-      if (events[i].data.ptr == nullptr) {
-        const int fd = accept4(config.listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
-        if (fd < 0) continue;  // another thread took it
-        auto* c = new Connection;
-        c->fd = fd;
-        epoll_event ev{};
-        ev.events = EPOLLIN;
-        ev.data.ptr = c;
-        if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
-          close(fd);
-          delete c;
-        }
-        continue;
-      }
       auto* c = static_cast<Connection*>(events[i].data.ptr);
-      if (!Serve(*c, config.response_frame)) {
+      if (!ServeReady(*c, config.response_frame, edge)) {
         epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, nullptr);
         close(c->fd);
         delete c;
@@ -94,13 +101,77 @@ void Loop(const EchoServerConfig& config) {
   }
 }
 
+void ServeBlocking(int fd, const std::vector<std::uint8_t>& response) {
+  Connection c;
+  c.fd = fd;
+  while (ReadOnce(c) >= 0)
+    if (!AnswerFrames(c, response)) break;
+  close(fd);
+}
+
+int Accept(int listen_fd, int flags) {
+  for (;;) {
+    pollfd p{listen_fd, POLLIN, 0};
+    if (poll(&p, 1, -1) < 0 && errno != EINTR) return -1;
+    const int fd = accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC | flags);
+    if (fd >= 0 || (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)) return fd;
+  }
+}
+
 }  // namespace
 
+std::string EchoVariantName(const EchoVariant& v) {
+  switch (v.design) {
+    case EchoDesign::kEpollLevel:
+      return "epoll LT x" + std::to_string(v.threads);
+    case EchoDesign::kEpollEdge:
+      return "epoll ET x" + std::to_string(v.threads);
+    case EchoDesign::kThreadPerConnection:
+      return "thread/conn";
+  }
+  return "?";
+}
+
+std::vector<EchoVariant> AllEchoVariants(unsigned cpus) {
+  std::vector<EchoVariant> all;
+  for (EchoDesign d : {EchoDesign::kEpollLevel, EchoDesign::kEpollEdge}) {
+    all.push_back({d, 1});
+    if (cpus > 1) all.push_back({d, static_cast<int>(cpus)});
+  }
+  all.push_back({EchoDesign::kThreadPerConnection, 1});
+  return all;
+}
+
 void RunEchoServer(const EchoServerConfig& config) {
-  std::vector<std::thread> threads;
-  for (int i = 1; i < config.threads; ++i) threads.emplace_back([&config] { Loop(config); });
-  Loop(config);
-  for (auto& t : threads) t.join();
+  if (config.variant.design == EchoDesign::kThreadPerConnection) {
+    for (;;) {
+      const int fd = Accept(config.listen_fd, 0);
+      if (fd < 0) return;
+      std::thread([fd, &config] { ServeBlocking(fd, config.response_frame); }).detach();
+    }
+  }
+  const std::uint32_t trigger =
+      config.variant.design == EchoDesign::kEpollEdge ? EPOLLIN | EPOLLET : EPOLLIN;
+  std::vector<int> loops;
+  for (int i = 0; i < std::max(1, config.variant.threads); ++i) {
+    const int ep = epoll_create1(EPOLL_CLOEXEC);
+    if (ep < 0) return;
+    loops.push_back(ep);
+    std::thread([ep, &config] { EventLoop(ep, config); }).detach();
+  }
+  for (std::size_t next = 0;; ++next) {
+    const int fd = Accept(config.listen_fd, SOCK_NONBLOCK);
+    if (fd < 0) return;
+    auto* c = new Connection;
+    c->fd = fd;
+    epoll_event ev{};
+    ev.events = trigger;
+    ev.data.ptr = c;
+    if (epoll_ctl(loops[next % loops.size()], EPOLL_CTL_ADD, fd, &ev) != 0) {
+      close(fd);
+      delete c;
+    }
+  }
 }
 
 int ListenUnix(const char* path) {

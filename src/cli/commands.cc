@@ -18,22 +18,6 @@ Result<Client> ConnectFor(const CliContext& ctx) {
   return Client::Connect(ctx.socket_path, options);
 }
 
-std::string_view HealthName(Health h) {
-  switch (h) {
-    case Health::kStarting:
-      return "starting";
-    case Health::kServing:
-      return "serving";
-    case Health::kStale:
-      return "stale";
-    case Health::kDegraded:
-      return "degraded";
-    case Health::kRefusing:
-      return "refusing";
-  }
-  return "unknown";
-}
-
 std::string TimeOrNever(Timestamp t) { return t.IsZero() ? "never" : FormatTimestamp(t); }
 
 void PrintStatusJson(std::ostream& out, const ServerStatus& s) {

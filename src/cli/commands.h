@@ -4,6 +4,7 @@
 // exit code (see ExitCode).
 #pragma once
 
+#include <cstdint>
 #include <iosfwd>
 #include <string>
 
@@ -33,6 +34,15 @@ int RunGet(const CliContext& ctx, const std::string& org_id, bool strict);
 
 // `policyctl status [--json]`.
 int RunStatus(const CliContext& ctx, bool json);
+
+struct TopOptions {
+  int interval_ms = 1000;   // between refreshes
+  std::uint64_t count = 0;  // frames to show, 0: until q / Ctrl-C
+  bool once = false;        // one frame with rates (two samples an interval apart), plain text
+};
+
+// `policyctl top [--once] [--interval-ms N] [--count N]`: the live view (cli/top_view.h).
+int RunTop(const CliContext& ctx, const TopOptions& options);
 
 // `policyctl dump --data-dir DIR [--output FILE]`: writes the store as a snapshot.
 int RunDump(const CliContext& ctx, const std::string& data_dir, const std::string& output);

@@ -34,6 +34,18 @@ int main(int argc, char** argv) {
   CLI::App* status = app.add_subcommand("status", "Print the store and sync state");
   status->add_flag("--json", json, "As JSON");
 
+  policyd::TopOptions top_options;
+  CLI::App* top = app.add_subcommand(
+      "top",
+      "Live view of request rate, latency percentiles, connections, sync state and data age, "
+      "refreshed every second (q or Ctrl-C quits)");
+  top->add_flag("--once", top_options.once,
+                "Print one frame as plain text (rates over one interval) and exit");
+  top->add_option("--interval-ms", top_options.interval_ms, "Time between refreshes")
+      ->capture_default_str()
+      ->check(CLI::Range(100, 3'600'000));
+  top->add_option("--count", top_options.count, "Stop after this many frames (0: never)");
+
   std::string data_dir, output;
   CLI::App* dump = app.add_subcommand(
       "dump",
@@ -55,5 +67,6 @@ int main(int argc, char** argv) {
   const policyd::CliContext ctx{socket, timeout_ms, std::cout, std::cerr};
   if (get->parsed()) return policyd::RunGet(ctx, org, strict);
   if (status->parsed()) return policyd::RunStatus(ctx, json);
+  if (top->parsed()) return policyd::RunTop(ctx, top_options);
   return policyd::RunDump(ctx, data_dir, output);
 }

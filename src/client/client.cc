@@ -199,9 +199,9 @@ Result<PolicyAnswer> Client::GetDefaultPolicy() {
   return std::move(r->policies[0]);
 }
 
-Result<ServerStatus> Client::GetStatus() {
+Result<ServerStatus> Client::GetStatus(bool with_counters) {
   const std::uint64_t id = NextId();
-  AppendGetStatus(out_, id);
+  AppendGetStatus(out_, id, with_counters);
   Result<Response> r = RoundTrip(id);
   if (!r) return Err(r.error());
   if (r->kind != ResponseKind::kStatus) {

@@ -53,8 +53,9 @@ class Client {
                                                    bool strict = false);
   // The instance default.
   Result<PolicyAnswer> GetDefaultPolicy();
-  // Store and sync state.
-  Result<ServerStatus> GetStatus();
+  // Store and sync state; `with_counters` adds what the daemon has done since it started
+  // (ServerStatus::counters: requests, latency histogram, connections, sync rounds).
+  Result<ServerStatus> GetStatus(bool with_counters = false);
 
   // False once a transport failure closed the connection (errors the daemon answered with
   // leave it open).

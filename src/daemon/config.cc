@@ -7,7 +7,12 @@
 #include <CLI/CLI.hpp>
 #include <charconv>
 #include <cstdio>
+#include <fstream>
 #include <map>
+#include <sstream>
+
+#include "daemon/toml_guard.h"
+#include "metrics/endpoints.h"
 
 namespace policyd {
 namespace {
@@ -72,11 +77,27 @@ Result<std::string> TomlText(const toml::node& node) {
   return Err(Status::InvalidArgument("must be a string, number or boolean"));
 }
 
-Status LoadConfigFile(const std::string& path, std::map<std::string, Setting>& settings) {
+// `contents`, when given, replaces reading the file (see ParseDaemonArgs).
+Status LoadConfigFile(const std::string& path, std::optional<std::string_view> contents,
+                      std::map<std::string, Setting>& settings) {
+  std::string file_text;
+  if (!contents) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream text;
+    if (in) text << in.rdbuf();
+    if (!in || (!in.good() && !in.eof())) {
+      return Status::InvalidArgument("config file " + path + ": cannot be read");
+    }
+    file_text = text.str();
+    contents = file_text;
+  }
+  if (Status s = CheckTomlCodePoints(*contents); !s.ok()) {
+    return s.WithContext("config file " + path);
+  }
   // Debian's toml++ is built with exceptions: translate them here, at the edge.
   toml::table table;
   try {
-    table = toml::parse_file(path);
+    table = toml::parse(*contents, path);
   } catch (const toml::parse_error& e) {
     return Status::InvalidArgument("config file " + path + " line " +
                                    std::to_string(e.source().begin.line) + ": " +
@@ -165,7 +186,8 @@ Result<std::chrono::milliseconds> ParseDuration(std::string_view text) {
   return std::chrono::milliseconds(static_cast<std::int64_t>(ms));
 }
 
-ParsedArgs ParseDaemonArgs(int argc, char** argv, const std::string& version) {
+ParsedArgs ParseDaemonArgs(int argc, char** argv, const std::string& version,
+                           std::optional<std::string_view> config_text) {
   DaemonConfig config;
   CLI::App app{
       "policyd: serves the upstream IAM's domain policies to local services over a unix "
@@ -216,6 +238,24 @@ ParsedArgs ParseDaemonArgs(int argc, char** argv, const std::string& version) {
       [&](const std::string& v) {
         return ParseDurationInto(v, std::chrono::milliseconds(100), config.idle_timeout);
       });
+  add("frame-timeout", "Close connections that take longer to send one frame", "10s",
+      [&](const std::string& v) {
+        return ParseDurationInto(v, std::chrono::milliseconds(100), config.frame_timeout);
+      });
+  add("max-connections", "Connections served at once; more are refused (RESOURCE_EXHAUSTED)",
+      "4096", [&](const std::string& v) {
+        std::uint64_t n = 0;
+        Status s = ParseUnsigned(v, 1, 1'000'000, n);
+        config.max_connections = n;
+        return s;
+      });
+  add("max-inflight", "Requests of one connection answered before more are read", "128",
+      [&](const std::string& v) {
+        std::uint64_t n = 0;
+        Status s = ParseUnsigned(v, 1, 65536, n);
+        config.max_inflight = n;
+        return s;
+      });
   add("block-cache-mb", "RocksDB block cache size in MiB", "64", [&](const std::string& v) {
     std::uint64_t n = 0;
     Status s = ParseUnsigned(v, 1, 65536, n);
@@ -229,6 +269,24 @@ ParsedArgs ParseDaemonArgs(int argc, char** argv, const std::string& version) {
     config.log_level = v;
     return Status::Ok();
   });
+  add("metrics-listen",
+      "Serve /metrics (Prometheus), /healthz and /readyz over HTTP on HOST:PORT, e.g. "
+      "127.0.0.1:9464 (default: off)",
+      "", [&](const std::string& v) {
+        if (!v.empty()) {
+          if (Result<metrics::ListenAddress> a = metrics::ParseListenAddress(v); !a) {
+            return a.error();
+          }
+        }
+        config.metrics_listen = v;
+        return Status::Ok();
+      });
+  add("http-socket",
+      "Also serve the upstream's REST reads of the domain policy (HTTP/JSON) on this unix socket "
+      "(default: off)",
+      "", text(config.http_socket));
+  add("http-socket-mode", "File mode of the HTTP socket, octal", "0660",
+      [&](const std::string& v) { return ParseMode(v, config.http_socket_mode); });
   add("upstream", "Base URL of the upstream IAM (e.g. https://iam.example.com); enables sync", "",
       text(config.upstream));
   add("token-file", "File holding a Personal Access Token", "", text(config.token_file));
@@ -278,13 +336,17 @@ ParsedArgs ParseDaemonArgs(int argc, char** argv, const std::string& version) {
     return ParsedArgs{std::nullopt, kExitConfig};
   };
   if (!config.config_file.empty()) {
-    if (Status s = LoadConfigFile(config.config_file, settings); !s.ok()) return fail(s);
+    Status s = LoadConfigFile(config.config_file, config_text, settings);
+    if (!s.ok()) return fail(s);
   }
   for (auto& [name, setting] : settings) {
     if (Status s = setting.apply(setting.raw); !s.ok()) return fail(s.WithContext(name));
   }
   if (config.data_dir.empty() || config.socket_path.empty()) {
     return fail(Status::InvalidArgument("data-dir and socket must not be empty"));
+  }
+  if (config.http_socket == config.socket_path) {
+    return fail(Status::InvalidArgument("http-socket must differ from socket"));
   }
   if (!config.upstream.empty() && config.token_file.empty() == config.key_file.empty()) {
     return fail(Status::InvalidArgument(

@@ -27,9 +27,18 @@ struct DaemonConfig {
   unsigned threads = 0;  // 0: one per core
   std::uint32_t max_frame_bytes = 64 * 1024;
   std::chrono::milliseconds idle_timeout{std::chrono::seconds(60)};
+  std::chrono::milliseconds frame_timeout{std::chrono::seconds(10)};  // begun frame complete in
+  std::size_t max_connections = 4096;                                 // README "Limits" says why
+  std::size_t max_inflight = 128;  // requests answered per write, per connection
   std::chrono::milliseconds drain_timeout{std::chrono::seconds(5)};
   std::size_t block_cache_mb = 64;
   std::string log_level = "info";
+  // "HOST:PORT" on which to serve /metrics, /healthz and /readyz over HTTP ("" = off).
+  std::string metrics_listen;
+  // Unix socket for the upstream-compatible HTTP/JSON reads ("" = off), and its file mode. It
+  // gets socket-owner/socket-group like the lookup socket.
+  std::string http_socket;
+  mode_t http_socket_mode = 0660;
 
   // Sync from the upstream IAM (off when `upstream` is empty).
   std::string upstream;    // base URL, e.g. https://iam.example.com
@@ -61,6 +70,9 @@ struct ParsedArgs {
   int exit_code = 0;
 };
 
-ParsedArgs ParseDaemonArgs(int argc, char** argv, const std::string& version);
+// `config_text`, when given, is taken as the contents of the file named by --config instead of
+// reading that file (tests and the config fuzzer parse TOML from memory; the daemon reads files).
+ParsedArgs ParseDaemonArgs(int argc, char** argv, const std::string& version,
+                           std::optional<std::string_view> config_text = std::nullopt);
 
 }  // namespace policyd

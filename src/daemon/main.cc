@@ -11,11 +11,16 @@
 
 #include "base/clock.h"
 #include "daemon/config.h"
+#include "daemon/observability.h"
 #include "daemon/reload.h"
 #include "daemon/systemd.h"
+#include "http/compat_routes.h"
+#include "http/http_server.h"
 #include "json/snapshot_json.h"
+#include "metrics/endpoints.h"
 #include "server/server.h"
 #include "server/serving_state.h"
+#include "store/indexed_store.h"
 #include "store/store.h"
 #include "sync/syncer.h"
 #include "upstream/upstream.h"
@@ -76,40 +81,25 @@ Status LoadSnapshot(Store& store, const std::string& path, const Clock& clock) {
   return Status::Ok();
 }
 
-// One line for systemd's STATUS=: what the daemon is doing, in words an operator reads.
+// One line for systemd's STATUS=: what the daemon is doing, in words an operator reads; the
+// same words /readyz answers with (metrics/endpoints.h).
 std::string StatusLine(const Store& store, const ServingState& state, const Clock& clock) {
   Result<StoreMeta> meta = store.Meta();
   if (!meta) return "store unreadable: " + meta.error().ToString();
   ServerStatus s;
   s.meta = *meta;
   state.FillStatus(clock.Now(), s);
-  std::string line;
-  switch (s.health) {
-    case Health::kStarting:
-      return "starting: no policy data yet";
-    case Health::kServing:
-      line = "serving ";
-      break;
-    case Health::kStale:
-      line = "STALE, serving ";
-      break;
-    case Health::kDegraded:
-      line = "DEGRADED (store not writable), serving ";
-      break;
-    case Health::kRefusing:
-      line = "REFUSING lookups (stale data), holding ";
-      break;
-  }
-  line += std::to_string(s.meta.org_count) + " orgs (" +
-          std::to_string(s.meta.custom_policy_count) + " with their own policy)";
-  if (!s.upstream.empty()) {
-    line += s.data_age_ms < 0 ? ", never synced"
-                              : ", last sync " + std::to_string(s.data_age_ms / 1000) + "s ago";
-    if (s.consecutive_failures > 0) {
-      line += ", " + std::to_string(s.consecutive_failures) + " failed syncs: " + s.last_error;
-    }
-  }
-  return line;
+  return metrics::HealthSummary(s);
+}
+
+http::HttpServerOptions HttpServerOptionsFor(const DaemonConfig& config) {
+  http::HttpServerOptions options;
+  options.socket.path = config.http_socket;
+  options.socket.mode = config.http_socket_mode;
+  options.socket.owner = config.socket_owner;
+  options.socket.group = config.socket_group;
+  options.socket.backlog = 128;
+  return options;
 }
 
 sigset_t ShutdownAndReloadSignals() {
@@ -157,6 +147,11 @@ void Reload(DaemonConfig& running, Server& server, Syncer* syncer, Upstream* ups
     running.allow_gids = fresh.allow_gids;
     applied.push_back("peer allowlist");
   }
+  if (plan.max_connections) {
+    const std::size_t in_effect = server.SetMaxConnections(fresh.max_connections);
+    running.max_connections = fresh.max_connections;
+    applied.push_back("max-connections (" + std::to_string(in_effect) + ")");
+  }
   if (plan.credentials && upstream != nullptr) {
     if (Status s = upstream->ReloadCredentials(); s.ok()) {
       applied.push_back("credentials");
@@ -180,7 +175,9 @@ int Run(const DaemonConfig& config) {
   Result<std::unique_ptr<Store>> store = OpenRocksStore(config.data_dir, store_options);
   if (!store) {
     spdlog::critical("{}", store.error().ToString());
-    return store.error().code() == Code::kFailedPrecondition ? kExitConfig : 1;
+    // A data dir that is not ours, not writable or damaged will not fix itself: no restart loop.
+    const Code code = store.error().code();
+    return code == Code::kFailedPrecondition || code == Code::kDataLoss ? kExitConfig : 1;
   }
   if (!config.snapshot.empty()) {
     if (Status s = LoadSnapshot(**store, config.snapshot, clock); !s.ok()) {
@@ -188,6 +185,17 @@ int Run(const DaemonConfig& config) {
       return s.code() == Code::kInvalidArgument ? kExitConfig : 1;
     }
   }
+  // Lookups are answered from an in-memory index of the store, loaded in the background:
+  // until it is complete they read RocksDB, so start-up does not wait for it.
+  *store = WithMemoryIndex(std::move(*store), [](const IndexLoad& load) {
+    if (load.status.ok()) {
+      spdlog::info("lookup index loaded: {} orgs, {} MiB, in {} ms", load.orgs, load.bytes >> 20,
+                   load.took.count());
+    } else {
+      spdlog::error("lookup index not loaded, lookups keep reading the store: {}",
+                    load.status.ToString());
+    }
+  });
   Result<StoreMeta> meta = (*store)->Meta();
   if (!meta) {
     spdlog::critical("{}", meta.error().ToString());
@@ -251,9 +259,43 @@ int Run(const DaemonConfig& config) {
   options.threads = config.threads;
   options.max_frame_bytes = config.max_frame_bytes;
   options.idle_timeout = config.idle_timeout;
+  options.frame_timeout = config.frame_timeout;
+  options.max_connections = config.max_connections;
+  options.max_inflight = config.max_inflight;
   options.drain_timeout = config.drain_timeout;
   options.version = POLICYD_VERSION;
+  options.more_counters = [sync = syncer.get()](DaemonCounters& c) {
+    if (sync != nullptr) AddSyncCounters(*sync, c);
+  };
   Server server(options, **store, state, clock);
+  // Metrics and health over HTTP, when asked for: bound before the socket is served, so a port
+  // that cannot be had stops the start with nothing to undo.
+  Observability observability(**store, state, clock, server, syncer.get(),
+                              ObservabilityOptions{POLICYD_VERSION, POLICYD_ROCKSDB_VERSION,
+                                                   config.data_dir, config.max_staleness});
+  if (!config.metrics_listen.empty()) {
+    if (Status s = observability.StartListener(config.metrics_listen); !s.ok()) {
+      spdlog::critical("{}", s.ToString());
+      return 1;
+    }
+    const std::string host = metrics::ParseListenAddress(config.metrics_listen)->host;
+    spdlog::info("serving /metrics, /healthz and /readyz over HTTP on {}:{}",
+                 host.find(':') == std::string::npos ? host : "[" + host + "]",
+                 observability.listener_port());
+  }
+  // The upstream-compatible HTTP/JSON reads, when asked for: bound before the lookup socket is
+  // served, so a socket that cannot be had stops the start with nothing to undo.
+  http::Router http_routes;
+  const http::CompatApi compat_api(**store, state, clock, config.upstream);
+  compat_api.AddRoutes(http_routes);
+  http::HttpServer http_server(http_routes, HttpServerOptionsFor(config));
+  if (!config.http_socket.empty()) {
+    if (Status s = http_server.Start(); !s.ok()) {
+      spdlog::critical("{}", s.ToString());
+      return s.code() == Code::kInternal ? 1 : kExitConfig;
+    }
+    spdlog::info("serving the upstream's domain policy reads over HTTP on {}", config.http_socket);
+  }
   if (Status s = server.Start(); !s.ok()) {
     spdlog::critical("{}", s.ToString());
     return s.code() == Code::kInternal ? 1 : kExitConfig;
@@ -290,6 +332,8 @@ int Run(const DaemonConfig& config) {
   });
   server.Run();
   signals.join();
+  http_server.Stop();
+  observability.Stop();
   if (syncer) syncer->Stop();
   if (Status s = (*store)->Flush(); !s.ok()) spdlog::error("flush at exit: {}", s.ToString());
   spdlog::info("stopped");
@@ -305,6 +349,9 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   policyd::g_args.assign(argv, argv + argc);
   signal(SIGPIPE, SIG_IGN);
+  // A write past a file-size limit (RLIMIT_FSIZE, LimitFSIZE=) then fails with EFBIG, which the
+  // store survives like a full disk, instead of killing the daemon.
+  signal(SIGXFSZ, SIG_IGN);
 
   policyd::ParsedArgs args = policyd::ParseDaemonArgs(argc, argv, POLICYD_VERSION);
   if (!args.config) return args.exit_code;

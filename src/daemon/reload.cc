@@ -7,6 +7,7 @@ ReloadPlan PlanReload(const DaemonConfig& running, const DaemonConfig& fresh) {
   plan.log_level = running.log_level != fresh.log_level;
   plan.poll_interval = running.poll_interval != fresh.poll_interval;
   plan.peers = running.allow_uids != fresh.allow_uids || running.allow_gids != fresh.allow_gids;
+  plan.max_connections = running.max_connections != fresh.max_connections;
   plan.credentials = !running.upstream.empty();
   auto fixed = [&plan](const char* key, bool changed) {
     if (changed) plan.needs_restart.emplace_back(key);
@@ -20,7 +21,12 @@ ReloadPlan PlanReload(const DaemonConfig& running, const DaemonConfig& fresh) {
   fixed("threads", running.threads != fresh.threads);
   fixed("max-frame-bytes", running.max_frame_bytes != fresh.max_frame_bytes);
   fixed("idle-timeout", running.idle_timeout != fresh.idle_timeout);
+  fixed("frame-timeout", running.frame_timeout != fresh.frame_timeout);
+  fixed("max-inflight", running.max_inflight != fresh.max_inflight);
   fixed("block-cache-mb", running.block_cache_mb != fresh.block_cache_mb);
+  fixed("metrics-listen", running.metrics_listen != fresh.metrics_listen);
+  fixed("http-socket", running.http_socket != fresh.http_socket);
+  fixed("http-socket-mode", running.http_socket_mode != fresh.http_socket_mode);
   fixed("upstream", running.upstream != fresh.upstream);
   fixed("token-file", running.token_file != fresh.token_file);
   fixed("key-file", running.key_file != fresh.key_file);

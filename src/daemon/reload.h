@@ -1,8 +1,11 @@
 // SIGHUP: what a reload may change while policyd runs, and what needs a restart.
 //
-// Reloadable: the credentials file's contents, the log level, the poll interval and the peer
-// allowlist. Everything else (socket, data dir, threads, upstream URL, file paths, staleness
-// settings, timeouts) is reported as needing a restart and left as it is.
+// Reloadable: the credentials file's contents, the log level, the poll interval, the peer
+// allowlist and max-connections (an operator under a connection storm can raise it without
+// dropping every open connection). Everything else (socket, data dir, threads, upstream URL,
+// file paths, staleness settings, timeouts, the per-connection limits max-frame-bytes and
+// max-inflight, which each session takes when it starts) is reported as needing a restart and
+// left as it is.
 //
 // Pure: compares two configurations; the daemon applies the result.
 #pragma once
@@ -18,6 +21,7 @@ struct ReloadPlan {
   bool log_level = false;
   bool poll_interval = false;
   bool peers = false;
+  bool max_connections = false;
   bool credentials = false;                // re-read the token/key file (always, with sync)
   std::vector<std::string> needs_restart;  // keys that changed but cannot change at run time
 };

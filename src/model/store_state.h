@@ -4,8 +4,11 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
+#include "model/counters.h"
 #include "model/domain_policy.h"
 
 namespace policyd {
@@ -36,6 +39,26 @@ enum class Health : std::uint8_t {
   kRefusing = 4,  // stale and configured to fail closed
 };
 
+// "starting", "serving", "stale", "degraded", "refusing": the one name of each state that every
+// surface (status, /metrics, /healthz, /readyz, systemd STATUS=) uses.
+constexpr std::string_view HealthName(Health health) {
+  switch (health) {
+    case Health::kStarting:
+      return "starting";
+    case Health::kServing:
+      return "serving";
+    case Health::kStale:
+      return "stale";
+    case Health::kDegraded:
+      return "degraded";
+    case Health::kRefusing:
+      return "refusing";
+  }
+  return "unknown";
+}
+inline constexpr Health kAllHealthStates[] = {Health::kStarting, Health::kServing, Health::kStale,
+                                              Health::kDegraded, Health::kRefusing};
+
 // The daemon's answer to a status request.
 struct ServerStatus {
   StoreMeta meta;
@@ -48,6 +71,8 @@ struct ServerStatus {
   Health health = Health::kStarting;
   std::string version;
   Timestamp now;
+  // What the daemon has done since it started; only when asked for (GetStatus with_counters).
+  std::optional<DaemonCounters> counters;
 
   friend bool operator==(const ServerStatus&, const ServerStatus&) = default;
 };

@@ -19,30 +19,47 @@ Status ValidateId(std::string_view what, std::string_view id) {
   return Status::Ok();
 }
 
-Result<DomainPolicy> ResolveDefaultPolicy(const InstanceRecord* instance) {
+Status ResolveDefaultPolicyInto(const InstanceRecord* instance, DomainPolicy& out) {
   if (instance == nullptr) {
-    return Err(
-        Status::Unavailable("no instance default policy stored yet (store not synchronized)"));
+    return Status::Unavailable("no instance default policy stored yet (store not synchronized)");
   }
-  DomainPolicy out{instance->policy.flags, /*is_default=*/true, instance->policy.details};
-  out.details.resource_owner = instance->id;
+  out.flags = instance->policy.flags;
+  out.is_default = true;
+  out.details.sequence = instance->policy.details.sequence;
+  out.details.creation_date = instance->policy.details.creation_date;
+  out.details.change_date = instance->policy.details.change_date;
+  out.details.resource_owner.assign(instance->id);  // reuses the string's capacity
+  return Status::Ok();
+}
+
+Result<DomainPolicy> ResolveDefaultPolicy(const InstanceRecord* instance) {
+  DomainPolicy out;
+  if (Status s = ResolveDefaultPolicyInto(instance, out); !s.ok()) return Err(std::move(s));
   return out;
+}
+
+Status ResolveOrgPolicyInto(std::string_view org_id, const OrgView& org,
+                            const InstanceRecord* instance, bool strict, Resolution& out) {
+  POLICYD_RETURN_IF_ERROR(ValidateId("org id", org_id));
+  if (org.known && org.own_policy != nullptr) {
+    out.policy.flags = org.own_policy->flags;
+    out.policy.is_default = false;
+    out.policy.details = org.own_policy->details;  // copy-assignment reuses the capacity
+    out.org_known = true;
+    return Status::Ok();
+  }
+  if (!org.known && strict) return Status::NotFound("org " + std::string(org_id) + " is unknown");
+  out.org_known = org.known;
+  return ResolveDefaultPolicyInto(instance, out.policy);
 }
 
 Result<Resolution> ResolveOrgPolicy(std::string_view org_id, const OrgView& org,
                                     const InstanceRecord* instance, bool strict) {
-  if (Status s = ValidateId("org id", org_id); !s.ok()) return Err(std::move(s));
-  if (org.known && org.own_policy != nullptr) {
-    return Resolution{
-        DomainPolicy{org.own_policy->flags, /*is_default=*/false, org.own_policy->details},
-        /*org_known=*/true};
+  Resolution out;
+  if (Status s = ResolveOrgPolicyInto(org_id, org, instance, strict, out); !s.ok()) {
+    return Err(std::move(s));
   }
-  if (!org.known && strict) {
-    return Err(Status::NotFound("org " + std::string(org_id) + " is unknown"));
-  }
-  Result<DomainPolicy> fallback = ResolveDefaultPolicy(instance);
-  if (!fallback) return Err(fallback.error());
-  return Resolution{std::move(*fallback), org.known};
+  return out;
 }
 
 }  // namespace policyd

@@ -42,6 +42,12 @@ Result<Resolution> ResolveOrgPolicy(std::string_view org_id, const OrgView& org,
 // UNAVAILABLE when `instance` is nullptr.
 Result<DomainPolicy> ResolveDefaultPolicy(const InstanceRecord* instance);
 
+// The same two, writing into `out`, whose strings keep their capacity from one call to the
+// next: the lookup hot path's allocation-free form. On error `out` is unspecified.
+Status ResolveOrgPolicyInto(std::string_view org_id, const OrgView& org,
+                            const InstanceRecord* instance, bool strict, Resolution& out);
+Status ResolveDefaultPolicyInto(const InstanceRecord* instance, DomainPolicy& out);
+
 // Checks an id from outside: 1..kMaxIdLength bytes. INVALID_ARGUMENT otherwise.
 Status ValidateId(std::string_view what, std::string_view id);
 

@@ -5,108 +5,138 @@
 
 namespace policyd {
 
+namespace {
+
+// The counted kind of a decoded request: its RequestBody type number (model/counters.h).
+std::uint8_t CountedKind(RequestKind kind) {
+  switch (kind) {
+    case RequestKind::kGetOrgPolicy:
+      return kKindGetOrgPolicy;
+    case RequestKind::kGetOrgPolicies:
+      return kKindGetOrgPolicies;
+    case RequestKind::kGetDefaultPolicy:
+      return kKindGetDefaultPolicy;
+    case RequestKind::kGetStatus:
+      return kKindGetStatus;
+  }
+  return kKindUndecodable;
+}
+
+}  // namespace
+
 RequestHandler::RequestHandler(const Store& store, const ServingState& state, const Clock& clock,
-                               std::string version)
-    : store_(store), state_(state), clock_(clock), version_(std::move(version)) {}
+                               std::string version, RequestMetrics* metrics,
+                               const CountersSource* counters)
+    : store_(store),
+      state_(state),
+      clock_(clock),
+      version_(std::move(version)),
+      metrics_(metrics),
+      counters_(counters) {}
 
 void RequestHandler::AppendError(std::uint64_t id, const Status& error,
                                  std::vector<std::uint8_t>& out) {
   encoder_.AppendError(out, id, error);
+  if (metrics_ != nullptr) {
+    metrics_->Count(kKindUndecodable, error.code());
+    metrics_->CountBadFrame();
+  }
+}
+
+Code RequestHandler::Fail(std::uint64_t id, const Status& error, std::vector<std::uint8_t>& out) {
+  encoder_.AppendError(out, id, error);
+  return error.code();
 }
 
 void RequestHandler::Handle(std::span<const std::uint8_t> frame, std::vector<std::uint8_t>& out) {
   auto request = DecodeRequest(frame);
   if (!request) {
     encoder_.AppendError(out, request.error().id, request.error().status);
+    if (metrics_ != nullptr) metrics_->Count(kKindUndecodable, request.error().status.code());
     return;
   }
-  const Timestamp now = clock_.Now();
-  if (request->kind() == RequestKind::kGetStatus) {
-    HandleStatus(request->id(), now, out);
-    return;
-  }
-  const bool stale = state_.IsStale(now);
-  if (stale && state_.refuse_when_stale()) {
-    encoder_.AppendError(out, request->id(),
-                         Status::Unavailable("policy data is older than max-staleness and "
-                                             "policyd is configured to refuse stale data"));
-    return;
-  }
-  if (request->kind() == RequestKind::kGetDefaultPolicy) {
-    HandleDefault(request->id(), stale, out);
-  } else {
-    HandleOrgs(*request, stale, out);
-  }
+  const Code code = Answer(*request, out);
+  if (metrics_ != nullptr) metrics_->Count(CountedKind(request->kind()), code);
 }
 
-void RequestHandler::HandleOrgs(const RequestView& request, bool stale,
+Code RequestHandler::Answer(const RequestView& request, std::vector<std::uint8_t>& out) {
+  const Timestamp now = clock_.Now();
+  if (request.kind() == RequestKind::kGetStatus) return HandleStatus(request, now, out);
+  const bool stale = state_.IsStale(now);
+  if (stale && state_.refuse_when_stale()) {
+    return Fail(request.id(),
+                Status::Unavailable("policy data is older than max-staleness and "
+                                    "policyd is configured to refuse stale data"),
+                out);
+  }
+  if (request.kind() == RequestKind::kGetDefaultPolicy) {
+    return HandleDefault(request.id(), stale, out);
+  }
+  return HandleOrgs(request, stale, out);
+}
+
+Code RequestHandler::HandleOrgs(const RequestView& request, bool stale,
                                 std::vector<std::uint8_t>& out) {
   const std::size_t n = request.org_count();
   batch_.Clear();
   for (std::size_t i = 0; i < n; ++i) batch_.Add(request.org_id(i));
-  if (Status s = store_.Read(batch_); !s.ok()) {
-    encoder_.AppendError(out, request.id(), s);
-    return;
-  }
+  if (Status s = store_.Read(batch_); !s.ok()) return Fail(request.id(), s, out);
+  // Resolutions are written into reused members: a warmed-up handler does not allocate.
   if (request.kind() == RequestKind::kGetOrgPolicy) {
-    Result<Resolution> r =
-        ResolveOrgPolicy(request.org_id(0), batch_.org(0), batch_.instance(), request.strict());
-    if (r) {
-      encoder_.AppendOrgPolicy(out, request.id(), request.org_id(0), *r, stale);
-    } else {
-      encoder_.AppendError(out, request.id(), r.error());
-    }
-    return;
+    if (resolutions_.empty()) resolutions_.resize(1);
+    Status s = ResolveOrgPolicyInto(request.org_id(0), batch_.org(0), batch_.instance(),
+                                    request.strict(), resolutions_[0]);
+    if (!s.ok()) return Fail(request.id(), s, out);
+    encoder_.AppendOrgPolicy(out, request.id(), request.org_id(0), resolutions_[0], stale);
+    return Code::kOk;
   }
   // Size the result vectors before taking pointers into them.
-  resolutions_.resize(n);
-  errors_.resize(n);
+  if (resolutions_.size() < n) resolutions_.resize(n);
+  if (errors_.size() < n) errors_.resize(n);
   answers_.resize(n);
   for (std::size_t i = 0; i < n; ++i) {
-    Result<Resolution> r =
-        ResolveOrgPolicy(request.org_id(i), batch_.org(i), batch_.instance(), request.strict());
+    Status s = ResolveOrgPolicyInto(request.org_id(i), batch_.org(i), batch_.instance(),
+                                    request.strict(), resolutions_[i]);
     answers_[i].org_id = request.org_id(i);
-    if (r) {
-      resolutions_[i] = std::move(*r);
+    if (s.ok()) {
       answers_[i].resolution = &resolutions_[i];
       answers_[i].error = nullptr;
     } else {
-      errors_[i] = std::move(r.error());
+      errors_[i] = std::move(s);
       answers_[i].resolution = nullptr;
       answers_[i].error = &errors_[i];
     }
   }
   encoder_.AppendBatch(out, request.id(), answers_, stale);
+  return Code::kOk;
 }
 
-void RequestHandler::HandleDefault(std::uint64_t id, bool stale, std::vector<std::uint8_t>& out) {
+Code RequestHandler::HandleDefault(std::uint64_t id, bool stale, std::vector<std::uint8_t>& out) {
   batch_.Clear();
-  if (Status s = store_.Read(batch_); !s.ok()) {
-    encoder_.AppendError(out, id, s);
-    return;
+  if (Status s = store_.Read(batch_); !s.ok()) return Fail(id, s, out);
+  if (Status s = ResolveDefaultPolicyInto(batch_.instance(), default_policy_); !s.ok()) {
+    return Fail(id, s, out);
   }
-  Result<DomainPolicy> p = ResolveDefaultPolicy(batch_.instance());
-  if (p) {
-    encoder_.AppendDefaultPolicy(out, id, *p, stale);
-  } else {
-    encoder_.AppendError(out, id, p.error());
-  }
+  encoder_.AppendDefaultPolicy(out, id, default_policy_, stale);
+  return Code::kOk;
 }
 
-void RequestHandler::HandleStatus(std::uint64_t id, Timestamp now, std::vector<std::uint8_t>& out) {
+Code RequestHandler::HandleStatus(const RequestView& request, Timestamp now,
+                                  std::vector<std::uint8_t>& out) {
   Result<StoreMeta> meta = store_.Meta();
   batch_.Clear();
   Status read = meta ? store_.Read(batch_) : meta.error();
-  if (!read.ok()) {
-    encoder_.AppendError(out, id, read);
-    return;
-  }
+  if (!read.ok()) return Fail(request.id(), read, out);
   ServerStatus status;
   status.meta = std::move(*meta);
   if (const InstanceRecord* instance = batch_.instance()) status.instance_id = instance->id;
   status.version = version_;
   state_.FillStatus(now, status);
-  encoder_.AppendStatus(out, id, status);
+  if (request.with_counters() && counters_ != nullptr && *counters_) {
+    (*counters_)(status.counters.emplace());
+  }
+  encoder_.AppendStatus(out, request.id(), status);
+  return Code::kOk;
 }
 
 }  // namespace policyd

@@ -4,17 +4,24 @@
 // (store/), resolves the default-versus-org fallback (resolve/) and encodes the answer. Buffers
 // are reused between requests, so a warmed-up handler does not allocate for single lookups.
 //
+// Counting: with a RequestMetrics (the serving thread's), every answered frame is counted by kind
+// and result code, and the session reports latency through RecordLatency. With a counters
+// source, a status request asking for counters gets them.
+//
 // Thread-safety: one handler per connection; not safe for concurrent use. The Store, the
-// ServingState and the Clock are shared and must outlive the handler.
+// ServingState, the Clock, the RequestMetrics (written only from this handler's thread) and the
+// counters source are shared and must outlive the handler.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "base/clock.h"
 #include "base/status.h"
+#include "server/request_metrics.h"
 #include "server/serving_state.h"
 #include "store/store.h"
 #include "wire/request.h"
@@ -22,30 +29,48 @@
 
 namespace policyd {
 
+// Fills a status answer's counters (every thread's requests, connections, sync).
+using CountersSource = std::function<void(DaemonCounters&)>;
+
 class RequestHandler {
  public:
+  // `metrics` (may be null: nothing is counted) and `counters` (may be null: status answers
+  // carry no counters) as described above.
   RequestHandler(const Store& store, const ServingState& state, const Clock& clock,
-                 std::string version);
+                 std::string version, RequestMetrics* metrics = nullptr,
+                 const CountersSource* counters = nullptr);
 
   // Appends exactly one response frame answering `frame` (a request FlatBuffer without its
   // length prefix, 8-byte aligned) to `out`. Every failure becomes an error response.
   void Handle(std::span<const std::uint8_t> frame, std::vector<std::uint8_t>& out);
 
-  // Appends an error response, for failures found before a request could be decoded.
+  // Appends an error response for a frame whose length prefix cannot be answered (the session
+  // then closes the connection); counted as an undecodable request and a bad frame.
   void AppendError(std::uint64_t id, const Status& error, std::vector<std::uint8_t>& out);
 
+  // Records that `frames` requests were answered `ns` nanoseconds after they were read.
+  void RecordLatency(std::uint64_t ns, std::size_t frames) {
+    if (metrics_ != nullptr) metrics_->RecordLatency(ns, frames);
+  }
+
  private:
-  void HandleOrgs(const RequestView& request, bool stale, std::vector<std::uint8_t>& out);
-  void HandleDefault(std::uint64_t id, bool stale, std::vector<std::uint8_t>& out);
-  void HandleStatus(std::uint64_t id, Timestamp now, std::vector<std::uint8_t>& out);
+  // Each returns the code of the answer it appended.
+  Code Answer(const RequestView& request, std::vector<std::uint8_t>& out);
+  Code HandleOrgs(const RequestView& request, bool stale, std::vector<std::uint8_t>& out);
+  Code HandleDefault(std::uint64_t id, bool stale, std::vector<std::uint8_t>& out);
+  Code HandleStatus(const RequestView& request, Timestamp now, std::vector<std::uint8_t>& out);
+  Code Fail(std::uint64_t id, const Status& error, std::vector<std::uint8_t>& out);
 
   const Store& store_;
   const ServingState& state_;
   const Clock& clock_;
   const std::string version_;
+  RequestMetrics* const metrics_;
+  const CountersSource* const counters_;
   LookupBatch batch_;
   ResponseEncoder encoder_;
-  std::vector<Resolution> resolutions_;
+  std::vector<Resolution> resolutions_;  // grows to the largest batch, never shrinks
+  DomainPolicy default_policy_;
   std::vector<Status> errors_;
   std::vector<OrgAnswer> answers_;
 };

@@ -1,6 +1,7 @@
 #include "server/server.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -8,13 +9,17 @@
 #include <asio.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
+#include <cstring>
 #include <list>
 #include <mutex>
 #include <set>
 #include <thread>
+#include <tuple>
 #include <vector>
 
+#include "server/limits.h"
 #include "server/session.h"
 #include "wire/response.h"
 
@@ -31,6 +36,7 @@ struct Worker {
   std::list<std::shared_ptr<Connection>> connections;
   std::optional<asio::steady_timer> heartbeat;
   std::atomic<std::int64_t> last_tick_ms{0};
+  RequestMetrics metrics;  // written only by this worker's thread
 };
 
 std::int64_t SteadyMillis() {
@@ -52,12 +58,29 @@ void LogIfFailed(std::string_view what, std::exception_ptr e) {
 
 struct Server::Impl {
   Impl(ServerOptions o, const Store& s, const ServingState& st, const Clock& c)
-      : options(std::move(o)), store(s), state(st), clock(c) {
+      : options(std::move(o)), store(s), state(st), clock(c), started(c.Now()) {
     unsigned n = options.threads != 0 ? options.threads : std::thread::hardware_concurrency();
     workers.reserve(n == 0 ? 1 : n);
     for (unsigned i = 0; i < std::max(1u, n); ++i) workers.push_back(std::make_unique<Worker>());
     acceptor.emplace(workers[0]->io);
     peers = std::make_shared<const PeerPolicy>(options.peers);
+    counters_source = [this](DaemonCounters& out) {
+      FillCounters(out);
+      if (options.more_counters) options.more_counters(out);
+    };
+  }
+
+  void FillCounters(DaemonCounters& c) const {
+    c.started = started;
+    for (const auto& w : workers) w->metrics.AddTo(c);
+    std::sort(c.requests.begin(), c.requests.end(),
+              [](const RequestCount& a, const RequestCount& b) {
+                return std::tie(a.kind, a.code) < std::tie(b.kind, b.code);
+              });
+    c.connections_open += open_connections.load(std::memory_order_relaxed);
+    c.connections_accepted += accepted.load(std::memory_order_relaxed);
+    c.rejected_max_connections += refused_total.load(std::memory_order_relaxed);
+    c.rejected_peer += denied.load(std::memory_order_relaxed);
   }
 
   // Checks the peer against the allowlist; a denied peer gets PERMISSION_DENIED and is closed.
@@ -79,6 +102,7 @@ struct Server::Impl {
     if (known && policy->Permits(cred.uid, cred.gid, {groups.data(), group_count})) {
       co_return true;
     }
+    denied.fetch_add(1, std::memory_order_relaxed);
     {
       std::lock_guard lock(denied_mu);
       // One log line per denied uid, so a misbehaving client cannot flood the journal.
@@ -98,32 +122,93 @@ struct Server::Impl {
     co_return false;
   }
 
+  // Ends a connection's place in open_connections however its coroutine ends (even destroyed
+  // unfinished when the drain deadline stops the io_context).
+  struct Counted {
+    explicit Counted(std::atomic<std::size_t>& n) : count(n) {}
+    ~Counted() { count.fetch_sub(1); }
+    std::atomic<std::size_t>& count;
+  };
+
   asio::awaitable<void> Serve(Worker& worker, UnixSocket::socket socket) {
+    Counted counted(open_connections);
     if (!co_await Admit(socket)) co_return;
+    accepted.fetch_add(1, std::memory_order_relaxed);
     auto connection = std::make_shared<Connection>(std::move(socket));
     connection->deadline = std::chrono::steady_clock::now() + options.idle_timeout;
     auto it = worker.connections.insert(worker.connections.end(), connection);
-    auto handler = std::make_unique<RequestHandler>(store, state, clock, options.version);
+    auto handler = std::make_unique<RequestHandler>(store, state, clock, options.version,
+                                                    &worker.metrics, &counters_source);
     asio::co_spawn(worker.io, RunIdleWatchdog(connection),
                    [](std::exception_ptr e) { LogIfFailed("idle watchdog", e); });
     co_await RunSession(connection, std::move(handler),
-                        SessionLimits{options.max_frame_bytes, options.idle_timeout});
+                        SessionLimits{options.max_frame_bytes, options.idle_timeout,
+                                      std::min(options.frame_timeout, options.idle_timeout),
+                                      std::max<std::size_t>(options.max_inflight, 1)});
     worker.connections.erase(it);
   }
 
+  // Over the connection limit: one RESOURCE_EXHAUSTED answer and close, at once, so the client
+  // gets a clear error instead of hanging, and a flood of them costs one descriptor at a time.
+  // The answer is small enough for a fresh socket's buffer, so a non-blocking write suffices.
+  template <typename Socket>
+  void Refuse(Socket& socket, std::size_t limit) {
+    refused_total.fetch_add(1, std::memory_order_relaxed);
+    refusal.clear();
+    refusal_encoder.AppendError(
+        refusal, 0,
+        Status::ResourceExhausted("policyd is serving its maximum of " + std::to_string(limit) +
+                                  " connections (--max-connections); try again later"));
+    asio::error_code ignored;
+    socket.non_blocking(true, ignored);
+    socket.write_some(asio::buffer(refusal), ignored);
+    socket.shutdown(asio::socket_base::shutdown_both, ignored);
+    socket.close(ignored);
+  }
+
+  // Accept failures (out of descriptors, out of memory) are retried after a growing pause and
+  // logged once per burst; the loop itself never ends before Stop().
   asio::awaitable<void> AcceptLoop() {
     std::size_t next = 0;
+    BurstCount failures, refused;
+    asio::steady_timer pause(workers[0]->io);
     while (!stopping.load()) {
-      Worker& worker = *workers[next++ % workers.size()];
+      Worker& worker = *workers[next % workers.size()];
       auto [ec, socket] = co_await acceptor->async_accept(worker.io.get_executor(), kNoThrow);
       if (ec) {
         if (stopping.load() || ec == asio::error::operation_aborted) co_return;
-        spdlog::warn("accept on {} failed: {}", options.socket.path, ec.message());
-        // Out of file descriptors and the like: back off instead of spinning.
-        asio::steady_timer pause(workers[0]->io, std::chrono::milliseconds(50));
+        if (failures.Add()) {
+          spdlog::warn("accept on {} failed: {}; retrying every {} ms or less until it works{}",
+                       options.socket.path, ec.message(), kMaxAcceptRetryDelay.count(),
+                       ec == asio::error::no_descriptors
+                           ? " (out of file descriptors: raise LimitNOFILE or lower "
+                             "--max-connections)"
+                           : "");
+        }
+        pause.expires_after(AcceptRetryDelay(failures.count()));
         co_await pause.async_wait(kNoThrow);
         continue;
       }
+      if (const std::uint64_t n = failures.End(); n > 0) {
+        spdlog::info("accepting connections again after {} failed attempts", n);
+      }
+      const std::size_t limit = max_connections.load();
+      if (open_connections.load() >= limit) {
+        if (refused.Add()) {
+          spdlog::warn(
+              "connection limit of {} reached (--max-connections); refusing new "
+              "connections with RESOURCE_EXHAUSTED",
+              limit);
+        }
+        Refuse(socket, limit);
+        continue;
+      }
+      if (const std::uint64_t n = refused.End(); n > 0) {
+        spdlog::info("below the connection limit again; refused {} connections meanwhile", n);
+      }
+      // Only this loop adds, so checking and adding need not be one atomic step.
+      open_connections.fetch_add(1);
+      ++next;
       asio::co_spawn(worker.io, Serve(worker, std::move(socket)),
                      [](std::exception_ptr e) { LogIfFailed("session", e); });
     }
@@ -163,16 +248,51 @@ struct Server::Impl {
     worker.guard.reset();
   }
 
+  // Raises RLIMIT_NOFILE (up to its hard limit) so that `wanted` connections fit beside the
+  // reserved descriptors; returns how many fit.
+  std::size_t FitToDescriptors(std::size_t wanted) {
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return wanted;
+    const std::size_t reserved = options.reserved_fds + 4 * workers.size();
+    FdBudget budget = PlanFdBudget(limit.rlim_cur, limit.rlim_max, wanted, reserved);
+    if (budget.soft_limit != limit.rlim_cur) {
+      rlimit raised = limit;
+      raised.rlim_cur = static_cast<rlim_t>(budget.soft_limit);
+      if (setrlimit(RLIMIT_NOFILE, &raised) != 0) {
+        spdlog::warn("cannot raise the file descriptor limit from {} to {}: {}", limit.rlim_cur,
+                     budget.soft_limit, std::strerror(errno));
+        budget = PlanFdBudget(limit.rlim_cur, limit.rlim_cur, wanted, reserved);
+      }
+    }
+    if (budget.max_connections < wanted) {
+      spdlog::warn(
+          "max-connections {} lowered to {}: the file descriptor limit is {} and {} "
+          "descriptors are kept for the store and the event loops (raise LimitNOFILE)",
+          wanted, budget.max_connections, budget.soft_limit, reserved);
+    }
+    return budget.max_connections;
+  }
+
   ServerOptions options;
   const Store& store;
   const ServingState& state;
   const Clock& clock;
+  // Before `workers`: sessions destroyed with their io_context still count themselves out.
+  std::atomic<std::size_t> open_connections{0};
+  std::atomic<std::size_t> max_connections{0};
+  std::atomic<std::uint64_t> accepted{0};       // admitted connections
+  std::atomic<std::uint64_t> refused_total{0};  // over max_connections
+  std::atomic<std::uint64_t> denied{0};         // not in the peer allowlist
+  const Timestamp started;                      // when the server was made, just before Start()
+  CountersSource counters_source;               // what status requests with counters get
   std::vector<std::unique_ptr<Worker>> workers;
   std::optional<UnixSocket::acceptor> acceptor;
   std::atomic<bool> stopping{false};
   std::shared_ptr<const PeerPolicy> peers;  // std::atomic_load / std::atomic_store
   std::mutex denied_mu;
-  std::set<uid_t> denied_uids;  // guarded by denied_mu
+  std::set<uid_t> denied_uids;        // guarded by denied_mu
+  ResponseEncoder refusal_encoder;    // accept loop only
+  std::vector<std::uint8_t> refusal;  // accept loop only
   std::mutex mu;
   std::condition_variable cv;
   unsigned running = 0;         // guarded by mu
@@ -190,6 +310,24 @@ void Server::SetPeerPolicy(PeerPolicy policy) {
                                        std::make_shared<const PeerPolicy>(std::move(policy))));
 }
 
+std::size_t Server::SetMaxConnections(std::size_t max_connections) {
+  const std::size_t fitted = impl_->FitToDescriptors(std::max<std::size_t>(max_connections, 1));
+  impl_->max_connections.store(fitted);
+  return fitted;
+}
+
+std::size_t Server::open_connections() const { return impl_->open_connections.load(); }
+
+void Server::FillCounters(DaemonCounters& out) const { impl_->FillCounters(out); }
+
+bool Server::loops_turning() const {
+  const auto interval = impl_->options.heartbeat_interval;
+  if (interval.count() <= 0 || !impl_->options.on_heartbeat) return true;
+  const std::int64_t oldest = SteadyMillis() - 2 * interval.count();
+  return std::all_of(impl_->workers.begin(), impl_->workers.end(),
+                     [oldest](const auto& w) { return w->last_tick_ms.load() >= oldest; });
+}
+
 const std::string& Server::socket_path() const { return impl_->options.socket.path; }
 unsigned Server::thread_count() const { return static_cast<unsigned>(impl_->workers.size()); }
 
@@ -200,6 +338,7 @@ Status Server::Start() {
     if (!listening) return listening.error();
     fd = *listening;
   }
+  SetMaxConnections(impl_->options.max_connections);
   asio::error_code ec;
   impl_->acceptor->assign(UnixSocket(), fd, ec);
   if (ec) return Status::Internal("adopt listening socket: " + ec.message());

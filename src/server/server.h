@@ -29,6 +29,18 @@ struct ServerOptions {
   unsigned threads = 0;      // 0: one per core
   std::uint32_t max_frame_bytes = 64 * 1024;
   std::chrono::milliseconds idle_timeout{std::chrono::seconds(60)};
+  // A frame whose first bytes arrived must be complete within this (slow-drip clients).
+  std::chrono::milliseconds frame_timeout{std::chrono::seconds(10)};
+  // Connections served at once; one more is accepted, answered RESOURCE_EXHAUSTED and closed.
+  // Lowered at Start() when RLIMIT_NOFILE (raised up to its hard limit) cannot hold this many
+  // plus reserved_fds.
+  std::size_t max_connections = 4096;
+  // Requests of one connection answered before their answers are written and more is read.
+  std::size_t max_inflight = 128;
+  // Descriptors kept free for everything but connections: RocksDB's open files (the store
+  // caps them at 256), the listening socket, logs, the upstream's sockets; 4 more per thread
+  // are added for the event loops.
+  std::size_t reserved_fds = 512;
   std::chrono::milliseconds drain_timeout{std::chrono::seconds(5)};
   std::string version;
   // When set, on_heartbeat runs every heartbeat_interval on the first serving thread, but only
@@ -37,6 +49,9 @@ struct ServerOptions {
   std::chrono::milliseconds heartbeat_interval{0};
   std::function<void()> on_heartbeat;
   PeerPolicy peers;  // initial allowlist; SetPeerPolicy() replaces it at run time
+  // Fills the counters the server does not keep itself (sync rounds) into status answers that
+  // ask for counters; may be empty. Runs on a serving thread: must be quick and thread-safe.
+  std::function<void(DaemonCounters&)> more_counters;
 };
 
 class Server {
@@ -55,6 +70,20 @@ class Server {
 
   // Replaces the peer allowlist for connections accepted from now on. Thread-safe.
   void SetPeerPolicy(PeerPolicy peers);
+  // Changes max_connections for connections accepted from now on (open ones above a lowered
+  // limit are kept), raising RLIMIT_NOFILE as Start() does. Returns the limit in effect, which
+  // is lower than `max_connections` when the descriptor limit cannot hold that many.
+  // Thread-safe.
+  std::size_t SetMaxConnections(std::size_t max_connections);
+  // Connections being served now (refused ones are never counted). Thread-safe.
+  std::size_t open_connections() const;
+  // Adds what the server counted — requests by kind and code from every serving thread, the
+  // latency histogram, connections — to `out`, and sets out.started (when the server was made).
+  // Thread-safe and lock-free, also before Start(); values may trail increments made meanwhile.
+  void FillCounters(DaemonCounters& out) const;
+  // False when a serving loop has not turned for two heartbeat intervals (what withholds the
+  // systemd watchdog); always true without a heartbeat. Thread-safe.
+  bool loops_turning() const;
 
   // The socket path served (empty for an adopted fd).
   const std::string& socket_path() const;

@@ -39,6 +39,8 @@ class ServingState {
   void SetStoreWritable(bool writable) { store_writable_ = writable; }
 
   Timestamp last_sync() const;
+  // False after a failed store write, until one succeeds (health DEGRADED).
+  bool store_writable() const { return store_writable_.load(std::memory_order_relaxed); }
   // True when an upstream is configured and the data is older than max_staleness at `now`
   // (or was never synced).
   bool IsStale(Timestamp now) const;

@@ -1,11 +1,19 @@
 // One client connection: read frames, answer each with RequestHandler, write the answers back.
 //
-// Frames may arrive pipelined and split anywhere; all complete frames in one read are answered
-// in order with one write. A bad length prefix is answered with an error and the connection is
-// closed (the stream cannot be re-synchronised); a bad FlatBuffer inside a well-framed message
-// is answered with INVALID_ARGUMENT and the connection stays open. A connection idle for longer
-// than the idle timeout is closed. When the server stops, each connection keeps being served
-// until it has been quiet for kDrainQuiet (or the server's drain deadline passes).
+// Frames may arrive pipelined and split anywhere. Complete frames are answered in order, at most
+// `max_inflight` of them (or kFlushBytes of answers) before the answers are written; the rest
+// wait in the buffer, and nothing more is read until every buffered frame is answered and
+// written. So a connection holds at most one read buffer (<= max frame) and one write batch,
+// however fast its peer sends, and a peer that sends without reading blocks in its own write
+// instead of growing the daemon. Between batches the session yields, so one busy connection
+// does not starve the others on its thread.
+//
+// A bad length prefix is answered with an error and the connection is closed (the stream cannot
+// be re-synchronised); a bad FlatBuffer inside a well-framed message is answered with
+// INVALID_ARGUMENT and the connection stays open. A connection is closed when it makes no
+// progress for the idle timeout (no request, or answers it does not read), and when a frame it
+// began is not complete within the frame timeout. When the server stops, each connection keeps
+// being served until it has been quiet for kDrainQuiet (or the server's drain deadline passes).
 //
 // Threads: a session and its watchdog run on one single-threaded io_context; nothing here is
 // shared with other threads except the Store / ServingState behind the handler.
@@ -16,7 +24,9 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
+#include "server/frame_buffer.h"
 #include "server/handler.h"
 
 namespace policyd {
@@ -24,9 +34,15 @@ namespace policyd {
 // On shutdown, a connection is closed once no request arrived on it for this long.
 inline constexpr int kDrainQuiet = 200;  // milliseconds
 
+// Answers are written once this many bytes of them are pending, even below max_inflight (a
+// batch lookup's answer is far larger than its request).
+inline constexpr std::size_t kFlushBytes = 64 * 1024;
+
 struct SessionLimits {
   std::uint32_t max_frame_bytes;
   std::chrono::milliseconds idle_timeout;
+  std::chrono::milliseconds frame_timeout;  // a begun frame must be complete within this
+  std::size_t max_inflight;                 // requests answered per write, >= 1
 };
 
 struct Connection {
@@ -34,10 +50,21 @@ struct Connection {
       : socket(std::move(s)), timer(socket.get_executor()) {}
 
   asio::local::stream_protocol::socket socket;
-  asio::steady_timer timer;  // idle watchdog
-  std::chrono::steady_clock::time_point deadline;
+  asio::steady_timer timer;                        // idle watchdog
+  std::chrono::steady_clock::time_point deadline;  // close unless progress is made by then
   bool stopping = false;  // server shutdown: close once quiet for kDrainQuiet
 };
+
+// One step of a session: answers complete frames from `in` into `out` until none is left,
+// `max_inflight` were answered, or kFlushBytes of answers are pending. A bad length prefix is
+// answered (id 0) and ends the step with `close`.
+struct Answered {
+  std::size_t frames = 0;
+  bool more = false;   // stopped at a limit: complete frames may still be buffered
+  bool close = false;  // bad framing: close once the answers are written
+};
+Answered AnswerFrames(FrameBuffer& in, RequestHandler& handler, std::size_t max_inflight,
+                      std::vector<std::uint8_t>& out);
 
 // Serves `connection` until the peer closes, an error, idleness or shutdown.
 asio::awaitable<void> RunSession(std::shared_ptr<Connection> connection,

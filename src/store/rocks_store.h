@@ -16,6 +16,7 @@
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -26,9 +27,11 @@ namespace policyd {
 
 class RocksStore final : public Store {
  public:
-  // See OpenRocksStore() in store/store.h for the contract.
+  // See OpenRocksStore() in store/store.h for the contract. `env`, when set, replaces RocksDB's
+  // default environment (tests inject file-system faults with it); it must outlive the store.
   static Result<std::unique_ptr<RocksStore>> Open(const std::string& dir,
-                                                  const StoreOptions& options);
+                                                  const StoreOptions& options,
+                                                  rocksdb::Env* env = nullptr);
 
   ~RocksStore() override;
   RocksStore(const RocksStore&) = delete;
@@ -50,12 +53,24 @@ class RocksStore final : public Store {
                                                           const StoreOptions& options);
   // FAILED_PRECONDITION for writes to a store opened read-only.
   Status CheckWritable() const;
+  // Before the read-write open of the existing database in `dir`: checks, read-only, that it is
+  // a policyd store and that every table block's checksum matches. Errors as for Open().
+  static Status CheckBeforeWriting(const std::string& dir, const StoreOptions& options);
+  // Keeps the memtable non-empty without touching the disk (rocks_error_handling.h).
+  void AnchorMemtable();
 
   // Checks "meta:format" of a freshly opened database, initializing a new or half-created one.
   Status CheckFormat(bool created, bool may_create);
   Status Initialize();
-  // Writes `batch` (the caller holds write_mu_). Errors: UNAVAILABLE for I/O, DATA_LOSS, INTERNAL.
+  // Writes `batch` (the caller holds write_mu_), first resuming RocksDB if an earlier write
+  // failed. Errors: UNAVAILABLE for I/O (disk full, EIO, ...), DATA_LOSS, INTERNAL.
   Status Write(rocksdb::WriteBatch& batch, std::string_view what);
+  // DB::Resume(): OK when writes are possible (again). See rocks_error_handling.h.
+  rocksdb::Status ResumeAfterWriteError();
+  // Writes, syncs and deletes a 4 KiB file in dir_: OK when the disk takes writes again.
+  rocksdb::IOStatus ProbeWritable();
+  // Translates a failed write, flush or resume, naming the directory and `what`.
+  Status WriteError(const rocksdb::Status& s, const std::string& what) const;
   // Translates a RocksDB read error, naming the directory and `what`.
   Status ReadError(const rocksdb::Status& s, std::string_view what) const;
 
@@ -64,6 +79,8 @@ class RocksStore final : public Store {
   std::unique_ptr<rocksdb::DB> db_;
   const bool read_only_;
   std::mutex write_mu_;  // serializes Apply() and Replace()
+  // A write or flush failed and RocksDB has not been resumed since (rocks_error_handling.h).
+  std::atomic<bool> needs_resume_{false};
 };
 
 }  // namespace policyd

@@ -5,6 +5,7 @@
 // last writes, but only whole batches (kPointInTimeRecovery), and each batch carries the sync
 // cursor of the state it writes. After such a loss the store is an older consistent state with
 // its own older cursor, and the sync loop simply re-applies the events after it.
+#include <rocksdb/file_system.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
@@ -243,11 +244,68 @@ Status RocksStore::Replace(const Snapshot& snapshot, std::string_view cursor,
 }
 
 Status RocksStore::Write(rocksdb::WriteBatch& batch, std::string_view what) {
-  rocksdb::WriteOptions wo;
-  wo.sync = false;  // see the comment at the top of this file
-  rocksdb::Status s = db_->Write(wo, &batch);
+  // After a failed write RocksDB refuses all writes until resumed (rocks_error_handling.h).
+  // Resume() is a no-op when nothing failed; after a failure it flushes the memtable into a new
+  // table file and starts a new WAL, and fails (changing nothing) while the disk is still full.
+  rocksdb::Status s = ResumeAfterWriteError();
+  if (s.ok()) {
+    AnchorMemtable();
+    rocksdb::WriteOptions wo;
+    wo.sync = false;  // see the comment at the top of this file
+    s = db_->Write(wo, &batch);
+  }
   if (s.ok()) return Status::Ok();
-  std::string message = "store " + dir_ + ": write " + std::string(what) + ": " + s.ToString();
+  needs_resume_.store(true);
+  return WriteError(s, "write " + std::string(what));
+}
+
+rocksdb::Status RocksStore::ResumeAfterWriteError() {
+  // Resume() begins by switching to a new memtable and WAL, as a flush does. In RocksDB 7.8, if
+  // creating that WAL fails while the memtable holds a range tombstone (Replace writes one), any
+  // later switch of the same memtable trips an assertion, which Debian's build keeps: the process
+  // aborts. So after a failure, Resume() (and any Flush()) is only tried once creating, writing
+  // and syncing a small file in the data directory works; what is left is the race of the disk
+  // failing again between the probe and RocksDB's next file.
+  if (needs_resume_.load()) {
+    if (rocksdb::IOStatus probe = ProbeWritable(); !probe.ok()) return probe;
+  }
+  rocksdb::Status s = db_->Resume();  // OK at once unless RocksDB stopped writes
+  needs_resume_.store(!s.ok());
+  // Busy: a recovery is already running (RocksDB's own, for errors that bypass the listener).
+  if (s.IsBusy()) return rocksdb::Status::IOError("still recovering from an earlier write error");
+  return s;
+}
+
+void RocksStore::AnchorMemtable() {
+  // RocksDB 7.8 recovers from a failed WAL write only by switching to a new WAL, and Resume()
+  // switches only if the memtable holds something; with an empty memtable (after a flush, after
+  // opening) it reports success and every later write fails on the old WAL (upstream issues
+  // 11447, 12998; an assertion in Debian's build). So before each write, after each flush and at
+  // open, the memtable gets one entry that costs no disk write: a WAL-less delete of a key that
+  // is never written. Lost in a crash, harmless if flushed (a tombstone of nothing).
+  rocksdb::WriteOptions wo;
+  wo.disableWAL = true;
+  (void)db_->Delete(wo, rocksdb::Slice("meta:memtable-anchor"));
+}
+
+rocksdb::IOStatus RocksStore::ProbeWritable() {
+  rocksdb::FileSystem& fs = *db_->GetFileSystem();
+  const std::string path = dir_ + "/policyd-write-check.tmp";
+  const rocksdb::IOOptions io;
+  std::unique_ptr<rocksdb::FSWritableFile> file;
+  rocksdb::IOStatus s = fs.NewWritableFile(path, rocksdb::FileOptions(), &file, nullptr);
+  if (s.ok()) s = file->Append(rocksdb::Slice(std::string(4096, '\0')), io, nullptr);
+  if (s.ok()) s = file->Sync(io, nullptr);
+  if (file) {
+    rocksdb::IOStatus closed = file->Close(io, nullptr);
+    if (s.ok()) s = closed;
+    (void)fs.DeleteFile(path, io, nullptr);
+  }
+  return s;
+}
+
+Status RocksStore::WriteError(const rocksdb::Status& s, const std::string& what) const {
+  std::string message = "store " + dir_ + ": " + what + ": " + s.ToString();
   if (s.IsCorruption()) return Status::DataLoss(std::move(message));
   if (s.IsIOError()) return Status::Unavailable(std::move(message));  // disk full, EIO, ...
   return Status::Internal(std::move(message));

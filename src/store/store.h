@@ -43,6 +43,7 @@ class LookupBatch {
 
  private:
   friend class RocksStore;
+  friend class IndexedStore;
   std::vector<std::string_view> ids_;
   std::vector<std::uint8_t> known_;       // 1 if ids_[i] is a known org
   std::vector<std::uint8_t> has_policy_;  // 1 if it has its own policy
@@ -82,7 +83,9 @@ class Store {
 
   // Applies `change` atomically. `now` is stamped as last_change if the state changed.
   // Errors: INVALID_ARGUMENT (bad ids, an org both put twice, ...) with nothing written;
-  // INTERNAL / UNAVAILABLE when the write fails, with nothing written.
+  // INTERNAL / UNAVAILABLE when the write fails (disk full, EIO, ...), with nothing written.
+  // After such a failure reads go on, and each later write first tries to resume the database,
+  // so writing works again once the disk does.
   virtual Status Apply(const StoreChange& change, Timestamp now) = 0;
 
   // Replaces the whole state with `snapshot` in one batch: orgs not in it disappear.
@@ -95,14 +98,17 @@ class Store {
   virtual Status ForEach(const std::function<void(const InstanceRecord&)>& on_instance,
                          const std::function<Status(const OrgRecord&)>& on_org) const = 0;
 
-  // Flushes memtables so a restart opens fast. Errors: INTERNAL.
+  // Flushes memtables so a restart opens fast. Errors: UNAVAILABLE when the disk cannot be
+  // written (as for Apply), INTERNAL.
   virtual Status Flush() = 0;
 };
 
 // Opens (creating if allowed and the directory is missing or empty) the RocksDB store in `dir`.
 // Errors: FAILED_PRECONDITION for a directory that is not a policyd store (foreign files, another
-// format version), or one locked by another process; DATA_LOSS for a corrupt store; INTERNAL for
-// other I/O failures. Each message names the directory and says what to do.
+// program's RocksDB, another format version), one locked by another process, or one that cannot
+// be written; DATA_LOSS for a corrupt store (damaged CURRENT, MANIFEST or table files: every
+// block's checksum is verified at open); INTERNAL for other I/O failures. Each message names the
+// directory and says what to do.
 Result<std::unique_ptr<Store>> OpenRocksStore(const std::string& dir, const StoreOptions& options);
 
 }  // namespace policyd

@@ -20,6 +20,25 @@ const std::vector<std::string>& HistoryProbeTypes() {
   return kTypes;
 }
 
+// What a cold start replays when the history is complete: every org's creation and removal and
+// every org-policy event, so that the set of orgs and their policies come from one ordered
+// stream. (An org list paged by offset is no snapshot: an org added or removed meanwhile moves
+// the later ones to other offsets, and a page skips one.)
+const std::vector<std::string>& ColdStartReplayTypes() {
+  static const std::vector<std::string> kTypes = [] {
+    std::vector<std::string> types = OrgPolicyEventTypes();
+    types.push_back("org.added");
+    return types;
+  }();
+  return kTypes;
+}
+
+// Orgs are added or removed: what moves an org list's offsets.
+const std::vector<std::string>& MembershipTypes() {
+  static const std::vector<std::string> kTypes = {"org.added", "org.removed"};
+  return kTypes;
+}
+
 // Notices a full page that ends where the previous one did, at the same newest date: the events
 // API cannot page past a push of more than a page of events (its date filter is strict and all
 // events of a push share one date). Judged by the stream itself, not by the cursor's memory,
@@ -73,21 +92,28 @@ Status Syncer::Pull(SyncCursor& cursor) {
   // The first page of a round starts at the cursor, an overlap window behind the newest event
   // applied, to catch late commits near the head of the stream. While a backlog is paged through
   // (pages come back full) everything read is long committed, so the next page starts right
-  // behind the newest event: only its own push, which a page may have split, is asked again.
+  // behind the newest event of the page before: only its own push, which a page may have split,
+  // is asked again. Not behind the cursor's newest event: that can lie far beyond this round's
+  // first page (after a cold start it is the newest event of the whole upstream, 2 s ahead of
+  // where the round starts), and skipping to it would leave out the events that follow the ones
+  // just re-applied: an org's `org.added` replayed without its later `org.removed` brings a
+  // removed org back (found by tests/integration/crash_test.cc).
   bool backlog = false;
+  Timestamp page_newest;
   StallDetector stall;
   for (std::uint32_t round = 0; round < options_.max_pages_per_round; ++round) {
     EventQuery query{cursor.from(), options_.page_size, types, true};
-    if (backlog) query.from = AddNanos(cursor.newest(), -1);
+    if (backlog) query.from = AddNanos(page_newest, -1);
     Result<std::vector<Event>> page = upstream_.ListEvents(query);
     if (!page) return page.error();
+    for (const Event& e : *page) page_newest = std::max(page_newest, e.creation_date);
     bool resnapshot = false;
     POLICYD_RETURN_IF_ERROR(ApplyPage(*page, cursor, resnapshot));
     if (resnapshot) return ColdStart(Nanos(options_.overlap));
     if (page->size() < options_.page_size) return Status::Ok();  // caught up
-    if (stall.Repeats(*page, cursor.newest())) {
-      // One push of more than a page of events: rebuild the state from the list endpoints
-      // instead and resume strictly after the newest event.
+    if (stall.Repeats(*page, page_newest)) {
+      // One push of more than a page of events: rebuild the state with a cold start instead
+      // and resume strictly after the newest event.
       spdlog::warn("more than {} events share one creationDate; rebuilding with a cold start",
                    options_.page_size);
       return ColdStart(/*overlap_ns=*/0);
@@ -140,7 +166,7 @@ Status Syncer::ApplyPage(const std::vector<Event>& page, SyncCursor& cursor, boo
   const Timestamp now = clock_.Now();
   change.synced_at = now;
   Status written = store_.Apply(change, now);
-  state_.SetStoreWritable(written.ok());
+  NoteWrite(written);
   if (!written.ok()) return written.WithContext("write synced events");
   counters_.events_applied += applied;
   counters_.events_skipped += unseen.size() - applied;
@@ -148,26 +174,56 @@ Status Syncer::ApplyPage(const std::vector<Event>& page, SyncCursor& cursor, boo
   return Status::Ok();
 }
 
-Result<std::vector<std::string>> Syncer::ListAllOrgs() {
-  std::vector<std::string> ids;
-  for (std::uint64_t offset = 0;;) {
-    Result<OrgPage> page = upstream_.ListOrgs(offset, options_.page_size);
-    if (!page) return Err(page.error());
-    ids.insert(ids.end(), page->org_ids.begin(), page->org_ids.end());
-    offset += page->org_ids.size();
-    if (page->org_ids.empty() || offset >= page->total) break;
+void Syncer::NoteWrite(const Status& written) {
+  // Rejected input (INVALID_ARGUMENT) says nothing about the disk; any other failure means the
+  // store could not be written (disk full, I/O error, damage): degraded until a write succeeds.
+  if (written.ok() || written.code() != Code::kInvalidArgument) {
+    state_.SetStoreWritable(written.ok());
+    round_write_failed_ = !written.ok();
   }
-  std::sort(ids.begin(), ids.end());
-  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-  return ids;
 }
 
-Status Syncer::ReplayOrgPolicies(std::map<std::string, std::optional<PolicyRecord>>& policies) {
+Result<std::vector<std::string>> Syncer::ListAllOrgs() {
+  // Paged by offset, the list is only whole if no org was added or removed while it was read:
+  // the newest such event is asked before and after, and the list read again if it changed.
+  // (Orgs added or removed later are in the events the incremental sync replays.)
+  constexpr int kAttempts = 5;
+  Result<std::vector<Event>> before =
+      upstream_.ListEvents(EventQuery{std::nullopt, 1, MembershipTypes(), false});
+  if (!before) return Err(before.error());
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    std::vector<std::string> ids;
+    for (std::uint64_t offset = 0;;) {
+      Result<OrgPage> page = upstream_.ListOrgs(offset, options_.page_size);
+      if (!page) return Err(page.error());
+      ids.insert(ids.end(), page->org_ids.begin(), page->org_ids.end());
+      offset += page->org_ids.size();
+      if (page->org_ids.empty() || offset >= page->total) break;
+    }
+    Result<std::vector<Event>> after =
+        upstream_.ListEvents(EventQuery{std::nullopt, 1, MembershipTypes(), false});
+    if (!after) return Err(after.error());
+    auto key = [](const std::vector<Event>& e) {
+      return e.empty() ? std::make_tuple(std::string(), std::uint64_t{0}, Timestamp{})
+                       : std::make_tuple(e[0].aggregate_id, e[0].sequence, e[0].creation_date);
+    };
+    if (key(*before) == key(*after)) {
+      std::sort(ids.begin(), ids.end());
+      ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+      return ids;
+    }
+    before = std::move(after);
+  }
+  return Err(Status::Unavailable("orgs were added or removed during each of " +
+                                 std::to_string(kAttempts) + " readings of the org list"));
+}
+
+Status Syncer::ReplayOrgs(std::map<std::string, std::optional<PolicyRecord>>& orgs) {
   WorkingSet set;
   SyncCursor cursor;
   StallDetector stall;
   for (std::uint32_t round = 0; round < options_.max_pages_per_round; ++round) {
-    EventQuery query{cursor.from(), options_.page_size, OrgPolicyEventTypes(), true};
+    EventQuery query{cursor.from(), options_.page_size, ColdStartReplayTypes(), true};
     if (round > 0) query.from = AddNanos(cursor.newest(), -1);
     Result<std::vector<Event>> page = upstream_.ListEvents(query);
     if (!page) return page.error();
@@ -177,12 +233,11 @@ Status Syncer::ReplayOrgPolicies(std::map<std::string, std::optional<PolicyRecor
     cursor.Advance(*page, 1);  // replaying from the start: no overlap needed
     if (page->size() < options_.page_size) break;
     if (stall.Repeats(*page, cursor.newest())) {
-      return Status::FailedPrecondition("a push of more than a page of org-policy events");
+      return Status::FailedPrecondition("a push of more than a page of org events");
     }
   }
   for (auto& [id, org] : set.orgs) {
-    auto it = policies.find(id);
-    if (it != policies.end()) it->second = org.policy;
+    if (org.exists) orgs.emplace(id, std::move(org.policy));
   }
   return Status::Ok();
 }
@@ -196,25 +251,24 @@ Status Syncer::ColdStart(std::int64_t overlap_ns) {
   if (!newest) return newest.error().WithContext("cold start");
   Result<InstanceRecord> instance = upstream_.GetDefaultPolicy();
   if (!instance) return instance.error().WithContext("cold start: instance default");
-  Result<std::vector<std::string>> ids = ListAllOrgs();
-  if (!ids) return ids.error().WithContext("cold start: org list");
-  std::map<std::string, std::optional<PolicyRecord>> policies;
-  for (const std::string& id : *ids) policies.emplace(id, std::nullopt);
-
   Result<std::vector<Event>> probe =
       upstream_.ListEvents(EventQuery{std::nullopt, 1, HistoryProbeTypes(), true});
   if (!probe) return probe.error().WithContext("cold start: history probe");
+  std::map<std::string, std::optional<PolicyRecord>> policies;  // every org: its own policy
   Status replayed = probe->empty() ? Status::FailedPrecondition("event history incomplete")
-                                   : ReplayOrgPolicies(policies);
+                                   : ReplayOrgs(policies);
   if (!replayed.ok()) {
-    // Old events are hidden (audit-log retention): ask for each org's effective policy.
+    // Old events are hidden (audit-log retention), or cannot be paged: list the orgs and ask
+    // for each org's effective policy.
+    policies.clear();
+    Result<std::vector<std::string>> ids = ListAllOrgs();
+    if (!ids) return ids.error().WithContext("cold start: org list");
     spdlog::info("cold start: {}; reading the policy of each of {} orgs", replayed.message(),
                  ids->size());
-    for (auto& [id, policy] : policies) {
+    for (const std::string& id : *ids) {
       Result<ParsedPolicy> p = upstream_.GetOrgPolicy(id);
       if (!p) return p.error().WithContext("cold start: policy of org " + id);
-      policy.reset();
-      if (!p->is_default) policy = p->record;
+      policies.emplace(id, p->is_default ? std::nullopt : std::optional(p->record));
     }
   }
   Snapshot snapshot;
@@ -226,9 +280,13 @@ Status Syncer::ColdStart(std::int64_t overlap_ns) {
   const SyncCursor cursor = SyncCursor::StartingAt(newest_date, overlap_ns);
   const Timestamp now = clock_.Now();
   Status written = store_.Replace(snapshot, cursor.Encode(), options_.source, now);
-  state_.SetStoreWritable(written.ok());
+  NoteWrite(written);
   if (!written.ok()) return written.WithContext("cold start: write state");
-  (void)store_.Flush();
+  // The state is in the WAL already; a failed flush only makes the next start replay it (and
+  // the next write resumes the store).
+  if (Status flushed = store_.Flush(); !flushed.ok()) {
+    spdlog::warn("cold start: flush: {}", flushed.ToString());
+  }
   counters_.cold_start_requests = upstream_.request_count() - requests_before;
   state_.RecordSync(now);
   spdlog::info("cold start from {}: {} orgs, {} with their own policy, {} requests",
@@ -261,14 +319,18 @@ std::chrono::milliseconds Syncer::NextWait(const Status& last) {
 
 void Syncer::Loop() {
   for (;;) {
+    round_write_failed_ = false;
     Status s = SyncOnce();
     if (s.ok()) {
       if (consecutive_failures_ > 0)
         spdlog::info("sync recovered after {} failures", consecutive_failures_);
       consecutive_failures_ = 0;
+      ++counters_.successes;
     } else {
       ++consecutive_failures_;
       ++counters_.failures;
+      const SyncFailureCause cause = SyncFailureCauseOf(s.code(), round_write_failed_);
+      ++counters_.failures_by_cause[static_cast<std::size_t>(cause)];
       state_.RecordSyncFailure(s.ToString());
       spdlog::warn("sync failed ({} in a row): {}", consecutive_failures_, s.ToString());
     }

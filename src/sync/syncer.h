@@ -1,21 +1,26 @@
 // Syncer: keeps the store following the upstream IAM.
 //
-// A round (SyncOnce) is either a cold start — build the complete state from the upstream's list
-// and policy endpoints and replace the store in one batch — or an incremental pull: pages of
-// events since the cursor, each page and the advanced cursor written in one batch. Start() runs
-// rounds on a background thread every poll interval (randomised ±20% so a fleet does not poll
-// in step), backing off exponentially with jitter after failures (or as long as a 429's
-// Retry-After asks). Lookups never wait for it: they read the store, which only ever holds
-// whole batches.
+// A round (SyncOnce) is either a cold start — build the complete state from the upstream's event
+// history (or, where retention hides it, its list and policy endpoints) and replace the store in
+// one batch — or an incremental pull: pages of events since the cursor, each page and the
+// advanced cursor written in one batch. Start() runs rounds on a background thread every poll
+// interval (randomised ±20% so a fleet does not poll in step), backing off exponentially with
+// jitter after failures (or as long as a 429's Retry-After asks). Lookups never wait for it: they
+// read the store, which only ever holds whole batches. A store write that fails (disk full, a write
+// error) marks the serving state DEGRADED and fails the round, which is retried with the same
+// backoff; each retry's write first resumes the store, so sync continues by itself once the disk
+// can be written again, and the failed batch left nothing behind.
 //
-// Cold start cost, for N orgs of which K have their own policy: 1 request for the newest event,
-// 1 for the default, ceil(N/1000) org pages, 1 history probe; then with a complete event history
-// ceil(E/1000) pages of org-policy events, or — when the upstream's audit-log retention hides old
-// events — N policy reads (one per org), the only way to be correct then.
+// Cold start cost, for N orgs: 1 request for the newest event, 1 for the default, 1 history
+// probe; then with a complete event history ceil(E/1000) pages of org events (E: org.added,
+// org.removed and org-policy events ever), or — when the upstream's audit-log retention hides
+// old events — ceil(N/1000) org pages plus 2 and N policy reads (one per org), the only way to
+// be correct then.
 //
 // Threads: SyncOnce() must not run concurrently with itself; Start()/Stop() from one thread.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -55,6 +60,9 @@ struct SyncCounters {
   std::atomic<std::uint64_t> events_skipped{0};  // seen before, no effect, or invalid
   std::atomic<std::uint64_t> pages{0};
   std::atomic<std::uint64_t> cold_start_requests{0};  // upstream requests of the last cold start
+  // Rounds of the background loop (Start()) that succeeded, and that failed by cause.
+  std::atomic<std::uint64_t> successes{0};
+  std::array<std::atomic<std::uint64_t>, kSyncFailureCauses> failures_by_cause{};
 };
 
 class Syncer {
@@ -84,8 +92,13 @@ class Syncer {
   Status Pull(SyncCursor& cursor);
   // Reduces the unseen events of `page`, advances the cursor and writes both in one batch.
   Status ApplyPage(const std::vector<Event>& page, SyncCursor& cursor, bool& resnapshot);
+  // Records in the serving state whether the store could be written (health DEGRADED if not).
+  void NoteWrite(const Status& written);
+  // Every org, from the list endpoint, read again until no org came or went meanwhile.
   Result<std::vector<std::string>> ListAllOrgs();
-  Status ReplayOrgPolicies(std::map<std::string, std::optional<PolicyRecord>>& policies);
+  // Every org that exists at the end of the event stream, with its own policy, by replaying org
+  // and org-policy events from the start. FAILED_PRECONDITION for a push of over a page.
+  Status ReplayOrgs(std::map<std::string, std::optional<PolicyRecord>>& orgs);
   std::chrono::milliseconds NextWait(const Status& last);
   void Loop();
 
@@ -98,6 +111,7 @@ class Syncer {
   LookupBatch batch_;
   std::atomic<std::int64_t> poll_interval_ms_;
   std::uint32_t consecutive_failures_ = 0;
+  bool round_write_failed_ = false;  // this round's store write failed (failure cause)
   std::mt19937_64 rng_;
 
   std::mutex mu_;

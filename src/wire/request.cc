@@ -66,6 +66,7 @@ struct RequestDecoder {
         return view;
       case fb::RequestBody::GetStatus:
         view.kind_ = RequestKind::kGetStatus;
+        view.with_counters_ = request->body_as_GetStatus()->with_counters();
         return view;
       case fb::RequestBody::NONE:
         return fail(view.id_, "request has no body");
@@ -120,9 +121,10 @@ void AppendGetDefaultPolicy(std::vector<std::uint8_t>& out, std::uint64_t id) {
                  fb::CreateGetDefaultPolicy(fbb).Union(), out);
 }
 
-void AppendGetStatus(std::vector<std::uint8_t>& out, std::uint64_t id) {
+void AppendGetStatus(std::vector<std::uint8_t>& out, std::uint64_t id, bool with_counters) {
   flatbuffers::FlatBufferBuilder fbb(64);
-  AppendFinished(fbb, id, fb::RequestBody::GetStatus, fb::CreateGetStatus(fbb).Union(), out);
+  AppendFinished(fbb, id, fb::RequestBody::GetStatus,
+                 fb::CreateGetStatus(fbb, with_counters).Union(), out);
 }
 
 }  // namespace policyd

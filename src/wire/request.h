@@ -32,6 +32,8 @@ class RequestView {
   std::uint64_t id() const { return id_; }
   RequestKind kind() const { return kind_; }
   bool strict() const { return strict_; }
+  // kGetStatus: the client also wants the daemon's counters.
+  bool with_counters() const { return with_counters_; }
   // Org ids asked for: one for kGetOrgPolicy, 1..kMaxBatchOrgs for kGetOrgPolicies, else none.
   std::size_t org_count() const;
   std::string_view org_id(std::size_t i) const;
@@ -41,6 +43,7 @@ class RequestView {
   std::uint64_t id_ = 0;
   RequestKind kind_ = RequestKind::kGetStatus;
   bool strict_ = false;
+  bool with_counters_ = false;
   std::string_view single_org_;
   const void* batch_ids_ = nullptr;  // flatbuffers vector of strings, for kGetOrgPolicies
 };
@@ -65,6 +68,6 @@ void AppendGetOrgPolicy(std::vector<std::uint8_t>& out, std::uint64_t id, std::s
 void AppendGetOrgPolicies(std::vector<std::uint8_t>& out, std::uint64_t id,
                           std::span<const std::string> org_ids, bool strict);
 void AppendGetDefaultPolicy(std::vector<std::uint8_t>& out, std::uint64_t id);
-void AppendGetStatus(std::vector<std::uint8_t>& out, std::uint64_t id);
+void AppendGetStatus(std::vector<std::uint8_t>& out, std::uint64_t id, bool with_counters = false);
 
 }  // namespace policyd

@@ -81,6 +81,57 @@ Result<PolicyAnswer> ParseResult(const fb::PolicyResult* r, bool stale) {
   return out;
 }
 
+template <typename T>
+std::vector<T> Values(const flatbuffers::Vector<T>* v) {
+  return v == nullptr ? std::vector<T>() : std::vector<T>(v->begin(), v->end());
+}
+
+Offset<fb::Counters> BuildCounters(FlatBufferBuilder& fbb, const DaemonCounters& c) {
+  std::vector<Offset<fb::RequestCount>> requests;
+  requests.reserve(c.requests.size());
+  for (const RequestCount& r : c.requests) {
+    requests.push_back(fb::CreateRequestCount(fbb, r.kind, static_cast<fb::Code>(r.code), r.count));
+  }
+  auto request_vector = fbb.CreateVector(requests);
+  auto bounds = fbb.CreateVector(c.latency.bounds_ns);
+  auto counts = fbb.CreateVector(c.latency.counts);
+  auto failures = fbb.CreateVector(c.sync_failures.data(), c.sync_failures.size());
+  const fb::Timestamp started = ToFb(c.started);
+  return fb::CreateCounters(fbb, &started, request_vector, bounds, counts, c.latency.sum_ns,
+                            c.connections_open, c.connections_accepted, c.rejected_max_connections,
+                            c.rejected_peer, c.closed_bad_frame, c.sync_attempts, c.sync_successes,
+                            failures, c.cold_starts, c.events_applied);
+}
+
+DaemonCounters ParseCounters(const fb::Counters* c) {
+  DaemonCounters out;
+  out.started = FromFb(c->started());
+  if (c->requests() != nullptr) {
+    for (const fb::RequestCount* r : *c->requests()) {
+      if (r == nullptr) continue;
+      out.requests.push_back(RequestCount{r->kind(), static_cast<Code>(r->code()), r->count()});
+    }
+  }
+  out.latency.bounds_ns = Values(c->latency_bounds_ns());
+  out.latency.counts = Values(c->latency_counts());
+  out.latency.sum_ns = c->latency_sum_ns();
+  out.connections_open = c->connections_open();
+  out.connections_accepted = c->connections_accepted();
+  out.rejected_max_connections = c->rejected_max_connections();
+  out.rejected_peer = c->rejected_peer();
+  out.closed_bad_frame = c->closed_bad_frame();
+  out.sync_attempts = c->sync_attempts();
+  out.sync_successes = c->sync_successes();
+  // Causes a newer daemon added beyond ours count as "other".
+  const std::vector<std::uint64_t> failures = Values(c->sync_failures());
+  for (std::size_t i = 0; i < failures.size(); ++i) {
+    out.sync_failures[std::min(i, kSyncFailureCauses - 1)] += failures[i];
+  }
+  out.cold_starts = c->cold_starts();
+  out.events_applied = c->events_applied();
+  return out;
+}
+
 ServerStatus ParseStatus(const fb::StatusReply* s) {
   ServerStatus out;
   out.meta.org_count = s->org_count();
@@ -99,6 +150,7 @@ ServerStatus ParseStatus(const fb::StatusReply* s) {
   out.health = static_cast<Health>(s->health());
   out.version = String(s->version());
   out.now = FromFb(s->now());
+  if (s->counters() != nullptr) out.counters = ParseCounters(s->counters());
   return out;
 }
 
@@ -169,12 +221,13 @@ void ResponseEncoder::AppendStatus(std::vector<std::uint8_t>& out, std::uint64_t
   const fb::Timestamp last_change = ToFb(s.meta.last_change);
   const fb::Timestamp last_sync = ToFb(s.meta.last_sync);
   const fb::Timestamp now = ToFb(s.now);
+  auto counters = s.counters ? BuildCounters(fbb, *s.counters) : 0;
   auto body =
       fb::CreateStatusReply(fbb, s.meta.org_count, s.meta.custom_policy_count, s.meta.has_instance,
                             instance_id, s.meta.last_change.IsZero() ? nullptr : &last_change,
                             s.meta.last_sync.IsZero() ? nullptr : &last_sync, s.data_age_ms,
                             s.stale, source, cursor, upstream, s.consecutive_failures, last_error,
-                            static_cast<fb::Health>(s.health), version, &now);
+                            static_cast<fb::Health>(s.health), version, &now, counters);
   impl_->Finish(out, id, 0, fb::ResponseBody::StatusReply, body.Union(), s.stale);
 }
 

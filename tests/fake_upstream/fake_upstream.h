@@ -7,6 +7,10 @@
 //   POST|PUT|DELETE /admin/v1/orgs/{orgId}/policies/domain   add / change / reset an org's own
 //   GET  /management/v1/policies/domain               x-zitadel-orgid; unknown org -> 403
 //   GET  /v2/settings/domain?ctx.orgId=|ctx.instance=true    v2 field names
+//   GET|PUT /admin/v1/policies/orgiam, GET|POST|PUT|DELETE /admin/v1/orgs/{orgId}/policies/orgiam,
+//   GET /management/v1/policies/orgiam    the deprecated Org IAM twins: OrgIAMPolicy bodies
+//                                         {details, userLoginMustBeDomain, isDefault}; their
+//                                         writes set the other two flags to true
 //   POST /admin/v1/orgs/_search                       paging, sorted by name
 //   POST /admin/v1/events/_search                     filters, asc/desc, limit clamp 1000
 //   POST /oauth/v2/token                              JWT-profile grant (RS256 assertion)

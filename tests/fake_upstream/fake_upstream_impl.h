@@ -76,10 +76,11 @@ class FakeUpstreamImpl {
   // 401 unless the request carries a valid bearer token. Caller holds mutex_.
   std::optional<Reply> CheckAuth(const httplib::Request& req) const;
   // Endpoints; the caller holds mutex_ (the token endpoint too).
-  Reply GetOrgPolicy(const httplib::Request& req, std::string_view org_id);
-  Reply WriteOrgPolicy(const httplib::Request& req, std::string_view org_id);
-  Reply WriteDefaultPolicy(const httplib::Request& req);
-  Reply GetManagementPolicy(const httplib::Request& req);
+  // `legacy`: the deprecated .../policies/orgiam twin (OrgIAMPolicy bodies, legacy writes).
+  Reply GetOrgPolicy(const httplib::Request& req, std::string_view org_id, bool legacy);
+  Reply WriteOrgPolicy(const httplib::Request& req, std::string_view org_id, bool legacy);
+  Reply WriteDefaultPolicy(const httplib::Request& req, bool legacy);
+  Reply GetManagementPolicy(const httplib::Request& req, bool legacy);
   Reply GetDomainSettings(const httplib::Request& req);
   Reply SearchOrgs(const httplib::Request& req);
   Reply SearchEvents(const httplib::Request& req);

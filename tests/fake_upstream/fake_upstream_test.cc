@@ -262,5 +262,55 @@ TEST(FakeUpstreamTest, StateViewsTrackMutations) {
   ASSERT_TRUE(fake.AddInstanceDomain("login.example.org").ok());
 }
 
+TEST(FakeUpstreamTest, DeprecatedOrgIamReadsAndWritesFollowTheDomainPolicy) {
+  FakeUpstream fake(FrozenOptions());
+  const std::string org = fake.AddOrg("ACME Corp");
+  TestClient client(fake);
+  // Reads: OrgIAMPolicy {details, userLoginMustBeDomain, isDefault}, the same row as .../domain.
+  const std::string default_details =
+      R"("details":{"sequence":"2","creationDate":"2025-03-01T09:12:44Z",)"
+      R"("changeDate":"2025-03-01T09:12:44Z","resourceOwner":"300000000000000001"})";
+  const std::string default_body = "{\"policy\":{" + default_details + ",\"isDefault\":true}}";
+  EXPECT_EQ(client.Get("/admin/v1/policies/orgiam").body, default_body);
+  EXPECT_EQ(client.Get("/admin/v1/orgs/" + org + "/policies/orgiam").body, default_body);
+  EXPECT_EQ(client.Get("/management/v1/policies/orgiam", {{"x-zitadel-orgid", org}}).body,
+            default_body);
+  EXPECT_EQ(client.Get("/management/v1/policies/orgiam", {{"x-zitadel-orgid", "1"}}).status, 403);
+  HttpResult too_long = client.Get("/admin/v1/orgs/" + std::string(201, '1') + "/policies/orgiam");
+  EXPECT_EQ(too_long.status, 400);
+  EXPECT_EQ(too_long.Json()["message"],
+            "invalid GetCustomOrgIAMPolicyRequest.OrgId: value length must be between 1 and 200 "
+            "runes, inclusive");
+  // 200 characters of two bytes each are within the limit: characters count, not bytes.
+  std::string wide;
+  for (int i = 0; i < 200; ++i) wide += "\xC3\xA9";
+  EXPECT_EQ(client.Get("/admin/v1/orgs/" + wide + "/policies/domain").status, 200);
+
+  // The legacy writes set the other two flags to true.
+  HttpResult added = client.Send("POST", "/admin/v1/orgs/" + org + "/policies/orgiam",
+                                 R"({"userLoginMustBeDomain":false})");
+  ASSERT_EQ(added.status, 200) << added.body;
+  EXPECT_EQ(fake.EffectivePolicy(org).flags, (PolicyFlags{false, true, true}));
+  // userLoginMustBeDomain false and not the default: both omitted.
+  EXPECT_EQ(client.Get("/admin/v1/orgs/" + org + "/policies/orgiam").body,
+            R"({"policy":{"details":{"sequence":"5","creationDate":"2025-03-01T09:12:44.000002Z",)"
+            R"("changeDate":"2025-03-01T09:12:44.000002Z","resourceOwner":")" +
+                org + R"("}}})");
+  ASSERT_EQ(client
+                .Send("PUT", "/admin/v1/orgs/" + org + "/policies/orgiam",
+                      R"({"userLoginMustBeDomain":true})")
+                .status,
+            200);
+  EXPECT_EQ(fake.EffectivePolicy(org).flags, (PolicyFlags{true, true, true}));
+  ASSERT_EQ(client.Send("DELETE", "/admin/v1/orgs/" + org + "/policies/orgiam", "").status, 200);
+  EXPECT_TRUE(fake.EffectivePolicy(org).is_default);
+  ASSERT_EQ(
+      client.Send("PUT", "/admin/v1/policies/orgiam", R"({"userLoginMustBeDomain":true})").status,
+      200);
+  EXPECT_EQ(fake.EffectivePolicy("").flags, (PolicyFlags{true, true, true}));
+  EXPECT_EQ(client.Send("PATCH", "/admin/v1/policies/orgiam", "{}").status, 405);
+  EXPECT_EQ(client.Send("POST", "/management/v1/policies/orgiam", "{}").status, 405);
+}
+
 }  // namespace
 }  // namespace policyd::testing_support

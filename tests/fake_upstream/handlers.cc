@@ -1,6 +1,7 @@
 // Request handling of the fake upstream: counting, faults, routing, authentication, endpoints.
 #include <httplib.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "fake_upstream/fake_upstream_impl.h"
@@ -82,15 +83,33 @@ std::map<std::string, std::string> ParseForm(std::string_view body) {
   return form;
 }
 
-// "{id}" of "/admin/v1/orgs/{id}/policies/domain"; "" for any other path.
-std::string OrgIdOfPolicyPath(std::string_view path) {
+// "{id}" of "/admin/v1/orgs/{id}/policies/domain" (or, when `legacy`, of the deprecated
+// ".../policies/orgiam"); "" for any other path.
+std::string OrgIdOfPolicyPath(std::string_view path, bool legacy = false) {
   constexpr std::string_view kPrefix = "/admin/v1/orgs/";
-  constexpr std::string_view kSuffix = "/policies/domain";
-  if (!path.starts_with(kPrefix) || !path.ends_with(kSuffix)) return "";
-  if (path.size() <= kPrefix.size() + kSuffix.size()) return "";
+  const std::string_view suffix = legacy ? "/policies/orgiam" : "/policies/domain";
+  if (!path.starts_with(kPrefix) || !path.ends_with(suffix)) return "";
+  if (path.size() <= kPrefix.size() + suffix.size()) return "";
   const std::string_view id =
-      path.substr(kPrefix.size(), path.size() - kPrefix.size() - kSuffix.size());
+      path.substr(kPrefix.size(), path.size() - kPrefix.size() - suffix.size());
   return id.find('/') == std::string_view::npos ? std::string(id) : "";
+}
+
+// Characters as protoc-gen-validate counts them for the 1-200 character orgId rule (Go runes).
+std::size_t RuneCount(std::string_view s) {
+  return static_cast<std::size_t>(std::count_if(
+      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
+// The deprecated Org IAM writes: they carry only userLoginMustBeDomain and set the other two
+// flags to true (internal/api/grpc/admin/domain_policy.go; API notes §1.1 caveat).
+Result<PolicyFlags> ParseLegacyPolicyFlags(std::string_view body) {
+  auto flags = ParsePolicyFlags(body);
+  if (flags) {
+    flags->validate_org_domains = true;
+    flags->smtp_sender_address_matches_instance_domain = true;
+  }
+  return flags;
 }
 
 }  // namespace
@@ -155,16 +174,20 @@ Reply FakeUpstreamImpl::Route(const httplib::Request& req) {
   const std::string& path = req.path;
   const std::string method = req.method == "HEAD" ? "GET" : req.method;
   std::vector<std::string_view> allowed;
-  const std::string org_id = OrgIdOfPolicyPath(path);
+  const std::string legacy_org_id = OrgIdOfPolicyPath(path, /*legacy=*/true);
+  const bool legacy = !legacy_org_id.empty() || path == "/admin/v1/policies/orgiam" ||
+                      path == "/management/v1/policies/orgiam";
+  const std::string org_id = legacy ? legacy_org_id : OrgIdOfPolicyPath(path);
   if (path == "/oauth/v2/token") {
     allowed = {"POST"};
   } else if (path == "/.well-known/openid-configuration") {
     allowed = {"GET"};
-  } else if (path == "/admin/v1/policies/domain") {
+  } else if (path == "/admin/v1/policies/domain" || path == "/admin/v1/policies/orgiam") {
     allowed = {"GET", "PUT"};
   } else if (!org_id.empty()) {
     allowed = {"GET", "POST", "PUT", "DELETE"};
-  } else if (path == "/management/v1/policies/domain" || path == "/v2/settings/domain") {
+  } else if (path == "/management/v1/policies/domain" || path == "/management/v1/policies/orgiam" ||
+             path == "/v2/settings/domain") {
     allowed = {"GET"};
   } else if (path == "/admin/v1/orgs/_search" || path == "/admin/v1/events/_search") {
     allowed = {"POST"};
@@ -184,15 +207,18 @@ Reply FakeUpstreamImpl::Route(const httplib::Request& req) {
     return JsonReply(doc.dump());
   }
   if (std::optional<Reply> denied = CheckAuth(req)) return std::move(*denied);
-  if (path == "/admin/v1/policies/domain") {
-    if (method == "PUT") return WriteDefaultPolicy(req);
+  if (path == "/admin/v1/policies/domain" || path == "/admin/v1/policies/orgiam") {
+    if (method == "PUT") return WriteDefaultPolicy(req, legacy);
     const PolicyRecord& row = state_.default_policy();
-    return JsonReply(FormatGetPolicyResponse({row.flags, true, row.details}));
+    return JsonReply(RenderPolicy({row.flags, true, row.details}, legacy));
   }
   if (!org_id.empty()) {
-    return method == "GET" ? GetOrgPolicy(req, org_id) : WriteOrgPolicy(req, org_id);
+    return method == "GET" ? GetOrgPolicy(req, org_id, legacy)
+                           : WriteOrgPolicy(req, org_id, legacy);
   }
-  if (path == "/management/v1/policies/domain") return GetManagementPolicy(req);
+  if (path == "/management/v1/policies/domain" || path == "/management/v1/policies/orgiam") {
+    return GetManagementPolicy(req, legacy);
+  }
   if (path == "/v2/settings/domain") return GetDomainSettings(req);
   if (path == "/admin/v1/orgs/_search") return SearchOrgs(req);
   return SearchEvents(req);
@@ -213,21 +239,24 @@ std::optional<Reply> FakeUpstreamImpl::CheckAuth(const httplib::Request& req) co
   return StatusReply(Status::Unauthenticated("Errors.Token.Invalid (AUTH-7fs1e)"));
 }
 
-Reply FakeUpstreamImpl::GetOrgPolicy(const httplib::Request&, std::string_view org_id) {
-  if (org_id.size() > kMaxIdLength) {
+Reply FakeUpstreamImpl::GetOrgPolicy(const httplib::Request&, std::string_view org_id,
+                                     bool legacy) {
+  if (RuneCount(org_id) > kMaxIdLength) {
     return StatusReply(Status::InvalidArgument(
-        "invalid GetCustomDomainPolicyRequest.OrgId: value length must be between 1 and 200 "
-        "runes, inclusive"));
+        std::string("invalid ") +
+        (legacy ? "GetCustomOrgIAMPolicyRequest" : "GetCustomDomainPolicyRequest") +
+        ".OrgId: value length must be between 1 and 200 runes, inclusive"));
   }
-  return JsonReply(FormatGetPolicyResponse(state_.EffectivePolicy(org_id)));
+  return JsonReply(RenderPolicy(state_.EffectivePolicy(org_id), legacy));
 }
 
-Reply FakeUpstreamImpl::WriteOrgPolicy(const httplib::Request& req, std::string_view org_id) {
+Reply FakeUpstreamImpl::WriteOrgPolicy(const httplib::Request& req, std::string_view org_id,
+                                       bool legacy) {
   Status status;
   if (req.method == "DELETE") {
     status = state_.RemoveOrgPolicy(org_id);
   } else {
-    auto flags = ParsePolicyFlags(req.body);
+    auto flags = legacy ? ParseLegacyPolicyFlags(req.body) : ParsePolicyFlags(req.body);
     if (!flags) return StatusReply(flags.error());
     status = req.method == "POST" ? state_.AddOrgPolicy(org_id, *flags)
                                   : state_.ChangeOrgPolicy(org_id, *flags);
@@ -238,8 +267,8 @@ Reply FakeUpstreamImpl::WriteOrgPolicy(const httplib::Request& req, std::string_
       {e.sequence, e.creation_date, e.creation_date, e.resource_owner}, req.method == "POST"));
 }
 
-Reply FakeUpstreamImpl::WriteDefaultPolicy(const httplib::Request& req) {
-  auto flags = ParsePolicyFlags(req.body);
+Reply FakeUpstreamImpl::WriteDefaultPolicy(const httplib::Request& req, bool legacy) {
+  auto flags = legacy ? ParseLegacyPolicyFlags(req.body) : ParsePolicyFlags(req.body);
   if (!flags) return StatusReply(flags.error());
   const Status status = state_.ChangeDefaultPolicy(*flags);
   if (!status.ok()) return StatusReply(status);
@@ -251,12 +280,12 @@ std::string FakeUpstreamImpl::CallerOrg(const httplib::Request& req) const {
   return options_.caller_org_id;
 }
 
-Reply FakeUpstreamImpl::GetManagementPolicy(const httplib::Request& req) {
+Reply FakeUpstreamImpl::GetManagementPolicy(const httplib::Request& req, bool legacy) {
   const std::string org_id = CallerOrg(req);
   if (state_.FindOrg(org_id) == nullptr) {
     return StatusReply(Status::PermissionDenied("Organisation doesn't exist (AUTH-Bs7Ds)"));
   }
-  return JsonReply(FormatGetPolicyResponse(state_.EffectivePolicy(org_id)));
+  return JsonReply(RenderPolicy(state_.EffectivePolicy(org_id), legacy));
 }
 
 Reply FakeUpstreamImpl::GetDomainSettings(const httplib::Request& req) {

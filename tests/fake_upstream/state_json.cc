@@ -232,6 +232,16 @@ std::string RenderOrgs(const UpstreamState& state, const OrgSearch& search) {
   return out + "}";
 }
 
+std::string RenderPolicy(const DomainPolicy& policy, bool org_iam) {
+  if (!org_iam) return FormatGetPolicyResponse(policy);
+  // zitadel.policy.v1.OrgIAMPolicy: details=1, user_login_must_be_domain=2, is_default=3.
+  std::string out = "{\"policy\":{";
+  AppendDetails(out, policy.details);
+  if (policy.flags.user_login_must_be_domain) out += ",\"userLoginMustBeDomain\":true";
+  if (policy.is_default) out += ",\"isDefault\":true";
+  return out + "}}";
+}
+
 std::string RenderDomainSettings(const DomainPolicy& policy) {
   std::string out = "{\"details\":{";
   AppendUint(out, "sequence", policy.details.sequence);

@@ -56,6 +56,10 @@ struct OrgSearch {
 // The POST /admin/v1/orgs/_search response body (sorted by name, ascending or descending).
 std::string RenderOrgs(const UpstreamState& state, const OrgSearch& search);
 
+// The body of a v1 policy read: {"policy":<DomainPolicy>}, or with `org_iam` the deprecated
+// {"policy":<OrgIAMPolicy>} = {details, userLoginMustBeDomain, isDefault} of the .../orgiam reads.
+std::string RenderPolicy(const DomainPolicy& policy, bool org_iam);
+
 // GET /v2/settings/domain: {"details":{...},"settings":{...v2 names...}}.
 std::string RenderDomainSettings(const DomainPolicy& policy);
 

@@ -145,7 +145,8 @@ TEST_F(SyncTest, EveryKindOfChangeConvergesIncrementally) {
   const std::string a = upstream_.AddOrg("alpha"), b = upstream_.AddOrg("beta");
   ASSERT_TRUE(Sync());
   ASSERT_TRUE(Converged());
-  const int cold_start_lists = upstream_.RequestCount("/admin/v1/orgs/_search");
+  // Only a cold start reads the instance default.
+  const int default_reads = upstream_.RequestCount("/admin/v1/policies/domain");
   std::vector<std::function<Status()>> changes = {
       [&] {
         return upstream_.AddOrgPolicy(a, {true, false, false});
@@ -181,7 +182,7 @@ TEST_F(SyncTest, EveryKindOfChangeConvergesIncrementally) {
     ASSERT_TRUE(Sync()) << "change " << i;
     ASSERT_TRUE(Converged()) << "after change " << i;
   }
-  EXPECT_EQ(upstream_.RequestCount("/admin/v1/orgs/_search"), cold_start_lists)
+  EXPECT_EQ(upstream_.RequestCount("/admin/v1/policies/domain"), default_reads)
       << "incremental sync must not list orgs again";
   EXPECT_EQ(syncer_->counters().cold_starts.load(), 1u);
 }
@@ -217,11 +218,12 @@ TEST_F(SyncTest, RestartResumesFromTheCursorWithoutAColdStart) {
   CloseAll();
   ASSERT_TRUE(upstream_.AddOrgPolicy(orgs[2], {true, true, false}).ok());
   ASSERT_TRUE(upstream_.RemoveOrg(orgs[5]).ok());
-  const int lists = upstream_.RequestCount("/admin/v1/orgs/_search");
+  // Only a cold start reads the instance default.
+  const int default_reads = upstream_.RequestCount("/admin/v1/policies/domain");
   OpenAll();
   ASSERT_TRUE(Sync());
   EXPECT_EQ(syncer_->counters().cold_starts.load(), 0u);
-  EXPECT_EQ(upstream_.RequestCount("/admin/v1/orgs/_search"), lists);
+  EXPECT_EQ(upstream_.RequestCount("/admin/v1/policies/domain"), default_reads);
   EXPECT_EQ(syncer_->counters().events_applied.load(), 2u);  // exactly the two new events
   EXPECT_TRUE(Converged());
 }
@@ -242,6 +244,34 @@ TEST_F(SyncTest, ManyPagesOfEventsConverge) {
   }
   ASSERT_TRUE(Sync());  // 2,400 events: three pages
   EXPECT_GE(syncer_->counters().pages.load(), 3u);
+  EXPECT_TRUE(Converged());
+}
+
+class SyncFrozenClockTest : public SyncTest {
+ protected:
+  SyncFrozenClockTest() : SyncTest(Frozen()) {}
+  static FakeUpstreamOptions Frozen() {
+    FakeUpstreamOptions options;
+    options.freeze_clock = true;  // every push 1 µs after the last: all within the overlap
+    return options;
+  }
+};
+
+// Regression (found by crash_test.cc): the catch-up after a cold start re-reads the 2 s before
+// the newest event. When that took more than one page, the second page started at the cold
+// start's newest event and skipped the rest of the overlap, so the removal of an org and of a
+// policy, re-added by the first page, were never read again: both came back.
+TEST_F(SyncFrozenClockTest, CatchingUpAfterAColdStartReplaysTheWholeOverlapInOrder) {
+  const std::string gone = upstream_.AddOrg("added, then removed");
+  const std::string reset = upstream_.AddOrg("policy added, then removed");
+  ASSERT_TRUE(upstream_.AddOrgPolicy(reset, {true, true, true}).ok());
+  for (int i = 0; i < 1100; ++i) upstream_.AddOrg("filler " + std::to_string(i));
+  ASSERT_TRUE(upstream_.RemoveOrgPolicy(reset).ok());
+  ASSERT_TRUE(upstream_.RemoveOrg(gone).ok());
+  upstream_.AddOrg("newest");
+  ASSERT_TRUE(Sync());  // cold start
+  ASSERT_TRUE(Sync());  // the overlap again: 1,106 events, two pages
+  EXPECT_GE(syncer_->counters().pages.load(), 2u);
   EXPECT_TRUE(Converged());
 }
 
@@ -391,7 +421,8 @@ TEST_F(SyncTest, ColdStartOfTenThousandOrgsDoesNotAskPerOrg) {
   std::cout << "cold start of 10,000 orgs (100 with their own policy): " << requests
             << " requests\n";
   RecordProperty("cold_start_requests", requests);
-  // newest event + default + 10 org pages + history probe + 1 page of policy events.
+  // newest event + default + history probe + 11 pages of org events (10,000 org.added and 100
+  // org.policy.domain.added).
   EXPECT_EQ(requests, 14);
   EXPECT_EQ(upstream_.RequestCount("/admin/v1/orgs/" + orgs[0] + "/policies/domain"), 0);
   EXPECT_TRUE(Converged());
@@ -434,8 +465,10 @@ TEST_F(SyncRetentionTest, ColdStartIsCorrectWhenOldEventsAreHidden) {
   const int before = upstream_.TotalRequests();
   ASSERT_TRUE(Sync());
   EXPECT_TRUE(Converged());
-  // One policy read per org is the only correct way when history is hidden.
-  EXPECT_EQ(upstream_.TotalRequests() - before, 4 + 40);
+  // One policy read per org is the only correct way when history is hidden. Besides: the newest
+  // event, the default, the history probe, one org page and the newest org.added/org.removed
+  // event before and after it (no org came or went while the list was read).
+  EXPECT_EQ(upstream_.TotalRequests() - before, 6 + 40);
   ASSERT_TRUE(upstream_.ChangeOrgPolicy(orgs[8], {false, true, false}).ok());
   ASSERT_TRUE(Sync());
   EXPECT_TRUE(Converged());

@@ -45,7 +45,8 @@ DomainPolicy ExpectedPolicy(const Snapshot& snapshot, const std::string& org_id)
   return d;
 }
 
-Daemon::Daemon(const TempDir& dir, std::vector<std::string> extra)
+Daemon::Daemon(const TempDir& dir, std::vector<std::string> extra,
+               const std::vector<std::string>& env)
     : socket_(dir.Join("policyd.sock")) {
   std::vector<std::string> argv = {BinDir() + "/daemon/policyd",
                                    "--socket",
@@ -55,7 +56,7 @@ Daemon::Daemon(const TempDir& dir, std::vector<std::string> extra)
                                    "--threads",
                                    "2"};
   argv.insert(argv.end(), extra.begin(), extra.end());
-  process_ = std::make_unique<ChildProcess>(argv, dir.Join("policyd.log"));
+  process_ = std::make_unique<ChildProcess>(argv, dir.Join("policyd.log"), env);
 }
 
 Daemon::~Daemon() = default;

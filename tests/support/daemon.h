@@ -22,8 +22,10 @@ DomainPolicy ExpectedPolicy(const Snapshot& snapshot, const std::string& org_id)
 
 class Daemon {
  public:
-  // Starts policyd on dir/policyd.sock with dir/data; `extra` are further flags.
-  explicit Daemon(const TempDir& dir, std::vector<std::string> extra = {});
+  // Starts policyd on dir/policyd.sock with dir/data; `extra` are further flags, `env`
+  // ("NAME=value") further environment variables.
+  explicit Daemon(const TempDir& dir, std::vector<std::string> extra = {},
+                  const std::vector<std::string>& env = {});
   ~Daemon();
 
   // Waits until the socket answers a status request.

@@ -241,5 +241,25 @@ TEST(ResolveDefaultPolicyTest, NoInstanceIsUnavailable) {
   EXPECT_EQ(d.error().code(), Code::kUnavailable);
 }
 
+// The hot path reuses one Resolution for every lookup of a connection: whatever the previous
+// answer left in it must never leak into the next one.
+TEST(ResolveOrgPolicyIntoTest, AReusedResolutionEqualsAFreshOne) {
+  const std::vector<Case> cases = Cases();
+  Resolution reused;
+  for (int round = 0; round < 3; ++round) {
+    for (const Case& c : cases) {
+      Result<Resolution> fresh = ResolveOrgPolicy(c.org_id, c.view, c.instance, c.strict);
+      Status s = ResolveOrgPolicyInto(c.org_id, c.view, c.instance, c.strict, reused);
+      ASSERT_EQ(s.ok(), fresh.has_value()) << c.name;
+      if (!s.ok()) {
+        EXPECT_EQ(s.code(), fresh.error().code()) << c.name;
+        continue;
+      }
+      EXPECT_EQ(reused.policy, fresh->policy) << c.name;
+      EXPECT_EQ(reused.org_known, fresh->org_known) << c.name;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace policyd

@@ -271,6 +271,54 @@ TEST(ResponseTest, StatusRoundTrips) {
   EXPECT_EQ(r->status, s);
 }
 
+TEST(RequestTest, StatusAsksForCountersOnlyWhenTold) {
+  std::vector<std::uint8_t> plain, counted;
+  AppendGetStatus(plain, 1);
+  AppendGetStatus(counted, 2, /*with_counters=*/true);
+  Aligned body_plain = Body(plain), body_counted = Body(counted);
+  EXPECT_FALSE(DecodeRequest(body_plain.span())->with_counters());
+  EXPECT_TRUE(DecodeRequest(body_counted.span())->with_counters());
+}
+
+TEST(ResponseTest, StatusWithCountersRoundTrips) {
+  ServerStatus s;
+  s.meta.org_count = 3;
+  s.health = Health::kDegraded;
+  s.now = Timestamp{9, 10};
+  DaemonCounters& c = s.counters.emplace();
+  c.started = Timestamp{1, 2};
+  c.requests = {{kKindUndecodable, Code::kInvalidArgument, 1},
+                {kKindGetOrgPolicy, Code::kOk, 1'000'000'000'000},
+                {kKindGetOrgPolicy, Code::kNotFound, 7},
+                {kKindGetStatus, Code::kOk, 2}};
+  c.latency.bounds_ns = {1000, 2000, 5000};
+  c.latency.counts = {5, 6, 7, 8};
+  c.latency.sum_ns = 123456;
+  c.connections_open = 11;
+  c.connections_accepted = 12;
+  c.rejected_max_connections = 13;
+  c.rejected_peer = 14;
+  c.closed_bad_frame = 15;
+  c.sync_attempts = 16;
+  c.sync_successes = 17;
+  c.sync_failures = {1, 2, 3, 4, 5, 6, 7};
+  c.cold_starts = 18;
+  c.events_applied = 19;
+  ResponseEncoder enc;
+  std::vector<std::uint8_t> frame;
+  enc.AppendStatus(frame, 13, s);
+  Aligned body = Body(frame);
+  Result<Response> r = DecodeResponse(body.span());
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, s);
+  // Without counters the answer carries none.
+  s.counters.reset();
+  frame.clear();
+  enc.AppendStatus(frame, 14, s);
+  Aligned plain = Body(frame);
+  EXPECT_FALSE(DecodeResponse(plain.span())->status.counters.has_value());
+}
+
 TEST(ResponseTest, ErrorRoundTripsAndNeverReadsAsOk) {
   ResponseEncoder enc;
   std::vector<std::uint8_t> frame;

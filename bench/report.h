@@ -1,0 +1,67 @@
+// The benchmark's results and their markdown report (docs/benchmarks.md): the machine, absolute
+// figures, the target ratios of issue 5 with met/missed, and the profile explaining misses.
+// Pure formatting: no I/O.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "assert_cost.h"
+#include "bench_support.h"
+#include "echo_server.h"
+#include "load.h"
+#include "profile.h"
+#include "servers.h"
+#include "sync_rate.h"
+
+namespace policyd::bench {
+
+struct StoreFacts {
+  int orgs = 0;
+  double write_snapshot_s = 0, load_snapshot_s = 0, ready_s = 0, answer_s = 0;
+  std::uintmax_t snapshot_bytes = 0, store_bytes = 0, sst_bytes = 0;
+  long rss_kb = -1;  // after the lookups
+};
+StoreFacts FactsOf(const PreparedStore& s);
+
+struct MessageSizes {
+  std::size_t request = 0, default_response = 0, own_response = 0;
+  std::size_t batch_request = 0, batch_response = 0;
+  std::size_t redis_request = 0, redis_reply = 0;
+  std::string redis_missing;
+};
+
+struct EchoChoice {
+  std::vector<RunResult> runs;      // every variant at every concurrency (medians)
+  std::map<int, std::string> best;  // concurrency -> the variant used as the limit
+};
+
+struct ProfileSection {
+  std::vector<ServerProfile> servers;  // policyd, echo, redis at one concurrency
+  int conns = 0;
+  std::vector<RunResult> syscalls;  // short runs with system calls counted
+};
+
+struct BenchResults {
+  std::string command_line;
+  Machine machine;
+  double wall_seconds = 0, seconds = 0;
+  int rounds = 0;
+  int pin_cpu = -1;  // single-connection runs pinned to this CPU (-1: not pinned)
+  std::string load_before, load_after;  // /proc/loadavg
+  StoreFacts main_store;
+  MessageSizes sizes;
+  std::vector<RunResult> compare;  // medians of interleaved rounds
+  EchoChoice echo;
+  std::optional<StoreFacts> small_store, large_store;
+  std::vector<RunResult> scale;  // server "policyd <N> orgs"
+  std::optional<SyncRate> sync;
+  std::optional<AssertCost> asserts;
+  std::optional<ProfileSection> profile;
+};
+
+std::string Report(const BenchResults& r);
+
+}  // namespace policyd::bench

@@ -1,0 +1,238 @@
+// A promise-based policyd client over the daemon's unix socket.
+//
+//   const client = await PolicydClient.connect('/run/policyd/policyd.sock');
+//   const answer = await client.getOrgPolicy('300000000000000042');
+//   if (answer.policy.userLoginMustBeDomain) { ... }
+//
+// One client is one connection. Calls may overlap: each request is written at once with a fresh
+// id (pipelining) and resolved by the answer carrying that id, so many lookups share one socket.
+// Each call has its own timeout from when it was sent. A call the daemon fails (NOT_FOUND,
+// INVALID_ARGUMENT, ...) rejects with its PolicydError and the connection stays open. A timeout,
+// a lost connection or an undecodable answer closes the connection: the call rejects with
+// DEADLINE_EXCEEDED, UNAVAILABLE or INTERNAL, every other pending call with UNAVAILABLE, and
+// every later call with UNAVAILABLE; connect again.
+//
+// The socket does not keep Node's event loop alive by itself; pending calls do (their timers).
+import * as net from 'net';
+
+import {
+  DecodedResponse, encodeGetDefaultPolicy, encodeGetOrgPolicies, encodeGetOrgPolicy,
+  encodeGetStatus, FRAME_HEADER_BYTES, MIN_FRAME_BYTES,
+} from './messages';
+import { BatchEntry, Code, PolicyAnswer, PolicydError, ServerStatus } from './types';
+
+export const DEFAULT_SOCKET = '/run/policyd/policyd.sock';
+
+export interface ClientOptions {
+  /** Per call (and for connecting), in milliseconds. Default 5000. */
+  timeoutMs?: number;
+  /** Largest answer accepted. Default 16 MiB. */
+  maxResponseBytes?: number;
+}
+
+export interface LookupOptions {
+  /** An unknown org is NOT_FOUND instead of getting the instance default (orgKnown false). */
+  strict?: boolean;
+}
+
+interface Pending {
+  decode: (response: DecodedResponse) => unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: PolicydError) => void;
+  timer: NodeJS.Timeout;
+}
+
+export class PolicydClient {
+  private readonly pendingCalls = new Map<bigint, Pending>();
+  private lastId = 0n;
+  private input: Buffer = Buffer.alloc(0);
+  private closedBy: PolicydError | null = null;
+
+  private constructor(private readonly socket: net.Socket, private readonly timeoutMs: number,
+                      private readonly maxResponseBytes: number) {
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (e: Error) => {
+      this.fail(new PolicydError(Code.UNAVAILABLE, `connection to policyd: ${e.message}`));
+    });
+    socket.on('close', () => {
+      this.fail(new PolicydError(Code.UNAVAILABLE, 'policyd closed the connection'));
+    });
+    socket.unref();
+  }
+
+  /**
+   * Connects. Rejects with UNAVAILABLE when policyd cannot be reached, DEADLINE_EXCEEDED when
+   * connecting takes longer than the timeout.
+   */
+  static connect(socketPath: string = DEFAULT_SOCKET,
+                 options: ClientOptions = {}): Promise<PolicydClient> {
+    const timeoutMs = options.timeoutMs ?? 5000;
+    const maxResponseBytes = options.maxResponseBytes ?? 16 << 20;
+    return new Promise((resolve, reject) => {
+      const socket = net.createConnection(socketPath);
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new PolicydError(
+            Code.DEADLINE_EXCEEDED,
+            `cannot connect to policyd at ${socketPath} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const onError = (e: Error) => {
+        clearTimeout(timer);
+        reject(new PolicydError(Code.UNAVAILABLE,
+                                `cannot connect to policyd at ${socketPath}: ${e.message}`));
+      };
+      socket.once('error', onError);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        socket.removeListener('error', onError);
+        resolve(new PolicydClient(socket, timeoutMs, maxResponseBytes));
+      });
+    });
+  }
+
+  /** Calls sent and not yet answered. */
+  get pending(): number {
+    return this.pendingCalls.size;
+  }
+
+  /** False once the connection is closed (close(), a timeout or a transport failure). */
+  get connected(): boolean {
+    return this.closedBy === null;
+  }
+
+  /** Closes the connection; pending calls reject with UNAVAILABLE. */
+  close(): void {
+    this.fail(new PolicydError(Code.UNAVAILABLE, 'the client was closed'));
+  }
+
+  // ---- Requests: one method per request kind in schemas/request.fbs ----
+
+  /** The effective policy of one org. */
+  getOrgPolicy(orgId: string, options: LookupOptions = {}): Promise<PolicyAnswer> {
+    return this.call((id) => encodeGetOrgPolicy(id, orgId, options.strict ?? false),
+                     (r) => r.answer());
+  }
+
+  /**
+   * Many orgs (1..1024) in one round trip, in request order. Each entry has its own outcome
+   * (e.g. NOT_FOUND when strict): `entry.ok ? entry.policy : entry.error`.
+   */
+  getOrgPolicies(orgIds: readonly string[], options: LookupOptions = {}): Promise<BatchEntry[]> {
+    const ids = [...orgIds];
+    return this.call((id) => encodeGetOrgPolicies(id, ids, options.strict ?? false),
+                     (r) => r.answers(ids.length));
+  }
+
+  /** The instance default (orgId null, policy.isDefault true). */
+  getDefaultPolicy(): Promise<PolicyAnswer> {
+    return this.call(encodeGetDefaultPolicy, (r) => r.answer());
+  }
+
+  /** The daemon's store and sync state. */
+  getStatus(): Promise<ServerStatus> {
+    return this.call(encodeGetStatus, (r) => r.status());
+  }
+
+  // ---- Transport ----
+
+  private call<T>(encode: (id: bigint) => Buffer,
+                  decode: (response: DecodedResponse) => T): Promise<T> {
+    if (this.closedBy !== null) {
+      return Promise.reject(new PolicydError(
+          Code.UNAVAILABLE, `the connection to policyd is closed (${this.closedBy.message})`));
+    }
+    const id = ++this.lastId;
+    const frame = encode(id);
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => this.onTimeout(id), this.timeoutMs);
+      const settle = resolve as (value: unknown) => void;
+      this.pendingCalls.set(id, { decode, resolve: settle, reject, timer });
+      this.socket.write(frame);
+    });
+  }
+
+  private onTimeout(id: bigint): void {
+    const call = this.pendingCalls.get(id);
+    if (call === undefined) return;
+    this.pendingCalls.delete(id);
+    call.reject(new PolicydError(Code.DEADLINE_EXCEEDED,
+                                 `no answer from policyd within ${this.timeoutMs} ms`));
+    // Answers come in request order, so everything sent later is stuck behind this one.
+    this.fail(new PolicydError(Code.UNAVAILABLE,
+                               `closed: request ${id} got no answer within ${this.timeoutMs} ms`));
+  }
+
+  private onData(chunk: Buffer): void {
+    this.input = this.input.length === 0 ? chunk : Buffer.concat([this.input, chunk]);
+    while (this.closedBy === null && this.input.length >= FRAME_HEADER_BYTES) {
+      const length = this.input.readUInt32LE(0);
+      if (length < MIN_FRAME_BYTES || length > this.maxResponseBytes) {
+        this.fail(new PolicydError(Code.INTERNAL, `bad frame from policyd: length ${length}`));
+        return;
+      }
+      if (this.input.length < FRAME_HEADER_BYTES + length) return;
+      const payload = this.input.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + length);
+      this.input = this.input.subarray(FRAME_HEADER_BYTES + length);
+      this.onFrame(payload);
+    }
+  }
+
+  private onFrame(payload: Uint8Array): void {
+    let response: DecodedResponse;
+    try {
+      response = new DecodedResponse(payload);
+    } catch (e) {
+      this.fail(undecodable(e));
+      return;
+    }
+    const call = this.pendingCalls.get(response.id);
+    if (call === undefined) {
+      // Id 0 with an error: a connection-level refusal (connection limit, peer not allowed) or a
+      // framing error, answered before the daemon could read a request id.
+      this.fail(response.id === 0n && response.error !== null
+                    ? response.error
+                    : new PolicydError(
+                          Code.INTERNAL,
+                          `policyd answered request ${response.id}, which is not pending`));
+      return;
+    }
+    this.pendingCalls.delete(response.id);
+    clearTimeout(call.timer);
+    if (response.error !== null) {
+      call.reject(response.error);
+      return;
+    }
+    let value: unknown;
+    try {
+      value = call.decode(response);
+    } catch (e) {
+      if (e instanceof PolicydError) {
+        call.reject(e);  // an error inside the answer, e.g. a PolicyResult's own error
+        return;
+      }
+      const error = undecodable(e);
+      call.reject(error);
+      this.fail(error);
+      return;
+    }
+    call.resolve(value);
+  }
+
+  // Closes the connection and rejects every pending call with `error`. Idempotent.
+  private fail(error: PolicydError): void {
+    if (this.closedBy !== null) return;
+    this.closedBy = error;
+    this.socket.destroy();
+    const calls = [...this.pendingCalls.values()];
+    this.pendingCalls.clear();
+    for (const call of calls) {
+      clearTimeout(call.timer);
+      call.reject(error);
+    }
+  }
+}
+
+function undecodable(e: unknown): PolicydError {
+  return new PolicydError(Code.INTERNAL,
+                          `undecodable answer from policyd: ${e instanceof Error ? e.message : e}`);
+}

@@ -1,0 +1,99 @@
+// What the policyd client returns and rejects with: plain values, no I/O.
+//
+// Field names are the upstream's JSON names (zitadel.policy.v1.DomainPolicy as the REST API
+// writes it: userLoginMustBeDomain, isDefault, ...); upstreamJson() in upstream-json.ts renders
+// them byte for byte as the upstream and `policyctl get` do.
+import { Code } from './generated/policyd/fb/code';
+import { Health } from './generated/policyd/fb/health';
+
+// gRPC canonical status codes and the daemon's health, generated from schemas/.
+export { Code, Health };
+
+/**
+ * A failed request: `code` (a gRPC status code) and a one-line message.
+ *
+ * The daemon's own errors (NOT_FOUND for a strict lookup of an unknown org, INVALID_ARGUMENT for
+ * a bad org id, RESOURCE_EXHAUSTED, PERMISSION_DENIED, UNAVAILABLE when it refuses stale data) and
+ * transport failures: UNAVAILABLE (cannot connect, connection lost), DEADLINE_EXCEEDED (no answer
+ * within the timeout), INTERNAL (an answer that does not decode or answers no request we sent).
+ * Inside a batch, an org's error is returned in its entry, not thrown.
+ */
+export class PolicydError extends Error {
+  readonly code: Code;
+  readonly codeName: string;
+
+  constructor(code: number, message: string) {
+    const known = Code[code] !== undefined ? (code as Code) : Code.UNKNOWN;
+    super(`${Code[known]}: ${message}`);
+    this.name = 'PolicydError';
+    this.code = known;
+    this.codeName = Code[known];
+  }
+}
+
+/** A point in time, UTC. `seconds` is exact for every date the daemon can hold. */
+export interface Timestamp {
+  seconds: number;
+  nanos: number;
+}
+
+/** zitadel.v1.ObjectDetails of the policy row the answer came from. */
+export interface Details {
+  sequence: bigint; // 0n when unknown
+  creationDate: Timestamp | null;
+  changeDate: Timestamp | null;
+  resourceOwner: string; // the org's id (own policy) or the instance id (default)
+}
+
+/** An effective domain policy. isDefault: inherited from the instance default. */
+export interface DomainPolicy {
+  details: Details;
+  userLoginMustBeDomain: boolean;
+  isDefault: boolean;
+  validateOrgDomains: boolean;
+  smtpSenderAddressMatchesInstanceDomain: boolean;
+}
+
+/**
+ * The answer for one org, or for the instance default (orgId null). orgKnown: the daemon knows
+ * the org (false: an unknown org got the instance default, as the upstream answers it). stale:
+ * the daemon's data is older than its max-staleness.
+ */
+export interface PolicyAnswer {
+  orgId: string | null;
+  orgKnown: boolean;
+  stale: boolean;
+  policy: DomainPolicy;
+}
+
+/** One org of a batch: its answer, or its own error (e.g. NOT_FOUND when strict). */
+export type BatchEntry =
+  | ({ ok: true; error: null } & PolicyAnswer)
+  | {
+      ok: false;
+      orgId: string;
+      orgKnown: boolean;
+      stale: boolean;
+      policy: null;
+      error: PolicydError;
+    };
+
+/** The daemon's store and sync state (what `policyctl status` shows). */
+export interface ServerStatus {
+  health: Health;
+  instanceId: string;
+  orgCount: number;
+  customPolicyCount: number;
+  hasInstance: boolean;
+  lastChange: Timestamp | null; // null: never
+  lastSync: Timestamp | null; // null: never
+  dataAgeMs: number | null; // null: never synced
+  stale: boolean;
+  source: string; // the snapshot or upstream the state came from
+  upstream: string; // configured upstream URL; '' without one
+  cursor: string;
+  consecutiveFailures: number;
+  lastError: string;
+  version: string;
+  now: Timestamp | null; // the daemon's clock when it answered
+}

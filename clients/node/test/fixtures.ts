@@ -1,0 +1,143 @@
+// Test fixtures: the real policyd on a temp socket, and fake servers for transport faults.
+//
+// POLICYD_BIN / POLICYCTL_BIN name the binaries (ctest sets them; default: build/ of the repo,
+// found from the working directory clients/node), POLICYD_SNAPSHOT the snapshot to serve
+// (default: examples/snapshot.json).
+import { ChildProcess, spawn, spawnSync } from 'child_process';
+import * as flatbuffers from 'flatbuffers';
+import * as fs from 'fs';
+import * as net from 'net';
+import * as os from 'os';
+import * as path from 'path';
+
+import { PolicydClient } from '../src';
+import { Error as FbError } from '../src/generated/policyd/fb/error';
+import { Request } from '../src/generated/policyd/fb/request';
+import { Response } from '../src/generated/policyd/fb/response';
+
+const repo = path.resolve(process.cwd(), '..', '..');
+
+function binary(env: string, fallback: string): string {
+  const file = process.env[env] || path.join(repo, 'build', fallback);
+  fs.accessSync(file, fs.constants.X_OK);
+  return file;
+}
+
+export function snapshotPath(): string {
+  return process.env.POLICYD_SNAPSHOT || path.join(repo, 'examples', 'snapshot.json');
+}
+
+export class Daemon {
+  readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'policyd-node-'));
+  readonly socket = path.join(this.dir, 'policyd.sock');
+  private readonly process: ChildProcess;
+  private log = '';
+
+  private constructor(snapshot: string) {
+    this.process = spawn(binary('POLICYD_BIN', 'src/daemon/policyd'), [
+      '--socket', this.socket, '--data-dir', path.join(this.dir, 'data'), '--snapshot', snapshot,
+    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.process.stdout!.on('data', (d: Buffer) => { this.log += d.toString(); });
+    this.process.stderr!.on('data', (d: Buffer) => { this.log += d.toString(); });
+  }
+
+  /** Starts policyd and waits until it answers a status request (30 s at most). */
+  static async start(snapshot: string): Promise<Daemon> {
+    const daemon = new Daemon(snapshot);
+    const deadline = Date.now() + 30_000;
+    let last: unknown;
+    while (Date.now() < deadline) {
+      if (daemon.process.exitCode !== null) {
+        throw new Error(`policyd exited with ${daemon.process.exitCode}: ${daemon.log}`);
+      }
+      try {
+        const client = await PolicydClient.connect(daemon.socket, { timeoutMs: 1000 });
+        await client.getStatus();
+        client.close();
+        return daemon;
+      } catch (e) {
+        last = e;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await daemon.stop();
+    throw new Error(`policyd not ready within 30 s (${last}): ${daemon.log}`);
+  }
+
+  async stop(): Promise<void> {
+    if (this.process.exitCode === null && this.process.signalCode === null) {
+      const exited = new Promise((r) => this.process.once('exit', r));
+      this.process.kill('SIGTERM');
+      const timer = setTimeout(() => this.process.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** `policyctl --socket SOCKET ARGS...`: exit status and stdout bytes. */
+export function policyctl(socket: string, ...args: string[]):
+    { status: number | null; stdout: Buffer; stderr: string } {
+  const r = spawnSync(binary('POLICYCTL_BIN', 'src/cli/policyctl'), ['--socket', socket, ...args],
+                      { timeout: 30_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr.toString() };
+}
+
+/** A framed Response carrying an error, as the daemon would write it. */
+export function errorFrame(id: bigint, code: number, message: string): Buffer {
+  const builder = new flatbuffers.Builder(64);
+  const error = FbError.createError(builder, code, builder.createString(message));
+  Response.startResponse(builder);
+  Response.addId(builder, id);
+  Response.addError(builder, error);
+  builder.finish(Response.endResponse(builder), 'PDRS');
+  const payload = builder.asUint8Array();
+  const out = Buffer.alloc(4 + payload.length);
+  out.writeUInt32LE(payload.length, 0);
+  out.set(payload, 4);
+  return out;
+}
+
+/**
+ * A unix socket server that reads request frames and answers each with `reply(requestId)`
+ * (nothing when it returns null; the connection is closed after it when `close`).
+ */
+export class FakeServer {
+  readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'policyd-fake-'));
+  readonly socket = path.join(this.dir, 'fake.sock');
+  private readonly server: net.Server;
+  private readonly connections = new Set<net.Socket>();
+
+  private constructor(reply: (id: bigint) => Buffer | null, close: boolean) {
+    this.server = net.createServer((conn) => {
+      this.connections.add(conn);
+      conn.on('close', () => this.connections.delete(conn));
+      conn.on('error', () => {});
+      let input = Buffer.alloc(0);
+      conn.on('data', (chunk: Buffer) => {
+        input = Buffer.concat([input, chunk]);
+        while (input.length >= 4 && input.length >= 4 + input.readUInt32LE(0)) {
+          const frame = input.subarray(4, 4 + input.readUInt32LE(0));
+          input = input.subarray(4 + frame.length);
+          const id = Request.getRootAsRequest(new flatbuffers.ByteBuffer(frame)).id();
+          const answer = reply(id);
+          if (answer !== null) conn.write(answer);
+          if (close) conn.end();
+        }
+      });
+    });
+  }
+
+  static async start(reply: (id: bigint) => Buffer | null, close = false): Promise<FakeServer> {
+    const fake = new FakeServer(reply, close);
+    await new Promise<void>((resolve) => fake.server.listen(fake.socket, resolve));
+    return fake;
+  }
+
+  async stop(): Promise<void> {
+    for (const conn of this.connections) conn.destroy();
+    await new Promise((r) => this.server.close(r));
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,38 @@
+"""policyd client: ask the local policyd daemon for ZITADEL domain policies over its unix socket.
+
+    from policyd_client import Client, Code, PolicydError
+
+    with Client("/run/policyd/policyd.sock", timeout=2.0) as client:
+        answer = client.get_org_policy("300000000000000042")
+        answer.policy.user_login_must_be_domain   # True
+        answer.org_known, answer.stale             # True, False
+        print(answer.to_json())                    # exactly what `policyctl get` prints
+
+Standard library plus Debian's python3-flatbuffers. The FlatBuffers code in fb/ is generated
+from schemas/ by scripts/gen-clients.sh; do not edit it.
+"""
+
+from .client import DEFAULT_SOCKET, Client
+from .model import (
+    Code,
+    Details,
+    DomainPolicy,
+    Health,
+    PolicyAnswer,
+    PolicydError,
+    ServerStatus,
+    Timestamp,
+)
+
+__all__ = [
+    "DEFAULT_SOCKET",
+    "Client",
+    "Code",
+    "Details",
+    "DomainPolicy",
+    "Health",
+    "PolicyAnswer",
+    "PolicydError",
+    "ServerStatus",
+    "Timestamp",
+]

@@ -1,0 +1,195 @@
+"""A blocking policyd client over the daemon's unix socket.
+
+    with Client("/run/policyd/policyd.sock") as client:
+        answer = client.get_org_policy("300000000000000042")
+        if answer.policy.user_login_must_be_domain: ...
+
+One Client is one connection; requests carry increasing ids and each answer is checked to
+answer the request just sent. Every call has one deadline (`timeout` seconds) for sending the
+request and receiving its whole answer. Errors raise PolicydError (see model.py); after
+UNAVAILABLE, DEADLINE_EXCEEDED or INTERNAL the connection is closed (connected is False) and
+every further call raises UNAVAILABLE: make a new Client. Errors the daemon answered leave it open.
+
+Not thread-safe: use one Client per thread (or a lock).
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+import time
+from typing import Callable, Optional, Sequence
+
+from . import messages
+from .model import Code, PolicyAnswer, PolicydError, ServerStatus
+
+DEFAULT_SOCKET = "/run/policyd/policyd.sock"
+
+
+class Client:
+    def __init__(
+        self,
+        socket_path: str = DEFAULT_SOCKET,
+        timeout: float = 5.0,
+        max_response_bytes: int = 16 << 20,
+    ):
+        """Connects; raises PolicydError UNAVAILABLE when policyd cannot be reached, and
+        DEADLINE_EXCEEDED when connecting takes longer than `timeout` seconds."""
+        self._timeout = timeout
+        self._max_response_bytes = max_response_bytes
+        self._last_id = 0
+        self._sock: Optional[socket.socket] = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            self._sock.settimeout(timeout)
+            self._sock.connect(socket_path)
+        except socket.timeout:
+            self.close()
+            raise PolicydError(
+                Code.DEADLINE_EXCEEDED, f"cannot connect to policyd at {socket_path}: timed out"
+            ) from None
+        except OSError as e:
+            self.close()
+            raise PolicydError(
+                Code.UNAVAILABLE, f"cannot connect to policyd at {socket_path}: {e.strerror or e}"
+            ) from None
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+
+    @property
+    def connected(self) -> bool:
+        """False once a transport failure (or close()) ended the connection."""
+        return self._sock is not None
+
+    # ---- Requests: one method per request kind in schemas/request.fbs ----
+
+    def get_org_policy(self, org_id: messages.OrgId, strict: bool = False) -> PolicyAnswer:
+        """The effective policy of one org. An unknown org gets the instance default with
+        org_known False, like the upstream; with `strict` it raises NOT_FOUND instead."""
+        response = self._round_trip(lambda i: messages.encode_get_org_policy(i, org_id, strict))
+        return self._single(response)
+
+    def get_org_policies(
+        self, org_ids: Sequence[messages.OrgId], strict: bool = False
+    ) -> list[PolicyAnswer]:
+        """Many orgs (1..1024) in one round trip, answered in request order. Each answer has
+        its own error (e.g. NOT_FOUND when strict), returned rather than raised."""
+        if isinstance(org_ids, (str, bytes)):
+            raise TypeError("org_ids must be a sequence of org ids, not one id")
+        org_ids = list(org_ids)
+        response = self._round_trip(
+            lambda i: messages.encode_get_org_policies(i, org_ids, strict)
+        )
+        return self._decode(lambda: response.answers(len(org_ids)))
+
+    def get_default_policy(self) -> PolicyAnswer:
+        """The instance default (org_id None, policy.is_default True)."""
+        response = self._round_trip(messages.encode_get_default_policy)
+        return self._single(response)
+
+    def get_status(self) -> ServerStatus:
+        """The daemon's store and sync state."""
+        response = self._round_trip(messages.encode_get_status)
+        return self._decode(response.status)
+
+    # ---- Transport ----
+
+    def _round_trip(self, encode: Callable[[int], bytes]) -> messages.Response:
+        if self._sock is None:
+            raise PolicydError(Code.UNAVAILABLE, "connection to policyd is closed")
+        self._last_id += 1
+        request_id = self._last_id
+        frame = encode(request_id)
+        deadline = time.monotonic() + self._timeout
+        send_error: Optional[PolicydError] = None
+        try:
+            self._sock.settimeout(self._remaining(deadline))
+            self._sock.sendall(frame)
+        except OSError as e:
+            # Keep reading: the daemon may have answered (and closed) before reading the
+            # request, e.g. to refuse a peer or a connection over its limit.
+            send_error = self._transport_error(e, "send to policyd")
+        try:
+            response = self._receive(deadline)
+        except PolicydError:
+            if send_error is not None:
+                self.close()
+                raise send_error from None
+            raise
+        if response.id != request_id:
+            if response.id == 0 and response.error is not None:
+                # A connection-level refusal or framing error, answered before the daemon could
+                # read a request id.
+                raise response.error
+            self.close()
+            raise PolicydError(
+                Code.INTERNAL,
+                f"policyd answered request {response.id} while request {request_id} was expected",
+            )
+        if response.error is not None:
+            raise response.error
+        return response
+
+    def _single(self, response: messages.Response) -> PolicyAnswer:
+        answer = self._decode(response.answer)
+        if answer.error is not None:
+            raise answer.error
+        return answer
+
+    def _decode(self, decode):
+        try:
+            return decode()
+        except (ValueError, IndexError, TypeError, AttributeError, struct.error) as e:
+            self.close()
+            raise PolicydError(Code.INTERNAL, f"undecodable answer from policyd: {e}") from None
+
+    def _receive(self, deadline: float) -> messages.Response:
+        header = self._read_exactly(messages.FRAME_HEADER.size, deadline)
+        (length,) = messages.FRAME_HEADER.unpack(header)
+        if length < messages.MIN_FRAME_BYTES or length > self._max_response_bytes:
+            self.close()
+            raise PolicydError(Code.INTERNAL, f"bad frame from policyd: length {length}")
+        payload = self._read_exactly(length, deadline)
+        return self._decode(lambda: messages.Response(payload))
+
+    def _read_exactly(self, n: int, deadline: float) -> bytes:
+        buf = bytearray(n)
+        view = memoryview(buf)
+        got = 0
+        while got < n:
+            try:
+                self._sock.settimeout(self._remaining(deadline))
+                k = self._sock.recv_into(view[got:])
+            except OSError as e:
+                self.close()
+                raise self._transport_error(e, "receive from policyd") from None
+            if k == 0:
+                self.close()
+                raise PolicydError(Code.UNAVAILABLE, "policyd closed the connection")
+            got += k
+        return bytes(buf)
+
+    def _remaining(self, deadline: float) -> float:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            self.close()
+            raise self._deadline_error()
+        return remaining
+
+    def _deadline_error(self) -> PolicydError:
+        return PolicydError(
+            Code.DEADLINE_EXCEEDED, f"no answer from policyd within {self._timeout:g} s"
+        )
+
+    def _transport_error(self, e: OSError, what: str) -> PolicydError:
+        if isinstance(e, socket.timeout):
+            return self._deadline_error()
+        return PolicydError(Code.UNAVAILABLE, f"{what}: {e.strerror or e}")

@@ -1,0 +1,211 @@
+"""Requests and responses: client values <-> FlatBuffers (the flatc-generated code in fb/).
+
+Pure: bytes in, bytes or values out. The only module besides model.py that sees generated code.
+A new request kind in schemas/request.fbs needs one encode_* function here (and one Client
+method); see scripts/gen-clients.sh.
+
+Frames are a 4-byte little-endian length followed by one FlatBuffer: a Request with file
+identifier PDRQ out, a Response with PDRS back (schemas/common.fbs).
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Optional, Sequence, Union
+
+import flatbuffers
+
+from .fb import request_generated as rq
+from .fb import response_generated as rs
+from .model import (
+    Code,
+    Details,
+    DomainPolicy,
+    Health,
+    PolicyAnswer,
+    PolicydError,
+    ServerStatus,
+    Timestamp,
+)
+
+FRAME_HEADER = struct.Struct("<I")
+MIN_FRAME_BYTES = 8  # root offset + file identifier
+REQUEST_IDENTIFIER = b"PDRQ"
+RESPONSE_IDENTIFIER = b"PDRS"
+
+OrgId = Union[str, bytes]
+
+
+def _utf8(org_id: OrgId) -> bytes:
+    return org_id.encode("utf-8") if isinstance(org_id, str) else bytes(org_id)
+
+
+def _frame(builder: flatbuffers.Builder, request_id: int, body_type: int, body: int) -> bytes:
+    rq.RequestStart(builder)
+    rq.RequestAddId(builder, request_id)
+    rq.RequestAddBodyType(builder, body_type)
+    rq.RequestAddBody(builder, body)
+    builder.Finish(rq.RequestEnd(builder), REQUEST_IDENTIFIER)
+    payload = builder.Output()
+    return FRAME_HEADER.pack(len(payload)) + payload
+
+
+def encode_get_org_policy(request_id: int, org_id: OrgId, strict: bool) -> bytes:
+    builder = flatbuffers.Builder(64)
+    org = builder.CreateString(_utf8(org_id))
+    rq.GetOrgPolicyStart(builder)
+    rq.GetOrgPolicyAddOrgId(builder, org)
+    rq.GetOrgPolicyAddStrict(builder, strict)
+    body = rq.GetOrgPolicyEnd(builder)
+    return _frame(builder, request_id, rq.RequestBody.GetOrgPolicy, body)
+
+
+def encode_get_org_policies(request_id: int, org_ids: Sequence[OrgId], strict: bool) -> bytes:
+    builder = flatbuffers.Builder(64 + 32 * len(org_ids))
+    offsets = [builder.CreateString(_utf8(org)) for org in org_ids]
+    rq.GetOrgPoliciesStartOrgIdsVector(builder, len(offsets))
+    for offset in reversed(offsets):  # FlatBuffers vectors are built back to front
+        builder.PrependUOffsetTRelative(offset)
+    ids = builder.EndVector()
+    rq.GetOrgPoliciesStart(builder)
+    rq.GetOrgPoliciesAddOrgIds(builder, ids)
+    rq.GetOrgPoliciesAddStrict(builder, strict)
+    body = rq.GetOrgPoliciesEnd(builder)
+    return _frame(builder, request_id, rq.RequestBody.GetOrgPolicies, body)
+
+
+def encode_get_default_policy(request_id: int) -> bytes:
+    builder = flatbuffers.Builder(32)
+    rq.GetDefaultPolicyStart(builder)
+    body = rq.GetDefaultPolicyEnd(builder)
+    return _frame(builder, request_id, rq.RequestBody.GetDefaultPolicy, body)
+
+
+def encode_get_status(request_id: int) -> bytes:
+    builder = flatbuffers.Builder(32)
+    rq.GetStatusStart(builder)
+    body = rq.GetStatusEnd(builder)
+    return _frame(builder, request_id, rq.RequestBody.GetStatus, body)
+
+
+# ---- Responses ----
+
+
+def _text(raw: Optional[bytes]) -> str:
+    # policyd's strings come from JSON it validated as UTF-8; "replace" only guards.
+    return "" if raw is None else raw.decode("utf-8", "replace")
+
+
+def _timestamp(t) -> Optional[Timestamp]:
+    return None if t is None else Timestamp(t.Seconds(), t.Nanos())
+
+
+def _error(e) -> PolicydError:
+    code = e.Code()
+    # An error must never read as success, whatever a (future or broken) server sent.
+    return PolicydError(Code.UNKNOWN if code == Code.OK else code, _text(e.Message()))
+
+
+def _policy(p) -> DomainPolicy:
+    d = p.Details()
+    details = (
+        Details(0, None, None, "")
+        if d is None
+        else Details(
+            d.Sequence(),
+            _timestamp(d.CreationDate()),
+            _timestamp(d.ChangeDate()),
+            _text(d.ResourceOwner()),
+        )
+    )
+    return DomainPolicy(
+        details=details,
+        user_login_must_be_domain=p.UserLoginMustBeDomain(),
+        is_default=p.IsDefault(),
+        validate_org_domains=p.ValidateOrgDomains(),
+        smtp_sender_address_matches_instance_domain=p.SmtpSenderAddressMatchesInstanceDomain(),
+    )
+
+
+def _answer(r, stale: bool) -> PolicyAnswer:
+    org_id = r.OrgId()
+    error = r.Error()
+    policy = r.Policy()
+    if error is None and policy is None:
+        raise ValueError("PolicyResult has neither policy nor error")
+    return PolicyAnswer(
+        org_id=None if org_id is None else _text(org_id),
+        org_known=r.OrgKnown(),
+        stale=stale,
+        policy=None if error is not None else _policy(policy),
+        error=None if error is None else _error(error),
+    )
+
+
+def _status(s) -> ServerStatus:
+    age = s.DataAgeMs()
+    try:
+        health = Health(s.Health())
+    except ValueError:  # a state added by a newer daemon: keep its number
+        health = s.Health()
+    return ServerStatus(
+        health=health,
+        instance_id=_text(s.InstanceId()),
+        org_count=s.OrgCount(),
+        custom_policy_count=s.CustomPolicyCount(),
+        has_instance=s.HasInstance(),
+        last_change=_timestamp(s.LastChange()),
+        last_sync=_timestamp(s.LastSync()),
+        data_age_ms=None if age < 0 else age,
+        stale=s.Stale(),
+        source=_text(s.Source()),
+        upstream=_text(s.Upstream()),
+        cursor=_text(s.Cursor()),
+        consecutive_failures=s.ConsecutiveFailures(),
+        last_error=_text(s.LastError()),
+        version=_text(s.Version()),
+        now=_timestamp(s.Now()),
+    )
+
+
+class Response:
+    """One decoded response: `id`, `stale`, and either `error` or a body (`kind` is the
+    generated ResponseBody number; answers()/status() decode it)."""
+
+    def __init__(self, payload: bytes):
+        if len(payload) < MIN_FRAME_BYTES or payload[4:8] != RESPONSE_IDENTIFIER:
+            raise ValueError("not a policyd Response (file identifier PDRS)")
+        self._r = rs.Response.GetRootAs(payload, 0)
+        self.id = self._r.Id()
+        self.stale = self._r.Stale()
+        e = self._r.Error()
+        self.error = None if e is None else _error(e)
+        self.kind = self._r.BodyType()
+        if self.error is None and self._r.Body() is None:
+            raise ValueError("Response has neither error nor body")
+
+    def _body(self, table_type):
+        table = self._r.Body()
+        body = table_type()
+        body.Init(table.Bytes, table.Pos)
+        return body
+
+    def answer(self) -> PolicyAnswer:
+        """The PolicyResult body (GetOrgPolicy, GetDefaultPolicy)."""
+        if self.kind != rs.ResponseBody.PolicyResult:
+            raise ValueError(f"expected a PolicyResult, got body type {self.kind}")
+        return _answer(self._body(rs.PolicyResult), self.stale)
+
+    def answers(self, expected: int) -> list[PolicyAnswer]:
+        """The PolicyBatch body (GetOrgPolicies), which must hold `expected` results."""
+        if self.kind != rs.ResponseBody.PolicyBatch:
+            raise ValueError(f"expected a PolicyBatch, got body type {self.kind}")
+        batch = self._body(rs.PolicyBatch)
+        if batch.ResultsLength() != expected:
+            raise ValueError(f"{batch.ResultsLength()} results for {expected} orgs")
+        return [_answer(batch.Results(i), self.stale) for i in range(expected)]
+
+    def status(self) -> ServerStatus:
+        if self.kind != rs.ResponseBody.StatusReply:
+            raise ValueError(f"expected a StatusReply, got body type {self.kind}")
+        return _status(self._body(rs.StatusReply))

@@ -1,0 +1,141 @@
+"""What the policyd client returns and raises: plain immutable values, no I/O.
+
+Field names follow the upstream's protobuf names (zitadel.policy.v1.DomainPolicy:
+user_login_must_be_domain, is_default, ...), whose JSON names are the camelCase forms
+(userLoginMustBeDomain, isDefault, ...). to_json() renders them exactly as the upstream's REST API
+and `policyctl get` do (see upstream_json.py).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Optional
+
+from . import upstream_json
+from .fb import response_generated as _fb
+
+
+def _enum_from_generated(name: str, generated: type) -> type:
+    # Built from the flatc-generated constants, so a value added to the schema appears here when
+    # the code is regenerated (scripts/gen-clients.sh), with no hand-kept copy to forget.
+    members = {k: v for k, v in vars(generated).items() if k.isupper() and isinstance(v, int)}
+    return enum.IntEnum(name, members)
+
+
+# gRPC canonical status codes (schemas/common.fbs), as the upstream and policyd use them:
+# Code.NOT_FOUND == 5, Code.INVALID_ARGUMENT == 3, ...
+Code = _enum_from_generated("Code", _fb.Code)
+
+# Health of the daemon (schemas/response.fbs): STARTING, SERVING, STALE, DEGRADED, REFUSING.
+Health = _enum_from_generated("Health", _fb.Health)
+
+
+def to_code(value: int) -> "Code":
+    """The Code for a number; UNKNOWN for a number this client does not know."""
+    try:
+        return Code(value)
+    except ValueError:
+        return Code.UNKNOWN
+
+
+class PolicydError(Exception):
+    """A failed request: `code` (a Code, i.e. a gRPC status code) and a one-line `message`.
+
+    Raised for the daemon's own errors (NOT_FOUND for a strict lookup of an unknown org,
+    INVALID_ARGUMENT for a bad org id, RESOURCE_EXHAUSTED, PERMISSION_DENIED, UNAVAILABLE when it
+    refuses stale data) and for transport failures: UNAVAILABLE (cannot connect, connection lost),
+    DEADLINE_EXCEEDED (no answer within the timeout), INTERNAL (an answer that does not decode or
+    answers another request). Inside a batch, an org's error is returned, not raised.
+    """
+
+    def __init__(self, code: int, message: str):
+        self.code = to_code(code)
+        self.message = message
+        super().__init__(f"{self.code.name}: {message}")
+
+
+@dataclass(frozen=True)
+class Timestamp:
+    """A point in time, UTC: seconds since the epoch and 0..999,999,999 nanos."""
+
+    seconds: int
+    nanos: int
+
+    def rfc3339(self) -> str:
+        """As the upstream's JSON writes it: 2025-02-11T08:00:01.500Z."""
+        return upstream_json.format_timestamp(self)
+
+
+@dataclass(frozen=True)
+class Details:
+    """zitadel.v1.ObjectDetails of the policy row the answer came from."""
+
+    sequence: int  # 0 when unknown
+    creation_date: Optional[Timestamp]  # None when unknown
+    change_date: Optional[Timestamp]  # None when unknown
+    resource_owner: str  # the org's id (own policy) or the instance id (default)
+
+
+@dataclass(frozen=True)
+class DomainPolicy:
+    """An effective domain policy. is_default: inherited from the instance default."""
+
+    details: Details
+    user_login_must_be_domain: bool
+    is_default: bool
+    validate_org_domains: bool
+    smtp_sender_address_matches_instance_domain: bool
+
+    def to_json(self) -> str:
+        """The upstream's JSON of the policy object, byte for byte."""
+        return upstream_json.policy_json(self)
+
+
+@dataclass(frozen=True)
+class PolicyAnswer:
+    """The answer for one org, or for the instance default (org_id None).
+
+    org_known: the daemon knows the org (False: an unknown org got the instance default, as the
+    upstream answers it). stale: the daemon's data is older than its max-staleness.
+    In a batch, an org may fail on its own: then policy is None and error is set.
+    """
+
+    org_id: Optional[str]
+    org_known: bool
+    stale: bool
+    policy: Optional[DomainPolicy]
+    error: Optional[PolicydError] = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def to_json(self) -> str:
+        """What `policyctl get` prints (without its newline): the upstream's GetDomainPolicy
+        response, {"policy":{...}}. Raises the org's error for a failed batch entry."""
+        if self.error is not None:
+            raise self.error
+        return upstream_json.get_policy_response_json(self.policy)
+
+
+@dataclass(frozen=True)
+class ServerStatus:
+    """The daemon's store and sync state (what `policyctl status` shows)."""
+
+    health: "Health"
+    instance_id: str
+    org_count: int
+    custom_policy_count: int
+    has_instance: bool
+    last_change: Optional[Timestamp]  # None: never
+    last_sync: Optional[Timestamp]  # None: never
+    data_age_ms: Optional[int]  # None: never synced
+    stale: bool
+    source: str  # the snapshot or upstream the state came from
+    upstream: str  # configured upstream URL; "" without one
+    cursor: str
+    consecutive_failures: int
+    last_error: str
+    version: str
+    now: Optional[Timestamp]  # the daemon's clock when it answered

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# CI's sanitizer and fuzzing stages, run by .ci/run after the plain build and test run:
+#   asan  the whole ctest suite built with ASan + UBSan (gcc, Debug)
+#   tsan  the test binaries that run threads (store, upstream client, syncer, server/daemon
+#         integration) plus policyd and policyctl, built with TSan (gcc, Debug)
+#   fuzz  every libFuzzer target (clang) for FUZZ_SECONDS (default 45) on its checked-in corpus
+# Each stage has its own build dir (build-ci-<stage> next to the sources), builds only what it
+# runs with ccache (when installed) and -j2, and prints its timings. Any sanitizer report fails
+# the stage, also one from a child process (policyd, policyctl) whose exit status the test did
+# not check: reports go to files (log_path) that are printed and counted after the run.
+#
+#   scripts/ci-sanitizers.sh [asan] [tsan] [fuzz]      (default: all three, in that order)
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+stages=("$@")
+((${#stages[@]})) || stages=(asan tsan fuzz)
+fuzz_seconds=${FUZZ_SECONDS:-45}
+# Plain Debug (-O0 -g), as README's sanitizer build: it compiles fastest, and gcc's flow-based
+# warnings (-Werror) differ at each -O level, so no level that no other build uses.
+sanitizer_flags=(-G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g)
+
+# Test binaries whose tests run several threads (in the test or in the policyd they start):
+# the store and its index under concurrent readers and writers, the upstream client against a
+# threaded server, the syncer, sessions, and the daemon with concurrent clients, sync, signals,
+# storms, kills and storage faults. Pure-logic binaries are left to the asan stage. Names that
+# do not exist (yet) are skipped.
+tsan_candidates=(store_test store_index_test upstream_test sync_test session_test daemon_test
+  daemon_sync_test systemd_test abuse_test crash_test storage_fault_test request_metrics_test
+  metrics_test top_test http_server_test http_compat_test)
+
+summary=()
+now() { date +%s; }
+
+# Fails when the sanitizers wrote any report into $1, after printing them.
+check_reports() {
+  local dir=$1 stage=$2
+  local files=("$dir"/*)
+  [[ -e ${files[0]} ]] || return 0
+  echo "ci-sanitizers: $stage: ${#files[@]} sanitizer report(s):"
+  for f in "${files[@]}"; do
+    echo "----- $f"
+    head -120 "$f"
+  done
+  return 1
+}
+
+# Runs ctest in build dir $1 with the sanitizer reports of stage $2 collected; extra ctest args
+# follow. (Functions called from `if` run without set -e: every step says `|| return 1`.)
+run_ctest() {
+  local build=$1 stage=$2
+  shift 2
+  local reports
+  reports=$(mktemp -d "/tmp/policyd-$stage-reports-XXXXXX")
+  local rc=0
+  ASAN_OPTIONS="log_path=$reports/asan:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1" \
+    UBSAN_OPTIONS="log_path=$reports/ubsan:print_stacktrace=1" \
+    TSAN_OPTIONS="log_path=$reports/tsan:second_deadlock_stack=1" \
+    ctest --test-dir "$build" --output-on-failure -j2 "$@" || rc=$?
+  check_reports "$reports" "$stage" || rc=1
+  rm -rf "$reports"
+  return "$rc"
+}
+
+stage_asan() {
+  local build="$here/build-ci-asan" t0 t1 t2
+  t0=$(now)
+  cmake -S "$here" -B "$build" "${sanitizer_flags[@]}" -DPOLICYD_SANITIZE=address,undefined \
+    >/dev/null || return 1
+  cmake --build "$build" -j2 || return 1
+  t1=$(now)
+  run_ctest "$build" asan || return 1
+  t2=$(now)
+  summary+=("asan: build $((t1 - t0)) s, whole suite $((t2 - t1)) s")
+}
+
+stage_tsan() {
+  local build="$here/build-ci-tsan" t0 t1 t2 targets=()
+  t0=$(now)
+  cmake -S "$here" -B "$build" "${sanitizer_flags[@]}" -DPOLICYD_SANITIZE=thread >/dev/null ||
+    return 1
+  for t in "${tsan_candidates[@]}"; do
+    if ninja -C "$build" -t query "$t" >/dev/null 2>&1; then targets+=("$t"); fi
+  done
+  cmake --build "$build" -j2 --target policyd policyctl "${targets[@]}" || return 1
+  t1=$(now)
+  echo "ci-sanitizers: tsan: running ${targets[*]}"
+  # Only the binaries built above: the others are registered as <name>_NOT_BUILT.
+  run_ctest "$build" tsan -E '_NOT_BUILT$|^ClangFormat$|^SystemdUnitsVerifyAndScore$' || return 1
+  t2=$(now)
+  summary+=("tsan: build $((t1 - t0)) s, ${#targets[@]} test binaries $((t2 - t1)) s")
+}
+
+stage_fuzz() {
+  local t0 t1
+  t0=$(now)
+  FUZZ_BUILD_DIR="$here/build-ci-fuzz" FUZZ_JOBS=2 "$here/scripts/fuzz.sh" "$fuzz_seconds" ||
+    return 1
+  t1=$(now)
+  summary+=("fuzz: build and ${fuzz_seconds} s per target, 2 at a time: $((t1 - t0)) s")
+}
+
+status=0
+for stage in "${stages[@]}"; do
+  case $stage in
+    asan | tsan | fuzz) ;;
+    *)
+      echo "usage: $0 [asan] [tsan] [fuzz]" >&2
+      exit 2
+      ;;
+  esac
+  echo "ci-sanitizers: === $stage"
+  start=$(now)
+  if ! "stage_$stage"; then
+    summary+=("$stage: FAILED after $(($(now) - start)) s")
+    status=1
+  fi
+done
+echo "ci-sanitizers: timings"
+printf '  %s\n' "${summary[@]}"
+exit "$status"

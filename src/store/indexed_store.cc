@@ -1,0 +1,138 @@
+#include "store/indexed_store.h"
+
+#include <atomic>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "store/left_right.h"
+#include "store/org_table.h"
+
+namespace policyd {
+namespace {
+
+// What lookups read: the instance default and every org.
+struct IndexState {
+  std::optional<InstanceRecord> instance;
+  OrgTable orgs;
+
+  void Apply(const StoreChange& change) {
+    if (change.instance) instance = *change.instance;
+    for (const std::string& id : change.removed_orgs) orgs.Erase(id);
+    for (const OrgRecord& org : change.put_orgs) orgs.Put(org.id, org.policy);
+  }
+  void Assign(const Snapshot& snapshot) {
+    instance = snapshot.instance;
+    orgs.Clear();
+    for (const OrgRecord& org : snapshot.orgs) orgs.Put(org.id, org.policy);
+  }
+};
+
+}  // namespace
+
+class IndexedStore final : public Store {
+ public:
+  IndexedStore(std::unique_ptr<Store> base, std::function<void(const IndexLoad&)> on_loaded)
+      : base_(std::move(base)), loader_([this, done = std::move(on_loaded)] {
+          IndexLoad load = Load();
+          if (done) done(load);
+        }) {}
+
+  ~IndexedStore() override {
+    stop_.store(true);
+    loader_.join();
+  }
+
+  Status Read(LookupBatch& batch) const override {
+    if (!ready_.load(std::memory_order_acquire)) return base_->Read(batch);
+    index_.Read([&batch](const IndexState& s) { Fill(s, batch); });
+    return Status::Ok();
+  }
+
+  Result<StoreMeta> Meta() const override { return base_->Meta(); }
+
+  Status Apply(const StoreChange& change, Timestamp now) override {
+    std::lock_guard lock(write_mu_);
+    POLICYD_RETURN_IF_ERROR(base_->Apply(change, now));
+    if (ready_.load(std::memory_order_relaxed)) {
+      index_.Write([&change](IndexState& s) { s.Apply(change); });
+    }
+    return Status::Ok();
+  }
+
+  Status Replace(const Snapshot& snapshot, std::string_view cursor, std::string_view source,
+                 Timestamp now) override {
+    std::lock_guard lock(write_mu_);
+    POLICYD_RETURN_IF_ERROR(base_->Replace(snapshot, cursor, source, now));
+    if (ready_.load(std::memory_order_relaxed)) {
+      index_.Write([&snapshot](IndexState& s) { s.Assign(snapshot); });
+    }
+    return Status::Ok();
+  }
+
+  Status ForEach(const std::function<void(const InstanceRecord&)>& on_instance,
+                 const std::function<Status(const OrgRecord&)>& on_org) const override {
+    return base_->ForEach(on_instance, on_org);
+  }
+
+  Status Flush() override { return base_->Flush(); }
+
+ private:
+  static void Fill(const IndexState& s, LookupBatch& batch) {
+    const std::size_t n = batch.ids_.size();
+    batch.has_instance_ = s.instance.has_value();
+    if (s.instance) batch.instance_ = *s.instance;  // reuses the strings' capacity
+    batch.known_.assign(n, 0);
+    batch.has_policy_.assign(n, 0);
+    if (batch.policies_.size() < n) batch.policies_.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const OrgTable::Found found = s.orgs.Find(batch.ids_[i]);
+      batch.known_[i] = found.known ? 1 : 0;
+      if (found.policy != nullptr) {
+        batch.has_policy_[i] = 1;
+        batch.policies_[i] = *found.policy;
+      }
+    }
+  }
+
+  // One pass over the store, under the write lock so that no change slips in between.
+  IndexLoad Load() {
+    const auto started = std::chrono::steady_clock::now();
+    IndexLoad load;
+    std::lock_guard lock(write_mu_);
+    IndexState loaded;
+    if (Result<StoreMeta> meta = base_->Meta(); meta) loaded.orgs.Reserve(meta->org_count);
+    load.status =
+        base_->ForEach([&loaded](const InstanceRecord& instance) { loaded.instance = instance; },
+                       [this, &loaded](const OrgRecord& org) {
+                         if (stop_.load(std::memory_order_relaxed)) {
+                           return Status(Code::kCancelled, "index load: the store is closing");
+                         }
+                         loaded.orgs.Put(org.id, org.policy);
+                         return Status::Ok();
+                       });
+    if (load.status.ok()) {
+      load.orgs = loaded.orgs.size();
+      load.bytes = 2 * loaded.orgs.MemoryBytes();
+      index_.ResetUnshared(std::move(loaded));  // no reader uses index_ before ready_
+      ready_.store(true, std::memory_order_release);
+    }
+    load.took = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - started);
+    return load;
+  }
+
+  std::unique_ptr<Store> base_;
+  LeftRight<IndexState> index_;
+  std::atomic<bool> ready_{false};  // index_ is complete and kept current
+  std::atomic<bool> stop_{false};
+  std::mutex write_mu_;  // serializes writers and the load
+  std::thread loader_;   // last: starts after every other member exists
+};
+
+std::unique_ptr<Store> WithMemoryIndex(std::unique_ptr<Store> base,
+                                       std::function<void(const IndexLoad&)> on_loaded) {
+  return std::make_unique<IndexedStore>(std::move(base), std::move(on_loaded));
+}
+
+}  // namespace policyd

@@ -1,0 +1,40 @@
+// An in-memory index in front of the durable store, for the lookup hot path.
+//
+// Why: a RocksDB MultiGet of the instance row and one org costs ~20,000 instructions and ~6
+// heap allocations (block iterators, cache handles), about as much CPU as the socket round trip
+// itself; the index answers the same read in a few hundred instructions without allocating
+// (profile and figures in docs/benchmarks.md).
+//
+// Consistency: RocksDB stays the source of truth and the only thing written to disk. Every
+// change is written to RocksDB first and, only once that succeeded, applied to the index; a
+// failed write changes neither. The index is kept twice (store/left_right.h), so lookups never
+// wait for a sync and always see one whole change or none — the same guarantee Read() gives on
+// RocksDB.
+//
+// Start-up: opening returns at once. The index is loaded by a background thread (one pass over
+// the store, ~0.5 s per million orgs); until it is complete, Read() goes to RocksDB, so the
+// daemon can be READY before the index is. Writers wait for the load to finish.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+
+#include "store/store.h"
+
+namespace policyd {
+
+struct IndexLoad {
+  Status status;          // OK, or why the index could not be loaded (reads stay on RocksDB)
+  std::size_t orgs = 0;   // orgs indexed
+  std::size_t bytes = 0;  // memory held by both copies of the index
+  std::chrono::milliseconds took{0};
+};
+
+// Wraps `base` (a writable store) with the index and starts loading it. `on_loaded` runs once,
+// on the loading thread, when the load ends. The returned store owns `base`; destroying it stops
+// a load in progress.
+std::unique_ptr<Store> WithMemoryIndex(std::unique_ptr<Store> base,
+                                       std::function<void(const IndexLoad&)> on_loaded);
+
+}  // namespace policyd

@@ -1,0 +1,86 @@
+// The load-limit settings: flags, the same keys in the config file, bounds, and what a reload
+// does with them.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "daemon/config.h"
+#include "daemon/reload.h"
+
+namespace policyd {
+namespace {
+
+using std::chrono::milliseconds;
+
+ParsedArgs Parse(std::vector<std::string> args, std::optional<std::string_view> toml = {}) {
+  args.insert(args.begin(), "policyd");
+  if (toml) args.insert(args.end(), {"--config", "/nonexistent/policyd.toml"});
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  return ParseDaemonArgs(static_cast<int>(argv.size()), argv.data(), "test", toml);
+}
+
+TEST(LimitsConfigTest, DefaultsAreTheDocumentedOnes) {
+  ParsedArgs p = Parse({});
+  ASSERT_TRUE(p.config.has_value());
+  EXPECT_EQ(p.config->max_connections, 4096u);
+  EXPECT_EQ(p.config->max_inflight, 128u);
+  EXPECT_EQ(p.config->frame_timeout, milliseconds(10'000));
+  EXPECT_EQ(p.config->idle_timeout, milliseconds(60'000));
+  EXPECT_EQ(p.config->max_frame_bytes, 65536u);
+}
+
+TEST(LimitsConfigTest, FlagsAndConfigKeysAreTheSameAndFlagsWin) {
+  ParsedArgs flags =
+      Parse({"--max-connections", "10", "--max-inflight", "16", "--frame-timeout", "500ms"});
+  ASSERT_TRUE(flags.config.has_value());
+  EXPECT_EQ(flags.config->max_connections, 10u);
+  EXPECT_EQ(flags.config->max_inflight, 16u);
+  EXPECT_EQ(flags.config->frame_timeout, milliseconds(500));
+
+  const std::string toml = "max-connections = 20\nmax-inflight = 32\nframe-timeout = \"2s\"\n";
+  ParsedArgs file = Parse({}, toml);
+  ASSERT_TRUE(file.config.has_value());
+  EXPECT_EQ(file.config->max_connections, 20u);
+  EXPECT_EQ(file.config->max_inflight, 32u);
+  EXPECT_EQ(file.config->frame_timeout, milliseconds(2000));
+
+  ParsedArgs both = Parse({"--max-inflight", "8"}, toml);
+  ASSERT_TRUE(both.config.has_value());
+  EXPECT_EQ(both.config->max_inflight, 8u);
+  EXPECT_EQ(both.config->max_connections, 20u);
+}
+
+TEST(LimitsConfigTest, OutOfRangeValuesExit78) {
+  const std::vector<std::vector<std::string>> bad = {
+      {"--max-connections", "0"},    {"--max-connections", "1000001"}, {"--max-connections", "-1"},
+      {"--max-connections", "many"}, {"--max-inflight", "0"},          {"--max-inflight", "65537"},
+      {"--frame-timeout", "50ms"},   {"--frame-timeout", "soon"},
+  };
+  for (const std::vector<std::string>& args : bad) {
+    ParsedArgs p = Parse(args);
+    EXPECT_FALSE(p.config.has_value()) << args[0] << " " << args[1];
+    EXPECT_EQ(p.exit_code, kExitConfig) << args[0] << " " << args[1];
+  }
+  EXPECT_FALSE(Parse({}, "max-inflight = 0\n").config.has_value());
+}
+
+TEST(LimitsConfigTest, MaxConnectionsReloadsTheOtherLimitsNeedARestart) {
+  DaemonConfig running;
+  DaemonConfig fresh = running;
+  fresh.max_connections = 100;
+  ReloadPlan plan = PlanReload(running, fresh);
+  EXPECT_TRUE(plan.max_connections);
+  EXPECT_TRUE(plan.needs_restart.empty());
+
+  fresh = running;
+  fresh.max_inflight = 4;
+  fresh.frame_timeout = milliseconds(1000);
+  plan = PlanReload(running, fresh);
+  EXPECT_FALSE(plan.max_connections);
+  EXPECT_EQ(plan.needs_restart, (std::vector<std::string>{"frame-timeout", "max-inflight"}));
+}
+
+}  // namespace
+}  // namespace policyd
