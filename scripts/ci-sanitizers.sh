@@ -10,6 +10,9 @@
 # not check: reports go to files (log_path) that are printed and counted after the run.
 #
 #   scripts/ci-sanitizers.sh [asan] [tsan] [fuzz]      (default: all three, in that order)
+
+# The stage_* functions are called as "stage_$stage", which shellcheck cannot follow.
+# shellcheck disable=SC2317
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 stages=("$@")

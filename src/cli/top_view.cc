@@ -37,7 +37,9 @@ std::uint64_t Requests(const DaemonCounters& c, bool (*which)(const RequestCount
 
 bool AnyRequest(const RequestCount&) { return true; }
 bool Lookup(const RequestCount& r) { return IsLookupKind(r.kind); }
-bool Failed(const RequestCount& r) { return r.code != Code::kOk; }
+// As the error-rate alert counts them: NOT_FOUND (a strict lookup of an unknown org) is an
+// answer, not an error.
+bool Failed(const RequestCount& r) { return r.code != Code::kOk && r.code != Code::kNotFound; }
 
 // Rates over the interval between two samples of one daemon run.
 struct Interval {

@@ -4,6 +4,7 @@
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sys/prctl.h>
 
 #include <fstream>
 #include <sstream>
@@ -288,6 +289,7 @@ int Run(const DaemonConfig& config) {
   http::Router http_routes;
   const http::CompatApi compat_api(**store, state, clock, config.upstream);
   compat_api.AddRoutes(http_routes);
+  AddObservabilityRoutes(observability.endpoints(), http_routes);  // /metrics, /healthz, /readyz
   http::HttpServer http_server(http_routes, HttpServerOptionsFor(config));
   if (!config.http_socket.empty()) {
     if (Status s = http_server.Start(); !s.ok()) {
@@ -356,5 +358,10 @@ int main(int argc, char** argv) {
   policyd::ParsedArgs args = policyd::ParseDaemonArgs(argc, argv, POLICYD_VERSION);
   if (!args.config) return args.exit_code;
   policyd::SetUpLogging(args.config->log_level);
+  // With a token or key in memory, no core dump and no same-user ptrace or /proc/PID/mem: the
+  // secret must not end up in a crash file or be read by another process of the same user.
+  if (!args.config->token_file.empty() || !args.config->key_file.empty()) {
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  }
   return policyd::Run(*args.config);
 }

@@ -3,6 +3,7 @@
 #include <flatbuffers/flatbuffers.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "response_generated.h"
 #include "wire/frame.h"
@@ -81,9 +82,17 @@ Result<PolicyAnswer> ParseResult(const fb::PolicyResult* r, bool stale) {
   return out;
 }
 
+// The Verifier checks that a vector's 4-byte length is aligned, not that 8-byte elements are:
+// in a crafted buffer a [ulong] can start 4 bytes off, and loading its elements as uint64_t
+// would be a misaligned load (undefined behaviour; fuzz_request found it). Copy the bytes.
 template <typename T>
 std::vector<T> Values(const flatbuffers::Vector<T>* v) {
-  return v == nullptr ? std::vector<T>() : std::vector<T>(v->begin(), v->end());
+  std::vector<T> out;
+  if (v == nullptr) return out;
+  out.resize(v->size());
+  std::memcpy(out.data(), v->Data(), out.size() * sizeof(T));
+  for (T& x : out) x = flatbuffers::EndianScalar(x);
+  return out;
 }
 
 Offset<fb::Counters> BuildCounters(FlatBufferBuilder& fbb, const DaemonCounters& c) {

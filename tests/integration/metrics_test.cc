@@ -218,6 +218,30 @@ TEST_F(MetricsTest, OnlyTheThreeEndpointsAreServed) {
   EXPECT_EQ(HttpGet(port_, "/healthz").body, "ok health=serving\n");
 }
 
+TEST_F(MetricsTest, TheHttpUnixSocketServesTheSameEndpoints) {
+  const std::string http_socket = dir_.Join("http.sock");
+  auto daemon = Start({"--http-socket", http_socket});
+  ASSERT_TRUE(daemon->WaitReady());
+  ASSERT_TRUE(daemon->Connect().GetOrgPolicy("org-1"));
+  httplib::Client unix_client(http_socket);
+  unix_client.set_address_family(AF_UNIX);
+  unix_client.set_read_timeout(std::chrono::seconds(5));
+  httplib::Result metrics = unix_client.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_EQ(metrics->status, 200);
+  EXPECT_EQ(metrics->get_header_value("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_NE(metrics->body.find("\npolicyd_requests_total{kind=\"get_org_policy\",code=\"OK\"} 1\n"),
+            std::string::npos)
+      << metrics->body;
+  for (const char* path : {"/healthz", "/readyz"}) {
+    httplib::Result over_unix = unix_client.Get(path);
+    ASSERT_TRUE(over_unix) << path;
+    const HttpAnswer over_tcp = HttpGet(port_, path);
+    EXPECT_EQ(over_unix->status, over_tcp.status) << path;
+    EXPECT_EQ(over_unix->body, over_tcp.body) << path;
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Syncing from the fake upstream.
 

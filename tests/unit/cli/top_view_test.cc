@@ -44,7 +44,7 @@ TEST(TopViewTest, RatesAndPercentilesComeFromTheDifferenceOfTwoSamples) {
   const ServerStatus after = Sample(1012, 3000, 30, {1010, 1110, 0, 0});
   const std::string screen = Join(RenderTop(&before, after, 200));
   EXPECT_NE(
-      screen.find("requests  1010/s  lookups 1010/s  errors 10.0/s  total 3035 (3030 lookups)"),
+      screen.find("requests  1010/s  lookups 1010/s  errors 0.0/s  total 3035 (3030 lookups)"),
       std::string::npos)
       << screen;
   EXPECT_NE(screen.find("p50 1.0us"), std::string::npos) << screen;  // the 1,010th of 2,020
@@ -58,6 +58,14 @@ TEST(TopViewTest, RatesAndPercentilesComeFromTheDifferenceOfTwoSamples) {
   EXPECT_NE(screen.find("get_org_policy       NOT_FOUND                  10.0/s             30"),
             std::string::npos)
       << screen;
+}
+
+TEST(TopViewTest, ErrorsAreAnswersOtherThanOkAndNotFound) {
+  const ServerStatus before = Sample(1010, 1000, 10, {0, 100, 0, 0});
+  ServerStatus after = Sample(1012, 1000, 30, {0, 100, 0, 0});
+  after.counters->requests.push_back({kKindGetOrgPolicy, Code::kUnavailable, 4});
+  const std::string screen = Join(RenderTop(&before, after, 200));
+  EXPECT_NE(screen.find("errors 2.0/s"), std::string::npos) << screen;
 }
 
 TEST(TopViewTest, FirstSampleAndRestartShowTotalsWithoutRates) {

@@ -319,6 +319,46 @@ TEST(ResponseTest, StatusWithCountersRoundTrips) {
   EXPECT_FALSE(DecodeResponse(plain.span())->status.counters.has_value());
 }
 
+// fuzz_request found it: the Verifier checks a vector's 4-byte length field for alignment but
+// not that 8-byte elements are 8-byte aligned, so a crafted response can put a [ulong] 4 bytes off
+// and loading its elements as uint64_t was a misaligned load (UBSan: undefined behaviour).
+TEST(ResponseTest, MisalignedULongVectorsDecodeToTheirValues) {
+  const std::vector<std::uint64_t> values = {0x0102030405060708, 0x1112131415161718};
+  int misaligned_layouts = 0;
+  for (int pad = 0; pad < 2; ++pad) {
+    flatbuffers::FlatBufferBuilder fbb;
+    // The [ulong] of two written as four uints with 4-byte alignment only; `pad` more bytes
+    // behind it (the builder writes back to front) move it by 4, so one layout is 4 bytes off.
+    if (pad == 1) fbb.PushElement(std::uint32_t{0});
+    fbb.StartVector(2 * values.size(), sizeof(std::uint32_t));
+    for (auto v = values.rbegin(); v != values.rend(); ++v) {
+      fbb.PushElement(static_cast<std::uint32_t>(*v >> 32));
+      fbb.PushElement(static_cast<std::uint32_t>(*v));
+    }
+    const flatbuffers::Offset<flatbuffers::Vector<std::uint64_t>> bounds(
+        fbb.EndVector(values.size()));
+    fb::CountersBuilder counters(fbb);
+    counters.add_latency_bounds_ns(bounds);
+    counters.add_latency_sum_ns(1);  // an 8-byte field: the buffer is 8-byte aligned overall
+    const auto counters_offset = counters.Finish();
+    fb::StatusReplyBuilder status(fbb);
+    status.add_counters(counters_offset);
+    const auto body = status.Finish();
+    fbb.Finish(fb::CreateResponse(fbb, 1, 0, fb::ResponseBody::StatusReply, body.Union(), false),
+               fb::ResponseIdentifier());
+    Aligned buffer({fbb.GetBufferPointer(), fbb.GetSize()});
+    const auto* response = fb::GetResponse(buffer.span().data());
+    const auto* data = response->body_as_StatusReply()->counters()->latency_bounds_ns()->Data();
+    if (reinterpret_cast<std::uintptr_t>(data) % 8 != 0) ++misaligned_layouts;
+
+    Result<Response> r = DecodeResponse(buffer.span());
+    ASSERT_TRUE(r.has_value()) << r.error().ToString();
+    ASSERT_TRUE(r->status.counters.has_value());
+    EXPECT_EQ(r->status.counters->latency.bounds_ns, values);
+  }
+  EXPECT_EQ(misaligned_layouts, 1);
+}
+
 TEST(ResponseTest, ErrorRoundTripsAndNeverReadsAsOk) {
   ResponseEncoder enc;
   std::vector<std::uint8_t> frame;
