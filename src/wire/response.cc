@@ -84,11 +84,12 @@ Result<PolicyAnswer> ParseResult(const fb::PolicyResult* r, bool stale) {
 
 // The Verifier checks that a vector's 4-byte length is aligned, not that 8-byte elements are:
 // in a crafted buffer a [ulong] can start 4 bytes off, and loading its elements as uint64_t
-// would be a misaligned load (undefined behaviour; fuzz_request found it). Copy the bytes.
+// would be a misaligned load (undefined behaviour; fuzz_request found it). Copy the bytes (not
+// for an empty vector: memcpy to the null data() of an empty std::vector is undefined too).
 template <typename T>
 std::vector<T> Values(const flatbuffers::Vector<T>* v) {
   std::vector<T> out;
-  if (v == nullptr) return out;
+  if (v == nullptr || v->size() == 0) return out;
   out.resize(v->size());
   std::memcpy(out.data(), v->Data(), out.size() * sizeof(T));
   for (T& x : out) x = flatbuffers::EndianScalar(x);

@@ -357,6 +357,23 @@ TEST(ResponseTest, MisalignedULongVectorsDecodeToTheirValues) {
     EXPECT_EQ(r->status.counters->latency.bounds_ns, values);
   }
   EXPECT_EQ(misaligned_layouts, 1);
+
+  // And an empty one (the copy once passed memcpy a null destination for it).
+  flatbuffers::FlatBufferBuilder fbb;
+  const auto empty = fbb.CreateVector(std::vector<std::uint64_t>());
+  fb::CountersBuilder counters(fbb);
+  counters.add_latency_counts(empty);
+  const auto counters_offset = counters.Finish();
+  fb::StatusReplyBuilder status(fbb);
+  status.add_counters(counters_offset);
+  const auto body = status.Finish();
+  fbb.Finish(fb::CreateResponse(fbb, 1, 0, fb::ResponseBody::StatusReply, body.Union(), false),
+             fb::ResponseIdentifier());
+  Aligned buffer({fbb.GetBufferPointer(), fbb.GetSize()});
+  Result<Response> r = DecodeResponse(buffer.span());
+  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  ASSERT_TRUE(r->status.counters.has_value());
+  EXPECT_TRUE(r->status.counters->latency.counts.empty());
 }
 
 TEST(ResponseTest, ErrorRoundTripsAndNeverReadsAsOk) {
