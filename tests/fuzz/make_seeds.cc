@@ -47,6 +47,17 @@ int main(int argc, char** argv) {
   Resolution res{DomainPolicy{policy.flags, false, policy.details}, true};
   enc.AppendOrgPolicy(f, 4, "org-1", res, false);
   Write(root / "fuzz_request", "response_policy", Body(f));
+  f.clear();
+  ServerStatus status;
+  status.meta.org_count = 2;
+  status.instance_id = "300000000000000001";
+  status.upstream = "https://iam";
+  DaemonCounters& counters = status.counters.emplace();
+  counters.requests = {{kKindGetOrgPolicy, Code::kOk, 7}};
+  counters.latency.bounds_ns = {1000, 2000};
+  counters.latency.counts = {1, 2, 3};
+  enc.AppendStatus(f, 5, status);
+  Write(root / "fuzz_request", "response_status", Body(f));
 
   const std::string policy_json =
       R"({"details":{"sequence":"17","creationDate":"2025-02-11T08:00:01.500Z","changeDate":)"
