@@ -1,8 +1,9 @@
 // policyd_bench: policyd side by side with its baselines, in one run on one machine (issue 5).
 //
 //   policyd_bench [--orgs 10000] [--seconds 2] [--rounds 3] [--out docs/benchmarks.md]
-//                 [--sections compare,scale,sync,asserts,profile] [--small-orgs 1000]
-//                 [--large-orgs 1000000] [--pin-cpu N|none] [--wide-threads 16]
+//                 [--sections compare,features,scale,sync,asserts,profile]
+//                 [--small-orgs 1000] [--large-orgs 1000000] [--pin-cpu N|none]
+//                 [--wide-threads 16]
 //                 [--profile-dir DIR] [--policyd PATH] [--redis-server redis-server]
 //
 // Every store is made the way a user would: a snapshot of N orgs (1% with their own policy)
@@ -13,6 +14,8 @@
 //            concurrency by a calibration run) and Redis GET of the same bytes: single lookups at
 //            C = 1, 16, 64 and pipelined x16; batch x64 and the client library for policyd; at
 //            C >= 16 also policyd with --threads 16 (--wide-threads), its own copy of the store;
+//   features what optional work costs: policyd against the same store served with
+//            --request-metrics false, at C = 1 and 16;
 //   scale    single lookups at C = 1 and 16 on stores of --small-orgs and --large-orgs orgs; READY
 //            time, RSS and size on disk of the large store;
 //   sync     events applied per second from the fake upstream (sync_rate.h);
@@ -61,7 +64,7 @@ struct Args {
   int rounds = 3;
   int wide_threads = 16;  // also measure policyd with this many threads at C >= 16; 0: not
   int pin_cpu = -2;       // single-connection runs: client and server on this CPU; -1: no pinning
-  std::set<std::string> sections = {"compare", "scale", "sync", "asserts", "profile"};
+  std::set<std::string> sections = {"compare", "features", "scale", "sync", "asserts", "profile"};
   std::string out = "docs/benchmarks.md";
   std::string profile_dir;  // keep perf data here (default: the temp dir, removed)
   std::string policyd;
@@ -70,14 +73,15 @@ struct Args {
 };
 
 [[noreturn]] void Usage(const std::string& why) {
-  std::fprintf(stderr,
-               "policyd_bench: %s\n"
-               "usage: policyd_bench [--orgs N] [--seconds S] [--rounds R] [--out FILE]\n"
-               "         [--sections compare,scale,sync,asserts,profile] [--small-orgs N]\n"
-               "         [--large-orgs N] [--pin-cpu N|none] [--wide-threads N]\n"
-               "         [--profile-dir DIR]\n"
-               "         [--policyd PATH] [--redis-server PATH]\n",
-               why.c_str());
+  std::fprintf(
+      stderr,
+      "policyd_bench: %s\n"
+      "usage: policyd_bench [--orgs N] [--seconds S] [--rounds R] [--out FILE]\n"
+      "         [--sections compare,features,scale,sync,asserts,profile] [--small-orgs N]\n"
+      "         [--large-orgs N] [--pin-cpu N|none] [--wide-threads N]\n"
+      "         [--profile-dir DIR]\n"
+      "         [--policyd PATH] [--redis-server PATH]\n",
+      why.c_str());
   std::exit(2);
 }
 
@@ -122,7 +126,8 @@ Args ParseArgs(int argc, char** argv) {
       std::stringstream list(value);
       std::string s;
       while (std::getline(list, s, ',')) {
-        if (s != "compare" && s != "scale" && s != "sync" && s != "asserts" && s != "profile")
+        if (s != "compare" && s != "features" && s != "scale" && s != "sync" && s != "asserts" &&
+            s != "profile")
           Usage("unknown section " + s);
         a.sections.insert(s);
       }
@@ -174,7 +179,8 @@ struct Env {
   std::vector<std::string> echo_sockets;
   std::vector<pid_t> echo_pids;
   Redis redis;
-  std::optional<PreparedStore> wide;  // policyd with --threads <wide_threads>, for C >= 16
+  std::optional<PreparedStore> wide;        // policyd with --threads <wide_threads>, for C >= 16
+  std::optional<PreparedStore> no_metrics;  // policyd with --request-metrics false
 };
 
 LoadSpec Spec(std::string server, std::string mode, int conns, int per_op, double seconds,
@@ -295,6 +301,25 @@ std::vector<RunResult> RunCompare(const Env& env, const Args& a, const EchoChoic
   return out;
 }
 
+// What optional work costs a lookup: policyd as it ships against the same store served without
+// request metrics, at C = 1 (pinned, latency) and C = 16 (throughput), interleaved.
+std::vector<RunResult> RunFeatures(const Env& env, const Args& a) {
+  std::vector<RunResult> out;
+  const auto& ids = env.main.org_ids;
+  for (int c : {1, 16}) {
+    const int cpu = c == 1 ? a.pin_cpu : -1;
+    std::vector<RunResult> runs =
+        Interleaved({Spec("policyd", "single", c, 1, a.seconds, env.main.serving.pid,
+                          FrameLookups(env.main.serving.socket, ids, 1), cpu),
+                     Spec("policyd --request-metrics false", "single", c, 1, a.seconds,
+                          env.no_metrics->serving.pid,
+                          FrameLookups(env.no_metrics->serving.socket, ids, 1), cpu)},
+                    a.rounds);
+    out.insert(out.end(), runs.begin(), runs.end());
+  }
+  return out;
+}
+
 void RunScale(const Args& a, const std::string& binary, const std::string& dir, BenchResults& r) {
   std::fprintf(stderr, "policyd_bench: scale: stores of %d and %d orgs\n", a.small_orgs,
                a.large_orgs);
@@ -347,6 +372,9 @@ Env SetUp(const Args& a, BenchResults& r) {
   if (a.wide_threads > 0 && (a.sections.count("compare") || a.sections.count("profile")))
     env.wide = PrepareStore(a.policyd, env.dir, "wide", a.orgs,
                             {"--threads", std::to_string(a.wide_threads)});
+  if (a.sections.count("features"))
+    env.no_metrics =
+        PrepareStore(a.policyd, env.dir, "nometrics", a.orgs, {"--request-metrics", "false"});
   std::fprintf(stderr, "policyd_bench: loading Redis\n");
   env.redis = StartRedis(a.redis_server, env.dir, sock, env.main.org_ids);
   r.sizes.redis_missing = env.redis.missing;
@@ -410,6 +438,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "policyd_bench: counting system calls\n");
     r.profile->syscalls = CountSyscalls(env, a, r.echo, work_dir);
   }
+  if (a.sections.count("features")) {
+    std::fprintf(stderr, "policyd_bench: features, %d rounds of %g s\n", a.rounds, a.seconds);
+    r.features = RunFeatures(env, a);
+    StopPolicyd(env.no_metrics->serving);
+  }
   if (a.sections.count("scale")) RunScale(a, a.policyd, env.dir, r);
   if (a.sections.count("sync")) {
     std::fprintf(stderr, "policyd_bench: sync\n");
@@ -436,5 +469,6 @@ int main(int argc, char** argv) {
   bool errors = false;
   for (const auto& run : r.compare) errors = errors || run.errors > 0;
   for (const auto& run : r.scale) errors = errors || run.errors > 0;
+  for (const auto& run : r.features) errors = errors || run.errors > 0;
   return errors ? 1 : 0;
 }

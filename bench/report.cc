@@ -116,6 +116,24 @@ void EchoSection(std::ostringstream& o, const BenchResults& r) {
   o << "\n\n";
 }
 
+void FeatureSection(std::ostringstream& o, const BenchResults& r) {
+  if (r.features.empty()) return;
+  o << "## What optional work costs a lookup\n\n"
+    << "policyd as it ships (`policyd`) against variants on a copy of the same store, "
+       "interleaved like the rows above. `--request-metrics false` serves without counting and "
+       "timing requests (the per-request part of /metrics and `policyctl top`).\n\n";
+  RunTable(o, r.features);
+  o << "\n| variant | C | p50 variant / policyd | lookups/s variant / policyd |\n"
+    << "| --- | ---: | ---: | ---: |\n";
+  for (const RunResult& v : r.features) {
+    const RunResult* base = Find(r.features, "policyd", v.mode, v.conns);
+    if (v.server == "policyd" || base == nullptr || !v.available || v.ops == 0) continue;
+    o << "| " << v.server << " (" << v.mode << ") | " << v.conns << " | "
+      << Fmt("%.2f", v.p50 / base->p50) << " | " << Fmt("%.2f", v.rate / base->rate) << " |\n";
+  }
+  o << "\n";
+}
+
 void ScaleSection(std::ostringstream& o, const BenchResults& r) {
   if (!r.large_store) return;
   const StoreFacts& s = *r.small_store;
@@ -298,6 +316,7 @@ std::string Report(const BenchResults& r) {
   TargetSection(o, r);
   CompareSection(o, r);
   EchoSection(o, r);
+  FeatureSection(o, r);
   ScaleSection(o, r);
   SyncSection(o, r);
   AssertSection(o, r);

@@ -57,6 +57,8 @@ struct BenchResults {
   EchoChoice echo;
   std::optional<StoreFacts> small_store, large_store;
   std::vector<RunResult> scale;  // server "policyd <N> orgs"
+  // The cost of optional work: each row against the "policyd" row of the same C and mode.
+  std::vector<RunResult> features;
   std::optional<SyncRate> sync;
   std::optional<AssertCost> asserts;
   std::optional<ProfileSection> profile;

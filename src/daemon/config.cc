@@ -302,6 +302,10 @@ ParsedArgs ParseDaemonArgs(int argc, char** argv, const std::string& version,
   add(
       "refuse-when-stale", "Answer UNAVAILABLE instead of stale data (fail closed)", "false",
       [&](const std::string& v) { return ParseBool(v, config.refuse_when_stale); }, true);
+  add("request-metrics",
+      "Count and time every request by kind and status (false: /metrics and `policyctl top` "
+      "show no request counts or latencies)",
+      "true", [&](const std::string& v) { return ParseBool(v, config.request_metrics); });
   add("connect-timeout", "Upstream connect timeout", "5s", [&](const std::string& v) {
     return ParseDurationInto(v, std::chrono::milliseconds(10), config.connect_timeout);
   });

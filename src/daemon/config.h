@@ -48,6 +48,7 @@ struct DaemonConfig {
   std::chrono::milliseconds poll_interval{std::chrono::seconds(5)};
   std::chrono::milliseconds max_staleness{std::chrono::minutes(5)};
   bool refuse_when_stale = false;
+  bool request_metrics = true;  // count and time requests by kind and status
   std::chrono::milliseconds connect_timeout{std::chrono::seconds(5)};
   std::chrono::milliseconds request_timeout{std::chrono::seconds(30)};
   std::string config_file;  // where the settings came from, for reloads

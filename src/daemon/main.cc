@@ -263,6 +263,7 @@ int Run(const DaemonConfig& config) {
   options.frame_timeout = config.frame_timeout;
   options.max_connections = config.max_connections;
   options.max_inflight = config.max_inflight;
+  options.count_requests = config.request_metrics;
   options.drain_timeout = config.drain_timeout;
   options.version = POLICYD_VERSION;
   options.more_counters = [sync = syncer.get()](DaemonCounters& c) {

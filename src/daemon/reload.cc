@@ -33,6 +33,7 @@ ReloadPlan PlanReload(const DaemonConfig& running, const DaemonConfig& fresh) {
   fixed("ca-file", running.ca_file != fresh.ca_file);
   fixed("max-staleness", running.max_staleness != fresh.max_staleness);
   fixed("refuse-when-stale", running.refuse_when_stale != fresh.refuse_when_stale);
+  fixed("request-metrics", running.request_metrics != fresh.request_metrics);
   fixed("connect-timeout", running.connect_timeout != fresh.connect_timeout);
   fixed("request-timeout", running.request_timeout != fresh.request_timeout);
   return plan;

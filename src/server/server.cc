@@ -137,8 +137,9 @@ struct Server::Impl {
     auto connection = std::make_shared<Connection>(std::move(socket));
     connection->deadline = std::chrono::steady_clock::now() + options.idle_timeout;
     auto it = worker.connections.insert(worker.connections.end(), connection);
-    auto handler = std::make_unique<RequestHandler>(store, state, clock, options.version,
-                                                    &worker.metrics, &counters_source);
+    auto handler = std::make_unique<RequestHandler>(
+        store, state, clock, options.version, options.count_requests ? &worker.metrics : nullptr,
+        &counters_source);
     asio::co_spawn(worker.io, RunIdleWatchdog(connection),
                    [](std::exception_ptr e) { LogIfFailed("idle watchdog", e); });
     co_await RunSession(connection, std::move(handler),

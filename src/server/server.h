@@ -37,6 +37,9 @@ struct ServerOptions {
   std::size_t max_connections = 4096;
   // Requests of one connection answered before their answers are written and more is read.
   std::size_t max_inflight = 128;
+  // Count and time requests by kind and status (status counters, /metrics). Off saves the
+  // per-request counting (measured by bench/policyd_bench); connection counters stay.
+  bool count_requests = true;
   // Descriptors kept free for everything but connections: RocksDB's open files (the store
   // caps them at 256), the listening socket, logs, the upstream's sockets; 4 more per thread
   // are added for the event loops.

@@ -153,6 +153,22 @@ TEST_F(MetricsTest, AScrapeAfterKnownTrafficShowsExactlyTheExpectedCounts) {
   EXPECT_EQ(status->counters->connections_open, 1u);
 }
 
+TEST_F(MetricsTest, WithRequestMetricsOffRequestsAreAnsweredButNotCounted) {
+  auto daemon = Start({"--request-metrics", "false"});
+  ASSERT_TRUE(daemon->WaitReady());
+  Client client = daemon->Connect();
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(client.GetOrgPolicy("org-" + std::to_string(i)));
+  Result<ServerStatus> status = client.GetStatus(/*with_counters=*/true);
+  ASSERT_TRUE(status && status->counters);
+  EXPECT_TRUE(status->counters->requests.empty());
+  const Scrape s = ScrapeMetrics(port_);
+  EXPECT_EQ(s.Find(Requests("get_org_policy", "OK")).value_or(0), 0);
+  EXPECT_EQ(s.Get("policyd_request_duration_seconds_count"), 0);
+  // Connections are still counted.
+  EXPECT_GE(s.Get("policyd_connections_accepted_total"), 1);
+  EXPECT_EQ(daemon->process().Stop(SIGTERM), 0);
+}
+
 TEST_F(MetricsTest, RejectedConnectionsAreCountedByReason) {
   {
     auto daemon = Start({"--max-connections", "2"});

@@ -84,3 +84,28 @@ TEST(LimitsConfigTest, MaxConnectionsReloadsTheOtherLimitsNeedARestart) {
 
 }  // namespace
 }  // namespace policyd
+
+namespace policyd {
+namespace {
+
+TEST(RequestMetricsConfigTest, OnByDefaultOffByFlagOrKeyAndNothingElseIsABool) {
+  ASSERT_TRUE(Parse({}).config.has_value());
+  EXPECT_TRUE(Parse({}).config->request_metrics);
+  ParsedArgs flag = Parse({"--request-metrics", "false"});
+  ASSERT_TRUE(flag.config.has_value());
+  EXPECT_FALSE(flag.config->request_metrics);
+  ParsedArgs key = Parse({}, "request-metrics = false\n");
+  ASSERT_TRUE(key.config.has_value());
+  EXPECT_FALSE(key.config->request_metrics);
+  ParsedArgs both = Parse({"--request-metrics", "true"}, "request-metrics = false\n");
+  ASSERT_TRUE(both.config.has_value());
+  EXPECT_TRUE(both.config->request_metrics);
+  for (const char* bad : {"no", "0", "off", ""}) {
+    ParsedArgs p = Parse({"--request-metrics", bad});
+    EXPECT_FALSE(p.config.has_value()) << bad;
+    EXPECT_EQ(p.exit_code, kExitConfig) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace policyd
