@@ -1,6 +1,7 @@
 #include "server/session.h"
 
 #include <optional>
+#include <tuple>
 #include <vector>
 
 #include "server/limits.h"
@@ -43,11 +44,41 @@ Answered AnswerFrames(FrameBuffer& in, RequestHandler& handler, std::size_t max_
   }
 }
 
+// Writes all of `out`: at once when the socket takes it (the usual case: answers are small and
+// the peer reads), else waiting for the socket, for the rest. Returns false when the connection
+// failed.
+asio::awaitable<bool> WriteAll(Connection& c, const std::vector<std::uint8_t>& out) {
+  asio::error_code ec;
+  std::size_t sent = c.socket.write_some(asio::buffer(out), ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) {
+    ec.clear();
+    sent = 0;
+  }
+  if (ec) co_return false;
+  if (sent == out.size()) co_return true;
+  auto [wait_ec, rest] = co_await asio::async_write(
+      c.socket, asio::buffer(out.data() + sent, out.size() - sent), kNoThrow);
+  (void)rest;
+  co_return !wait_ec;
+}
+
+// The I/O pattern, chosen by counting system calls per lookup (docs/benchmarks.md): answers are
+// written with a plain non-blocking send, falling back to an asynchronous write only for what the
+// socket does not take at once. Waiting for an asynchronous write's completion, even one that
+// finished at once, goes through the event loop, which polls epoll once more on the way: one
+// epoll_wait per answer that the direct send saves. Reads stay asynchronous (async_read_some:
+// Asio tries the read at once and waits for readiness only when it finds nothing), which costs a
+// recv that finds the socket empty once the peer waits for its answer. The other way to learn
+// that the socket is empty, a readiness wait (async_wait), costs an epoll_ctl per wait instead
+// (measured: the same four calls per round trip) and drops the read that succeeds at once when
+// the peer pipelines.
 asio::awaitable<void> RunSession(std::shared_ptr<Connection> c,
                                  std::unique_ptr<RequestHandler> handler, SessionLimits limits) {
   FrameBuffer in(limits.max_frame_bytes);
   std::vector<std::uint8_t> out;
   out.reserve(kInitialOut);
+  asio::error_code ec;
+  c->socket.non_blocking(true, ec);
   // Any progress (a read, a finished write) postpones the close; while the server stops, a
   // connection lives on only until it has been quiet for kDrainQuiet, so requests already on
   // their way are still answered.
@@ -63,18 +94,17 @@ asio::awaitable<void> RunSession(std::shared_ptr<Connection> c,
   // from it to the end of the write that carried the answers, with the two clock reads the
   // deadlines need anyway, so measuring costs no extra system call per request.
   SteadyClock::time_point read_at = SteadyClock::now();
-  for (;;) {
+  while (!ec) {
     const Answered answered = AnswerFrames(in, *handler, limits.max_inflight, out);
     if (answered.frames > 0) frame_started.reset();
     if (!out.empty()) {
-      auto [ec, written] = co_await asio::async_write(c->socket, asio::buffer(out), kNoThrow);
-      (void)written;
+      const bool written = co_await WriteAll(*c, out);
       if (out.capacity() > kKeepOut) {
         std::vector<std::uint8_t>().swap(out);
         out.reserve(kInitialOut);
       }
       out.clear();
-      if (ec) break;
+      if (!written) break;
       const SteadyClock::time_point written_at = SteadyClock::now();
       progress(written_at);
       if (answered.frames > 0) {
@@ -92,9 +122,10 @@ asio::awaitable<void> RunSession(std::shared_ptr<Connection> c,
                                 : ReadDeadline(now, limits.idle_timeout, limits.frame_timeout,
                                                frame_started));
     std::span<std::uint8_t> tail = in.WritableTail();
-    auto [ec, n] =
+    std::size_t n = 0;
+    std::tie(ec, n) =
         co_await c->socket.async_read_some(asio::buffer(tail.data(), tail.size()), kNoThrow);
-    if (ec) break;
+    if (ec) break;  // end of file, reset, or closed by the idle watchdog
     in.Commit(n);
     read_at = SteadyClock::now();
     progress(read_at);

@@ -27,6 +27,8 @@
 #include <functional>
 #include <iostream>
 #include <map>
+#include <optional>
+#include <thread>
 
 #include "base/clock.h"
 #include "fake_upstream/fake_upstream.h"
@@ -232,21 +234,30 @@ class DaemonStorageFaultTest : public ::testing::Test {
     return client->GetStatus();
   }
 
-  // Upstream changes made while the disk is unusable; returns the org removed.
+  // Upstream changes made while the disk is unusable; returns the org removed. `states_` gets the
+  // upstream's answers before and after each change: the state the daemon keeps serving is one of
+  // them, depending on how many changes a sync applied before the store refused a write (RocksDB
+  // may still append to log space it reserved before the disk filled up).
   std::string ChangeUpstream() {
+    states_ = {CurrentBodies()};
     EXPECT_TRUE(upstream_.AddOrgPolicy(orgs_[2], {true, true, true}).ok());
+    states_.push_back(CurrentBodies());
     EXPECT_TRUE(upstream_.ChangeOrgPolicy(orgs_[0], {true, true, false}).ok());
+    states_.push_back(CurrentBodies());
     EXPECT_TRUE(upstream_.RemoveOrgPolicy(orgs_[1]).ok());
+    states_.push_back(CurrentBodies());
     EXPECT_TRUE(upstream_.ChangeDefaultPolicy({false, false, true}).ok());
+    states_.push_back(CurrentBodies());
     EXPECT_TRUE(upstream_.RemoveOrg(orgs_[3]).ok());
     upstream_.AddOrg("added while the disk was unusable");
+    states_.push_back(CurrentBodies());
     return orgs_[3];
   }
 
   // With the disk unusable: DEGRADED with `error` in the status, policyctl status and the STATUS
-  // line; every org still answers as before the fault.
-  void ExpectDegradedButServing(Daemon& d, const std::map<std::string, std::string>& before,
-                                const std::string& error) {
+  // line; every org answers as in one and the same of the upstream's states_ (nothing half
+  // written), and the answers do not move while the disk stays unusable.
+  void ExpectDegradedButServing(Daemon& d, const std::string& error) {
     const auto start = std::chrono::steady_clock::now();
     ASSERT_TRUE(WaitFor(
         [&] {
@@ -263,7 +274,26 @@ class DaemonStorageFaultTest : public ::testing::Test {
               << " ms: " << s->last_error << "\n";
     Result<Client> client = Client::Connect(d.socket());
     ASSERT_TRUE(client);
-    for (const auto& [org, body] : before) {
+    // The orgs every state has (not the one removed nor the one added by the last change).
+    std::map<std::string, std::string> served;
+    for (const auto& [org, body] : states_.back()) {
+      if (!states_.front().contains(org)) continue;
+      Result<PolicyAnswer> a = client->GetOrgPolicy(org);
+      ASSERT_TRUE(a) << a.error().ToString();
+      served[org] = FormatGetPolicyResponse(a->policy);
+    }
+    std::optional<std::size_t> state;
+    for (std::size_t k = 0; k < states_.size() && !state; ++k) {
+      bool all = true;
+      for (const auto& [org, body] : served) all = all && states_[k].at(org) == body;
+      if (all) state = k;
+    }
+    ASSERT_TRUE(state.has_value()) << "the answers are no state the upstream ever had";
+    std::cout << "serving the upstream's state after " << *state << " of " << states_.size() - 1
+              << " changes\n";
+    // Three more sync rounds fail; the answers stay.
+    std::this_thread::sleep_for(milliseconds(600));
+    for (const auto& [org, body] : served) {
       Result<PolicyAnswer> a = client->GetOrgPolicy(org);
       ASSERT_TRUE(a) << a.error().ToString();
       EXPECT_EQ(FormatGetPolicyResponse(a->policy), body) << org;
@@ -316,18 +346,18 @@ class DaemonStorageFaultTest : public ::testing::Test {
   std::string notify_path_ = dir_.Join("notify.sock");
   NotifySocket notify_{notify_path_};
   std::size_t degraded_at_ = 0;
+  std::vector<std::map<std::string, std::string>> states_;  // see ChangeUpstream()
 };
 
 TEST_F(DaemonStorageFaultTest, AFileSizeLimitDegradesTheDaemonAndLiftingItRecovers) {
   auto daemon = Start();
   ASSERT_TRUE(WaitUntilAnswersMatch(daemon->socket(), upstream_, seconds(10)));
-  const std::map<std::string, std::string> before = CurrentBodies();
   // Every write at offset >= 1 byte now fails with EFBIG (SIGXFSZ is ignored by policyd; its
   // stderr log cannot be written either while this lasts).
   const rlimit tiny{1, RLIM_INFINITY};
   ASSERT_EQ(prlimit(daemon->process().pid(), RLIMIT_FSIZE, &tiny, nullptr), 0) << strerror(errno);
   const std::string removed = ChangeUpstream();
-  ExpectDegradedButServing(*daemon, before, "File too large");
+  ExpectDegradedButServing(*daemon, "File too large");
   ASSERT_TRUE(daemon->process().Running());
   const rlimit unlimited{RLIM_INFINITY, RLIM_INFINITY};
   ASSERT_EQ(prlimit(daemon->process().pid(), RLIMIT_FSIZE, &unlimited, nullptr), 0);
@@ -375,11 +405,10 @@ TEST_F(DaemonStorageFaultTest, AFullDiskDegradesTheDaemonAndFreeingSpaceRecovers
   if (!disk.ok()) GTEST_SKIP() << "cannot mount a tmpfs here: " << disk.error();
   auto daemon = Start();
   ASSERT_TRUE(WaitUntilAnswersMatch(daemon->socket(), upstream_, seconds(10)));
-  const std::map<std::string, std::string> before = CurrentBodies();
   const std::string filler = dir_.Join("data/filler");
   FillDisk(filler);
   const std::string removed = ChangeUpstream();
-  ExpectDegradedButServing(*daemon, before, "No space left on device");
+  ExpectDegradedButServing(*daemon, "No space left on device");
   ASSERT_TRUE(daemon->process().Running());
   std::filesystem::remove(filler);
   ExpectRecovered(daemon, removed);
