@@ -15,7 +15,8 @@
 //            C = 1, 16, 64 and pipelined x16; batch x64 and the client library for policyd; at
 //            C >= 16 also policyd with --threads 16 (--wide-threads), its own copy of the store;
 //   features what optional work costs: policyd against the same store served with
-//            --request-metrics false, at C = 1 and 16;
+//            --request-metrics false, at C = 1 and 16; and at C = 1 a login-name check against
+//            the plain lookup, on random orgs and on orgs whose policy makes it read domains;
 //   scale    single lookups at C = 1 and 16 on stores of --small-orgs and --large-orgs orgs; READY
 //            time, RSS and size on disk of the large store;
 //   sync     events applied per second from the fake upstream (sync_rate.h);
@@ -301,20 +302,51 @@ std::vector<RunResult> RunCompare(const Env& env, const Args& a, const EchoChoic
   return out;
 }
 
+// One login-name check per operation (a Check frame, its answer): "alice@<org>.example.com" for a
+// random org of `orgs`.
+OpFactory LoginNameChecks(const std::string& socket, const std::vector<std::string>& orgs) {
+  return [&socket, &orgs](int, std::string& error) -> Op {
+    auto conn = std::make_shared<Conn>();
+    if (!conn->Connect(socket, error)) return nullptr;
+    auto req = std::make_shared<std::vector<std::uint8_t>>();
+    auto name = std::make_shared<std::string>();
+    return [conn, req, name, &orgs, id = std::uint64_t{0}](Rng& rng) mutable {
+      const std::string& org = orgs[rng.Next() % orgs.size()];
+      name->assign("alice@").append(org).append(".example.com");
+      req->clear();
+      AppendCheck(*req, ++id, CheckRequest{CheckKind::kLoginName, org, *name, false});
+      return conn->WriteAll(*req) && !conn->ReadFrame().empty();
+    };
+  };
+}
+
 // What optional work costs a lookup: policyd as it ships against the same store served without
-// request metrics, at C = 1 (pinned, latency) and C = 16 (throughput), interleaved.
+// request metrics, at C = 1 (pinned, latency) and C = 16 (throughput), interleaved. At C = 1 also
+// login-name checks: on random orgs (99% inherit the default, userLoginMustBeDomain off: no
+// domains are read) and on the orgs with their own policy (it is on: the org's domains are read
+// from RocksDB).
 std::vector<RunResult> RunFeatures(const Env& env, const Args& a) {
   std::vector<RunResult> out;
   const auto& ids = env.main.org_ids;
+  std::vector<std::string> domain_orgs;
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    if (HasOwnPolicy(static_cast<int>(i))) domain_orgs.push_back(ids[i]);
   for (int c : {1, 16}) {
     const int cpu = c == 1 ? a.pin_cpu : -1;
-    std::vector<RunResult> runs =
-        Interleaved({Spec("policyd", "single", c, 1, a.seconds, env.main.serving.pid,
-                          FrameLookups(env.main.serving.socket, ids, 1), cpu),
-                     Spec("policyd --request-metrics false", "single", c, 1, a.seconds,
-                          env.no_metrics->serving.pid,
-                          FrameLookups(env.no_metrics->serving.socket, ids, 1), cpu)},
-                    a.rounds);
+    std::vector<LoadSpec> specs = {Spec("policyd", "single", c, 1, a.seconds, env.main.serving.pid,
+                                        FrameLookups(env.main.serving.socket, ids, 1), cpu),
+                                   Spec("policyd --request-metrics false", "single", c, 1,
+                                        a.seconds, env.no_metrics->serving.pid,
+                                        FrameLookups(env.no_metrics->serving.socket, ids, 1), cpu)};
+    if (c == 1) {
+      specs.push_back(Spec("policyd login-name check", "single", c, 1, a.seconds,
+                           env.main.serving.pid, LoginNameChecks(env.main.serving.socket, ids),
+                           cpu));
+      specs.push_back(Spec("policyd login-name check, domains read", "single", c, 1, a.seconds,
+                           env.main.serving.pid,
+                           LoginNameChecks(env.main.serving.socket, domain_orgs), cpu));
+    }
+    std::vector<RunResult> runs = Interleaved(specs, a.rounds);
     out.insert(out.end(), runs.begin(), runs.end());
   }
   return out;

@@ -121,7 +121,10 @@ void FeatureSection(std::ostringstream& o, const BenchResults& r) {
   o << "## What optional work costs a lookup\n\n"
     << "policyd as it ships (`policyd`) against variants on a copy of the same store, "
        "interleaved like the rows above. `--request-metrics false` serves without counting and "
-       "timing requests (the per-request part of /metrics and `policyctl top`).\n\n";
+       "timing requests (the per-request part of /metrics and `policyctl top`). "
+       "`login-name check` rows ask the same policyd a login-name check instead of a lookup "
+       "(README \"Checks\"): on random orgs, which mostly need no domains, and on orgs whose "
+       "policy makes the check read the org's domains.\n\n";
   RunTable(o, r.features);
   o << "\n| variant | C | p50 variant / policyd | lookups/s variant / policyd |\n"
     << "| --- | ---: | ---: | ---: |\n";

@@ -34,6 +34,9 @@ class TimedStore final : public Store {
   Status Read(LookupBatch& batch) const override {
     return Timed(rate_.read_s, [&] { return inner_.Read(batch); });
   }
+  Status ReadDomains(std::string_view org_id, DomainSet& out) const override {
+    return inner_.ReadDomains(org_id, out);
+  }
   Result<StoreMeta> Meta() const override { return inner_.Meta(); }
   Status Apply(const StoreChange& change, Timestamp now) override {
     return Timed(rate_.write_s, [&] { return inner_.Apply(change, now); });

@@ -5,7 +5,7 @@
 #   lib/sysusers.d/policyd.conf                   the policyd-clients group
 #   /etc/policyd/policyd.toml                     example config, only when none is there yet
 #   share/doc/policyd/examples/policyd.toml       the same example, always (compare on upgrades)
-#   include/policyd/{client,base,model,resolve,wire}/*.h, lib/libpolicyd_*.a,
+#   include/policyd/{client,base,model,resolve,check,wire}/*.h, lib/libpolicyd_*.a,
 #   lib/pkgconfig/policyd-client.pc               the C++ client library
 #
 # systemd searches /usr/local/lib/systemd/system and /usr/local/lib/sysusers.d as well as /usr/lib.
@@ -58,11 +58,13 @@ install(CODE "
 # compiled into libpolicyd_wire.a and uses header-only FlatBuffers, so consumers need neither
 # flatc output nor libflatbuffers). Headers keep their "<module>/<file>.h" include paths under
 # include/policyd/; they need C++20 and tl/expected.hpp (Debian: libexpected-dev).
-set(POLICYD_CLIENT_ARCHIVES policyd_client policyd_wire policyd_resolve policyd_model policyd_base)
+set(POLICYD_CLIENT_ARCHIVES policyd_client policyd_wire policyd_resolve policyd_check policyd_model
+    policyd_base)
 install(TARGETS ${POLICYD_CLIENT_ARCHIVES} ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}")
 set(POLICYD_CLIENT_HEADERS
-    client/client.h base/status.h base/timestamp.h model/domain_policy.h model/store_state.h
-    resolve/resolve.h wire/response.h)
+    client/client.h base/status.h base/timestamp.h model/counters.h model/domain_policy.h
+    model/domains.h
+    model/store_state.h resolve/resolve.h check/check.h wire/response.h)
 foreach(header ${POLICYD_CLIENT_HEADERS})
   get_filename_component(header_dir "${header}" DIRECTORY)
   install(FILES "src/${header}" DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/policyd/${header_dir}")

@@ -3,6 +3,7 @@
 #include <fstream>
 #include <ostream>
 
+#include "cli/check_output.h"
 #include "client/client.h"
 #include "json/policy_json.h"
 #include "json/snapshot_json.h"
@@ -102,6 +103,20 @@ int RunGet(const CliContext& ctx, const std::string& org_id, bool strict) {
   return kExitOk;
 }
 
+int RunCheck(const CliContext& ctx, const CheckRequest& check, bool json) {
+  Result<Client> client = ConnectFor(ctx);
+  if (!client) return ReportError(ctx, client.error(), /*transport=*/true);
+  Result<CheckAnswer> answer = client->Check(check);
+  if (!answer) {
+    const int code = ReportError(ctx, answer.error(), !client->connected());
+    // 1 means "refused" here, so an error policyd answered gets its own code.
+    return code == kExitError ? kExitCheckError : code;
+  }
+  ctx.out << (json ? FormatCheckJson(*answer) + '\n' : FormatCheckText(*answer));
+  if (answer->stale) ctx.err << "policyctl: warning: policyd's data is stale\n";
+  return answer->allowed ? kExitOk : kExitCheckRefused;
+}
+
 int RunStatus(const CliContext& ctx, bool json) {
   Result<Client> client = ConnectFor(ctx);
   if (!client) return ReportError(ctx, client.error(), /*transport=*/true);
@@ -131,16 +146,23 @@ int RunDump(const CliContext& ctx, const std::string& data_dir, const std::strin
   std::string buffer;
   bool have_instance = false;
   bool first = true;
+  // A read-only store shows the state as of opening, so the per-org domain reads below and the
+  // walk see one and the same state.
+  DomainSet domains;
+  Status read = Status::Ok();
   Status walk = (*store)->ForEach(
       [&](const InstanceRecord& instance) {
-        AppendSnapshotBegin(buffer, instance);
+        read = (*store)->ReadDomains("", domains);  // no org: the instance's domains only
+        AppendSnapshotBegin(buffer, instance, domains.instance);
         have_instance = true;
       },
       [&](const OrgRecord& org) {
         if (!have_instance) {
           return Status::FailedPrecondition("the store has orgs but no instance default");
         }
-        AppendSnapshotOrg(buffer, org, first);
+        POLICYD_RETURN_IF_ERROR(read);
+        POLICYD_RETURN_IF_ERROR((*store)->ReadDomains(org.id, domains));
+        AppendSnapshotOrg(buffer, org, first, domains.org);
         first = false;
         if (buffer.size() > (1u << 20)) {
           out << buffer;
@@ -148,6 +170,7 @@ int RunDump(const CliContext& ctx, const std::string& data_dir, const std::strin
         }
         return Status::Ok();
       });
+  if (walk.ok()) walk = read;
   if (walk.ok() && !have_instance) {
     walk = Status::FailedPrecondition("the store holds no state yet (no instance default)");
   }

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "base/status.h"
+#include "check/check.h"
 
 namespace policyd {
 
@@ -19,6 +20,9 @@ enum ExitCode : int {
   kExitUsage = 2,        // bad command line
   kExitNotFound = 3,     // strict lookup of an org policyd does not know
   kExitUnreachable = 4,  // no daemon on the socket, or it did not answer in time
+  // `policyctl check` only: 1 means "refused" there, so what the others report as 1 is 5.
+  kExitCheckRefused = 1,
+  kExitCheckError = 5,
 };
 
 struct CliContext {
@@ -43,6 +47,12 @@ struct TopOptions {
 
 // `policyctl top [--once] [--interval-ms N] [--count N]`: the live view (cli/top_view.h).
 int RunTop(const CliContext& ctx, const TopOptions& options);
+
+// `policyctl check login-name ORG NAME | smtp-sender ADDRESS | domain ORG DOMAIN [--strict]
+// [--json]`: asks policyd to decide `check` and prints the answer (cli/check_output.h). Exit
+// codes: 0 allowed, 1 refused, 2 usage, 3 unknown org with --strict, 4 unreachable, 5 any other
+// error.
+int RunCheck(const CliContext& ctx, const CheckRequest& check, bool json);
 
 // `policyctl dump --data-dir DIR [--output FILE]`: writes the store as a snapshot.
 int RunDump(const CliContext& ctx, const std::string& data_dir, const std::string& output);

@@ -8,7 +8,8 @@ int main(int argc, char** argv) {
   CLI::App app{
       "policyctl: query policyd, the local domain-policy cache.\n"
       "Exit codes: 0 ok, 1 error answered by policyd (or other failure), 2 usage error,\n"
-      "3 org not found (--strict), 4 policyd unreachable or not answering in time."};
+      "3 org not found (--strict), 4 policyd unreachable or not answering in time.\n"
+      "check: 0 allowed, 1 refused, 5 an error policyd answered (2, 3, 4 as above)."};
   app.set_version_flag("--version", "policyctl " POLICYD_VERSION);
   app.require_subcommand(1);
   std::string socket = "/run/policyd/policyd.sock";
@@ -46,6 +47,42 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(100, 3'600'000));
   top->add_option("--count", top_options.count, "Stop after this many frames (0: never)");
 
+  // policyctl check login-name ORG NAME | smtp-sender ADDRESS | domain ORG DOMAIN
+  CLI::App* check = app.add_subcommand(
+      "check",
+      "Ask policyd to decide a check locally, as the upstream would: exit 0 allowed, 1 refused "
+      "(README \"Checks\" has the rules)");
+  check->require_subcommand(1);
+  std::string check_org, check_value;
+  bool check_strict = false, check_json = false;
+  auto add_check = [&](const char* name, const char* help, bool with_org, const char* value_name,
+                       const char* value_help) {
+    CLI::App* sub = check->add_subcommand(name, help);
+    if (with_org) {
+      sub->add_option("org", check_org, "Org id")->required();
+      sub->add_flag("--strict", check_strict,
+                    "Fail (exit 3) for an org policyd does not know, instead of deciding on the "
+                    "instance default like the upstream");
+    }
+    sub->add_option(value_name, check_value, value_help)->required();
+    sub->add_flag("--json", check_json, "Print the answer as one line of JSON");
+    return sub;
+  };
+  add_check("login-name",
+            "May a user of ORG log in with NAME? With userLoginMustBeDomain the name must be "
+            "username@<a verified domain of the org>; without it, the name is the username",
+            true, "name", "The login name");
+  CLI::App* check_smtp =
+      add_check("smtp-sender",
+                "May ADDRESS be the instance's SMTP sender? With the instance policy's "
+                "smtpSenderAddressMatchesInstanceDomain its domain must be an instance domain",
+                false, "address", "The sender address");
+  CLI::App* check_domain =
+      add_check("domain",
+                "Is DOMAIN verified for ORG without a challenge? Refused when adding it needs "
+                "verification (validateOrgDomains) or the org has it unverified",
+                true, "domain", "The domain");
+
   std::string data_dir, output;
   CLI::App* dump = app.add_subcommand(
       "dump",
@@ -68,5 +105,12 @@ int main(int argc, char** argv) {
   if (get->parsed()) return policyd::RunGet(ctx, org, strict);
   if (status->parsed()) return policyd::RunStatus(ctx, json);
   if (top->parsed()) return policyd::RunTop(ctx, top_options);
+  if (check->parsed()) {
+    policyd::CheckRequest request{policyd::CheckKind::kLoginName, check_org, check_value,
+                                  check_strict};
+    if (check_smtp->parsed()) request.kind = policyd::CheckKind::kSmtpSender;
+    if (check_domain->parsed()) request.kind = policyd::CheckKind::kDomainVerification;
+    return policyd::RunCheck(ctx, request, check_json);
+  }
   return policyd::RunDump(ctx, data_dir, output);
 }

@@ -199,6 +199,42 @@ Result<PolicyAnswer> Client::GetDefaultPolicy() {
   return std::move(r->policies[0]);
 }
 
+Result<CheckAnswer> Client::Check(const CheckRequest& check) {
+  const std::uint64_t id = NextId();
+  AppendCheck(out_, id, check);
+  Result<Response> r = RoundTrip(id);
+  if (!r) return Err(r.error());
+  if (r->kind != ResponseKind::kCheck || r->checks.size() != 1) {
+    return Err(Status::Internal("policyd answered a check with another kind"));
+  }
+  return std::move(r->checks[0]);
+}
+
+Result<CheckAnswer> Client::CheckLoginName(std::string_view org_id, std::string_view login_name,
+                                           bool strict) {
+  return Check(CheckRequest{CheckKind::kLoginName, org_id, login_name, strict});
+}
+
+Result<CheckAnswer> Client::CheckSmtpSender(std::string_view address) {
+  return Check(CheckRequest{CheckKind::kSmtpSender, {}, address, false});
+}
+
+Result<CheckAnswer> Client::CheckDomainVerification(std::string_view org_id,
+                                                    std::string_view domain, bool strict) {
+  return Check(CheckRequest{CheckKind::kDomainVerification, org_id, domain, strict});
+}
+
+Result<std::vector<CheckAnswer>> Client::CheckBatch(std::span<const CheckRequest> checks) {
+  const std::uint64_t id = NextId();
+  AppendCheckBatch(out_, id, checks);
+  Result<Response> r = RoundTrip(id);
+  if (!r) return Err(r.error());
+  if (r->kind != ResponseKind::kCheckBatch || r->checks.size() != checks.size()) {
+    return Err(Status::Internal("policyd answered a check batch with another kind or size"));
+  }
+  return std::move(r->checks);
+}
+
 Result<ServerStatus> Client::GetStatus(bool with_counters) {
   const std::uint64_t id = NextId();
   AppendGetStatus(out_, id, with_counters);

@@ -53,6 +53,21 @@ class Client {
                                                    bool strict = false);
   // The instance default.
   Result<PolicyAnswer> GetDefaultPolicy();
+  // Local policy checks (README "Checks"), each one round trip. The answer says allowed or not,
+  // why (reason, message), the matched domain and the policy the decision used. Errors: those of
+  // every call, plus the daemon's INVALID_ARGUMENT (bad org id, an org id on an SMTP check) and
+  // NOT_FOUND (`strict` and an unknown org). A value that is no login name, address or domain is
+  // an answer (allowed=false, an INVALID_* reason), not an error.
+  Result<CheckAnswer> CheckLoginName(std::string_view org_id, std::string_view login_name,
+                                     bool strict = false);
+  Result<CheckAnswer> CheckSmtpSender(std::string_view address);
+  Result<CheckAnswer> CheckDomainVerification(std::string_view org_id, std::string_view domain,
+                                              bool strict = false);
+  // Any one check, e.g. built by the caller.
+  Result<CheckAnswer> Check(const CheckRequest& check);
+  // 1..1024 checks of any kinds in one round trip; answers in request order, each with its own
+  // status (a check's INVALID_ARGUMENT or NOT_FOUND fails it alone).
+  Result<std::vector<CheckAnswer>> CheckBatch(std::span<const CheckRequest> checks);
   // Store and sync state; `with_counters` adds what the daemon has done since it started
   // (ServerStatus::counters: requests, latency histogram, connections, sync rounds).
   Result<ServerStatus> GetStatus(bool with_counters = false);

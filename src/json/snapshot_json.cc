@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "json/internal.h"
@@ -18,11 +19,22 @@ using json_internal::FieldName;
 using json_internal::JsonPath;
 namespace od = json_internal::od;
 
-enum TopField { kInstance, kOrgs };
-constexpr std::array<FieldName, 2> kTopFields = {{{"instance", "instance"}, {"orgs", "orgs"}}};
+enum TopField { kInstance, kOrgs, kInstanceDomains };
+constexpr std::array<FieldName, 3> kTopFields = {
+    {{"instance", "instance"}, {"orgs", "orgs"}, {"instanceDomains", "instance_domains"}}};
 
-enum EntryField { kId, kPolicy };
-constexpr std::array<FieldName, 2> kEntryFields = {{{"id", "id"}, {"policy", "policy"}}};
+enum EntryField { kId, kPolicy, kDomains };
+constexpr std::array<FieldName, 2> kInstanceFields = {{{"id", "id"}, {"policy", "policy"}}};
+constexpr std::array<FieldName, 3> kOrgFields = {
+    {{"id", "id"}, {"policy", "policy"}, {"domains", "domains"}}};
+
+// The management API's org-domain field names, and the admin API's instance-domain one.
+enum DomainField { kDomainName, kIsVerified, kIsPrimary };
+constexpr std::array<FieldName, 3> kOrgDomainFields = {
+    {{"domainName", "domain_name"}, {"isVerified", "is_verified"}, {"isPrimary", "is_primary"}}};
+constexpr std::array<FieldName, 1> kInstanceDomainFields = {{{"domain", "domain"}}};
+// {"domain":"a"} plus a separator.
+constexpr std::size_t kMinDomainBytes = 15;
 
 // The smallest org entry, {"id":"x"} plus a separator, bounds how many orgs a document can hold.
 constexpr std::size_t kMinOrgBytes = 11;
@@ -44,7 +56,7 @@ Status ParseInstance(od::value& value, const JsonPath& path, InstanceRecord& out
   POLICYD_RETURN_IF_ERROR(json_internal::GetObject(value, path, object));
   std::uint32_t seen = 0;
   Status s = json_internal::ForEachField(
-      object, path, kEntryFields, seen,
+      object, path, kInstanceFields, seen,
       [&out](int index, od::value& field, const JsonPath& field_path) {
         if (index == kId) return ReadId(field, field_path, "instance id", out.id);
         // isDefault is not checked: the instance policy is the default whatever it says.
@@ -75,26 +87,147 @@ Status ParseOrgPolicy(od::value& value, const JsonPath& path, std::optional<Poli
   return Status::Ok();
 }
 
-Status ParseOrg(od::value& value, const JsonPath& path, OrgRecord& out) {
+Status ReadDomainName(od::value& value, const JsonPath& path, std::string& out) {
+  std::string_view name;
+  POLICYD_RETURN_IF_ERROR(json_internal::GetString(value, path, name));
+  if (Status s = ValidateDomainName("domain", name); !s.ok()) return s.WithContext(path.ToString());
+  out.assign(name);
+  return Status::Ok();
+}
+
+// A boolean that protojson omits when false; null also means false.
+Status ReadFlag(od::value& value, const JsonPath& path, bool& out) {
+  od::json_type type;
+  POLICYD_RETURN_IF_ERROR(json_internal::GetType(value, path, type));
+  if (type == od::json_type::null) return json_internal::ValidateValue(value, path, 0);
+  if (type != od::json_type::boolean) return json_internal::WrongType(path, "a boolean", type);
+  if (auto error = value.get_bool().get(out)) return json_internal::SyntaxError(path, error);
+  return Status::Ok();
+}
+
+Status ParseOrgDomain(od::value& value, const JsonPath& path, OrgDomain& out) {
+  od::object object;
+  POLICYD_RETURN_IF_ERROR(json_internal::GetObject(value, path, object));
+  std::uint32_t seen = 0;
+  POLICYD_RETURN_IF_ERROR(json_internal::ForEachField(
+      object, path, kOrgDomainFields, seen,
+      [&out](int index, od::value& field, const JsonPath& field_path) {
+        if (index == kDomainName) return ReadDomainName(field, field_path, out.name);
+        return ReadFlag(field, field_path, index == kIsVerified ? out.verified : out.primary);
+      }));
+  if ((seen & (1u << kDomainName)) == 0) return MissingField(path, "domainName");
+  if (out.primary && !out.verified) {
+    return json_internal::PathError(path.Field("isPrimary"),
+                                    "a primary domain must be verified (\"isVerified\":true)");
+  }
+  return Status::Ok();
+}
+
+Status ParseInstanceDomain(od::value& value, const JsonPath& path, std::string& out) {
   od::object object;
   POLICYD_RETURN_IF_ERROR(json_internal::GetObject(value, path, object));
   std::uint32_t seen = 0;
   POLICYD_RETURN_IF_ERROR(
-      json_internal::ForEachField(object, path, kEntryFields, seen,
-                                  [&out](int index, od::value& field, const JsonPath& field_path) {
-                                    if (index == kId)
-                                      return ReadId(field, field_path, "org id", out.id);
-                                    return ParseOrgPolicy(field, field_path, out.policy);
+      json_internal::ForEachField(object, path, kInstanceDomainFields, seen,
+                                  [&out](int, od::value& field, const JsonPath& field_path) {
+                                    return ReadDomainName(field, field_path, out);
                                   }));
-  if ((seen & (1u << kId)) == 0) return MissingField(path, "id");
+  if (seen == 0) return MissingField(path, "domain");
   return Status::Ok();
 }
 
-Status ParseOrgs(od::value& value, const JsonPath& path, std::size_t document_size,
-                 std::vector<OrgRecord>& out) {
-  return json_internal::ForEachElement(value, path, document_size, kMinOrgBytes, out,
-                                       [&out](od::value& element, const JsonPath& element_path) {
-                                         return ParseOrg(element, element_path, out.emplace_back());
+Status TooManyDomains(const JsonPath& path) {
+  return json_internal::PathError(path, "more than " + std::to_string(kMaxDomainsPerList) +
+                                            " domains (policyd's limit per org or instance)");
+}
+
+// The first name of `names` that an earlier one equals (SameDomain), as a path error naming both
+// positions under `path` (`field` names the element's name field, if any).
+Status CheckUniqueDomains(const JsonPath& path, std::string_view field,
+                          const std::vector<std::string_view>& names) {
+  std::vector<std::uint32_t> order(names.size());
+  for (std::size_t i = 0; i < names.size(); ++i) order[i] = static_cast<std::uint32_t>(i);
+  auto lower = [](std::string_view a, std::string_view b) {
+    return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+      auto l = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+      return l(x) < l(y);
+    });
+  };
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::uint32_t a, std::uint32_t b) { return lower(names[a], names[b]); });
+  std::size_t first = 0;
+  std::size_t duplicate = names.size();
+  for (std::size_t k = 1; k < order.size(); ++k) {
+    if (SameDomain(names[order[k]], names[order[k - 1]]) && order[k] < duplicate) {
+      duplicate = order[k];
+      first = order[k - 1];
+    }
+  }
+  if (duplicate == names.size()) return Status::Ok();
+  const JsonPath element = path.Index(duplicate);
+  return json_internal::PathError(field.empty() ? element : element.Field(field),
+                                  "duplicate domain " +
+                                      json_internal::QuoteForMessage(names[duplicate]) +
+                                      " (first at [" + std::to_string(first) + "])");
+}
+
+Status ParseOrgDomains(od::value& value, const JsonPath& path, std::size_t document_size,
+                       std::vector<OrgDomain>& out) {
+  std::size_t primary = 0;
+  POLICYD_RETURN_IF_ERROR(json_internal::ForEachElement(
+      value, path, document_size, kMinDomainBytes, out,
+      [&](od::value& element, const JsonPath& element_path) {
+        if (out.size() == kMaxDomainsPerList) return TooManyDomains(path);
+        if (Status s = ParseOrgDomain(element, element_path, out.emplace_back()); !s.ok()) {
+          return s;
+        }
+        if (!out.back().primary) return Status::Ok();
+        if (primary++ > 0) {
+          return json_internal::PathError(element_path.Field("isPrimary"),
+                                          "a second primary domain");
+        }
+        return Status::Ok();
+      }));
+  std::vector<std::string_view> names;
+  names.reserve(out.size());
+  for (const OrgDomain& d : out) names.push_back(d.name);
+  return CheckUniqueDomains(path, "domainName", names);
+}
+
+Status ParseInstanceDomains(od::value& value, const JsonPath& path, std::size_t document_size,
+                            std::vector<std::string>& out) {
+  POLICYD_RETURN_IF_ERROR(json_internal::ForEachElement(
+      value, path, document_size, kMinDomainBytes, out,
+      [&](od::value& element, const JsonPath& element_path) {
+        if (out.size() == kMaxDomainsPerList) return TooManyDomains(path);
+        return ParseInstanceDomain(element, element_path, out.emplace_back());
+      }));
+  return CheckUniqueDomains(path, "domain", std::vector<std::string_view>(out.begin(), out.end()));
+}
+
+// One org; its domains, if any, are appended to `domains` (with the org's id).
+Status ParseOrg(od::value& value, const JsonPath& path, std::size_t document_size, OrgRecord& out,
+                std::vector<OrgDomains>& domains) {
+  od::object object;
+  POLICYD_RETURN_IF_ERROR(json_internal::GetObject(value, path, object));
+  std::uint32_t seen = 0;
+  std::vector<OrgDomain> list;
+  POLICYD_RETURN_IF_ERROR(json_internal::ForEachField(
+      object, path, kOrgFields, seen, [&](int index, od::value& field, const JsonPath& field_path) {
+        if (index == kId) return ReadId(field, field_path, "org id", out.id);
+        if (index == kDomains) return ParseOrgDomains(field, field_path, document_size, list);
+        return ParseOrgPolicy(field, field_path, out.policy);
+      }));
+  if ((seen & (1u << kId)) == 0) return MissingField(path, "id");
+  if (!list.empty()) domains.push_back(OrgDomains{out.id, std::move(list), 0});
+  return Status::Ok();
+}
+
+Status ParseOrgs(od::value& value, const JsonPath& path, std::size_t document_size, Snapshot& out) {
+  return json_internal::ForEachElement(value, path, document_size, kMinOrgBytes, out.orgs,
+                                       [&](od::value& element, const JsonPath& element_path) {
+                                         return ParseOrg(element, element_path, document_size,
+                                                         out.orgs.emplace_back(), out.org_domains);
                                        });
 }
 
@@ -139,7 +272,10 @@ Result<Snapshot> ParseSnapshot(std::string_view json) {
       object, root, kTopFields, seen,
       [&out, &json](int index, od::value& field, const JsonPath& field_path) {
         if (index == kInstance) return ParseInstance(field, field_path, out.instance);
-        return ParseOrgs(field, field_path, json.size(), out.orgs);
+        if (index == kInstanceDomains) {
+          return ParseInstanceDomains(field, field_path, json.size(), out.instance_domains.names);
+        }
+        return ParseOrgs(field, field_path, json.size(), out);
       });
   if (!s.ok()) return Err(std::move(s));
   if ((seen & (1u << kInstance)) == 0) return Err(MissingField(root, "instance"));
@@ -148,7 +284,8 @@ Result<Snapshot> ParseSnapshot(std::string_view json) {
   return out;
 }
 
-void AppendSnapshotBegin(std::string& out, const InstanceRecord& instance) {
+void AppendSnapshotBegin(std::string& out, const InstanceRecord& instance,
+                         std::span<const std::string> instance_domains) {
   const Details& details = instance.policy.details;
   out += "{\"instance\":{\"id\":";
   AppendJsonString(out, instance.id);
@@ -156,16 +293,39 @@ void AppendSnapshotBegin(std::string& out, const InstanceRecord& instance) {
   json_internal::AppendPolicyJson(
       out, instance.policy.flags, /*is_default=*/true, details,
       details.resource_owner.empty() ? std::string_view(instance.id) : details.resource_owner);
-  out += "},\"orgs\":[";
+  out += '}';
+  if (!instance_domains.empty()) {
+    out += ",\"instanceDomains\":[";
+    for (std::size_t i = 0; i < instance_domains.size(); ++i) {
+      out += i == 0 ? "{\"domain\":" : ",{\"domain\":";
+      AppendJsonString(out, instance_domains[i]);
+      out += '}';
+    }
+    out += ']';
+  }
+  out += ",\"orgs\":[";
 }
 
-void AppendSnapshotOrg(std::string& out, const OrgRecord& org, bool first) {
+void AppendSnapshotOrg(std::string& out, const OrgRecord& org, bool first,
+                       std::span<const OrgDomain> domains) {
   out += first ? "\n{\"id\":" : ",\n{\"id\":";
   AppendJsonString(out, org.id);
   if (org.policy.has_value()) {
     out += ",\"policy\":";
     json_internal::AppendPolicyJson(out, org.policy->flags, /*is_default=*/false,
                                     org.policy->details, org.policy->details.resource_owner);
+  }
+  if (!domains.empty()) {
+    out += ",\"domains\":[";
+    for (std::size_t i = 0; i < domains.size(); ++i) {
+      out += i == 0 ? "{\"domainName\":" : ",{\"domainName\":";
+      AppendJsonString(out, domains[i].name);
+      // False booleans are omitted, as the upstream's JSON does.
+      if (domains[i].verified) out += ",\"isVerified\":true";
+      if (domains[i].primary) out += ",\"isPrimary\":true";
+      out += '}';
+    }
+    out += ']';
   }
   out += '}';
 }
@@ -176,9 +336,15 @@ std::string FormatSnapshot(const Snapshot& snapshot) {
   std::string out;
   // About 200 bytes for an org with its own policy, 30 without.
   out.reserve(512 + snapshot.orgs.size() * 96);
-  AppendSnapshotBegin(out, snapshot.instance);
+  std::unordered_map<std::string_view, const OrgDomains*> domains;
+  domains.reserve(snapshot.org_domains.size());
+  for (const OrgDomains& d : snapshot.org_domains) domains.emplace(d.org_id, &d);
+  AppendSnapshotBegin(out, snapshot.instance, snapshot.instance_domains.names);
   for (std::size_t i = 0; i < snapshot.orgs.size(); ++i) {
-    AppendSnapshotOrg(out, snapshot.orgs[i], i == 0);
+    const OrgRecord& org = snapshot.orgs[i];
+    auto it = domains.find(org.id);
+    AppendSnapshotOrg(out, org, i == 0,
+                      it == domains.end() ? std::span<const OrgDomain>() : it->second->domains);
   }
   AppendSnapshotEnd(out);
   return out;

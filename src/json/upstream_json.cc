@@ -244,7 +244,9 @@ constexpr std::array<FieldName, 1> kEventsFields = {{{"events", "events"}}};
 enum OrgsField { kOrgsDetails, kOrgsResult };
 constexpr std::array<FieldName, 2> kOrgsFields = {{{"details", "details"}, {"result", "result"}}};
 constexpr std::array<FieldName, 1> kListDetailsFields = {{{"totalResult", "total_result"}}};
-constexpr std::array<FieldName, 1> kOrgFields = {{{"id", "id"}}};
+enum ListedOrgField { kListedOrgId, kListedOrgPrimaryDomain };
+constexpr std::array<FieldName, 2> kOrgFields = {
+    {{"id", "id"}, {"primaryDomain", "primary_domain"}}};
 
 Status ReadListDetails(od::value& value, const JsonPath& path, std::uint64_t& total) {
   bool is_null = false;
@@ -259,16 +261,23 @@ Status ReadListDetails(od::value& value, const JsonPath& path, std::uint64_t& to
                                      });
 }
 
-Status ReadOrgId(od::value& value, const JsonPath& path, std::string& out) {
+// One org of the list: its id and primary domain ("" when absent).
+Status ReadListedOrg(od::value& value, const JsonPath& path, std::string& id,
+                     std::string& primary_domain) {
   od::object object;
   POLICYD_RETURN_IF_ERROR(json_internal::GetObject(value, path, object));
   std::uint32_t seen = 0;
   POLICYD_RETURN_IF_ERROR(json_internal::ForEachField(
-      object, path, kOrgFields, seen, [&out](int, od::value& field, const JsonPath& field_path) {
-        return ReadString(field, field_path, out);
+      object, path, kOrgFields, seen, [&](int index, od::value& field, const JsonPath& field_path) {
+        return ReadString(field, field_path, index == kListedOrgId ? id : primary_domain);
       }));
-  if (out.empty()) return Missing(path, "id");
-  return CheckId(path.Field("id"), "org id", out);
+  if (id.empty()) return Missing(path, "id");
+  POLICYD_RETURN_IF_ERROR(CheckId(path.Field("id"), "org id", id));
+  if (primary_domain.empty()) return Status::Ok();
+  if (Status s = ValidateDomainName("primary domain", primary_domain); !s.ok()) {
+    return s.WithContext(path.Field("primaryDomain").ToString());
+  }
+  return Status::Ok();
 }
 
 // ---- GetPolicy, token, key file ----
@@ -376,7 +385,8 @@ Result<OrgPage> ParseListOrgsResponse(std::string_view body) {
           return json_internal::ForEachElement(
               field, field_path, body.size(), kMinElementBytes, page.org_ids,
               [&page](od::value& element, const JsonPath& element_path) {
-                return ReadOrgId(element, element_path, page.org_ids.emplace_back());
+                return ReadListedOrg(element, element_path, page.org_ids.emplace_back(),
+                                     page.primary_domains.emplace_back());
               });
         });
   });

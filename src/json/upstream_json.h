@@ -47,7 +47,8 @@ Result<std::vector<Event>> ParseListEventsResponse(std::string_view body);
 //   {"details":{"totalResult":"42",…},"sortingColumn":"…",
 //    "result":[{"id":"…","details":{…},"state":"ORG_STATE_ACTIVE","name":"…","primaryDomain":"…"}]}
 // "result" absent or null: no orgs; "totalResult" absent: 0. Each org needs an "id" of
-// 1..kMaxIdLength bytes.
+// 1..kMaxIdLength bytes; "primaryDomain", when present and not empty, must be a valid domain name
+// (ValidateDomainName).
 Result<OrgPage> ParseListOrgsResponse(std::string_view body);
 
 // GET /admin/v1/policies/domain, GET /admin/v1/orgs/{orgId}/policies/domain and

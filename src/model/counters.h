@@ -28,20 +28,25 @@ inline constexpr std::uint8_t kKindGetOrgPolicy = 1;
 inline constexpr std::uint8_t kKindGetOrgPolicies = 2;
 inline constexpr std::uint8_t kKindGetDefaultPolicy = 3;
 inline constexpr std::uint8_t kKindGetStatus = 4;
-inline constexpr std::size_t kCountedKinds = 5;
+inline constexpr std::uint8_t kKindCheck = 5;       // one local check (check/check.h)
+inline constexpr std::uint8_t kKindCheckBatch = 6;  // a batch of checks
+inline constexpr std::size_t kCountedKinds = 7;
 inline constexpr std::size_t kCountedCodes = 17;  // Code::kOk .. Code::kUnauthenticated
 
 // The Prometheus label value of a counted kind ("get_org_policy"; "undecodable" for 0;
 // "unknown" for numbers a newer daemon may send).
 constexpr std::string_view CountedKindName(std::uint8_t kind) {
   constexpr std::array<std::string_view, kCountedKinds> kNames = {
-      "undecodable", "get_org_policy", "get_org_policies", "get_default_policy", "get_status"};
+      "undecodable", "get_org_policy", "get_org_policies", "get_default_policy",
+      "get_status",  "check",          "check_batch"};
   return kind < kNames.size() ? kNames[kind] : "unknown";
 }
 
-// True for the kinds that read policy data (what "lookups" means in rates and dashboards).
+// True for the kinds that read policy data (what "lookups" means in rates and dashboards); checks
+// read it too.
 constexpr bool IsLookupKind(std::uint8_t kind) {
-  return kind == kKindGetOrgPolicy || kind == kKindGetOrgPolicies || kind == kKindGetDefaultPolicy;
+  return kind == kKindGetOrgPolicy || kind == kKindGetOrgPolicies ||
+         kind == kKindGetDefaultPolicy || kind == kKindCheck || kind == kKindCheckBatch;
 }
 
 // Why a sync round failed, coarser than the Status code so that an operator can tell at a glance

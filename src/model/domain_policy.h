@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "base/timestamp.h"
+#include "model/domains.h"
 
 namespace policyd {
 
@@ -77,6 +78,10 @@ struct OrgRecord {
 struct Snapshot {
   InstanceRecord instance;
   std::vector<OrgRecord> orgs;  // ids unique
+  // Domains (model/domains.h), apart from `orgs` so that org rows stay small. Each org id at most
+  // once and one of `orgs`; an org that is absent has no domains.
+  std::vector<OrgDomains> org_domains{};
+  InstanceDomains instance_domains{};
 
   friend bool operator==(const Snapshot&, const Snapshot&) = default;
 };

@@ -12,7 +12,9 @@ namespace policyd {
 
 struct OrgPage {
   std::vector<std::string> org_ids;  // in the order the upstream returned them
-  std::uint64_t total = 0;           // details.totalResult (0 when absent)
+  // primaryDomain of each org, parallel to org_ids ("" when the upstream sent none).
+  std::vector<std::string> primary_domains{};
+  std::uint64_t total = 0;  // details.totalResult (0 when absent)
 
   friend bool operator==(const OrgPage&, const OrgPage&) = default;
 };

@@ -18,6 +18,10 @@ std::uint8_t CountedKind(RequestKind kind) {
       return kKindGetDefaultPolicy;
     case RequestKind::kGetStatus:
       return kKindGetStatus;
+    case RequestKind::kCheck:
+      return kKindCheck;
+    case RequestKind::kCheckBatch:
+      return kKindCheckBatch;
   }
   return kKindUndecodable;
 }
@@ -72,6 +76,9 @@ Code RequestHandler::Answer(const RequestView& request, std::vector<std::uint8_t
   if (request.kind() == RequestKind::kGetDefaultPolicy) {
     return HandleDefault(request.id(), stale, out);
   }
+  if (request.kind() == RequestKind::kCheck || request.kind() == RequestKind::kCheckBatch) {
+    return HandleChecks(request, stale, out);
+  }
   return HandleOrgs(request, stale, out);
 }
 
@@ -119,6 +126,83 @@ Code RequestHandler::HandleDefault(std::uint64_t id, bool stale, std::vector<std
   }
   encoder_.AppendDefaultPolicy(out, id, default_policy_, stale);
   return Code::kOk;
+}
+
+Code RequestHandler::HandleChecks(const RequestView& request, bool stale,
+                                  std::vector<std::uint8_t>& out) {
+  const std::size_t n = request.check_count();
+  batch_.Clear();
+  for (std::size_t i = 0; i < n; ++i) {
+    if (const CheckRequest c = request.check(i); IsOrgCheck(c.kind)) batch_.Add(c.org_id);
+  }
+  if (Status s = store_.Read(batch_); !s.ok()) return Fail(request.id(), s, out);
+  // Size every vector before taking pointers into them; all keep their capacity.
+  if (resolutions_.size() < n) resolutions_.resize(n);
+  if (errors_.size() < n) errors_.resize(n);
+  if (decisions_.size() < n) decisions_.resize(n);
+  check_views_.resize(n);
+  domains_read_ = false;
+  std::size_t org_index = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (Status s = DecideCheck(request, i, org_index); !s.ok()) return Fail(request.id(), s, out);
+  }
+  if (request.kind() == RequestKind::kCheck) {
+    if (check_views_[0].error != nullptr) return Fail(request.id(), *check_views_[0].error, out);
+    encoder_.AppendCheck(out, request.id(), check_views_[0], stale);
+  } else {
+    encoder_.AppendCheckBatch(out, request.id(), check_views_, stale);
+  }
+  return Code::kOk;
+}
+
+Status RequestHandler::DecideCheck(const RequestView& request, std::size_t i,
+                                   std::size_t& org_index) {
+  const CheckRequest c = request.check(i);
+  CheckResultView& view = check_views_[i];
+  view = CheckResultView{c.kind, c.org_id, false, nullptr, nullptr, nullptr};
+  Resolution& resolution = resolutions_[i];
+  Status s = ValidateCheckRequest(c);
+  if (IsOrgCheck(c.kind)) {
+    const OrgView org = batch_.org(org_index++);
+    if (s.ok()) s = ResolveOrgPolicyInto(c.org_id, org, batch_.instance(), c.strict, resolution);
+  } else if (s.ok()) {
+    // The SMTP sender is checked against the instance policy alone, as upstream.
+    resolution.org_known = false;
+    s = ResolveDefaultPolicyInto(batch_.instance(), resolution.policy);
+  }
+  if (!s.ok()) {
+    errors_[i] = std::move(s);
+    view.error = &errors_[i];
+    return Status::Ok();
+  }
+  const DomainSet* domains = &no_domains_;
+  if (CheckNeedsDomains(c.kind, resolution.policy.flags)) {
+    Result<const DomainSet*> read =
+        DomainsFor(IsOrgCheck(c.kind) ? c.org_id : std::string_view(), resolution.org_known);
+    if (!read) return read.error();
+    domains = *read;
+  }
+  Decide(c, CheckContext{resolution.policy, resolution.org_known, *domains}, decisions_[i]);
+  view.org_known = resolution.org_known;
+  view.policy = &resolution.policy;
+  view.decision = &decisions_[i];
+  return Status::Ok();
+}
+
+Result<const DomainSet*> RequestHandler::DomainsFor(std::string_view org_id, bool org_known) {
+  // An org the store does not know has no domains, and org checks need only the org's.
+  if (!org_id.empty() && !org_known) return &no_domains_;
+  // Any read holds the instance's domains; an org's only the read for that org.
+  const bool have = domains_read_ && (org_id.empty() || domains_org_ == org_id);
+  if (!have) {
+    if (Status s = store_.ReadDomains(org_id, domains_); !s.ok()) {
+      domains_read_ = false;  // `domains_` is cleared on failure
+      return Err(std::move(s));
+    }
+    domains_org_.assign(org_id);
+    domains_read_ = true;
+  }
+  return &domains_;
 }
 
 Code RequestHandler::HandleStatus(const RequestView& request, Timestamp now,

@@ -1,8 +1,15 @@
 // RequestHandler: one request frame in, one response frame out. Synchronous, no Asio types.
 //
 // It decodes and verifies the request (wire/), reads the store at one consistent point
-// (store/), resolves the default-versus-org fallback (resolve/) and encodes the answer. Buffers
-// are reused between requests, so a warmed-up handler does not allocate for single lookups.
+// (store/), resolves the default-versus-org fallback (resolve/), decides checks (check/) and
+// encodes the answer. Buffers are reused between requests, so a warmed-up handler does not
+// allocate for single lookups, nor for checks that need no domains (RocksDB's own reads of
+// domains may allocate).
+//
+// Checks: the policies of every org a request's checks name and the instance default come from
+// one Store::Read (as a batch lookup); domains are read (Store::ReadDomains) only when the
+// decision needs them (check/check.h CheckNeedsDomains), once per run of checks on the same org,
+// and never for an org the store does not know (it has none).
 //
 // Counting: with a RequestMetrics (the serving thread's), every answered frame is counted by kind
 // and result code, and the session reports latency through RecordLatency. With a counters
@@ -21,6 +28,7 @@
 
 #include "base/clock.h"
 #include "base/status.h"
+#include "check/check.h"
 #include "server/request_metrics.h"
 #include "server/serving_state.h"
 #include "store/store.h"
@@ -59,6 +67,14 @@ class RequestHandler {
   Code HandleOrgs(const RequestView& request, bool stale, std::vector<std::uint8_t>& out);
   Code HandleDefault(std::uint64_t id, bool stale, std::vector<std::uint8_t>& out);
   Code HandleStatus(const RequestView& request, Timestamp now, std::vector<std::uint8_t>& out);
+  Code HandleChecks(const RequestView& request, bool stale, std::vector<std::uint8_t>& out);
+  // Resolves and decides check `i` of `request` into check_views_[i] (and the vectors it points
+  // into); `org_index` is its org's index in batch_ (advanced past it). A non-OK return is a
+  // store failure that fails the whole request; a check's own failure is in its view.
+  Status DecideCheck(const RequestView& request, std::size_t i, std::size_t& org_index);
+  // The domains for deciding a check on `org_id` ("" for the instance's alone): domains_, read
+  // unless it already holds them.
+  Result<const DomainSet*> DomainsFor(std::string_view org_id, bool org_known);
   Code Fail(std::uint64_t id, const Status& error, std::vector<std::uint8_t>& out);
 
   const Store& store_;
@@ -73,6 +89,12 @@ class RequestHandler {
   DomainPolicy default_policy_;
   std::vector<Status> errors_;
   std::vector<OrgAnswer> answers_;
+  std::vector<CheckDecision> decisions_;  // grows to the largest check batch, never shrinks
+  std::vector<CheckResultView> check_views_;
+  DomainSet domains_;        // the last domains read, for domains_org_ of this request
+  std::string domains_org_;  // "" with domains_read_: read for the instance's domains alone
+  bool domains_read_ = false;
+  const DomainSet no_domains_;  // an unknown org's
 };
 
 }  // namespace policyd

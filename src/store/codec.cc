@@ -8,6 +8,8 @@ namespace policyd {
 namespace {
 
 constexpr std::uint8_t kKnownFlagBits = 0x07;
+constexpr std::uint8_t kDomainVerified = 0x01;
+constexpr std::uint8_t kDomainPrimary = 0x02;
 
 template <typename T>
 void PutFixed(T value, std::string* out) {
@@ -125,6 +127,30 @@ class Decoder {
            String("resource_owner", 0, kMaxIdLength, &r->details.resource_owner);
   }
 
+  // A list's element count: at most `max`, and no more elements than bytes left at `min_entry`
+  // bytes each (so a damaged count never makes the caller allocate).
+  bool Count(std::string_view field, std::size_t max, std::size_t min_entry, std::uint32_t* n) {
+    if (!Fixed(field, n)) return false;
+    if (*n > max) {
+      return Fail(std::string(field) + " " + std::to_string(*n) + " exceeds " +
+                  std::to_string(max));
+    }
+    if (static_cast<std::size_t>(end_ - p_) / min_entry < *n) return Truncated(field);
+    return true;
+  }
+
+  bool Domain(OrgDomain* d) {
+    std::uint8_t flags = 0;
+    if (!Fixed("domain flags", &flags)) return false;
+    if ((flags & ~(kDomainVerified | kDomainPrimary)) != 0) {
+      return Fail("unknown domain flag bits " +
+                  std::to_string(flags & ~(kDomainVerified | kDomainPrimary)));
+    }
+    d->verified = (flags & kDomainVerified) != 0;
+    d->primary = (flags & kDomainPrimary) != 0;
+    return String("domain name", 1, kMaxDomainLength, &d->name);
+  }
+
   // Call after the last field: fails if bytes are left over. Returns the outcome as a Status.
   Status Finish(bool fields_ok) {
     if (fields_ok && p_ != end_) {
@@ -207,6 +233,29 @@ void EncodeStoreMeta(const StoreMeta& meta, std::string* out) {
   PutTime(meta.last_sync, out);
 }
 
+void EncodeOrgDomains(std::uint64_t sequence, const std::vector<OrgDomain>& domains,
+                      std::string* out) {
+  out->clear();
+  PutFixed(kCodecV1, out);
+  PutFixed(sequence, out);
+  PutFixed(static_cast<std::uint32_t>(domains.size()), out);
+  for (const OrgDomain& d : domains) {
+    PutFixed(static_cast<std::uint8_t>((d.verified ? kDomainVerified : 0) |
+                                       (d.primary ? kDomainPrimary : 0)),
+             out);
+    PutString(d.name, out);
+  }
+}
+
+void EncodeInstanceDomains(std::uint64_t sequence, const std::vector<std::string>& names,
+                           std::string* out) {
+  out->clear();
+  PutFixed(kCodecV1, out);
+  PutFixed(sequence, out);
+  PutFixed(static_cast<std::uint32_t>(names.size()), out);
+  for (const std::string& n : names) PutString(n, out);
+}
+
 Status DecodePolicyRecord(std::string_view in, PolicyRecord* out) {
   Decoder d(in, "policy record");
   return d.Finish(d.Version() && d.PolicyBody(out));
@@ -241,6 +290,31 @@ Status DecodeStoreMeta(std::string_view in, StoreMeta* out) {
                             std::to_string(out->org_count));
   }
   return s;
+}
+
+Status DecodeOrgDomains(std::string_view in, std::uint64_t* sequence,
+                        std::vector<OrgDomain>* domains) {
+  Decoder d(in, "org domains");
+  std::uint32_t n = 0;
+  // An entry is at least a flags byte and a 4-byte length.
+  bool ok = d.Version() && d.Fixed("sequence", sequence) &&
+            d.Count("domain count", kMaxDomainsPerList, 5, &n);
+  if (ok) domains->resize(n);
+  for (std::uint32_t i = 0; ok && i < n; ++i) ok = d.Domain(&(*domains)[i]);
+  return d.Finish(ok);
+}
+
+Status DecodeInstanceDomains(std::string_view in, std::uint64_t* sequence,
+                             std::vector<std::string>* names) {
+  Decoder d(in, "instance domains");
+  std::uint32_t n = 0;
+  bool ok = d.Version() && d.Fixed("sequence", sequence) &&
+            d.Count("domain count", kMaxDomainsPerList, 4, &n);
+  if (ok) names->resize(n);
+  for (std::uint32_t i = 0; ok && i < n; ++i) {
+    ok = d.String("domain name", 1, kMaxDomainLength, &(*names)[i]);
+  }
+  return d.Finish(ok);
 }
 
 }  // namespace policyd

@@ -20,15 +20,22 @@
 //   StoreMeta      := u8 version, u64 org_count, u64 custom_policy_count (<= org_count),
 //                     u8 has_instance (0 or 1), str cursor, str source (each up to
 //                     kMaxMetaStringLength bytes), time last_change, time last_sync
+//   org domains    := u8 version, u64 sequence, u32 count (<= kMaxDomainsPerList), then per
+//                     domain: u8 flags (bit 0 verified, bit 1 primary, bits 2..7 zero),
+//                     str name (1..kMaxDomainLength bytes)
+//   instance domains := u8 version, u64 sequence, u32 count (<= kMaxDomainsPerList), then per
+//                     domain: str name (1..kMaxDomainLength bytes)
 //
 // A reader meeting a version byte it does not know reports DATA_LOSS; a new encoding gets a new
 // version byte (and, if old binaries could meet it, a store format bump; see store/keys.h).
 //
 // Encoders overwrite `*out`, reusing its capacity; they accept any value that the matching Check
 // function accepts (anything else would not decode again). Decoders treat their input as
-// untrusted: truncation, trailing bytes, an unknown version, bad flag bits, nanos out of range or
-// an oversize string give DATA_LOSS naming the record and field, never a crash. Decoders assign
-// into `*out` in place so that a reused output does not allocate; on error `*out` is unspecified.
+// untrusted: truncation, trailing bytes, an unknown version, bad flag bits, nanos out of range,
+// an oversize string or list give DATA_LOSS naming the record and field, never a crash. (Domain
+// lists are checked for their shape only; the rules of ValidateOrgDomains are the writer's.)
+// Decoders assign into `*out` in place so that a reused output does not allocate; on error `*out`
+// is unspecified.
 //
 // Pure: no RocksDB, no I/O. Thread-safe.
 #pragma once
@@ -37,9 +44,11 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 #include "model/domain_policy.h"
+#include "model/domains.h"
 #include "model/store_state.h"
 
 namespace policyd {
@@ -62,11 +71,22 @@ void EncodeInstanceRecord(const InstanceRecord& record, std::string* out);
 // `policy` is the org's own policy, or nullptr when it uses the instance default.
 void EncodeOrgValue(const PolicyRecord* policy, std::string* out);
 void EncodeStoreMeta(const StoreMeta& meta, std::string* out);
+// Domain lists: any list that ValidateOrgDomains / ValidateInstanceDomains accepts.
+void EncodeOrgDomains(std::uint64_t sequence, const std::vector<OrgDomain>& domains,
+                      std::string* out);
+void EncodeInstanceDomains(std::uint64_t sequence, const std::vector<std::string>& names,
+                           std::string* out);
 
 Status DecodePolicyRecord(std::string_view in, PolicyRecord* out);
 Status DecodeInstanceRecord(std::string_view in, InstanceRecord* out);
 // Sets `*has_policy`; fills `*policy` only when it is true (otherwise leaves it untouched).
 Status DecodeOrgValue(std::string_view in, bool* has_policy, PolicyRecord* policy);
 Status DecodeStoreMeta(std::string_view in, StoreMeta* out);
+// Resize `*domains` / `*names` to the stored count and assign in place, so that strings of a
+// reused vector keep their capacity.
+Status DecodeOrgDomains(std::string_view in, std::uint64_t* sequence,
+                        std::vector<OrgDomain>* domains);
+Status DecodeInstanceDomains(std::string_view in, std::uint64_t* sequence,
+                             std::vector<std::string>* names);
 
 }  // namespace policyd

@@ -44,9 +44,15 @@ class IndexedStore final : public Store {
   }
 
   Status Read(LookupBatch& batch) const override {
-    if (!ready_.load(std::memory_order_acquire)) return base_->Read(batch);
+    // The index holds no domains: a batch that wants them is read from RocksDB.
+    if (!ready_.load(std::memory_order_acquire) || batch.with_domains()) return base_->Read(batch);
     index_.Read([&batch](const IndexState& s) { Fill(s, batch); });
     return Status::Ok();
+  }
+
+  // Domains are not indexed: only checks read them, and one RocksDB read is their budget.
+  Status ReadDomains(std::string_view org_id, DomainSet& out) const override {
+    return base_->ReadDomains(org_id, out);
   }
 
   Result<StoreMeta> Meta() const override { return base_->Meta(); }

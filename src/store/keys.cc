@@ -24,4 +24,15 @@ bool ParseOrgKey(std::string_view key, std::string_view* org_id) {
   return true;
 }
 
+void AppendOrgDomainsKey(std::string_view org_id, std::string* out) {
+  out->append(kOrgDomainsPrefix);
+  out->append(org_id);
+}
+
+bool ParseOrgDomainsKey(std::string_view key, std::string_view* org_id) {
+  if (!key.starts_with(kOrgDomainsPrefix)) return false;
+  *org_id = key.substr(kOrgDomainsPrefix.size());
+  return true;
+}
+
 }  // namespace policyd::store_keys

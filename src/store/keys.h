@@ -10,15 +10,23 @@
 //   "meta:state"        StoreMeta (codec v1)                    with every state change
 //   "org:<org id>"      org value: own-policy flag + optional   one per known org
 //                       PolicyRecord (codec v1)
+//   "domains:<org id>"  org domains: sequence + the org's       one per known org that has (or
+//                       domains (codec v1)                      had) domains
+//   "instance-domains"  instance domains: sequence + names      when instance domains are stored
+//                       (codec v1)
 //
 // One key per org holds both "the org exists" and its own policy, so answering a lookup is one
 // point read per org plus the instance key. Org ids are stored as their raw bytes after the
 // prefix; ids are 1..kMaxIdLength bytes without control characters (resolve.h ValidateId), so
 // byte order of the keys is byte order of the ids and all orgs lie in [kOrgPrefix, kOrgEnd).
 //
-// Room to grow: new kinds of rows get a new "<name>:" prefix (e.g. "domain:<org id>:<domain>" for
-// org domains), chosen so that it does not start with "org:" or "meta:". Old readers never look
-// at prefixes they do not know.
+// An org's domains are one value of their own rather than part of the org value: lookups (and the
+// in-memory index, which copies org rows) never pay for them, only the checks that need them
+// read them; and a store written before domains were kept simply has none of these keys.
+// "domains:<org id>" only exists while "org:<org id>" does (the store refuses anything else).
+//
+// Room to grow: new kinds of rows get a new "<name>:" prefix, chosen so that it does not start
+// with "org:" or "meta:". Old readers never look at prefixes they do not know.
 //
 // Versioning: "meta:format" is checked when the store is opened; a store with any other value is
 // refused. A layout or encoding change that old binaries cannot read bumps the format string to
@@ -46,6 +54,11 @@ inline constexpr std::string_view kInstanceKey = "instance";
 inline constexpr std::string_view kOrgPrefix = "org:";
 inline constexpr std::string_view kOrgEnd = "org;";
 
+// Every org-domains key lies in [kOrgDomainsPrefix, kOrgDomainsEnd).
+inline constexpr std::string_view kOrgDomainsPrefix = "domains:";
+inline constexpr std::string_view kOrgDomainsEnd = "domains;";
+inline constexpr std::string_view kInstanceDomainsKey = "instance-domains";
+
 // Returns "org:<org_id>".
 std::string OrgKey(std::string_view org_id);
 
@@ -57,5 +70,11 @@ void AppendOrgKey(std::string_view org_id, std::string* out);
 
 // True if `key` is an org key; then `*org_id` is the id it names (a view into `key`).
 bool ParseOrgKey(std::string_view key, std::string_view* org_id);
+
+// Appends "domains:<org_id>" to `*out`.
+void AppendOrgDomainsKey(std::string_view org_id, std::string* out);
+
+// True if `key` is an org-domains key; then `*org_id` is the id it names (a view into `key`).
+bool ParseOrgDomainsKey(std::string_view key, std::string_view* org_id);
 
 }  // namespace policyd::store_keys

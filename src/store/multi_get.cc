@@ -26,6 +26,11 @@ void MultiGetBuffer::AddOrgKey(std::string_view org_id) {
   key_ends_.push_back(key_bytes_.size());
 }
 
+void MultiGetBuffer::AddOrgDomainsKey(std::string_view org_id) {
+  store_keys::AppendOrgDomainsKey(org_id, &key_bytes_);
+  key_ends_.push_back(key_bytes_.size());
+}
+
 void MultiGetBuffer::Run(rocksdb::DB& db, const rocksdb::ReadOptions& options) {
   ReleasePins();
   const std::size_t n = key_ends_.size();

@@ -336,6 +336,10 @@ Status RocksStore::Read(LookupBatch& batch) const {
   reads.Clear();
   reads.AddKey(keys::kInstanceKey);
   for (std::string_view id : batch.ids_) reads.AddOrgKey(id);
+  if (batch.with_domains_) {
+    reads.AddKey(keys::kInstanceDomainsKey);
+    for (std::string_view id : batch.ids_) reads.AddOrgDomainsKey(id);
+  }
   reads.Run(*db_, rocksdb::ReadOptions());
 
   Status result;
@@ -357,10 +361,77 @@ Status RocksStore::Read(LookupBatch& batch) const {
     batch.known_[i] = 1;
     batch.has_policy_[i] = has_policy ? 1 : 0;
   }
+  if (result.ok() && batch.with_domains_) result = ReadDomainRows(reads, n + 1, batch);
   reads.ReleasePins();
   if (!result.ok()) {
     batch.has_instance_ = false;
     batch.known_.assign(n, 0);
+    return result.WithContext("store " + dir_);
+  }
+  return result;
+}
+
+Status RocksStore::ReadDomainRows(const MultiGetBuffer& reads, std::size_t first,
+                                  LookupBatch& batch) const {
+  const std::size_t n = batch.ids_.size();
+  batch.domains_.resize(n);
+  InstanceDomains& instance = batch.instance_domains_;
+  instance = {};
+  if (const rocksdb::Status& s = reads.status(first); s.ok()) {
+    POLICYD_RETURN_IF_ERROR(
+        DecodeInstanceDomains(reads.value(first), &instance.sequence, &instance.names));
+  } else if (!s.IsNotFound()) {
+    return FromRocksRead(s, "instance domains");
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    OrgDomains& org = batch.domains_[i];
+    org.domains.clear();
+    org.sequence = 0;
+    const rocksdb::Status& s = reads.status(first + 1 + i);
+    if (s.IsNotFound()) continue;
+    if (!s.ok()) return FromRocksRead(s, "domains of org " + Printable(batch.ids_[i]));
+    POLICYD_RETURN_IF_ERROR(
+        DecodeOrgDomains(reads.value(first + 1 + i), &org.sequence, &org.domains));
+  }
+  return Status::Ok();
+}
+
+Status RocksStore::ReadDomains(std::string_view org_id, DomainSet& out) const {
+  thread_local MultiGetBuffer reads;
+  thread_local std::string key;
+  // One MultiGet reads both keys at one sequence number: one consistent view.
+  reads.Clear();
+  reads.AddKey(keys::kInstanceDomainsKey);
+  // An id that cannot be stored names no org: only the instance's domains are read.
+  const bool valid_id = ValidateId("org id", org_id).ok();
+  if (valid_id) {
+    key.clear();
+    keys::AppendOrgDomainsKey(org_id, &key);
+    reads.AddKey(key);
+  }
+  reads.Run(*db_, rocksdb::ReadOptions());
+
+  std::uint64_t sequence = 0;
+  Status result;
+  if (const rocksdb::Status& s = reads.status(0); s.ok()) {
+    result = DecodeInstanceDomains(reads.value(0), &sequence, &out.instance);
+  } else {
+    out.instance.clear();
+    if (!s.IsNotFound()) result = FromRocksRead(s, "instance domains");
+  }
+  if (!valid_id) {
+    out.org.clear();
+  } else if (const rocksdb::Status& s = reads.status(1); result.ok() && s.ok()) {
+    result = DecodeOrgDomains(reads.value(1), &sequence, &out.org);
+  } else {
+    out.org.clear();
+    if (result.ok() && !s.IsNotFound())
+      result = FromRocksRead(s, "domains of org " + Printable(org_id));
+  }
+  reads.ReleasePins();
+  if (!result.ok()) {
+    out.org.clear();
+    out.instance.clear();
     return result.WithContext("store " + dir_);
   }
   return result;

@@ -7,10 +7,10 @@
 // Ownership: a RocksStore owns its rocksdb::DB and block cache; destroying it closes the database
 // (callers stop every reader and the writer first).
 //
-// Threads: Read(), Meta() and ForEach() from any number of threads at once, concurrently with
-// Apply()/Replace()/Flush(); writers serialize on an internal mutex. Read() keeps per-thread
-// scratch buffers (thread_local), so a thread that has served a batch of N ids does not allocate
-// for batches up to N again.
+// Threads: Read(), ReadDomains(), Meta() and ForEach() from any number of threads at once,
+// concurrently with Apply()/Replace()/Flush(); writers serialize on an internal mutex. Read() keeps
+// per-thread scratch buffers (thread_local), so a thread that has served a batch of N ids does not
+// allocate for batches up to N again.
 #pragma once
 
 #include <rocksdb/cache.h>
@@ -21,6 +21,7 @@
 #include <mutex>
 #include <string>
 
+#include "store/multi_get.h"
 #include "store/store.h"
 
 namespace policyd {
@@ -38,6 +39,7 @@ class RocksStore final : public Store {
   RocksStore& operator=(const RocksStore&) = delete;
 
   Status Read(LookupBatch& batch) const override;
+  Status ReadDomains(std::string_view org_id, DomainSet& out) const override;
   Result<StoreMeta> Meta() const override;
   Status Apply(const StoreChange& change, Timestamp now) override;
   Status Replace(const Snapshot& snapshot, std::string_view cursor, std::string_view source,
@@ -71,6 +73,9 @@ class RocksStore final : public Store {
   rocksdb::IOStatus ProbeWritable();
   // Translates a failed write, flush or resume, naming the directory and `what`.
   Status WriteError(const rocksdb::Status& s, const std::string& what) const;
+  // Read() with domains: decodes the domain rows, which `reads` holds from slot `first` on (the
+  // instance's, then one per id).
+  Status ReadDomainRows(const MultiGetBuffer& reads, std::size_t first, LookupBatch& batch) const;
   // Translates a RocksDB read error, naming the directory and `what`.
   Status ReadError(const rocksdb::Status& s, std::string_view what) const;
 

@@ -1,4 +1,4 @@
-// RocksStore: the write side (Apply, Replace).
+// RocksStore: the write side (Apply, Replace). The domain rows are staged by store/domain_rows.h.
 //
 // Durability: batches are written with WriteOptions::sync = false. The WAL is still written
 // before the memtable, so a process crash loses nothing; an OS crash or power loss may lose the
@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "store/codec.h"
+#include "store/domain_rows.h"
 #include "store/keys.h"
 #include "store/multi_get.h"
 #include "store/rocks_store.h"
@@ -155,6 +156,8 @@ Status RocksStore::Apply(const StoreChange& change, Timestamp now) {
   if (!puts) return puts.error();
   Result<std::vector<std::string_view>> removals = EffectiveRemovals(change, *puts);
   if (!removals) return removals.error();
+  Result<DomainPlan> domains = PlanDomains(change);
+  if (!domains) return domains.error();
   if (change.cursor) POLICYD_RETURN_IF_ERROR(CheckMetaString("cursor", *change.cursor));
 
   std::lock_guard lock(write_mu_);
@@ -165,6 +168,8 @@ Status RocksStore::Apply(const StoreChange& change, Timestamp now) {
   prev.AddKey(keys::kInstanceKey);
   for (std::string_view id : *removals) prev.AddOrgKey(id);
   for (const OrgRecord* org : *puts) prev.AddOrgKey(org->id);
+  const std::size_t domain_slots = prev.size();
+  AddDomainReads(*domains, prev);
   prev.Run(*db_, rocksdb::ReadOptions());
 
   if (prev.status(0).IsNotFound())
@@ -188,6 +193,9 @@ Status RocksStore::Apply(const StoreChange& change, Timestamp now) {
     meta.has_instance = true;
   }
   if (s.ok()) s = StageOrgs(prev, 2, *removals, *puts, batch, meta, &changed);
+  if (s.ok()) {
+    s = StageDomains(*domains, prev, domain_slots, *puts, *removals, batch, &changed);
+  }
   if (!s.ok()) return s.WithContext("store " + dir_);
 
   if (change.cursor) meta.cursor = *change.cursor;
@@ -207,6 +215,7 @@ Status RocksStore::Replace(const Snapshot& snapshot, std::string_view cursor,
   POLICYD_RETURN_IF_ERROR(ValidateInstance(snapshot.instance));
   Result<std::vector<const OrgRecord*>> orgs = ValidateOrgs("snapshot orgs", snapshot.orgs);
   if (!orgs) return orgs.error();
+  POLICYD_RETURN_IF_ERROR(CheckSnapshotDomains(snapshot, *orgs));
   POLICYD_RETURN_IF_ERROR(CheckMetaString("cursor", cursor));
   POLICYD_RETURN_IF_ERROR(CheckMetaString("source", source));
 
@@ -228,6 +237,10 @@ Status RocksStore::Replace(const Snapshot& snapshot, std::string_view cursor,
     EncodeOrgValue(org->policy ? &*org->policy : nullptr, &value);
     b = batch.Put(ToSlice(key), ToSlice(value));
     if (org->policy) ++meta.custom_policy_count;
+  }
+  if (b.ok()) {
+    if (Status d = StageSnapshotDomains(snapshot, batch); !d.ok())
+      return d.WithContext("store " + dir_);
   }
   meta.org_count = orgs->size();
   meta.has_instance = true;

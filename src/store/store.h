@@ -1,14 +1,15 @@
 // Store: the durable local copy of every domain policy, and its only writer's API.
 //
 // Contents: the instance default (with the instance id), the set of known orgs with each org's
-// own policy if it has one, and StoreMeta (counts, sync cursor, times). The RocksDB layout is in
+// own policy if it has one, each known org's domains and the instance's domains
+// (model/domains.h), and StoreMeta (counts, sync cursor, times). The RocksDB layout is in
 // store/keys.h and the README.
 //
 // Consistency: every write is one atomic batch (one consistent state change, cursor included);
 // readers never observe half of one. Read() sees the instance default and all requested orgs at
 // one point in time.
 //
-// Threads: Read(), Meta() and ForEach() may be called from any number of threads at
+// Threads: Read(), ReadDomains(), Meta() and ForEach() may be called from any number of threads at
 // once, concurrently with one writer. Apply() and Replace() serialize among themselves.
 #pragma once
 
@@ -21,6 +22,7 @@
 
 #include "base/status.h"
 #include "model/domain_policy.h"
+#include "model/domains.h"
 #include "model/store_state.h"
 #include "resolve/resolve.h"
 
@@ -41,6 +43,17 @@ class LookupBatch {
   const InstanceRecord* instance() const { return has_instance_ ? &instance_ : nullptr; }
   OrgView org(std::size_t i) const;
 
+  // Whether Read() also reads the domains of every org and of the instance, with their sequences,
+  // in the same consistent view (what the sync reducer loads; checks use Store::ReadDomains).
+  // Only RocksDB keeps domains, so an IndexedStore answers such a batch from RocksDB. Off by
+  // default; Clear() keeps the setting.
+  void set_with_domains(bool on) { with_domains_ = on; }
+  // After a successful Read() with domains: org i's domains (an empty list with sequence 0 when
+  // it has none; org_id is not filled) and the instance's. Valid until the next Clear() or Read().
+  const OrgDomains& domains(std::size_t i) const { return domains_[i]; }
+  const InstanceDomains& instance_domains() const { return instance_domains_; }
+  bool with_domains() const { return with_domains_; }
+
  private:
   friend class RocksStore;
   friend class IndexedStore;
@@ -50,6 +63,9 @@ class LookupBatch {
   std::vector<PolicyRecord> policies_;    // valid where has_policy_[i]
   InstanceRecord instance_;
   bool has_instance_ = false;
+  bool with_domains_ = false;
+  std::vector<OrgDomains> domains_;  // with_domains_: per id
+  InstanceDomains instance_domains_;
 };
 
 // One consistent state change, applied atomically by Store::Apply.
@@ -59,7 +75,13 @@ struct StoreChange {
   std::vector<std::string> removed_orgs;   // deletes orgs with their policy; unknown ids ignored
   std::optional<std::string> cursor;       // replaces the sync cursor when set
   Timestamp synced_at;                     // when non-zero, becomes StoreMeta::last_sync
-  // Applied in this order: removed_orgs, then put_orgs (so one change may remove and re-add).
+  // Replaces each named org's whole domain list (and its sequence). The org must exist after the
+  // change (known and not removed, or put). An empty list with sequence 0 deletes the row; an
+  // empty list with a sequence keeps it, so that replayed older events stay recognisable.
+  std::vector<OrgDomains> put_org_domains{};
+  std::optional<InstanceDomains> instance_domains{};  // replaces the instance's domains when set
+  // Applied in this order: removed_orgs (with their domains), then put_orgs, then
+  // put_org_domains (so one change may remove and re-add an org, and give it new domains).
 };
 
 struct StoreOptions {
@@ -78,17 +100,23 @@ class Store {
   // Errors: INTERNAL / DATA_LOSS if the store cannot be read or a record does not decode.
   virtual Status Read(LookupBatch& batch) const = 0;
 
+  // Fills `out` (cleared first, capacity kept) with the domains of `org_id` (none for an unknown
+  // org) and the instance's domains, from one consistent view.
+  // Errors: INTERNAL / DATA_LOSS as for Read().
+  virtual Status ReadDomains(std::string_view org_id, DomainSet& out) const = 0;
+
   // The stored bookkeeping. Errors as for Read().
   virtual Result<StoreMeta> Meta() const = 0;
 
   // Applies `change` atomically. `now` is stamped as last_change if the state changed.
-  // Errors: INVALID_ARGUMENT (bad ids, an org both put twice, ...) with nothing written;
+  // Errors: INVALID_ARGUMENT (bad ids, an org put twice, a bad domain list (model/domains.h
+  // ValidateOrgDomains), domains of an org that does not exist, ...) with nothing written;
   // INTERNAL / UNAVAILABLE when the write fails (disk full, EIO, ...), with nothing written.
   // After such a failure reads go on, and each later write first tries to resume the database,
   // so writing works again once the disk does.
   virtual Status Apply(const StoreChange& change, Timestamp now) = 0;
 
-  // Replaces the whole state with `snapshot` in one batch: orgs not in it disappear.
+  // Replaces the whole state with `snapshot` in one batch: orgs and domains not in it disappear.
   // Errors as for Apply(); on error the previous state is intact.
   virtual Status Replace(const Snapshot& snapshot, std::string_view cursor, std::string_view source,
                          Timestamp now) = 0;

@@ -6,7 +6,11 @@
 namespace policyd {
 namespace {
 
-constexpr std::string_view kVersion = "v1";
+// v2: the state the cursor belongs to includes org and instance domains. A v1 cursor was written
+// by a policyd that kept no domains: refusing it makes the syncer start over with a cold start,
+// once, which fetches them.
+constexpr std::string_view kVersion = "v2";
+constexpr std::string_view kVersionWithoutDomains = "v1";
 
 std::string FormatTime(Timestamp t) {
   return std::to_string(t.seconds) + "." + std::to_string(t.nanos);
@@ -118,7 +122,10 @@ Result<SyncCursor> SyncCursor::Decode(std::string_view text) {
     return Err(Status::InvalidArgument("sync cursor: " + std::move(why)));
   };
   std::string_view rest = text, token;
-  if (!NextToken(rest, ' ', token) || token != kVersion) return bad("unknown version");
+  if (NextToken(rest, ' ', token) && token == kVersionWithoutDomains) {
+    return bad("written by a policyd that kept no domains (v1)");
+  }
+  if (token != kVersion) return bad("unknown version");
   SyncCursor c;
   if (!NextToken(rest, ' ', token)) return bad("missing from");
   if (token != "-") {

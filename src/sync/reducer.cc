@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "resolve/resolve.h"
+#include "sync/domain_reducer.h"
 
 namespace policyd {
 namespace {
@@ -18,6 +19,12 @@ enum class Kind {
   kOrgAdded,
   kOrgRemoved,
   kInstanceRemoved,
+  kOrgDomainAdded,
+  kOrgDomainVerified,
+  kOrgDomainPrimarySet,
+  kOrgDomainRemoved,
+  kInstanceDomainAdded,
+  kInstanceDomainRemoved,
 };
 
 Kind KindOf(std::string_view type) {
@@ -39,12 +46,38 @@ Kind KindOf(std::string_view type) {
   if (type == "org.added") return Kind::kOrgAdded;
   if (type == "org.removed") return Kind::kOrgRemoved;
   if (type == "instance.removed") return Kind::kInstanceRemoved;
+  if (type == "org.domain.added") return Kind::kOrgDomainAdded;
+  if (type == "org.domain.verified") return Kind::kOrgDomainVerified;
+  if (type == "org.domain.primary.set") return Kind::kOrgDomainPrimarySet;
+  if (type == "org.domain.removed") return Kind::kOrgDomainRemoved;
+  if (type == "instance.domain.added") return Kind::kInstanceDomainAdded;
+  if (type == "instance.domain.removed") return Kind::kInstanceDomainRemoved;
   return Kind::kOther;
+}
+
+bool IsOrgDomainKind(Kind k) {
+  return k == Kind::kOrgDomainAdded || k == Kind::kOrgDomainVerified ||
+         k == Kind::kOrgDomainPrimarySet || k == Kind::kOrgDomainRemoved;
 }
 
 bool IsOrgKind(Kind k) {
   return k == Kind::kOrgPolicyAdded || k == Kind::kOrgPolicyChanged ||
-         k == Kind::kOrgPolicyRemoved || k == Kind::kOrgAdded || k == Kind::kOrgRemoved;
+         k == Kind::kOrgPolicyRemoved || k == Kind::kOrgAdded || k == Kind::kOrgRemoved ||
+         IsOrgDomainKind(k);
+}
+
+DomainEvent DomainEventOf(Kind k) {
+  switch (k) {
+    case Kind::kOrgDomainVerified:
+      return DomainEvent::kVerified;
+    case Kind::kOrgDomainPrimarySet:
+      return DomainEvent::kPrimarySet;
+    case Kind::kOrgDomainRemoved:
+    case Kind::kInstanceDomainRemoved:
+      return DomainEvent::kRemoved;
+    default:
+      return DomainEvent::kAdded;
+  }
 }
 
 PolicyFlags FlagsFromAdded(const PolicyPatch& p) {
@@ -81,6 +114,11 @@ ReduceOutcome ChangeRow(std::optional<PolicyRecord>& row, const Event& e) {
 
 ReduceOutcome ReduceInstance(Kind kind, const Event& e, WorkingSet& set) {
   if (kind == Kind::kInstanceRemoved) return ReduceOutcome::kResnapshot;
+  if (kind == Kind::kInstanceDomainAdded || kind == Kind::kInstanceDomainRemoved) {
+    const ReduceOutcome out = ReduceInstanceDomain(DomainEventOf(kind), e, set.instance_domains);
+    if (out == ReduceOutcome::kApplied) set.instance_domains_touched = true;
+    return out;
+  }
   std::optional<PolicyRecord> row;
   if (set.instance) row = set.instance->policy;
   ReduceOutcome out = ReduceOutcome::kNoEffect;
@@ -99,15 +137,30 @@ ReduceOutcome ReduceInstance(Kind kind, const Event& e, WorkingSet& set) {
 }
 
 ReduceOutcome ReduceOrg(Kind kind, const Event& e, WorkingSet::Org& org) {
+  if (IsOrgDomainKind(kind)) {
+    const ReduceOutcome out =
+        ReduceOrgDomain(DomainEventOf(kind), e, org.domains, org.domains_sequence);
+    if (out != ReduceOutcome::kApplied) return out;
+    org.domains_touched = true;
+    if (!org.exists) {  // a domain can only be added to an existing org
+      org.exists = true;
+      org.touched = true;
+    }
+    return out;
+  }
   switch (kind) {
     case Kind::kOrgAdded:
       if (org.exists) return ReduceOutcome::kNoEffect;
       org.exists = true;
       break;
     case Kind::kOrgRemoved:
-      if (!org.exists && !org.policy) return ReduceOutcome::kNoEffect;
+      if (!org.exists && !org.policy && org.domains.empty()) return ReduceOutcome::kNoEffect;
       org.exists = false;
       org.policy.reset();
+      // The domains go with the org (and with its row in the store).
+      org.domains.clear();
+      org.domains_sequence = std::max(org.domains_sequence, e.sequence);
+      org.domains_touched = true;
       break;
     case Kind::kOrgPolicyAdded:
       if (AlreadyApplied(org.policy, e)) return ReduceOutcome::kNoEffect;
@@ -145,6 +198,20 @@ const std::vector<std::string>& SyncedEventTypes() {
       "org.iam.policy.added",
       "org.iam.policy.changed",
       "org.iam.policy.removed",
+      "org.domain.added",
+      "org.domain.verified",
+      "org.domain.primary.set",
+      "org.domain.removed",
+      "instance.domain.added",
+      "instance.domain.removed",
+  };
+  return kTypes;
+}
+
+const std::vector<std::string>& DomainEventTypes() {
+  static const std::vector<std::string> kTypes = {
+      "org.domain.added",   "org.domain.verified",   "org.domain.primary.set",
+      "org.domain.removed", "instance.domain.added", "instance.domain.removed",
   };
   return kTypes;
 }
@@ -174,6 +241,14 @@ std::vector<std::string> OrgsNamedBy(const std::vector<const Event*>& events) {
   return ids;
 }
 
+bool ChangesDomains(const std::vector<const Event*>& events) {
+  return std::any_of(events.begin(), events.end(), [](const Event* e) {
+    const Kind k = KindOf(e->type);
+    return IsOrgDomainKind(k) || k == Kind::kInstanceDomainAdded ||
+           k == Kind::kInstanceDomainRemoved;
+  });
+}
+
 ReduceOutcome Reduce(const Event& e, WorkingSet& set) {
   const Kind kind = KindOf(e.type);
   if (kind == Kind::kOther) return ReduceOutcome::kNoEffect;
@@ -187,11 +262,14 @@ ReduceOutcome Reduce(const Event& e, WorkingSet& set) {
 StoreChange ToStoreChange(const WorkingSet& set) {
   StoreChange change;
   if (set.instance_touched && set.instance) change.instance = *set.instance;
+  if (set.instance_domains_touched) change.instance_domains = set.instance_domains;
   for (const auto& [id, org] : set.orgs) {
-    if (!org.touched) continue;
     if (org.exists) {
-      change.put_orgs.push_back(OrgRecord{id, org.policy});
-    } else {
+      if (org.touched) change.put_orgs.push_back(OrgRecord{id, org.policy});
+      if (org.domains_touched) {
+        change.put_org_domains.push_back(OrgDomains{id, org.domains, org.domains_sequence});
+      }
+    } else if (org.touched || org.domains_touched) {
       change.removed_orgs.push_back(id);
     }
   }

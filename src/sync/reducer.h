@@ -7,8 +7,12 @@
 //   org.policy.domain.changed       patch the org's own row (no row: no effect)
 //   org.policy.domain.removed       delete the org's own row (the org falls back to the default)
 //   org.added                       the org exists
-//   org.removed                     the org and its own row disappear
+//   org.removed                     the org, its own row and its domains disappear
 //   instance.removed                everything is gone: a new cold start is needed
+//   org.domain.added/verified/primary.set/removed, instance.domain.added/removed
+//                                   the org's or the instance's domain list
+//                                   (sync/domain_reducer.h); a domain event also proves its org
+//                                   exists
 // Legacy names (before ZITADEL's 2022 rename) map onto the same effects:
 //   iam.policy.org.iam.added/changed, org.iam.policy.added/changed/removed.
 //
@@ -25,6 +29,7 @@
 #include <vector>
 
 #include "model/domain_policy.h"
+#include "model/domains.h"
 #include "model/event.h"
 #include "store/store.h"
 
@@ -37,16 +42,24 @@ const std::vector<std::string>& SyncedEventTypes();
 // to rebuild every org's own policy from a complete history.
 const std::vector<std::string>& OrgPolicyEventTypes();
 
+// The org-domain and instance-domain event types (a subset of SyncedEventTypes()).
+const std::vector<std::string>& DomainEventTypes();
+
 // The rows a page of events may change, loaded from the store first.
 struct WorkingSet {
   struct Org {
     bool exists = false;
     std::optional<PolicyRecord> policy;
-    bool touched = false;
+    bool touched = false;  // exists or policy changed
+    std::vector<OrgDomain> domains{};
+    std::uint64_t domains_sequence = 0;  // OrgDomains::sequence
+    bool domains_touched = false;
   };
   std::optional<InstanceRecord> instance;
   bool instance_touched = false;
   std::map<std::string, Org, std::less<>> orgs;  // every org the events name
+  InstanceDomains instance_domains{};
+  bool instance_domains_touched = false;
 };
 
 enum class ReduceOutcome {
@@ -59,11 +72,16 @@ enum class ReduceOutcome {
 // Ids of the orgs `events` may change (to load into a WorkingSet before reducing).
 std::vector<std::string> OrgsNamedBy(const std::vector<const Event*>& events);
 
+// True if some of `events` changes a domain list: only then does the WorkingSet need the lists
+// (the domains of an org that org.removed removes go with its row, loaded or not).
+bool ChangesDomains(const std::vector<const Event*>& events);
+
 // Applies one event to `set`. Every org it names must already be in set.orgs (absent orgs with
 // exists=false).
 ReduceOutcome Reduce(const Event& event, WorkingSet& set);
 
-// The store change that writes every touched row of `set`.
+// The store change that writes every touched row of `set` (domain lists only of orgs that exist:
+// a removed org's go with it).
 StoreChange ToStoreChange(const WorkingSet& set);
 
 }  // namespace policyd

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <tuple>
 
+#include "sync/domain_reducer.h"
 #include "sync/reducer.h"
 
 namespace policyd {
@@ -20,14 +21,16 @@ const std::vector<std::string>& HistoryProbeTypes() {
   return kTypes;
 }
 
-// What a cold start replays when the history is complete: every org's creation and removal and
-// every org-policy event, so that the set of orgs and their policies come from one ordered
-// stream. (An org list paged by offset is no snapshot: an org added or removed meanwhile moves
-// the later ones to other offsets, and a page skips one.)
+// What a cold start replays when the history is complete: every org's creation and removal,
+// every org-policy event and every org and instance domain event, so that the set of orgs, their
+// policies and the domains come from one ordered stream. (An org list paged by offset is no
+// snapshot: an org added or removed meanwhile moves the later ones to other offsets, and a page
+// skips one.)
 const std::vector<std::string>& ColdStartReplayTypes() {
   static const std::vector<std::string> kTypes = [] {
     std::vector<std::string> types = OrgPolicyEventTypes();
     types.push_back("org.added");
+    for (const std::string& t : DomainEventTypes()) types.push_back(t);
     return types;
   }();
   return kTypes;
@@ -134,13 +137,22 @@ Status Syncer::ApplyPage(const std::vector<Event>& page, SyncCursor& cursor, boo
   const std::vector<std::string> ids = OrgsNamedBy(unseen);
   batch_.Clear();
   for (const std::string& id : ids) batch_.Add(id);
+  // The domain lists (a second key per org, read from RocksDB even where the index serves
+  // lookups) only when the page has domain events: most pages need none.
+  const bool domains = ChangesDomains(unseen);
+  batch_.set_with_domains(domains);
   POLICYD_RETURN_IF_ERROR(store_.Read(batch_));
   if (const InstanceRecord* instance = batch_.instance()) set.instance = *instance;
+  if (domains) set.instance_domains = batch_.instance_domains();
   for (std::size_t i = 0; i < ids.size(); ++i) {
     const OrgView view = batch_.org(i);
     WorkingSet::Org& org = set.orgs[ids[i]];
     org.exists = view.known;
     if (view.own_policy != nullptr) org.policy = *view.own_policy;
+    if (domains) {
+      org.domains = batch_.domains(i).domains;
+      org.domains_sequence = batch_.domains(i).sequence;
+    }
   }
   std::uint64_t applied = 0, invalid = 0;
   for (const Event* e : unseen) {
@@ -159,7 +171,10 @@ Status Syncer::ApplyPage(const std::vector<Event>& page, SyncCursor& cursor, boo
         break;
     }
   }
-  if (invalid > 0) spdlog::warn("skipped {} malformed events (bad aggregate id)", invalid);
+  if (invalid > 0) {
+    spdlog::warn("skipped {} malformed events (bad aggregate id or domain, or a domain list full)",
+                 invalid);
+  }
   cursor.Advance(page, Nanos(options_.overlap));
   StoreChange change = ToStoreChange(set);
   change.cursor = cursor.Encode();
@@ -183,7 +198,7 @@ void Syncer::NoteWrite(const Status& written) {
   }
 }
 
-Result<std::vector<std::string>> Syncer::ListAllOrgs() {
+Result<std::vector<Syncer::ListedOrg>> Syncer::ListAllOrgs() {
   // Paged by offset, the list is only whole if no org was added or removed while it was read:
   // the newest such event is asked before and after, and the list read again if it changed.
   // (Orgs added or removed later are in the events the incremental sync replays.)
@@ -192,11 +207,15 @@ Result<std::vector<std::string>> Syncer::ListAllOrgs() {
       upstream_.ListEvents(EventQuery{std::nullopt, 1, MembershipTypes(), false});
   if (!before) return Err(before.error());
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
-    std::vector<std::string> ids;
+    std::vector<ListedOrg> orgs;
     for (std::uint64_t offset = 0;;) {
       Result<OrgPage> page = upstream_.ListOrgs(offset, options_.page_size);
       if (!page) return Err(page.error());
-      ids.insert(ids.end(), page->org_ids.begin(), page->org_ids.end());
+      for (std::size_t i = 0; i < page->org_ids.size(); ++i) {
+        orgs.push_back({std::move(page->org_ids[i]), i < page->primary_domains.size()
+                                                         ? std::move(page->primary_domains[i])
+                                                         : std::string()});
+      }
       offset += page->org_ids.size();
       if (page->org_ids.empty() || offset >= page->total) break;
     }
@@ -208,9 +227,12 @@ Result<std::vector<std::string>> Syncer::ListAllOrgs() {
                        : std::make_tuple(e[0].aggregate_id, e[0].sequence, e[0].creation_date);
     };
     if (key(*before) == key(*after)) {
-      std::sort(ids.begin(), ids.end());
-      ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-      return ids;
+      auto by_id = [](const ListedOrg& a, const ListedOrg& b) { return a.id < b.id; };
+      std::stable_sort(orgs.begin(), orgs.end(), by_id);
+      orgs.erase(std::unique(orgs.begin(), orgs.end(),
+                             [](const ListedOrg& a, const ListedOrg& b) { return a.id == b.id; }),
+                 orgs.end());
+      return orgs;
     }
     before = std::move(after);
   }
@@ -218,12 +240,11 @@ Result<std::vector<std::string>> Syncer::ListAllOrgs() {
                                  std::to_string(kAttempts) + " readings of the org list"));
 }
 
-Status Syncer::ReplayOrgs(std::map<std::string, std::optional<PolicyRecord>>& orgs) {
-  WorkingSet set;
+Status Syncer::Replay(const std::vector<std::string>& types, WorkingSet& set) {
   SyncCursor cursor;
   StallDetector stall;
   for (std::uint32_t round = 0; round < options_.max_pages_per_round; ++round) {
-    EventQuery query{cursor.from(), options_.page_size, ColdStartReplayTypes(), true};
+    EventQuery query{cursor.from(), options_.page_size, types, true};
     if (round > 0) query.from = AddNanos(cursor.newest(), -1);
     Result<std::vector<Event>> page = upstream_.ListEvents(query);
     if (!page) return page.error();
@@ -233,11 +254,63 @@ Status Syncer::ReplayOrgs(std::map<std::string, std::optional<PolicyRecord>>& or
     cursor.Advance(*page, 1);  // replaying from the start: no overlap needed
     if (page->size() < options_.page_size) break;
     if (stall.Repeats(*page, cursor.newest())) {
-      return Status::FailedPrecondition("a push of more than a page of org events");
+      return Status::FailedPrecondition("a push of more than a page of events");
     }
   }
+  return Status::Ok();
+}
+
+Status Syncer::ReplayHistory(Snapshot& snapshot) {
+  WorkingSet set;
+  POLICYD_RETURN_IF_ERROR(Replay(ColdStartReplayTypes(), set));
   for (auto& [id, org] : set.orgs) {
-    if (org.exists) orgs.emplace(id, std::move(org.policy));
+    if (!org.exists) continue;
+    snapshot.orgs.push_back(OrgRecord{id, std::move(org.policy)});
+    if (!org.domains.empty() || org.domains_sequence != 0) {
+      snapshot.org_domains.push_back(OrgDomains{id, std::move(org.domains), org.domains_sequence});
+    }
+  }
+  snapshot.instance_domains = std::move(set.instance_domains);
+  return Status::Ok();
+}
+
+Status Syncer::ReadCurrentState(Snapshot& snapshot) {
+  Result<std::vector<ListedOrg>> listed = ListAllOrgs();
+  if (!listed) return listed.error().WithContext("cold start: org list");
+  WorkingSet set;
+  for (const ListedOrg& o : *listed) {
+    Result<ParsedPolicy> p = upstream_.GetOrgPolicy(o.id);
+    if (!p) return p.error().WithContext("cold start: policy of org " + o.id);
+    WorkingSet::Org& org = set.orgs[o.id];
+    org.exists = true;
+    if (!p->is_default) org.policy = p->record;
+    // Only a verified domain can be primary.
+    if (!o.primary_domain.empty()) org.domains.push_back({o.primary_domain, true, true});
+  }
+  // The org list names each org's primary domain only; the domain events still visible add what
+  // happened to the domains within the retention window (and the instance's domains).
+  if (Status s = Replay(DomainEventTypes(), set); !s.ok()) {
+    // An upstream failure fails the round; only a push of over a page cannot be replayed.
+    if (s.code() != Code::kFailedPrecondition) return s.WithContext("cold start: domain events");
+    spdlog::warn("cold start: domain events: {}; keeping the domains read so far", s.ToString());
+  }
+  for (const ListedOrg& o : *listed) {
+    WorkingSet::Org& org = set.orgs[o.id];
+    snapshot.orgs.push_back(OrgRecord{o.id, std::move(org.policy)});
+    if (!org.domains.empty() || org.domains_sequence != 0) {
+      snapshot.org_domains.push_back(
+          OrgDomains{o.id, std::move(org.domains), org.domains_sequence});
+    }
+  }
+  snapshot.instance_domains = std::move(set.instance_domains);
+  // The upstream picks the instance by the Host header, so the host policyd syncs from is one of
+  // the instance's domains, whose instance.domain.added may lie before the window.
+  const std::string host = HostOfUrl(options_.source);
+  std::vector<std::string>& names = snapshot.instance_domains.names;
+  if (!host.empty() && names.size() < kMaxDomainsPerList &&
+      std::none_of(names.begin(), names.end(),
+                   [&host](const std::string& n) { return SameDomain(n, host); })) {
+    names.push_back(host);
   }
   return Status::Ok();
 }
@@ -254,27 +327,17 @@ Status Syncer::ColdStart(std::int64_t overlap_ns) {
   Result<std::vector<Event>> probe =
       upstream_.ListEvents(EventQuery{std::nullopt, 1, HistoryProbeTypes(), true});
   if (!probe) return probe.error().WithContext("cold start: history probe");
-  std::map<std::string, std::optional<PolicyRecord>> policies;  // every org: its own policy
+  Snapshot snapshot;
   Status replayed = probe->empty() ? Status::FailedPrecondition("event history incomplete")
-                                   : ReplayOrgs(policies);
+                                   : ReplayHistory(snapshot);
   if (!replayed.ok()) {
     // Old events are hidden (audit-log retention), or cannot be paged: list the orgs and ask
     // for each org's effective policy.
-    policies.clear();
-    Result<std::vector<std::string>> ids = ListAllOrgs();
-    if (!ids) return ids.error().WithContext("cold start: org list");
-    spdlog::info("cold start: {}; reading the policy of each of {} orgs", replayed.message(),
-                 ids->size());
-    for (const std::string& id : *ids) {
-      Result<ParsedPolicy> p = upstream_.GetOrgPolicy(id);
-      if (!p) return p.error().WithContext("cold start: policy of org " + id);
-      policies.emplace(id, p->is_default ? std::nullopt : std::optional(p->record));
-    }
+    snapshot = Snapshot{};
+    spdlog::info("cold start: {}; reading the org list and each org's policy", replayed.message());
+    POLICYD_RETURN_IF_ERROR(ReadCurrentState(snapshot));
   }
-  Snapshot snapshot;
   snapshot.instance = std::move(*instance);
-  snapshot.orgs.reserve(policies.size());
-  for (auto& [id, policy] : policies) snapshot.orgs.push_back(OrgRecord{id, std::move(policy)});
   std::optional<Timestamp> newest_date;
   if (!newest->empty()) newest_date = newest->front().creation_date;
   const SyncCursor cursor = SyncCursor::StartingAt(newest_date, overlap_ns);
@@ -289,11 +352,14 @@ Status Syncer::ColdStart(std::int64_t overlap_ns) {
   }
   counters_.cold_start_requests = upstream_.request_count() - requests_before;
   state_.RecordSync(now);
-  spdlog::info("cold start from {}: {} orgs, {} with their own policy, {} requests",
-               options_.source, snapshot.orgs.size(),
-               std::count_if(snapshot.orgs.begin(), snapshot.orgs.end(),
-                             [](const OrgRecord& o) { return o.policy.has_value(); }),
-               counters_.cold_start_requests.load());
+  spdlog::info(
+      "cold start from {}: {} orgs, {} with their own policy, {} with domains, {} instance "
+      "domains, {} requests",
+      options_.source, snapshot.orgs.size(),
+      std::count_if(snapshot.orgs.begin(), snapshot.orgs.end(),
+                    [](const OrgRecord& o) { return o.policy.has_value(); }),
+      snapshot.org_domains.size(), snapshot.instance_domains.names.size(),
+      counters_.cold_start_requests.load());
   return Status::Ok();
 }
 

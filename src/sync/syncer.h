@@ -13,9 +13,10 @@
 //
 // Cold start cost, for N orgs: 1 request for the newest event, 1 for the default, 1 history
 // probe; then with a complete event history ceil(E/1000) pages of org events (E: org.added,
-// org.removed and org-policy events ever), or — when the upstream's audit-log retention hides
-// old events — ceil(N/1000) org pages plus 2 and N policy reads (one per org), the only way to
-// be correct then.
+// org.removed, org-policy and org/instance domain events ever), or — when the upstream's
+// audit-log retention hides old events — ceil(N/1000) org pages plus 2, N policy reads (one per
+// org), the only way to be correct then, and ceil((D+1)/1000) pages of the D domain events still
+// visible.
 //
 // Threads: SyncOnce() must not run concurrently with itself; Start()/Stop() from one thread.
 #pragma once
@@ -37,6 +38,7 @@
 #include "server/serving_state.h"
 #include "store/store.h"
 #include "sync/cursor.h"
+#include "sync/reducer.h"
 #include "upstream/upstream.h"
 
 namespace policyd {
@@ -94,11 +96,24 @@ class Syncer {
   Status ApplyPage(const std::vector<Event>& page, SyncCursor& cursor, bool& resnapshot);
   // Records in the serving state whether the store could be written (health DEGRADED if not).
   void NoteWrite(const Status& written);
-  // Every org, from the list endpoint, read again until no org came or went meanwhile.
-  Result<std::vector<std::string>> ListAllOrgs();
-  // Every org that exists at the end of the event stream, with its own policy, by replaying org
-  // and org-policy events from the start. FAILED_PRECONDITION for a push of over a page.
-  Status ReplayOrgs(std::map<std::string, std::optional<PolicyRecord>>& orgs);
+  struct ListedOrg {
+    std::string id;
+    std::string primary_domain;  // "" if the upstream named none
+  };
+  // Every org, from the list endpoint, read again until no org came or went meanwhile; sorted by
+  // id.
+  Result<std::vector<ListedOrg>> ListAllOrgs();
+  // Pages through every visible event of `types`, from the oldest, reducing each into `set`.
+  // FAILED_PRECONDITION for a push of over a page (which the events API cannot page past).
+  Status Replay(const std::vector<std::string>& types, WorkingSet& set);
+  // With a complete history: the orgs that exist at the end of the event stream, with their own
+  // policies and domains, and the instance's domains, from one replay of org, org-policy and
+  // domain events. Errors as for Replay().
+  Status ReplayHistory(Snapshot& snapshot);
+  // Where retention hides old events: the org list (each org with its primary domain), each
+  // org's policy, the domain events still visible, and the upstream URL's host as an instance
+  // domain. Errors: the upstream's.
+  Status ReadCurrentState(Snapshot& snapshot);
   std::chrono::milliseconds NextWait(const Status& last);
   void Loop();
 

@@ -9,9 +9,22 @@ namespace policyd {
 namespace {
 
 using StringVector = flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>;
+using CheckVector = flatbuffers::Vector<flatbuffers::Offset<fb::Check>>;
 
 std::string_view View(const flatbuffers::String* s) {
   return s == nullptr ? std::string_view() : std::string_view(s->c_str(), s->size());
+}
+
+CheckRequest FromFb(const fb::Check* c) {
+  return CheckRequest{static_cast<CheckKind>(c->kind()), View(c->org_id()), View(c->value()),
+                      c->strict()};
+}
+
+flatbuffers::Offset<fb::Check> BuildCheck(flatbuffers::FlatBufferBuilder& fbb,
+                                          const CheckRequest& c) {
+  auto org = c.org_id.empty() ? 0 : fbb.CreateString(c.org_id.data(), c.org_id.size());
+  auto value = c.value.empty() ? 0 : fbb.CreateString(c.value.data(), c.value.size());
+  return fb::CreateCheck(fbb, static_cast<fb::CheckKind>(c.kind), org, value, c.strict);
 }
 
 // Finishes `fbb` as a Request and appends it, length-prefixed, to `out`.
@@ -68,6 +81,23 @@ struct RequestDecoder {
         view.kind_ = RequestKind::kGetStatus;
         view.with_counters_ = request->body_as_GetStatus()->with_counters();
         return view;
+      case fb::RequestBody::Check:
+        view.kind_ = RequestKind::kCheck;
+        view.checks_ = request->body_as_Check();
+        return view;
+      case fb::RequestBody::CheckBatch: {
+        const CheckVector* checks = request->body_as_CheckBatch()->checks();
+        if (checks == nullptr || checks->size() == 0) {
+          return fail(view.id_, "CheckBatch without checks");
+        }
+        if (checks->size() > kMaxBatchChecks) {
+          return fail(view.id_, "CheckBatch holds " + std::to_string(checks->size()) +
+                                    " checks; the maximum is " + std::to_string(kMaxBatchChecks));
+        }
+        view.kind_ = RequestKind::kCheckBatch;
+        view.checks_ = checks;
+        return view;
+      }
       case fb::RequestBody::NONE:
         return fail(view.id_, "request has no body");
     }
@@ -91,6 +121,23 @@ std::string_view RequestView::org_id(std::size_t i) const {
   if (kind_ == RequestKind::kGetOrgPolicy) return single_org_;
   return View(
       static_cast<const StringVector*>(batch_ids_)->Get(static_cast<flatbuffers::uoffset_t>(i)));
+}
+
+std::size_t RequestView::check_count() const {
+  switch (kind_) {
+    case RequestKind::kCheck:
+      return 1;
+    case RequestKind::kCheckBatch:
+      return static_cast<const CheckVector*>(checks_)->size();
+    default:
+      return 0;
+  }
+}
+
+CheckRequest RequestView::check(std::size_t i) const {
+  if (kind_ == RequestKind::kCheck) return FromFb(static_cast<const fb::Check*>(checks_));
+  return FromFb(
+      static_cast<const CheckVector*>(checks_)->Get(static_cast<flatbuffers::uoffset_t>(i)));
 }
 
 tl::expected<RequestView, RequestError> DecodeRequest(std::span<const std::uint8_t> frame) {
@@ -125,6 +172,22 @@ void AppendGetStatus(std::vector<std::uint8_t>& out, std::uint64_t id, bool with
   flatbuffers::FlatBufferBuilder fbb(64);
   AppendFinished(fbb, id, fb::RequestBody::GetStatus,
                  fb::CreateGetStatus(fbb, with_counters).Union(), out);
+}
+
+void AppendCheck(std::vector<std::uint8_t>& out, std::uint64_t id, const CheckRequest& check) {
+  flatbuffers::FlatBufferBuilder fbb(64 + check.org_id.size() + check.value.size());
+  auto body = BuildCheck(fbb, check);
+  AppendFinished(fbb, id, fb::RequestBody::Check, body.Union(), out);
+}
+
+void AppendCheckBatch(std::vector<std::uint8_t>& out, std::uint64_t id,
+                      std::span<const CheckRequest> checks) {
+  flatbuffers::FlatBufferBuilder fbb(256);
+  std::vector<flatbuffers::Offset<fb::Check>> offsets;
+  offsets.reserve(checks.size());
+  for (const CheckRequest& c : checks) offsets.push_back(BuildCheck(fbb, c));
+  auto body = fb::CreateCheckBatch(fbb, fbb.CreateVector(offsets));
+  AppendFinished(fbb, id, fb::RequestBody::CheckBatch, body.Union(), out);
 }
 
 }  // namespace policyd

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "check/check.h"
 
 namespace policyd {
 
@@ -21,10 +22,13 @@ enum class RequestKind : std::uint8_t {
   kGetOrgPolicies,
   kGetDefaultPolicy,
   kGetStatus,
+  kCheck,       // one Check (check/check.h)
+  kCheckBatch,  // 1..kMaxBatchChecks Checks
 };
 
-// Most orgs one GetOrgPolicies frame may ask for.
+// Most orgs one GetOrgPolicies frame may ask for, and most checks one CheckBatch may hold.
 inline constexpr std::size_t kMaxBatchOrgs = 1024;
+inline constexpr std::size_t kMaxBatchChecks = 1024;
 
 // A verified request, viewing the frame it was decoded from.
 class RequestView {
@@ -37,6 +41,10 @@ class RequestView {
   // Org ids asked for: one for kGetOrgPolicy, 1..kMaxBatchOrgs for kGetOrgPolicies, else none.
   std::size_t org_count() const;
   std::string_view org_id(std::size_t i) const;
+  // Checks asked for: one for kCheck, 1..kMaxBatchChecks for kCheckBatch, else none. The kind
+  // is as sent (not yet validated: see ValidateCheckRequest); absent strings read as empty.
+  std::size_t check_count() const;
+  CheckRequest check(std::size_t i) const;
 
  private:
   friend struct RequestDecoder;
@@ -46,6 +54,7 @@ class RequestView {
   bool with_counters_ = false;
   std::string_view single_org_;
   const void* batch_ids_ = nullptr;  // flatbuffers vector of strings, for kGetOrgPolicies
+  const void* checks_ = nullptr;     // fb::Check for kCheck, vector of them for kCheckBatch
 };
 
 // Why a frame could not be turned into a request; `id` is the request's id when the buffer
@@ -59,7 +68,8 @@ struct RequestError {
 // aligned so that 64-bit fields are read aligned) with the FlatBuffers Verifier and
 // returns a view of it. Errors (always INVALID_ARGUMENT): not a verifiable Request buffer (wrong
 // file identifier, truncated, garbage), missing or unknown request kind, missing org ids, too
-// many org ids. Org ids themselves are validated by the resolver.
+// many org ids, a CheckBatch without checks or with too many. Org ids themselves are validated
+// by the resolver, checks by ValidateCheckRequest.
 tl::expected<RequestView, RequestError> DecodeRequest(std::span<const std::uint8_t> frame);
 
 // Client side: each call appends one complete frame (length prefix included) to `out`.
@@ -69,5 +79,9 @@ void AppendGetOrgPolicies(std::vector<std::uint8_t>& out, std::uint64_t id,
                           std::span<const std::string> org_ids, bool strict);
 void AppendGetDefaultPolicy(std::vector<std::uint8_t>& out, std::uint64_t id);
 void AppendGetStatus(std::vector<std::uint8_t>& out, std::uint64_t id, bool with_counters = false);
+// An empty org_id / value is not written (absent on the wire; read back as empty).
+void AppendCheck(std::vector<std::uint8_t>& out, std::uint64_t id, const CheckRequest& check);
+void AppendCheckBatch(std::vector<std::uint8_t>& out, std::uint64_t id,
+                      std::span<const CheckRequest> checks);
 
 }  // namespace policyd

@@ -96,6 +96,29 @@ std::vector<T> Values(const flatbuffers::Vector<T>* v) {
   return out;
 }
 
+Result<CheckAnswer> ParseCheck(const fb::CheckResult* r, bool stale) {
+  CheckAnswer out;
+  out.stale = stale;
+  out.kind = static_cast<CheckKind>(r->kind());
+  out.org_id = String(r->org_id());
+  out.org_known = r->org_known();
+  if (r->error() != nullptr) {
+    out.status = ParseError(r->error());
+    return out;
+  }
+  if (r->policy() == nullptr) {
+    return Err(Status::InvalidArgument("CheckResult has neither policy nor error"));
+  }
+  out.allowed = r->allowed();
+  out.reason = static_cast<CheckReason>(r->reason());
+  out.matched_domain = String(r->matched_domain());
+  out.message = String(r->message());
+  out.policy = ParsePolicy(r->policy());
+  out.domain_on_org = r->domain_on_org();
+  out.domain_verified = r->domain_verified();
+  return out;
+}
+
 Offset<fb::Counters> BuildCounters(FlatBufferBuilder& fbb, const DaemonCounters& c) {
   std::vector<Offset<fb::RequestCount>> requests;
   requests.reserve(c.requests.size());
@@ -169,6 +192,7 @@ ServerStatus ParseStatus(const fb::StatusReply* s) {
 struct ResponseEncoder::Impl {
   FlatBufferBuilder fbb{1024};
   std::vector<Offset<fb::PolicyResult>> offsets;
+  std::vector<Offset<fb::CheckResult>> check_offsets;
 
   // Finishes the response and appends it, length-prefixed, to `out`; resets the builder.
   void Finish(std::vector<std::uint8_t>& out, std::uint64_t id, Offset<fb::Error> error,
@@ -184,6 +208,25 @@ struct ResponseEncoder::Impl {
     auto p = policy != nullptr ? BuildPolicy(fbb, *policy) : 0;
     auto e = error != nullptr ? BuildError(fbb, *error) : 0;
     return fb::CreatePolicyResult(fbb, id, known, p, e);
+  }
+
+  Offset<fb::CheckResult> MakeCheck(const CheckResultView& r) {
+    auto org = MaybeString(fbb, r.org_id);
+    const auto kind = static_cast<fb::CheckKind>(r.kind);
+    if (r.decision == nullptr || r.policy == nullptr) {
+      // A per-check failure; an unset error must still never read as success.
+      static const Status kMissing = Status::Internal("check answered without a decision");
+      auto e = BuildError(fbb, r.error != nullptr ? *r.error : kMissing);
+      return fb::CreateCheckResult(fbb, kind, org, r.org_known, false, fb::CheckReason::UNSPECIFIED,
+                                   0, 0, 0, false, false, e);
+    }
+    const CheckDecision& d = *r.decision;
+    auto matched = MaybeString(fbb, d.matched_domain);
+    auto message = MaybeString(fbb, d.message);
+    auto policy = BuildPolicy(fbb, *r.policy);
+    return fb::CreateCheckResult(fbb, kind, org, r.org_known, d.allowed,
+                                 static_cast<fb::CheckReason>(d.reason), matched, message, policy,
+                                 d.domain_on_org, d.domain_verified, 0);
   }
 };
 
@@ -241,6 +284,21 @@ void ResponseEncoder::AppendStatus(std::vector<std::uint8_t>& out, std::uint64_t
   impl_->Finish(out, id, 0, fb::ResponseBody::StatusReply, body.Union(), s.stale);
 }
 
+void ResponseEncoder::AppendCheck(std::vector<std::uint8_t>& out, std::uint64_t id,
+                                  const CheckResultView& result, bool stale) {
+  auto r = impl_->MakeCheck(result);
+  impl_->Finish(out, id, 0, fb::ResponseBody::CheckResult, r.Union(), stale);
+}
+
+void ResponseEncoder::AppendCheckBatch(std::vector<std::uint8_t>& out, std::uint64_t id,
+                                       std::span<const CheckResultView> results, bool stale) {
+  std::vector<Offset<fb::CheckResult>>& offsets = impl_->check_offsets;  // reused
+  offsets.clear();
+  for (const CheckResultView& r : results) offsets.push_back(impl_->MakeCheck(r));
+  auto body = fb::CreateCheckResultBatch(impl_->fbb, impl_->fbb.CreateVector(offsets));
+  impl_->Finish(out, id, 0, fb::ResponseBody::CheckResultBatch, body.Union(), stale);
+}
+
 void ResponseEncoder::AppendError(std::vector<std::uint8_t>& out, std::uint64_t id,
                                   const Status& error) {
   auto e = BuildError(impl_->fbb, error);
@@ -289,6 +347,26 @@ Result<Response> DecodeResponse(std::span<const std::uint8_t> frame) {
       out.kind = ResponseKind::kStatus;
       out.status = ParseStatus(r->body_as_StatusReply());
       return out;
+    case fb::ResponseBody::CheckResult: {
+      Result<CheckAnswer> a = ParseCheck(r->body_as_CheckResult(), out.stale);
+      if (!a) return Err(a.error());
+      out.kind = ResponseKind::kCheck;
+      out.checks.push_back(std::move(*a));
+      return out;
+    }
+    case fb::ResponseBody::CheckResultBatch: {
+      out.kind = ResponseKind::kCheckBatch;
+      const auto* results = r->body_as_CheckResultBatch()->results();
+      if (results == nullptr) return out;
+      out.checks.reserve(results->size());
+      for (const fb::CheckResult* item : *results) {
+        if (item == nullptr) return Err(Status::InvalidArgument("null entry in CheckResultBatch"));
+        Result<CheckAnswer> a = ParseCheck(item, out.stale);
+        if (!a) return Err(a.error());
+        out.checks.push_back(std::move(*a));
+      }
+      return out;
+    }
     default:
       return Err(Status::InvalidArgument("response has neither an error nor a known body"));
   }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "check/check.h"
 #include "model/domain_policy.h"
 #include "model/store_state.h"
 #include "resolve/resolve.h"
@@ -23,6 +24,17 @@ struct OrgAnswer {
   std::string_view org_id;
   const Resolution* resolution = nullptr;  // set on success
   const Status* error = nullptr;           // set on failure
+};
+
+// One check's answer (server side): either a decision, with the policy it was made from, or a
+// per-check error.
+struct CheckResultView {
+  CheckKind kind = CheckKind::kUnspecified;
+  std::string_view org_id;  // empty for SMTP_SENDER
+  bool org_known = false;
+  const DomainPolicy* policy = nullptr;     // set with decision
+  const CheckDecision* decision = nullptr;  // set on success
+  const Status* error = nullptr;            // set on failure
 };
 
 class ResponseEncoder {
@@ -40,6 +52,11 @@ class ResponseEncoder {
   void AppendBatch(std::vector<std::uint8_t>& out, std::uint64_t id,
                    std::span<const OrgAnswer> answers, bool stale);
   void AppendStatus(std::vector<std::uint8_t>& out, std::uint64_t id, const ServerStatus& status);
+  // `result` must be a success (a whole-request failure is AppendError).
+  void AppendCheck(std::vector<std::uint8_t>& out, std::uint64_t id, const CheckResultView& result,
+                   bool stale);
+  void AppendCheckBatch(std::vector<std::uint8_t>& out, std::uint64_t id,
+                        std::span<const CheckResultView> results, bool stale);
   void AppendError(std::vector<std::uint8_t>& out, std::uint64_t id, const Status& error);
 
  private:
@@ -56,7 +73,24 @@ struct PolicyAnswer {
   bool stale = false;   // the data was older than the daemon's max-staleness
 };
 
-enum class ResponseKind : std::uint8_t { kError, kPolicy, kBatch, kStatus };
+// A decoded check answer, owning its data (client side).
+struct CheckAnswer {
+  CheckKind kind = CheckKind::kUnspecified;
+  std::string org_id;  // "" for SMTP_SENDER
+  bool org_known = false;
+  Status status;  // OK, or the per-check error (batch)
+  // Meaningful when status is OK:
+  bool allowed = false;
+  CheckReason reason = CheckReason::kUnspecified;  // a newer daemon's reason keeps its number
+  std::string matched_domain;
+  std::string message;
+  DomainPolicy policy;  // the effective policy the decision used
+  bool domain_on_org = false;
+  bool domain_verified = false;
+  bool stale = false;  // the data was older than the daemon's max-staleness
+};
+
+enum class ResponseKind : std::uint8_t { kError, kPolicy, kBatch, kStatus, kCheck, kCheckBatch };
 
 struct Response {
   std::uint64_t id = 0;
@@ -65,6 +99,7 @@ struct Response {
   bool stale = false;
   std::vector<PolicyAnswer> policies;  // kPolicy: one; kBatch: one per requested org
   ServerStatus status;                 // kStatus
+  std::vector<CheckAnswer> checks;     // kCheck: one; kCheckBatch: one per check asked
 };
 
 // Verifies and decodes one response frame (without the length prefix; 8-byte aligned).

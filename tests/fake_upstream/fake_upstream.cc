@@ -154,6 +154,9 @@ Status FakeUpstream::RemoveOrgDomain(std::string_view id, std::string_view domai
 Status FakeUpstream::AddInstanceDomain(std::string_view domain) {
   return Locked(*impl_, [&](UpstreamState& s) { return s.AddInstanceDomain(domain); });
 }
+Status FakeUpstream::RemoveInstanceDomain(std::string_view domain) {
+  return Locked(*impl_, [&](UpstreamState& s) { return s.RemoveInstanceDomain(domain); });
+}
 Status FakeUpstream::PushRawEvent(const RawEvent& event) {
   return Locked(*impl_, [&](UpstreamState& s) { return s.PushRawEvent(event); });
 }
@@ -191,6 +194,22 @@ std::string FakeUpstream::DefaultPolicyBody() const {
   std::lock_guard lock(impl_->mutex_);
   const PolicyRecord& row = impl_->state_.default_policy();
   return FormatGetPolicyResponse({row.flags, true, row.details});
+}
+
+std::vector<::policyd::OrgDomain> FakeUpstream::OrgDomains(std::string_view org_id) const {
+  std::lock_guard lock(impl_->mutex_);
+  std::vector<::policyd::OrgDomain> out;
+  const FakeOrg* org = impl_->state_.FindOrg(org_id);
+  if (org == nullptr) return out;
+  for (const FakeOrgDomain& d : org->domains) {
+    out.push_back({d.name, d.verified, d.name == org->primary_domain});
+  }
+  return out;
+}
+
+std::vector<std::string> FakeUpstream::InstanceDomains() const {
+  std::lock_guard lock(impl_->mutex_);
+  return impl_->state_.instance_domains();
 }
 
 std::vector<std::string> FakeUpstream::OrgIds() const {

@@ -49,6 +49,7 @@
 #include "base/status.h"
 #include "base/timestamp.h"
 #include "model/domain_policy.h"
+#include "model/domains.h"
 
 namespace policyd::testing_support {
 
@@ -162,6 +163,9 @@ class FakeUpstream {
   Status SetPrimaryOrgDomain(std::string_view org_id, std::string_view domain);  // verified only
   Status RemoveOrgDomain(std::string_view org_id, std::string_view domain);      // not primary
   Status AddInstanceDomain(std::string_view domain);  // instance.domain.added
+  // instance.domain.removed; NOT_FOUND for a domain the instance lacks, FAILED_PRECONDITION for
+  // the generated one (the first).
+  Status RemoveInstanceDomain(std::string_view domain);
   // Appends one event (own push) and changes nothing else. INVALID_ARGUMENT: payload not a JSON
   // object, or empty type.
   Status PushRawEvent(const RawEvent& event);
@@ -187,6 +191,10 @@ class FakeUpstream {
   std::string DefaultPolicyBody() const;
   std::vector<std::string> OrgIds() const;             // existing orgs, sorted by name
   std::vector<std::string> OrgsWithOwnPolicy() const;  // sorted by id
+  // An org's domains in the order they were added, primary marked (empty for an unknown org),
+  // and the instance's domains in the order they were added: what policyd must end up holding.
+  std::vector<::policyd::OrgDomain> OrgDomains(std::string_view org_id) const;
+  std::vector<std::string> InstanceDomains() const;
   std::size_t EventCount() const;
   Timestamp LastEventTime() const;  // creationDate of the newest event
 

@@ -262,6 +262,35 @@ TEST(FakeUpstreamTest, StateViewsTrackMutations) {
   ASSERT_TRUE(fake.AddInstanceDomain("login.example.org").ok());
 }
 
+TEST(FakeUpstreamTest, DomainViewsAndInstanceDomainRemoval) {
+  FakeUpstream fake(FrozenOptions());
+  const std::string org = fake.AddOrg("Acme");
+  EXPECT_EQ(fake.OrgDomains(org),
+            (std::vector<OrgDomain>{{"acme.zitadel.example.com", true, true}}));
+  ASSERT_TRUE(fake.AddOrgPolicy(org, {false, true, false}).ok());  // validates domains
+  ASSERT_TRUE(fake.AddOrgDomain(org, "acme.com").ok());
+  EXPECT_EQ(fake.OrgDomains(org), (std::vector<OrgDomain>{{"acme.zitadel.example.com", true, true},
+                                                          {"acme.com", false, false}}));
+  ASSERT_TRUE(fake.VerifyOrgDomain(org, "acme.com").ok());
+  ASSERT_TRUE(fake.SetPrimaryOrgDomain(org, "acme.com").ok());
+  EXPECT_EQ(fake.OrgDomains(org), (std::vector<OrgDomain>{{"acme.zitadel.example.com", true, false},
+                                                          {"acme.com", true, true}}));
+  EXPECT_TRUE(fake.OrgDomains("unknown").empty());
+
+  EXPECT_EQ(fake.InstanceDomains(), (std::vector<std::string>{"zitadel.example.com"}));
+  ASSERT_TRUE(fake.AddInstanceDomain("login.example.org").ok());
+  EXPECT_EQ(fake.RemoveInstanceDomain("nope.example.org").code(), Code::kNotFound);
+  EXPECT_EQ(fake.RemoveInstanceDomain("zitadel.example.com").code(), Code::kFailedPrecondition);
+  const std::size_t events = fake.EventCount();
+  ASSERT_TRUE(fake.RemoveInstanceDomain("login.example.org").ok());
+  EXPECT_EQ(fake.EventCount(), events + 1);
+  EXPECT_EQ(fake.InstanceDomains(), (std::vector<std::string>{"zitadel.example.com"}));
+  json last = TestClient(fake).Events({{"asc", false}, {"limit", 1}})["events"][0];
+  EXPECT_EQ(last["type"]["type"], "instance.domain.removed");
+  EXPECT_EQ(last["aggregate"]["type"]["type"], "instance");
+  EXPECT_EQ(last["payload"], (json{{"domain", "login.example.org"}}));
+}
+
 TEST(FakeUpstreamTest, DeprecatedOrgIamReadsAndWritesFollowTheDomainPolicy) {
   FakeUpstream fake(FrozenOptions());
   const std::string org = fake.AddOrg("ACME Corp");

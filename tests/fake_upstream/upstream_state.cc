@@ -181,7 +181,7 @@ DomainPolicy UpstreamState::EffectivePolicy(std::string_view org_id) const {
 
 bool UpstreamState::DomainTaken(std::string_view domain) const {
   for (const auto& [id, org] : orgs_) {
-    for (const OrgDomain& d : org.domains) {
+    for (const FakeOrgDomain& d : org.domains) {
       if (d.name == domain && d.verified) return true;
     }
   }
@@ -241,7 +241,7 @@ Status UpstreamState::ChangeOrg(std::string_view org_id, std::string_view name) 
   const StoredEvent& last = Push(std::move(events));
   o.name = std::string(name);
   if (move_domain) {
-    std::erase_if(o.domains, [&](const OrgDomain& d) { return d.name == old_domain; });
+    std::erase_if(o.domains, [&](const FakeOrgDomain& d) { return d.name == old_domain; });
     o.domains.push_back({new_domain, true});
     o.primary_domain = new_domain;
   }
@@ -342,7 +342,7 @@ Status UpstreamState::AddOrgDomain(std::string_view org_id, std::string_view dom
   FakeOrg& o = **org;
   if (domain.empty()) return Status::InvalidArgument("Errors.Org.InvalidDomain (ORG-R24hb)");
   const bool own = std::any_of(o.domains.begin(), o.domains.end(),
-                               [&](const OrgDomain& d) { return d.name == domain; });
+                               [&](const FakeOrgDomain& d) { return d.name == domain; });
   if (own || DomainTaken(domain)) {
     return {Code::kAlreadyExists, "Errors.Org.DomainAlreadyExists (ORG-i2nl3)"};
   }
@@ -359,7 +359,7 @@ Status UpstreamState::VerifyOrgDomain(std::string_view org_id, std::string_view 
   if (!org) return org.error();
   FakeOrg& o = **org;
   const auto it = std::find_if(o.domains.begin(), o.domains.end(),
-                               [&](const OrgDomain& d) { return d.name == domain; });
+                               [&](const FakeOrgDomain& d) { return d.name == domain; });
   if (it == o.domains.end()) return Status::NotFound("Errors.Org.DomainNotOnOrg (ORG-Sjdi3)");
   if (it->verified) {
     return Status::FailedPrecondition("Errors.Org.DomainAlreadyVerified (ORG-yGs9p)");
@@ -377,7 +377,7 @@ Status UpstreamState::SetPrimaryOrgDomain(std::string_view org_id, std::string_v
   if (!org) return org.error();
   FakeOrg& o = **org;
   const auto it = std::find_if(o.domains.begin(), o.domains.end(),
-                               [&](const OrgDomain& d) { return d.name == domain; });
+                               [&](const FakeOrgDomain& d) { return d.name == domain; });
   if (it == o.domains.end()) return Status::NotFound("Errors.Org.DomainNotOnOrg (ORG-Sjdi3)");
   if (!it->verified) return Status::FailedPrecondition("Errors.Org.DomainNotVerified (ORG-Ggd32)");
   const StoredEvent& e =
@@ -393,7 +393,7 @@ Status UpstreamState::RemoveOrgDomain(std::string_view org_id, std::string_view 
   if (!org) return org.error();
   FakeOrg& o = **org;
   const auto it = std::find_if(o.domains.begin(), o.domains.end(),
-                               [&](const OrgDomain& d) { return d.name == domain; });
+                               [&](const FakeOrgDomain& d) { return d.name == domain; });
   if (it == o.domains.end()) return Status::NotFound("Errors.Org.DomainNotOnOrg (ORG-Sjdi3)");
   if (o.primary_domain == domain) {
     return Status::FailedPrecondition("Errors.Org.PrimaryDomainNotDeletable (ORG-Sjdi3)");
@@ -410,6 +410,21 @@ Status UpstreamState::AddInstanceDomain(std::string_view domain) {
   }
   Push({InstanceEvent("instance.domain.added", StringPayload("domain", domain))});
   instance_domains_.emplace_back(domain);
+  return Status::Ok();
+}
+
+Status UpstreamState::RemoveInstanceDomain(std::string_view domain) {
+  const auto it = std::find(instance_domains_.begin(), instance_domains_.end(), domain);
+  if (it == instance_domains_.end()) {
+    return Status::NotFound("Errors.Instance.Domain.NotFound (INSTANCE-8ls9f)");
+  }
+  // The generated domain, which org domains are made from, cannot be removed.
+  if (it == instance_domains_.begin()) {
+    return Status::FailedPrecondition(
+        "Errors.Instance.Domain.GeneratedNotRemovable (INSTANCE-9hn3J)");
+  }
+  Push({InstanceEvent("instance.domain.removed", StringPayload("domain", domain))});
+  instance_domains_.erase(it);
   return Status::Ok();
 }
 

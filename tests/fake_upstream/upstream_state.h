@@ -35,7 +35,7 @@ struct StoredEvent {
   std::optional<std::string> payload;  // compact JSON object, sorted keys; nullopt: no data
 };
 
-struct OrgDomain {
+struct FakeOrgDomain {
   std::string name;
   bool verified = false;
 };
@@ -44,7 +44,7 @@ struct FakeOrg {
   std::string id;
   std::string name;
   bool active = true;
-  std::vector<OrgDomain> domains;
+  std::vector<FakeOrgDomain> domains;
   std::string primary_domain;
   Details details;  // the org projection row (resourceOwner = id)
   std::optional<PolicyRecord> policy;
@@ -76,6 +76,7 @@ class UpstreamState {
   Status SetPrimaryOrgDomain(std::string_view org_id, std::string_view domain);
   Status RemoveOrgDomain(std::string_view org_id, std::string_view domain);
   Status AddInstanceDomain(std::string_view domain);
+  Status RemoveInstanceDomain(std::string_view domain);
   Status PushRawEvent(const RawEvent& event);
   Status ApplyLegacyPolicyEvent(LegacyPolicyEvent kind, std::string_view org_id, bool value);
 
@@ -85,6 +86,7 @@ class UpstreamState {
   const std::map<std::string, FakeOrg, std::less<>>& orgs() const { return orgs_; }
   const FakeOrg* FindOrg(std::string_view org_id) const;  // nullptr: unknown or removed
   const std::vector<StoredEvent>& events() const { return events_; }
+  const std::vector<std::string>& instance_domains() const { return instance_domains_; }
   // ZITADEL's DomainPolicyByOrg: the org's own row, else the default with isDefault (the org id
   // is not validated).
   DomainPolicy EffectivePolicy(std::string_view org_id) const;

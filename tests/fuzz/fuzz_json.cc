@@ -30,6 +30,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (s) {
         auto again = policyd::ParseSnapshot(policyd::FormatSnapshot(*s));
         if (!again) __builtin_trap();
+        // Domains survive the round trip exactly (the policies' details may be normalised).
+        if (again->org_domains != s->org_domains || again->instance_domains != s->instance_domains)
+          __builtin_trap();
       }
       break;
     }
@@ -44,9 +47,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case 3:
       (void)policyd::ParseListEventsResponse(text);
       break;
-    case 4:
-      (void)policyd::ParseListOrgsResponse(text);
+    case 4: {
+      auto page = policyd::ParseListOrgsResponse(text);
+      if (page && page->primary_domains.size() != page->org_ids.size()) __builtin_trap();
       break;
+    }
     case 5:
       (void)policyd::ParseGetPolicyResponse(text);
       break;

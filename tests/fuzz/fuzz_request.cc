@@ -1,5 +1,5 @@
 // Fuzzes the server's first contact with client bytes: frame length + FlatBuffers verification
-// + request decoding, and the client's response decoding.
+// + request decoding (lookups and checks), and the client's response decoding.
 #include <cstdint>
 #include <cstring>
 #include <vector>
@@ -21,6 +21,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (request) {
     std::size_t total = 0;
     for (std::size_t i = 0; i < request->org_count(); ++i) total += request->org_id(i).size();
+    // Checks are read as the handler reads them: every field of every check.
+    for (std::size_t i = 0; i < request->check_count(); ++i) {
+      const policyd::CheckRequest c = request->check(i);
+      total += c.org_id.size() + c.value.size() + static_cast<std::size_t>(c.kind) + c.strict;
+    }
     (void)total;
   }
   (void)policyd::DecodeResponse(body);

@@ -1,8 +1,10 @@
-// Fuzzes the decoders of bytes read back from disk (store values) and of the sync cursor kept in
-// the store: they must reject garbage with an error, and re-encode what they accept.
+// Fuzzes the decoders of bytes read back from disk (store values, org and instance domain lists)
+// and of the sync cursor kept in the store: they must reject garbage with an error, and re-encode
+// what they accept.
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "store/codec.h"
 #include "sync/cursor.h"
@@ -11,7 +13,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size == 0) return 0;
   const std::string_view bytes(reinterpret_cast<const char*>(data) + 1, size - 1);
   std::string out;
-  switch (data[0] % 5) {
+  switch (data[0] % 7) {
     case 0: {
       policyd::PolicyRecord r;
       if (policyd::DecodePolicyRecord(bytes, &r).ok()) {
@@ -41,6 +43,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (c) {
         auto again = policyd::SyncCursor::Decode(c->Encode());
         if (!again || !(*again == *c)) __builtin_trap();
+      }
+      break;
+    }
+    case 5: {
+      std::uint64_t sequence = 0;
+      std::vector<policyd::OrgDomain> domains;
+      if (policyd::DecodeOrgDomains(bytes, &sequence, &domains).ok()) {
+        policyd::EncodeOrgDomains(sequence, domains, &out);
+        if (out != bytes) __builtin_trap();
+      }
+      break;
+    }
+    case 6: {
+      std::uint64_t sequence = 0;
+      std::vector<std::string> names;
+      if (policyd::DecodeInstanceDomains(bytes, &sequence, &names).ok()) {
+        policyd::EncodeInstanceDomains(sequence, names, &out);
+        if (out != bytes) __builtin_trap();
       }
       break;
     }

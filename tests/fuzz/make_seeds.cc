@@ -58,6 +58,36 @@ int main(int argc, char** argv) {
   counters.latency.counts = {1, 2, 3};
   enc.AppendStatus(f, 5, status);
   Write(root / "fuzz_request", "response_status", Body(f));
+  // Checks: one of each kind, a batch of all three, and their answers.
+  const std::vector<CheckRequest> checks = {
+      {CheckKind::kLoginName, "300000000000000042", "alice@acme.com", true},
+      {CheckKind::kSmtpSender, "", "noreply@x.example", false},
+      {CheckKind::kDomainVerification, "300000000000000042", "acme.org", false}};
+  for (const CheckRequest& c : checks) {
+    f.clear();
+    AppendCheck(f, 6, c);
+    Write(root / "fuzz_request", "check_" + std::string(CheckKindName(c.kind)), Body(f));
+  }
+  f.clear();
+  AppendCheckBatch(f, 7, checks);
+  Write(root / "fuzz_request", "check_batch", Body(f));
+  CheckDecision decision;
+  decision.allowed = true;
+  decision.reason = CheckReason::kAllowedVerifiedDomain;
+  decision.matched_domain = "acme.com";
+  decision.message = "acme.com is a verified domain of org 300000000000000042";
+  const DomainPolicy check_policy{policy.flags, false, policy.details};
+  const CheckResultView answered{
+      CheckKind::kLoginName, "300000000000000042", true, &check_policy, &decision, nullptr};
+  f.clear();
+  enc.AppendCheck(f, 8, answered, false);
+  Write(root / "fuzz_request", "response_check", Body(f));
+  const Status not_found = Status::NotFound("org 9 is unknown");
+  const std::vector<CheckResultView> answers = {
+      answered, {CheckKind::kLoginName, "9", false, nullptr, nullptr, &not_found}};
+  f.clear();
+  enc.AppendCheckBatch(f, 9, answers, true);
+  Write(root / "fuzz_request", "response_check_batch", Body(f));
 
   const std::string policy_json =
       R"({"details":{"sequence":"17","creationDate":"2025-02-11T08:00:01.500Z","changeDate":)"
@@ -68,6 +98,12 @@ int main(int argc, char** argv) {
       root / "fuzz_json", "snapshot",
       std::string(1, '\1') +
           FormatSnapshot(Snapshot{instance, {OrgRecord{"org-1", policy}, OrgRecord{"org-2", {}}}}));
+  Snapshot with_domains{instance, {OrgRecord{"org-1", policy}, OrgRecord{"org-2", {}}}};
+  with_domains.org_domains = {{"org-1", {{"acme.com", true, true}, {"acme.org", false, false}}, 0},
+                              {"org-2", {{"org-2.example.com", true, false}}, 0}};
+  with_domains.instance_domains.names = {"zitadel.example.com", "mail.example.com"};
+  Write(root / "fuzz_json", "snapshot_domains",
+        std::string(1, '\1') + FormatSnapshot(with_domains));
   Write(root / "fuzz_json", "timestamp",
         "\x02"
         "2025-03-01T09:12:44.123456+02:00");
@@ -80,6 +116,19 @@ int main(int argc, char** argv) {
   Write(root / "fuzz_json", "orgs",
         "\x04"
         R"({"details":{"totalResult":"2"},"result":[{"id":"1","name":"a"},{"id":"2"}]})");
+  Write(root / "fuzz_json", "orgs_primary_domain",
+        "\x04"
+        R"({"details":{"totalResult":"2"},"result":[{"id":"1","name":"a",)"
+        R"("primaryDomain":"a.zitadel.example.com"},{"id":"2","primary_domain":"b.com"}]})");
+  Write(root / "fuzz_json", "events_domains",
+        "\x03"
+        R"({"events":[{"aggregate":{"id":"42","type":{"type":"org"},"resourceOwner":"42"},)"
+        R"("sequence":"3","creationDate":"2025-03-01T09:12:44.123456Z",)"
+        R"("payload":{"domain":"acme.com"},"type":{"type":"org.domain.primary.set"}},)"
+        R"({"aggregate":{"id":"1","type":{"type":"instance"},"resourceOwner":"1"},"sequence":"4",)"
+        R"("creationDate":"2025-03-01T09:12:44.123456Z",)"
+        R"("payload":{"domain":"login.example.com","generated":false},)"
+        R"("type":{"type":"instance.domain.added"}}]})");
   Write(root / "fuzz_json", "get_policy",
         "\x05"
         R"({"policy":)" +
@@ -112,5 +161,9 @@ int main(int argc, char** argv) {
   e.creation_date = {1740820364, 5};
   cursor.Advance({e}, 2'000'000'000);
   Write(root / "fuzz_store", "cursor", std::string(1, '\4') + cursor.Encode());
+  EncodeOrgDomains(9, {{"acme.com", true, true}, {"acme.org", false, false}}, &bytes);
+  Write(root / "fuzz_store", "org_domains", std::string(1, '\5') + bytes);
+  EncodeInstanceDomains(4, {"zitadel.example.com", "mail.example.com"}, &bytes);
+  Write(root / "fuzz_store", "instance_domains", std::string(1, '\6') + bytes);
   return 0;
 }

@@ -21,6 +21,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdlib>
@@ -138,6 +139,7 @@ class UpstreamWriter {
         live_[std::uniform_int_distribution<std::size_t>(0, live_.size() - 1)(rng_)];
     if (r < 0.16) return RemoveOrg(org);
     if (r < 0.22) return ChangeDefault();
+    if (r < 0.26) return AddDomain(org);
     auto own = own_.find(org);
     if (own == own_.end()) return AddPolicy(org);
     if (r < 0.32) return RemovePolicy(org);
@@ -172,6 +174,11 @@ class UpstreamWriter {
     Expect(upstream_.AddOrgPolicy(org, flags), "add policy");
     own_[org] = flags;
   }
+  // org.domain.added (+ org.domain.verified unless the org's policy validates domains).
+  void AddDomain(const std::string& org) {
+    Expect(upstream_.AddOrgDomain(org, "c" + std::to_string(next_domain_++) + ".example.com"),
+           "add domain");
+  }
   void RemovePolicy(const std::string& org) {
     Expect(upstream_.RemoveOrgPolicy(org), "remove policy");
     own_.erase(org);
@@ -194,6 +201,7 @@ class UpstreamWriter {
   std::vector<std::string> removed_;
   PolicyFlags default_;  // the fake's defaults at setup: all false
   int next_name_ = 0;
+  int next_domain_ = 0;
   std::uint64_t changes_ = 0;
   std::atomic<bool> big_burst_{false};
   std::thread thread_;
@@ -232,6 +240,35 @@ Result<StoreMeta> CheckStore(const std::string& dir) {
   return meta;
 }
 
+// The org's and the instance's domains in the store equal the upstream's (in any order). A cold
+// start that had to read the org list (a push of over a page of events) also makes the host
+// policyd syncs from, 127.0.0.1, an instance domain.
+::testing::AssertionResult DomainsMatch(const Store& store, const FakeUpstream& upstream,
+                                        const std::string& id) {
+  DomainSet got;
+  if (Status s = store.ReadDomains(id, got); !s.ok()) {
+    return ::testing::AssertionFailure() << s.ToString();
+  }
+  std::erase(got.instance, "127.0.0.1");
+  DomainSet want{upstream.OrgDomains(id), upstream.InstanceDomains()};
+  for (DomainSet* set : {&got, &want}) {
+    std::sort(set->org.begin(), set->org.end(),
+              [](const OrgDomain& a, const OrgDomain& b) { return a.name < b.name; });
+    std::sort(set->instance.begin(), set->instance.end());
+  }
+  if (got == want) return ::testing::AssertionSuccess();
+  auto text = [](const DomainSet& set) {
+    std::string out;
+    for (const OrgDomain& d : set.org) {
+      out += d.name + (d.verified ? "+v" : "") + (d.primary ? "+p" : "") + " ";
+    }
+    return out + "| instance: " + std::to_string(set.instance.size());
+  };
+  return ::testing::AssertionFailure()
+         << "store: domains of org " << id << "\n upstream: " << text(want)
+         << "\n store:    " << text(got);
+}
+
 // The comparison of AnswersMatchUpstream on the store itself, read-only (policyd must not be
 // running, or must have been killed): tells a wrong store from a wrong serving path.
 ::testing::AssertionResult StoreMatchesUpstream(const std::string& dir,
@@ -261,6 +298,7 @@ Result<StoreMeta> CheckStore(const std::string& dir) {
              << "store: org " << id << "\n upstream: " << upstream.EffectivePolicyBody(id)
              << "\n store:    " << got;
     }
+    if (::testing::AssertionResult d = DomainsMatch(**store, upstream, id); !d) return d;
     orgs.erase(it);
   }
   if (!orgs.empty()) {

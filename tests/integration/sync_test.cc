@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <random>
 
 #include "fake_upstream/fake_upstream.h"
@@ -78,9 +80,27 @@ class SyncTest : public ::testing::Test {
     return r ? FormatGetPolicyResponse(r->policy) : r.error().ToString();
   }
 
-  // Every org (and a few unknown ids) answers exactly as the upstream does, and the store knows
-  // exactly the upstream's orgs.
-  ::testing::AssertionResult Converged() {
+  // An org's or the instance's domains as comparable text, in name order (the order domains
+  // were added is kept too, but after a cold start from the org list it can differ).
+  static std::string DomainsText(std::vector<OrgDomain> org, std::vector<std::string> instance) {
+    std::sort(org.begin(), org.end(),
+              [](const OrgDomain& a, const OrgDomain& b) { return a.name < b.name; });
+    std::sort(instance.begin(), instance.end());
+    std::string out = "org:";
+    for (const OrgDomain& d : org) {
+      out += " " + d.name + (d.verified ? "+verified" : "") + (d.primary ? "+primary" : "");
+    }
+    out += " instance:";
+    for (const std::string& d : instance) out += " " + d;
+    return out;
+  }
+
+  // Every org (and a few unknown ids) answers exactly as the upstream does, has the upstream's
+  // domains, and the store knows exactly the upstream's orgs. `instance_domains`: what the
+  // instance's domains must be, when not exactly the upstream's (after a cold start that could
+  // not see their events).
+  ::testing::AssertionResult Converged(
+      std::optional<std::vector<std::string>> instance_domains = std::nullopt) {
     std::vector<std::string> ids = upstream_.OrgIds();
     for (const char* unknown : {"999", "no-such-org"}) ids.push_back(unknown);
     for (const std::string& id : ids) {
@@ -89,6 +109,18 @@ class SyncTest : public ::testing::Test {
       if (want != got) {
         return ::testing::AssertionFailure()
                << "org " << id << "\n upstream: " << want << "\n policyd:  " << got;
+      }
+      DomainSet domains;
+      if (Status s = store_->ReadDomains(id, domains); !s.ok()) {
+        return ::testing::AssertionFailure() << s.ToString();
+      }
+      const std::string want_domains = DomainsText(
+          upstream_.OrgDomains(id), instance_domains.value_or(upstream_.InstanceDomains()));
+      const std::string got_domains = DomainsText(domains.org, domains.instance);
+      if (want_domains != got_domains) {
+        return ::testing::AssertionFailure()
+               << "domains of org " << id << "\n upstream: " << want_domains
+               << "\n policyd:  " << got_domains;
       }
     }
     Result<StoreMeta> meta = store_->Meta();
@@ -247,6 +279,108 @@ TEST_F(SyncTest, ManyPagesOfEventsConverge) {
   EXPECT_TRUE(Converged());
 }
 
+// ---- Domains (issue 7): org and instance domains follow the same stream ----
+
+TEST_F(SyncTest, DomainsFollowEveryDomainEventIncrementally) {
+  const std::string a = upstream_.AddOrg("alpha"), b = upstream_.AddOrg("beta");
+  // beta validates its domains: a domain added to it stays unverified until verified.
+  ASSERT_TRUE(upstream_.AddOrgPolicy(b, {false, true, false}).ok());
+  ASSERT_TRUE(Sync());
+  ASSERT_TRUE(Converged());
+  const std::string a_generated = upstream_.OrgDomains(a).at(0).name;
+  std::vector<std::function<Status()>> changes = {
+      [&] { return upstream_.AddOrgDomain(a, "alpha.com"); },  // added + verified in one push
+      [&] { return upstream_.AddOrgDomain(b, "beta.com"); },   // added only
+      [&] { return upstream_.VerifyOrgDomain(b, "beta.com"); },
+      [&] { return upstream_.SetPrimaryOrgDomain(b, "beta.com"); },
+      [&] { return upstream_.SetPrimaryOrgDomain(a, "alpha.com"); },
+      [&] { return upstream_.RemoveOrgDomain(a, a_generated); },
+      [&] { return upstream_.AddOrgDomain(b, "beta.org"); },
+      [&] { return upstream_.RemoveOrgDomain(b, "beta.org"); },
+      [&] { return upstream_.AddInstanceDomain("login.example.com"); },
+      [&] { return upstream_.RemoveInstanceDomain("login.example.com"); },
+      [&] { return upstream_.AddInstanceDomain("mail.example.com"); },
+      [&] { return upstream_.ChangeOrg(b, "beta two"); },  // the primary is not the generated one
+      [&] { return upstream_.RemoveOrg(a); },
+  };
+  for (std::size_t i = 0; i < changes.size(); ++i) {
+    ASSERT_TRUE(changes[i]().ok()) << "change " << i;
+    ASSERT_TRUE(Sync()) << "change " << i;
+    ASSERT_TRUE(Converged()) << "after change " << i;
+  }
+  DomainSet removed;
+  ASSERT_TRUE(store_->ReadDomains(a, removed).ok());
+  EXPECT_TRUE(removed.org.empty());  // a removed org's domains go with it
+  EXPECT_EQ(removed.instance,
+            (std::vector<std::string>{"zitadel.example.com", "mail.example.com"}));
+  EXPECT_EQ(syncer_->counters().cold_starts.load(), 1u);
+}
+
+TEST_F(SyncTest, ColdStartReplaysDomainEventsAndTheOverlapAppliesNothingTwice) {
+  std::vector<std::string> orgs;
+  for (int i = 0; i < 12; ++i) orgs.push_back(upstream_.AddOrg("d" + std::to_string(i)));
+  ASSERT_TRUE(upstream_.AddOrgDomain(orgs[3], "three.com").ok());
+  ASSERT_TRUE(upstream_.RemoveOrg(orgs[3]).ok());
+  // A removed org's events replayed in the overlap window bring it back until its org.removed
+  // (in the same batch); keep them out of the window, which this test is not about.
+  upstream_.AdvanceClock(std::chrono::minutes(1));
+  ASSERT_TRUE(upstream_.AddOrgPolicy(orgs[1], {true, true, false}).ok());  // validates domains
+  ASSERT_TRUE(upstream_.AddOrgDomain(orgs[0], "zero.com").ok());
+  ASSERT_TRUE(upstream_.SetPrimaryOrgDomain(orgs[0], "zero.com").ok());
+  ASSERT_TRUE(upstream_.AddOrgDomain(orgs[1], "one.com").ok());  // stays unverified
+  ASSERT_TRUE(upstream_.AddOrgDomain(orgs[2], "two.com").ok());
+  ASSERT_TRUE(upstream_.RemoveOrgDomain(orgs[2], "two.com").ok());
+  ASSERT_TRUE(upstream_.AddInstanceDomain("old.example.com").ok());
+  ASSERT_TRUE(upstream_.AddInstanceDomain("login.example.com").ok());
+  ASSERT_TRUE(upstream_.RemoveInstanceDomain("old.example.com").ok());
+  ASSERT_TRUE(Sync());
+  EXPECT_EQ(syncer_->counters().cold_starts.load(), 1u);
+  EXPECT_TRUE(Converged());
+  // The next polls ask again from 2 s before the newest event, which returns all of these
+  // events: each list's sequence recognises them.
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(Sync());
+  EXPECT_EQ(syncer_->counters().events_applied.load(), 0u);
+  EXPECT_TRUE(Converged());
+}
+
+TEST_F(SyncTest, DomainChangesMadeWhilePolicydIsDownArriveAfterARestart) {
+  const std::string a = upstream_.AddOrg("restart");
+  ASSERT_TRUE(Sync());
+  CloseAll();
+  ASSERT_TRUE(upstream_.AddOrgDomain(a, "restart.com").ok());
+  ASSERT_TRUE(upstream_.SetPrimaryOrgDomain(a, "restart.com").ok());
+  ASSERT_TRUE(upstream_.AddInstanceDomain("i2.example.com").ok());
+  OpenAll();
+  ASSERT_TRUE(Sync());
+  EXPECT_EQ(syncer_->counters().cold_starts.load(), 0u);
+  EXPECT_TRUE(Converged());
+}
+
+// A store written by the previous version holds no domains and a "v1" cursor: the first sync
+// with this version does one cold start, which fetches them.
+TEST_F(SyncTest, AStoreWithoutDomainsGetsThemFromOneColdStart) {
+  const std::string a = upstream_.AddOrg("upgrade");
+  ASSERT_TRUE(upstream_.AddOrgDomain(a, "upgrade.com").ok());
+  ASSERT_TRUE(Sync());
+  Result<StoreMeta> meta = store_->Meta();
+  ASSERT_TRUE(meta.has_value());
+  ASSERT_TRUE(meta->cursor.starts_with("v2 "));
+  StoreChange old;
+  old.put_org_domains = {OrgDomains{a, {}, 0}};  // deletes the row
+  old.instance_domains = InstanceDomains{};
+  old.cursor = "v1" + meta->cursor.substr(2);
+  ASSERT_TRUE(store_->Apply(old, Timestamp{1, 0}).ok());
+  DomainSet none;
+  ASSERT_TRUE(store_->ReadDomains(a, none).ok());
+  ASSERT_EQ(none, DomainSet{});
+
+  ASSERT_TRUE(Sync());
+  EXPECT_EQ(syncer_->counters().cold_starts.load(), 2u);
+  EXPECT_TRUE(Converged());
+  ASSERT_TRUE(Sync());
+  EXPECT_EQ(syncer_->counters().cold_starts.load(), 2u);
+}
+
 class SyncFrozenClockTest : public SyncTest {
  protected:
   SyncFrozenClockTest() : SyncTest(Frozen()) {}
@@ -325,12 +459,15 @@ TEST_F(SyncTest, APushOfMoreThanAPageOfEventsIsRebuiltByAColdStart) {
   upstream_.EndSharedTimestamp();
   ASSERT_TRUE(Sync());
   EXPECT_EQ(syncer_->counters().cold_starts.load(), 2u);
-  EXPECT_TRUE(Converged());
+  // The history cannot be paged past the push, so the cold start read the org list, which also
+  // makes the host policyd syncs from an instance domain.
+  const std::vector<std::string> with_host = {"zitadel.example.com", "127.0.0.1"};
+  EXPECT_TRUE(Converged(with_host));
   const std::string later = upstream_.AddOrg("after the big push");
   ASSERT_TRUE(upstream_.AddOrgPolicy(later, {false, true, false}).ok());
   ASSERT_TRUE(Sync());
   EXPECT_EQ(syncer_->counters().cold_starts.load(), 2u) << "incremental sync resumed";
-  EXPECT_TRUE(Converged());
+  EXPECT_TRUE(Converged(with_host));
 }
 
 TEST_F(SyncTest, TooManyRequestsReportsRetryAfter) {
@@ -421,9 +558,10 @@ TEST_F(SyncTest, ColdStartOfTenThousandOrgsDoesNotAskPerOrg) {
   std::cout << "cold start of 10,000 orgs (100 with their own policy): " << requests
             << " requests\n";
   RecordProperty("cold_start_requests", requests);
-  // newest event + default + history probe + 11 pages of org events (10,000 org.added and 100
-  // org.policy.domain.added).
-  EXPECT_EQ(requests, 14);
+  // newest event + default + history probe + 41 pages of org events (10,000 org.added, the 30,000
+  // org.domain.added/verified/primary.set of the orgs' generated domains, 100
+  // org.policy.domain.added and the instance.domain.added of the instance's domain).
+  EXPECT_EQ(requests, 44);
   EXPECT_EQ(upstream_.RequestCount("/admin/v1/orgs/" + orgs[0] + "/policies/domain"), 0);
   EXPECT_TRUE(Converged());
 }
@@ -453,7 +591,11 @@ TEST_F(SyncTest, ReportsHowManyEventsItAppliesPerSecond) {
   EXPECT_TRUE(Converged());
 }
 
-class SyncRetentionTest : public SyncTest {};
+class SyncRetentionTest : public SyncTest {
+ protected:
+  // The instance domain a cold start from the org list adds: the host of the upstream URL.
+  const std::vector<std::string> host_only_ = {"127.0.0.1"};
+};
 
 TEST_F(SyncRetentionTest, ColdStartIsCorrectWhenOldEventsAreHidden) {
   std::vector<std::string> orgs;
@@ -464,14 +606,55 @@ TEST_F(SyncRetentionTest, ColdStartIsCorrectWhenOldEventsAreHidden) {
   upstream_.SetAuditLogRetention(std::chrono::hours(24));  // every event so far is hidden
   const int before = upstream_.TotalRequests();
   ASSERT_TRUE(Sync());
-  EXPECT_TRUE(Converged());
+  // Each org's generated domain is its primary one, which the org list names. The instance's
+  // domain was added by a hidden event: policyd knows only the host it syncs from.
+  EXPECT_TRUE(Converged(host_only_));
   // One policy read per org is the only correct way when history is hidden. Besides: the newest
-  // event, the default, the history probe, one org page and the newest org.added/org.removed
-  // event before and after it (no org came or went while the list was read).
-  EXPECT_EQ(upstream_.TotalRequests() - before, 6 + 40);
+  // event, the default, the history probe, one org page, the newest org.added/org.removed
+  // event before and after it (no org came or went while the list was read) and one page of the
+  // domain events still visible (none).
+  EXPECT_EQ(upstream_.TotalRequests() - before, 7 + 40);
   ASSERT_TRUE(upstream_.ChangeOrgPolicy(orgs[8], {false, true, false}).ok());
   ASSERT_TRUE(Sync());
-  EXPECT_TRUE(Converged());
+  EXPECT_TRUE(Converged(host_only_));
+}
+
+// Where retention hides old events, the org list names each org's primary domain and the domain
+// events still visible add what happened within the window. What lies before it and is not a
+// primary domain is not known (README: the caveat of a cold start under retention).
+TEST_F(SyncRetentionTest, ColdStartKnowsPrimaryDomainsAndTheDomainEventsStillVisible) {
+  const std::string a = upstream_.AddOrg("ra"), b = upstream_.AddOrg("rb");
+  ASSERT_TRUE(upstream_.AddOrgDomain(a, "a-custom.com").ok());
+  ASSERT_TRUE(upstream_.SetPrimaryOrgDomain(a, "a-custom.com").ok());
+  ASSERT_TRUE(upstream_.AddInstanceDomain("old.example.com").ok());
+  upstream_.AdvanceClock(std::chrono::hours(48));
+  upstream_.SetAuditLogRetention(std::chrono::hours(24));
+  ASSERT_TRUE(upstream_.AddOrgDomain(b, "b-custom.com").ok());
+  ASSERT_TRUE(upstream_.SetPrimaryOrgDomain(b, "b-custom.com").ok());
+  ASSERT_TRUE(upstream_.AddInstanceDomain("new.example.com").ok());
+  ASSERT_TRUE(Sync());
+
+  DomainSet got;
+  ASSERT_TRUE(store_->ReadDomains(a, got).ok());
+  // a's generated domain (verified, no longer primary) was added by a hidden event.
+  EXPECT_EQ(got.org, (std::vector<OrgDomain>{{"a-custom.com", true, true}}));
+  EXPECT_EQ(DomainsText({}, got.instance), DomainsText({}, {"new.example.com", "127.0.0.1"}));
+  // b's generated domain too; its new primary domain is both listed and added within the window.
+  ASSERT_TRUE(store_->ReadDomains(b, got).ok());
+  EXPECT_EQ(got.org, (std::vector<OrgDomain>{{"b-custom.com", true, true}}));
+
+  // From here on every event is seen.
+  ASSERT_TRUE(upstream_.RemoveInstanceDomain("new.example.com").ok());
+  ASSERT_TRUE(upstream_.AddOrgDomain(a, "x.com").ok());
+  ASSERT_TRUE(Sync());
+  ASSERT_TRUE(store_->ReadDomains(a, got).ok());
+  EXPECT_EQ(got.org,
+            (std::vector<OrgDomain>{{"a-custom.com", true, true}, {"x.com", true, false}}));
+  EXPECT_EQ(got.instance, host_only_);
+  ASSERT_TRUE(upstream_.RemoveOrg(b).ok());
+  ASSERT_TRUE(Sync());
+  ASSERT_TRUE(store_->ReadDomains(b, got).ok());
+  EXPECT_TRUE(got.org.empty());
 }
 
 }  // namespace

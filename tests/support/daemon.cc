@@ -28,6 +28,15 @@ Snapshot MakeSnapshot(int orgs, int custom_every) {
   // The store keeps orgs in id byte order, and so does a dump.
   std::sort(s.orgs.begin(), s.orgs.end(),
             [](const OrgRecord& a, const OrgRecord& b) { return a.id < b.id; });
+  // Domains in the orgs' order, as a parsed snapshot has them.
+  for (const OrgRecord& org : s.orgs) {
+    const int i = std::stoi(org.id.substr(4));
+    OrgDomains d{org.id, {{org.id + ".example.com", true, true}}, 0};
+    if (i % 3 == 0) d.domains.push_back({org.id + ".example.net", false, false});
+    if (i % 4 == 0) d.domains.push_back({"login." + org.id + ".example.org", true, false});
+    s.org_domains.push_back(std::move(d));
+  }
+  s.instance_domains.names = {"zitadel.example.com", "mail.example.com"};
   return s;
 }
 
@@ -43,6 +52,15 @@ DomainPolicy ExpectedPolicy(const Snapshot& snapshot, const std::string& org_id)
   DomainPolicy d{snapshot.instance.policy.flags, true, snapshot.instance.policy.details};
   d.details.resource_owner = snapshot.instance.id;
   return d;
+}
+
+DomainSet ExpectedDomains(const Snapshot& snapshot, const std::string& org_id) {
+  DomainSet set;
+  set.instance = snapshot.instance_domains.names;
+  for (const OrgDomains& d : snapshot.org_domains) {
+    if (d.org_id == org_id) set.org = d.domains;
+  }
+  return set;
 }
 
 Daemon::Daemon(const TempDir& dir, std::vector<std::string> extra,

@@ -6,12 +6,16 @@
 
 #include "client/client.h"
 #include "model/domain_policy.h"
+#include "model/domains.h"
 #include "support/process.h"
 
 namespace policyd::testing_support {
 
 // A deterministic snapshot: `orgs` orgs named "org-<i>", every `custom_every`-th with its own
-// policy whose flags vary with i.
+// policy whose flags vary with i. Every org has the verified primary domain
+// "org-<i>.example.com"; every 3rd also an unverified "org-<i>.example.net" and every 4th a
+// verified "login.org-<i>.example.org". The instance has "zitadel.example.com" and
+// "mail.example.com".
 Snapshot MakeSnapshot(int orgs, int custom_every = 10);
 
 // Writes `snapshot` to `path` with the production writer.
@@ -19,6 +23,10 @@ void WriteSnapshot(const Snapshot& snapshot, const std::string& path);
 
 // What policyd must answer for `org_id` under `snapshot` (non-strict).
 DomainPolicy ExpectedPolicy(const Snapshot& snapshot, const std::string& org_id);
+
+// The domains policyd must hold for `org_id` under `snapshot` (Store::ReadDomains): the org's
+// list in snapshot order (empty for an unknown org or one without domains) and the instance's.
+DomainSet ExpectedDomains(const Snapshot& snapshot, const std::string& org_id);
 
 class Daemon {
  public:

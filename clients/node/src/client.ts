@@ -16,10 +16,13 @@
 import * as net from 'net';
 
 import {
-  DecodedResponse, encodeGetDefaultPolicy, encodeGetOrgPolicies, encodeGetOrgPolicy,
-  encodeGetStatus, FRAME_HEADER_BYTES, MIN_FRAME_BYTES,
+  DecodedResponse, encodeCheck, encodeCheckBatch, encodeGetDefaultPolicy, encodeGetOrgPolicies,
+  encodeGetOrgPolicy, encodeGetStatus, FRAME_HEADER_BYTES, MIN_FRAME_BYTES,
 } from './messages';
-import { BatchEntry, Code, PolicyAnswer, PolicydError, ServerStatus } from './types';
+import {
+  BatchEntry, CheckAnswer, CheckEntry, CheckKind, CheckRequest, Code, PolicyAnswer, PolicydError,
+  ServerStatus,
+} from './types';
 
 export const DEFAULT_SOCKET = '/run/policyd/policyd.sock';
 
@@ -126,6 +129,51 @@ export class PolicydClient {
   /** The instance default (orgId null, policy.isDefault true). */
   getDefaultPolicy(): Promise<PolicyAnswer> {
     return this.call(encodeGetDefaultPolicy, (r) => r.answer());
+  }
+
+  // Local policy checks (README "Checks"), each one round trip. A value that is no login name,
+  // address or domain is answered (allowed false, an INVALID_* reason), not rejected.
+
+  /**
+   * May a user of the org log in with `loginName`? With userLoginMustBeDomain it must be
+   * username@<a verified domain of the org>; without it, it is the username itself. An unknown org
+   * is decided on the instance default; with `strict` the call rejects with NOT_FOUND.
+   */
+  checkLoginName(orgId: string, loginName: string,
+                 options: LookupOptions = {}): Promise<CheckAnswer> {
+    return this.check({ kind: CheckKind.LOGIN_NAME, orgId, value: loginName,
+                        strict: options.strict });
+  }
+
+  /** May `address` be the instance's SMTP sender (the instance policy and domains decide)? */
+  checkSmtpSender(address: string): Promise<CheckAnswer> {
+    return this.check({ kind: CheckKind.SMTP_SENDER, value: address });
+  }
+
+  /**
+   * Is `domain` verified for the org without a challenge? Refused when adding it needs
+   * verification (validateOrgDomains) or the org has it unverified; domainOnOrg and
+   * domainVerified say whether the org already has it.
+   */
+  checkDomainVerification(orgId: string, domain: string,
+                          options: LookupOptions = {}): Promise<CheckAnswer> {
+    return this.check({ kind: CheckKind.DOMAIN_VERIFICATION, orgId, value: domain,
+                        strict: options.strict });
+  }
+
+  /** Any one check; rejects with the daemon's errors (INVALID_ARGUMENT, NOT_FOUND, ...). */
+  check(request: CheckRequest): Promise<CheckAnswer> {
+    const c = { ...request };
+    return this.call((id) => encodeCheck(id, c), (r) => r.check());
+  }
+
+  /**
+   * 1..1024 checks in one round trip, in request order. Each entry has its own outcome (a bad org
+   * id, NOT_FOUND when strict): `entry.ok ? entry.allowed : entry.error`.
+   */
+  checkBatch(requests: readonly CheckRequest[]): Promise<CheckEntry[]> {
+    const checks = requests.map((c) => ({ ...c }));
+    return this.call((id) => encodeCheckBatch(id, checks), (r) => r.checks(checks.length));
   }
 
   /** The daemon's store and sync state. */

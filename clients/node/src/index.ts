@@ -3,7 +3,7 @@
 // do not edit it.
 export { ClientOptions, DEFAULT_SOCKET, LookupOptions, PolicydClient } from './client';
 export {
-  BatchEntry, Code, Details, DomainPolicy, Health, PolicyAnswer, PolicydError, ServerStatus,
-  Timestamp,
+  BatchEntry, CheckAnswer, CheckEntry, CheckKind, CheckReason, CheckRequest, Code, Details,
+  DomainPolicy, Health, PolicyAnswer, PolicydError, ServerStatus, Timestamp,
 } from './types';
 export { formatTimestamp, policyJson, upstreamJson } from './upstream-json';

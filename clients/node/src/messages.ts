@@ -10,6 +10,10 @@
 // asked for, and treats any exception as an undecodable answer.
 import * as flatbuffers from 'flatbuffers';
 
+import { Check } from './generated/policyd/fb/check';
+import { CheckBatch } from './generated/policyd/fb/check-batch';
+import { CheckResult } from './generated/policyd/fb/check-result';
+import { CheckResultBatch } from './generated/policyd/fb/check-result-batch';
 import { DomainPolicy as FbDomainPolicy } from './generated/policyd/fb/domain-policy';
 import { Error as FbError } from './generated/policyd/fb/error';
 import { GetDefaultPolicy } from './generated/policyd/fb/get-default-policy';
@@ -25,7 +29,8 @@ import { ResponseBody } from './generated/policyd/fb/response-body';
 import { StatusReply } from './generated/policyd/fb/status-reply';
 import { Timestamp as FbTimestamp } from './generated/policyd/fb/timestamp';
 import {
-  BatchEntry, Code, DomainPolicy, PolicyAnswer, PolicydError, ServerStatus, Timestamp,
+  BatchEntry, CheckAnswer, CheckEntry, CheckReason, CheckRequest, Code, DomainPolicy,
+  PolicyAnswer, PolicydError, ServerStatus, Timestamp,
 } from './types';
 
 export const FRAME_HEADER_BYTES = 4;
@@ -70,6 +75,25 @@ export function encodeGetStatus(id: bigint): Buffer {
   return frame(builder, id, RequestBody.GetStatus, GetStatus.createGetStatus(builder, false));
 }
 
+function check(builder: flatbuffers.Builder, c: CheckRequest): flatbuffers.Offset {
+  // An empty org id or value is left out (absent on the wire, read as empty).
+  const org = c.orgId ? builder.createString(c.orgId) : 0;
+  const value = c.value ? builder.createString(c.value) : 0;
+  return Check.createCheck(builder, c.kind, org, value, c.strict ?? false);
+}
+
+export function encodeCheck(id: bigint, c: CheckRequest): Buffer {
+  const builder = new flatbuffers.Builder(64);
+  return frame(builder, id, RequestBody.Check, check(builder, c));
+}
+
+export function encodeCheckBatch(id: bigint, checks: readonly CheckRequest[]): Buffer {
+  const builder = new flatbuffers.Builder(64 + 48 * checks.length);
+  const offsets = checks.map((c) => check(builder, c));
+  const body = CheckBatch.createCheckBatch(builder, CheckBatch.createChecksVector(builder, offsets));
+  return frame(builder, id, RequestBody.CheckBatch, body);
+}
+
 // ---- Responses ----
 
 function timestamp(t: FbTimestamp | null): Timestamp | null {
@@ -108,6 +132,34 @@ function entry(r: PolicyResult, stale: boolean): BatchEntry {
   const p = r.policy();
   if (p === null) throw new TypeError('PolicyResult has neither policy nor error');
   return { ok: true, error: null, orgId, orgKnown: r.orgKnown(), stale, policy: policy(p) };
+}
+
+function checkEntry(r: CheckResult, stale: boolean): CheckEntry {
+  const orgId = r.orgId();
+  const e = r.error();
+  if (e !== null) {
+    return { ok: false, kind: r.kind(), orgId, orgKnown: r.orgKnown(), allowed: false, stale,
+             policy: null, error: error(e) };
+  }
+  const p = r.policy();
+  if (p === null) throw new TypeError('CheckResult has neither policy nor error');
+  const reason = r.reason();
+  return {
+    ok: true,
+    error: null,
+    kind: r.kind(),
+    orgId,
+    orgKnown: r.orgKnown(),
+    allowed: r.allowed(),
+    reason,
+    reasonName: CheckReason[reason] ?? 'UNKNOWN',
+    matchedDomain: r.matchedDomain() ?? '',
+    message: r.message() ?? '',
+    policy: policy(p),
+    domainOnOrg: r.domainOnOrg(),
+    domainVerified: r.domainVerified(),
+    stale,
+  };
 }
 
 /** One decoded response: id, stale, and either error or a body decoded on demand. */
@@ -162,6 +214,29 @@ export class DecodedResponse {
       const r = batch.results(i);
       if (r === null) throw new TypeError(`batch result ${i} missing`);
       out.push(entry(r, this.stale));
+    }
+    return out;
+  }
+
+  /** The CheckResult body (one Check); its error is thrown. */
+  check(): CheckAnswer {
+    const e = checkEntry(this.body(ResponseBody.CheckResult, new CheckResult()), this.stale);
+    if (!e.ok) throw e.error;
+    const { ok: _ok, error: _error, ...answer } = e;
+    return answer;
+  }
+
+  /** The CheckResultBatch body (CheckBatch), which must hold `expected` results. */
+  checks(expected: number): CheckEntry[] {
+    const batch = this.body(ResponseBody.CheckResultBatch, new CheckResultBatch());
+    if (batch.resultsLength() !== expected) {
+      throw new TypeError(`${batch.resultsLength()} results for ${expected} checks`);
+    }
+    const out: CheckEntry[] = [];
+    for (let i = 0; i < expected; ++i) {
+      const r = batch.results(i);
+      if (r === null) throw new TypeError(`check result ${i} missing`);
+      out.push(checkEntry(r, this.stale));
     }
     return out;
   }

@@ -3,11 +3,14 @@
 // Field names are the upstream's JSON names (zitadel.policy.v1.DomainPolicy as the REST API
 // writes it: userLoginMustBeDomain, isDefault, ...); upstreamJson() in upstream-json.ts renders
 // them byte for byte as the upstream and `policyctl get` do.
+import { CheckKind } from './generated/policyd/fb/check-kind';
+import { CheckReason } from './generated/policyd/fb/check-reason';
 import { Code } from './generated/policyd/fb/code';
 import { Health } from './generated/policyd/fb/health';
 
-// gRPC canonical status codes and the daemon's health, generated from schemas/.
-export { Code, Health };
+// gRPC canonical status codes, the daemon's health, and the checks' kinds and reasons, generated
+// from schemas/.
+export { CheckKind, CheckReason, Code, Health };
 
 /**
  * A failed request: `code` (a gRPC status code) and a one-line message.
@@ -97,3 +100,52 @@ export interface ServerStatus {
   version: string;
   now: Timestamp | null; // the daemon's clock when it answered
 }
+
+/**
+ * One check to ask for (PolicydClient.check, checkBatch): `orgId` for LOGIN_NAME and
+ * DOMAIN_VERIFICATION, none for SMTP_SENDER (the instance policy decides); `value` is the login
+ * name, the sender address or the domain; `strict`: an unknown org is NOT_FOUND.
+ */
+export interface CheckRequest {
+  kind: CheckKind;
+  value: string;
+  orgId?: string;
+  strict?: boolean;
+}
+
+/**
+ * A check's answer (README "Checks" has the rules). allowed: LOGIN_NAME the name is acceptable;
+ * SMTP_SENDER the address may be the sender; DOMAIN_VERIFICATION the domain is, or on adding would
+ * at once be, verified. reason says why (reasonName its schema name, 'UNKNOWN' for a reason a
+ * newer daemon added), message in words. matchedDomain: the domain that decided it, as stored
+ * ('' when none). policy: the effective policy the decision used (the org's, or the instance
+ * default for SMTP_SENDER). domainOnOrg / domainVerified: DOMAIN_VERIFICATION only.
+ */
+export interface CheckAnswer {
+  kind: CheckKind;
+  orgId: string | null;
+  orgKnown: boolean;
+  allowed: boolean;
+  reason: CheckReason;
+  reasonName: string;
+  matchedDomain: string;
+  message: string;
+  policy: DomainPolicy;
+  domainOnOrg: boolean;
+  domainVerified: boolean;
+  stale: boolean;
+}
+
+/** One check of a batch: its answer, or its own error (e.g. NOT_FOUND when strict). */
+export type CheckEntry =
+  | ({ ok: true; error: null } & CheckAnswer)
+  | {
+      ok: false;
+      kind: CheckKind;
+      orgId: string | null;
+      orgKnown: boolean;
+      allowed: false;
+      stale: boolean;
+      policy: null;
+      error: PolicydError;
+    };

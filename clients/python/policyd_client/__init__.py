@@ -7,6 +7,8 @@
         answer.policy.user_login_must_be_domain   # True
         answer.org_known, answer.stale             # True, False
         print(answer.to_json())                    # exactly what `policyctl get` prints
+        check = client.check_login_name("300000000000000042", "alice@acme.com")
+        check.allowed, check.reason.name           # True, 'ALLOWED_VERIFIED_DOMAIN'
 
 Standard library plus Debian's python3-flatbuffers. The FlatBuffers code in fb/ is generated
 from schemas/ by scripts/gen-clients.sh; do not edit it.
@@ -14,6 +16,10 @@ from schemas/ by scripts/gen-clients.sh; do not edit it.
 
 from .client import DEFAULT_SOCKET, Client
 from .model import (
+    Check,
+    CheckAnswer,
+    CheckKind,
+    CheckReason,
     Code,
     Details,
     DomainPolicy,
@@ -26,6 +32,10 @@ from .model import (
 
 __all__ = [
     "DEFAULT_SOCKET",
+    "Check",
+    "CheckAnswer",
+    "CheckKind",
+    "CheckReason",
     "Client",
     "Code",
     "Details",

@@ -21,7 +21,7 @@ import time
 from typing import Callable, Optional, Sequence
 
 from . import messages
-from .model import Code, PolicyAnswer, PolicydError, ServerStatus
+from .model import Check, CheckAnswer, Code, PolicyAnswer, PolicydError, ServerStatus
 
 DEFAULT_SOCKET = "/run/policyd/policyd.sock"
 
@@ -94,6 +94,45 @@ class Client:
         """The instance default (org_id None, policy.is_default True)."""
         response = self._round_trip(messages.encode_get_default_policy)
         return self._single(response)
+
+    # Local policy checks (README "Checks"): each one round trip. A value that is no login name,
+    # address or domain is answered (allowed False, an INVALID_* reason), not raised.
+
+    def check_login_name(
+        self, org_id: messages.OrgId, login_name: str, strict: bool = False
+    ) -> CheckAnswer:
+        """May a user of the org log in with `login_name`? With userLoginMustBeDomain it must be
+        username@<a verified domain of the org>; without it, it is the username itself. An
+        unknown org is decided on the instance default; with `strict` it raises NOT_FOUND."""
+        return self.check(Check.login_name(org_id, login_name, strict))
+
+    def check_smtp_sender(self, address: str) -> CheckAnswer:
+        """May `address` be the instance's SMTP sender (the instance policy's
+        smtpSenderAddressMatchesInstanceDomain against the instance domains)?"""
+        return self.check(Check.smtp_sender(address))
+
+    def check_domain_verification(
+        self, org_id: messages.OrgId, domain: str, strict: bool = False
+    ) -> CheckAnswer:
+        """Is `domain` verified for the org without a challenge? Refused when adding it needs
+        verification (validateOrgDomains) or the org has it unverified; domain_on_org and
+        domain_verified say whether the org already has it."""
+        return self.check(Check.domain_verification(org_id, domain, strict))
+
+    def check(self, check: Check) -> CheckAnswer:
+        """Any one check. Raises the daemon's errors (INVALID_ARGUMENT, NOT_FOUND, ...)."""
+        response = self._round_trip(lambda i: messages.encode_check(i, check))
+        answer = self._decode(response.check)
+        if answer.error is not None:
+            raise answer.error
+        return answer
+
+    def check_batch(self, checks: Sequence[Check]) -> list[CheckAnswer]:
+        """1..1024 checks in one round trip, answered in request order; a check's own error
+        (NOT_FOUND when strict, a bad org id) is returned in its answer rather than raised."""
+        checks = list(checks)
+        response = self._round_trip(lambda i: messages.encode_check_batch(i, checks))
+        return self._decode(lambda: response.checks(len(checks)))
 
     def get_status(self) -> ServerStatus:
         """The daemon's store and sync state."""

@@ -18,6 +18,10 @@ import flatbuffers
 from .fb import request_generated as rq
 from .fb import response_generated as rs
 from .model import (
+    Check,
+    CheckAnswer,
+    CheckKind,
+    CheckReason,
     Code,
     Details,
     DomainPolicy,
@@ -88,6 +92,39 @@ def encode_get_status(request_id: int) -> bytes:
     return _frame(builder, request_id, rq.RequestBody.GetStatus, body)
 
 
+def _check(builder: flatbuffers.Builder, check: Check) -> int:
+    # Strings first: a table cannot be built while another object is open.
+    org = builder.CreateString(_utf8(check.org_id)) if check.org_id else None
+    value = builder.CreateString(_utf8(check.value)) if check.value else None
+    rq.CheckStart(builder)
+    rq.CheckAddKind(builder, int(check.kind))
+    if org is not None:
+        rq.CheckAddOrgId(builder, org)
+    if value is not None:
+        rq.CheckAddValue(builder, value)
+    rq.CheckAddStrict(builder, check.strict)
+    return rq.CheckEnd(builder)
+
+
+def encode_check(request_id: int, check: Check) -> bytes:
+    builder = flatbuffers.Builder(64)
+    body = _check(builder, check)
+    return _frame(builder, request_id, rq.RequestBody.Check, body)
+
+
+def encode_check_batch(request_id: int, checks: Sequence[Check]) -> bytes:
+    builder = flatbuffers.Builder(64 + 48 * len(checks))
+    offsets = [_check(builder, c) for c in checks]
+    rq.CheckBatchStartChecksVector(builder, len(offsets))
+    for offset in reversed(offsets):  # FlatBuffers vectors are built back to front
+        builder.PrependUOffsetTRelative(offset)
+    vector = builder.EndVector()
+    rq.CheckBatchStart(builder)
+    rq.CheckBatchAddChecks(builder, vector)
+    body = rq.CheckBatchEnd(builder)
+    return _frame(builder, request_id, rq.RequestBody.CheckBatch, body)
+
+
 # ---- Responses ----
 
 
@@ -138,6 +175,36 @@ def _answer(r, stale: bool) -> PolicyAnswer:
         org_known=r.OrgKnown(),
         stale=stale,
         policy=None if error is not None else _policy(policy),
+        error=None if error is None else _error(error),
+    )
+
+
+def _known(enum_type, value: int):
+    """The enum member, or the plain number for one a newer daemon added."""
+    try:
+        return enum_type(value)
+    except ValueError:
+        return value
+
+
+def _check_answer(r, stale: bool) -> CheckAnswer:
+    org_id = r.OrgId()
+    error = r.Error()
+    policy = r.Policy()
+    if error is None and policy is None:
+        raise ValueError("CheckResult has neither policy nor error")
+    return CheckAnswer(
+        kind=_known(CheckKind, r.Kind()),
+        org_id=None if org_id is None else _text(org_id),
+        org_known=r.OrgKnown(),
+        allowed=error is None and r.Allowed(),
+        reason=_known(CheckReason, r.Reason()),
+        matched_domain=_text(r.MatchedDomain()),
+        message=_text(r.Message()),
+        policy=None if error is not None else _policy(policy),
+        domain_on_org=r.DomainOnOrg(),
+        domain_verified=r.DomainVerified(),
+        stale=stale,
         error=None if error is None else _error(error),
     )
 
@@ -204,6 +271,21 @@ class Response:
         if batch.ResultsLength() != expected:
             raise ValueError(f"{batch.ResultsLength()} results for {expected} orgs")
         return [_answer(batch.Results(i), self.stale) for i in range(expected)]
+
+    def check(self) -> CheckAnswer:
+        """The CheckResult body (one Check)."""
+        if self.kind != rs.ResponseBody.CheckResult:
+            raise ValueError(f"expected a CheckResult, got body type {self.kind}")
+        return _check_answer(self._body(rs.CheckResult), self.stale)
+
+    def checks(self, expected: int) -> list[CheckAnswer]:
+        """The CheckResultBatch body (CheckBatch), which must hold `expected` results."""
+        if self.kind != rs.ResponseBody.CheckResultBatch:
+            raise ValueError(f"expected a CheckResultBatch, got body type {self.kind}")
+        batch = self._body(rs.CheckResultBatch)
+        if batch.ResultsLength() != expected:
+            raise ValueError(f"{batch.ResultsLength()} results for {expected} checks")
+        return [_check_answer(batch.Results(i), self.stale) for i in range(expected)]
 
     def status(self) -> ServerStatus:
         if self.kind != rs.ResponseBody.StatusReply:

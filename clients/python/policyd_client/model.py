@@ -30,6 +30,13 @@ Code = _enum_from_generated("Code", _fb.Code)
 # Health of the daemon (schemas/response.fbs): STARTING, SERVING, STALE, DEGRADED, REFUSING.
 Health = _enum_from_generated("Health", _fb.Health)
 
+# Which local check (schemas/common.fbs): LOGIN_NAME, SMTP_SENDER, DOMAIN_VERIFICATION.
+CheckKind = _enum_from_generated("CheckKind", _fb.CheckKind)
+
+# Why a check was answered as it was (schemas/response.fbs, where each is explained):
+# ALLOWED_VERIFIED_DOMAIN, DOMAIN_NOT_VERIFIED, NOT_REQUIRED, ...
+CheckReason = _enum_from_generated("CheckReason", _fb.CheckReason)
+
 
 def to_code(value: int) -> "Code":
     """The Code for a number; UNKNOWN for a number this client does not know."""
@@ -139,3 +146,58 @@ class ServerStatus:
     last_error: str
     version: str
     now: Optional[Timestamp]  # the daemon's clock when it answered
+
+
+@dataclass(frozen=True)
+class Check:
+    """One check to ask for in a batch (Client.check_batch). `org_id` for LOGIN_NAME and
+    DOMAIN_VERIFICATION; none for SMTP_SENDER (the instance policy decides). `value` is the login
+    name, the sender address or the domain. `strict`: an unknown org is NOT_FOUND."""
+
+    kind: "CheckKind"
+    value: str
+    org_id: Optional[str] = None
+    strict: bool = False
+
+    @staticmethod
+    def login_name(org_id: str, login_name: str, strict: bool = False) -> "Check":
+        return Check(CheckKind.LOGIN_NAME, login_name, org_id, strict)
+
+    @staticmethod
+    def smtp_sender(address: str) -> "Check":
+        return Check(CheckKind.SMTP_SENDER, address)
+
+    @staticmethod
+    def domain_verification(org_id: str, domain: str, strict: bool = False) -> "Check":
+        return Check(CheckKind.DOMAIN_VERIFICATION, domain, org_id, strict)
+
+
+@dataclass(frozen=True)
+class CheckAnswer:
+    """A check's answer (README "Checks" has the rules).
+
+    allowed: LOGIN_NAME the name is acceptable; SMTP_SENDER the address may be the sender;
+    DOMAIN_VERIFICATION the domain is, or on adding would at once be, verified. reason says why
+    (a CheckReason, or the number of one a newer daemon added), message in words. matched_domain:
+    the domain that decided it, as stored ("" when none). policy: the effective policy the decision
+    used (the org's, or the instance default for SMTP_SENDER). domain_on_org / domain_verified:
+    DOMAIN_VERIFICATION only. In a batch a check may fail on its own: then error is set and
+    allowed is False.
+    """
+
+    kind: "CheckKind"
+    org_id: Optional[str]
+    org_known: bool
+    allowed: bool
+    reason: "CheckReason"
+    matched_domain: str
+    message: str
+    policy: Optional[DomainPolicy]
+    domain_on_org: bool
+    domain_verified: bool
+    stale: bool
+    error: Optional[PolicydError] = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None

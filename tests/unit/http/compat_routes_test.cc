@@ -74,6 +74,9 @@ class SwitchableStore final : public Store {
   Status Read(LookupBatch& batch) const override {
     return failure_.ok() ? inner_->Read(batch) : failure_;
   }
+  Status ReadDomains(std::string_view org_id, DomainSet& out) const override {
+    return failure_.ok() ? inner_->ReadDomains(org_id, out) : failure_;
+  }
   Result<StoreMeta> Meta() const override { return inner_->Meta(); }
   Status Apply(const StoreChange& change, Timestamp now) override {
     return inner_->Apply(change, now);

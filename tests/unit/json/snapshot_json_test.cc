@@ -233,7 +233,124 @@ TEST(SnapshotJsonTest, ExampleFileIsExactlyWhatFormatSnapshotWrites) {
   EXPECT_TRUE(parsed->orgs[0].policy->flags.user_login_must_be_domain);
   EXPECT_FALSE(parsed->orgs[1].policy.has_value());
   EXPECT_TRUE(parsed->orgs[2].policy.has_value());
+  EXPECT_EQ(parsed->instance_domains.names.size(), 2u);
+  ASSERT_EQ(parsed->org_domains.size(), 4u);
+  EXPECT_EQ(parsed->org_domains[0].org_id, parsed->orgs[0].id);
+  EXPECT_TRUE(ValidateOrgDomains("example", parsed->org_domains[0].domains).ok());
   EXPECT_EQ(FormatSnapshot(*parsed), text);
+}
+
+Snapshot WithDomains() {
+  Snapshot s = SmallSnapshot();
+  s.orgs.push_back({"C", std::nullopt});
+  s.org_domains = {
+      {"A", {{"acme.com", true, true}, {"acme.org", false, false}, {"a.example.com", true, false}}},
+      {"C", {{"c.example.com", true, true}}}};
+  s.instance_domains.names = {"zitadel.example.com", "mail.example.com"};
+  return s;
+}
+
+TEST(SnapshotJsonTest, FormatsDomainsWithTheUpstreamsFieldNames) {
+  EXPECT_EQ(
+      FormatSnapshot(WithDomains()),
+      R"({"instance":{"id":"I","policy":{"details":{"sequence":"5",)"
+      R"("creationDate":"2025-02-11T08:00:01.500Z","changeDate":"2025-03-01T09:12:44Z",)"
+      R"("resourceOwner":"I"},"isDefault":true,"validateOrgDomains":true,)"
+      R"("smtpSenderAddressMatchesInstanceDomain":true}},)"
+      R"("instanceDomains":[{"domain":"zitadel.example.com"},{"domain":"mail.example.com"}],)"
+      R"("orgs":[)"
+      "\n"
+      R"({"id":"A","policy":{"details":{"sequence":"17","creationDate":"2025-02-11T08:00:01.500Z",)"
+      R"("changeDate":"2025-03-01T09:12:44Z","resourceOwner":"A"},"userLoginMustBeDomain":true},)"
+      R"("domains":[{"domainName":"acme.com","isVerified":true,"isPrimary":true},)"
+      R"({"domainName":"acme.org"},{"domainName":"a.example.com","isVerified":true}]},)"
+      "\n"
+      R"({"id":"B"},)"
+      "\n"
+      R"({"id":"C","domains":[{"domainName":"c.example.com","isVerified":true,"isPrimary":true}]})"
+      "\n]}\n");
+}
+
+TEST(SnapshotJsonTest, DomainsRoundTripAndAreOptional) {
+  const Snapshot s = WithDomains();
+  Result<Snapshot> parsed = ParseSnapshot(FormatSnapshot(s));
+  ASSERT_TRUE(parsed.has_value()) << parsed.error().ToString();
+  EXPECT_EQ(*parsed, s);
+  // Absent, null or empty lists are no domains; unknown fields, nulls and snake_case are fine.
+  parsed = ParseSnapshot(
+      R"({"instance":{"id":"I","policy":{}},"instanceDomains":null,"orgs":[)"
+      R"({"id":"A","domains":[]},{"id":"B","domains":null},)"
+      R"({"id":"C","domains":[{"domain_name":"c.com","is_verified":true,"isPrimary":null,)"
+      R"("orgId":"C","validationType":"DOMAIN_VALIDATION_TYPE_DNS"}]}]})");
+  ASSERT_TRUE(parsed.has_value()) << parsed.error().ToString();
+  EXPECT_TRUE(parsed->instance_domains.names.empty());
+  ASSERT_EQ(parsed->org_domains.size(), 1u);
+  EXPECT_EQ(parsed->org_domains[0], (OrgDomains{"C", {{"c.com", true, false}}, 0}));
+  parsed =
+      ParseSnapshot(R"({"instanceDomains":[{"domain":"i.com","primary":true,"generated":true}],)"
+                    R"("instance":{"id":"I","policy":{}}})");
+  ASSERT_TRUE(parsed.has_value()) << parsed.error().ToString();
+  EXPECT_EQ(parsed->instance_domains.names, (std::vector<std::string>{"i.com"}));
+}
+
+TEST(SnapshotJsonTest, RejectsBadDomainsWithAJsonPath) {
+  struct Case {
+    std::string json;
+    std::string_view message;
+  };
+  const std::string kHead = R"({"instance":{"id":"I","policy":{}},"orgs":[{"id":"A","domains":)";
+  const std::string kTail = "}]}";
+  std::string many = "[";
+  for (std::size_t i = 0; i <= kMaxDomainsPerList; ++i) {
+    many +=
+        (i == 0 ? "" : ",") + std::string(R"({"domainName":"d)") + std::to_string(i) + R"(.com"})";
+  }
+  many += "]";
+  const Case kCases[] = {
+      {kHead + R"({})" + kTail, "orgs[0].domains: expected an array, got an object"},
+      {kHead + R"([{}])" + kTail, R"(orgs[0].domains[0]: missing "domainName")"},
+      {kHead + R"([{"domainName":""}])" + kTail,
+       "orgs[0].domains[0].domainName: domain: domain name is empty"},
+      {kHead + R"([{"domainName":"a b"}])" + kTail, "whitespace or a control character"},
+      {kHead + R"([{"domainName":")" + std::string(254, 'x') + R"("}])" + kTail,
+       "longer than 253 bytes"},
+      {kHead + R"([{"domainName":"a.com","isVerified":"yes"}])" + kTail,
+       "orgs[0].domains[0].isVerified: expected a boolean, got a string"},
+      {kHead + R"([{"domainName":"a.com","isPrimary":true}])" + kTail,
+       "orgs[0].domains[0].isPrimary: a primary domain must be verified"},
+      {kHead +
+           R"([{"domainName":"a.com","isVerified":true,"isPrimary":true},)"
+           R"({"domainName":"b.com","isVerified":true,"isPrimary":true}])" +
+           kTail,
+       "orgs[0].domains[1].isPrimary: a second primary domain"},
+      {kHead + R"([{"domainName":"b.com"},{"domainName":"a.com"},{"domainName":"A.com"}])" + kTail,
+       R"(orgs[0].domains[2].domainName: duplicate domain "A.com" (first at [1]))"},
+      {kHead + many + kTail, "orgs[0].domains: more than 1000 domains"},
+      {R"({"instance":{"id":"I","policy":{}},"instanceDomains":[{"domain":"x.com"},{"domain":"X.com"}]})",
+       R"(instanceDomains[1].domain: duplicate domain "X.com" (first at [0]))"},
+      {R"({"instance":{"id":"I","policy":{}},"instanceDomains":[{"primary":true}]})",
+       R"(instanceDomains[0]: missing "domain")"},
+      {R"({"instance":{"id":"I","policy":{}},"instanceDomains":["x.com"]})",
+       "instanceDomains[0]: expected an object, got a string"},
+  };
+  for (const Case& c : kCases) {
+    SCOPED_TRACE(c.json.substr(0, 200));
+    Result<Snapshot> parsed = ParseSnapshot(c.json);
+    ASSERT_FALSE(parsed.has_value());
+    EXPECT_EQ(parsed.error().code(), Code::kInvalidArgument);
+    EXPECT_THAT(parsed.error().message(), HasSubstr(c.message));
+  }
+}
+
+TEST(SnapshotJsonTest, StreamingWriterWritesDomainsLikeFormatSnapshot) {
+  const Snapshot s = WithDomains();
+  std::string out;
+  AppendSnapshotBegin(out, s.instance, s.instance_domains.names);
+  AppendSnapshotOrg(out, s.orgs[0], true, s.org_domains[0].domains);
+  AppendSnapshotOrg(out, s.orgs[1], false);
+  AppendSnapshotOrg(out, s.orgs[2], false, s.org_domains[1].domains);
+  AppendSnapshotEnd(out);
+  EXPECT_EQ(out, FormatSnapshot(s));
 }
 
 TEST(SnapshotJsonTest, ParsesABigGeneratedSnapshot) {

@@ -222,6 +222,19 @@ TEST(ListOrgsResponseTest, ParsesIdsInOrderAndTheTotal) {
   EXPECT_THAT(page->org_ids, ::testing::ElementsAre("300000000000000042", "300000000000000043"));
 }
 
+TEST(ListOrgsResponseTest, ReadsEachOrgsPrimaryDomain) {
+  Result<OrgPage> page = ParseListOrgsResponse(
+      R"({"result":[{"id":"1","primaryDomain":"acme.zitadel.example.com"},{"id":"2"},)"
+      R"({"primary_domain":"b.com","id":"3"}]})");
+  ASSERT_TRUE(page.has_value()) << page.error().ToString();
+  EXPECT_THAT(page->org_ids, ::testing::ElementsAre("1", "2", "3"));
+  EXPECT_THAT(page->primary_domains,
+              ::testing::ElementsAre("acme.zitadel.example.com", "", "b.com"));
+  page = ParseListOrgsResponse(R"({"result":[{"id":"1","primaryDomain":"a b"}]})");
+  ASSERT_FALSE(page.has_value());
+  EXPECT_THAT(page.error().message(), ::testing::HasSubstr("result[0].primaryDomain"));
+}
+
 TEST(ListOrgsResponseTest, AbsentResultAndTotalMeanEmpty) {
   for (std::string_view body : {R"({})", R"({"details":{}})", R"({"details":null,"result":null})",
                                 R"({"details":{"totalResult":"0"},"result":[]})"}) {

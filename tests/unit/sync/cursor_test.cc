@@ -64,10 +64,24 @@ TEST(SyncCursorTest, EncodeDecodeRoundTrips) {
   EXPECT_FALSE(empty->from().has_value());
 }
 
+// A store written by a policyd that kept no domains has a v1 cursor: refusing it makes the syncer
+// do one cold start, which fetches the domains.
+TEST(SyncCursorTest, DecodeRefusesACursorOfAVersionWithoutDomains) {
+  SyncCursor c;
+  c.Advance({Ev("a", 1, {100, 5})}, kSecond);
+  std::string v1 = c.Encode();
+  ASSERT_TRUE(v1.starts_with("v2 "));
+  v1[1] = '1';
+  Result<SyncCursor> d = SyncCursor::Decode(v1);
+  ASSERT_FALSE(d.has_value());
+  EXPECT_EQ(d.error().code(), Code::kInvalidArgument);
+  EXPECT_NE(d.error().message().find("kept no domains"), std::string::npos) << d.error().ToString();
+}
+
 TEST(SyncCursorTest, DecodeRejectsAnythingElse) {
-  for (std::string bad : {"", "v2 - 0.0 0\n", "v1 - 0.0 1\n", "v1 x 0.0 0\n", "v1 - 0.0 0\nzz",
-                          "v1 1.1000000000 0.0 0\n", "v1 - 0.0 1\n1.0\torg\tid\tnotanumber\n",
-                          "v1 - 0.0 1\n1.0\torg\tid\n"}) {
+  for (std::string bad : {"", "v3 - 0.0 0\n", "v2 - 0.0 1\n", "v2 x 0.0 0\n", "v2 - 0.0 0\nzz",
+                          "v2 1.1000000000 0.0 0\n", "v2 - 0.0 1\n1.0\torg\tid\tnotanumber\n",
+                          "v2 - 0.0 1\n1.0\torg\tid\n"}) {
     EXPECT_FALSE(SyncCursor::Decode(bad).has_value()) << bad;
   }
   SyncCursor c;

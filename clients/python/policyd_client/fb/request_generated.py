@@ -27,12 +27,22 @@ class Code(object):
     UNAUTHENTICATED = 16
 
 
+# Which local policy check a Check asks for (request.fbs Check, response.fbs CheckResult).
+class CheckKind(object):
+    UNSPECIFIED = 0
+    LOGIN_NAME = 1
+    SMTP_SENDER = 2
+    DOMAIN_VERIFICATION = 3
+
+
 class RequestBody(object):
     NONE = 0
     GetOrgPolicy = 1
     GetOrgPolicies = 2
     GetDefaultPolicy = 3
     GetStatus = 4
+    Check = 5
+    CheckBatch = 6
 
 
 # A point in time, UTC. Formatted as RFC 3339 like protojson when shown as JSON.
@@ -398,6 +408,120 @@ class GetStatus(object):
 def GetStatusStart(builder): builder.StartObject(1)
 def GetStatusAddWithCounters(builder, withCounters): builder.PrependBoolSlot(0, withCounters, 0)
 def GetStatusEnd(builder): return builder.EndObject()
+
+
+# One local policy check, decided from the effective policy and the synced domains in one round
+# trip (README "Checks" has the rules). Answered with a CheckResult.
+class Check(object):
+    __slots__ = ['_tab']
+
+    @classmethod
+    def GetRootAs(cls, buf, offset=0):
+        n = flatbuffers.encode.Get(flatbuffers.packer.uoffset, buf, offset)
+        x = Check()
+        x.Init(buf, n + offset)
+        return x
+
+    @classmethod
+    def GetRootAsCheck(cls, buf, offset=0):
+        """This method is deprecated. Please switch to GetRootAs."""
+        return cls.GetRootAs(buf, offset)
+    @classmethod
+    def CheckBufferHasIdentifier(cls, buf, offset, size_prefixed=False):
+        return flatbuffers.util.BufferHasIdentifier(buf, offset, b"\x50\x44\x52\x51", size_prefixed=size_prefixed)
+
+    # Check
+    def Init(self, buf, pos):
+        self._tab = flatbuffers.table.Table(buf, pos)
+
+    # Check
+    def Kind(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(4))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Uint8Flags, o + self._tab.Pos)
+        return 0
+
+    # Check
+    def OrgId(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(6))
+        if o != 0:
+            return self._tab.String(o + self._tab.Pos)
+        return None
+
+    # Check
+    def Value(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(8))
+        if o != 0:
+            return self._tab.String(o + self._tab.Pos)
+        return None
+
+    # Check
+    def Strict(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(10))
+        if o != 0:
+            return bool(self._tab.Get(flatbuffers.number_types.BoolFlags, o + self._tab.Pos))
+        return False
+
+def CheckStart(builder): builder.StartObject(4)
+def CheckAddKind(builder, kind): builder.PrependUint8Slot(0, kind, 0)
+def CheckAddOrgId(builder, orgId): builder.PrependUOffsetTRelativeSlot(1, flatbuffers.number_types.UOffsetTFlags.py_type(orgId), 0)
+def CheckAddValue(builder, value): builder.PrependUOffsetTRelativeSlot(2, flatbuffers.number_types.UOffsetTFlags.py_type(value), 0)
+def CheckAddStrict(builder, strict): builder.PrependBoolSlot(3, strict, 0)
+def CheckEnd(builder): return builder.EndObject()
+
+
+# Many checks (of any kinds and orgs) in one frame, answered by one CheckResultBatch in request
+# order; a check that fails (bad org id, NOT_FOUND when strict) fails alone.
+class CheckBatch(object):
+    __slots__ = ['_tab']
+
+    @classmethod
+    def GetRootAs(cls, buf, offset=0):
+        n = flatbuffers.encode.Get(flatbuffers.packer.uoffset, buf, offset)
+        x = CheckBatch()
+        x.Init(buf, n + offset)
+        return x
+
+    @classmethod
+    def GetRootAsCheckBatch(cls, buf, offset=0):
+        """This method is deprecated. Please switch to GetRootAs."""
+        return cls.GetRootAs(buf, offset)
+    @classmethod
+    def CheckBatchBufferHasIdentifier(cls, buf, offset, size_prefixed=False):
+        return flatbuffers.util.BufferHasIdentifier(buf, offset, b"\x50\x44\x52\x51", size_prefixed=size_prefixed)
+
+    # CheckBatch
+    def Init(self, buf, pos):
+        self._tab = flatbuffers.table.Table(buf, pos)
+
+    # CheckBatch
+    def Checks(self, j):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(4))
+        if o != 0:
+            x = self._tab.Vector(o)
+            x += flatbuffers.number_types.UOffsetTFlags.py_type(j) * 4
+            x = self._tab.Indirect(x)
+            obj = Check()
+            obj.Init(self._tab.Bytes, x)
+            return obj
+        return None
+
+    # CheckBatch
+    def ChecksLength(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(4))
+        if o != 0:
+            return self._tab.VectorLen(o)
+        return 0
+
+    # CheckBatch
+    def ChecksIsNone(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(4))
+        return o == 0
+
+def CheckBatchStart(builder): builder.StartObject(1)
+def CheckBatchAddChecks(builder, checks): builder.PrependUOffsetTRelativeSlot(0, flatbuffers.number_types.UOffsetTFlags.py_type(checks), 0)
+def CheckBatchStartChecksVector(builder, numElems): return builder.StartVector(4, numElems, 4)
+def CheckBatchEnd(builder): return builder.EndObject()
 
 
 # One request. The server answers every request with exactly one Response carrying the same

@@ -27,6 +27,14 @@ class Code(object):
     UNAUTHENTICATED = 16
 
 
+# Which local policy check a Check asks for (request.fbs Check, response.fbs CheckResult).
+class CheckKind(object):
+    UNSPECIFIED = 0
+    LOGIN_NAME = 1
+    SMTP_SENDER = 2
+    DOMAIN_VERIFICATION = 3
+
+
 # Health of the daemon as a whole.
 class Health(object):
     STARTING = 0
@@ -36,11 +44,33 @@ class Health(object):
     REFUSING = 4
 
 
+# Why a check was answered as it was. Values are stable; a reader that does not know a value
+# still has CheckResult.allowed and .message.
+class CheckReason(object):
+    UNSPECIFIED = 0
+    ALLOWED_BARE_USERNAME = 1
+    ALLOWED_VERIFIED_DOMAIN = 2
+    MISSING_DOMAIN = 3
+    EMPTY_USERNAME = 4
+    DOMAIN_NOT_IN_ORG = 5
+    DOMAIN_NOT_VERIFIED = 6
+    INVALID_LOGIN_NAME = 7
+    NOT_REQUIRED = 8
+    ALLOWED_INSTANCE_DOMAIN = 9
+    SENDER_DOMAIN_NOT_INSTANCE_DOMAIN = 10
+    INVALID_ADDRESS = 11
+    VERIFICATION_REQUIRED = 12
+    DOMAIN_ALREADY_VERIFIED = 13
+    INVALID_DOMAIN = 14
+
+
 class ResponseBody(object):
     NONE = 0
     PolicyResult = 1
     PolicyBatch = 2
     StatusReply = 3
+    CheckResult = 4
+    CheckResultBatch = 5
 
 
 # A point in time, UTC. Formatted as RFC 3339 like protojson when shown as JSON.
@@ -820,6 +850,180 @@ def CountersStartSyncFailuresVector(builder, numElems): return builder.StartVect
 def CountersAddColdStarts(builder, coldStarts): builder.PrependUint64Slot(13, coldStarts, 0)
 def CountersAddEventsApplied(builder, eventsApplied): builder.PrependUint64Slot(14, eventsApplied, 0)
 def CountersEnd(builder): return builder.EndObject()
+
+
+# The answer to one Check.
+class CheckResult(object):
+    __slots__ = ['_tab']
+
+    @classmethod
+    def GetRootAs(cls, buf, offset=0):
+        n = flatbuffers.encode.Get(flatbuffers.packer.uoffset, buf, offset)
+        x = CheckResult()
+        x.Init(buf, n + offset)
+        return x
+
+    @classmethod
+    def GetRootAsCheckResult(cls, buf, offset=0):
+        """This method is deprecated. Please switch to GetRootAs."""
+        return cls.GetRootAs(buf, offset)
+    @classmethod
+    def CheckResultBufferHasIdentifier(cls, buf, offset, size_prefixed=False):
+        return flatbuffers.util.BufferHasIdentifier(buf, offset, b"\x50\x44\x52\x53", size_prefixed=size_prefixed)
+
+    # CheckResult
+    def Init(self, buf, pos):
+        self._tab = flatbuffers.table.Table(buf, pos)
+
+    # CheckResult
+    def Kind(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(4))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Uint8Flags, o + self._tab.Pos)
+        return 0
+
+    # CheckResult
+    def OrgId(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(6))
+        if o != 0:
+            return self._tab.String(o + self._tab.Pos)
+        return None
+
+    # CheckResult
+    def OrgKnown(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(8))
+        if o != 0:
+            return bool(self._tab.Get(flatbuffers.number_types.BoolFlags, o + self._tab.Pos))
+        return False
+
+    # CheckResult
+    def Allowed(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(10))
+        if o != 0:
+            return bool(self._tab.Get(flatbuffers.number_types.BoolFlags, o + self._tab.Pos))
+        return False
+
+    # CheckResult
+    def Reason(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(12))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Uint8Flags, o + self._tab.Pos)
+        return 0
+
+    # CheckResult
+    def MatchedDomain(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(14))
+        if o != 0:
+            return self._tab.String(o + self._tab.Pos)
+        return None
+
+    # CheckResult
+    def Message(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(16))
+        if o != 0:
+            return self._tab.String(o + self._tab.Pos)
+        return None
+
+    # CheckResult
+    def Policy(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(18))
+        if o != 0:
+            x = self._tab.Indirect(o + self._tab.Pos)
+            obj = DomainPolicy()
+            obj.Init(self._tab.Bytes, x)
+            return obj
+        return None
+
+    # CheckResult
+    def DomainOnOrg(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(20))
+        if o != 0:
+            return bool(self._tab.Get(flatbuffers.number_types.BoolFlags, o + self._tab.Pos))
+        return False
+
+    # CheckResult
+    def DomainVerified(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(22))
+        if o != 0:
+            return bool(self._tab.Get(flatbuffers.number_types.BoolFlags, o + self._tab.Pos))
+        return False
+
+    # CheckResult
+    def Error(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(24))
+        if o != 0:
+            x = self._tab.Indirect(o + self._tab.Pos)
+            obj = Error()
+            obj.Init(self._tab.Bytes, x)
+            return obj
+        return None
+
+def CheckResultStart(builder): builder.StartObject(11)
+def CheckResultAddKind(builder, kind): builder.PrependUint8Slot(0, kind, 0)
+def CheckResultAddOrgId(builder, orgId): builder.PrependUOffsetTRelativeSlot(1, flatbuffers.number_types.UOffsetTFlags.py_type(orgId), 0)
+def CheckResultAddOrgKnown(builder, orgKnown): builder.PrependBoolSlot(2, orgKnown, 0)
+def CheckResultAddAllowed(builder, allowed): builder.PrependBoolSlot(3, allowed, 0)
+def CheckResultAddReason(builder, reason): builder.PrependUint8Slot(4, reason, 0)
+def CheckResultAddMatchedDomain(builder, matchedDomain): builder.PrependUOffsetTRelativeSlot(5, flatbuffers.number_types.UOffsetTFlags.py_type(matchedDomain), 0)
+def CheckResultAddMessage(builder, message): builder.PrependUOffsetTRelativeSlot(6, flatbuffers.number_types.UOffsetTFlags.py_type(message), 0)
+def CheckResultAddPolicy(builder, policy): builder.PrependUOffsetTRelativeSlot(7, flatbuffers.number_types.UOffsetTFlags.py_type(policy), 0)
+def CheckResultAddDomainOnOrg(builder, domainOnOrg): builder.PrependBoolSlot(8, domainOnOrg, 0)
+def CheckResultAddDomainVerified(builder, domainVerified): builder.PrependBoolSlot(9, domainVerified, 0)
+def CheckResultAddError(builder, error): builder.PrependUOffsetTRelativeSlot(10, flatbuffers.number_types.UOffsetTFlags.py_type(error), 0)
+def CheckResultEnd(builder): return builder.EndObject()
+
+
+# Answers to CheckBatch, one per check, in request order.
+class CheckResultBatch(object):
+    __slots__ = ['_tab']
+
+    @classmethod
+    def GetRootAs(cls, buf, offset=0):
+        n = flatbuffers.encode.Get(flatbuffers.packer.uoffset, buf, offset)
+        x = CheckResultBatch()
+        x.Init(buf, n + offset)
+        return x
+
+    @classmethod
+    def GetRootAsCheckResultBatch(cls, buf, offset=0):
+        """This method is deprecated. Please switch to GetRootAs."""
+        return cls.GetRootAs(buf, offset)
+    @classmethod
+    def CheckResultBatchBufferHasIdentifier(cls, buf, offset, size_prefixed=False):
+        return flatbuffers.util.BufferHasIdentifier(buf, offset, b"\x50\x44\x52\x53", size_prefixed=size_prefixed)
+
+    # CheckResultBatch
+    def Init(self, buf, pos):
+        self._tab = flatbuffers.table.Table(buf, pos)
+
+    # CheckResultBatch
+    def Results(self, j):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(4))
+        if o != 0:
+            x = self._tab.Vector(o)
+            x += flatbuffers.number_types.UOffsetTFlags.py_type(j) * 4
+            x = self._tab.Indirect(x)
+            obj = CheckResult()
+            obj.Init(self._tab.Bytes, x)
+            return obj
+        return None
+
+    # CheckResultBatch
+    def ResultsLength(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(4))
+        if o != 0:
+            return self._tab.VectorLen(o)
+        return 0
+
+    # CheckResultBatch
+    def ResultsIsNone(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(4))
+        return o == 0
+
+def CheckResultBatchStart(builder): builder.StartObject(1)
+def CheckResultBatchAddResults(builder, results): builder.PrependUOffsetTRelativeSlot(0, flatbuffers.number_types.UOffsetTFlags.py_type(results), 0)
+def CheckResultBatchStartResultsVector(builder, numElems): return builder.StartVector(4, numElems, 4)
+def CheckResultBatchEnd(builder): return builder.EndObject()
 
 
 # One response, carrying the id of the request it answers.

@@ -1,0 +1,93 @@
+#include "check/check.h"
+
+#include <array>
+#include <string>
+
+namespace policyd {
+
+std::string_view CheckKindName(CheckKind kind) {
+  switch (kind) {
+    case CheckKind::kLoginName:
+      return "login_name";
+    case CheckKind::kSmtpSender:
+      return "smtp_sender";
+    case CheckKind::kDomainVerification:
+      return "domain_verification";
+    case CheckKind::kUnspecified:
+      break;
+  }
+  return "unspecified";
+}
+
+std::string_view CheckReasonName(CheckReason reason) {
+  constexpr std::array<std::string_view, kMaxCheckReason + 1> kNames = {
+      "UNSPECIFIED",
+      "ALLOWED_BARE_USERNAME",
+      "ALLOWED_VERIFIED_DOMAIN",
+      "MISSING_DOMAIN",
+      "EMPTY_USERNAME",
+      "DOMAIN_NOT_IN_ORG",
+      "DOMAIN_NOT_VERIFIED",
+      "INVALID_LOGIN_NAME",
+      "NOT_REQUIRED",
+      "ALLOWED_INSTANCE_DOMAIN",
+      "SENDER_DOMAIN_NOT_INSTANCE_DOMAIN",
+      "INVALID_ADDRESS",
+      "VERIFICATION_REQUIRED",
+      "DOMAIN_ALREADY_VERIFIED",
+      "INVALID_DOMAIN",
+  };
+  const auto i = static_cast<std::size_t>(reason);
+  return i < kNames.size() ? kNames[i] : kNames[0];
+}
+
+Status ValidateCheckRequest(const CheckRequest& request) {
+  switch (request.kind) {
+    case CheckKind::kLoginName:
+    case CheckKind::kDomainVerification:
+      return Status::Ok();
+    case CheckKind::kSmtpSender:
+      if (!request.org_id.empty()) {
+        return Status::InvalidArgument(
+            "an SMTP sender check takes no org id: the upstream checks the sender against the "
+            "instance policy only");
+      }
+      return Status::Ok();
+    case CheckKind::kUnspecified:
+      return Status::InvalidArgument("check without a kind");
+  }
+  return Status::InvalidArgument("unsupported check kind " +
+                                 std::to_string(static_cast<int>(request.kind)));
+}
+
+bool CheckNeedsDomains(CheckKind kind, const PolicyFlags& flags) {
+  switch (kind) {
+    case CheckKind::kLoginName:
+      return flags.user_login_must_be_domain;
+    case CheckKind::kSmtpSender:
+      return flags.smtp_sender_address_matches_instance_domain;
+    case CheckKind::kDomainVerification:
+      return true;
+    case CheckKind::kUnspecified:
+      break;
+  }
+  return false;
+}
+
+void Decide(const CheckRequest& request, const CheckContext& context, CheckDecision& out) {
+  switch (request.kind) {
+    case CheckKind::kLoginName:
+      return DecideLoginName(request.org_id, request.value, context, out);
+    case CheckKind::kSmtpSender:
+      return DecideSmtpSender(request.value, context, out);
+    case CheckKind::kDomainVerification:
+      return DecideDomainVerification(request.org_id, request.value, context, out);
+    case CheckKind::kUnspecified:
+      break;
+  }
+  // Callers validate first; an unvalidated kind still gets a definite refusal.
+  out.Clear();
+  out.message = "unsupported check kind";
+}
+
+}  // namespace policyd

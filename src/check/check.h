@@ -1,0 +1,134 @@
+// Local policy checks: the decisions services want instead of a policy, computed from the
+// effective domain policy and the synced domains (model/domains.h) exactly as the upstream
+// (ZITADEL) enforces them (../shared/upstream/zitadel-api.md §5):
+//
+//   login name           may a user of org X log in with this name? With userLoginMustBeDomain
+//                        the name is username@<one of the org's VERIFIED domains> (split at the
+//                        last '@', domain compared ASCII case-insensitively, primary irrelevant);
+//                        without it the whole name is the username, which may contain '@'
+//                        (e.g. an email address).
+//   SMTP sender          may this address be the instance's SMTP sender? With the INSTANCE
+//                        policy's smtpSenderAddressMatchesInstanceDomain its domain must be an
+//                        instance domain (org policies play no part, as upstream).
+//   domain verification  does adding this domain to org X need verification (effective
+//                        validateOrgDomains), and does the org already have it?
+//
+// The README's "Checks" section states every rule and where policyd differs from the upstream.
+//
+// Pure: no I/O, no clock. Decisions are written into a caller-owned CheckDecision whose strings
+// keep their capacity, so a warmed-up caller does not allocate. Thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+#include "model/domain_policy.h"
+#include "model/domains.h"
+
+namespace policyd {
+
+// The wire's CheckKind numbers (schemas/common.fbs).
+enum class CheckKind : std::uint8_t {
+  kUnspecified = 0,
+  kLoginName = 1,
+  kSmtpSender = 2,
+  kDomainVerification = 3,
+};
+
+// The wire's CheckReason numbers (schemas/response.fbs), where each is explained.
+enum class CheckReason : std::uint8_t {
+  kUnspecified = 0,
+  kAllowedBareUsername = 1,
+  kAllowedVerifiedDomain = 2,
+  kMissingDomain = 3,
+  kEmptyUsername = 4,
+  kDomainNotInOrg = 5,
+  kDomainNotVerified = 6,
+  kInvalidLoginName = 7,
+  kNotRequired = 8,
+  kAllowedInstanceDomain = 9,
+  kSenderDomainNotInstanceDomain = 10,
+  kInvalidAddress = 11,
+  kVerificationRequired = 12,
+  kDomainAlreadyVerified = 13,
+  kInvalidDomain = 14,
+};
+inline constexpr std::uint8_t kMaxCheckReason = 14;
+
+// Limits of the values checked (bytes unless said otherwise). A longer value is answered with
+// its INVALID_* reason, not an error.
+inline constexpr std::size_t kMaxUsernameChars = 200;  // the upstream's user_name max_len
+inline constexpr std::size_t kMaxLoginNameBytes = kMaxUsernameChars * 4 + 1 + kMaxDomainLength;
+inline constexpr std::size_t kMaxSenderAddressBytes = 254;  // RFC 5321 path minus the brackets
+
+// "login_name", "smtp_sender", "domain_verification"; "unspecified" for anything else.
+std::string_view CheckKindName(CheckKind kind);
+// The schema's name ("ALLOWED_VERIFIED_DOMAIN"); "UNSPECIFIED" for unknown numbers.
+std::string_view CheckReasonName(CheckReason reason);
+
+// One check as asked; the views point into the request.
+struct CheckRequest {
+  CheckKind kind = CheckKind::kUnspecified;
+  std::string_view org_id;  // LOGIN_NAME, DOMAIN_VERIFICATION; empty for SMTP_SENDER
+  std::string_view value;   // the login name, sender address or domain
+  bool strict = false;      // an unknown org is NOT_FOUND instead of getting the default
+};
+
+// True for the kinds that concern one org (and so read its policy and domains).
+constexpr bool IsOrgCheck(CheckKind kind) {
+  return kind == CheckKind::kLoginName || kind == CheckKind::kDomainVerification;
+}
+
+// Checks what a request must carry beyond its value: a kind this daemon knows, and no org id for
+// SMTP_SENDER. The org id itself is validated when its policy is resolved (resolve/).
+// INVALID_ARGUMENT otherwise.
+Status ValidateCheckRequest(const CheckRequest& request);
+
+// True when deciding `kind` under `flags` reads domains: login names only with
+// userLoginMustBeDomain, SMTP senders only with smtpSenderAddressMatchesInstanceDomain (the
+// instance's flags), domain verification always (to say whether the org has the domain).
+bool CheckNeedsDomains(CheckKind kind, const PolicyFlags& flags);
+
+struct CheckDecision {
+  bool allowed = false;
+  CheckReason reason = CheckReason::kUnspecified;
+  std::string matched_domain;    // as stored; empty when none decided it
+  std::string message;           // one line, printable
+  bool domain_on_org = false;    // DOMAIN_VERIFICATION: the org has the domain
+  bool domain_verified = false;  // ... verified
+
+  // Back to "refused, no reason", keeping the strings' capacity.
+  void Clear() {
+    allowed = false;
+    reason = CheckReason::kUnspecified;
+    matched_domain.clear();
+    message.clear();
+    domain_on_org = false;
+    domain_verified = false;
+  }
+};
+
+// What a decision is made from: the effective policy (the org's for org checks, the instance
+// default for SMTP_SENDER) and, when CheckNeedsDomains, the domains (the org's, none for an
+// unknown org, and the instance's).
+struct CheckContext {
+  const DomainPolicy& policy;
+  bool org_known = false;
+  const DomainSet& domains;
+};
+
+// Decides `request` (kind already validated) into `out`, overwriting every field.
+void Decide(const CheckRequest& request, const CheckContext& context, CheckDecision& out);
+
+// The single checks, for callers that know the kind.
+void DecideLoginName(std::string_view org_id, std::string_view login_name,
+                     const CheckContext& context, CheckDecision& out);
+void DecideSmtpSender(std::string_view address, const CheckContext& context, CheckDecision& out);
+void DecideDomainVerification(std::string_view org_id, std::string_view domain,
+                              const CheckContext& context, CheckDecision& out);
+
+}  // namespace policyd

@@ -1,0 +1,77 @@
+#include "cli/check_output.h"
+
+#include "json/policy_json.h"
+
+namespace policyd {
+namespace {
+
+const char* Bool(bool b) { return b ? "true" : "false"; }
+
+// "userLoginMustBeDomain=true validateOrgDomains=false ..." plus where the policy came from.
+std::string PolicyLine(const DomainPolicy& p) {
+  std::string line = "userLoginMustBeDomain=";
+  line += Bool(p.flags.user_login_must_be_domain);
+  line += " validateOrgDomains=";
+  line += Bool(p.flags.validate_org_domains);
+  line += " smtpSenderAddressMatchesInstanceDomain=";
+  line += Bool(p.flags.smtp_sender_address_matches_instance_domain);
+  line += p.is_default ? " (instance default" : " (own policy of ";
+  if (!p.is_default) line += p.details.resource_owner;
+  line += ")";
+  return line;
+}
+
+}  // namespace
+
+std::string FormatCheckText(const CheckAnswer& a) {
+  std::string out = a.allowed ? "allowed: " : "refused: ";
+  out += a.message;
+  out += "\nreason:  ";
+  out += CheckReasonName(a.reason);
+  if (!a.matched_domain.empty()) {
+    out += "\ndomain:  ";
+    out += a.matched_domain;
+  }
+  if (a.kind == CheckKind::kDomainVerification) {
+    out += "\non org:  ";
+    out += a.domain_on_org ? (a.domain_verified ? "yes, verified" : "yes, not verified") : "no";
+  }
+  if (!a.org_id.empty()) {
+    out += "\norg:     ";
+    out += a.org_id;
+    if (!a.org_known) out += " (unknown to policyd)";
+  }
+  out += "\npolicy:  ";
+  out += PolicyLine(a.policy);
+  out += '\n';
+  return out;
+}
+
+std::string FormatCheckJson(const CheckAnswer& a) {
+  std::string j = "{\"allowed\":";
+  j += Bool(a.allowed);
+  j += ",\"reason\":";
+  AppendJsonString(j, CheckReasonName(a.reason));
+  j += ",\"kind\":";
+  AppendJsonString(j, CheckKindName(a.kind));
+  j += ",\"orgId\":";
+  AppendJsonString(j, a.org_id);
+  j += ",\"orgKnown\":";
+  j += Bool(a.org_known);
+  j += ",\"matchedDomain\":";
+  AppendJsonString(j, a.matched_domain);
+  j += ",\"message\":";
+  AppendJsonString(j, a.message);
+  j += ",\"domainOnOrg\":";
+  j += Bool(a.domain_on_org);
+  j += ",\"domainVerified\":";
+  j += Bool(a.domain_verified);
+  j += ",\"stale\":";
+  j += Bool(a.stale);
+  j += ",\"policy\":";
+  AppendDomainPolicyJson(j, a.policy);
+  j += '}';
+  return j;
+}
+
+}  // namespace policyd
