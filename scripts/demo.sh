@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs policyd on the bundled example snapshot in a temporary directory, shows real lookups
-# through policyctl, and stops it. Usage: scripts/demo.sh [BUILD_DIR]
+# Runs policyd on the bundled example snapshot in a temporary directory, shows real lookups and
+# checks through policyctl, and stops it. Usage: scripts/demo.sh [BUILD_DIR]
 set -euo pipefail
 build=${1:-build}
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -30,5 +30,10 @@ run get --org 300000000000000042          # an org with its own policy
 run get --org 300000000000000107          # an org that inherits the default
 run get --org no-such-org                 # unknown: falls back, like the upstream
 run get --org no-such-org --strict || echo "(exit code $?: not found)"
+# Checks: decisions under the effective policy and the org's synced domains (exit 1 = refused).
+run check login-name 300000000000000042 alice@acme.com     # a verified domain of the org
+run check login-name 300000000000000042 alice@acme.org || echo "(exit code $?: refused)"
+run check smtp-sender noreply@iam.example.com             # an instance domain
+run check domain 300000000000000107 globex.com || echo "(exit code $?: refused)"
 kill -TERM "$pid"
 wait "$pid"
