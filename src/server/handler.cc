@@ -136,6 +136,17 @@ Code RequestHandler::HandleChecks(const RequestView& request, bool stale,
     if (const CheckRequest c = request.check(i); IsOrgCheck(c.kind)) batch_.Add(c.org_id);
   }
   if (Status s = store_.Read(batch_); !s.ok()) return Fail(request.id(), s, out);
+  // Checks that need domains are decided on one consistent view: the policies are read again
+  // together with the orgs' and the instance's domains, from one RocksDB snapshot (the in-memory
+  // index holds no domains), so that a sync landing between two reads can never pair one state's
+  // policy with another state's domains. Checks that need none cost the index read alone.
+  batch_has_domains_ = AnyCheckNeedsDomains(request);
+  if (batch_has_domains_) {
+    batch_.set_with_domains(true);
+    const Status s = store_.Read(batch_);
+    batch_.set_with_domains(false);
+    if (!s.ok()) return Fail(request.id(), s, out);
+  }
   // Size every vector before taking pointers into them; all keep their capacity.
   if (resolutions_.size() < n) resolutions_.resize(n);
   if (errors_.size() < n) errors_.resize(n);
@@ -162,7 +173,9 @@ Status RequestHandler::DecideCheck(const RequestView& request, std::size_t i,
   view = CheckResultView{c.kind, c.org_id, false, nullptr, nullptr, nullptr};
   Resolution& resolution = resolutions_[i];
   Status s = ValidateCheckRequest(c);
+  std::optional<std::size_t> org_of_check;
   if (IsOrgCheck(c.kind)) {
+    org_of_check = org_index;
     const OrgView org = batch_.org(org_index++);
     if (s.ok()) s = ResolveOrgPolicyInto(c.org_id, org, batch_.instance(), c.strict, resolution);
   } else if (s.ok()) {
@@ -176,11 +189,13 @@ Status RequestHandler::DecideCheck(const RequestView& request, std::size_t i,
     return Status::Ok();
   }
   const DomainSet* domains = &no_domains_;
-  if (CheckNeedsDomains(c.kind, resolution.policy.flags)) {
-    Result<const DomainSet*> read =
-        DomainsFor(IsOrgCheck(c.kind) ? c.org_id : std::string_view(), resolution.org_known);
-    if (!read) return read.error();
-    domains = *read;
+  // An org the store does not know has no domains, and org checks need only the org's.
+  const bool unknown_org = org_of_check.has_value() && !resolution.org_known;
+  if (CheckNeedsDomains(c.kind, resolution.policy.flags) && !unknown_org) {
+    if (!batch_has_domains_) {
+      return Status::Internal("a check needs domains the store read did not include");
+    }
+    domains = DomainsFor(org_of_check);
   }
   Decide(c, CheckContext{resolution.policy, resolution.org_known, *domains}, decisions_[i]);
   view.org_known = resolution.org_known;
@@ -189,17 +204,35 @@ Status RequestHandler::DecideCheck(const RequestView& request, std::size_t i,
   return Status::Ok();
 }
 
-Result<const DomainSet*> RequestHandler::DomainsFor(std::string_view org_id, bool org_known) {
-  // An org the store does not know has no domains, and org checks need only the org's.
-  if (!org_id.empty() && !org_known) return &no_domains_;
-  // Any read holds the instance's domains; an org's only the read for that org.
-  const bool have = domains_read_ && (org_id.empty() || domains_org_ == org_id);
-  if (!have) {
-    if (Status s = store_.ReadDomains(org_id, domains_); !s.ok()) {
-      domains_read_ = false;  // `domains_` is cleared on failure
-      return Err(std::move(s));
+bool RequestHandler::AnyCheckNeedsDomains(const RequestView& request) const {
+  const InstanceRecord* instance = batch_.instance();
+  const PolicyFlags none;
+  const PolicyFlags& default_flags = instance != nullptr ? instance->policy.flags : none;
+  std::size_t org_index = 0;
+  for (std::size_t i = 0; i < request.check_count(); ++i) {
+    const CheckRequest c = request.check(i);
+    const PolicyFlags* flags = &default_flags;
+    if (IsOrgCheck(c.kind)) {
+      const OrgView org = batch_.org(org_index++);
+      if (!org.known) continue;  // an unknown org has no domains to read
+      if (org.own_policy != nullptr) flags = &org.own_policy->flags;
     }
-    domains_org_.assign(org_id);
+    if (CheckNeedsDomains(c.kind, *flags)) return true;
+  }
+  return false;
+}
+
+const DomainSet* RequestHandler::DomainsFor(std::optional<std::size_t> org_index) {
+  // Any copy holds the instance's domains; an org's only the copy for that org.
+  const bool have = domains_read_ && (!org_index || domains_org_ == org_index);
+  if (!have) {
+    domains_.instance = batch_.instance_domains().names;
+    if (org_index) {
+      domains_.org = batch_.domains(*org_index).domains;
+    } else {
+      domains_.org.clear();
+    }
+    domains_org_ = org_index;
     domains_read_ = true;
   }
   return &domains_;

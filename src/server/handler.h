@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -72,9 +73,11 @@ class RequestHandler {
   // into); `org_index` is its org's index in batch_ (advanced past it). A non-OK return is a
   // store failure that fails the whole request; a check's own failure is in its view.
   Status DecideCheck(const RequestView& request, std::size_t i, std::size_t& org_index);
-  // The domains for deciding a check on `org_id` ("" for the instance's alone): domains_, read
-  // unless it already holds them.
-  Result<const DomainSet*> DomainsFor(std::string_view org_id, bool org_known);
+  // Whether any check of `request` needs domains under the policies batch_ holds.
+  bool AnyCheckNeedsDomains(const RequestView& request) const;
+  // The domains for deciding a check on org `org_index` of batch_ (none: the instance's alone),
+  // from the read batch_ made with domains; copied into domains_ unless it already holds them.
+  const DomainSet* DomainsFor(std::optional<std::size_t> org_index);
   Code Fail(std::uint64_t id, const Status& error, std::vector<std::uint8_t>& out);
 
   const Store& store_;
@@ -91,10 +94,11 @@ class RequestHandler {
   std::vector<OrgAnswer> answers_;
   std::vector<CheckDecision> decisions_;  // grows to the largest check batch, never shrinks
   std::vector<CheckResultView> check_views_;
-  DomainSet domains_;        // the last domains read, for domains_org_ of this request
-  std::string domains_org_;  // "" with domains_read_: read for the instance's domains alone
+  DomainSet domains_;  // the domains of domains_org_ (and the instance's), from batch_
+  std::optional<std::size_t> domains_org_;  // nullopt: the instance's alone
   bool domains_read_ = false;
-  const DomainSet no_domains_;  // an unknown org's
+  bool batch_has_domains_ = false;  // batch_ was last read with domains
+  const DomainSet no_domains_;      // an unknown org's
 };
 
 }  // namespace policyd

@@ -44,7 +44,7 @@ class LookupBatch {
   OrgView org(std::size_t i) const;
 
   // Whether Read() also reads the domains of every org and of the instance, with their sequences,
-  // in the same consistent view (what the sync reducer loads; checks use Store::ReadDomains).
+  // in the same consistent view (what the sync reducer loads, and checks that need domains).
   // Only RocksDB keeps domains, so an IndexedStore answers such a batch from RocksDB. Off by
   // default; Clear() keeps the setting.
   void set_with_domains(bool on) { with_domains_ = on; }
