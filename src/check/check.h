@@ -114,11 +114,18 @@ struct CheckDecision {
 
 // What a decision is made from: the effective policy (the org's for org checks, the instance
 // default for SMTP_SENDER) and, when CheckNeedsDomains, the domains (the org's, none for an
-// unknown org, and the instance's).
+// unknown org, and the instance's). Views: the caller keeps the domains alive.
 struct CheckContext {
+  CheckContext(const DomainPolicy& p, bool known, std::span<const OrgDomain> org,
+               std::span<const std::string> instance)
+      : policy(p), org_known(known), org_domains(org), instance_domains(instance) {}
+  CheckContext(const DomainPolicy& p, bool known, const DomainSet& domains)
+      : CheckContext(p, known, domains.org, domains.instance) {}
+
   const DomainPolicy& policy;
   bool org_known = false;
-  const DomainSet& domains;
+  std::span<const OrgDomain> org_domains;
+  std::span<const std::string> instance_domains;
 };
 
 // Decides `request` (kind already validated) into `out`, overwriting every field.

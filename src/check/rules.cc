@@ -1,7 +1,7 @@
 // The three checks' rules (check/check.h). Messages are built by appending to the decision's
 // reused strings: no allocation on the allowed paths once warmed up.
+#include <span>
 #include <string>
-#include <vector>
 
 #include "check/check.h"
 #include "check/text.h"
@@ -71,15 +71,14 @@ void AppendTrailingDotHint(std::string& m, std::string_view domain) {
   }
 }
 
-const OrgDomain* FindOrgDomain(const std::vector<OrgDomain>& domains, std::string_view name) {
+const OrgDomain* FindOrgDomain(std::span<const OrgDomain> domains, std::string_view name) {
   for (const OrgDomain& d : domains) {
     if (SameDomain(d.name, name)) return &d;
   }
   return nullptr;
 }
 
-const std::string* FindInstanceDomain(const std::vector<std::string>& domains,
-                                      std::string_view name) {
+const std::string* FindInstanceDomain(std::span<const std::string> domains, std::string_view name) {
   for (const std::string& d : domains) {
     if (SameDomain(d, name)) return &d;
   }
@@ -138,7 +137,7 @@ void DecideDomainLoginName(std::string_view org_id, std::string_view login_name,
                        out)) {
     return;
   }
-  const OrgDomain* domain = FindOrgDomain(context.domains.org, parts.domain);
+  const OrgDomain* domain = FindOrgDomain(context.org_domains, parts.domain);
   if (domain == nullptr) {
     Set(out, false, CheckReason::kDomainNotInOrg);
     out.message += parts.domain;
@@ -205,7 +204,7 @@ void DecideSmtpSender(std::string_view address, const CheckContext& context, Che
         "domain is allowed";
     return;
   }
-  const std::string* domain = FindInstanceDomain(context.domains.instance, parts.domain);
+  const std::string* domain = FindInstanceDomain(context.instance_domains, parts.domain);
   if (domain == nullptr) {
     Set(out, false, CheckReason::kSenderDomainNotInstanceDomain);
     out.message += "smtpSenderAddressMatchesInstanceDomain is on in the instance policy and ";
@@ -230,7 +229,7 @@ void DecideDomainVerification(std::string_view org_id, std::string_view domain,
   }
   if (!CheckDomainPart("domain", domain, kInvalid, out)) return;
   const bool validate = context.policy.flags.validate_org_domains;
-  if (const OrgDomain* have = FindOrgDomain(context.domains.org, domain)) {
+  if (const OrgDomain* have = FindOrgDomain(context.org_domains, domain)) {
     Set(out, have->verified,
         have->verified ? CheckReason::kDomainAlreadyVerified : CheckReason::kDomainNotVerified);
     out.domain_on_org = true;

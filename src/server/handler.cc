@@ -136,26 +136,30 @@ Code RequestHandler::HandleChecks(const RequestView& request, bool stale,
     if (const CheckRequest c = request.check(i); IsOrgCheck(c.kind)) batch_.Add(c.org_id);
   }
   if (Status s = store_.Read(batch_); !s.ok()) return Fail(request.id(), s, out);
-  // Checks that need domains are decided on one consistent view: the policies are read again
-  // together with the orgs' and the instance's domains, from one RocksDB snapshot (the in-memory
-  // index holds no domains), so that a sync landing between two reads can never pair one state's
-  // policy with another state's domains. Checks that need none cost the index read alone.
-  batch_has_domains_ = AnyCheckNeedsDomains(request);
-  if (batch_has_domains_) {
-    batch_.set_with_domains(true);
-    const Status s = store_.Read(batch_);
-    batch_.set_with_domains(false);
-    if (!s.ok()) return Fail(request.id(), s, out);
-  }
   // Size every vector before taking pointers into them; all keep their capacity.
   if (resolutions_.size() < n) resolutions_.resize(n);
   if (errors_.size() < n) errors_.resize(n);
   if (decisions_.size() < n) decisions_.resize(n);
   check_views_.resize(n);
-  domains_read_ = false;
+  // Checks that need domains are decided on one consistent view: the policies are read again
+  // together with the orgs' and the instance's domains, from one RocksDB snapshot (the in-memory
+  // index holds no domains), and resolved again, so that a sync landing between two reads can
+  // never pair one state's policy with another state's domains. Checks that need none cost the
+  // index read alone. Every decision below uses the last resolution, so a check needs domains
+  // only where that resolution said so, and then batch_ holds them.
+  if (ResolveChecks(request)) {
+    batch_.set_with_domains(true);
+    const Status s = store_.Read(batch_);
+    batch_.set_with_domains(false);
+    if (!s.ok()) return Fail(request.id(), s, out);
+    ResolveChecks(request);
+  }
   std::size_t org_index = 0;
   for (std::size_t i = 0; i < n; ++i) {
-    if (Status s = DecideCheck(request, i, org_index); !s.ok()) return Fail(request.id(), s, out);
+    const CheckRequest c = request.check(i);
+    const std::optional<std::size_t> org =
+        IsOrgCheck(c.kind) ? std::optional<std::size_t>(org_index++) : std::nullopt;
+    if (check_views_[i].error == nullptr) DecideCheck(c, i, org);
   }
   if (request.kind() == RequestKind::kCheck) {
     if (check_views_[0].error != nullptr) return Fail(request.id(), *check_views_[0].error, out);
@@ -166,76 +170,55 @@ Code RequestHandler::HandleChecks(const RequestView& request, bool stale,
   return Code::kOk;
 }
 
-Status RequestHandler::DecideCheck(const RequestView& request, std::size_t i,
-                                   std::size_t& org_index) {
-  const CheckRequest c = request.check(i);
-  CheckResultView& view = check_views_[i];
-  view = CheckResultView{c.kind, c.org_id, false, nullptr, nullptr, nullptr};
-  Resolution& resolution = resolutions_[i];
-  Status s = ValidateCheckRequest(c);
-  std::optional<std::size_t> org_of_check;
-  if (IsOrgCheck(c.kind)) {
-    org_of_check = org_index;
-    const OrgView org = batch_.org(org_index++);
-    if (s.ok()) s = ResolveOrgPolicyInto(c.org_id, org, batch_.instance(), c.strict, resolution);
-  } else if (s.ok()) {
-    // The SMTP sender is checked against the instance policy alone, as upstream.
-    resolution.org_known = false;
-    s = ResolveDefaultPolicyInto(batch_.instance(), resolution.policy);
-  }
-  if (!s.ok()) {
-    errors_[i] = std::move(s);
-    view.error = &errors_[i];
-    return Status::Ok();
-  }
-  const DomainSet* domains = &no_domains_;
-  // An org the store does not know has no domains, and org checks need only the org's.
-  const bool unknown_org = org_of_check.has_value() && !resolution.org_known;
-  if (CheckNeedsDomains(c.kind, resolution.policy.flags) && !unknown_org) {
-    if (!batch_has_domains_) {
-      return Status::Internal("a check needs domains the store read did not include");
-    }
-    domains = DomainsFor(org_of_check);
-  }
-  Decide(c, CheckContext{resolution.policy, resolution.org_known, *domains}, decisions_[i]);
-  view.org_known = resolution.org_known;
-  view.policy = &resolution.policy;
-  view.decision = &decisions_[i];
-  return Status::Ok();
-}
-
-bool RequestHandler::AnyCheckNeedsDomains(const RequestView& request) const {
-  const InstanceRecord* instance = batch_.instance();
-  const PolicyFlags none;
-  const PolicyFlags& default_flags = instance != nullptr ? instance->policy.flags : none;
+bool RequestHandler::ResolveChecks(const RequestView& request) {
+  bool need_domains = false;
   std::size_t org_index = 0;
   for (std::size_t i = 0; i < request.check_count(); ++i) {
     const CheckRequest c = request.check(i);
-    const PolicyFlags* flags = &default_flags;
+    CheckResultView& view = check_views_[i];
+    view = CheckResultView{c.kind, c.org_id, false, nullptr, nullptr, nullptr};
+    Resolution& resolution = resolutions_[i];
+    Status s = ValidateCheckRequest(c);
     if (IsOrgCheck(c.kind)) {
       const OrgView org = batch_.org(org_index++);
-      if (!org.known) continue;  // an unknown org has no domains to read
-      if (org.own_policy != nullptr) flags = &org.own_policy->flags;
+      if (s.ok()) s = ResolveOrgPolicyInto(c.org_id, org, batch_.instance(), c.strict, resolution);
+    } else if (s.ok()) {
+      // The SMTP sender is checked against the instance policy alone, as upstream.
+      resolution.org_known = false;
+      s = ResolveDefaultPolicyInto(batch_.instance(), resolution.policy);
     }
-    if (CheckNeedsDomains(c.kind, *flags)) return true;
+    if (!s.ok()) {
+      errors_[i] = std::move(s);
+      view.error = &errors_[i];
+      continue;
+    }
+    need_domains = need_domains || NeedsDomains(c, resolution);
   }
-  return false;
+  return need_domains;
 }
 
-const DomainSet* RequestHandler::DomainsFor(std::optional<std::size_t> org_index) {
-  // Any copy holds the instance's domains; an org's only the copy for that org.
-  const bool have = domains_read_ && (!org_index || domains_org_ == org_index);
-  if (!have) {
-    domains_.instance = batch_.instance_domains().names;
-    if (org_index) {
-      domains_.org = batch_.domains(*org_index).domains;
-    } else {
-      domains_.org.clear();
-    }
-    domains_org_ = org_index;
-    domains_read_ = true;
+bool RequestHandler::NeedsDomains(const CheckRequest& check, const Resolution& resolution) {
+  // An org the store does not know has no domains, and org checks need only the org's.
+  if (IsOrgCheck(check.kind) && !resolution.org_known) return false;
+  return CheckNeedsDomains(check.kind, resolution.policy.flags);
+}
+
+void RequestHandler::DecideCheck(const CheckRequest& check, std::size_t i,
+                                 std::optional<std::size_t> org) {
+  const Resolution& resolution = resolutions_[i];
+  std::span<const OrgDomain> org_domains;
+  std::span<const std::string> instance_domains;
+  if (NeedsDomains(check, resolution)) {
+    instance_domains = batch_.instance_domains().names;
+    if (org) org_domains = batch_.domains(*org).domains;
   }
-  return &domains_;
+  Decide(check,
+         CheckContext{resolution.policy, resolution.org_known, org_domains, instance_domains},
+         decisions_[i]);
+  CheckResultView& view = check_views_[i];
+  view.org_known = resolution.org_known;
+  view.policy = &resolution.policy;
+  view.decision = &decisions_[i];
 }
 
 Code RequestHandler::HandleStatus(const RequestView& request, Timestamp now,

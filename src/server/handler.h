@@ -69,15 +69,13 @@ class RequestHandler {
   Code HandleDefault(std::uint64_t id, bool stale, std::vector<std::uint8_t>& out);
   Code HandleStatus(const RequestView& request, Timestamp now, std::vector<std::uint8_t>& out);
   Code HandleChecks(const RequestView& request, bool stale, std::vector<std::uint8_t>& out);
-  // Resolves and decides check `i` of `request` into check_views_[i] (and the vectors it points
-  // into); `org_index` is its org's index in batch_ (advanced past it). A non-OK return is a
-  // store failure that fails the whole request; a check's own failure is in its view.
-  Status DecideCheck(const RequestView& request, std::size_t i, std::size_t& org_index);
-  // Whether any check of `request` needs domains under the policies batch_ holds.
-  bool AnyCheckNeedsDomains(const RequestView& request) const;
-  // The domains for deciding a check on org `org_index` of batch_ (none: the instance's alone),
-  // from the read batch_ made with domains; copied into domains_ unless it already holds them.
-  const DomainSet* DomainsFor(std::optional<std::size_t> org_index);
+  // Validates and resolves every check of `request` on the policies batch_ holds, into
+  // resolutions_ (or errors_) and check_views_; returns whether any resolved check needs domains.
+  bool ResolveChecks(const RequestView& request);
+  static bool NeedsDomains(const CheckRequest& check, const Resolution& resolution);
+  // Decides resolved check `i` (org index `org` in batch_, none for the instance's checks) into
+  // decisions_[i] and completes its view; its domains, when needed, are batch_'s.
+  void DecideCheck(const CheckRequest& check, std::size_t i, std::optional<std::size_t> org);
   Code Fail(std::uint64_t id, const Status& error, std::vector<std::uint8_t>& out);
 
   const Store& store_;
@@ -94,11 +92,6 @@ class RequestHandler {
   std::vector<OrgAnswer> answers_;
   std::vector<CheckDecision> decisions_;  // grows to the largest check batch, never shrinks
   std::vector<CheckResultView> check_views_;
-  DomainSet domains_;  // the domains of domains_org_ (and the instance's), from batch_
-  std::optional<std::size_t> domains_org_;  // nullopt: the instance's alone
-  bool domains_read_ = false;
-  bool batch_has_domains_ = false;  // batch_ was last read with domains
-  const DomainSet no_domains_;      // an unknown org's
 };
 
 }  // namespace policyd
