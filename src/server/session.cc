@@ -64,8 +64,8 @@ std::size_t SendNow(Connection& c, const std::vector<std::uint8_t>& out, asio::e
 // Asio tries the read at once and waits for readiness only when it finds nothing), which costs a
 // recv that finds the socket empty once the peer waits for its answer. The other way to learn
 // that the socket is empty, a readiness wait (async_wait), costs an epoll_ctl per wait instead
-// (measured: the same four calls per round trip) and drops the read that succeeds at once when
-// the peer pipelines.
+// (measured: 4.00 calls per round trip at C=1, against 3.5-3.9 this way) and drops the read that
+// succeeds at once when the peer pipelines.
 asio::awaitable<void> RunSession(std::shared_ptr<Connection> c,
                                  std::unique_ptr<RequestHandler> handler, SessionLimits limits) {
   FrameBuffer in(limits.max_frame_bytes);
