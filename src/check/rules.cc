@@ -71,20 +71,6 @@ void AppendTrailingDotHint(std::string& m, std::string_view domain) {
   }
 }
 
-const OrgDomain* FindOrgDomain(std::span<const OrgDomain> domains, std::string_view name) {
-  for (const OrgDomain& d : domains) {
-    if (SameDomain(d.name, name)) return &d;
-  }
-  return nullptr;
-}
-
-const std::string* FindInstanceDomain(std::span<const std::string> domains, std::string_view name) {
-  for (const std::string& d : domains) {
-    if (SameDomain(d, name)) return &d;
-  }
-  return nullptr;
-}
-
 // Refuses with `reason` if `domain` (a part of a value that passed CheckText) is no domain name.
 bool CheckDomainPart(std::string_view what, std::string_view domain, CheckReason reason,
                      CheckDecision& out) {
@@ -137,7 +123,7 @@ void DecideDomainLoginName(std::string_view org_id, std::string_view login_name,
                        out)) {
     return;
   }
-  const OrgDomain* domain = FindOrgDomain(context.org_domains, parts.domain);
+  const OrgDomain* domain = FindDomain(context.org_domains, parts.domain);
   if (domain == nullptr) {
     Set(out, false, CheckReason::kDomainNotInOrg);
     out.message += parts.domain;
@@ -204,7 +190,7 @@ void DecideSmtpSender(std::string_view address, const CheckContext& context, Che
         "domain is allowed";
     return;
   }
-  const std::string* domain = FindInstanceDomain(context.instance_domains, parts.domain);
+  const std::string* domain = FindDomain(context.instance_domains, parts.domain);
   if (domain == nullptr) {
     Set(out, false, CheckReason::kSenderDomainNotInstanceDomain);
     out.message += "smtpSenderAddressMatchesInstanceDomain is on in the instance policy and ";
@@ -229,7 +215,7 @@ void DecideDomainVerification(std::string_view org_id, std::string_view domain,
   }
   if (!CheckDomainPart("domain", domain, kInvalid, out)) return;
   const bool validate = context.policy.flags.validate_org_domains;
-  if (const OrgDomain* have = FindOrgDomain(context.org_domains, domain)) {
+  if (const OrgDomain* have = FindDomain(context.org_domains, domain)) {
     Set(out, have->verified,
         have->verified ? CheckReason::kDomainAlreadyVerified : CheckReason::kDomainNotVerified);
     out.domain_on_org = true;

@@ -37,6 +37,20 @@ bool SameDomain(std::string_view a, std::string_view b) {
                                             [](char x, char y) { return Lower(x) == Lower(y); });
 }
 
+const OrgDomain* FindDomain(std::span<const OrgDomain> domains, std::string_view name) {
+  for (const OrgDomain& d : domains) {
+    if (SameDomain(d.name, name)) return &d;
+  }
+  return nullptr;
+}
+
+const std::string* FindDomain(std::span<const std::string> names, std::string_view name) {
+  for (const std::string& n : names) {
+    if (SameDomain(n, name)) return &n;
+  }
+  return nullptr;
+}
+
 Status ValidateDomainName(std::string_view what, std::string_view name) {
   if (name.empty()) return Status::InvalidArgument(std::string(what) + ": domain name is empty");
   if (name.size() > kMaxDomainLength) {

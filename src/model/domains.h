@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -64,6 +65,10 @@ struct InstanceDomains {
 
 // True if `a` and `b` are the same domain (ASCII case-insensitive, as DNS compares names).
 bool SameDomain(std::string_view a, std::string_view b);
+
+// The entry of `domains` that is the same domain as `name` (SameDomain), or nullptr.
+const OrgDomain* FindDomain(std::span<const OrgDomain> domains, std::string_view name);
+const std::string* FindDomain(std::span<const std::string> names, std::string_view name);
 
 // Checks a domain name from outside: 1..kMaxDomainLength bytes, no control characters, no
 // whitespace. INVALID_ARGUMENT naming `what` otherwise.

@@ -1,21 +1,12 @@
 #include "sync/domain_reducer.h"
 
-#include <algorithm>
-
 namespace policyd {
 namespace {
-
-std::vector<OrgDomain>::iterator FindDomain(std::vector<OrgDomain>& domains,
-                                            std::string_view name) {
-  return std::find_if(domains.begin(), domains.end(),
-                      [name](const OrgDomain& d) { return SameDomain(d.name, name); });
-}
 
 // The list's entry for `name`, appended (not verified, not primary) if missing; nullptr if the
 // list is full.
 OrgDomain* FindOrAdd(std::vector<OrgDomain>& domains, std::string_view name) {
-  auto it = FindDomain(domains, name);
-  if (it != domains.end()) return &*it;
+  if (const OrgDomain* found = FindDomain(domains, name)) return &domains[found - domains.data()];
   if (domains.size() >= kMaxDomainsPerList) return nullptr;
   return &domains.emplace_back(OrgDomain{std::string(name), false, false});
 }
@@ -27,8 +18,9 @@ ReduceOutcome ReduceOrgDomain(DomainEvent kind, const Event& e, std::vector<OrgD
   if (e.sequence <= sequence) return ReduceOutcome::kNoEffect;
   if (!ValidateDomainName("domain", e.domain).ok()) return ReduceOutcome::kInvalid;
   if (kind == DomainEvent::kRemoved) {
-    auto it = FindDomain(domains, e.domain);
-    if (it != domains.end()) domains.erase(it);
+    if (const OrgDomain* found = FindDomain(domains, e.domain)) {
+      domains.erase(domains.begin() + (found - domains.data()));
+    }
   } else {
     OrgDomain* domain = FindOrAdd(domains, e.domain);
     if (domain == nullptr) return ReduceOutcome::kInvalid;
@@ -47,11 +39,10 @@ ReduceOutcome ReduceInstanceDomain(DomainEvent kind, const Event& e, InstanceDom
   if (e.sequence <= domains.sequence) return ReduceOutcome::kNoEffect;
   if (!ValidateDomainName("domain", e.domain).ok()) return ReduceOutcome::kInvalid;
   std::vector<std::string>& names = domains.names;
-  auto it = std::find_if(names.begin(), names.end(),
-                         [&e](const std::string& n) { return SameDomain(n, e.domain); });
+  const std::string* found = FindDomain(names, e.domain);
   if (kind == DomainEvent::kRemoved) {
-    if (it != names.end()) names.erase(it);
-  } else if (it == names.end()) {
+    if (found != nullptr) names.erase(names.begin() + (found - names.data()));
+  } else if (found == nullptr) {
     if (names.size() >= kMaxDomainsPerList) return ReduceOutcome::kInvalid;
     names.push_back(e.domain);
   }

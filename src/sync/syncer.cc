@@ -36,6 +36,14 @@ const std::vector<std::string>& ColdStartReplayTypes() {
   return kTypes;
 }
 
+// Moves org `id` of a cold start's working set into `snapshot`, with its domains if it has any.
+void MoveToSnapshot(const std::string& id, WorkingSet::Org& org, Snapshot& snapshot) {
+  snapshot.orgs.push_back(OrgRecord{id, std::move(org.policy)});
+  if (!org.domains.empty() || org.domains_sequence != 0) {
+    snapshot.org_domains.push_back(OrgDomains{id, std::move(org.domains), org.domains_sequence});
+  }
+}
+
 // Orgs are added or removed: what moves an org list's offsets.
 const std::vector<std::string>& MembershipTypes() {
   static const std::vector<std::string> kTypes = {"org.added", "org.removed"};
@@ -264,11 +272,7 @@ Status Syncer::ReplayHistory(Snapshot& snapshot) {
   WorkingSet set;
   POLICYD_RETURN_IF_ERROR(Replay(ColdStartReplayTypes(), set));
   for (auto& [id, org] : set.orgs) {
-    if (!org.exists) continue;
-    snapshot.orgs.push_back(OrgRecord{id, std::move(org.policy)});
-    if (!org.domains.empty() || org.domains_sequence != 0) {
-      snapshot.org_domains.push_back(OrgDomains{id, std::move(org.domains), org.domains_sequence});
-    }
+    if (org.exists) MoveToSnapshot(id, org, snapshot);
   }
   snapshot.instance_domains = std::move(set.instance_domains);
   return Status::Ok();
@@ -294,22 +298,13 @@ Status Syncer::ReadCurrentState(Snapshot& snapshot) {
     if (s.code() != Code::kFailedPrecondition) return s.WithContext("cold start: domain events");
     spdlog::warn("cold start: domain events: {}; keeping the domains read so far", s.ToString());
   }
-  for (const ListedOrg& o : *listed) {
-    WorkingSet::Org& org = set.orgs[o.id];
-    snapshot.orgs.push_back(OrgRecord{o.id, std::move(org.policy)});
-    if (!org.domains.empty() || org.domains_sequence != 0) {
-      snapshot.org_domains.push_back(
-          OrgDomains{o.id, std::move(org.domains), org.domains_sequence});
-    }
-  }
+  for (const ListedOrg& o : *listed) MoveToSnapshot(o.id, set.orgs[o.id], snapshot);
   snapshot.instance_domains = std::move(set.instance_domains);
   // The upstream picks the instance by the Host header, so the host policyd syncs from is one of
   // the instance's domains, whose instance.domain.added may lie before the window.
   const std::string host = HostOfUrl(options_.source);
   std::vector<std::string>& names = snapshot.instance_domains.names;
-  if (!host.empty() && names.size() < kMaxDomainsPerList &&
-      std::none_of(names.begin(), names.end(),
-                   [&host](const std::string& n) { return SameDomain(n, host); })) {
+  if (!host.empty() && names.size() < kMaxDomainsPerList && FindDomain(names, host) == nullptr) {
     names.push_back(host);
   }
   return Status::Ok();
