@@ -39,10 +39,8 @@ Result<std::vector<const OrgDomains*>> CheckLists(std::string_view list,
   return sorted;
 }
 
-// An empty list that carries no sequence is no row at all.
-bool IsNoRow(const std::vector<OrgDomain>& domains, std::uint64_t sequence) {
-  return domains.empty() && sequence == 0;
-}
+// An empty list (of an org's or the instance's domains) that carries no sequence is no row at all.
+bool IsNoRow(std::size_t count, std::uint64_t sequence) { return count == 0 && sequence == 0; }
 
 Status BatchError(const rocksdb::Status& s) {
   return Status::Internal("build write batch: " + s.ToString());
@@ -133,14 +131,14 @@ Status StageDomains(const DomainPlan& plan, const MultiGetBuffer& prev, std::siz
     keys::AppendOrgDomainsKey(id, &key);
     EncodeOrgDomains(list->sequence, list->domains, &value);
     POLICYD_RETURN_IF_ERROR(StageRow(prev, slot++, "domains of org " + list->org_id, key,
-                                     IsNoRow(list->domains, list->sequence), value, batch,
+                                     IsNoRow(list->domains.size(), list->sequence), value, batch,
                                      changed));
   }
   const std::size_t instance_slot = slot;
   if (plan.instance == nullptr) return Status::Ok();
   EncodeInstanceDomains(plan.instance->sequence, plan.instance->names, &value);
   return StageRow(prev, instance_slot, "instance domains", keys::kInstanceDomainsKey,
-                  plan.instance->names.empty() && plan.instance->sequence == 0, value, batch,
+                  IsNoRow(plan.instance->names.size(), plan.instance->sequence), value, batch,
                   changed);
 }
 
@@ -168,14 +166,14 @@ Status StageSnapshotDomains(const Snapshot& snapshot, rocksdb::WriteBatch& batch
   std::string value;
   for (const OrgDomains& list : snapshot.org_domains) {
     if (!b.ok()) break;
-    if (IsNoRow(list.domains, list.sequence)) continue;
+    if (IsNoRow(list.domains.size(), list.sequence)) continue;
     key.clear();
     keys::AppendOrgDomainsKey(list.org_id, &key);
     EncodeOrgDomains(list.sequence, list.domains, &value);
     b = batch.Put(ToSlice(key), ToSlice(value));
   }
   const InstanceDomains& instance = snapshot.instance_domains;
-  if (b.ok() && !(instance.names.empty() && instance.sequence == 0)) {
+  if (b.ok() && !IsNoRow(instance.names.size(), instance.sequence)) {
     EncodeInstanceDomains(instance.sequence, instance.names, &value);
     b = batch.Put(ToSlice(keys::kInstanceDomainsKey), ToSlice(value));
   }
