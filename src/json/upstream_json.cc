@@ -515,21 +515,34 @@ std::optional<UpstreamErrorBody> ParseErrorBody(std::string_view body) {
   return UpstreamErrorBody{SanitizeForMessage(code), SanitizeForMessage(message)};
 }
 
+namespace {
+
+// Appends ,"<name>":["a","b"] unless `values` is empty.
+void AppendStringArray(std::string& out, std::string_view name,
+                       std::span<const std::string> values) {
+  if (values.empty()) return;
+  out += ",\"";
+  out += name;
+  out += "\":[";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i != 0) out += ',';
+    AppendJsonString(out, values[i]);
+  }
+  out += ']';
+}
+
+}  // namespace
+
 std::string FormatListEventsRequest(bool ascending, std::uint32_t limit,
                                     std::span<const std::string> event_types,
+                                    std::span<const std::string> aggregate_types,
                                     const std::optional<Timestamp>& from) {
   std::string out = "{";
   if (ascending) out += "\"asc\":true,";
   out += "\"limit\":";
   AppendUint(out, limit);
-  if (!event_types.empty()) {
-    out += ",\"eventTypes\":[";
-    for (std::size_t i = 0; i < event_types.size(); ++i) {
-      if (i != 0) out += ',';
-      AppendJsonString(out, event_types[i]);
-    }
-    out += ']';
-  }
+  AppendStringArray(out, "eventTypes", event_types);
+  AppendStringArray(out, "aggregateTypes", aggregate_types);
   if (from.has_value()) {
     out += ",\"from\":\"";
     AppendTimestamp(out, *from);

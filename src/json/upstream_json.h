@@ -100,11 +100,14 @@ std::optional<UpstreamErrorBody> ParseErrorBody(std::string_view body);
 // ---- Requests ----
 
 // The body of POST /admin/v1/events/_search, compact, in this field order:
-//   {"asc":true,"limit":1000,"eventTypes":["a","b"],"from":"2025-03-01T09:12:44.123456Z"}
-// "asc" is written only when true (the upstream's default is descending), "eventTypes" only when
-// non-empty and "from" only when set (formatted like protojson, json/timestamp.h).
+//   {"asc":true,"limit":1000,"eventTypes":["a","b"],"aggregateTypes":["org"],
+//    "from":"2025-03-01T09:12:44.123456Z"}
+// "asc" is written only when true (the upstream's default is descending), "eventTypes" and
+// "aggregateTypes" only when non-empty and "from" only when set (formatted like protojson,
+// json/timestamp.h).
 std::string FormatListEventsRequest(bool ascending, std::uint32_t limit,
                                     std::span<const std::string> event_types,
+                                    std::span<const std::string> aggregate_types,
                                     const std::optional<Timestamp>& from);
 
 // The body of POST /admin/v1/orgs/_search:

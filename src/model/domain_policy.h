@@ -18,6 +18,7 @@
 
 #include "base/timestamp.h"
 #include "model/domains.h"
+#include "model/event_stream.h"
 
 namespace policyd {
 
@@ -45,6 +46,9 @@ struct PolicyFlags {
 struct PolicyRecord {
   PolicyFlags flags;
   Details details;
+  // The stream of the event that last changed the row (details.sequence counts in it); unknown
+  // when the row came from a snapshot file or the upstream's policy API.
+  EventStream stream{};
 
   friend bool operator==(const PolicyRecord&, const PolicyRecord&) = default;
 };

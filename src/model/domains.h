@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "model/event_stream.h"
 
 namespace policyd {
 
@@ -43,22 +44,25 @@ struct DomainSet {
 inline constexpr std::size_t kMaxDomainLength = 253;
 inline constexpr std::size_t kMaxDomainsPerList = 1000;
 
-// One org's domains as the store and a snapshot keep them. `sequence` is the org aggregate's
-// sequence of the last event applied to the list (a domain event or org.removed), 0 if unknown
-// (a snapshot file, the org-list fallback): the sync reducer skips events at or below it, which
-// makes replaying an overlap of the event stream harmless.
+// One org's domains as the store and a snapshot keep them. `sequence` is the sequence of the last
+// event applied to the list (a domain event or org.removed) in its `stream`, 0 and unknown if
+// not known (a snapshot file, the org-list fallback): the sync reducer skips events of that
+// stream at or below it, which makes replaying an overlap of the event stream harmless.
 struct OrgDomains {
   std::string org_id;
   std::vector<OrgDomain> domains;
   std::uint64_t sequence = 0;
+  EventStream stream{};
 
   friend bool operator==(const OrgDomains&, const OrgDomains&) = default;
 };
 
-// The instance's domains, with the instance aggregate's sequence like OrgDomains::sequence.
+// The instance's domains, with the sequence and stream of the last event applied, like
+// OrgDomains.
 struct InstanceDomains {
   std::vector<std::string> names;
   std::uint64_t sequence = 0;
+  EventStream stream{};
 
   friend bool operator==(const InstanceDomains&, const InstanceDomains&) = default;
 };

@@ -39,12 +39,19 @@ std::uint8_t FlagBits(const PolicyFlags& f) {
                                    (f.smtp_sender_address_matches_instance_domain ? 4u : 0u));
 }
 
+void PutStream(const EventStream& stream, std::string* out) {
+  PutString(stream.type, out);
+  PutString(stream.id, out);
+}
+
+// The v2 policy body: the v1 fields, then the stream.
 void PutPolicyBody(const PolicyRecord& r, std::string* out) {
   PutFixed(FlagBits(r.flags), out);
   PutFixed(r.details.sequence, out);
   PutTime(r.details.creation_date, out);
   PutTime(r.details.change_date, out);
   PutString(r.details.resource_owner, out);
+  PutStream(r.stream, out);
 }
 
 // Reads fields from untrusted bytes. The first failure records a DATA_LOSS status naming the
@@ -54,14 +61,25 @@ class Decoder {
   Decoder(std::string_view in, std::string_view what)
       : p_(in.data()), end_(in.data() + in.size()), begin_(in.data()), what_(what) {}
 
-  bool Version() {
-    std::uint8_t v = 0;
-    if (!Fixed("version", &v)) return false;
-    if (v != kCodecV1) {
-      return Fail("unsupported encoding version " + std::to_string(v) + " (this binary reads " +
-                  std::to_string(kCodecV1) + ")");
+  // Reads the version byte: kCodecV1, or also kCodecV2 where `v2` (rows that keep a stream).
+  bool Version(bool v2 = false) {
+    if (!Fixed("version", &version_)) return false;
+    if (version_ != kCodecV1 && !(v2 && version_ == kCodecV2)) {
+      return Fail("unsupported encoding version " + std::to_string(version_) +
+                  " (this binary reads " + (v2 ? std::string("1 and 2") : std::string("1")) + ")");
     }
     return true;
+  }
+
+  // The stream of a v2 row; a v1 row's is unknown (cleared).
+  bool Stream(EventStream* stream) {
+    if (version_ == kCodecV1) {
+      stream->type.clear();
+      stream->id.clear();
+      return true;
+    }
+    return String("stream type", 0, kMaxIdLength, &stream->type) &&
+           String("stream id", 0, kMaxIdLength, &stream->id);
   }
 
   template <typename T>
@@ -124,7 +142,8 @@ class Decoder {
     return Fixed("sequence", &r->details.sequence) &&
            Time("creation_date", &r->details.creation_date) &&
            Time("change_date", &r->details.change_date) &&
-           String("resource_owner", 0, kMaxIdLength, &r->details.resource_owner);
+           String("resource_owner", 0, kMaxIdLength, &r->details.resource_owner) &&
+           Stream(&r->stream);
   }
 
   // A list's element count: at most `max`, and no more elements than bytes left at `min_entry`
@@ -173,6 +192,7 @@ class Decoder {
   const char* end_;
   const char* begin_;
   std::string_view what_;
+  std::uint8_t version_ = 0;
   Status error_;
 };
 
@@ -190,6 +210,14 @@ Status CheckPolicyRecord(std::string_view what, const PolicyRecord& record) {
     return Status::InvalidArgument(std::string(what) + ": resource owner is longer than " +
                                    std::to_string(kMaxIdLength) + " bytes");
   }
+  return CheckStream(what, record.stream);
+}
+
+Status CheckStream(std::string_view what, const EventStream& stream) {
+  if (stream.type.size() > kMaxIdLength || stream.id.size() > kMaxIdLength) {
+    return Status::InvalidArgument(std::string(what) + ": event stream type or id is longer than " +
+                                   std::to_string(kMaxIdLength) + " bytes");
+  }
   return Status::Ok();
 }
 
@@ -203,20 +231,20 @@ Status CheckMetaString(std::string_view what, std::string_view value) {
 
 void EncodePolicyRecord(const PolicyRecord& record, std::string* out) {
   out->clear();
-  PutFixed(kCodecV1, out);
+  PutFixed(kCodecV2, out);
   PutPolicyBody(record, out);
 }
 
 void EncodeInstanceRecord(const InstanceRecord& record, std::string* out) {
   out->clear();
-  PutFixed(kCodecV1, out);
+  PutFixed(kCodecV2, out);
   PutString(record.id, out);
   PutPolicyBody(record.policy, out);
 }
 
 void EncodeOrgValue(const PolicyRecord* policy, std::string* out) {
   out->clear();
-  PutFixed(kCodecV1, out);
+  PutFixed(kCodecV2, out);
   PutFixed(static_cast<std::uint8_t>(policy != nullptr ? 1 : 0), out);
   if (policy != nullptr) PutPolicyBody(*policy, out);
 }
@@ -233,11 +261,12 @@ void EncodeStoreMeta(const StoreMeta& meta, std::string* out) {
   PutTime(meta.last_sync, out);
 }
 
-void EncodeOrgDomains(std::uint64_t sequence, const std::vector<OrgDomain>& domains,
-                      std::string* out) {
+void EncodeOrgDomains(std::uint64_t sequence, const EventStream& stream,
+                      const std::vector<OrgDomain>& domains, std::string* out) {
   out->clear();
-  PutFixed(kCodecV1, out);
+  PutFixed(kCodecV2, out);
   PutFixed(sequence, out);
+  PutStream(stream, out);
   PutFixed(static_cast<std::uint32_t>(domains.size()), out);
   for (const OrgDomain& d : domains) {
     PutFixed(static_cast<std::uint8_t>((d.verified ? kDomainVerified : 0) |
@@ -247,30 +276,31 @@ void EncodeOrgDomains(std::uint64_t sequence, const std::vector<OrgDomain>& doma
   }
 }
 
-void EncodeInstanceDomains(std::uint64_t sequence, const std::vector<std::string>& names,
-                           std::string* out) {
+void EncodeInstanceDomains(std::uint64_t sequence, const EventStream& stream,
+                           const std::vector<std::string>& names, std::string* out) {
   out->clear();
-  PutFixed(kCodecV1, out);
+  PutFixed(kCodecV2, out);
   PutFixed(sequence, out);
+  PutStream(stream, out);
   PutFixed(static_cast<std::uint32_t>(names.size()), out);
   for (const std::string& n : names) PutString(n, out);
 }
 
 Status DecodePolicyRecord(std::string_view in, PolicyRecord* out) {
   Decoder d(in, "policy record");
-  return d.Finish(d.Version() && d.PolicyBody(out));
+  return d.Finish(d.Version(/*v2=*/true) && d.PolicyBody(out));
 }
 
 Status DecodeInstanceRecord(std::string_view in, InstanceRecord* out) {
   Decoder d(in, "instance record");
-  return d.Finish(d.Version() && d.String("instance id", 1, kMaxIdLength, &out->id) &&
+  return d.Finish(d.Version(/*v2=*/true) && d.String("instance id", 1, kMaxIdLength, &out->id) &&
                   d.PolicyBody(&out->policy));
 }
 
 Status DecodeOrgValue(std::string_view in, bool* has_policy, PolicyRecord* policy) {
   Decoder d(in, "org record");
   bool has = false;
-  bool ok = d.Version() && d.Bool("has_policy", &has) && (!has || d.PolicyBody(policy));
+  bool ok = d.Version(/*v2=*/true) && d.Bool("has_policy", &has) && (!has || d.PolicyBody(policy));
   if (ok) *has_policy = has;
   return d.Finish(ok);
 }
@@ -292,23 +322,23 @@ Status DecodeStoreMeta(std::string_view in, StoreMeta* out) {
   return s;
 }
 
-Status DecodeOrgDomains(std::string_view in, std::uint64_t* sequence,
+Status DecodeOrgDomains(std::string_view in, std::uint64_t* sequence, EventStream* stream,
                         std::vector<OrgDomain>* domains) {
   Decoder d(in, "org domains");
   std::uint32_t n = 0;
   // An entry is at least a flags byte and a 4-byte length.
-  bool ok = d.Version() && d.Fixed("sequence", sequence) &&
+  bool ok = d.Version(/*v2=*/true) && d.Fixed("sequence", sequence) && d.Stream(stream) &&
             d.Count("domain count", kMaxDomainsPerList, 5, &n);
   if (ok) domains->resize(n);
   for (std::uint32_t i = 0; ok && i < n; ++i) ok = d.Domain(&(*domains)[i]);
   return d.Finish(ok);
 }
 
-Status DecodeInstanceDomains(std::string_view in, std::uint64_t* sequence,
+Status DecodeInstanceDomains(std::string_view in, std::uint64_t* sequence, EventStream* stream,
                              std::vector<std::string>* names) {
   Decoder d(in, "instance domains");
   std::uint32_t n = 0;
-  bool ok = d.Version() && d.Fixed("sequence", sequence) &&
+  bool ok = d.Version(/*v2=*/true) && d.Fixed("sequence", sequence) && d.Stream(stream) &&
             d.Count("domain count", kMaxDomainsPerList, 4, &n);
   if (ok) names->resize(n);
   for (std::uint32_t i = 0; ok && i < n; ++i) {

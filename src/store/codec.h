@@ -1,7 +1,10 @@
 // The binary value encoding of the policyd store (the values behind the keys of store/keys.h).
 //
-// Every value starts with a version byte (kCodecV1), then fixed-width little-endian integers and
-// length-prefixed strings, no padding:
+// Every value starts with a version byte, then fixed-width little-endian integers and
+// length-prefixed strings, no padding. Policy rows and domain lists are written as kCodecV2, which
+// adds the event stream of the row's sequence (model/event_stream.h); kCodecV1 rows, written by
+// policyd versions that kept no streams, still decode, with the stream unknown. Other values
+// are kCodecV1.
 //
 //   policy body  := u8 flags              bit 0 user_login_must_be_domain,
 //                                         bit 1 validate_org_domains,
@@ -11,6 +14,8 @@
 //                   time creation_date
 //                   time change_date
 //                   str resource_owner    0..kMaxIdLength bytes
+//                   stream                (v2 only)
+//   stream       := str type, str id      each 0..kMaxIdLength bytes (empty type: unknown)
 //   time         := i64 seconds, u32 nanos (nanos < 1e9)
 //   str          := u32 length, then that many bytes
 //
@@ -20,11 +25,12 @@
 //   StoreMeta      := u8 version, u64 org_count, u64 custom_policy_count (<= org_count),
 //                     u8 has_instance (0 or 1), str cursor, str source (each up to
 //                     kMaxMetaStringLength bytes), time last_change, time last_sync
-//   org domains    := u8 version, u64 sequence, u32 count (<= kMaxDomainsPerList), then per
-//                     domain: u8 flags (bit 0 verified, bit 1 primary, bits 2..7 zero),
-//                     str name (1..kMaxDomainLength bytes)
-//   instance domains := u8 version, u64 sequence, u32 count (<= kMaxDomainsPerList), then per
-//                     domain: str name (1..kMaxDomainLength bytes)
+//   org domains    := u8 version, u64 sequence, stream (v2 only), u32 count
+//                     (<= kMaxDomainsPerList), then per domain: u8 flags (bit 0 verified, bit 1
+//                     primary, bits 2..7 zero), str name (1..kMaxDomainLength bytes)
+//   instance domains := u8 version, u64 sequence, stream (v2 only), u32 count
+//                     (<= kMaxDomainsPerList), then per domain: str name (1..kMaxDomainLength
+//                     bytes)
 //
 // A reader meeting a version byte it does not know reports DATA_LOSS; a new encoding gets a new
 // version byte (and, if old binaries could meet it, a store format bump; see store/keys.h).
@@ -54,13 +60,18 @@
 namespace policyd {
 
 inline constexpr std::uint8_t kCodecV1 = 1;
+inline constexpr std::uint8_t kCodecV2 = 2;
 
 // Longest cursor or source the store keeps.
 inline constexpr std::size_t kMaxMetaStringLength = 64 * 1024;
 
-// OK if `record` can be stored: nanos of both timestamps in [0, 1e9) and a resource owner of at
-// most kMaxIdLength bytes. INVALID_ARGUMENT naming `what` otherwise.
+// OK if `record` can be stored: nanos of both timestamps in [0, 1e9), and a resource owner and
+// stream type and id of at most kMaxIdLength bytes each. INVALID_ARGUMENT naming `what` otherwise.
 Status CheckPolicyRecord(std::string_view what, const PolicyRecord& record);
+
+// OK if both parts of `stream` are at most kMaxIdLength bytes; INVALID_ARGUMENT naming `what`
+// otherwise.
+Status CheckStream(std::string_view what, const EventStream& stream);
 
 // OK if `value` (a cursor or source) is at most kMaxMetaStringLength bytes; INVALID_ARGUMENT
 // naming `what` otherwise.
@@ -71,11 +82,12 @@ void EncodeInstanceRecord(const InstanceRecord& record, std::string* out);
 // `policy` is the org's own policy, or nullptr when it uses the instance default.
 void EncodeOrgValue(const PolicyRecord* policy, std::string* out);
 void EncodeStoreMeta(const StoreMeta& meta, std::string* out);
-// Domain lists: any list that ValidateOrgDomains / ValidateInstanceDomains accepts.
-void EncodeOrgDomains(std::uint64_t sequence, const std::vector<OrgDomain>& domains,
-                      std::string* out);
-void EncodeInstanceDomains(std::uint64_t sequence, const std::vector<std::string>& names,
-                           std::string* out);
+// Domain lists: any list that ValidateOrgDomains / ValidateInstanceDomains accepts, with a
+// stream that CheckStream accepts.
+void EncodeOrgDomains(std::uint64_t sequence, const EventStream& stream,
+                      const std::vector<OrgDomain>& domains, std::string* out);
+void EncodeInstanceDomains(std::uint64_t sequence, const EventStream& stream,
+                           const std::vector<std::string>& names, std::string* out);
 
 Status DecodePolicyRecord(std::string_view in, PolicyRecord* out);
 Status DecodeInstanceRecord(std::string_view in, InstanceRecord* out);
@@ -84,9 +96,9 @@ Status DecodeOrgValue(std::string_view in, bool* has_policy, PolicyRecord* polic
 Status DecodeStoreMeta(std::string_view in, StoreMeta* out);
 // Resize `*domains` / `*names` to the stored count and assign in place, so that strings of a
 // reused vector keep their capacity.
-Status DecodeOrgDomains(std::string_view in, std::uint64_t* sequence,
+Status DecodeOrgDomains(std::string_view in, std::uint64_t* sequence, EventStream* stream,
                         std::vector<OrgDomain>* domains);
-Status DecodeInstanceDomains(std::string_view in, std::uint64_t* sequence,
+Status DecodeInstanceDomains(std::string_view in, std::uint64_t* sequence, EventStream* stream,
                              std::vector<std::string>* names);
 
 }  // namespace policyd

@@ -25,6 +25,7 @@ Result<std::vector<const OrgDomains*>> CheckLists(std::string_view list,
     const OrgDomains& l = lists[i];
     Status s = ValidateId("org id", l.org_id);
     if (s.ok()) s = ValidateOrgDomains("domains of org " + l.org_id, l.domains);
+    if (s.ok()) s = CheckStream("domains of org " + l.org_id, l.stream);
     if (!s.ok()) return Err(s.WithContext(std::string(list) + "[" + std::to_string(i) + "]"));
     sorted.push_back(&l);
   }
@@ -76,8 +77,9 @@ Result<DomainPlan> PlanDomains(const StoreChange& change) {
   if (!lists) return Err(std::move(lists.error()));
   plan.lists = std::move(*lists);
   if (change.instance_domains) {
-    if (Status s = ValidateInstanceDomains("instance_domains", change.instance_domains->names);
-        !s.ok()) {
+    Status s = ValidateInstanceDomains("instance_domains", change.instance_domains->names);
+    if (s.ok()) s = CheckStream("instance_domains", change.instance_domains->stream);
+    if (!s.ok()) {
       return Err(std::move(s));
     }
     plan.instance = &*change.instance_domains;
@@ -129,14 +131,15 @@ Status StageDomains(const DomainPlan& plan, const MultiGetBuffer& prev, std::siz
     }
     key.clear();
     keys::AppendOrgDomainsKey(id, &key);
-    EncodeOrgDomains(list->sequence, list->domains, &value);
+    EncodeOrgDomains(list->sequence, list->stream, list->domains, &value);
     POLICYD_RETURN_IF_ERROR(StageRow(prev, slot++, "domains of org " + list->org_id, key,
                                      IsNoRow(list->domains.size(), list->sequence), value, batch,
                                      changed));
   }
   const std::size_t instance_slot = slot;
   if (plan.instance == nullptr) return Status::Ok();
-  EncodeInstanceDomains(plan.instance->sequence, plan.instance->names, &value);
+  EncodeInstanceDomains(plan.instance->sequence, plan.instance->stream, plan.instance->names,
+                        &value);
   return StageRow(prev, instance_slot, "instance domains", keys::kInstanceDomainsKey,
                   IsNoRow(plan.instance->names.size(), plan.instance->sequence), value, batch,
                   changed);
@@ -154,7 +157,8 @@ Status CheckSnapshotDomains(const Snapshot& snapshot, const std::vector<const Or
                                      " is not one of the snapshot's orgs");
     }
   }
-  return ValidateInstanceDomains("snapshot instance domains", snapshot.instance_domains.names);
+  Status s = ValidateInstanceDomains("snapshot instance domains", snapshot.instance_domains.names);
+  return s.ok() ? CheckStream("snapshot instance domains", snapshot.instance_domains.stream) : s;
 }
 
 Status StageSnapshotDomains(const Snapshot& snapshot, rocksdb::WriteBatch& batch) {
@@ -169,12 +173,12 @@ Status StageSnapshotDomains(const Snapshot& snapshot, rocksdb::WriteBatch& batch
     if (IsNoRow(list.domains.size(), list.sequence)) continue;
     key.clear();
     keys::AppendOrgDomainsKey(list.org_id, &key);
-    EncodeOrgDomains(list.sequence, list.domains, &value);
+    EncodeOrgDomains(list.sequence, list.stream, list.domains, &value);
     b = batch.Put(ToSlice(key), ToSlice(value));
   }
   const InstanceDomains& instance = snapshot.instance_domains;
   if (b.ok() && !IsNoRow(instance.names.size(), instance.sequence)) {
-    EncodeInstanceDomains(instance.sequence, instance.names, &value);
+    EncodeInstanceDomains(instance.sequence, instance.stream, instance.names, &value);
     b = batch.Put(ToSlice(keys::kInstanceDomainsKey), ToSlice(value));
   }
   return b.ok() ? Status::Ok() : BatchError(b);

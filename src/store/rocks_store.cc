@@ -378,8 +378,8 @@ Status RocksStore::ReadDomainRows(const MultiGetBuffer& reads, std::size_t first
   InstanceDomains& instance = batch.instance_domains_;
   instance = {};
   if (const rocksdb::Status& s = reads.status(first); s.ok()) {
-    POLICYD_RETURN_IF_ERROR(
-        DecodeInstanceDomains(reads.value(first), &instance.sequence, &instance.names));
+    POLICYD_RETURN_IF_ERROR(DecodeInstanceDomains(reads.value(first), &instance.sequence,
+                                                  &instance.stream, &instance.names));
   } else if (!s.IsNotFound()) {
     return FromRocksRead(s, "instance domains");
   }
@@ -387,11 +387,12 @@ Status RocksStore::ReadDomainRows(const MultiGetBuffer& reads, std::size_t first
     OrgDomains& org = batch.domains_[i];
     org.domains.clear();
     org.sequence = 0;
+    org.stream = {};
     const rocksdb::Status& s = reads.status(first + 1 + i);
     if (s.IsNotFound()) continue;
     if (!s.ok()) return FromRocksRead(s, "domains of org " + Printable(batch.ids_[i]));
     POLICYD_RETURN_IF_ERROR(
-        DecodeOrgDomains(reads.value(first + 1 + i), &org.sequence, &org.domains));
+        DecodeOrgDomains(reads.value(first + 1 + i), &org.sequence, &org.stream, &org.domains));
   }
   return Status::Ok();
 }
@@ -412,9 +413,10 @@ Status RocksStore::ReadDomains(std::string_view org_id, DomainSet& out) const {
   reads.Run(*db_, rocksdb::ReadOptions());
 
   std::uint64_t sequence = 0;
+  EventStream stream;
   Status result;
   if (const rocksdb::Status& s = reads.status(0); s.ok()) {
-    result = DecodeInstanceDomains(reads.value(0), &sequence, &out.instance);
+    result = DecodeInstanceDomains(reads.value(0), &sequence, &stream, &out.instance);
   } else {
     out.instance.clear();
     if (!s.IsNotFound()) result = FromRocksRead(s, "instance domains");
@@ -422,7 +424,7 @@ Status RocksStore::ReadDomains(std::string_view org_id, DomainSet& out) const {
   if (!valid_id) {
     out.org.clear();
   } else if (const rocksdb::Status& s = reads.status(1); result.ok() && s.ok()) {
-    result = DecodeOrgDomains(reads.value(1), &sequence, &out.org);
+    result = DecodeOrgDomains(reads.value(1), &sequence, &stream, &out.org);
   } else {
     out.org.clear();
     if (result.ok() && !s.IsNotFound())

@@ -9,8 +9,11 @@ namespace {
 // v2: the state the cursor belongs to includes org and instance domains. A v1 cursor was written
 // by a policyd that kept no domains: refusing it makes the syncer start over with a cold start,
 // once, which fetches them.
-constexpr std::string_view kVersion = "v2";
+constexpr std::string_view kVersion = "v3";
+// Cursors of older versions, whose stores need one cold start: v1 kept no domains, and v2 stores
+// may have skipped events of a new stream (their rows compared sequences across streams).
 constexpr std::string_view kVersionWithoutDomains = "v1";
+constexpr std::string_view kVersionWithoutStreams = "v2";
 
 std::string FormatTime(Timestamp t) {
   return std::to_string(t.seconds) + "." + std::to_string(t.nanos);
@@ -124,6 +127,9 @@ Result<SyncCursor> SyncCursor::Decode(std::string_view text) {
   std::string_view rest = text, token;
   if (NextToken(rest, ' ', token) && token == kVersionWithoutDomains) {
     return bad("written by a policyd that kept no domains (v1)");
+  }
+  if (token == kVersionWithoutStreams) {
+    return bad("written by a policyd that compared sequences of different event streams (v2)");
   }
   if (token != kVersion) return bad("unknown version");
   SyncCursor c;

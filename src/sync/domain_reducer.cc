@@ -14,8 +14,8 @@ OrgDomain* FindOrAdd(std::vector<OrgDomain>& domains, std::string_view name) {
 }  // namespace
 
 ReduceOutcome ReduceOrgDomain(DomainEvent kind, const Event& e, std::vector<OrgDomain>& domains,
-                              std::uint64_t& sequence) {
-  if (e.sequence <= sequence) return ReduceOutcome::kNoEffect;
+                              std::uint64_t& sequence, EventStream& stream) {
+  if (IsApplied(stream, sequence, e)) return ReduceOutcome::kNoEffect;
   if (!ValidateDomainName("domain", e.domain).ok()) return ReduceOutcome::kInvalid;
   if (kind == DomainEvent::kRemoved) {
     if (const OrgDomain* found = FindDomain(domains, e.domain)) {
@@ -32,11 +32,12 @@ ReduceOutcome ReduceOrgDomain(DomainEvent kind, const Event& e, std::vector<OrgD
     }
   }
   sequence = e.sequence;
+  stream = StreamOf(e);
   return ReduceOutcome::kApplied;
 }
 
 ReduceOutcome ReduceInstanceDomain(DomainEvent kind, const Event& e, InstanceDomains& domains) {
-  if (e.sequence <= domains.sequence) return ReduceOutcome::kNoEffect;
+  if (IsApplied(domains.stream, domains.sequence, e)) return ReduceOutcome::kNoEffect;
   if (!ValidateDomainName("domain", e.domain).ok()) return ReduceOutcome::kInvalid;
   std::vector<std::string>& names = domains.names;
   const std::string* found = FindDomain(names, e.domain);
@@ -47,6 +48,7 @@ ReduceOutcome ReduceInstanceDomain(DomainEvent kind, const Event& e, InstanceDom
     names.push_back(e.domain);
   }
   domains.sequence = e.sequence;
+  domains.stream = StreamOf(e);
   return ReduceOutcome::kApplied;
 }
 

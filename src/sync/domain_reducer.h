@@ -12,9 +12,9 @@
 // before what the cold start saw (audit-log retention), and the event proves the org has it.
 // Domains are matched ASCII case-insensitively (SameDomain).
 //
-// Idempotence: a list keeps the sequence of the last event applied to it (the aggregate's
-// sequence: org and instance events each share one counter per aggregate, applied in order), and
-// an event at or below it has no effect. Malformed events (a bad domain name) and events that
+// Idempotence: a list keeps the sequence and stream of the last event applied to it, and an event
+// of that stream at or below it has no effect (sync/reducer.h: IsApplied; events of another
+// stream are applied). Malformed events (a bad domain name) and events that
 // would grow a list past kMaxDomainsPerList are kInvalid: skipped, so the store never refuses
 // the page.
 //
@@ -40,10 +40,10 @@ enum class DomainEvent {
 };
 
 // Applies `e` (of kind `kind`, naming e.domain) to an org's `domains`, last changed by the event
-// of sequence `*sequence`. kApplied (the list and `*sequence` changed), kNoEffect (already
+// `sequence` of `stream`. kApplied (the list, `sequence` and `stream` changed), kNoEffect (already
 // applied), kInvalid (skipped).
 ReduceOutcome ReduceOrgDomain(DomainEvent kind, const Event& e, std::vector<OrgDomain>& domains,
-                              std::uint64_t& sequence);
+                              std::uint64_t& sequence, EventStream& stream);
 
 // The same for the instance's list; `kind` is kAdded or kRemoved.
 ReduceOutcome ReduceInstanceDomain(DomainEvent kind, const Event& e, InstanceDomains& domains);

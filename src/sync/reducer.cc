@@ -94,14 +94,25 @@ void Patch(PolicyFlags& flags, const PolicyPatch& p) {
   }
 }
 
-PolicyRecord Added(const Event& e) {
-  return {FlagsFromAdded(e.patch),
-          Details{e.sequence, e.creation_date, e.creation_date, e.aggregate_id}};
+// The row's resourceOwner, as the upstream's projection sets it: the aggregate's resource owner
+// (the org id, or the instance id also on the legacy "iam"/"IAM" stream).
+const std::string& OwnerOf(const Event& e) {
+  return e.resource_owner.empty() ? e.aggregate_id : e.resource_owner;
 }
 
-// True when `row` already reflects `e` (its sequence is at least the event's).
+PolicyRecord Added(const Event& e) {
+  return {FlagsFromAdded(e.patch),
+          Details{e.sequence, e.creation_date, e.creation_date, OwnerOf(e)}, StreamOf(e)};
+}
+
+// True when `row` already reflects `e`: its last change was an event of e's stream at or after
+// e's sequence. Events of another stream are applied in the upstream's order. A row of unknown
+// stream (read from the upstream's API) reflects `e` if e is neither newer by sequence nor by
+// date: an event of a new stream is numbered from 1 but happened after the row's last change.
 bool AlreadyApplied(const std::optional<PolicyRecord>& row, const Event& e) {
-  return row && row->details.sequence >= e.sequence;
+  if (!row) return false;
+  if (row->stream.known()) return IsApplied(row->stream, row->details.sequence, e);
+  return row->details.sequence >= e.sequence && !(row->details.change_date < e.creation_date);
 }
 
 ReduceOutcome ChangeRow(std::optional<PolicyRecord>& row, const Event& e) {
@@ -109,6 +120,7 @@ ReduceOutcome ChangeRow(std::optional<PolicyRecord>& row, const Event& e) {
   Patch(row->flags, e.patch);
   row->details.sequence = e.sequence;
   row->details.change_date = e.creation_date;
+  row->stream = StreamOf(e);
   return ReduceOutcome::kApplied;
 }
 
@@ -130,7 +142,7 @@ ReduceOutcome ReduceInstance(Kind kind, const Event& e, WorkingSet& set) {
     out = ChangeRow(row, e);
   }
   if (out == ReduceOutcome::kApplied) {
-    set.instance = InstanceRecord{e.aggregate_id, *row};
+    set.instance = InstanceRecord{OwnerOf(e), *row};
     set.instance_touched = true;
   }
   return out;
@@ -138,8 +150,8 @@ ReduceOutcome ReduceInstance(Kind kind, const Event& e, WorkingSet& set) {
 
 ReduceOutcome ReduceOrg(Kind kind, const Event& e, WorkingSet::Org& org) {
   if (IsOrgDomainKind(kind)) {
-    const ReduceOutcome out =
-        ReduceOrgDomain(DomainEventOf(kind), e, org.domains, org.domains_sequence);
+    const ReduceOutcome out = ReduceOrgDomain(DomainEventOf(kind), e, org.domains,
+                                              org.domains_sequence, org.domains_stream);
     if (out != ReduceOutcome::kApplied) return out;
     org.domains_touched = true;
     if (!org.exists) {  // a domain can only be added to an existing org
@@ -159,7 +171,10 @@ ReduceOutcome ReduceOrg(Kind kind, const Event& e, WorkingSet::Org& org) {
       org.policy.reset();
       // The domains go with the org (and with its row in the store).
       org.domains.clear();
-      org.domains_sequence = std::max(org.domains_sequence, e.sequence);
+      if (!IsApplied(org.domains_stream, org.domains_sequence, e)) {
+        org.domains_sequence = e.sequence;
+        org.domains_stream = StreamOf(e);
+      }
       org.domains_touched = true;
       break;
     case Kind::kOrgPolicyAdded:
@@ -229,6 +244,15 @@ const std::vector<std::string>& OrgPolicyEventTypes() {
   return kTypes;
 }
 
+std::vector<std::string> AggregateTypesOf(const std::vector<std::string>& event_types) {
+  std::vector<std::string> out;
+  for (const std::string& type : event_types) {
+    std::string prefix = type.substr(0, type.find('.'));
+    if (std::find(out.begin(), out.end(), prefix) == out.end()) out.push_back(std::move(prefix));
+  }
+  return out;
+}
+
 std::vector<std::string> OrgsNamedBy(const std::vector<const Event*>& events) {
   std::vector<std::string> ids;
   for (const Event* e : events) {
@@ -249,10 +273,21 @@ bool ChangesDomains(const std::vector<const Event*>& events) {
   });
 }
 
+EventStream StreamOf(const Event& e) { return {e.aggregate_type, e.aggregate_id}; }
+
+bool IsApplied(const EventStream& stream, std::uint64_t sequence, const Event& e) {
+  if (sequence < e.sequence) return false;
+  return !stream.known() || (stream.type == e.aggregate_type && stream.id == e.aggregate_id);
+}
+
 ReduceOutcome Reduce(const Event& e, WorkingSet& set) {
   const Kind kind = KindOf(e.type);
   if (kind == Kind::kOther) return ReduceOutcome::kNoEffect;
-  if (!ValidateId("aggregate id", e.aggregate_id).ok()) return ReduceOutcome::kInvalid;
+  // Both name the stream the rows keep (store/codec.h bounds them like ids).
+  if (!ValidateId("aggregate id", e.aggregate_id).ok() ||
+      !ValidateId("aggregate type", e.aggregate_type).ok()) {
+    return ReduceOutcome::kInvalid;
+  }
   if (!IsOrgKind(kind)) return ReduceInstance(kind, e, set);
   auto it = set.orgs.find(e.aggregate_id);
   if (it == set.orgs.end()) it = set.orgs.emplace(e.aggregate_id, WorkingSet::Org{}).first;
@@ -267,7 +302,8 @@ StoreChange ToStoreChange(const WorkingSet& set) {
     if (org.exists) {
       if (org.touched) change.put_orgs.push_back(OrgRecord{id, org.policy});
       if (org.domains_touched) {
-        change.put_org_domains.push_back(OrgDomains{id, org.domains, org.domains_sequence});
+        change.put_org_domains.push_back(
+            OrgDomains{id, org.domains, org.domains_sequence, org.domains_stream});
       }
     } else if (org.touched || org.domains_touched) {
       change.removed_orgs.push_back(id);

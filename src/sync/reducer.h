@@ -17,8 +17,16 @@
 //   iam.policy.org.iam.added/changed, org.iam.policy.added/changed/removed.
 //
 // Every row keeps details like the projection: sequence and changeDate of the last event applied
-// to it, creationDate of the event that added it. An event whose sequence is not newer than the
-// row's is already reflected there and has no effect, which makes replaying an overlap harmless.
+// to it, creationDate of the event that added it, and the event stream (aggregate type and id,
+// model/event_stream.h) that sequence counts in. An event of the row's stream whose sequence is
+// not newer than the row's is already reflected there and has no effect, which makes replaying
+// an overlap harmless. Sequences of different streams are never compared: the upstream starts
+// each stream at 1 (an instance moves from "iam"/"IAM" to "instance"/"IAM" to
+// "instance"/<instance id>), so an event of another stream is applied, in the order the upstream
+// returns the events. Replaying events in order on top of the state they led to gives that state
+// again, so this is safe where the cursor (sync/cursor.h) lets an event through twice. A policy
+// row whose stream is unknown (read from the upstream's policy API, or a snapshot) takes an event
+// as applied when it is newer neither by sequence nor by creation date.
 //
 // Pure. Thread-compatible.
 #pragma once
@@ -45,6 +53,12 @@ const std::vector<std::string>& OrgPolicyEventTypes();
 // The org-domain and instance-domain event types (a subset of SyncedEventTypes()).
 const std::vector<std::string>& DomainEventTypes();
 
+// The aggregate types of `event_types`, each once, in first-seen order: the part of each type
+// before its first '.' ("org", "instance", and "iam" for the legacy instance events), which is
+// the aggregate type of every event type policyd asks for. A query names them in aggregateTypes
+// (upstream/upstream.h EventQuery) so that legacy names match.
+std::vector<std::string> AggregateTypesOf(const std::vector<std::string>& event_types);
+
 // The rows a page of events may change, loaded from the store first.
 struct WorkingSet {
   struct Org {
@@ -53,6 +67,7 @@ struct WorkingSet {
     bool touched = false;  // exists or policy changed
     std::vector<OrgDomain> domains{};
     std::uint64_t domains_sequence = 0;  // OrgDomains::sequence
+    EventStream domains_stream{};        // OrgDomains::stream
     bool domains_touched = false;
   };
   std::optional<InstanceRecord> instance;
@@ -68,6 +83,15 @@ enum class ReduceOutcome {
   kInvalid,     // malformed (bad aggregate id or type): skipped
   kResnapshot,  // the instance was removed: the state must be rebuilt from scratch
 };
+
+// The stream `e` belongs to.
+EventStream StreamOf(const Event& e);
+
+// True when a row last changed by event `sequence` of `stream` already reflects `e`: a sequence
+// at least e's, of the same stream. A row of unknown stream (a domain list read from the
+// upstream's API, or a row of an older store, which a cold start replaces) compares sequences
+// only, as policyd did before it kept streams.
+bool IsApplied(const EventStream& stream, std::uint64_t sequence, const Event& e);
 
 // Ids of the orgs `events` may change (to load into a WorkingSet before reducing).
 std::vector<std::string> OrgsNamedBy(const std::vector<const Event*>& events);

@@ -40,8 +40,15 @@ const std::vector<std::string>& ColdStartReplayTypes() {
 void MoveToSnapshot(const std::string& id, WorkingSet::Org& org, Snapshot& snapshot) {
   snapshot.orgs.push_back(OrgRecord{id, std::move(org.policy)});
   if (!org.domains.empty() || org.domains_sequence != 0) {
-    snapshot.org_domains.push_back(OrgDomains{id, std::move(org.domains), org.domains_sequence});
+    snapshot.org_domains.push_back(OrgDomains{id, std::move(org.domains), org.domains_sequence,
+                                              std::move(org.domains_stream)});
   }
+}
+
+// A ListEvents query for `types`, naming their aggregate types (legacy names match only then).
+EventQuery Query(std::optional<Timestamp> from, std::uint32_t limit,
+                 const std::vector<std::string>& types, bool ascending) {
+  return EventQuery{from, limit, types, ascending, AggregateTypesOf(types)};
 }
 
 // Orgs are added or removed: what moves an org list's offsets.
@@ -113,7 +120,7 @@ Status Syncer::Pull(SyncCursor& cursor) {
   Timestamp page_newest;
   StallDetector stall;
   for (std::uint32_t round = 0; round < options_.max_pages_per_round; ++round) {
-    EventQuery query{cursor.from(), options_.page_size, types, true};
+    EventQuery query = Query(cursor.from(), options_.page_size, types, true);
     if (backlog) query.from = AddNanos(page_newest, -1);
     Result<std::vector<Event>> page = upstream_.ListEvents(query);
     if (!page) return page.error();
@@ -160,6 +167,7 @@ Status Syncer::ApplyPage(const std::vector<Event>& page, SyncCursor& cursor, boo
     if (domains) {
       org.domains = batch_.domains(i).domains;
       org.domains_sequence = batch_.domains(i).sequence;
+      org.domains_stream = batch_.domains(i).stream;
     }
   }
   std::uint64_t applied = 0, invalid = 0;
@@ -212,7 +220,7 @@ Result<std::vector<Syncer::ListedOrg>> Syncer::ListAllOrgs() {
   // (Orgs added or removed later are in the events the incremental sync replays.)
   constexpr int kAttempts = 5;
   Result<std::vector<Event>> before =
-      upstream_.ListEvents(EventQuery{std::nullopt, 1, MembershipTypes(), false});
+      upstream_.ListEvents(Query(std::nullopt, 1, MembershipTypes(), false));
   if (!before) return Err(before.error());
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
     std::vector<ListedOrg> orgs;
@@ -228,7 +236,7 @@ Result<std::vector<Syncer::ListedOrg>> Syncer::ListAllOrgs() {
       if (page->org_ids.empty() || offset >= page->total) break;
     }
     Result<std::vector<Event>> after =
-        upstream_.ListEvents(EventQuery{std::nullopt, 1, MembershipTypes(), false});
+        upstream_.ListEvents(Query(std::nullopt, 1, MembershipTypes(), false));
     if (!after) return Err(after.error());
     auto key = [](const std::vector<Event>& e) {
       return e.empty() ? std::make_tuple(std::string(), std::uint64_t{0}, Timestamp{})
@@ -252,7 +260,7 @@ Status Syncer::Replay(const std::vector<std::string>& types, WorkingSet& set) {
   SyncCursor cursor;
   StallDetector stall;
   for (std::uint32_t round = 0; round < options_.max_pages_per_round; ++round) {
-    EventQuery query{cursor.from(), options_.page_size, types, true};
+    EventQuery query = Query(cursor.from(), options_.page_size, types, true);
     if (round > 0) query.from = AddNanos(cursor.newest(), -1);
     Result<std::vector<Event>> page = upstream_.ListEvents(query);
     if (!page) return page.error();
@@ -315,12 +323,12 @@ Status Syncer::ColdStart(std::int64_t overlap_ns) {
   const std::uint64_t requests_before = upstream_.request_count();
   // The newest event before anything is read: replaying from just before it later is safe.
   Result<std::vector<Event>> newest =
-      upstream_.ListEvents(EventQuery{std::nullopt, 1, SyncedEventTypes(), false});
+      upstream_.ListEvents(Query(std::nullopt, 1, SyncedEventTypes(), false));
   if (!newest) return newest.error().WithContext("cold start");
   Result<InstanceRecord> instance = upstream_.GetDefaultPolicy();
   if (!instance) return instance.error().WithContext("cold start: instance default");
   Result<std::vector<Event>> probe =
-      upstream_.ListEvents(EventQuery{std::nullopt, 1, HistoryProbeTypes(), true});
+      upstream_.ListEvents(Query(std::nullopt, 1, HistoryProbeTypes(), true));
   if (!probe) return probe.error().WithContext("cold start: history probe");
   Snapshot snapshot;
   Status replayed = probe->empty() ? Status::FailedPrecondition("event history incomplete")

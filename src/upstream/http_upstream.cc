@@ -19,8 +19,9 @@ namespace policyd {
 namespace upstream_internal {
 namespace {
 
-constexpr std::uint32_t kMaxPageSize = 1000;  // the upstream clamps larger limits to this
-constexpr std::size_t kMaxEventTypes = 30;    // the upstream refuses more
+constexpr std::uint32_t kMaxPageSize = 1000;    // the upstream clamps larger limits to this
+constexpr std::size_t kMaxEventTypes = 30;      // the upstream refuses more
+constexpr std::size_t kMaxAggregateTypes = 10;  // likewise
 
 struct CurlUrlDeleter {
   void operator()(CURLU* url) const { curl_url_cleanup(url); }
@@ -111,10 +112,15 @@ class HttpUpstream final : public Upstream {
       return Err(Status::InvalidArgument("ListEvents: at most " + std::to_string(kMaxEventTypes) +
                                          " event types"));
     }
+    if (query.aggregate_types.size() > kMaxAggregateTypes) {
+      return Err(Status::InvalidArgument("ListEvents: at most " +
+                                         std::to_string(kMaxAggregateTypes) + " aggregate types"));
+    }
     constexpr std::string_view kRequest = "POST /admin/v1/events/_search";
     Result<std::string> body =
         Call("POST", "/admin/v1/events/_search",
-             FormatListEventsRequest(query.ascending, query.limit, query.event_types, query.from));
+             FormatListEventsRequest(query.ascending, query.limit, query.event_types,
+                                     query.aggregate_types, query.from));
     if (!body) return Err(body.error());
     Result<std::vector<Event>> events = ParseListEventsResponse(*body);
     if (!events) return Err(Malformed(kRequest, events.error()));

@@ -46,6 +46,10 @@ struct EventQuery {
   std::uint32_t limit = 1000;            // 1..1000
   std::vector<std::string> event_types;  // OR, exact; at most 30
   bool ascending = true;                 // false: newest first (used to find the newest event)
+  // OR, exact; at most 10. The upstream ANDs them with event_types. When empty it derives them
+  // from event_types, but only from types it still registers: legacy names (e.g.
+  // "iam.policy.org.iam.added") then match nothing, so queries for them name their aggregate types.
+  std::vector<std::string> aggregate_types{};
 };
 
 class Upstream {

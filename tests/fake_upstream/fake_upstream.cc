@@ -165,6 +165,9 @@ Status FakeUpstream::ApplyLegacyPolicyEvent(LegacyPolicyEvent kind, std::string_
   return Locked(*impl_,
                 [&](UpstreamState& s) { return s.ApplyLegacyPolicyEvent(kind, org_id, value); });
 }
+void FakeUpstream::SetInstanceAggregateId(std::string_view aggregate_id) {
+  Locked(*impl_, [&](UpstreamState& s) { s.SetInstanceAggregateId(aggregate_id); });
+}
 void FakeUpstream::BeginSharedTimestamp() {
   return Locked(*impl_, [&](UpstreamState& s) { return s.BeginSharedTimestamp(); });
 }

@@ -115,9 +115,13 @@ enum class LegacyPolicyEvent {
   kOrgAdded,         // org.iam.policy.added        like org.policy.domain.added
   kOrgChanged,       // org.iam.policy.changed      like org.policy.domain.changed
   kOrgRemoved,       // org.iam.policy.removed      like org.policy.domain.removed
-  kInstanceAdded,    // iam.policy.org.iam.added    (aggregate "instance") sets the default row
+  kInstanceAdded,    // iam.policy.org.iam.added    sets the default row
   kInstanceChanged,  // iam.policy.org.iam.changed  like instance.policy.domain.changed
 };
+// The legacy instance events are on the v1 stream: aggregate type "iam", aggregate id "IAM"
+// (resourceOwner the instance id). Each stream numbers its events from 1.
+inline constexpr std::string_view kLegacyInstanceAggregateType = "iam";
+inline constexpr std::string_view kLegacyInstanceAggregateId = "IAM";
 
 class FakeUpstreamImpl;
 
@@ -169,6 +173,11 @@ class FakeUpstream {
   // Appends one event (own push) and changes nothing else. INVALID_ARGUMENT: payload not a JSON
   // object, or empty type.
   Status PushRawEvent(const RawEvent& event);
+  // The aggregate id of the instance's events under their current names (aggregate type
+  // "instance") from now on: "IAM" for the short time after ZITADEL's rename (2022), before
+  // instance ids; "" for the instance id (the default). A new id starts a new stream, whose
+  // sequences start at 1.
+  void SetInstanceAggregateId(std::string_view aggregate_id);
   // Pushes a legacy event and applies it to the rows. For kInstance*, `org_id` is ignored.
   Status ApplyLegacyPolicyEvent(LegacyPolicyEvent kind, std::string_view org_id,
                                 bool user_login_must_be_domain);

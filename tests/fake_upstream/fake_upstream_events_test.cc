@@ -221,7 +221,8 @@ TEST(FakeUpstreamEventsTest, LegacyEventsHaveTheirOldNamesAndTheEffectOfTheNewOn
   EXPECT_TRUE(fake.EffectivePolicy(org).flags.user_login_must_be_domain);
   // A raw event changes nothing.
   ASSERT_TRUE(fake.PushRawEvent({.type = "iam.policy.org.iam.added",
-                                 .aggregate_type = "instance",
+                                 .aggregate_type = "iam",
+                                 .aggregate_id = "IAM",
                                  .payload = R"({"userLoginMustBeDomain": false})"})
                   .ok());
   EXPECT_TRUE(fake.EffectivePolicy(org).flags.user_login_must_be_domain);
@@ -237,6 +238,44 @@ TEST(FakeUpstreamEventsTest, LegacyEventsHaveTheirOldNamesAndTheEffectOfTheNewOn
   EXPECT_FALSE(events[2].contains("payload"));
   EXPECT_EQ(events[4]["payload"], json({{"userLoginMustBeDomain", true}}));
   EXPECT_EQ(events[4]["type"]["localized"]["localizedMessage"], "EventTypes.org.iam.policy.added");
+  // The v1 instance events are on their own stream, numbered from 1.
+  EXPECT_EQ(events[1]["aggregate"]["type"]["type"], "iam");
+  EXPECT_EQ(events[1]["aggregate"]["id"], "IAM");
+  EXPECT_EQ(events[1]["aggregate"]["resourceOwner"], fake.instance_id());
+  EXPECT_EQ(events[1]["sequence"], "1");
+}
+
+// The upstream derives aggregate types only from event types it still registers: legacy names
+// match nothing unless the query names their aggregate types (facts §4).
+TEST(FakeUpstreamEventsTest, LegacyTypesMatchOnlyWhenTheirAggregateTypesAreNamed) {
+  FakeUpstream fake;
+  ASSERT_TRUE(fake.ApplyLegacyPolicyEvent(LegacyPolicyEvent::kInstanceChanged, "", true).ok());
+  TestClient client(fake);
+  const json legacy = {"iam.policy.org.iam.added", "iam.policy.org.iam.changed"};
+  EXPECT_TRUE(Types(client.Events({{"eventTypes", legacy}})).empty());
+  EXPECT_EQ(Types(client.Events({{"eventTypes", legacy}, {"aggregateTypes", {"iam"}}})),
+            std::vector<std::string>{"iam.policy.org.iam.changed"});
+}
+
+// Each stream numbers its events from 1: moving the instance's events to aggregate id "IAM" and
+// back to the instance id gives three streams of the instance's policy history.
+TEST(FakeUpstreamEventsTest, EachInstanceStreamNumbersItsEventsFromOne) {
+  FakeUpstream fake;
+  ASSERT_TRUE(fake.ApplyLegacyPolicyEvent(LegacyPolicyEvent::kInstanceChanged, "", true).ok());
+  fake.SetInstanceAggregateId("IAM");
+  ASSERT_TRUE(fake.ChangeDefaultPolicy({false, true, false}).ok());
+  EXPECT_EQ(fake.EffectivePolicy("any").details.sequence, 1u);
+  fake.SetInstanceAggregateId("");
+  ASSERT_TRUE(fake.ChangeDefaultPolicy({true, true, false}).ok());
+  // The setup push numbered 1..3 on the instance id's stream.
+  EXPECT_EQ(fake.EffectivePolicy("any").details.sequence, 4u);
+  json events = TestClient(fake).Events({{"limit", 3}})["events"];
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[1]["aggregate"]["id"], "IAM");
+  EXPECT_EQ(events[1]["aggregate"]["type"]["type"], "instance");
+  EXPECT_EQ(events[1]["sequence"], "1");
+  EXPECT_EQ(events[0]["aggregate"]["id"], fake.instance_id());
+  EXPECT_EQ(events[0]["sequence"], "4");
 }
 
 }  // namespace

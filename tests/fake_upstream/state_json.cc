@@ -164,6 +164,17 @@ bool OrgMatches(const FakeOrg& org, const OrgQuery& q) {
   return false;
 }
 
+// eventstore.AggregateTypeFromEventType: the aggregate type of an event type the upstream still
+// registers (its prefix), "" for the v1 names it no longer knows ("iam.policy.org.iam.*",
+// "org.iam.policy.*"), which therefore match nothing unless the query names aggregate types
+// (../shared/upstream/zitadel-events-and-policies.md §4).
+std::string RegisteredAggregateType(std::string_view event_type) {
+  if (event_type.starts_with("iam.policy.org.iam.") || event_type.starts_with("org.iam.policy.")) {
+    return "";
+  }
+  return std::string(event_type.substr(0, event_type.find('.')));
+}
+
 }  // namespace
 
 std::string RenderEvents(const UpstreamState& state, const EventSearch& search,
@@ -171,7 +182,7 @@ std::string RenderEvents(const UpstreamState& state, const EventSearch& search,
   std::vector<std::string> aggregate_types = search.aggregate_types;
   if (aggregate_types.empty()) {
     for (const std::string& type : search.event_types) {
-      std::string prefix = type.substr(0, type.find('.'));
+      std::string prefix = RegisteredAggregateType(type);
       if (!Contains(aggregate_types, prefix)) aggregate_types.push_back(std::move(prefix));
     }
   }

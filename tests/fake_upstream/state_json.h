@@ -24,7 +24,7 @@ struct EventSearch {
   std::uint64_t sequence = 0;  // 0: no filter
   std::string editor_user_id;
   std::vector<std::string> event_types;      // OR, exact
-  std::vector<std::string> aggregate_types;  // empty: derived from event_types' prefixes
+  std::vector<std::string> aggregate_types;  // empty: derived from the registered event_types
   std::string aggregate_id;
   std::string resource_owner;
   std::optional<Timestamp> from;   // asc: created_at > from; desc: created_at < from

@@ -159,7 +159,15 @@ UpstreamState::NewEvent UpstreamState::OrgEvent(const FakeOrg& org, std::string 
 
 UpstreamState::NewEvent UpstreamState::InstanceEvent(std::string type,
                                                      std::optional<std::string> payload) const {
-  return {std::move(type), "instance", instance_id_, instance_id_, std::move(payload)};
+  return {std::move(type), "instance",
+          instance_aggregate_id_.empty() ? instance_id_ : instance_aggregate_id_, instance_id_,
+          std::move(payload)};
+}
+
+UpstreamState::NewEvent UpstreamState::LegacyInstanceEvent(
+    std::string type, std::optional<std::string> payload) const {
+  return {std::move(type), std::string(kLegacyInstanceAggregateType),
+          std::string(kLegacyInstanceAggregateId), instance_id_, std::move(payload)};
 }
 
 const FakeOrg* UpstreamState::FindOrg(std::string_view org_id) const {
@@ -318,9 +326,9 @@ Status UpstreamState::RemoveOrgPolicy(std::string_view org_id) {
   return PushOrgPolicyEvent(**org, "org.policy.domain.removed", std::nullopt, {}, false, true);
 }
 
-Status UpstreamState::PushDefaultPolicyEvent(std::string type, std::optional<std::string> payload,
-                                             const PolicyFlags& new_flags, bool reset_creation) {
-  const StoredEvent& e = Push({InstanceEvent(std::move(type), std::move(payload))});
+Status UpstreamState::PushDefaultPolicyEvent(NewEvent event, const PolicyFlags& new_flags,
+                                             bool reset_creation) {
+  const StoredEvent& e = Push({std::move(event)});
   default_policy_.flags = new_flags;
   default_policy_.details.sequence = e.sequence;
   default_policy_.details.change_date = e.creation_date;
@@ -333,7 +341,8 @@ Status UpstreamState::ChangeDefaultPolicy(const PolicyFlags& flags) {
   if (!payload) {
     return Status::FailedPrecondition("Errors.IAM.DomainPolicy.NotChanged (INSTANCE-pl9fN)");
   }
-  return PushDefaultPolicyEvent("instance.policy.domain.changed", std::move(payload), flags, false);
+  return PushDefaultPolicyEvent(InstanceEvent("instance.policy.domain.changed", std::move(payload)),
+                                flags, false);
 }
 
 Status UpstreamState::AddOrgDomain(std::string_view org_id, std::string_view domain) {
@@ -458,11 +467,13 @@ Status UpstreamState::ApplyLegacyPolicyEvent(LegacyPolicyEvent kind, std::string
         kind == LegacyPolicyEvent::kInstanceAdded ? PolicyFlags{} : default_policy_.flags;
     flags.user_login_must_be_domain = value;
     if (kind == LegacyPolicyEvent::kInstanceAdded) {
-      return PushDefaultPolicyEvent("iam.policy.org.iam.added", payload, flags, true);
+      return PushDefaultPolicyEvent(LegacyInstanceEvent("iam.policy.org.iam.added", payload), flags,
+                                    true);
     }
     auto changed = ChangedPolicyPayload(default_policy_.flags, flags);
     if (!changed) return Status::FailedPrecondition("Errors.IAM.OrgIAMPolicy.NotChanged");
-    return PushDefaultPolicyEvent("iam.policy.org.iam.changed", std::move(changed), flags, false);
+    return PushDefaultPolicyEvent(
+        LegacyInstanceEvent("iam.policy.org.iam.changed", std::move(changed)), flags, false);
   }
   auto org = MutableOrg(org_id);
   if (!org) return org.error();

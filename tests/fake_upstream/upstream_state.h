@@ -79,6 +79,9 @@ class UpstreamState {
   Status RemoveInstanceDomain(std::string_view domain);
   Status PushRawEvent(const RawEvent& event);
   Status ApplyLegacyPolicyEvent(LegacyPolicyEvent kind, std::string_view org_id, bool value);
+  void SetInstanceAggregateId(std::string_view aggregate_id) {
+    instance_aggregate_id_ = aggregate_id;
+  }
 
   // --- Reads ---
   const std::string& instance_id() const { return instance_id_; }
@@ -107,7 +110,10 @@ class UpstreamState {
   Timestamp NextPushTime();
   NewEvent OrgEvent(const FakeOrg& org, std::string type,
                     std::optional<std::string> payload = std::nullopt) const;
+  // An event of the instance's current stream ("instance", instance_aggregate_id_ or the id).
   NewEvent InstanceEvent(std::string type, std::optional<std::string> payload = std::nullopt) const;
+  // An event of the v1 instance stream ("iam", "IAM").
+  NewEvent LegacyInstanceEvent(std::string type, std::optional<std::string> payload) const;
   Result<FakeOrg*> MutableOrg(std::string_view org_id);
   bool DomainTaken(std::string_view domain) const;
   std::string GeneratedDomain(std::string_view org_name) const;
@@ -115,10 +121,10 @@ class UpstreamState {
   // (adding it if `add`, removing it if `remove`).
   Status PushOrgPolicyEvent(FakeOrg& org, std::string type, std::optional<std::string> payload,
                             const PolicyFlags& new_flags, bool add, bool remove);
-  Status PushDefaultPolicyEvent(std::string type, std::optional<std::string> payload,
-                                const PolicyFlags& new_flags, bool reset_creation);
+  Status PushDefaultPolicyEvent(NewEvent event, const PolicyFlags& new_flags, bool reset_creation);
 
   std::string instance_id_;
+  std::string instance_aggregate_id_;  // empty: instance_id_
   std::string instance_name_;
   std::vector<std::string> instance_domains_;
   std::string editor_user_id_;

@@ -29,7 +29,8 @@ int main(int argc, char** argv) {
   const std::filesystem::path root = argv[1];
   using namespace policyd;
   const PolicyRecord policy{{true, false, true},
-                            {17, {1739260801, 500000000}, {1740820364, 123456000}, "org-1"}};
+                            {17, {1739260801, 500000000}, {1740820364, 123456000}, "org-1"},
+                            {"org", "org-1"}};
   const InstanceRecord instance{"300000000000000001", policy};
 
   std::vector<std::uint8_t> f;
@@ -161,9 +162,11 @@ int main(int argc, char** argv) {
   e.creation_date = {1740820364, 5};
   cursor.Advance({e}, 2'000'000'000);
   Write(root / "fuzz_store", "cursor", std::string(1, '\4') + cursor.Encode());
-  EncodeOrgDomains(9, {{"acme.com", true, true}, {"acme.org", false, false}}, &bytes);
+  EncodeOrgDomains(9, {"org", "42"}, {{"acme.com", true, true}, {"acme.org", false, false}},
+                   &bytes);
   Write(root / "fuzz_store", "org_domains", std::string(1, '\5') + bytes);
-  EncodeInstanceDomains(4, {"zitadel.example.com", "mail.example.com"}, &bytes);
+  EncodeInstanceDomains(4, {"instance", "IAM"}, {"zitadel.example.com", "mail.example.com"},
+                        &bytes);
   Write(root / "fuzz_store", "instance_domains", std::string(1, '\6') + bytes);
   return 0;
 }

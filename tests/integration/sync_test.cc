@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <optional>
@@ -364,7 +365,7 @@ TEST_F(SyncTest, AStoreWithoutDomainsGetsThemFromOneColdStart) {
   ASSERT_TRUE(Sync());
   Result<StoreMeta> meta = store_->Meta();
   ASSERT_TRUE(meta.has_value());
-  ASSERT_TRUE(meta->cursor.starts_with("v2 "));
+  ASSERT_TRUE(meta->cursor.starts_with("v3 "));
   StoreChange old;
   old.put_org_domains = {OrgDomains{a, {}, 0}};  // deletes the row
   old.instance_domains = InstanceDomains{};
@@ -487,7 +488,7 @@ TEST_F(SyncTest, RandomChangesAlwaysConvergeToWhatTheUpstreamAnswers) {
   for (int step = 0; step < 400; ++step) {
     std::vector<std::string> live = upstream_.OrgIds();
     const std::string org = live.empty() ? "" : live[rng() % live.size()];
-    switch (rng() % 9) {
+    switch (rng() % 11) {
       case 0:
         (void)upstream_.AddOrg("rand" + std::to_string(next_name++));
         break;
@@ -511,6 +512,12 @@ TEST_F(SyncTest, RandomChangesAlwaysConvergeToWhatTheUpstreamAnswers) {
       case 8:
         (void)upstream_.ApplyLegacyPolicyEvent(LegacyPolicyEvent::kOrgChanged, org, rng() % 2);
         break;
+      case 9:
+        (void)upstream_.ApplyLegacyPolicyEvent(LegacyPolicyEvent::kInstanceChanged, "", rng() % 2);
+        break;
+      case 10:  // the instance's events move to another stream (sequences start again at 1)
+        upstream_.SetInstanceAggregateId(rng() % 2 == 0 ? "IAM" : "");
+        break;
     }
     if (rng() % 10 == 0) {
       ASSERT_TRUE(Sync()) << "step " << step;
@@ -522,6 +529,89 @@ TEST_F(SyncTest, RandomChangesAlwaysConvergeToWhatTheUpstreamAnswers) {
   }
   ASSERT_TRUE(Sync());
   EXPECT_TRUE(Converged());
+}
+
+// Regression: the upstream numbers events per stream (aggregate type, aggregate id), and an
+// instance's history moves from the v1 stream ("iam", "IAM") to ("instance", "IAM") and then to
+// ("instance", <instance id>), each new stream starting at 1. policyd compared the new stream's
+// sequences with the row's and ignored every further change of the default, for good.
+TEST_F(SyncTest, AnInstanceWhoseEventsMoveToNewStreamsKeepsFollowingItsDefault) {
+  const std::string a = upstream_.AddOrg("streams-a"), b = upstream_.AddOrg("streams-b");
+  ASSERT_TRUE(upstream_.ApplyLegacyPolicyEvent(LegacyPolicyEvent::kOrgAdded, a, true).ok());
+  ASSERT_TRUE(Sync());
+  ASSERT_TRUE(Converged());
+  bool on = false;
+  // Three changes of the default (legacy names or current ones), each followed by one poll.
+  auto three_changes = [&](bool legacy) -> ::testing::AssertionResult {
+    for (int i = 0; i < 3; ++i) {
+      on = !on;
+      Status s = legacy
+                     ? upstream_.ApplyLegacyPolicyEvent(LegacyPolicyEvent::kInstanceChanged, "", on)
+                     : upstream_.ChangeDefaultPolicy({on, !on, on});
+      if (!s.ok()) return ::testing::AssertionFailure() << s.ToString();
+      if (auto synced = Sync(); !synced) return synced;
+      if (auto converged = Converged(); !converged) return converged << " (change " << i << ")";
+    }
+    return ::testing::AssertionSuccess();
+  };
+  ASSERT_TRUE(three_changes(/*legacy=*/true));  // ("iam", "IAM") 1..3
+  ASSERT_TRUE(upstream_.ApplyLegacyPolicyEvent(LegacyPolicyEvent::kOrgChanged, a, false).ok());
+  ASSERT_TRUE(upstream_.AddOrgPolicy(b, {true, true, true}).ok());
+  CloseAll();
+  OpenAll();
+  upstream_.SetInstanceAggregateId("IAM");
+  ASSERT_TRUE(upstream_.AddInstanceDomain("renamed.example.com").ok());
+  ASSERT_TRUE(three_changes(/*legacy=*/false));  // ("instance", "IAM") 2..4
+  CloseAll();
+  OpenAll();
+  upstream_.SetInstanceAggregateId("");
+  ASSERT_TRUE(three_changes(/*legacy=*/false));  // ("instance", <id>) 4..6
+  ASSERT_TRUE(upstream_.RemoveInstanceDomain("renamed.example.com").ok());
+  ASSERT_TRUE(upstream_.ChangeOrgPolicy(a, {false, false, true}).ok());
+  ASSERT_TRUE(Sync());
+  ASSERT_TRUE(Converged());
+  EXPECT_EQ(syncer_->counters().cold_starts.load(), 0u);  // none since the last restart
+
+  // A cold start reads the default from the upstream's API, which does not say which stream its
+  // sequence counts in; the events after it still apply, whichever stream they are on.
+  CloseAll();
+  std::filesystem::remove_all(dir_.Join("data"));
+  OpenAll();
+  ASSERT_TRUE(Sync());
+  ASSERT_TRUE(Converged());
+  upstream_.SetInstanceAggregateId("IAM");  // continues at 5, below the default's 6
+  ASSERT_TRUE(three_changes(/*legacy=*/false));
+  ASSERT_TRUE(three_changes(/*legacy=*/true));
+}
+
+// The same after a cold start under audit-log retention, where every row comes from the
+// upstream's API and the replayed window is empty.
+TEST_F(SyncTest, EventsOfANewStreamApplyAfterAColdStartFromTheApi) {
+  const std::string a = upstream_.AddOrg("api-a");
+  ASSERT_TRUE(upstream_.AddOrgPolicy(a, {true, false, false}).ok());
+  for (bool on : {true, false, true}) ASSERT_TRUE(upstream_.ChangeDefaultPolicy({on, on, on}).ok());
+  upstream_.AdvanceClock(std::chrono::hours(48));
+  upstream_.SetAuditLogRetention(std::chrono::hours(24));
+  ASSERT_TRUE(Sync());
+  auto answers_match = [&]() -> ::testing::AssertionResult {
+    for (const std::string& id : {a, std::string("999")}) {
+      if (Answer(id) != upstream_.EffectivePolicyBody(id)) {
+        return ::testing::AssertionFailure()
+               << id << ": " << Answer(id) << " vs " << upstream_.EffectivePolicyBody(id);
+      }
+    }
+    return ::testing::AssertionSuccess();
+  };
+  ASSERT_TRUE(answers_match());
+  upstream_.SetInstanceAggregateId("IAM");  // sequence 1, below the default's
+  ASSERT_TRUE(upstream_.ChangeDefaultPolicy({false, true, false}).ok());
+  ASSERT_TRUE(upstream_.ApplyLegacyPolicyEvent(LegacyPolicyEvent::kOrgChanged, a, false).ok());
+  ASSERT_TRUE(Sync());
+  EXPECT_TRUE(answers_match());
+  ASSERT_TRUE(upstream_.ApplyLegacyPolicyEvent(LegacyPolicyEvent::kInstanceChanged, "", true).ok());
+  ASSERT_TRUE(Sync());
+  EXPECT_TRUE(answers_match());
+  EXPECT_EQ(syncer_->counters().cold_starts.load(), 1u);
 }
 
 TEST_F(SyncTest, JwtProfileAuthenticatesAndReusesItsToken) {

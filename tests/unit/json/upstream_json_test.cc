@@ -438,15 +438,18 @@ TEST(ErrorBodyTest, CutsLongMessagesAndBlanksControlCharacters) {
 
 TEST(RequestBodyTest, FormatsListEvents) {
   const std::vector<std::string> types = {"org.policy.domain.added", "org.removed"};
-  EXPECT_EQ(FormatListEventsRequest(true, 1000, types, Timestamp{1740820364, 123'456'000}),
-            R"({"asc":true,"limit":1000,"eventTypes":["org.policy.domain.added","org.removed"],)"
-            R"("from":"2025-03-01T09:12:44.123456Z"})");
-  EXPECT_EQ(FormatListEventsRequest(true, 1, {}, std::nullopt), R"({"asc":true,"limit":1})");
-  EXPECT_EQ(FormatListEventsRequest(false, 1, types, std::nullopt),
+  const std::vector<std::string> aggregates = {"org", "iam"};
+  EXPECT_EQ(
+      FormatListEventsRequest(true, 1000, types, aggregates, Timestamp{1740820364, 123'456'000}),
+      R"({"asc":true,"limit":1000,"eventTypes":["org.policy.domain.added","org.removed"],)"
+      R"("aggregateTypes":["org","iam"],"from":"2025-03-01T09:12:44.123456Z"})");
+  EXPECT_EQ(FormatListEventsRequest(true, 1, {}, {}, std::nullopt), R"({"asc":true,"limit":1})");
+  EXPECT_EQ(FormatListEventsRequest(false, 1, types, {}, std::nullopt),
             R"({"limit":1,"eventTypes":["org.policy.domain.added","org.removed"]})");
   const std::vector<std::string> odd = {"a\"b"};
-  EXPECT_EQ(FormatListEventsRequest(true, 5, odd, Timestamp{0, 0}),
-            R"({"asc":true,"limit":5,"eventTypes":["a\"b"],"from":"1970-01-01T00:00:00Z"})");
+  EXPECT_EQ(FormatListEventsRequest(true, 5, odd, odd, Timestamp{0, 0}),
+            R"({"asc":true,"limit":5,"eventTypes":["a\"b"],"aggregateTypes":["a\"b"],)"
+            R"("from":"1970-01-01T00:00:00Z"})");
 }
 
 TEST(RequestBodyTest, FormatsListOrgs) {

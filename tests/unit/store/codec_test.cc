@@ -11,9 +11,10 @@ namespace policyd {
 namespace {
 
 PolicyRecord SamplePolicy(std::uint64_t seq = 7, std::string owner = "org-1") {
-  return PolicyRecord{PolicyFlags{true, false, true},
-                      Details{seq, Timestamp{1700000000, 123}, Timestamp{1700000100, 999'999'999},
-                              std::move(owner)}};
+  return PolicyRecord{
+      PolicyFlags{true, false, true},
+      Details{seq, Timestamp{1700000000, 123}, Timestamp{1700000100, 999'999'999}, owner},
+      EventStream{"org", owner}};
 }
 
 StoreMeta SampleMeta() {
@@ -65,6 +66,8 @@ TEST(StoreCodecTest, PolicyRecordRoundTrips) {
                    Details{UINT64_MAX, Timestamp{INT64_MIN, 0}, Timestamp{INT64_MAX, 999'999'999},
                            std::string(kMaxIdLength, 'x')}},
       PolicyRecord{PolicyFlags{false, true, false}, Details{1, Timestamp{-5, 1}, {}, ""}},
+      PolicyRecord{PolicyFlags{}, Details{},
+                   EventStream{std::string(kMaxIdLength, 't'), std::string(kMaxIdLength, 'i')}},
   };
   for (const PolicyRecord& r : records) {
     PolicyRecord back;
@@ -102,12 +105,22 @@ TEST(StoreCodecTest, InstanceOrgAndMetaRoundTrip) {
   }
 }
 
+std::string Unhex(std::string_view hex) {
+  std::string out;
+  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
+    out += static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16));
+  }
+  return out;
+}
+
 // The bytes are the on-disk format: changing them needs a codec version or a format bump.
-TEST(StoreCodecTest, EncodingIsTheDocumentedV1Format) {
-  const PolicyRecord r{PolicyFlags{true, false, true}, Details{0x0102030405060708, Timestamp{1, 2},
-                                                               Timestamp{-1, 999'999'999}, "o"}};
+TEST(StoreCodecTest, EncodingIsTheDocumentedFormat) {
+  const PolicyRecord r{
+      PolicyFlags{true, false, true},
+      Details{0x0102030405060708, Timestamp{1, 2}, Timestamp{-1, 999'999'999}, "o"},
+      EventStream{"iam", "IAM"}};
   EXPECT_EQ(Hex(Encoded(r)),
-            "01"                // version
+            "02"                // version
             "05"                // flags: bits 0 and 2
             "0807060504030201"  // sequence
             "0100000000000000"  // creation seconds
@@ -115,9 +128,11 @@ TEST(StoreCodecTest, EncodingIsTheDocumentedV1Format) {
             "ffffffffffffffff"  // change seconds (-1)
             "ffc99a3b"          // change nanos 999999999
             "01000000"          // resource owner length
-            "6f");              // "o"
-  EXPECT_EQ(Hex(EncodedOrg(nullptr)), "0100");
-  EXPECT_EQ(Hex(Encoded(InstanceRecord{"i", PolicyRecord{}})).substr(0, 12), "010100000069");
+            "6f"                // "o"
+            "0300000069616d"    // stream type "iam"
+            "0300000049414d");  // stream id "IAM"
+  EXPECT_EQ(Hex(EncodedOrg(nullptr)), "0200");
+  EXPECT_EQ(Hex(Encoded(InstanceRecord{"i", PolicyRecord{}})).substr(0, 12), "020100000069");
   EXPECT_EQ(Hex(Encoded(StoreMeta{2, 1, true, "c", "", Timestamp{3, 4}, Timestamp{}})),
             "01"
             "0200000000000000"
@@ -127,6 +142,36 @@ TEST(StoreCodecTest, EncodingIsTheDocumentedV1Format) {
             "00000000"
             "030000000000000004000000"
             "000000000000000000000000");
+}
+
+// Rows written before policyd kept event streams (codec v1) still read, with the stream unknown.
+TEST(StoreCodecTest, V1RowsDecodeWithAnUnknownStream) {
+  const std::string v1_body =
+      "05"
+      "0807060504030201"
+      "0100000000000000"
+      "02000000"
+      "ffffffffffffffff"
+      "ffc99a3b"
+      "01000000"
+      "6f";
+  const PolicyRecord want{
+      PolicyFlags{true, false, true},
+      Details{0x0102030405060708, Timestamp{1, 2}, Timestamp{-1, 999'999'999}, "o"}};
+  PolicyRecord back = SamplePolicy();
+  ASSERT_TRUE(DecodePolicyRecord(Unhex("01" + v1_body), &back).ok());
+  EXPECT_EQ(back, want);
+  bool has_policy = false;
+  back = SamplePolicy();
+  ASSERT_TRUE(DecodeOrgValue(Unhex("0101" + v1_body), &has_policy, &back).ok());
+  EXPECT_TRUE(has_policy);
+  EXPECT_EQ(back, want);
+  InstanceRecord instance;
+  ASSERT_TRUE(DecodeInstanceRecord(Unhex("010100000069" + v1_body), &instance).ok());
+  EXPECT_EQ(instance, (InstanceRecord{"i", want}));
+  // A v1 body with the v2 fields after it is not v1.
+  EXPECT_EQ(DecodePolicyRecord(Unhex("01" + v1_body + "0000000000000000"), &back).code(),
+            Code::kDataLoss);
 }
 
 TEST(StoreCodecTest, EncodingReusesTheCallersBuffer) {
@@ -150,6 +195,9 @@ TEST(StoreCodecTest, CheckPolicyRecordRejectsWhatWouldNotDecode) {
   r.details.change_date.nanos = -1;
   EXPECT_EQ(CheckPolicyRecord("p", r).code(), Code::kInvalidArgument);
   r = SamplePolicy(1, std::string(kMaxIdLength + 1, 'o'));
+  EXPECT_EQ(CheckPolicyRecord("p", r).code(), Code::kInvalidArgument);
+  r = SamplePolicy();
+  r.stream.type.assign(kMaxIdLength + 1, 't');
   EXPECT_EQ(CheckPolicyRecord("p", r).code(), Code::kInvalidArgument);
   EXPECT_TRUE(CheckMetaString("cursor", std::string(kMaxMetaStringLength, 'c')).ok());
   EXPECT_EQ(CheckMetaString("cursor", std::string(kMaxMetaStringLength + 1, 'c')).code(),
@@ -204,7 +252,11 @@ std::vector<MalformedCase> MalformedCases() {
       {"Empty instance", Kind::kInstance, "", "truncated at version"},
       {"Empty meta", Kind::kMeta, "", "truncated at version"},
       {"VersionZero", Kind::kPolicy, PatchedByte(policy, 0, 0), "unsupported encoding version 0"},
-      {"VersionTwo", Kind::kOrg, PatchedByte(org, 0, 2), "unsupported encoding version 2"},
+      {"VersionThree", Kind::kOrg, PatchedByte(org, 0, 3), "unsupported encoding version 3"},
+      {"MetaVersionTwo", Kind::kMeta, PatchedByte(meta, 0, 2), "unsupported encoding version 2"},
+      {"StreamTypeTooLong", Kind::kPolicy,
+       Encoded(PolicyRecord{{}, {}, EventStream{std::string(201, 't'), "i"}}),
+       "stream type length 201"},
       {"Version255", Kind::kMeta, PatchedByte(meta, 0, 255), "unsupported encoding version 255"},
       {"InstanceVersion", Kind::kInstance, PatchedByte(instance, 0, 9), "unsupported"},
       {"TrailingByte", Kind::kPolicy, policy + "x", "1 trailing bytes"},

@@ -70,7 +70,7 @@ TEST(SyncCursorTest, DecodeRefusesACursorOfAVersionWithoutDomains) {
   SyncCursor c;
   c.Advance({Ev("a", 1, {100, 5})}, kSecond);
   std::string v1 = c.Encode();
-  ASSERT_TRUE(v1.starts_with("v2 "));
+  ASSERT_TRUE(v1.starts_with("v3 "));
   v1[1] = '1';
   Result<SyncCursor> d = SyncCursor::Decode(v1);
   ASSERT_FALSE(d.has_value());
@@ -78,10 +78,24 @@ TEST(SyncCursorTest, DecodeRefusesACursorOfAVersionWithoutDomains) {
   EXPECT_NE(d.error().message().find("kept no domains"), std::string::npos) << d.error().ToString();
 }
 
+// A store written by a policyd that compared sequences across event streams may have ignored
+// every change of an instance after its stream switched: refusing its v2 cursor makes the syncer
+// do one cold start, which reads the state again.
+TEST(SyncCursorTest, DecodeRefusesACursorOfAVersionThatComparedStreams) {
+  SyncCursor c;
+  c.Advance({Ev("a", 1, {100, 5})}, kSecond);
+  std::string v2 = c.Encode();
+  v2[1] = '2';
+  Result<SyncCursor> d = SyncCursor::Decode(v2);
+  ASSERT_FALSE(d.has_value());
+  EXPECT_EQ(d.error().code(), Code::kInvalidArgument);
+  EXPECT_NE(d.error().message().find("event streams"), std::string::npos) << d.error().ToString();
+}
+
 TEST(SyncCursorTest, DecodeRejectsAnythingElse) {
-  for (std::string bad : {"", "v3 - 0.0 0\n", "v2 - 0.0 1\n", "v2 x 0.0 0\n", "v2 - 0.0 0\nzz",
-                          "v2 1.1000000000 0.0 0\n", "v2 - 0.0 1\n1.0\torg\tid\tnotanumber\n",
-                          "v2 - 0.0 1\n1.0\torg\tid\n"}) {
+  for (std::string bad : {"", "v4 - 0.0 0\n", "v3 - 0.0 1\n", "v3 x 0.0 0\n", "v3 - 0.0 0\nzz",
+                          "v3 1.1000000000 0.0 0\n", "v3 - 0.0 1\n1.0\torg\tid\tnotanumber\n",
+                          "v3 - 0.0 1\n1.0\torg\tid\n"}) {
     EXPECT_FALSE(SyncCursor::Decode(bad).has_value()) << bad;
   }
   SyncCursor c;

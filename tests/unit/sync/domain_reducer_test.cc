@@ -85,6 +85,7 @@ TEST(DomainReducerTest, EventsAtOrBelowTheListsSequenceHaveNoEffect) {
   WorkingSet::Org& org = set.orgs["o"];
   org.domains = {{"b.com", true, true}};
   org.domains_sequence = 10;
+  org.domains_stream = {"org", "o"};
   for (const Event& e :
        {Ev("org.domain.added", "o", 7, "a.com"), Ev("org.domain.primary.set", "o", 8, "a.com"),
         Ev("org.domain.removed", "o", 10, "b.com")}) {
@@ -92,6 +93,30 @@ TEST(DomainReducerTest, EventsAtOrBelowTheListsSequenceHaveNoEffect) {
   }
   EXPECT_EQ(org.domains, (Domains{{"b.com", true, true}}));
   EXPECT_FALSE(org.domains_touched);
+}
+
+// Sequences of different streams are never compared: the instance's domain events move from
+// ("instance", "IAM") to ("instance", <id>), whose sequences start again at 1. A list of unknown
+// stream and sequence (a snapshot, a list read from the API) applies every event.
+TEST(DomainReducerTest, EventsOfAnotherStreamOrOnAListOfUnknownStreamApply) {
+  WorkingSet set;
+  set.instance_domains = {{"old.example.com"}, 40, {"instance", "IAM"}};
+  EXPECT_EQ(Reduce(Ev("instance.domain.added", "inst", 1, "new.example.com"), set),
+            ReduceOutcome::kApplied);
+  EXPECT_EQ(set.instance_domains.names,
+            (std::vector<std::string>{"old.example.com", "new.example.com"}));
+  EXPECT_EQ(set.instance_domains.sequence, 1u);
+  EXPECT_EQ(set.instance_domains.stream, (EventStream{"instance", "inst"}));
+  EXPECT_EQ(Reduce(Ev("instance.domain.added", "inst", 1, "new.example.com"), set),
+            ReduceOutcome::kNoEffect);
+
+  WorkingSet org_set = KnownOrg("o");
+  WorkingSet::Org& org = org_set.orgs["o"];
+  org.domains = {{"b.com", true, true}};
+  EXPECT_EQ(Reduce(Ev("org.domain.added", "o", 3, "a.com"), org_set), ReduceOutcome::kApplied);
+  EXPECT_EQ(org.domains, (Domains{{"b.com", true, true}, {"a.com", false, false}}));
+  EXPECT_EQ(org.domains_stream, (EventStream{"org", "o"}));
+  EXPECT_EQ(Reduce(Ev("org.domain.added", "o", 3, "a.com"), org_set), ReduceOutcome::kNoEffect);
 }
 
 // What a cold start followed by an overlapping poll does: the same events again, any suffix.
@@ -146,7 +171,8 @@ TEST(DomainReducerTest, ADomainEventProvesItsOrgExists) {
   ASSERT_EQ(change.put_orgs.size(), 1u);
   EXPECT_EQ(change.put_orgs[0], (OrgRecord{"o", std::nullopt}));
   ASSERT_EQ(change.put_org_domains.size(), 1u);
-  EXPECT_EQ(change.put_org_domains[0], (OrgDomains{"o", {{"a.com", false, false}}, 2}));
+  EXPECT_EQ(change.put_org_domains[0],
+            (OrgDomains{"o", {{"a.com", false, false}}, 2, {"org", "o"}}));
 }
 
 TEST(DomainReducerTest, StoreChangeCarriesOnlyTouchedLists) {
@@ -164,7 +190,8 @@ TEST(DomainReducerTest, StoreChangeCarriesOnlyTouchedLists) {
   (void)Reduce(Ev("instance.domain.added", "i", 2, "login.example.com"), set);
   change = ToStoreChange(set);
   ASSERT_TRUE(change.instance_domains.has_value());
-  EXPECT_EQ(*change.instance_domains, (InstanceDomains{{"i.example.com", "login.example.com"}, 2}));
+  EXPECT_EQ(*change.instance_domains,
+            (InstanceDomains{{"i.example.com", "login.example.com"}, 2, {"instance", "i"}}));
 }
 
 TEST(DomainReducerTest, InstanceDomainsAddRemoveAndIgnorePrimarySet) {
@@ -177,7 +204,7 @@ TEST(DomainReducerTest, InstanceDomainsAddRemoveAndIgnorePrimarySet) {
             ReduceOutcome::kNoEffect);
   EXPECT_EQ(Reduce(Ev("instance.domain.removed", "i", 6, "A.example.com"), set),
             ReduceOutcome::kApplied);
-  EXPECT_EQ(set.instance_domains, (InstanceDomains{{"b.example.com"}, 6}));
+  EXPECT_EQ(set.instance_domains, (InstanceDomains{{"b.example.com"}, 6, {"instance", "i"}}));
   EXPECT_EQ(Reduce(Ev("instance.domain.added", "i", 6, "c.example.com"), set),
             ReduceOutcome::kNoEffect);  // replayed
   EXPECT_TRUE(set.instance_domains_touched);

@@ -133,6 +133,78 @@ TEST(ReducerTest, LegacyNamesHaveTheSameEffects) {
   EXPECT_EQ(set.instance->policy.flags.user_login_must_be_domain, false);
 }
 
+// Regression: an instance's domain-policy history moves from the v1 stream ("iam", "IAM") to
+// ("instance", "IAM") and then ("instance", <id>), each starting at 1. Comparing sequences across
+// streams ignored every change after the first move.
+TEST(ReducerTest, EventsOfANewStreamApplyAlthoughTheirSequenceIsLower) {
+  WorkingSet set;
+  Event legacy = Ev("iam.policy.org.iam.changed", "IAM", 57, 10, {true, {}, {}});
+  legacy.aggregate_type = "iam";
+  legacy.resource_owner = "inst";
+  set.instance = InstanceRecord{"inst", {{}, {3, {1, 0}, {1, 0}, "inst"}, {"instance", "inst"}}};
+  EXPECT_EQ(Reduce(legacy, set), ReduceOutcome::kApplied);
+  EXPECT_EQ(set.instance->policy.stream, (EventStream{"iam", "IAM"}));
+  EXPECT_EQ(set.instance->id, "inst");  // the resource owner, not the aggregate id "IAM"
+  EXPECT_EQ(set.instance->policy.details.resource_owner, "inst");
+  EXPECT_EQ(Reduce(legacy, set), ReduceOutcome::kNoEffect);  // a replay of the same stream
+
+  Event renamed = Ev("instance.policy.domain.changed", "IAM", 1, 20, {false, true, {}});
+  renamed.resource_owner = "inst";
+  EXPECT_EQ(Reduce(renamed, set), ReduceOutcome::kApplied);
+  EXPECT_EQ(set.instance->policy.flags, (PolicyFlags{false, true, false}));
+  EXPECT_EQ(set.instance->policy.details.sequence, 1u);
+  EXPECT_EQ(set.instance->policy.details.change_date, (Timestamp{20, 0}));
+  EXPECT_EQ(set.instance->policy.stream, (EventStream{"instance", "IAM"}));
+
+  const Event by_id = Ev("instance.policy.domain.changed", "inst", 1, 30, {{}, {}, true});
+  EXPECT_EQ(Reduce(by_id, set), ReduceOutcome::kApplied);
+  EXPECT_EQ(set.instance->policy.flags, (PolicyFlags{false, true, true}));
+  EXPECT_EQ(set.instance->policy.stream, (EventStream{"instance", "inst"}));
+  EXPECT_EQ(Reduce(renamed, set), ReduceOutcome::kApplied);  // another stream: in given order
+  EXPECT_EQ(ToStoreChange(set).instance->policy.stream, (EventStream{"instance", "IAM"}));
+}
+
+// A row read from the upstream's API (a cold start under retention) or a snapshot carries a
+// sequence but no stream: an event newer by sequence or by date applies (a new stream numbers
+// from 1, but its events come after the row's last change); one newer by neither is a replay of
+// what the row already reflects.
+TEST(ReducerTest, ARowOfUnknownStreamAppliesEventsNewerBySequenceOrDate) {
+  const PolicyRecord from_api{{true, true, true}, {90, {1, 0}, {50, 0}, "o"}};
+  WorkingSet set = WithOrg("o", true, from_api);
+  EXPECT_EQ(Reduce(Ev("org.policy.domain.changed", "o", 89, 50, {false, {}, {}}), set),
+            ReduceOutcome::kNoEffect);
+  EXPECT_EQ(Reduce(Ev("org.policy.domain.removed", "o", 90, 50), set), ReduceOutcome::kNoEffect);
+  EXPECT_EQ(*set.orgs["o"].policy, from_api);
+  EXPECT_EQ(Reduce(Ev("org.policy.domain.changed", "o", 4, 100, {false, {}, {}}), set),
+            ReduceOutcome::kApplied);
+  EXPECT_EQ(set.orgs["o"].policy->stream, (EventStream{"org", "o"}));
+  EXPECT_EQ(set.orgs["o"].policy->details.sequence, 4u);
+  EXPECT_EQ(Reduce(Ev("org.policy.domain.changed", "o", 4, 100, {false, {}, {}}), set),
+            ReduceOutcome::kNoEffect);
+
+  set = WithOrg("o", true, from_api);
+  EXPECT_EQ(Reduce(Ev("org.policy.domain.changed", "o", 91, 40, {false, {}, {}}), set),
+            ReduceOutcome::kApplied);
+  EXPECT_EQ(set.orgs["o"].policy->flags, (PolicyFlags{false, true, true}));
+}
+
+TEST(ReducerTest, AnAggregateTypeThatCannotBeStoredIsSkipped) {
+  WorkingSet set = WithOrg("o", true);
+  Event e = Ev("org.policy.domain.added", "o", 1, 10);
+  e.aggregate_type = std::string(201, 'x');
+  EXPECT_EQ(Reduce(e, set), ReduceOutcome::kInvalid);
+  e.aggregate_type = "";
+  EXPECT_EQ(Reduce(e, set), ReduceOutcome::kInvalid);
+}
+
+TEST(ReducerTest, QueriesNameTheAggregateTypesOfTheirEventTypes) {
+  EXPECT_EQ(AggregateTypesOf(SyncedEventTypes()),
+            (std::vector<std::string>{"instance", "org", "iam"}));
+  EXPECT_EQ(AggregateTypesOf(OrgPolicyEventTypes()), std::vector<std::string>{"org"});
+  EXPECT_EQ(AggregateTypesOf({"iam.policy.org.iam.added", "x"}),
+            (std::vector<std::string>{"iam", "x"}));
+}
+
 TEST(ReducerTest, InstanceRemovedAsksForAColdStart) {
   WorkingSet set;
   EXPECT_EQ(Reduce(Ev("instance.removed", "inst", 9, 10), set), ReduceOutcome::kResnapshot);

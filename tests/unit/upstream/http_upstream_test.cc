@@ -205,6 +205,7 @@ TEST_F(HttpUpstreamTest, ListEventsPostsTheQueryAndParsesEvents) {
   query.from = Timestamp{1740820364, 0};
   query.limit = 1000;
   query.event_types = {"org.policy.domain.added", "org.removed"};
+  query.aggregate_types = {"org"};
   Result<std::vector<Event>> events = upstream_->ListEvents(query);
   ASSERT_TRUE(events.has_value()) << events.error().ToString();
   ASSERT_EQ(events->size(), 1u);
@@ -215,8 +216,11 @@ TEST_F(HttpUpstreamTest, ListEventsPostsTheQueryAndParsesEvents) {
   ASSERT_EQ(seen.size(), 1u);
   EXPECT_EQ(seen[0].body,
             R"({"asc":true,"limit":1000,"eventTypes":["org.policy.domain.added","org.removed"],)"
-            R"("from":"2025-03-01T09:12:44Z"})");
+            R"("aggregateTypes":["org"],"from":"2025-03-01T09:12:44Z"})");
 
+  query.aggregate_types.assign(11, "x");  // the upstream allows 10
+  EXPECT_EQ(upstream_->ListEvents(query).error().code(), Code::kInvalidArgument);
+  query.aggregate_types.clear();
   query.event_types.assign(31, "x");
   EXPECT_EQ(upstream_->ListEvents(query).error().code(), Code::kInvalidArgument);
 }
