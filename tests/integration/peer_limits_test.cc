@@ -166,7 +166,9 @@ std::vector<Held> ConnectAs(uid_t uid, const std::string& socket_path, int count
   int status = 0;
   EXPECT_EQ(waitpid(child, &status, 0), child);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
-      << "the child as uid " << uid << " ended with status " << status;
+      << "the child as uid " << uid << " ended with status " << status
+      << " (exit 2: could not switch uid; 3: could not connect, e.g. the socket's directory is "
+         "not reachable by that uid; 4: could not hand a connection over)";
   EXPECT_EQ(held.size(), static_cast<std::size_t>(count)) << "uid " << uid;
   return held;
 }
