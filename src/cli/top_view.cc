@@ -154,7 +154,9 @@ std::vector<std::string> RenderTop(const ServerStatus* previous, const ServerSta
                   std::to_string(c.connections_accepted) + " (" +
                   in.Rate(c.connections_accepted, in.before ? in.before->connections_accepted : 0) +
                   ")  rejected: max_connections " + std::to_string(c.rejected_max_connections) +
-                  ", peer_denied " + std::to_string(c.rejected_peer) + ", bad_frame " +
+                  ", per_peer " + std::to_string(c.rejected_per_peer) + ", reserved " +
+                  std::to_string(c.rejected_reserved) + ", peer_denied " +
+                  std::to_string(c.rejected_peer) + ", bad_frame " +
                   std::to_string(c.closed_bad_frame));
   lines.push_back(SyncLine(s, c, in));
   lines.push_back(

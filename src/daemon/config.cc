@@ -21,6 +21,7 @@ namespace {
 struct Setting {
   std::string raw;
   bool is_flag = false;  // boolean switch on the command line
+  bool in_file = false;  // set by the config file (and not overridden by a flag)
   CLI::Option* option = nullptr;
   std::function<Status(const std::string&)> apply;
 };
@@ -113,8 +114,24 @@ Status LoadConfigFile(const std::string& path, std::optional<std::string_view> c
     Result<std::string> text = TomlText(node);
     if (!text) return text.error().WithContext("config file " + path + ": " + name);
     it->second.raw = *text;
+    it->second.in_file = true;
   }
   return Status::Ok();
+}
+
+// Reserved places are part of max-connections and must leave ordinary peers at least one. When
+// reserved-connections was not given, its default (8) shrinks to fit a small max-connections, so
+// that configurations written before it existed keep working; given, it is an error.
+Status FitReservedConnections(bool given, DaemonConfig& config) {
+  if (config.reserved_connections < config.max_connections) return Status::Ok();
+  if (!given) {
+    config.reserved_connections = config.max_connections - 1;
+    return Status::Ok();
+  }
+  return Status::InvalidArgument(
+      "reserved-connections (" + std::to_string(config.reserved_connections) +
+      ") must be less than max-connections (" + std::to_string(config.max_connections) +
+      "): the reserved places are part of max-connections");
 }
 
 // A user or group given by name or number.
@@ -249,6 +266,22 @@ ParsedArgs ParseDaemonArgs(int argc, char** argv, const std::string& version,
         config.max_connections = n;
         return s;
       });
+  add("max-connections-per-peer",
+      "Connections one peer uid may hold at once (root and policyd's own uid are exempt)", "512",
+      [&](const std::string& v) {
+        std::uint64_t n = 0;
+        Status s = ParseUnsigned(v, 1, 1'000'000, n);
+        config.max_connections_per_peer = n;
+        return s;
+      });
+  add("reserved-connections",
+      "Of max-connections, places only root and policyd's own uid may use (must be fewer)", "8",
+      [&](const std::string& v) {
+        std::uint64_t n = 0;
+        Status s = ParseUnsigned(v, 0, 1'000'000, n);
+        config.reserved_connections = n;
+        return s;
+      });
   add("max-inflight", "Requests of one connection answered before more are read", "128",
       [&](const std::string& v) {
         std::uint64_t n = 0;
@@ -345,6 +378,11 @@ ParsedArgs ParseDaemonArgs(int argc, char** argv, const std::string& version,
   }
   for (auto& [name, setting] : settings) {
     if (Status s = setting.apply(setting.raw); !s.ok()) return fail(s.WithContext(name));
+  }
+  const Setting& reserved = settings["reserved-connections"];
+  if (Status s = FitReservedConnections(reserved.in_file || reserved.option->count() > 0, config);
+      !s.ok()) {
+    return fail(s);
   }
   if (config.data_dir.empty() || config.socket_path.empty()) {
     return fail(Status::InvalidArgument("data-dir and socket must not be empty"));

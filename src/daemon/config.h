@@ -29,6 +29,10 @@ struct DaemonConfig {
   std::chrono::milliseconds idle_timeout{std::chrono::seconds(60)};
   std::chrono::milliseconds frame_timeout{std::chrono::seconds(10)};  // begun frame complete in
   std::size_t max_connections = 4096;                                 // README "Limits" says why
+  std::size_t max_connections_per_peer = 512;  // per peer uid; root and our own uid exempt
+  // Of max_connections, places only root and our own uid may use; always < max_connections
+  // (a default that does not fit a small max_connections is lowered to max_connections - 1).
+  std::size_t reserved_connections = 8;
   std::size_t max_inflight = 128;  // requests answered per write, per connection
   std::chrono::milliseconds drain_timeout{std::chrono::seconds(5)};
   std::size_t block_cache_mb = 64;

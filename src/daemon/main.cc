@@ -149,9 +149,14 @@ void Reload(DaemonConfig& running, Server& server, Syncer* syncer, Upstream* ups
     applied.push_back("peer allowlist");
   }
   if (plan.max_connections) {
-    const std::size_t in_effect = server.SetMaxConnections(fresh.max_connections);
+    const ConnectionLimits in_effect = server.SetConnectionLimits(
+        {fresh.max_connections, fresh.max_connections_per_peer, fresh.reserved_connections});
     running.max_connections = fresh.max_connections;
-    applied.push_back("max-connections (" + std::to_string(in_effect) + ")");
+    running.max_connections_per_peer = fresh.max_connections_per_peer;
+    running.reserved_connections = fresh.reserved_connections;
+    applied.push_back("max-connections (" + std::to_string(in_effect.max_connections) +
+                      "), max-connections-per-peer (" + std::to_string(in_effect.max_per_peer) +
+                      "), reserved-connections (" + std::to_string(in_effect.reserved) + ")");
   }
   if (plan.credentials && upstream != nullptr) {
     if (Status s = upstream->ReloadCredentials(); s.ok()) {
@@ -262,6 +267,8 @@ int Run(const DaemonConfig& config) {
   options.idle_timeout = config.idle_timeout;
   options.frame_timeout = config.frame_timeout;
   options.max_connections = config.max_connections;
+  options.max_connections_per_peer = config.max_connections_per_peer;
+  options.reserved_connections = config.reserved_connections;
   options.max_inflight = config.max_inflight;
   options.count_requests = config.request_metrics;
   options.drain_timeout = config.drain_timeout;

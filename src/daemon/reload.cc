@@ -7,7 +7,9 @@ ReloadPlan PlanReload(const DaemonConfig& running, const DaemonConfig& fresh) {
   plan.log_level = running.log_level != fresh.log_level;
   plan.poll_interval = running.poll_interval != fresh.poll_interval;
   plan.peers = running.allow_uids != fresh.allow_uids || running.allow_gids != fresh.allow_gids;
-  plan.max_connections = running.max_connections != fresh.max_connections;
+  plan.max_connections = running.max_connections != fresh.max_connections ||
+                         running.max_connections_per_peer != fresh.max_connections_per_peer ||
+                         running.reserved_connections != fresh.reserved_connections;
   plan.credentials = !running.upstream.empty();
   auto fixed = [&plan](const char* key, bool changed) {
     if (changed) plan.needs_restart.emplace_back(key);

@@ -1,8 +1,9 @@
 // SIGHUP: what a reload may change while policyd runs, and what needs a restart.
 //
 // Reloadable: the credentials file's contents, the log level, the poll interval, the peer
-// allowlist and max-connections (an operator under a connection storm can raise it without
-// dropping every open connection). Everything else (socket, data dir, threads, upstream URL,
+// allowlist and the connection limits max-connections, max-connections-per-peer and
+// reserved-connections (an operator under a connection storm can change them without dropping
+// every open connection). Everything else (socket, data dir, threads, upstream URL,
 // file paths, staleness settings, timeouts, the per-connection limits max-frame-bytes and
 // max-inflight, which each session takes when it starts) is reported as needing a restart and
 // left as it is.
@@ -21,7 +22,7 @@ struct ReloadPlan {
   bool log_level = false;
   bool poll_interval = false;
   bool peers = false;
-  bool max_connections = false;
+  bool max_connections = false;            // any of the three connection limits changed
   bool credentials = false;                // re-read the token/key file (always, with sync)
   std::vector<std::string> needs_restart;  // keys that changed but cannot change at run time
 };

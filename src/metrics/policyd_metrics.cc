@@ -61,10 +61,14 @@ void AddConnectionFamilies(const DaemonCounters& c, std::vector<MetricFamily>& o
   MetricFamily rejected =
       Family("policyd_connections_rejected_total",
              "Connections refused or cut off, by reason: max_connections (over "
-             "--max-connections), peer_denied (not in the peer allowlist), bad_frame (closed "
-             "after a length prefix that cannot be answered).",
+             "--max-connections), per_peer (over --max-connections-per-peer), reserved (only "
+             "the --reserved-connections places for root and policyd's uid were left), "
+             "peer_denied (not in the peer allowlist), bad_frame (closed after a length prefix "
+             "that cannot be answered).",
              MetricType::kCounter);
   rejected.samples.push_back({{{"reason", "max_connections"}}, D(c.rejected_max_connections)});
+  rejected.samples.push_back({{{"reason", "per_peer"}}, D(c.rejected_per_peer)});
+  rejected.samples.push_back({{{"reason", "reserved"}}, D(c.rejected_reserved)});
   rejected.samples.push_back({{{"reason", "peer_denied"}}, D(c.rejected_peer)});
   rejected.samples.push_back({{{"reason", "bad_frame"}}, D(c.closed_bad_frame)});
   out.push_back(std::move(rejected));

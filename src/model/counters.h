@@ -124,6 +124,8 @@ struct DaemonCounters {
   std::uint64_t connections_open = 0;
   std::uint64_t connections_accepted = 0;
   std::uint64_t rejected_max_connections = 0;  // refused over --max-connections
+  std::uint64_t rejected_per_peer = 0;         // refused over --max-connections-per-peer
+  std::uint64_t rejected_reserved = 0;         // refused: only reserved places were left
   std::uint64_t rejected_peer = 0;             // denied by the peer allowlist
   std::uint64_t closed_bad_frame = 0;          // closed after a bad length prefix
   std::uint64_t sync_attempts = 0;             // sync rounds begun

@@ -17,6 +17,7 @@
 #include <set>
 #include <thread>
 #include <tuple>
+#include <unordered_map>
 #include <vector>
 
 #include "server/limits.h"
@@ -54,6 +55,58 @@ void LogIfFailed(std::string_view what, std::exception_ptr e) {
   }
 }
 
+// The uid a connection is counted under; an unknown peer (SO_PEERCRED failed) counts as uid -1,
+// which no user has, and is not privileged.
+uid_t PeerUid(const ucred& cred, bool known) { return known ? cred.uid : static_cast<uid_t>(-1); }
+
+// Logs refusals once per burst, so that a storm is two lines however long it lasts. A
+// max-connections burst ends when any connection is admitted, a reserved-places burst when an
+// ordinary peer's is, a per-peer burst (one per uid) when that uid's is. At most kMaxUids uids
+// are followed at once; refusals of further uids are counted but not logged.
+class RefusalLog {
+ public:
+  static constexpr std::size_t kMaxUids = 1024;
+
+  void Refused(Refusal why, const ConnectionLimits& limits, uid_t uid) {
+    if (why == Refusal::kMaxConnections && max_.Add()) {
+      spdlog::warn(
+          "connection limit of {} reached (--max-connections); refusing new connections with "
+          "RESOURCE_EXHAUSTED",
+          limits.max_connections);
+    } else if (why == Refusal::kReserved && reserved_.Add()) {
+      spdlog::warn(
+          "only the {} reserved places of --max-connections {} are left; refusing connections "
+          "from uids other than root and policyd's own with RESOURCE_EXHAUSTED "
+          "(--reserved-connections)",
+          limits.max_connections - OrdinaryPlaces(limits), limits.max_connections);
+    } else if (why == Refusal::kPerPeer &&
+               (per_peer_.size() < kMaxUids || per_peer_.contains(uid)) && per_peer_[uid].Add()) {
+      spdlog::warn(
+          "uid {} holds its maximum of {} connections (--max-connections-per-peer); refusing "
+          "its new connections with RESOURCE_EXHAUSTED",
+          uid, limits.max_per_peer);
+    }
+  }
+
+  void Admitted(uid_t uid, bool privileged) {
+    if (const std::uint64_t n = max_.End(); n > 0) {
+      spdlog::info("below the connection limit again; refused {} connections meanwhile", n);
+    }
+    if (const std::uint64_t n = privileged ? 0 : reserved_.End(); n > 0) {
+      spdlog::info("ordinary places free again; refused {} connections meanwhile (reserved)", n);
+    }
+    if (auto it = per_peer_.find(uid); it != per_peer_.end()) {
+      spdlog::info("uid {} below its per-peer limit again; refused {} connections meanwhile", uid,
+                   it->second.count());
+      per_peer_.erase(it);
+    }
+  }
+
+ private:
+  BurstCount max_, reserved_;
+  std::unordered_map<uid_t, BurstCount> per_peer_;
+};
+
 }  // namespace
 
 struct Server::Impl {
@@ -77,20 +130,19 @@ struct Server::Impl {
               [](const RequestCount& a, const RequestCount& b) {
                 return std::tie(a.kind, a.code) < std::tie(b.kind, b.code);
               });
-    c.connections_open += open_connections.load(std::memory_order_relaxed);
+    c.connections_open += connections.open();
     c.connections_accepted += accepted.load(std::memory_order_relaxed);
-    c.rejected_max_connections += refused_total.load(std::memory_order_relaxed);
+    c.rejected_max_connections += refused_max.load(std::memory_order_relaxed);
+    c.rejected_per_peer += refused_per_peer.load(std::memory_order_relaxed);
+    c.rejected_reserved += refused_reserved.load(std::memory_order_relaxed);
     c.rejected_peer += denied.load(std::memory_order_relaxed);
   }
 
-  // Checks the peer against the allowlist; a denied peer gets PERMISSION_DENIED and is closed.
-  asio::awaitable<bool> Admit(UnixSocket::socket& socket) {
+  // Checks the peer (`known`: whether SO_PEERCRED gave `cred`) against the allowlist; a denied
+  // peer gets PERMISSION_DENIED and is closed.
+  asio::awaitable<bool> Admit(UnixSocket::socket& socket, ucred cred, bool known) {
     std::shared_ptr<const PeerPolicy> policy = std::atomic_load(&peers);
     if (!policy->enabled()) co_return true;
-    ucred cred{};
-    socklen_t len = sizeof(cred);
-    const bool known =
-        getsockopt(socket.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0;
     // The peer's supplementary groups, so that clients in SupplementaryGroups= can be allowed.
     std::array<gid_t, 256> groups{};
     socklen_t groups_len = sizeof(groups);
@@ -122,17 +174,18 @@ struct Server::Impl {
     co_return false;
   }
 
-  // Ends a connection's place in open_connections however its coroutine ends (even destroyed
+  // Ends a connection's place in `connections` however its coroutine ends (even destroyed
   // unfinished when the drain deadline stops the io_context).
   struct Counted {
-    explicit Counted(std::atomic<std::size_t>& n) : count(n) {}
-    ~Counted() { count.fetch_sub(1); }
-    std::atomic<std::size_t>& count;
+    Counted(ConnectionTable& t, uid_t u) : table(t), uid(u) {}
+    ~Counted() { table.Close(uid); }
+    ConnectionTable& table;
+    uid_t uid;
   };
 
-  asio::awaitable<void> Serve(Worker& worker, UnixSocket::socket socket) {
-    Counted counted(open_connections);
-    if (!co_await Admit(socket)) co_return;
+  asio::awaitable<void> Serve(Worker& worker, UnixSocket::socket socket, ucred cred, bool known) {
+    Counted counted(connections, PeerUid(cred, known));
+    if (!co_await Admit(socket, cred, known)) co_return;
     accepted.fetch_add(1, std::memory_order_relaxed);
     auto connection = std::make_shared<Connection>(std::move(socket));
     connection->deadline = std::chrono::steady_clock::now() + options.idle_timeout;
@@ -153,13 +206,11 @@ struct Server::Impl {
   // gets a clear error instead of hanging, and a flood of them costs one descriptor at a time.
   // The answer is small enough for a fresh socket's buffer, so a non-blocking write suffices.
   template <typename Socket>
-  void Refuse(Socket& socket, std::size_t limit) {
-    refused_total.fetch_add(1, std::memory_order_relaxed);
+  void Refuse(Socket& socket, Refusal why, const ConnectionLimits& limits, uid_t uid) {
+    RefusedCounter(why).fetch_add(1, std::memory_order_relaxed);
     refusal.clear();
-    refusal_encoder.AppendError(
-        refusal, 0,
-        Status::ResourceExhausted("policyd is serving its maximum of " + std::to_string(limit) +
-                                  " connections (--max-connections); try again later"));
+    refusal_encoder.AppendError(refusal, 0,
+                                Status::ResourceExhausted(RefusalMessage(why, limits, uid)));
     asio::error_code ignored;
     socket.non_blocking(true, ignored);
     socket.write_some(asio::buffer(refusal), ignored);
@@ -167,11 +218,16 @@ struct Server::Impl {
     socket.close(ignored);
   }
 
+  std::atomic<std::uint64_t>& RefusedCounter(Refusal why) {
+    if (why == Refusal::kPerPeer) return refused_per_peer;
+    return why == Refusal::kReserved ? refused_reserved : refused_max;
+  }
+
   // Accept failures (out of descriptors, out of memory) are retried after a growing pause and
   // logged once per burst; the loop itself never ends before Stop().
   asio::awaitable<void> AcceptLoop() {
     std::size_t next = 0;
-    BurstCount failures, refused;
+    BurstCount failures;
     asio::steady_timer pause(workers[0]->io);
     while (!stopping.load()) {
       Worker& worker = *workers[next % workers.size()];
@@ -193,24 +249,20 @@ struct Server::Impl {
       if (const std::uint64_t n = failures.End(); n > 0) {
         spdlog::info("accepting connections again after {} failed attempts", n);
       }
-      const std::size_t limit = max_connections.load();
-      if (open_connections.load() >= limit) {
-        if (refused.Add()) {
-          spdlog::warn(
-              "connection limit of {} reached (--max-connections); refusing new "
-              "connections with RESOURCE_EXHAUSTED",
-              limit);
-        }
-        Refuse(socket, limit);
+      ucred cred{};
+      socklen_t len = sizeof(cred);
+      const bool known =
+          getsockopt(socket.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0;
+      const uid_t uid = PeerUid(cred, known);
+      if (const Refusal why = connections.Open(uid); why != Refusal::kNone) {
+        const ConnectionLimits limits = connections.limits();
+        refusal_log.Refused(why, limits, uid);
+        Refuse(socket, why, limits, uid);
         continue;
       }
-      if (const std::uint64_t n = refused.End(); n > 0) {
-        spdlog::info("below the connection limit again; refused {} connections meanwhile", n);
-      }
-      // Only this loop adds, so checking and adding need not be one atomic step.
-      open_connections.fetch_add(1);
+      refusal_log.Admitted(uid, IsPrivilegedPeer(uid, connections.own_euid()));
       ++next;
-      asio::co_spawn(worker.io, Serve(worker, std::move(socket)),
+      asio::co_spawn(worker.io, Serve(worker, std::move(socket), cred, known),
                      [](std::exception_ptr e) { LogIfFailed("session", e); });
     }
   }
@@ -279,13 +331,14 @@ struct Server::Impl {
   const ServingState& state;
   const Clock& clock;
   // Before `workers`: sessions destroyed with their io_context still count themselves out.
-  std::atomic<std::size_t> open_connections{0};
-  std::atomic<std::size_t> max_connections{0};
-  std::atomic<std::uint64_t> accepted{0};       // admitted connections
-  std::atomic<std::uint64_t> refused_total{0};  // over max_connections
-  std::atomic<std::uint64_t> denied{0};         // not in the peer allowlist
-  const Timestamp started;                      // when the server was made, just before Start()
-  CountersSource counters_source;               // what status requests with counters get
+  ConnectionTable connections{geteuid()};
+  std::atomic<std::uint64_t> accepted{0};          // admitted connections
+  std::atomic<std::uint64_t> refused_max{0};       // Refusal::kMaxConnections
+  std::atomic<std::uint64_t> refused_per_peer{0};  // Refusal::kPerPeer
+  std::atomic<std::uint64_t> refused_reserved{0};  // Refusal::kReserved
+  std::atomic<std::uint64_t> denied{0};            // not in the peer allowlist
+  const Timestamp started;                         // when the server was made, just before Start()
+  CountersSource counters_source;                  // what status requests with counters get
   std::vector<std::unique_ptr<Worker>> workers;
   std::optional<UnixSocket::acceptor> acceptor;
   std::atomic<bool> stopping{false};
@@ -294,6 +347,7 @@ struct Server::Impl {
   std::set<uid_t> denied_uids;        // guarded by denied_mu
   ResponseEncoder refusal_encoder;    // accept loop only
   std::vector<std::uint8_t> refusal;  // accept loop only
+  RefusalLog refusal_log;             // accept loop only
   std::mutex mu;
   std::condition_variable cv;
   unsigned running = 0;         // guarded by mu
@@ -311,13 +365,14 @@ void Server::SetPeerPolicy(PeerPolicy policy) {
                                        std::make_shared<const PeerPolicy>(std::move(policy))));
 }
 
-std::size_t Server::SetMaxConnections(std::size_t max_connections) {
-  const std::size_t fitted = impl_->FitToDescriptors(std::max<std::size_t>(max_connections, 1));
-  impl_->max_connections.store(fitted);
-  return fitted;
+ConnectionLimits Server::SetConnectionLimits(ConnectionLimits limits) {
+  limits.max_connections =
+      impl_->FitToDescriptors(std::max<std::size_t>(limits.max_connections, 1));
+  impl_->connections.SetLimits(limits);
+  return limits;
 }
 
-std::size_t Server::open_connections() const { return impl_->open_connections.load(); }
+std::size_t Server::open_connections() const { return impl_->connections.open(); }
 
 void Server::FillCounters(DaemonCounters& out) const { impl_->FillCounters(out); }
 
@@ -339,7 +394,8 @@ Status Server::Start() {
     if (!listening) return listening.error();
     fd = *listening;
   }
-  SetMaxConnections(impl_->options.max_connections);
+  SetConnectionLimits({impl_->options.max_connections, impl_->options.max_connections_per_peer,
+                       impl_->options.reserved_connections});
   asio::error_code ec;
   impl_->acceptor->assign(UnixSocket(), fd, ec);
   if (ec) return Status::Internal("adopt listening socket: " + ec.message());

@@ -16,6 +16,7 @@
 
 #include "base/clock.h"
 #include "base/status.h"
+#include "server/admission.h"
 #include "server/peer_policy.h"
 #include "server/serving_state.h"
 #include "server/unix_socket.h"
@@ -35,6 +36,11 @@ struct ServerOptions {
   // Lowered at Start() when RLIMIT_NOFILE (raised up to its hard limit) cannot hold this many
   // plus reserved_fds.
   std::size_t max_connections = 4096;
+  // Connections one peer uid (SO_PEERCRED) may hold at once, and how many of max_connections
+  // only root and this process's effective uid may use (who are also exempt from the per-peer
+  // limit). server/admission.h has the rules.
+  std::size_t max_connections_per_peer = 512;
+  std::size_t reserved_connections = 8;
   // Requests of one connection answered before their answers are written and more is read.
   std::size_t max_inflight = 128;
   // Count and time requests by kind and status (status counters, /metrics). Off saves the
@@ -73,11 +79,11 @@ class Server {
 
   // Replaces the peer allowlist for connections accepted from now on. Thread-safe.
   void SetPeerPolicy(PeerPolicy peers);
-  // Changes max_connections for connections accepted from now on (open ones above a lowered
-  // limit are kept), raising RLIMIT_NOFILE as Start() does. Returns the limit in effect, which
-  // is lower than `max_connections` when the descriptor limit cannot hold that many.
-  // Thread-safe.
-  std::size_t SetMaxConnections(std::size_t max_connections);
+  // Changes the connection limits for connections accepted from now on (open ones above a
+  // lowered limit are kept), raising RLIMIT_NOFILE as Start() does. Returns the limits in
+  // effect, whose max_connections is lower than asked when the descriptor limit cannot hold that
+  // many. Thread-safe.
+  ConnectionLimits SetConnectionLimits(ConnectionLimits limits);
   // Connections being served now (refused ones are never counted). Thread-safe.
   std::size_t open_connections() const;
   // Adds what the server counted — requests by kind and code from every serving thread, the

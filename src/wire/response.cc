@@ -133,7 +133,8 @@ Offset<fb::Counters> BuildCounters(FlatBufferBuilder& fbb, const DaemonCounters&
   return fb::CreateCounters(fbb, &started, request_vector, bounds, counts, c.latency.sum_ns,
                             c.connections_open, c.connections_accepted, c.rejected_max_connections,
                             c.rejected_peer, c.closed_bad_frame, c.sync_attempts, c.sync_successes,
-                            failures, c.cold_starts, c.events_applied);
+                            failures, c.cold_starts, c.events_applied, c.rejected_per_peer,
+                            c.rejected_reserved);
 }
 
 DaemonCounters ParseCounters(const fb::Counters* c) {
@@ -162,6 +163,8 @@ DaemonCounters ParseCounters(const fb::Counters* c) {
   }
   out.cold_starts = c->cold_starts();
   out.events_applied = c->events_applied();
+  out.rejected_per_peer = c->rejected_per_peer();
+  out.rejected_reserved = c->rejected_reserved();
   return out;
 }
 

@@ -107,6 +107,8 @@ TEST_F(MetricsTest, AScrapeAfterKnownTrafficShowsExactlyTheExpectedCounts) {
       {"policyd_connections_accepted_total", 1 + 1 + 3},
       {"policyd_connections_rejected_total{reason=\"bad_frame\"}", 1},
       {"policyd_connections_rejected_total{reason=\"max_connections\"}", 0},
+      {"policyd_connections_rejected_total{reason=\"per_peer\"}", 0},
+      {"policyd_connections_rejected_total{reason=\"reserved\"}", 0},
       {"policyd_connections_rejected_total{reason=\"peer_denied\"}", 0},
   };
   auto delta = [&](const Scrape& now, const std::string& series) {

@@ -29,6 +29,56 @@ TEST(LimitsConfigTest, DefaultsAreTheDocumentedOnes) {
   EXPECT_EQ(p.config->frame_timeout, milliseconds(10'000));
   EXPECT_EQ(p.config->idle_timeout, milliseconds(60'000));
   EXPECT_EQ(p.config->max_frame_bytes, 65536u);
+  EXPECT_EQ(p.config->max_connections_per_peer, 512u);
+  EXPECT_EQ(p.config->reserved_connections, 8u);
+}
+
+TEST(LimitsConfigTest, PerPeerAndReservedConnectionsAreFlagsAndKeys) {
+  ParsedArgs flags = Parse({"--max-connections", "64", "--max-connections-per-peer", "8",
+                            "--reserved-connections", "4"});
+  ASSERT_TRUE(flags.config.has_value());
+  EXPECT_EQ(flags.config->max_connections_per_peer, 8u);
+  EXPECT_EQ(flags.config->reserved_connections, 4u);
+
+  const std::string toml =
+      "max-connections = 64\nmax-connections-per-peer = 16\nreserved-connections = 0\n";
+  ParsedArgs file = Parse({}, toml);
+  ASSERT_TRUE(file.config.has_value());
+  EXPECT_EQ(file.config->max_connections_per_peer, 16u);
+  EXPECT_EQ(file.config->reserved_connections, 0u);
+
+  ParsedArgs both = Parse({"--reserved-connections", "63"}, toml);
+  ASSERT_TRUE(both.config.has_value());
+  EXPECT_EQ(both.config->reserved_connections, 63u);
+  EXPECT_EQ(both.config->max_connections_per_peer, 16u);
+}
+
+TEST(LimitsConfigTest, ReservedConnectionsMustBeFewerThanMaxConnections) {
+  const std::vector<std::vector<std::string>> bad = {
+      {"--max-connections", "8", "--reserved-connections", "8"},
+      {"--max-connections", "1", "--reserved-connections", "1"},
+      {"--reserved-connections", "4096"},
+      {"--max-connections-per-peer", "0"},
+      {"--max-connections-per-peer", "1000001"},
+      {"--reserved-connections", "-1"},
+  };
+  for (const std::vector<std::string>& args : bad) {
+    ParsedArgs p = Parse(args);
+    EXPECT_FALSE(p.config.has_value()) << ::testing::PrintToString(args);
+    EXPECT_EQ(p.exit_code, kExitConfig) << ::testing::PrintToString(args);
+  }
+  EXPECT_FALSE(Parse({}, "max-connections = 5\nreserved-connections = 5\n").config.has_value());
+  // Not given, the default shrinks to fit a small max-connections (configurations written
+  // before reserved-connections existed keep working).
+  for (const auto& [max, reserved] : std::vector<std::pair<std::size_t, std::size_t>>{
+           {1, 0}, {2, 1}, {8, 7}, {9, 8}, {4096, 8}}) {
+    ParsedArgs p = Parse({"--max-connections", std::to_string(max)});
+    ASSERT_TRUE(p.config.has_value()) << max;
+    EXPECT_EQ(p.config->reserved_connections, reserved) << max;
+  }
+  ParsedArgs from_file = Parse({}, "max-connections = 5\n");
+  ASSERT_TRUE(from_file.config.has_value());
+  EXPECT_EQ(from_file.config->reserved_connections, 4u);
 }
 
 TEST(LimitsConfigTest, FlagsAndConfigKeysAreTheSameAndFlagsWin) {
@@ -66,13 +116,21 @@ TEST(LimitsConfigTest, OutOfRangeValuesExit78) {
   EXPECT_FALSE(Parse({}, "max-inflight = 0\n").config.has_value());
 }
 
-TEST(LimitsConfigTest, MaxConnectionsReloadsTheOtherLimitsNeedARestart) {
+TEST(LimitsConfigTest, ConnectionLimitsReloadTheOtherLimitsNeedARestart) {
   DaemonConfig running;
   DaemonConfig fresh = running;
   fresh.max_connections = 100;
   ReloadPlan plan = PlanReload(running, fresh);
   EXPECT_TRUE(plan.max_connections);
   EXPECT_TRUE(plan.needs_restart.empty());
+  for (auto change : {+[](DaemonConfig& c) { c.max_connections_per_peer = 3; },
+                      +[](DaemonConfig& c) { c.reserved_connections = 0; }}) {
+    fresh = running;
+    change(fresh);
+    plan = PlanReload(running, fresh);
+    EXPECT_TRUE(plan.max_connections);
+    EXPECT_TRUE(plan.needs_restart.empty());
+  }
 
   fresh = running;
   fresh.max_inflight = 4;

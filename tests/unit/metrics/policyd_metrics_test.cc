@@ -38,6 +38,8 @@ ServerStatus SampleStatus() {
   c.sync_failures[static_cast<std::size_t>(SyncFailureCause::kStoreWrite)] = 1;
   c.cold_starts = 1;
   c.events_applied = 55;
+  c.rejected_per_peer = 5;
+  c.rejected_reserved = 6;
   return s;
 }
 
@@ -70,6 +72,8 @@ TEST(PolicydMetricsTest, EveryValueComesFromTheStatus) {
            "policyd_connections_open 4",
            "policyd_connections_accepted_total 9",
            "policyd_connections_rejected_total{reason=\"max_connections\"} 1",
+           "policyd_connections_rejected_total{reason=\"per_peer\"} 5",
+           "policyd_connections_rejected_total{reason=\"reserved\"} 6",
            "policyd_connections_rejected_total{reason=\"peer_denied\"} 2",
            "policyd_connections_rejected_total{reason=\"bad_frame\"} 3",
            "policyd_sync_attempts_total 10",

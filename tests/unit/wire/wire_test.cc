@@ -304,6 +304,8 @@ TEST(ResponseTest, StatusWithCountersRoundTrips) {
   c.sync_failures = {1, 2, 3, 4, 5, 6, 7};
   c.cold_starts = 18;
   c.events_applied = 19;
+  c.rejected_per_peer = 20;
+  c.rejected_reserved = 21;
   ResponseEncoder enc;
   std::vector<std::uint8_t> frame;
   enc.AppendStatus(frame, 13, s);

@@ -829,7 +829,21 @@ class Counters(object):
             return self._tab.Get(flatbuffers.number_types.Uint64Flags, o + self._tab.Pos)
         return 0
 
-def CountersStart(builder): builder.StartObject(15)
+    # Counters
+    def RejectedPerPeer(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(34))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Uint64Flags, o + self._tab.Pos)
+        return 0
+
+    # Counters
+    def RejectedReserved(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(36))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Uint64Flags, o + self._tab.Pos)
+        return 0
+
+def CountersStart(builder): builder.StartObject(17)
 def CountersAddStarted(builder, started): builder.PrependStructSlot(0, flatbuffers.number_types.UOffsetTFlags.py_type(started), 0)
 def CountersAddRequests(builder, requests): builder.PrependUOffsetTRelativeSlot(1, flatbuffers.number_types.UOffsetTFlags.py_type(requests), 0)
 def CountersStartRequestsVector(builder, numElems): return builder.StartVector(4, numElems, 4)
@@ -849,6 +863,8 @@ def CountersAddSyncFailures(builder, syncFailures): builder.PrependUOffsetTRelat
 def CountersStartSyncFailuresVector(builder, numElems): return builder.StartVector(8, numElems, 8)
 def CountersAddColdStarts(builder, coldStarts): builder.PrependUint64Slot(13, coldStarts, 0)
 def CountersAddEventsApplied(builder, eventsApplied): builder.PrependUint64Slot(14, eventsApplied, 0)
+def CountersAddRejectedPerPeer(builder, rejectedPerPeer): builder.PrependUint64Slot(15, rejectedPerPeer, 0)
+def CountersAddRejectedReserved(builder, rejectedReserved): builder.PrependUint64Slot(16, rejectedReserved, 0)
 def CountersEnd(builder): return builder.EndObject()
 
 

@@ -123,8 +123,18 @@ eventsApplied():bigint {
   return offset ? this.bb!.readUint64(this.bb_pos + offset) : BigInt('0');
 }
 
+rejectedPerPeer():bigint {
+  const offset = this.bb!.__offset(this.bb_pos, 34);
+  return offset ? this.bb!.readUint64(this.bb_pos + offset) : BigInt('0');
+}
+
+rejectedReserved():bigint {
+  const offset = this.bb!.__offset(this.bb_pos, 36);
+  return offset ? this.bb!.readUint64(this.bb_pos + offset) : BigInt('0');
+}
+
 static startCounters(builder:flatbuffers.Builder) {
-  builder.startObject(15);
+  builder.startObject(17);
 }
 
 static addStarted(builder:flatbuffers.Builder, startedOffset:flatbuffers.Offset) {
@@ -235,12 +245,20 @@ static addEventsApplied(builder:flatbuffers.Builder, eventsApplied:bigint) {
   builder.addFieldInt64(14, eventsApplied, BigInt('0'));
 }
 
+static addRejectedPerPeer(builder:flatbuffers.Builder, rejectedPerPeer:bigint) {
+  builder.addFieldInt64(15, rejectedPerPeer, BigInt('0'));
+}
+
+static addRejectedReserved(builder:flatbuffers.Builder, rejectedReserved:bigint) {
+  builder.addFieldInt64(16, rejectedReserved, BigInt('0'));
+}
+
 static endCounters(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createCounters(builder:flatbuffers.Builder, startedOffset:flatbuffers.Offset, requestsOffset:flatbuffers.Offset, latencyBoundsNsOffset:flatbuffers.Offset, latencyCountsOffset:flatbuffers.Offset, latencySumNs:bigint, connectionsOpen:bigint, connectionsAccepted:bigint, rejectedMaxConnections:bigint, rejectedPeer:bigint, closedBadFrame:bigint, syncAttempts:bigint, syncSuccesses:bigint, syncFailuresOffset:flatbuffers.Offset, coldStarts:bigint, eventsApplied:bigint):flatbuffers.Offset {
+static createCounters(builder:flatbuffers.Builder, startedOffset:flatbuffers.Offset, requestsOffset:flatbuffers.Offset, latencyBoundsNsOffset:flatbuffers.Offset, latencyCountsOffset:flatbuffers.Offset, latencySumNs:bigint, connectionsOpen:bigint, connectionsAccepted:bigint, rejectedMaxConnections:bigint, rejectedPeer:bigint, closedBadFrame:bigint, syncAttempts:bigint, syncSuccesses:bigint, syncFailuresOffset:flatbuffers.Offset, coldStarts:bigint, eventsApplied:bigint, rejectedPerPeer:bigint, rejectedReserved:bigint):flatbuffers.Offset {
   Counters.startCounters(builder);
   Counters.addStarted(builder, startedOffset);
   Counters.addRequests(builder, requestsOffset);
@@ -257,6 +275,8 @@ static createCounters(builder:flatbuffers.Builder, startedOffset:flatbuffers.Off
   Counters.addSyncFailures(builder, syncFailuresOffset);
   Counters.addColdStarts(builder, coldStarts);
   Counters.addEventsApplied(builder, eventsApplied);
+  Counters.addRejectedPerPeer(builder, rejectedPerPeer);
+  Counters.addRejectedReserved(builder, rejectedReserved);
   return Counters.endCounters(builder);
 }
 }
