@@ -121,13 +121,17 @@ class UpstreamWriter {
   // stay in the history and turn every later cold start into a per-org one.
   void DefaultBurst(int n) {
     upstream_.BeginSharedTimestamp();
+    in_burst_ = true;
     for (int i = 0; i < n; ++i) ChangeDefault();
+    in_burst_ = false;
     upstream_.EndSharedTimestamp();
   }
 
   void Burst(int n) {
     upstream_.BeginSharedTimestamp();
+    in_burst_ = true;
     for (int i = 0; i < n; ++i) OneChange();
+    in_burst_ = false;
     upstream_.EndSharedTimestamp();
   }
 
@@ -183,7 +187,21 @@ class UpstreamWriter {
     Expect(upstream_.RemoveOrgPolicy(org), "remove policy");
     own_.erase(org);
   }
+  // The default changes under its current name or, now and then, its v1 name (on the "iam"/"IAM"
+  // stream); outside bursts it sometimes moves to another stream of the instance, whose sequences
+  // start again at 1 (not inside one: a push never spans two streams of one instance).
   void ChangeDefault() {
+    if (!in_burst_ && Chance(0.05)) {
+      instance_stream_by_id_ = !instance_stream_by_id_;
+      upstream_.SetInstanceAggregateId(instance_stream_by_id_ ? "" : "IAM");
+    }
+    if (!in_burst_ && Chance(0.1)) {
+      default_.user_login_must_be_domain = !default_.user_login_must_be_domain;
+      Expect(upstream_.ApplyLegacyPolicyEvent(LegacyPolicyEvent::kInstanceChanged, "",
+                                              default_.user_login_must_be_domain),
+             "change default (v1 name)");
+      return;
+    }
     default_.validate_org_domains = !default_.validate_org_domains;
     if (Chance(0.5)) default_.user_login_must_be_domain = !default_.user_login_must_be_domain;
     Expect(upstream_.ChangeDefaultPolicy(default_), "change default");
@@ -196,6 +214,8 @@ class UpstreamWriter {
 
   FakeUpstream& upstream_;
   std::mt19937_64 rng_;
+  bool in_burst_ = false;
+  bool instance_stream_by_id_ = true;
   std::vector<std::string> live_;
   std::map<std::string, PolicyFlags> own_;
   std::vector<std::string> removed_;
