@@ -210,6 +210,8 @@ Result<HttpResponse> HttpTransport::Perform(const HttpRequest& request) {
   bool added = add("Accept: application/json") && add("Expect:");
   const bool post = request.method == "POST";
   if (post) added = added && add("Content-Type: " + std::string(request.content_type));
+  if (!request.org_id.empty())
+    added = added && add("x-zitadel-orgid: " + std::string(request.org_id));
   if (!request.bearer_token.empty()) {
     // Built in one buffer, so no temporary copy of the token is left behind unwiped.
     constexpr std::string_view kPrefix = "Authorization: Bearer ";
