@@ -28,7 +28,7 @@ constexpr std::array<FieldName, 2> kListFields = {{{"details", "details"}, {"res
 // The name of a listed domain, checked like every domain name from outside.
 Status CheckDomainName(const JsonPath& path, std::string_view field, const std::string& name) {
   if (name.empty()) return json_internal::Missing(path, field);
-  if (Status s = ValidateDomainName("domain", name); !s.ok()) {
+  if (Status s = ValidateDomainName(json_internal::QuoteForMessage(name), name); !s.ok()) {
     return s.WithContext(path.Field(field).ToString());
   }
   return Status::Ok();

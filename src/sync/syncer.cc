@@ -288,8 +288,8 @@ Result<std::vector<OrgDomain>> Syncer::ReadOrgDomains(const std::string& id) {
       options_.page_size, options_.max_pages_per_round);
   if (!domains) return domains;
   if (std::size_t dropped = NormalizeListedOrgDomains(*domains); dropped > 0) {
-    spdlog::warn("cold start: org {} has more than {} domains; {} unverified ones are not kept", id,
-                 kMaxDomainsPerList, dropped);
+    spdlog::warn("cold start: org {} has more than {} domains; {} are not kept (unverified first)",
+                 id, kMaxDomainsPerList, dropped);
   }
   return domains;
 }
@@ -357,7 +357,7 @@ Status Syncer::ReadCurrentState(Snapshot& snapshot) {
   // lists carry no aggregate sequence), so every replayed domain event applies, and applying a
   // stretch of the event stream to a state that already shows some of its start gives the same
   // lists as applying it to the state before (model/domains.h's events set flags, or add or drop
-  // a domain; see README "Cold start under audit-log retention").
+  // a domain; README, "Sync from the upstream IAM", Domains).
   MembershipMark mark;
   Result<std::vector<std::string>> listed = ListAllOrgs(mark);
   if (!listed) return listed.error().WithContext("cold start: org list");

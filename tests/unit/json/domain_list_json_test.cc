@@ -79,9 +79,10 @@ TEST(ListOrgDomainsResponseTest, RejectsMalformedEntriesWithAJsonPath) {
       {R"({"result":[{"domainName":"a.com"},{"orgId":"42"}]})",
        "result[1]: missing \"domainName\""},
       {R"({"result":[{"domainName":""}]})", "result[0]: missing \"domainName\""},
-      {R"({"result":[{"domainName":"a b.com"}]})", "result[0].domainName: domain "},
+      {R"({"result":[{"domainName":"a b.com"}]})",
+       "result[0].domainName: \"a b.com\": domain name contains whitespace"},
       {R"({"result":[{"domainName":")" + std::string(254, 'a') + R"("}]})",
-       "result[0].domainName: domain "},
+       "result[0].domainName: \"aaaa"},
       {R"({"result":[{"domainName":7}]})", "result[0].domainName: expected a string"},
       {R"({"result":[{"domainName":"a.com","isVerified":"yes"}]})",
        "result[0].isVerified: expected a boolean"},
@@ -118,7 +119,7 @@ TEST(ListInstanceDomainsResponseTest, ParsesNamesAndTheTotal) {
 TEST(ListInstanceDomainsResponseTest, RejectsMalformedEntriesWithAJsonPath) {
   const std::vector<BadCase> cases = {
       {R"({"result":[{"domainName":"a.com"}]})", "result[0]: missing \"domain\""},
-      {R"({"result":[{"domain":"a\tb"}]})", "result[0].domain: domain "},
+      {R"({"result":[{"domain":"a\tb"}]})", "result[0].domain: \"a\\tb\": domain name contains"},
       {R"({"result":[{"domain":"a.com","primary":"true"}]})",
        "result[0].primary: expected a boolean"},
       {R"({"result":[{"domain":"a.com","generated":{}}]})",

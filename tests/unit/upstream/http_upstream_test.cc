@@ -257,17 +257,16 @@ TEST_F(HttpUpstreamTest, ListInstanceDomainsPostsTheQueryAndParsesThePage) {
 }
 
 TEST_F(HttpUpstreamTest, AForbiddenDomainListIsPermissionDenied) {
-  server_.server().Post("/management/v1/orgs/me/domains/_search",
-                        [](const httplib::Request&, httplib::Response& res) {
+  server_.server().Post("/management/v1/orgs/me/domains/_search", [](const httplib::Request&,
+                                                                     httplib::Response& res) {
     res.status = 403;
-                          res.set_content(
-                              R"({"code":7,"message":"Organisation doesn't exist (AUTH-Bs7Ds)"})",
-                              "application/json");
-});
-Connect();
-Result<OrgDomainPage> page = upstream_->ListOrgDomains("gone", 0, 1000);
-ASSERT_FALSE(page.has_value());
-EXPECT_EQ(page.error().code(), Code::kPermissionDenied);
+    res.set_content(R"json({"code":7,"message":"Organisation doesn't exist (AUTH-Bs7Ds)"})json",
+                    "application/json");
+  });
+  Connect();
+  Result<OrgDomainPage> page = upstream_->ListOrgDomains("gone", 0, 1000);
+  ASSERT_FALSE(page.has_value());
+  EXPECT_EQ(page.error().code(), Code::kPermissionDenied);
 }
 
 TEST_F(HttpUpstreamTest, ListEventsPostsTheQueryAndParsesEvents) {
