@@ -66,6 +66,14 @@ class TimedUpstream final : public Upstream {
   Result<OrgPage> ListOrgs(std::uint64_t offset, std::uint32_t limit) override {
     return inner_.ListOrgs(offset, limit);
   }
+  Result<OrgDomainPage> ListOrgDomains(std::string_view org_id, std::uint64_t offset,
+                                       std::uint32_t limit) override {
+    return inner_.ListOrgDomains(org_id, offset, limit);
+  }
+  Result<InstanceDomainPage> ListInstanceDomains(std::uint64_t offset,
+                                                 std::uint32_t limit) override {
+    return inner_.ListInstanceDomains(offset, limit);
+  }
   Result<std::vector<Event>> ListEvents(const EventQuery& query) override {
     return Timed(rate_.fetch_s, [&] { return inner_.ListEvents(query); });
   }

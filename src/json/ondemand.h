@@ -19,6 +19,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -195,5 +196,38 @@ Status ForEachElement(od::value& value, const JsonPath& path, std::size_t docume
 
 // Parses a DomainPolicy object (the value at `path`) into `out` (defined in policy_json.cc).
 Status ParsePolicyValue(od::value& value, const JsonPath& path, ParsedPolicy& out);
+
+// Parses the whole of `json` as one object, handing the root object (od::object&) to
+// `parse_root` (-> Status), and requires nothing but whitespace after it.
+template <typename ParseRoot>
+Status ParseDocument(std::string_view json, ParseRoot&& parse_root) {
+  Document document;
+  od::object object;
+  POLICYD_RETURN_IF_ERROR(document.Open(json));
+  POLICYD_RETURN_IF_ERROR(document.RootObject(object));
+  POLICYD_RETURN_IF_ERROR(parse_root(object));
+  return document.ExpectEnd();
+}
+
+// ---- Shared by the upstream response parsers (defined in upstream_json.cc) ----
+
+// INVALID_ARGUMENT "<path>: missing \"<name>\"".
+Status Missing(const JsonPath& path, std::string_view name);
+
+// Sets `is_null` (and consumes the value) when `value` is JSON null, which means "not set".
+Status ConsumeIfNull(od::value& value, const JsonPath& path, bool& is_null);
+
+// A boolean; JSON null leaves `out` as it is.
+Status ReadOptionalBool(od::value& value, const JsonPath& path, std::optional<bool>& out);
+
+// A non-negative integer given as a decimal string (protojson's int64/uint64) or as a plain JSON
+// number, at most `max`; JSON null leaves `out` as it is.
+Status ReadUnsigned(od::value& value, const JsonPath& path, std::uint64_t max, std::uint64_t& out);
+
+// ValidateId(what, id), the error prefixed with `path`.
+Status CheckId(const JsonPath& path, std::string_view what, std::string_view id);
+
+// A v1 ListDetails object ({"totalResult":"42",…}; null: not set): its totalResult into `total`.
+Status ReadListDetails(od::value& value, const JsonPath& path, std::uint64_t& total);
 
 }  // namespace policyd::json_internal

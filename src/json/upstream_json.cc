@@ -26,22 +26,15 @@ namespace od = json_internal::od;
 constexpr std::size_t kMinElementBytes = 8;
 constexpr std::size_t kMaxErrorTextBytes = 256;
 
+}  // namespace
+
+// Helpers that json/domain_list_json.cc shares (declared in ondemand.h).
+namespace json_internal {
+
 Status Missing(const JsonPath& path, std::string_view name) {
   return json_internal::PathError(path, "missing \"" + std::string(name) + "\"");
 }
 
-// Parses the whole of `json` as one object, handing the root object to `parse_root`.
-template <typename ParseRoot>
-Status ParseDocument(std::string_view json, ParseRoot&& parse_root) {
-  json_internal::Document document;
-  od::object object;
-  POLICYD_RETURN_IF_ERROR(document.Open(json));
-  POLICYD_RETURN_IF_ERROR(document.RootObject(object));
-  POLICYD_RETURN_IF_ERROR(parse_root(object));
-  return document.ExpectEnd();
-}
-
-// True (and the null consumed) when `value` is JSON null, which means "not set" everywhere.
 Status ConsumeIfNull(od::value& value, const JsonPath& path, bool& is_null) {
   od::json_type type;
   POLICYD_RETURN_IF_ERROR(json_internal::GetType(value, path, type));
@@ -107,6 +100,17 @@ Status CheckId(const JsonPath& path, std::string_view what, std::string_view id)
   if (Status s = ValidateId(what, id); !s.ok()) return s.WithContext(path.ToString());
   return Status::Ok();
 }
+
+}  // namespace json_internal
+
+namespace {
+
+using json_internal::CheckId;
+using json_internal::ConsumeIfNull;
+using json_internal::Missing;
+using json_internal::ParseDocument;
+using json_internal::ReadOptionalBool;
+using json_internal::ReadUnsigned;
 
 // ---- ListEvents ----
 
@@ -248,7 +252,10 @@ enum ListedOrgField { kListedOrgId, kListedOrgPrimaryDomain };
 constexpr std::array<FieldName, 2> kOrgFields = {
     {{"id", "id"}, {"primaryDomain", "primary_domain"}}};
 
-Status ReadListDetails(od::value& value, const JsonPath& path, std::uint64_t& total) {
+}  // namespace
+
+Status json_internal::ReadListDetails(od::value& value, const JsonPath& path,
+                                      std::uint64_t& total) {
   bool is_null = false;
   POLICYD_RETURN_IF_ERROR(ConsumeIfNull(value, path, is_null));
   if (is_null) return Status::Ok();
@@ -260,6 +267,10 @@ Status ReadListDetails(od::value& value, const JsonPath& path, std::uint64_t& to
                                        return ReadUnsigned(field, field_path, UINT64_MAX, total);
                                      });
 }
+
+namespace {
+
+using json_internal::ReadListDetails;
 
 // One org of the list: its id and primary domain ("" when absent).
 Status ReadListedOrg(od::value& value, const JsonPath& path, std::string& id,

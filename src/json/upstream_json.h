@@ -1,7 +1,8 @@
 // The upstream IAM's (ZITADEL's) REST JSON that the sync client reads and writes, other than the
-// DomainPolicy object itself (json/policy_json.h): ListEvents, ListOrgs and GetDomainPolicy
-// responses, the OAuth token response, the service-account key file, error bodies, and the
-// request bodies policyd sends. See ../shared/upstream/zitadel-api.md.
+// DomainPolicy object itself (json/policy_json.h): ListEvents, ListOrgs, ListOrgDomains,
+// ListInstanceDomains and GetDomainPolicy responses, the OAuth token response, the service-account
+// key file, error bodies, and the request bodies policyd sends. See
+// ../shared/upstream/zitadel-api.md.
 //
 // Parsers accept what the upstream sends: unknown fields anywhere are ignored (but must be
 // well-formed JSON), int64/uint64 come as decimal strings (plain numbers are accepted too), null
@@ -23,6 +24,7 @@
 
 #include "base/status.h"
 #include "json/policy_json.h"
+#include "model/domain_page.h"
 #include "model/event.h"
 #include "model/org_page.h"
 
@@ -50,6 +52,25 @@ Result<std::vector<Event>> ParseListEventsResponse(std::string_view body);
 // 1..kMaxIdLength bytes; "primaryDomain", when present and not empty, must be a valid domain name
 // (ValidateDomainName).
 Result<OrgPage> ParseListOrgsResponse(std::string_view body);
+
+// POST /management/v1/orgs/me/domains/_search (the org named by x-zitadel-orgid):
+//   {"details":{"totalResult":"2",…},
+//    "result":[{"orgId":"…","details":{…},"domainName":"acme.com","isVerified":true,
+//               "isPrimary":true,"validationType":"DOMAIN_VALIDATION_TYPE_DNS"}]}
+// "result" absent or null: no domains; "totalResult" absent: 0; isVerified/isPrimary absent or
+// null: false. Each domain needs a "domainName" that is a valid domain name (ValidateDomainName).
+// "orgId", when present, must be `org_id`: the list of another org means the x-zitadel-orgid
+// header did not reach the upstream (a proxy dropping it answers for the caller's own org).
+// "details" and "validationType" are not needed and are ignored.
+Result<OrgDomainPage> ParseListOrgDomainsResponse(std::string_view body, std::string_view org_id);
+
+// POST /admin/v1/domains/_search (ListInstanceDomains):
+//   {"details":{"totalResult":"2",…},"sortingColumn":"…",
+//    "result":[{"details":{…},"domain":"login.example.com","primary":true,"generated":true}]}
+// (zitadel.instance.v1.Domain: the name is "domain", not "domainName"). "result" absent or null:
+// no domains; "totalResult" absent: 0. Each entry needs a valid "domain"; "primary" and
+// "generated" must be booleans when present (policyd needs neither); "details" is ignored.
+Result<InstanceDomainPage> ParseListInstanceDomainsResponse(std::string_view body);
 
 // GET /admin/v1/policies/domain, GET /admin/v1/orgs/{orgId}/policies/domain and
 // GET /management/v1/policies/domain: {"policy":<DomainPolicy>} (the deprecated top-level
@@ -112,7 +133,8 @@ std::string FormatListEventsRequest(bool ascending, std::uint32_t limit,
 
 // The body of POST /admin/v1/orgs/_search:
 //   {"query":{"offset":"<offset>","limit":<limit>,"asc":true}}
-// (offset is a uint64, so a string; no state filter: inactive orgs are listed too).
+// (offset is a uint64, so a string; no state filter: inactive orgs are listed too). Both domain
+// lists take the same body (a ListQuery, no sortingColumn, no queries).
 std::string FormatListOrgsRequest(std::uint64_t offset, std::uint32_t limit);
 
 }  // namespace policyd

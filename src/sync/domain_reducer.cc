@@ -1,7 +1,20 @@
 #include "sync/domain_reducer.h"
 
+#include <algorithm>
+#include <unordered_map>
+#include <unordered_set>
+
 namespace policyd {
 namespace {
+
+// `name` with ASCII upper case made lower case: equal for names that are SameDomain.
+std::string LowerCase(std::string_view name) {
+  std::string out(name);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
 
 // The list's entry for `name`, appended (not verified, not primary) if missing; nullptr if the
 // list is full.
@@ -52,23 +65,48 @@ ReduceOutcome ReduceInstanceDomain(DomainEvent kind, const Event& e, InstanceDom
   return ReduceOutcome::kApplied;
 }
 
-std::string HostOfUrl(std::string_view url) {
-  const std::size_t scheme = url.find("://");
-  if (scheme != std::string_view::npos) url.remove_prefix(scheme + 3);
-  url = url.substr(0, url.find_first_of("/?#"));
-  if (const std::size_t at = url.rfind('@'); at != std::string_view::npos) {
-    url.remove_prefix(at + 1);  // user info
+std::size_t NormalizeListedOrgDomains(std::vector<OrgDomain>& domains) {
+  std::vector<OrgDomain> merged;
+  merged.reserve(domains.size());
+  std::unordered_map<std::string, std::size_t> index;  // lower-cased name -> entry of `merged`
+  bool has_primary = false;
+  for (OrgDomain& d : domains) {
+    d.verified = d.verified || d.primary;
+    d.primary = d.primary && !has_primary;
+    has_primary = has_primary || d.primary;
+    const auto [it, added] = index.try_emplace(LowerCase(d.name), merged.size());
+    if (added) {
+      merged.push_back(std::move(d));
+      continue;
+    }
+    OrgDomain& first = merged[it->second];
+    first.verified = first.verified || d.verified;
+    first.primary = first.primary || d.primary;
   }
-  std::string_view host = url;
-  if (url.starts_with('[')) {
-    const std::size_t close = url.find(']');
-    if (close == std::string_view::npos) return "";
-    host = url.substr(1, close - 1);
-  } else if (const std::size_t colon = url.find(':'); colon != std::string_view::npos) {
-    host = url.substr(0, colon);
+  domains = std::move(merged);
+  if (domains.size() <= kMaxDomainsPerList) return 0;
+  // Keep what the checks can use: the primary, then the verified domains, then the others.
+  std::stable_partition(domains.begin(), domains.end(),
+                        [](const OrgDomain& d) { return d.primary; });
+  std::stable_partition(domains.begin(), domains.end(),
+                        [](const OrgDomain& d) { return d.primary || d.verified; });
+  const std::size_t dropped = domains.size() - kMaxDomainsPerList;
+  domains.resize(kMaxDomainsPerList);
+  return dropped;
+}
+
+std::size_t NormalizeListedInstanceDomains(std::vector<std::string>& names) {
+  std::vector<std::string> unique;
+  unique.reserve(names.size());
+  std::unordered_set<std::string> seen;
+  for (std::string& name : names) {
+    if (seen.insert(LowerCase(name)).second) unique.push_back(std::move(name));
   }
-  if (!ValidateDomainName("host", host).ok()) return "";
-  return std::string(host);
+  names = std::move(unique);
+  if (names.size() <= kMaxDomainsPerList) return 0;
+  const std::size_t dropped = names.size() - kMaxDomainsPerList;
+  names.resize(kMaxDomainsPerList);
+  return dropped;
 }
 
 }  // namespace policyd

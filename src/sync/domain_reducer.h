@@ -21,6 +21,7 @@
 // Pure. Thread-compatible.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -48,9 +49,16 @@ ReduceOutcome ReduceOrgDomain(DomainEvent kind, const Event& e, std::vector<OrgD
 // The same for the instance's list; `kind` is kAdded or kRemoved.
 ReduceOutcome ReduceInstanceDomain(DomainEvent kind, const Event& e, InstanceDomains& domains);
 
-// The host of an upstream base URL ("https://iam.example.com:8443/x" -> "iam.example.com";
-// brackets of an IPv6 literal dropped): an instance domain, since the upstream picks the instance
-// by the Host header. "" if `url` has no valid host.
-std::string HostOfUrl(std::string_view url);
+// Makes the domains an org's domain list named (read page by page, in the upstream's order) a
+// list the store accepts (ValidateOrgDomains): each name once (SameDomain; a later duplicate, from
+// a list that changed between pages, is merged into the first: verified or primary if either
+// says so), a primary always verified (the upstream only lets a verified domain become primary),
+// at most one primary (the first listed), and at most kMaxDomainsPerList entries: beyond that the
+// primary and then the verified domains are kept, in list order. Names must be valid already
+// (the JSON parser checks them). Returns how many domains were dropped for the limit.
+std::size_t NormalizeListedOrgDomains(std::vector<OrgDomain>& domains);
+
+// The same for the instance's list: each name once, at most kMaxDomainsPerList (the first ones).
+std::size_t NormalizeListedInstanceDomains(std::vector<std::string>& names);
 
 }  // namespace policyd

@@ -78,6 +78,41 @@ class StallDetector {
   std::optional<std::tuple<std::string, std::string, std::uint64_t>> tail_;
 };
 
+// Every item of a list paged by offset: read_page(offset, limit) -> Result<Page>, Page being
+// OrgDomainPage or InstanceDomainPage. An item added or removed between two pages moves the later
+// ones to other offsets; a change of totalResult between pages shows it, and the list is then read
+// again from the start (UNAVAILABLE after 5 readings that each saw it change). A change that keeps
+// the count (one domain added, another removed) is not seen and can skip an entry at a page
+// boundary; only a list of over a page is exposed, and such a list holds more domains than policyd
+// keeps (kMaxDomainsPerList is the page size), so it is cut anyway. At most `max_pages` pages.
+std::vector<OrgDomain>& Items(OrgDomainPage& page) { return page.domains; }
+std::vector<std::string>& Items(InstanceDomainPage& page) { return page.names; }
+
+template <typename Item, typename ReadPage>
+Result<std::vector<Item>> ReadAllPages(ReadPage&& read_page, std::uint32_t page_size,
+                                       std::uint32_t max_pages) {
+  constexpr int kAttempts = 5;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    std::vector<Item> items;
+    std::optional<std::uint64_t> total;
+    bool changed = false;
+    std::uint64_t offset = 0;
+    for (std::uint32_t pages = 0; pages < max_pages && !changed; ++pages) {
+      auto page = read_page(offset, page_size);
+      if (!page) return Err(page.error());
+      changed = total.has_value() && *total != page->total;
+      total = page->total;
+      std::vector<Item>& read = Items(*page);
+      offset += read.size();
+      for (Item& item : read) items.push_back(std::move(item));
+      if (read.empty() || offset >= page->total) break;
+    }
+    if (!changed) return items;
+  }
+  return Err(Status::Unavailable("the list changed during each of " + std::to_string(kAttempts) +
+                                 " readings"));
+}
+
 }  // namespace
 
 Syncer::Syncer(Store& store, Upstream& upstream, ServingState& state, const Clock& clock,
@@ -214,46 +249,82 @@ void Syncer::NoteWrite(const Status& written) {
   }
 }
 
-Result<std::vector<Syncer::ListedOrg>> Syncer::ListAllOrgs() {
+Result<Syncer::MembershipMark> Syncer::NewestMembershipEvent() {
+  Result<std::vector<Event>> newest =
+      upstream_.ListEvents(Query(std::nullopt, 1, MembershipTypes(), false));
+  if (!newest) return Err(newest.error());
+  if (newest->empty()) return MembershipMark{};
+  const Event& e = newest->front();
+  return MembershipMark{e.aggregate_id, e.sequence, e.creation_date};
+}
+
+Result<std::vector<std::string>> Syncer::ListAllOrgs(MembershipMark& mark) {
   // Paged by offset, the list is only whole if no org was added or removed while it was read:
   // the newest such event is asked before and after, and the list read again if it changed.
   // (Orgs added or removed later are in the events the incremental sync replays.)
   constexpr int kAttempts = 5;
-  Result<std::vector<Event>> before =
-      upstream_.ListEvents(Query(std::nullopt, 1, MembershipTypes(), false));
+  Result<MembershipMark> before = NewestMembershipEvent();
   if (!before) return Err(before.error());
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
-    std::vector<ListedOrg> orgs;
+    std::vector<std::string> orgs;
     for (std::uint64_t offset = 0;;) {
       Result<OrgPage> page = upstream_.ListOrgs(offset, options_.page_size);
       if (!page) return Err(page.error());
-      for (std::size_t i = 0; i < page->org_ids.size(); ++i) {
-        orgs.push_back({std::move(page->org_ids[i]), i < page->primary_domains.size()
-                                                         ? std::move(page->primary_domains[i])
-                                                         : std::string()});
-      }
+      for (std::string& id : page->org_ids) orgs.push_back(std::move(id));
       offset += page->org_ids.size();
       if (page->org_ids.empty() || offset >= page->total) break;
     }
-    Result<std::vector<Event>> after =
-        upstream_.ListEvents(Query(std::nullopt, 1, MembershipTypes(), false));
+    Result<MembershipMark> after = NewestMembershipEvent();
     if (!after) return Err(after.error());
-    auto key = [](const std::vector<Event>& e) {
-      return e.empty() ? std::make_tuple(std::string(), std::uint64_t{0}, Timestamp{})
-                       : std::make_tuple(e[0].aggregate_id, e[0].sequence, e[0].creation_date);
-    };
-    if (key(*before) == key(*after)) {
-      auto by_id = [](const ListedOrg& a, const ListedOrg& b) { return a.id < b.id; };
-      std::stable_sort(orgs.begin(), orgs.end(), by_id);
-      orgs.erase(std::unique(orgs.begin(), orgs.end(),
-                             [](const ListedOrg& a, const ListedOrg& b) { return a.id == b.id; }),
-                 orgs.end());
+    if (*before == *after) {
+      std::sort(orgs.begin(), orgs.end());
+      orgs.erase(std::unique(orgs.begin(), orgs.end()), orgs.end());
+      mark = std::move(*after);
       return orgs;
     }
     before = std::move(after);
   }
   return Err(Status::Unavailable("orgs were added or removed during each of " +
                                  std::to_string(kAttempts) + " readings of the org list"));
+}
+
+Result<std::vector<OrgDomain>> Syncer::ReadOrgDomains(const std::string& id) {
+  Result<std::vector<OrgDomain>> domains = ReadAllPages<OrgDomain>(
+      [&](std::uint64_t offset, std::uint32_t limit) {
+        return upstream_.ListOrgDomains(id, offset, limit);
+      },
+      options_.page_size, options_.max_pages_per_round);
+  if (!domains) return domains;
+  if (std::size_t dropped = NormalizeListedOrgDomains(*domains); dropped > 0) {
+    spdlog::warn("cold start: org {} has more than {} domains; {} are not kept (unverified first)",
+                 id, kMaxDomainsPerList, dropped);
+  }
+  return domains;
+}
+
+Result<std::vector<std::string>> Syncer::ReadInstanceDomains() {
+  Result<std::vector<std::string>> names = ReadAllPages<std::string>(
+      [&](std::uint64_t offset, std::uint32_t limit) {
+        return upstream_.ListInstanceDomains(offset, limit);
+      },
+      options_.page_size, options_.max_pages_per_round);
+  if (!names) return names;
+  if (std::size_t dropped = NormalizeListedInstanceDomains(*names); dropped > 0) {
+    spdlog::warn("cold start: the instance has more than {} domains; {} are not kept",
+                 kMaxDomainsPerList, dropped);
+  }
+  return names;
+}
+
+Status Syncer::OrgGoneOr(Status error, const std::string& id, const MembershipMark& mark) {
+  if (error.code() != Code::kPermissionDenied) return error;
+  // The upstream refuses an x-zitadel-orgid naming an org that no longer exists with 403, as it
+  // refuses a missing role: an org removed since the org list was read fails the round, which is
+  // retried, rather than being reported as a permission problem.
+  Result<MembershipMark> now = NewestMembershipEvent();
+  if (!now || *now == mark) return error;
+  return Status::Unavailable("org " + id +
+                             " was removed while the cold start read it; starting over");
 }
 
 Status Syncer::Replay(const std::vector<std::string>& types, WorkingSet& set) {
@@ -287,34 +358,32 @@ Status Syncer::ReplayHistory(Snapshot& snapshot) {
 }
 
 Status Syncer::ReadCurrentState(Snapshot& snapshot) {
-  Result<std::vector<ListedOrg>> listed = ListAllOrgs();
+  // Consistency: everything here is read after the newest event that ColdStart() asked for
+  // first, and the incremental sync replays every event from an overlap window before that one.
+  // A change made while the lists are read is therefore replayed on top of what was read, which
+  // may or may not show it already. The domain lists are recorded with sequence 0 (unknown: the
+  // lists carry no aggregate sequence), so every replayed domain event applies, and applying a
+  // stretch of the event stream to a state that already shows some of its start gives the same
+  // lists as applying it to the state before (model/domains.h's events set flags, or add or drop
+  // a domain; README, "Sync from the upstream IAM", Domains).
+  MembershipMark mark;
+  Result<std::vector<std::string>> listed = ListAllOrgs(mark);
   if (!listed) return listed.error().WithContext("cold start: org list");
-  WorkingSet set;
-  for (const ListedOrg& o : *listed) {
-    Result<ParsedPolicy> p = upstream_.GetOrgPolicy(o.id);
-    if (!p) return p.error().WithContext("cold start: policy of org " + o.id);
-    WorkingSet::Org& org = set.orgs[o.id];
-    org.exists = true;
-    if (!p->is_default) org.policy = p->record;
-    // Only a verified domain can be primary.
-    if (!o.primary_domain.empty()) org.domains.push_back({o.primary_domain, true, true});
+  for (const std::string& id : *listed) {
+    Result<ParsedPolicy> p = upstream_.GetOrgPolicy(id);
+    if (!p) return p.error().WithContext("cold start: policy of org " + id);
+    Result<std::vector<OrgDomain>> domains = ReadOrgDomains(id);
+    if (!domains) {
+      return OrgGoneOr(domains.error(), id, mark).WithContext("cold start: domains of org " + id);
+    }
+    std::optional<PolicyRecord> own;
+    if (!p->is_default) own = std::move(p->record);
+    snapshot.orgs.push_back(OrgRecord{id, std::move(own)});
+    if (!domains->empty()) snapshot.org_domains.push_back(OrgDomains{id, std::move(*domains), 0});
   }
-  // The org list names each org's primary domain only; the domain events still visible add what
-  // happened to the domains within the retention window (and the instance's domains).
-  if (Status s = Replay(DomainEventTypes(), set); !s.ok()) {
-    // An upstream failure fails the round; only a push of over a page cannot be replayed.
-    if (s.code() != Code::kFailedPrecondition) return s.WithContext("cold start: domain events");
-    spdlog::warn("cold start: domain events: {}; keeping the domains read so far", s.ToString());
-  }
-  for (const ListedOrg& o : *listed) MoveToSnapshot(o.id, set.orgs[o.id], snapshot);
-  snapshot.instance_domains = std::move(set.instance_domains);
-  // The upstream picks the instance by the Host header, so the host policyd syncs from is one of
-  // the instance's domains, whose instance.domain.added may lie before the window.
-  const std::string host = HostOfUrl(options_.source);
-  std::vector<std::string>& names = snapshot.instance_domains.names;
-  if (!host.empty() && names.size() < kMaxDomainsPerList && FindDomain(names, host) == nullptr) {
-    names.push_back(host);
-  }
+  Result<std::vector<std::string>> instance = ReadInstanceDomains();
+  if (!instance) return instance.error().WithContext("cold start: instance domains");
+  snapshot.instance_domains = InstanceDomains{std::move(*instance), 0};
   return Status::Ok();
 }
 
@@ -335,9 +404,12 @@ Status Syncer::ColdStart(std::int64_t overlap_ns) {
                                    : ReplayHistory(snapshot);
   if (!replayed.ok()) {
     // Old events are hidden (audit-log retention), or cannot be paged: list the orgs and ask
-    // for each org's effective policy.
+    // for each org's effective policy and domains, and for the instance's domains. (A complete
+    // history needs none of these reads: replaying every domain event since instance.added is
+    // exact and records each list's sequence, which the lists do not carry.)
     snapshot = Snapshot{};
-    spdlog::info("cold start: {}; reading the org list and each org's policy", replayed.message());
+    spdlog::info("cold start: {}; reading the org list, each org's policy and domains",
+                 replayed.message());
     POLICYD_RETURN_IF_ERROR(ReadCurrentState(snapshot));
   }
   snapshot.instance = std::move(*instance);

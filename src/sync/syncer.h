@@ -15,8 +15,9 @@
 // probe; then with a complete event history ceil(E/1000) pages of org events (E: org.added,
 // org.removed, org-policy and org/instance domain events ever), or — when the upstream's
 // audit-log retention hides old events — ceil(N/1000) org pages plus 2, N policy reads (one per
-// org), the only way to be correct then, and ceil((D+1)/1000) pages of the D domain events still
-// visible.
+// org), the only way to be correct then, and each org's domain list, ceil(D_i/1000) pages for an
+// org of D_i domains but at least 1 (N requests unless an org has over 1,000 domains), plus the
+// instance's domain list (1 page unless it has over 1,000 domains).
 //
 // Threads: SyncOnce() must not run concurrently with itself; Start()/Stop() from one thread.
 #pragma once
@@ -32,6 +33,8 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <tuple>
+#include <vector>
 
 #include "base/clock.h"
 #include "base/status.h"
@@ -96,13 +99,20 @@ class Syncer {
   Status ApplyPage(const std::vector<Event>& page, SyncCursor& cursor, bool& resnapshot);
   // Records in the serving state whether the store could be written (health DEGRADED if not).
   void NoteWrite(const Status& written);
-  struct ListedOrg {
-    std::string id;
-    std::string primary_domain;  // "" if the upstream named none
-  };
-  // Every org, from the list endpoint, read again until no org came or went meanwhile; sorted by
-  // id.
-  Result<std::vector<ListedOrg>> ListAllOrgs();
+  // The newest org.added or org.removed event, (aggregate id, sequence, creation date); all
+  // empty when there is none: what moves an org list's offsets.
+  using MembershipMark = std::tuple<std::string, std::uint64_t, Timestamp>;
+  Result<MembershipMark> NewestMembershipEvent();
+  // Every org id, from the list endpoint, read again until no org came or went meanwhile; sorted.
+  // `mark`: the newest membership event when the list was whole.
+  Result<std::vector<std::string>> ListAllOrgs(MembershipMark& mark);
+  // Every domain of org `id` / of the instance, from the domain-list endpoints, paged, made a
+  // list the store accepts (NormalizeListedOrgDomains / NormalizeListedInstanceDomains).
+  Result<std::vector<OrgDomain>> ReadOrgDomains(const std::string& id);
+  Result<std::vector<std::string>> ReadInstanceDomains();
+  // `error` of reading org `id`, or UNAVAILABLE when it is PERMISSION_DENIED because the org was
+  // removed since the org list was read at `mark` (the upstream's 403 for an unknown org).
+  Status OrgGoneOr(Status error, const std::string& id, const MembershipMark& mark);
   // Pages through every visible event of `types`, from the oldest, reducing each into `set`.
   // FAILED_PRECONDITION for a push of over a page (which the events API cannot page past).
   Status Replay(const std::vector<std::string>& types, WorkingSet& set);
@@ -110,9 +120,8 @@ class Syncer {
   // policies and domains, and the instance's domains, from one replay of org, org-policy and
   // domain events. Errors as for Replay().
   Status ReplayHistory(Snapshot& snapshot);
-  // Where retention hides old events: the org list (each org with its primary domain), each
-  // org's policy, the domain events still visible, and the upstream URL's host as an instance
-  // domain. Errors: the upstream's.
+  // Where retention hides old events: the org list, each org's policy and domain list, and the
+  // instance's domain list. Errors: the upstream's.
   Status ReadCurrentState(Snapshot& snapshot);
   std::chrono::milliseconds NextWait(const Status& last);
   void Loop();

@@ -103,6 +103,40 @@ class HttpUpstream final : public Upstream {
     return page;
   }
 
+  Result<OrgDomainPage> ListOrgDomains(std::string_view org_id, std::uint64_t offset,
+                                       std::uint32_t limit) override {
+    if (Status s = ValidateId("org id", org_id); !s.ok()) return Err(std::move(s));
+    if (limit == 0 || limit > kMaxPageSize) {
+      return Err(Status::InvalidArgument("ListOrgDomains: limit must be 1.." +
+                                         std::to_string(kMaxPageSize)));
+    }
+    constexpr std::string_view kPath = "/management/v1/orgs/me/domains/_search";
+    Result<std::string> body =
+        Call("POST", std::string(kPath), FormatListOrgsRequest(offset, limit), org_id);
+    if (!body) return Err(body.error());
+    Result<OrgDomainPage> page = ParseListOrgDomainsResponse(*body, org_id);
+    if (!page) {
+      return Err(Malformed("POST " + std::string(kPath) + " (org " + std::string(org_id) + ")",
+                           page.error()));
+    }
+    return page;
+  }
+
+  Result<InstanceDomainPage> ListInstanceDomains(std::uint64_t offset,
+                                                 std::uint32_t limit) override {
+    if (limit == 0 || limit > kMaxPageSize) {
+      return Err(Status::InvalidArgument("ListInstanceDomains: limit must be 1.." +
+                                         std::to_string(kMaxPageSize)));
+    }
+    constexpr std::string_view kPath = "/admin/v1/domains/_search";
+    Result<std::string> body =
+        Call("POST", std::string(kPath), FormatListOrgsRequest(offset, limit));
+    if (!body) return Err(body.error());
+    Result<InstanceDomainPage> page = ParseListInstanceDomainsResponse(*body);
+    if (!page) return Err(Malformed("POST " + std::string(kPath), page.error()));
+    return page;
+  }
+
   Result<std::vector<Event>> ListEvents(const EventQuery& query) override {
     if (query.limit == 0 || query.limit > kMaxPageSize) {
       return Err(
@@ -154,8 +188,10 @@ class HttpUpstream final : public Upstream {
     return policy;
   }
 
-  // One API call: the 2xx body, or the error as upstream.h documents it.
-  Result<std::string> Call(std::string_view method, const std::string& path, std::string body);
+  // One API call: the 2xx body, or the error as upstream.h documents it. `org_id`, unless
+  // empty, is sent as x-zitadel-orgid (the management API's org; checked by ValidateId).
+  Result<std::string> Call(std::string_view method, const std::string& path, std::string body,
+                           std::string_view org_id = {});
 
   void NoteRetryAfter(const std::optional<std::string>& header) {
     if (header) retry_after_ = ParseRetryAfter(*header, clock_.Now());
@@ -171,7 +207,7 @@ class HttpUpstream final : public Upstream {
 };
 
 Result<std::string> HttpUpstream::Call(std::string_view method, const std::string& path,
-                                       std::string body) {
+                                       std::string body, std::string_view org_id) {
   retry_after_.reset();
   const std::string description = std::string(method) + " " + path;
   HttpRequest request;
@@ -180,6 +216,7 @@ Result<std::string> HttpUpstream::Call(std::string_view method, const std::strin
   request.description = description;
   if (method == "POST") request.content_type = "application/json";
   request.body = body;
+  request.org_id = org_id;
   for (int attempt = 0;; ++attempt) {
     std::optional<std::string> token_retry_after;
     Result<std::string> token = tokens_.BearerToken(*transport_, &token_retry_after);

@@ -210,6 +210,14 @@ Result<HttpResponse> HttpTransport::Perform(const HttpRequest& request) {
   bool added = add("Accept: application/json") && add("Expect:");
   const bool post = request.method == "POST";
   if (post) added = added && add("Content-Type: " + std::string(request.content_type));
+  if (!request.org_id.empty()) {
+    // A header value must not end the line: the org id is checked before it gets here, and again.
+    if (request.org_id.find_first_of("\r\n") != std::string_view::npos) {
+      return Err(Status::InvalidArgument(std::string(request.description) +
+                                         ": the org id contains a line break"));
+    }
+    added = added && add("x-zitadel-orgid: " + std::string(request.org_id));
+  }
   if (!request.bearer_token.empty()) {
     // Built in one buffer, so no temporary copy of the token is left behind unwiped.
     constexpr std::string_view kPrefix = "Authorization: Bearer ";

@@ -45,6 +45,7 @@ struct HttpRequest {
   std::string_view content_type;    // POST only, e.g. "application/json"
   std::string_view body;            // POST only; must outlive Perform()
   std::string_view bearer_token;    // "Authorization: Bearer <token>" unless empty
+  std::string_view org_id;          // "x-zitadel-orgid: <org_id>" unless empty (no CR/LF)
 };
 
 struct HttpResponse {

@@ -34,6 +34,7 @@
 #include "base/clock.h"
 #include "base/status.h"
 #include "json/policy_json.h"
+#include "model/domain_page.h"  // OrgDomainPage, InstanceDomainPage: the domain lists
 #include "model/domain_policy.h"
 #include "model/event.h"
 #include "model/org_page.h"  // OrgPage: one page of POST /admin/v1/orgs/_search
@@ -69,6 +70,19 @@ class Upstream {
   // (no state filter: inactive orgs exist too; removed orgs never appear). limit: 1..1000, else
   // INVALID_ARGUMENT.
   virtual Result<OrgPage> ListOrgs(std::uint64_t offset, std::uint32_t limit) = 0;
+
+  // POST /management/v1/orgs/me/domains/_search with header x-zitadel-orgid: <org_id> and the
+  // body of ListOrgs: one page of the org's domains (permission org.read, which IAM_OWNER_VIEWER
+  // grants for every org). INVALID_ARGUMENT for an org id as GetOrgPolicy refuses it, or a limit
+  // outside 1..1000. PERMISSION_DENIED also when the org does not exist (any more): the upstream
+  // answers 403 for an unknown x-zitadel-orgid. INTERNAL when an entry names another org.
+  virtual Result<OrgDomainPage> ListOrgDomains(std::string_view org_id, std::uint64_t offset,
+                                               std::uint32_t limit) = 0;
+
+  // POST /admin/v1/domains/_search with the body of ListOrgs: one page of the instance's domains
+  // (permission iam.read). limit: 1..1000, else INVALID_ARGUMENT.
+  virtual Result<InstanceDomainPage> ListInstanceDomains(std::uint64_t offset,
+                                                         std::uint32_t limit) = 0;
 
   // POST /admin/v1/events/_search. Events in the upstream's order. INVALID_ARGUMENT when
   // query.limit is outside 1..1000 or there are more than 30 event types.

@@ -13,6 +13,9 @@
 //                                         writes set the other two flags to true
 //   POST /admin/v1/orgs/_search                       paging, sorted by name
 //   POST /admin/v1/events/_search                     filters, asc/desc, limit clamp 1000
+//   POST /management/v1/orgs/me/domains/_search       x-zitadel-orgid (else the caller's org);
+//                                                     unknown org -> 403; paging, by name
+//   POST /admin/v1/domains/_search                    the instance's domains; paging, by name
 //   POST /oauth/v2/token                              JWT-profile grant (RS256 assertion)
 //   GET  /.well-known/openid-configuration            issuer + token endpoint
 // Everything but the token and discovery endpoints needs `Authorization: Bearer <token>` with

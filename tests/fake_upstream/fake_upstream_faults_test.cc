@@ -157,6 +157,39 @@ TEST(FakeUpstreamFaultsTest, MalformedJsonIsA200ThatDoesNotParse) {
   EXPECT_TRUE(json::parse(r.body, nullptr, false).is_discarded()) << r.body;
 }
 
+// The domain lists take faults like every other endpoint (faults apply before routing).
+TEST(FakeUpstreamFaultsTest, FaultsApplyToTheDomainLists) {
+  FakeUpstream fake;
+  const std::string org = fake.AddOrg("acme");
+  TestClient client(fake);
+  constexpr char kOrgDomains[] = "/management/v1/orgs/me/domains/_search";
+  constexpr char kInstanceDomains[] = "/admin/v1/domains/_search";
+  const auto org_domains = [&] {
+    return client.Post(kOrgDomains, "{}", {{"x-zitadel-orgid", org}});
+  };
+  fake.InjectFault({.kind = FaultKind::kInternalError, .path_prefix = kOrgDomains});
+  EXPECT_EQ(org_domains().status, 500);
+  EXPECT_EQ(org_domains().status, 200);
+  fake.InjectFault({.kind = FaultKind::kTooManyRequests, .path_prefix = kInstanceDomains});
+  EXPECT_EQ(client.Post(kInstanceDomains, "{}").status, 429);
+  fake.InjectFault({.kind = FaultKind::kMalformedJson, .path_prefix = kInstanceDomains});
+  HttpResult r = client.Post(kInstanceDomains, "{}");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_TRUE(json::parse(r.body, nullptr, false).is_discarded()) << r.body;
+  fake.InjectFault({.kind = FaultKind::kConnectionReset, .path_prefix = kOrgDomains});
+  EXPECT_FALSE(org_domains().ok());
+  fake.InjectFault({.kind = FaultKind::kTruncatedBody, .path_prefix = kOrgDomains});
+  EXPECT_FALSE(org_domains().ok());
+  fake.InjectFault(
+      {.kind = FaultKind::kSlow, .path_prefix = kInstanceDomains, .delay = milliseconds(200)});
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(client.Post(kInstanceDomains, "{}").status, 200);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, milliseconds(200));
+  EXPECT_EQ(fake.FaultsTriggered(), 6);
+  EXPECT_EQ(fake.RequestCount(kOrgDomains), 4);
+  EXPECT_EQ(fake.RequestCount(kInstanceDomains), 3);
+}
+
 TEST(FakeUpstreamFaultsTest, WaitForRequestsSucceedsOnceCountedAndFailsAfterTheDeadline) {
   FakeUpstream fake;
   std::thread caller([&] { TestClient(fake).Get(kPolicyPath); });

@@ -84,6 +84,8 @@ class FakeUpstreamImpl {
   Reply GetDomainSettings(const httplib::Request& req);
   Reply SearchOrgs(const httplib::Request& req);
   Reply SearchEvents(const httplib::Request& req);
+  Reply SearchOrgDomains(const httplib::Request& req);
+  Reply SearchInstanceDomains(const httplib::Request& req);
   Reply Token(const httplib::Request& req);
   // The org a management/v2 call acts for: x-zitadel-orgid, else the caller's org.
   std::string CallerOrg(const httplib::Request& req) const;

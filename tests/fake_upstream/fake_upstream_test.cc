@@ -197,6 +197,96 @@ TEST(FakeUpstreamTest, ListOrgsReturnsAtMostOneThousandPerPage) {
   EXPECT_EQ(last["result"].size(), 1u);
 }
 
+// POST /management/v1/orgs/me/domains/_search: ListOrgDomains of the org in x-zitadel-orgid,
+// with zitadel.org.v1.Domain's JSON names, paged and sorted by name.
+TEST(FakeUpstreamTest, ListOrgDomainsServesTheOrgInTheHeaderWithItsFlags) {
+  FakeUpstream fake(FrozenOptions());
+  const std::string org = fake.AddOrg("acme");
+  ASSERT_TRUE(fake.AddOrgPolicy(org, {false, true, false}).ok());  // domains need verifying
+  ASSERT_TRUE(fake.AddOrgDomain(org, "acme.com").ok());
+  ASSERT_TRUE(fake.VerifyOrgDomain(org, "acme.com").ok());
+  ASSERT_TRUE(fake.AddOrgDomain(org, "b-pending.com").ok());
+  TestClient client(fake);
+  constexpr char kPath[] = "/management/v1/orgs/me/domains/_search";
+  const auto search = [&](const std::string& body, const std::string& org_id) {
+    return client.Post(kPath, body, {{"x-zitadel-orgid", org_id}});
+  };
+  HttpResult r = search(R"({"query":{"offset":"0","limit":1000,"asc":true}})", org);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json page = r.Json();
+  EXPECT_EQ(page["details"]["totalResult"], "3");
+  EXPECT_TRUE(page["details"].contains("processedSequence"));
+  EXPECT_FALSE(page.contains("sortingColumn"));
+  ASSERT_EQ(page["result"].size(), 3u);
+  EXPECT_EQ(
+      page["result"][0],
+      json::parse(R"({"orgId":")" + org +
+                  R"(","details":{"sequence":"7","creationDate":"2025-03-01T09:12:44.000003Z",)"
+                  R"("changeDate":"2025-03-01T09:12:44.000004Z","resourceOwner":")" +
+                  org +
+                  R"("},"domainName":"acme.com","isVerified":true,)"
+                  R"("validationType":"DOMAIN_VALIDATION_TYPE_DNS"})"));
+  EXPECT_EQ(page["result"][1]["domainName"], "acme.zitadel.example.com");
+  EXPECT_EQ(page["result"][1]["isPrimary"], true);
+  EXPECT_EQ(page["result"][1]["isVerified"], true);
+  EXPECT_FALSE(page["result"][1].contains("validationType"));  // generated: UNSPECIFIED
+  EXPECT_EQ(page["result"][2]["domainName"], "b-pending.com");
+  EXPECT_FALSE(page["result"][2].contains("isVerified"));  // false is omitted
+
+  // Paging and order; limit 0 or over 1000 is 1000.
+  r = search(R"({"query":{"offset":"1","limit":1}})", org);  // descending by default
+  ASSERT_EQ(r.Json()["result"].size(), 1u);
+  EXPECT_EQ(r.Json()["result"][0]["domainName"], "acme.zitadel.example.com");
+  EXPECT_EQ(search(R"({"query":{"limit":5000}})", org).Json()["result"].size(), 3u);
+  EXPECT_FALSE(search(R"({"query":{"offset":"3"}})", org).Json().contains("result"));
+  EXPECT_EQ(search(R"({"queries":[{"domainNameQuery":{"name":"x"}}]})", org).status, 400);
+
+  // An unknown, removed or missing org is 403, as for every management call.
+  r = search("{}", "404");
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(r.Json()["message"], "Organisation doesn't exist (AUTH-Bs7Ds)");
+  EXPECT_EQ(client.Post(kPath, "{}").status, 403);
+  EXPECT_EQ(TestClient(fake, "").Post(kPath, "{}").status, 401);
+  ASSERT_TRUE(fake.RemoveOrg(org).ok());
+  EXPECT_EQ(search("{}", org).status, 403);
+}
+
+// POST /admin/v1/domains/_search: ListInstanceDomains, zitadel.instance.v1.Domain's names
+// ("domain", "primary", "generated").
+TEST(FakeUpstreamTest, ListInstanceDomainsServesTheInstancesDomains) {
+  FakeUpstream fake(FrozenOptions());
+  ASSERT_TRUE(fake.AddInstanceDomain("login.example.com").ok());
+  ASSERT_TRUE(fake.AddInstanceDomain("gone.example.com").ok());
+  ASSERT_TRUE(fake.RemoveInstanceDomain("gone.example.com").ok());
+  TestClient client(fake);
+  constexpr char kPath[] = "/admin/v1/domains/_search";
+  HttpResult r = client.Post(
+      kPath,
+      R"({"query":{"offset":"0","limit":1000,"asc":true},"sortingColumn":"DOMAIN_FIELD_NAME_DOMAIN"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json page = r.Json();
+  EXPECT_EQ(page["details"]["totalResult"], "2");
+  EXPECT_EQ(page["sortingColumn"], "DOMAIN_FIELD_NAME_DOMAIN");
+  ASSERT_EQ(page["result"].size(), 2u);
+  EXPECT_EQ(
+      page["result"][0],
+      json::parse(R"({"details":{"sequence":"4","creationDate":"2025-03-01T09:12:44.000001Z",)"
+                  R"("changeDate":"2025-03-01T09:12:44.000001Z",)"
+                  R"("resourceOwner":"300000000000000001"},"domain":"login.example.com"})"));
+  EXPECT_EQ(page["result"][1]["domain"], "zitadel.example.com");
+  EXPECT_EQ(page["result"][1]["primary"], true);
+  EXPECT_EQ(page["result"][1]["generated"], true);
+  EXPECT_EQ(page["result"][1]["details"]["sequence"], "3");
+
+  r = client.Post(kPath, R"({"query":{"offset":"1","limit":1,"asc":true}})");
+  ASSERT_EQ(r.Json()["result"].size(), 1u);
+  EXPECT_EQ(r.Json()["result"][0]["domain"], "zitadel.example.com");
+  EXPECT_EQ(client.Post(kPath, R"({"sortingColumn":99})").status, 400);
+  EXPECT_EQ(client.Post(kPath, "{not json").status, 400);
+  EXPECT_EQ(TestClient(fake, "").Post(kPath, "{}").status, 401);
+  EXPECT_EQ(client.Get(kPath).status, 405);
+}
+
 TEST(FakeUpstreamTest, UnknownPathIs404AndWrongMethodIs405) {
   FakeUpstream fake;
   TestClient client(fake);

@@ -14,6 +14,8 @@ namespace {
 
 constexpr std::string_view kJwtBearer = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 constexpr std::string_view kAudienceScope = "urn:zitadel:iam:org:project:id:zitadel:aud";
+constexpr std::string_view kOrgDomainsPath = "/management/v1/orgs/me/domains/_search";
+constexpr std::string_view kInstanceDomainsPath = "/admin/v1/domains/_search";
 
 Reply MakeReply(int status, std::string body) {
   Reply reply;
@@ -189,7 +191,8 @@ Reply FakeUpstreamImpl::Route(const httplib::Request& req) {
   } else if (path == "/management/v1/policies/domain" || path == "/management/v1/policies/orgiam" ||
              path == "/v2/settings/domain") {
     allowed = {"GET"};
-  } else if (path == "/admin/v1/orgs/_search" || path == "/admin/v1/events/_search") {
+  } else if (path == "/admin/v1/orgs/_search" || path == "/admin/v1/events/_search" ||
+             path == kOrgDomainsPath || path == kInstanceDomainsPath) {
     allowed = {"POST"};
   } else {
     return StatusReply({Code::kNotFound, "Not Found"});
@@ -221,6 +224,8 @@ Reply FakeUpstreamImpl::Route(const httplib::Request& req) {
   }
   if (path == "/v2/settings/domain") return GetDomainSettings(req);
   if (path == "/admin/v1/orgs/_search") return SearchOrgs(req);
+  if (path == kOrgDomainsPath) return SearchOrgDomains(req);
+  if (path == kInstanceDomainsPath) return SearchInstanceDomains(req);
   return SearchEvents(req);
 }
 
@@ -308,6 +313,23 @@ Reply FakeUpstreamImpl::SearchOrgs(const httplib::Request& req) {
   auto search = ParseOrgSearch(req.body);
   if (!search) return StatusReply(search.error());
   return JsonReply(RenderOrgs(state_, *search));
+}
+
+Reply FakeUpstreamImpl::SearchOrgDomains(const httplib::Request& req) {
+  // The management API's org: x-zitadel-orgid, else the caller's own; unknown -> 403.
+  const FakeOrg* org = state_.FindOrg(CallerOrg(req));
+  if (org == nullptr) {
+    return StatusReply(Status::PermissionDenied("Organisation doesn't exist (AUTH-Bs7Ds)"));
+  }
+  auto search = ParseDomainSearch(req.body, /*instance=*/false);
+  if (!search) return StatusReply(search.error());
+  return JsonReply(RenderOrgDomains(state_, *org, *search));
+}
+
+Reply FakeUpstreamImpl::SearchInstanceDomains(const httplib::Request& req) {
+  auto search = ParseDomainSearch(req.body, /*instance=*/true);
+  if (!search) return StatusReply(search.error());
+  return JsonReply(RenderInstanceDomains(state_, *search));
 }
 
 Reply FakeUpstreamImpl::SearchEvents(const httplib::Request& req) {

@@ -185,6 +185,36 @@ Result<OrgSearch> ParseOrgSearch(std::string_view body) {
   return search;
 }
 
+Result<DomainSearch> ParseDomainSearch(std::string_view body, bool instance) {
+  auto json = ParseObject(body);
+  if (!json) return Err(json.error());
+  DomainSearch search;
+  auto query = Field(*json, "query", nullptr);
+  if (!query) return Err(query.error());
+  if (*query != nullptr) {
+    if (!(*query)->is_object()) return Err(Invalid("query", "expected an object"));
+    POLICYD_FIELD(**query, "offset", nullptr, GetUint, search.offset,
+                  std::numeric_limits<std::uint64_t>::max());
+    POLICYD_FIELD(**query, "limit", nullptr, GetUint, search.limit,
+                  std::numeric_limits<std::uint32_t>::max());
+    POLICYD_FIELD(**query, "asc", nullptr, GetBool, search.asc);
+  }
+  if (instance) {
+    POLICYD_FIELD(
+        *json, "sortingColumn", "sorting_column", GetEnum, search.sorting_column,
+        std::vector<std::string>{"DOMAIN_FIELD_NAME_UNSPECIFIED", "DOMAIN_FIELD_NAME_DOMAIN",
+                                 "DOMAIN_FIELD_NAME_PRIMARY", "DOMAIN_FIELD_NAME_GENERATED",
+                                 "DOMAIN_FIELD_NAME_CREATION_DATE"});
+  }
+  auto queries = Field(*json, "queries", nullptr);
+  if (!queries) return Err(queries.error());
+  if (*queries != nullptr) {
+    if (!(*queries)->is_array()) return Err(Invalid("queries", "expected an array"));
+    if (!(*queries)->empty()) return Err(Invalid("queries", "not supported by the fake"));
+  }
+  return search;
+}
+
 Result<EventSearch> ParseEventSearch(std::string_view body) {
   auto json = ParseObject(body);
   if (!json) return Err(json.error());

@@ -21,6 +21,11 @@ Result<PolicyFlags> ParsePolicyFlags(std::string_view body);
 // domainQuery|idQuery}]}.
 Result<OrgSearch> ParseOrgSearch(std::string_view body);
 
+// ListOrgDomainsRequest {query:{offset,limit,asc}, queries} or, with `instance`,
+// ListInstanceDomainsRequest {query, sortingColumn: DOMAIN_FIELD_NAME_..., queries}. The fake
+// does not filter: a non-empty "queries" is INVALID_ARGUMENT.
+Result<DomainSearch> ParseDomainSearch(std::string_view body, bool instance);
+
 // ListEventsRequest (see EventSearch). At most 30 event types and 10 aggregate types; `from` /
 // `creationDate` and `range` are a oneof.
 Result<EventSearch> ParseEventSearch(std::string_view body);

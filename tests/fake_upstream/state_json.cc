@@ -243,6 +243,75 @@ std::string RenderOrgs(const UpstreamState& state, const OrgSearch& search) {
   return out + "}";
 }
 
+// {"details":{"totalResult":…,"processedSequence":…,"viewTimestamp":…}: a v1 ListDetails.
+std::string ListDetails(const UpstreamState& state, std::size_t total) {
+  std::string out = "{\"details\":{";
+  AppendUint(out, "totalResult", total);
+  const auto& events = state.events();
+  AppendUint(out, "processedSequence", events.size());
+  AppendTime(out, "viewTimestamp", events.empty() ? Timestamp{} : events.back().creation_date);
+  return out + '}';
+}
+
+// The entries of `sorted` (by name, ascending) that a page of `search` shows, in its order.
+template <typename T>
+std::vector<const T*> PageOf(std::vector<const T*> sorted, const DomainSearch& search) {
+  if (!search.asc) std::reverse(sorted.begin(), sorted.end());
+  std::vector<const T*> page;
+  const std::uint32_t limit = ClampLimit(search.limit);
+  for (std::uint64_t i = search.offset; i < sorted.size() && page.size() < limit; ++i) {
+    page.push_back(sorted[i]);
+  }
+  return page;
+}
+
+std::string RenderOrgDomains(const UpstreamState& state, const FakeOrg& org,
+                             const DomainSearch& search) {
+  std::vector<const FakeOrgDomain*> sorted;
+  for (const FakeOrgDomain& d : org.domains) sorted.push_back(&d);
+  std::sort(sorted.begin(), sorted.end(),
+            [](const FakeOrgDomain* a, const FakeOrgDomain* b) { return a->name < b->name; });
+  std::string out = ListDetails(state, sorted.size());
+  const std::vector<const FakeOrgDomain*> page = PageOf(std::move(sorted), search);
+  for (std::size_t i = 0; i < page.size(); ++i) {
+    const FakeOrgDomain& d = *page[i];
+    out += i == 0 ? ",\"result\":[{" : ",{";
+    AppendString(out, "orgId", org.id);
+    out += ',';
+    AppendDetails(out, d.details);
+    AppendString(out, "domainName", d.name);
+    if (d.verified) out += ",\"isVerified\":true";
+    if (d.name == org.primary_domain) out += ",\"isPrimary\":true";
+    AppendString(out, "validationType", d.validation_type);
+    out += '}';
+  }
+  if (!page.empty()) out += ']';
+  return out + "}";
+}
+
+std::string RenderInstanceDomains(const UpstreamState& state, const DomainSearch& search) {
+  const std::vector<std::string>& domains = state.instance_domains();
+  std::vector<const std::string*> sorted;
+  for (const std::string& d : domains) sorted.push_back(&d);
+  std::sort(sorted.begin(), sorted.end(),
+            [](const std::string* a, const std::string* b) { return *a < *b; });
+  std::string out = ListDetails(state, sorted.size());
+  if (!search.sorting_column.empty() && search.sorting_column != "DOMAIN_FIELD_NAME_UNSPECIFIED") {
+    AppendString(out, "sortingColumn", search.sorting_column);
+  }
+  const std::vector<const std::string*> page = PageOf(std::move(sorted), search);
+  for (std::size_t i = 0; i < page.size(); ++i) {
+    out += i == 0 ? ",\"result\":[{" : ",{";
+    AppendDetails(out, state.InstanceDomainDetails(*page[i]));
+    AppendString(out, "domain", *page[i]);
+    // zitadel.instance.v1.Domain: primary = 3, generated = 4.
+    if (*page[i] == domains.front()) out += ",\"primary\":true,\"generated\":true";
+    out += '}';
+  }
+  if (!page.empty()) out += ']';
+  return out + "}";
+}
+
 std::string RenderPolicy(const DomainPolicy& policy, bool org_iam) {
   if (!org_iam) return FormatGetPolicyResponse(policy);
   // zitadel.policy.v1.OrgIAMPolicy: details=1, user_login_must_be_domain=2, is_default=3.

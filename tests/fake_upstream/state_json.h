@@ -56,6 +56,26 @@ struct OrgSearch {
 // The POST /admin/v1/orgs/_search response body (sorted by name, ascending or descending).
 std::string RenderOrgs(const UpstreamState& state, const OrgSearch& search);
 
+// A parsed ListOrgDomainsRequest (POST /management/v1/orgs/me/domains/_search) or
+// ListInstanceDomainsRequest (POST /admin/v1/domains/_search).
+struct DomainSearch {
+  std::uint64_t offset = 0;
+  std::uint32_t limit = 0;  // 0 or > 1000: 1000
+  bool asc = false;
+  std::string sorting_column;  // instance list only; echoed; empty or ..._UNSPECIFIED: omitted
+};
+
+// The ListOrgDomains response body for `org`: {"details":{totalResult,processedSequence,
+// viewTimestamp},"result":[{orgId,details,domainName,isVerified,isPrimary,validationType}]},
+// sorted by domain name (ascending or descending).
+std::string RenderOrgDomains(const UpstreamState& state, const FakeOrg& org,
+                             const DomainSearch& search);
+
+// The ListInstanceDomains response body: {"details":{…},"sortingColumn":…,"result":[{details,
+// domain,primary,generated}]}, sorted by domain name; the first domain of the instance is the
+// generated one and the primary.
+std::string RenderInstanceDomains(const UpstreamState& state, const DomainSearch& search);
+
 // The body of a v1 policy read: {"policy":<DomainPolicy>}, or with `org_iam` the deprecated
 // {"policy":<OrgIAMPolicy>} = {details, userLoginMustBeDomain, isDefault} of the .../orgiam reads.
 std::string RenderPolicy(const DomainPolicy& policy, bool org_iam);

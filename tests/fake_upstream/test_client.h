@@ -40,7 +40,11 @@ class TestClient {
 
   HttpResult Post(const std::string& path, const std::string& body,
                   const std::string& content_type = "application/json") {
-    httplib::Headers headers;
+    return Post(path, body, httplib::Headers{}, content_type);
+  }
+
+  HttpResult Post(const std::string& path, const std::string& body, httplib::Headers headers,
+                  const std::string& content_type = "application/json") {
     AddAuth(headers);
     return Convert(client_.Post(path, headers, body, content_type));
   }

@@ -54,6 +54,14 @@ std::string Slug(std::string_view name) {
 
 Status NotFoundOrg() { return Status::NotFound("Errors.Org.NotFound (COMMAND-ZxM0c)"); }
 
+// Records `e` as the last event applied to the domain's projection row (`added`: it made the row).
+void TouchDomain(FakeOrgDomain& domain, const StoredEvent& e, std::string_view org_id, bool added) {
+  domain.details.sequence = e.sequence;
+  domain.details.change_date = e.creation_date;
+  if (added) domain.details.creation_date = e.creation_date;
+  domain.details.resource_owner = std::string(org_id);
+}
+
 }  // namespace
 
 std::string AddedPolicyPayload(const PolicyFlags& flags) {
@@ -113,6 +121,9 @@ UpstreamState::UpstreamState(const FakeUpstreamOptions& options)
   default_policy_.details = {policy_event.sequence, policy_event.creation_date,
                              policy_event.creation_date, instance_id_};
   instance_domains_.push_back(options.instance_domain);
+  const StoredEvent& domain_event = events_.back();
+  instance_domain_details_[options.instance_domain] = {
+      domain_event.sequence, domain_event.creation_date, domain_event.creation_date, instance_id_};
 }
 
 Timestamp UpstreamState::Now() const {
@@ -175,6 +186,11 @@ const FakeOrg* UpstreamState::FindOrg(std::string_view org_id) const {
   return it == orgs_.end() ? nullptr : &it->second;
 }
 
+Details UpstreamState::InstanceDomainDetails(std::string_view domain) const {
+  const auto it = instance_domain_details_.find(domain);
+  return it == instance_domain_details_.end() ? Details{} : it->second;
+}
+
 Result<FakeOrg*> UpstreamState::MutableOrg(std::string_view org_id) {
   const auto it = orgs_.find(org_id);
   if (it == orgs_.end()) return Err(NotFoundOrg());
@@ -220,6 +236,7 @@ Result<std::string> UpstreamState::AddOrg(std::string_view name) {
             OrgEvent(org, "org.domain.verified", StringPayload("domain", domain)),
             OrgEvent(org, "org.domain.primary.set", StringPayload("domain", domain))});
   org.domains.push_back({domain, true});
+  TouchDomain(org.domains.back(), last, org.id, true);
   org.primary_domain = domain;
   org.details = {last.sequence, last.creation_date, last.creation_date, org.id};
   std::string id = org.id;
@@ -251,6 +268,7 @@ Status UpstreamState::ChangeOrg(std::string_view org_id, std::string_view name) 
   if (move_domain) {
     std::erase_if(o.domains, [&](const FakeOrgDomain& d) { return d.name == old_domain; });
     o.domains.push_back({new_domain, true});
+    TouchDomain(o.domains.back(), events_[events_.size() - 2], o.id, true);  // its primary.set
     o.primary_domain = new_domain;
   }
   o.details.sequence = last.sequence;
@@ -358,8 +376,9 @@ Status UpstreamState::AddOrgDomain(std::string_view org_id, std::string_view dom
   const bool verify = !EffectivePolicy(org_id).flags.validate_org_domains;
   std::vector<NewEvent> events = {OrgEvent(o, "org.domain.added", StringPayload("domain", domain))};
   if (verify) events.push_back(OrgEvent(o, "org.domain.verified", StringPayload("domain", domain)));
-  Push(std::move(events));
+  const StoredEvent& last = Push(std::move(events));
   o.domains.push_back({std::string(domain), verify});
+  TouchDomain(o.domains.back(), last, o.id, true);
   return Status::Ok();
 }
 
@@ -376,8 +395,11 @@ Status UpstreamState::VerifyOrgDomain(std::string_view org_id, std::string_view 
   if (DomainTaken(domain)) {
     return {Code::kAlreadyExists, "Errors.Org.DomainAlreadyExists (ORG-i2nl3)"};
   }
-  Push({OrgEvent(o, "org.domain.verified", StringPayload("domain", domain))});
+  const StoredEvent& e =
+      Push({OrgEvent(o, "org.domain.verified", StringPayload("domain", domain))});
   it->verified = true;
+  it->validation_type = "DOMAIN_VALIDATION_TYPE_DNS";
+  TouchDomain(*it, e, o.id, false);
   return Status::Ok();
 }
 
@@ -391,6 +413,9 @@ Status UpstreamState::SetPrimaryOrgDomain(std::string_view org_id, std::string_v
   if (!it->verified) return Status::FailedPrecondition("Errors.Org.DomainNotVerified (ORG-Ggd32)");
   const StoredEvent& e =
       Push({OrgEvent(o, "org.domain.primary.set", StringPayload("domain", domain))});
+  for (FakeOrgDomain& d : o.domains) {
+    if (d.name == o.primary_domain || d.name == domain) TouchDomain(d, e, o.id, false);
+  }
   o.primary_domain = std::string(domain);
   o.details.sequence = e.sequence;
   o.details.change_date = e.creation_date;
@@ -417,8 +442,11 @@ Status UpstreamState::AddInstanceDomain(std::string_view domain) {
   if (DomainTaken(domain)) {
     return {Code::kAlreadyExists, "Errors.Instance.Domain.AlreadyExists (INSTANCE-3m9sD)"};
   }
-  Push({InstanceEvent("instance.domain.added", StringPayload("domain", domain))});
+  const StoredEvent& e =
+      Push({InstanceEvent("instance.domain.added", StringPayload("domain", domain))});
   instance_domains_.emplace_back(domain);
+  instance_domain_details_[std::string(domain)] = {e.sequence, e.creation_date, e.creation_date,
+                                                   instance_id_};
   return Status::Ok();
 }
 
@@ -433,6 +461,7 @@ Status UpstreamState::RemoveInstanceDomain(std::string_view domain) {
         "Errors.Instance.Domain.GeneratedNotRemovable (INSTANCE-9hn3J)");
   }
   Push({InstanceEvent("instance.domain.removed", StringPayload("domain", domain))});
+  instance_domain_details_.erase(*it);
   instance_domains_.erase(it);
   return Status::Ok();
 }

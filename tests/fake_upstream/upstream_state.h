@@ -38,6 +38,11 @@ struct StoredEvent {
 struct FakeOrgDomain {
   std::string name;
   bool verified = false;
+  // DomainValidationType name: "" (UNSPECIFIED: generated, or verified on adding because the
+  // org's policy does not validate domains) or "DOMAIN_VALIDATION_TYPE_DNS" (verified through
+  // VerifyOrgDomain, which stands for the DNS challenge).
+  std::string validation_type{};
+  Details details{};  // the org_domains projection row (resourceOwner = org id)
 };
 
 struct FakeOrg {
@@ -90,6 +95,9 @@ class UpstreamState {
   const FakeOrg* FindOrg(std::string_view org_id) const;  // nullptr: unknown or removed
   const std::vector<StoredEvent>& events() const { return events_; }
   const std::vector<std::string>& instance_domains() const { return instance_domains_; }
+  // The instance_domains projection row of `domain` (resourceOwner = instance id); the first
+  // domain is the generated one and the primary (the fake has no SetPrimaryInstanceDomain).
+  Details InstanceDomainDetails(std::string_view domain) const;
   // ZITADEL's DomainPolicyByOrg: the org's own row, else the default with isDefault (the org id
   // is not validated).
   DomainPolicy EffectivePolicy(std::string_view org_id) const;
@@ -127,6 +135,7 @@ class UpstreamState {
   std::string instance_aggregate_id_;  // empty: instance_id_
   std::string instance_name_;
   std::vector<std::string> instance_domains_;
+  std::map<std::string, Details, std::less<>> instance_domain_details_;
   std::string editor_user_id_;
   std::string editor_display_name_;
   PolicyRecord default_policy_;

@@ -1,8 +1,9 @@
-// Fuzzes every parser of JSON from outside: the upstream's bodies (policy, org list, events,
-// token, error), the service-account key file, the snapshot file, RFC 3339 timestamps. Whatever
-// parses must format back and parse again to the same value.
+// Fuzzes every parser of JSON from outside: the upstream's bodies (policy, org list, org and
+// instance domain lists, events, token, error), the service-account key file, the snapshot file,
+// RFC 3339 timestamps. Whatever parses must format back and parse again to the same value.
 #include <cassert>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "json/policy_json.h"
@@ -50,6 +51,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case 4: {
       auto page = policyd::ParseListOrgsResponse(text);
       if (page && page->primary_domains.size() != page->org_ids.size()) __builtin_trap();
+      // The domain lists share the list shape ({"details":…,"result":[…]}): one selector.
+      auto org_domains = policyd::ParseListOrgDomainsResponse(text, "42");
+      if (org_domains) {
+        for (const policyd::OrgDomain& d : org_domains->domains) {
+          if (!policyd::ValidateDomainName("domain", d.name).ok()) __builtin_trap();
+        }
+      }
+      auto instance_domains = policyd::ParseListInstanceDomainsResponse(text);
+      if (instance_domains) {
+        for (const std::string& name : instance_domains->names) {
+          if (!policyd::ValidateDomainName("domain", name).ok()) __builtin_trap();
+        }
+      }
       break;
     }
     case 5:

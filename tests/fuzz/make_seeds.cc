@@ -121,6 +121,19 @@ int main(int argc, char** argv) {
         "\x04"
         R"({"details":{"totalResult":"2"},"result":[{"id":"1","name":"a",)"
         R"("primaryDomain":"a.zitadel.example.com"},{"id":"2","primary_domain":"b.com"}]})");
+  // Selector 4 also runs the domain-list parsers (ListOrgDomains for org "42",
+  // ListInstanceDomains).
+  Write(root / "fuzz_json", "org_domains",
+        "\x04"
+        R"({"details":{"totalResult":"3"},"result":[{"orgId":"42","details":{"sequence":"5"},)"
+        R"("domainName":"acme.com","isVerified":true,"isPrimary":true,)"
+        R"("validationType":"DOMAIN_VALIDATION_TYPE_DNS"},{"orgId":"42","domainName":"b.acme.com",)"
+        R"("isVerified":true},{"org_id":"42","domain_name":"pending.acme.net"}]})");
+  Write(root / "fuzz_json", "instance_domains",
+        "\x04"
+        R"({"details":{"totalResult":"2"},"sortingColumn":"DOMAIN_FIELD_NAME_DOMAIN","result":[)"
+        R"({"details":{"sequence":"3"},"domain":"zitadel.example.com","primary":true,)"
+        R"("generated":true},{"domain":"login.example.com"}]})");
   Write(root / "fuzz_json", "events_domains",
         "\x03"
         R"({"events":[{"aggregate":{"id":"42","type":{"type":"org"},"resourceOwner":"42"},)"

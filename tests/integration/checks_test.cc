@@ -230,5 +230,45 @@ TEST(ChecksSyncTest, ADomainVerifiedUpstreamBecomesAcceptableAfterSync) {
       std::chrono::seconds(10), "the instance domain"));
 }
 
+// Issue 12 §3: where audit-log retention hides every domain event, the daemon's cold start still
+// knows each org's verified non-primary domains (login names with them are allowed, as the
+// upstream allows them), its unverified ones, and the instance's domains.
+TEST(ChecksSyncTest, UnderRetentionAColdStartKnowsDomainsWhoseEventsAreHidden) {
+  FakeUpstream upstream;
+  ASSERT_TRUE(upstream.ok());
+  TempDir dir;
+  const std::string token = dir.Join("token");
+  std::ofstream(token) << "fake-pat-0123456789\n";
+  chmod(token.c_str(), 0600);
+  const std::string org = upstream.AddOrg("Acme");
+  ASSERT_TRUE(upstream.AddOrgPolicy(org, {true, true, false}).ok());
+  ASSERT_TRUE(upstream.AddOrgDomain(org, "acme.com").ok());
+  ASSERT_TRUE(upstream.VerifyOrgDomain(org, "acme.com").ok());  // verified, not primary
+  ASSERT_TRUE(upstream.AddOrgDomain(org, "acme.net").ok());     // stays unverified
+  ASSERT_TRUE(upstream.ChangeDefaultPolicy({false, false, true}).ok());
+  ASSERT_TRUE(upstream.AddInstanceDomain("mail.acme.com").ok());
+  upstream.AdvanceClock(std::chrono::hours(48));
+  upstream.SetAuditLogRetention(std::chrono::hours(24));  // none of these events is visible
+
+  Daemon daemon(dir, {"--upstream", upstream.base_url(), "--token-file", token, "--poll-interval",
+                      "200ms", "--request-timeout", "2s"});
+  ASSERT_TRUE(daemon.WaitReady());
+  Client client = daemon.Connect();
+  auto reason = [&](const std::string& name) {
+    Result<CheckAnswer> a = client.CheckLoginName(org, name);
+    return a ? std::string(CheckReasonName(a->reason)) : a.error().ToString();
+  };
+  ASSERT_TRUE(
+      WaitFor([&] { return reason("alice@acme.zitadel.example.com") == "ALLOWED_VERIFIED_DOMAIN"; },
+              std::chrono::seconds(20), "the first sync"));
+  EXPECT_EQ(upstream.RequestCount("/management/v1/orgs/me/domains/_search"), 1);
+  EXPECT_EQ(reason("alice@ACME.com"), "ALLOWED_VERIFIED_DOMAIN");
+  EXPECT_EQ(reason("alice@acme.net"), "DOMAIN_NOT_VERIFIED");
+  EXPECT_EQ(reason("alice@other.com"), "DOMAIN_NOT_IN_ORG");
+  Result<CheckAnswer> smtp = client.CheckSmtpSender("noreply@mail.acme.com");
+  ASSERT_TRUE(smtp.has_value()) << smtp.error().ToString();
+  EXPECT_EQ(smtp->reason, CheckReason::kAllowedInstanceDomain) << smtp->message;
+}
+
 }  // namespace
 }  // namespace policyd::testing_support

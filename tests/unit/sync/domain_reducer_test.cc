@@ -254,15 +254,49 @@ TEST(DomainReducerTest, EventTypesAreSyncedAndFitTheFilter) {
   EXPECT_TRUE(ChangesDomains({&a}));
 }
 
-TEST(DomainReducerTest, HostOfUrlIsTheInstanceDomainTheUpstreamIsReachedBy) {
-  EXPECT_EQ(HostOfUrl("https://iam.example.com"), "iam.example.com");
-  EXPECT_EQ(HostOfUrl("https://iam.example.com:8443/base/?x#y"), "iam.example.com");
-  EXPECT_EQ(HostOfUrl("http://user:pw@127.0.0.1:9000"), "127.0.0.1");
-  EXPECT_EQ(HostOfUrl("https://[::1]:8080/"), "::1");
-  EXPECT_EQ(HostOfUrl("iam.example.com"), "iam.example.com");
-  EXPECT_EQ(HostOfUrl("https://"), "");
-  EXPECT_EQ(HostOfUrl("https://[::1"), "");
-  EXPECT_EQ(HostOfUrl(""), "");
+TEST(DomainReducerTest, ListedOrgDomainsBecomeAListTheStoreAccepts) {
+  std::vector<OrgDomain> listed = {
+      {"a.com", false, false}, {"B.com", true, true},
+      {"A.COM", true, false},  // the list changed between pages: merged into the first
+      {"c.com", false, true},  // a second primary, and unverified: neither is kept
+      {"b.com", false, false},
+  };
+  EXPECT_EQ(NormalizeListedOrgDomains(listed), 0u);
+  EXPECT_EQ(listed, (std::vector<OrgDomain>{
+                        {"a.com", true, false}, {"B.com", true, true}, {"c.com", true, false}}));
+  EXPECT_TRUE(ValidateOrgDomains("listed", listed).ok());
+
+  std::vector<OrgDomain> empty;
+  EXPECT_EQ(NormalizeListedOrgDomains(empty), 0u);
+  EXPECT_TRUE(empty.empty());
+}
+
+TEST(DomainReducerTest, AnOrgListOverTheLimitKeepsThePrimaryAndTheVerifiedDomains) {
+  std::vector<OrgDomain> listed;
+  for (std::size_t i = 0; i < kMaxDomainsPerList + 5; ++i) {
+    listed.push_back({"d" + std::to_string(i) + ".com", false, false});
+  }
+  listed.back() = {"primary.com", true, true};
+  listed[listed.size() - 2].verified = true;
+  EXPECT_EQ(NormalizeListedOrgDomains(listed), 5u);
+  ASSERT_EQ(listed.size(), kMaxDomainsPerList);
+  EXPECT_EQ(listed[0], (OrgDomain{"primary.com", true, true}));
+  EXPECT_TRUE(listed[1].verified);
+  EXPECT_EQ(listed[2].name, "d0.com");
+  EXPECT_TRUE(ValidateOrgDomains("listed", listed).ok());
+}
+
+TEST(DomainReducerTest, ListedInstanceDomainsAreUniqueAndBounded) {
+  std::vector<std::string> names = {"a.example.com", "B.example.com", "A.example.com"};
+  EXPECT_EQ(NormalizeListedInstanceDomains(names), 0u);
+  EXPECT_EQ(names, (std::vector<std::string>{"a.example.com", "B.example.com"}));
+  for (std::size_t i = 0; i < kMaxDomainsPerList + 1; ++i) {
+    names.push_back("n" + std::to_string(i) + ".example.com");
+  }
+  EXPECT_EQ(NormalizeListedInstanceDomains(names), 3u);
+  EXPECT_EQ(names.size(), kMaxDomainsPerList);
+  EXPECT_EQ(names[0], "a.example.com");
+  EXPECT_TRUE(ValidateInstanceDomains("listed", names).ok());
 }
 
 }  // namespace

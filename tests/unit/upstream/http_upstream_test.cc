@@ -40,6 +40,7 @@ struct SeenRequest {
   std::string user_agent;
   std::string body;
   int remote_port = 0;
+  std::string org_id{};  // x-zitadel-orgid
 };
 
 // A PAT-authenticated client against an httplib server that records what it receives.
@@ -54,7 +55,8 @@ class HttpUpstreamTest : public ::testing::Test {
           std::lock_guard lock(mu_);
           seen_.push_back({req.method, req.target, req.get_header_value("Authorization"),
                            req.get_header_value("Accept"), req.get_header_value("Content-Type"),
-                           req.get_header_value("User-Agent"), req.body, req.remote_port});
+                           req.get_header_value("User-Agent"), req.body, req.remote_port,
+                           req.get_header_value("x-zitadel-orgid")});
         });
   }
 
@@ -189,6 +191,82 @@ TEST_F(HttpUpstreamTest, ListOrgsPostsTheQueryAndParsesThePage) {
 
   EXPECT_EQ(upstream_->ListOrgs(0, 0).error().code(), Code::kInvalidArgument);
   EXPECT_EQ(upstream_->ListOrgs(0, 1001).error().code(), Code::kInvalidArgument);
+}
+
+TEST_F(HttpUpstreamTest, ListOrgDomainsNamesTheOrgInTheHeaderAndParsesThePage) {
+  server_.server().Post("/management/v1/orgs/me/domains/_search", [](const httplib::Request& req,
+                                                                     httplib::Response& res) {
+    const std::string org = req.get_header_value("x-zitadel-orgid");
+    res.set_content(
+        R"({"details":{"totalResult":"2"},"result":[{"orgId":")" + org +
+            R"(","domainName":"acme.com","isVerified":true,"isPrimary":true},)"
+            R"({"orgId":")" +
+            (org == "other" ? "someone-else" : org) +
+            R"(","domainName":"b.acme.com","validationType":"DOMAIN_VALIDATION_TYPE_DNS"}]})",
+        "application/json");
+  });
+  Connect();
+  Result<OrgDomainPage> page = upstream_->ListOrgDomains("300000000000000042", 1000, 5);
+  ASSERT_TRUE(page.has_value()) << page.error().ToString();
+  EXPECT_EQ(page->total, 2u);
+  EXPECT_EQ(page->domains,
+            (std::vector<OrgDomain>{{"acme.com", true, true}, {"b.acme.com", false, false}}));
+  std::vector<SeenRequest> seen = Seen();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].method, "POST");
+  EXPECT_EQ(seen[0].org_id, "300000000000000042");
+  EXPECT_EQ(seen[0].authorization, "Bearer " + std::string(kToken));
+  EXPECT_EQ(seen[0].content_type, "application/json");
+  EXPECT_EQ(seen[0].body, R"({"query":{"offset":"1000","limit":5,"asc":true}})");
+
+  // An entry of another org: the header did not reach the upstream.
+  Result<OrgDomainPage> other = upstream_->ListOrgDomains("other", 0, 1000);
+  ASSERT_FALSE(other.has_value());
+  EXPECT_EQ(other.error().code(), Code::kInternal);
+  EXPECT_THAT(other.error().message(),
+              StartsWith("malformed response from POST /management/v1/orgs/me/domains/_search "
+                         "(org other): result[1].orgId: "));
+
+  // Refused before sending: no header injection through the org id, no bad limits.
+  EXPECT_EQ(upstream_->ListOrgDomains("a\r\nx-evil: 1", 0, 10).error().code(),
+            Code::kInvalidArgument);
+  EXPECT_EQ(upstream_->ListOrgDomains("", 0, 10).error().code(), Code::kInvalidArgument);
+  EXPECT_EQ(upstream_->ListOrgDomains("a", 0, 0).error().code(), Code::kInvalidArgument);
+  EXPECT_EQ(upstream_->ListOrgDomains("a", 0, 1001).error().code(), Code::kInvalidArgument);
+  EXPECT_EQ(Seen().size(), 2u);
+}
+
+TEST_F(HttpUpstreamTest, ListInstanceDomainsPostsTheQueryAndParsesThePage) {
+  server_.server().Post("/admin/v1/domains/_search", [](const httplib::Request&,
+                                                        httplib::Response& res) {
+    res.set_content(R"({"details":{"totalResult":"1"},"result":[{"domain":"zitadel.example.com",)"
+                    R"("primary":true,"generated":true}]})",
+                    "application/json");
+  });
+  Connect();
+  Result<InstanceDomainPage> page = upstream_->ListInstanceDomains(0, 1000);
+  ASSERT_TRUE(page.has_value()) << page.error().ToString();
+  EXPECT_EQ(page->total, 1u);
+  EXPECT_THAT(page->names, ElementsAre("zitadel.example.com"));
+  const std::vector<SeenRequest> seen = Seen();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].org_id, "");  // an admin call: no org header
+  EXPECT_EQ(seen[0].body, R"({"query":{"offset":"0","limit":1000,"asc":true}})");
+  EXPECT_EQ(upstream_->ListInstanceDomains(0, 0).error().code(), Code::kInvalidArgument);
+  EXPECT_EQ(upstream_->ListInstanceDomains(0, 1001).error().code(), Code::kInvalidArgument);
+}
+
+TEST_F(HttpUpstreamTest, AForbiddenDomainListIsPermissionDenied) {
+  server_.server().Post("/management/v1/orgs/me/domains/_search", [](const httplib::Request&,
+                                                                     httplib::Response& res) {
+    res.status = 403;
+    res.set_content(R"json({"code":7,"message":"Organisation doesn't exist (AUTH-Bs7Ds)"})json",
+                    "application/json");
+  });
+  Connect();
+  Result<OrgDomainPage> page = upstream_->ListOrgDomains("gone", 0, 1000);
+  ASSERT_FALSE(page.has_value());
+  EXPECT_EQ(page.error().code(), Code::kPermissionDenied);
 }
 
 TEST_F(HttpUpstreamTest, ListEventsPostsTheQueryAndParsesEvents) {
