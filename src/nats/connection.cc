@@ -1,9 +1,13 @@
 #include "nats/connection.h"
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <utility>
 
 #include "nats/errors.h"
 #include "nats/handles.h"
+#include "nats/tls_exit.h"
 
 namespace policyd::nats {
 namespace {
@@ -61,6 +65,31 @@ Status Check(natsStatus s, std::string_view what) {
   return s == NATS_OK ? Status::Ok() : FromNats(s, 0, what);
 }
 
+bool UsesTls(const ConnectOptions& o) {
+  if (!o.ca_file.empty()) return true;
+  for (const std::string& url : o.urls) {
+    if (url.rfind("tls://", 0) == 0) return true;
+  }
+  return false;
+}
+
+// cnats reads a creds file only when it connects, and with retry-on-failed-connect an unreadable
+// one would just never connect: check it here. A CA file is read at once by cnats.
+Status CheckReadable(const std::string& path, std::string_view what) {
+  std::FILE* f = std::fopen(path.c_str(), "r");
+  if (f == nullptr) {
+    return Status::InvalidArgument(std::string(what) + " " + path + ": " + std::strerror(errno));
+  }
+  std::fclose(f);
+  return Status::Ok();
+}
+
+// A bad file is the operator's mistake, whatever cnats calls it.
+Status FileError(natsStatus s, std::string_view what) {
+  if (s == NATS_OK) return Status::Ok();
+  return Status(Code::kInvalidArgument, FromNats(s, 0, what).message());
+}
+
 Status Configure(natsOptions* opts, const ConnectOptions& o, void* closure) {
   std::vector<const char*> urls;
   for (const std::string& u : o.urls) urls.push_back(u.c_str());
@@ -82,14 +111,16 @@ Status Configure(natsOptions* opts, const ConnectOptions& o, void* closure) {
   POLICYD_RETURN_IF_ERROR(
       Check(natsOptions_SetErrorHandler(opts, OnAsyncError, closure), "callback"));
   if (!o.creds_file.empty()) {
+    POLICYD_RETURN_IF_ERROR(CheckReadable(o.creds_file, "creds file"));
     POLICYD_RETURN_IF_ERROR(
-        Check(natsOptions_SetUserCredentialsFromFiles(opts, o.creds_file.c_str(), nullptr),
-              "creds file " + o.creds_file));
+        FileError(natsOptions_SetUserCredentialsFromFiles(opts, o.creds_file.c_str(), nullptr),
+                  "creds file " + o.creds_file));
   }
+  if (UsesTls(o)) POLICYD_RETURN_IF_ERROR(Check(natsOptions_SetSecure(opts, true), "TLS"));
   if (!o.ca_file.empty()) {
-    POLICYD_RETURN_IF_ERROR(Check(natsOptions_SetSecure(opts, true), "TLS"));
-    POLICYD_RETURN_IF_ERROR(Check(natsOptions_LoadCATrustedCertificates(opts, o.ca_file.c_str()),
-                                  "CA file " + o.ca_file));
+    POLICYD_RETURN_IF_ERROR(CheckReadable(o.ca_file, "CA file"));
+    POLICYD_RETURN_IF_ERROR(FileError(
+        natsOptions_LoadCATrustedCertificates(opts, o.ca_file.c_str()), "CA file " + o.ca_file));
   }
   if (!o.inbox_prefix.empty()) {
     POLICYD_RETURN_IF_ERROR(
@@ -141,6 +172,7 @@ std::string_view ConnStateName(ConnState state) {
 Result<std::unique_ptr<NatsConnection>> NatsConnection::Connect(const ConnectOptions& options,
                                                                 EventCallback on_event) {
   if (options.urls.empty()) return Err(Status::InvalidArgument("nats: no server URL"));
+  GuardTlsExit(UsesTls(options));  // before cnats is first initialised (tls_exit.h)
   auto handles = std::make_unique<Handles>();
   handles->callbacks = std::make_shared<CallbackState>();
   handles->callbacks->on_event = std::move(on_event);
@@ -201,12 +233,20 @@ ConnState NatsConnection::state() const {
 std::string NatsConnection::ConnectedUrl() const {
   char buf[512] = {0};
   if (natsConnection_GetConnectedUrl(handles_->nc, buf, sizeof(buf)) != NATS_OK) return {};
-  return buf;
+  std::string url = buf;
+  // Never hand out a password given in the URL ("nats://user:pass@host:port").
+  const std::size_t scheme = url.find("://");
+  const std::size_t at = url.find('@', scheme == std::string::npos ? 0 : scheme + 3);
+  if (scheme != std::string::npos && at != std::string::npos) {
+    url.erase(scheme + 3, at - scheme - 2);
+  }
+  return url;
 }
 
 Status ShutdownLibrary(std::chrono::milliseconds timeout) {
   const natsStatus s = nats_CloseAndWait(timeout.count());
-  if (s == NATS_OK) return Status::Ok();
+  // "Not initialized": no connection was ever made in this process; nothing to release.
+  if (s == NATS_OK || s == NATS_NOT_INITIALIZED) return Status::Ok();
   return FromNats(s, 0, "nats library shutdown");
 }
 

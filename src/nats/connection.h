@@ -74,8 +74,10 @@ struct Handles;
 class NatsConnection {
  public:
   // Creates the connection and starts connecting. Success does NOT mean connected: see state().
-  // Errors: kInvalidArgument for no URL or a malformed one; kNotFound / kInvalidArgument for an
-  // unreadable creds or CA file; kInternal when cnats cannot start.
+  // Errors: kInvalidArgument for no URL or a malformed one, and for an unreadable creds file or
+  // an unreadable or invalid CA file (message names the file); kInternal when cnats cannot
+  // start. A creds file that is readable but wrong shows only when connecting (kAsyncError
+  // events, never connected).
   static Result<std::unique_ptr<NatsConnection>> Connect(const ConnectOptions& options,
                                                          EventCallback on_event = {});
 
@@ -87,7 +89,8 @@ class NatsConnection {
   NatsConnection& operator=(const NatsConnection&) = delete;
 
   ConnState state() const;
-  // The URL of the server currently connected to; empty when not connected.
+  // The URL of the server currently connected to, without any user:password part; empty when
+  // not connected.
   std::string ConnectedUrl() const;
   const ConnectOptions& options() const { return options_; }
 

@@ -129,6 +129,7 @@ class NatsPermissionsTest : public ::testing::Test {
     fol.request_timeout = 500ms;  // each refused write times out
     follower_ = MustConnect(fol, follower_events_.Callback());
     ASSERT_NE(follower_, nullptr);
+    EXPECT_EQ(follower_->ConnectedUrl(), server_.Url(0)) << "no password in the URL";
   }
   std::vector<std::string> UrlsFor(const std::string& user, const std::string& password) {
     return {"nats://" + user + ":" + password + "@" + server_.Url(0).substr(7)};
