@@ -176,7 +176,6 @@ Result<std::unique_ptr<NatsConnection>> NatsConnection::Connect(const ConnectOpt
   auto handles = std::make_unique<Handles>();
   handles->callbacks = std::make_shared<CallbackState>();
   handles->callbacks->on_event = std::move(on_event);
-  handles->request_timeout_ms = options.request_timeout.count();
   auto* closure = new Holder(handles->callbacks);
   Result<natsConnection*> nc = Open(options, closure);
   if (!nc) {

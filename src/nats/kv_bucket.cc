@@ -89,7 +89,6 @@ bool ValidBucketName(std::string_view bucket) {
   return true;
 }
 
-// Defined here (not in a header) so that other modules never see cnats's types.
 Result<KvEntry> EntryFromMessage(natsMsg* msg, std::string_view prefix, std::uint64_t revision,
                                  std::int64_t created_ns, std::uint64_t pending) {
   const std::string_view subject = natsMsg_GetSubject(msg);
