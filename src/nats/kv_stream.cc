@@ -1,5 +1,6 @@
 #include "nats/kv_stream.h"
 
+#include <algorithm>
 #include <mutex>
 #include <string>
 #include <utility>
@@ -14,6 +15,10 @@ struct KvStream::Impl {
   kvWatcher* watcher = nullptr;
   natsSubscription* sub = nullptr;
   // Only touched by the thread calling Next().
+  // The lowest revision FromRevision may still deliver: `start`, then the last delivered + 1.
+  // cnats 3.4.1 re-creates a reset ordered consumer from the last revision IT delivered + 1,
+  // which is 0 + 1 when nothing was delivered yet: it would re-send revisions below `start`.
+  std::uint64_t min_revision = 0;
   bool caught_up_due = false;
   bool caught_up_sent = false;
   std::atomic<bool> stopped{false};
@@ -67,6 +72,8 @@ Result<std::unique_ptr<KvStream>> KvStream::FromRevision(KvBucket& bucket, std::
   auto impl = std::make_unique<Impl>();
   impl->prefix = bucket.prefix_;
   impl->caught_up_due = info->messages == 0 || start > info->last_seq;
+  // The server clamps a start past the end to last_seq + 1: what is written from now on.
+  impl->min_revision = std::min(start, info->last_seq + 1);
   jsSubOptions so;
   jsSubOptions_Init(&so);
   so.Stream = bucket.stream().c_str();  // no $JS.API.STREAM.NAMES lookup (and permission)
@@ -125,26 +132,41 @@ Result<KvEvent> KvStream::NextFromWatcher(std::chrono::milliseconds timeout) {
 }
 
 Result<KvEvent> KvStream::NextFromSubscription(std::chrono::milliseconds timeout) {
-  natsMsg* msg = nullptr;
-  const natsStatus s = natsSubscription_NextMsg(&msg, impl_->sub, timeout.count());
-  if (impl_->stopped.load()) {
-    if (msg != nullptr) natsMsg_Destroy(msg);
-    return Err(Status(Code::kCancelled, "KV stream stopped"));
-  }
-  if (s != NATS_OK) return Err(FromNats(s, 0, "KV ordered consumer"));
-  jsMsgMetaData* md = nullptr;
-  const natsStatus ms = natsMsg_GetMetaData(&md, msg);
-  if (ms != NATS_OK) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    natsMsg* msg = nullptr;
+    const natsStatus s =
+        natsSubscription_NextMsg(&msg, impl_->sub, std::max<int64_t>(left.count(), 1));
+    if (impl_->stopped.load()) {
+      if (msg != nullptr) natsMsg_Destroy(msg);
+      return Err(Status(Code::kCancelled, "KV stream stopped"));
+    }
+    if (s != NATS_OK) return Err(FromNats(s, 0, "KV ordered consumer"));
+    jsMsgMetaData* md = nullptr;
+    const natsStatus ms = natsMsg_GetMetaData(&md, msg);
+    if (ms != NATS_OK) {
+      natsMsg_Destroy(msg);
+      return Err(FromNats(ms, 0, "KV ordered consumer: message metadata"));
+    }
+    const std::uint64_t revision = md->Sequence.Stream;
+    if (!impl_->caught_up_sent && md->NumPending == 0) impl_->caught_up_due = true;
+    Result<KvEntry> entry;
+    const bool fresh = revision >= impl_->min_revision;
+    if (fresh)
+      entry = EntryFromMessage(msg, impl_->prefix, revision, md->Timestamp, md->NumPending);
+    jsMsgMetaData_Destroy(md);
     natsMsg_Destroy(msg);
-    return Err(FromNats(ms, 0, "KV ordered consumer: message metadata"));
+    if (!fresh) {
+      // Re-sent after a consumer reset: already delivered or before `start`.
+      if (impl_->caught_up_due && !impl_->caught_up_sent) return Next(timeout);
+      continue;
+    }
+    impl_->min_revision = revision + 1;
+    if (!entry) return Err(entry.error());
+    return KvEvent{KvEvent::Kind::kEntry, std::move(*entry)};
   }
-  Result<KvEntry> entry =
-      EntryFromMessage(msg, impl_->prefix, md->Sequence.Stream, md->Timestamp, md->NumPending);
-  if (!impl_->caught_up_sent && md->NumPending == 0) impl_->caught_up_due = true;
-  jsMsgMetaData_Destroy(md);
-  natsMsg_Destroy(msg);
-  if (!entry) return Err(entry.error());
-  return KvEvent{KvEvent::Kind::kEntry, std::move(*entry)};
 }
 
 }  // namespace policyd::nats

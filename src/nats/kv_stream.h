@@ -20,7 +20,8 @@
 // consumer lives on one server (in a cluster, typically the stream leader's). When that server
 // dies, values written meanwhile that were superseded before the re-created consumer reads
 // them are skipped (history 1 keeps only the latest per key): the reader still reaches the
-// bucket's current state, revisions only ever increase, nothing is delivered twice.
+// bucket's current state. FromRevision never delivers a revision below `start` or one it
+// already delivered (cnats 3.4.1 re-sends those after a reset; they are dropped here).
 //
 // Threading: Next() is called by one thread at a time (typically a dedicated NATS thread).
 // Stop() may be called from any thread, once or more, and makes a blocked Next() return

@@ -363,5 +363,42 @@ TEST_F(NatsKvTest, StopWakesABlockedNextOfEitherKindPromptly) {
   }
 }
 
+TEST_F(NatsKvTest, ReadersSurviveAServerRestartAndSeeWritesMadeAfterIt) {
+  std::unique_ptr<KvBucket> b = MustCreate(*conn_, "policyd");
+  const WriteAck v1 = MustPut(*b, "org.1", "v1");
+  Result<std::unique_ptr<KvStream>> watch = KvStream::WatchAll(*b);
+  ASSERT_TRUE(watch.has_value()) << watch.error().ToString();
+  ASSERT_EQ(DrainUntilCaughtUp(**watch).entries.size(), 1u);
+  Result<std::unique_ptr<KvStream>> resume = KvStream::FromRevision(*b, v1.revision + 1, 500ms);
+  ASSERT_TRUE(resume.has_value()) << resume.error().ToString();
+  ASSERT_TRUE(DrainUntilCaughtUp(**resume).caught_up);
+
+  // The server dies with the readers' (in-memory) consumers; the bucket is on disk.
+  server_.Kill(0);
+  ASSERT_TRUE(WaitFor([&] { return conn_->state() != ConnState::kConnected; }, 5s, "disconnect"));
+  EXPECT_EQ((*resume)->Next(200ms).error().code(), Code::kDeadlineExceeded);
+  ASSERT_TRUE(server_.Restart(0));
+  ASSERT_TRUE(WaitFor([&] { return conn_->state() == ConnState::kConnected; }, 10s, "reconnect"));
+  Result<WriteAck> v2 = Err(Status::Internal("not written"));
+  ASSERT_TRUE(WaitFor([&] { return (v2 = b->Write(Put("org.1", "v2"))).has_value(); }, 10s,
+                      "a write after the restart"));
+  EXPECT_EQ(v2->revision, v1.revision + 1) << "the stream kept its sequence";
+
+  // Both re-create their consumers (missed heartbeats) from the last revision they delivered.
+  for (KvStream* reader : {resume->get(), watch->get()}) {
+    Result<KvEntry> e = Err(Status::Internal("nothing"));
+    ASSERT_TRUE(WaitFor(
+        [&] {
+          e = NextEntry(*reader, 200ms);
+          return e.has_value() || e.error().code() != Code::kDeadlineExceeded;
+        },
+        20s, "the write after the restart"));
+    ASSERT_TRUE(e.has_value()) << e.error().ToString();
+    EXPECT_EQ(e->value, "v2") << (reader == resume->get() ? "resume" : "watch");
+    EXPECT_EQ(e->revision, v2->revision);
+  }
+  EXPECT_TRUE(events_.Count(ConnEvent::Kind::kReconnected) >= 1);
+}
+
 }  // namespace
 }  // namespace policyd::nats::testing
