@@ -38,3 +38,10 @@ find_package(OpenSSL 3 REQUIRED)
 
 # libsystemd ships no CMake config: pkg-config.
 pkg_check_modules(SYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
+
+# NATS C client (libnats-dev 3.4.1, "cnats") for fleet mode. Debian's CMake package config
+# (cmake/cnats/cnats-config.cmake) is unusable: it also declares cnats::nats_static, whose
+# libnats_static.a the package does not ship, so find_package(cnats) fails with "The imported
+# target cnats::nats_static references the file ... but this file does not exist". Its
+# pkg-config file is complete: -> PkgConfig::NATS (libnats.so).
+pkg_check_modules(NATS REQUIRED IMPORTED_TARGET libnats>=3.4)

@@ -11,7 +11,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcurl4-openssl-dev libsimdjson-dev libsystemd-dev libexpected-dev
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev libssl-dev
-  libcpp-httplib-dev nlohmann-json3-dev openssl
+  libcpp-httplib-dev nlohmann-json3-dev openssl libnats-dev nats-server
   python3 python3-flatbuffers redis-server redis-tools hyperfine systemd curl nodejs
   tmux
 )
@@ -26,7 +26,7 @@ if ((${#missing[@]} == 0)); then
   echo "install-deps: all ${#packages[@]} packages present"
 else
   echo "install-deps: installing ${missing[*]}"
-  # Keep services (redis) from starting inside the install; tests start their own.
+  # Keep services (redis, nats-server) from starting inside the install; tests start their own.
   if [[ ! -e /usr/sbin/policy-rc.d ]]; then
     printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
     $SUDO chmod +x /usr/sbin/policy-rc.d
