@@ -11,10 +11,12 @@
 namespace policyd {
 namespace {
 
-// What lookups read: the instance default and every org.
+// What lookups read: the instance default and every org, and which write they reflect.
 struct IndexState {
   std::optional<InstanceRecord> instance;
   OrgTable orgs;
+  // The number of the last write (IndexedStore::writes_begun_) whose outcome this state holds.
+  std::uint64_t write = 0;
 
   void Apply(const StoreChange& change) {
     if (change.instance) instance = *change.instance;
@@ -46,8 +48,27 @@ class IndexedStore final : public Store {
   Status Read(LookupBatch& batch) const override {
     // The index holds no domains: a batch that wants them is read from RocksDB.
     if (!ready_.load(std::memory_order_acquire) || batch.with_domains()) return base_->Read(batch);
-    index_.Read([&batch](const IndexState& s) { Fill(s, batch); });
-    return Status::Ok();
+    if (batch.claim_query_count() == 0) {
+      index_.Read([&batch](const IndexState& s) { Fill(s, batch); });
+      return Status::Ok();
+    }
+    // Nor does it hold the verified-domain index: the claims are read from RocksDB while the
+    // index state is held, and count only if no write began since the one that state reflects.
+    // Every write bumps writes_begun_ before it touches RocksDB, and the state's number is set
+    // only after RocksDB has the write; so equal numbers before and after the read mean that the
+    // read saw exactly the state the index holds. Otherwise (a sync landing meanwhile, rare)
+    // the whole batch is read from one RocksDB view.
+    Status read;
+    const bool consistent = index_.Read([this, &batch, &read](const IndexState& s) {
+      if (writes_begun_.load(std::memory_order_seq_cst) != s.write) return false;
+      Fill(s, batch);
+      batch.claims_only_ = true;
+      read = base_->Read(batch);
+      batch.claims_only_ = false;
+      return writes_begun_.load(std::memory_order_seq_cst) == s.write;
+    });
+    if (!read.ok()) return read;
+    return consistent ? Status::Ok() : base_->Read(batch);
   }
 
   // Domains are not indexed: with a domain per org, the two copies would grow by well over
@@ -60,21 +81,30 @@ class IndexedStore final : public Store {
 
   Status Apply(const StoreChange& change, Timestamp now) override {
     std::lock_guard lock(write_mu_);
-    POLICYD_RETURN_IF_ERROR(base_->Apply(change, now));
+    const std::uint64_t write = writes_begun_.fetch_add(1, std::memory_order_seq_cst) + 1;
+    const Status s = base_->Apply(change, now);
+    // Even a failed write (which changed nothing) gets its number, so that claim reads go on.
     if (ready_.load(std::memory_order_relaxed)) {
-      index_.Write([&change](IndexState& s) { s.Apply(change); });
+      index_.Write([&change, &s, write](IndexState& st) {
+        if (s.ok()) st.Apply(change);
+        st.write = write;
+      });
     }
-    return Status::Ok();
+    return s;
   }
 
   Status Replace(const Snapshot& snapshot, std::string_view cursor, std::string_view source,
                  Timestamp now) override {
     std::lock_guard lock(write_mu_);
-    POLICYD_RETURN_IF_ERROR(base_->Replace(snapshot, cursor, source, now));
+    const std::uint64_t write = writes_begun_.fetch_add(1, std::memory_order_seq_cst) + 1;
+    const Status s = base_->Replace(snapshot, cursor, source, now);
     if (ready_.load(std::memory_order_relaxed)) {
-      index_.Write([&snapshot](IndexState& s) { s.Assign(snapshot); });
+      index_.Write([&snapshot, &s, write](IndexState& st) {
+        if (s.ok()) st.Assign(snapshot);
+        st.write = write;
+      });
     }
-    return Status::Ok();
+    return s;
   }
 
   Status ForEach(const std::function<void(const InstanceRecord&)>& on_instance,
@@ -119,6 +149,7 @@ class IndexedStore final : public Store {
                          return Status::Ok();
                        });
     if (load.status.ok()) {
+      loaded.write = writes_begun_.load(std::memory_order_seq_cst);  // none runs: we hold the lock
       load.orgs = loaded.orgs.size();
       load.bytes = 2 * loaded.orgs.MemoryBytes();
       index_.ResetUnshared(std::move(loaded));  // no reader uses index_ before ready_
@@ -131,7 +162,8 @@ class IndexedStore final : public Store {
 
   std::unique_ptr<Store> base_;
   LeftRight<IndexState> index_;
-  std::atomic<bool> ready_{false};  // index_ is complete and kept current
+  std::atomic<bool> ready_{false};              // index_ is complete and kept current
+  std::atomic<std::uint64_t> writes_begun_{0};  // writes to base_ begun, failed ones included
   std::atomic<bool> stop_{false};
   std::mutex write_mu_;  // serializes writers and the load
   std::thread loader_;   // last: starts after every other member exists

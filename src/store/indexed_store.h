@@ -11,6 +11,11 @@
 // wait for a sync and always see one whole change or none — the same guarantee Read() gives on
 // RocksDB.
 //
+// Domains and the verified-domain index are not copied (with a generated domain per org they
+// would double the memory): a batch with domains is read from RocksDB, and a batch with claim
+// queries takes its policies from the index and its claims from one RocksDB point read, checked
+// to reflect the same write as the index (else the whole batch is read from RocksDB).
+//
 // Start-up: opening returns at once. The index is loaded by a background thread (one pass over
 // the store, ~0.5 s per million orgs); until it is complete, Read() goes to RocksDB, so the
 // daemon can be READY before the index is. Writers wait for the load to finish.
