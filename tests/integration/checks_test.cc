@@ -1,10 +1,14 @@
 // Local checks against the real binaries: the C++ client and `policyctl check` on a snapshot with
-// domains, and, against the fake upstream, a domain added and verified upstream becoming
-// acceptable once policyd has synced it.
+// domains (and on the bundled example, also as a migrated v1 store), and, against the fake
+// upstream, a domain added and verified upstream becoming acceptable once policyd has synced it.
 #include <gtest/gtest.h>
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <fstream>
+#include <memory>
 
 #include "fake_upstream/fake_upstream.h"
 #include "support/daemon.h"
@@ -210,6 +214,34 @@ TEST(ChecksExampleTest, PolicyctlRefusesAUsernameOnAnotherOrgsVerifiedDomain) {
       daemon.Ctl({"check", "login-name", "300000000000000107", "bob@acme.org"});  // unverified
   EXPECT_EQ(free_domain.exit_code, 0) << free_domain.out;
   EXPECT_NE(free_domain.out.find("ALLOWED_BARE_USERNAME"), std::string::npos) << free_domain.out;
+}
+
+// A data dir written by a v1 binary (no verified-domain index) is migrated when policyd starts
+// on it, and then answers as if the snapshot had been loaded by this binary.
+TEST(ChecksExampleTest, AV1StoreIsMigratedAtStartAndGetsTheIndex) {
+  TempDir dir;
+  {
+    Daemon loader(dir, {"--snapshot", SourceDir() + "/examples/snapshot.json"});
+    ASSERT_TRUE(loader.WaitReady());
+    ASSERT_EQ(loader.process().Stop(SIGTERM), 0);
+  }
+  {  // what a v1 binary leaves: no index rows, format v1
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), dir.Join("data"), &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    rocksdb::WriteBatch batch;
+    ASSERT_TRUE(batch.DeleteRange("verified-domain:", "verified-domain;").ok());
+    ASSERT_TRUE(batch.Put("meta:format", "policyd-store-v1").ok());
+    ASSERT_TRUE(db->Write(rocksdb::WriteOptions(), &batch).ok());
+  }
+  Daemon daemon(dir);
+  ASSERT_TRUE(daemon.WaitReady());
+  CommandResult refused = daemon.Ctl({"check", "login-name", "300000000000000107", "bob@acme.com"});
+  EXPECT_EQ(refused.exit_code, 1) << refused.out << refused.err;
+  EXPECT_NE(refused.out.find("DOMAIN_NOT_ALLOWED_AS_USERNAME"), std::string::npos) << refused.out;
+  EXPECT_NE(daemon.process().Log().find("migrated from policyd-store-v1 to policyd-store-v2"),
+            std::string::npos)
+      << daemon.process().Log();
 }
 
 // A domain added and verified upstream becomes an acceptable login-name domain once synced;
