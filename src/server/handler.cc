@@ -139,7 +139,7 @@ Code RequestHandler::HandleChecks(const RequestView& request, bool stale,
     // Whether the claims count depends on the policy, which this same read brings: ask anyway.
     if (c.kind != CheckKind::kLoginName) continue;
     if (const std::optional<std::string_view> domain = LoginNameClaimedDomain(c.value)) {
-      claim_queries_[i] = batch_.AddClaimQuery(*domain);
+      claim_queries_[i] = batch_.AddClaimQuery(*domain, c.org_id);
     }
   }
   if (Status s = store_.Read(batch_); !s.ok()) return Fail(request.id(), s, out);

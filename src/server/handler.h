@@ -3,8 +3,9 @@
 // It decodes and verifies the request (wire/), reads the store at one consistent point
 // (store/), resolves the default-versus-org fallback (resolve/), decides checks (check/) and
 // encodes the answer. Buffers are reused between requests, so a warmed-up handler does not
-// allocate for single lookups, nor for checks that need no domains (RocksDB's own reads of
-// domains may allocate).
+// allocate for single lookups, nor for checks that need no domains (RocksDB's own reads may:
+// of domains, and the verified-domain point read while its files hold range tombstones, as after
+// a snapshot load until compaction drops them).
 //
 // Checks: the policies of every org a request's checks name, the instance default and, for each
 // login name with an '@', the orgs that have its domain verified (check/check.h

@@ -10,12 +10,14 @@ void LookupBatch::Clear() {
   has_policy_.clear();
   has_instance_ = false;
   claim_domains_.clear();
+  claim_askers_.clear();
 }
 
 void LookupBatch::Add(std::string_view org_id) { ids_.push_back(org_id); }
 
-std::size_t LookupBatch::AddClaimQuery(std::string_view domain) {
+std::size_t LookupBatch::AddClaimQuery(std::string_view domain, std::string_view asking_org) {
   claim_domains_.push_back(domain);
+  claim_askers_.push_back(asking_org);
   const std::size_t j = claim_domains_.size() - 1;
   if (claims_.size() <= j) claims_.resize(j + 1);
   if (claim_counts_.size() <= j) claim_counts_.resize(j + 1);

@@ -58,11 +58,12 @@ class LookupBatch {
   const InstanceDomains& instance_domains() const { return instance_domains_; }
   bool with_domains() const { return with_domains_; }
 
-  // Adds a verified-domain query and returns its number j: after a successful Read(), claims(j)
-  // are the orgs that have `domain` verified (compared ASCII case-insensitively; the store's
-  // verified-domain index), read in the same consistent view as everything else of the batch.
-  // The view must stay valid until Read() returns. Clear() drops the queries.
-  std::size_t AddClaimQuery(std::string_view domain);
+  // Adds a verified-domain query for org `asking_org` and returns its number j: after a
+  // successful Read(), claims(j) hold every org other than `asking_org` that has `domain`
+  // verified (compared ASCII case-insensitively; the store's verified-domain index), read in the
+  // same consistent view as everything else of the batch; the asking org's own claim may or may
+  // not be among them. The views must stay valid until Read() returns. Clear() drops the queries.
+  std::size_t AddClaimQuery(std::string_view domain, std::string_view asking_org);
   std::size_t claim_query_count() const { return claim_domains_.size(); }
   std::span<const DomainClaim> claims(std::size_t j) const {
     return {claims_[j].data(), claim_counts_[j]};
@@ -81,6 +82,7 @@ class LookupBatch {
   std::vector<OrgDomains> domains_;  // with_domains_: per id
   InstanceDomains instance_domains_;
   std::vector<std::string_view> claim_domains_;  // per claim query
+  std::vector<std::string_view> claim_askers_;   // per claim query
   // Per claim query: the claims, the first claim_counts_[j] of claims_[j] (elements beyond stay,
   // so that a reused batch does not allocate for them again).
   std::vector<std::vector<DomainClaim>> claims_;

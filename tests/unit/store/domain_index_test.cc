@@ -109,7 +109,7 @@ TEST(DomainIndexRowsTest, AnUnchangedListTouchesNothing) {
 std::vector<DomainClaim> Claims(const Store& store, std::string_view domain) {
   LookupBatch batch;
   batch.Add("a");
-  const std::size_t j = batch.AddClaimQuery(domain);
+  const std::size_t j = batch.AddClaimQuery(domain, "asker");
   Status s = store.Read(batch);
   EXPECT_TRUE(s.ok()) << s.ToString();
   if (!s.ok()) return {};
@@ -252,7 +252,7 @@ TEST_F(DomainIndexStoreTest, AReadOnlyOpenOfAV1StoreReadsItButHasNoIndex) {
   EXPECT_TRUE(ro->ReadDomains("a", domains).ok());
   LookupBatch batch;
   batch.Add("a");
-  batch.AddClaimQuery("acme.com");
+  batch.AddClaimQuery("acme.com", "a");
   const Status s = ro->Read(batch);
   EXPECT_EQ(s.code(), Code::kFailedPrecondition) << s.ToString();
   LookupBatch plain;
@@ -280,7 +280,7 @@ TEST_F(DomainIndexStoreTest, IndexedStoreAnswersClaimsWithPoliciesFromItsIndex) 
   ASSERT_TRUE(indexed->Apply(change, At(3)).ok());
   LookupBatch batch;
   batch.Add("a");
-  const std::size_t j = batch.AddClaimQuery("beta.com");
+  const std::size_t j = batch.AddClaimQuery("beta.com", "a");
   ASSERT_TRUE(indexed->Read(batch).ok());
   ASSERT_NE(batch.org(0).own_policy, nullptr);  // the new policy and the new claim: one state
   EXPECT_EQ(batch.org(0).own_policy->details.sequence, 7u);
