@@ -5,10 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <future>
 #include <random>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "store/indexed_store.h"
@@ -165,6 +167,40 @@ TEST_F(IndexedClaimsTest, ReplaceRebuildsTheClaims) {
   ASSERT_TRUE(store_->Replace(snapshot, "", "test", At(4)).ok());
   EXPECT_EQ(Owners("acme.com", "a"), Ids{"b"});
   EXPECT_EQ(Owners("beta.com", "a"), Ids{});
+}
+
+// A writer flips org a's policy and org b's verification of x.com in one change each time; a
+// reader asking for both must always see one state: the claim is read from RocksDB (another
+// org's), the policy from the index, and they must belong together.
+TEST_F(IndexedClaimsTest, ClaimsAndPoliciesComeFromOneState) {
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    for (int i = 1; i <= 300; ++i) {
+      StoreChange change;
+      change.put_orgs = {Org("a", static_cast<std::uint64_t>(i))};
+      change.put_org_domains = {
+          {"b", {{"x.com", i % 2 == 1, false}}, static_cast<std::uint64_t>(i + 1)}};
+      ASSERT_TRUE(store_->Apply(change, At(10 + i)).ok());
+    }
+    done = true;
+  });
+  LookupBatch batch;
+  int reads = 0;
+  while (!done || reads < 100) {
+    batch.Clear();
+    batch.Add("a");
+    const std::size_t j = batch.AddClaimQuery("x.com", "a");
+    ASSERT_TRUE(store_->Read(batch).ok());
+    ++reads;
+    const PolicyRecord* policy = batch.org(0).own_policy;
+    if (policy == nullptr) {  // before the first change: b has no x.com
+      EXPECT_EQ(batch.claims(j).size(), 0u);
+      continue;
+    }
+    const bool odd = policy->details.sequence % 2 == 1;
+    EXPECT_EQ(batch.claims(j).size(), odd ? 1u : 0u) << policy->details.sequence;
+  }
+  writer.join();
 }
 
 }  // namespace
