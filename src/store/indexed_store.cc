@@ -130,6 +130,10 @@ class IndexedStore final : public Store {
     return base_->ForEach(on_instance, on_org);
   }
 
+  Status ForEachOrgDomains(const std::function<Status(const OrgDomains&)>& visit) const override {
+    return base_->ForEachOrgDomains(visit);
+  }
+
   Status Flush() override { return base_->Flush(); }
 
  private:
@@ -184,20 +188,26 @@ class IndexedStore final : public Store {
     IndexLoad load;
     std::lock_guard lock(write_mu_);
     IndexState loaded;
-    DomainSet domains;
     if (Result<StoreMeta> meta = base_->Meta(); meta) loaded.orgs.Reserve(meta->org_count);
     load.status =
         base_->ForEach([&loaded](const InstanceRecord& instance) { loaded.instance = instance; },
-                       [this, &loaded, &domains](const OrgRecord& org) {
+                       [this, &loaded](const OrgRecord& org) {
                          if (stop_.load(std::memory_order_relaxed)) {
                            return Status(Code::kCancelled, "index load: the store is closing");
                          }
                          loaded.orgs.Put(org.id, org.policy);
-                         // No write runs (we hold the lock): the latest domains are the walk's.
-                         POLICYD_RETURN_IF_ERROR(base_->ReadDomains(org.id, domains));
-                         loaded.claims.AddList(org.id, domains.org);
                          return Status::Ok();
                        });
+    // A second walk, over the domain rows; no write runs in between (we hold the lock).
+    if (load.status.ok()) {
+      load.status = base_->ForEachOrgDomains([this, &loaded](const OrgDomains& list) {
+        if (stop_.load(std::memory_order_relaxed)) {
+          return Status(Code::kCancelled, "index load: the store is closing");
+        }
+        loaded.claims.AddList(list.org_id, list.domains);
+        return Status::Ok();
+      });
+    }
     if (load.status.ok()) {
       loaded.write = writes_begun_.load(std::memory_order_seq_cst);  // none runs: we hold the lock
       load.orgs = loaded.orgs.size();

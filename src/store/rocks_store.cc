@@ -556,6 +556,28 @@ Status RocksStore::ForEach(const std::function<void(const InstanceRecord&)>& on_
   return Status::Ok();
 }
 
+Status RocksStore::ForEachOrgDomains(const std::function<Status(const OrgDomains&)>& visit) const {
+  rocksdb::ReadOptions ro;  // an iterator reads one implicit snapshot
+  ro.fill_cache = false;
+  const rocksdb::Slice lower = ToSlice(keys::kOrgDomainsPrefix);
+  const rocksdb::Slice upper = ToSlice(keys::kOrgDomainsEnd);
+  ro.iterate_lower_bound = &lower;
+  ro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
+  OrgDomains list;
+  for (it->Seek(lower); it->Valid(); it->Next()) {
+    std::string_view id;
+    if (!keys::ParseOrgDomainsKey(ToView(it->key()), &id)) continue;  // unreachable in bounds
+    if (Status d = DecodeOrgDomains(ToView(it->value()), &list.sequence, &list.domains); !d.ok()) {
+      return d.WithContext("store " + dir_ + ": domains of org " + Printable(id));
+    }
+    list.org_id.assign(id);
+    POLICYD_RETURN_IF_ERROR(visit(list));
+  }
+  if (!it->status().ok()) return ReadError(it->status(), "domain rows");
+  return Status::Ok();
+}
+
 Status RocksStore::Flush() {
   POLICYD_RETURN_IF_ERROR(CheckWritable());
   rocksdb::FlushOptions fo;

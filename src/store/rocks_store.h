@@ -46,6 +46,7 @@ class RocksStore final : public Store {
                  Timestamp now) override;
   Status ForEach(const std::function<void(const InstanceRecord&)>& on_instance,
                  const std::function<Status(const OrgRecord&)>& on_org) const override;
+  Status ForEachOrgDomains(const std::function<Status(const OrgDomains&)>& visit) const override;
   Status Flush() override;
 
  private:

@@ -24,28 +24,14 @@ constexpr std::size_t kRowsPerBatch = 10'000;
 }  // namespace
 
 Status RocksStore::MigrateV1() {
-  // Every "domains:" row, from one snapshot (nothing else writes: the store is being opened).
+  // Every "domains:" row (nothing else writes: the store is being opened).
   DomainIndexRows index;
-  {
-    rocksdb::ReadOptions ro;
-    ro.fill_cache = false;
-    const rocksdb::Slice lower = ToSlice(keys::kOrgDomainsPrefix);
-    const rocksdb::Slice upper = ToSlice(keys::kOrgDomainsEnd);
-    ro.iterate_lower_bound = &lower;
-    ro.iterate_upper_bound = &upper;
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
-    std::vector<OrgDomain> domains;
-    std::uint64_t sequence = 0;
-    for (it->Seek(lower); it->Valid(); it->Next()) {
-      std::string_view org_id;
-      if (!keys::ParseOrgDomainsKey(ToView(it->key()), &org_id)) continue;
-      if (Status d = DecodeOrgDomains(ToView(it->value()), &sequence, &domains); !d.ok()) {
-        return d.WithContext("store " + dir_ + ": migrate to v2: domains of org " +
-                             std::string(org_id));
-      }
-      index.AddList(org_id, domains);
-    }
-    if (!it->status().ok()) return ReadError(it->status(), "domain rows (migrating to v2)");
+  if (Status s = ForEachOrgDomains([&index](const OrgDomains& list) {
+        index.AddList(list.org_id, list.domains);
+        return Status::Ok();
+      });
+      !s.ok()) {
+    return s.WithContext("migrate to v2");
   }
   // Batches of index rows; the first drops whatever a crashed earlier migration left, the last
   // writes the new format (synced, as Initialize() does: later opens trust it).

@@ -151,6 +151,11 @@ class Store {
   virtual Status ForEach(const std::function<void(const InstanceRecord&)>& on_instance,
                          const std::function<Status(const OrgRecord&)>& on_org) const = 0;
 
+  // Visits every org's domain list that the store holds (org_id filled), in org id order, from one
+  // consistent view. A non-OK Status from `visit` stops the walk and is returned. Errors as for
+  // Read().
+  virtual Status ForEachOrgDomains(const std::function<Status(const OrgDomains&)>& visit) const = 0;
+
   // Flushes memtables so a restart opens fast. Errors: UNAVAILABLE when the disk cannot be
   // written (as for Apply), INTERNAL.
   virtual Status Flush() = 0;

@@ -59,6 +59,9 @@ class CountingStore final : public Store {
                  const std::function<Status(const OrgRecord&)>& on_org) const override {
     return inner_.ForEach(on_instance, on_org);
   }
+  Status ForEachOrgDomains(const std::function<Status(const OrgDomains&)>& visit) const override {
+    return inner_.ForEachOrgDomains(visit);
+  }
   Status Flush() override { return Status::Ok(); }
 
   mutable int reads = 0;

@@ -194,6 +194,26 @@ TEST_F(DomainIndexStoreTest, ReplaceRebuildsTheIndexFromTheSnapshot) {
             (std::vector<DomainClaim>{{"a", "acme.com"}, {"b", "acme.com"}}));
 }
 
+TEST_F(DomainIndexStoreTest, ForEachOrgDomainsVisitsEveryListInOrgOrderAndStopsOnError) {
+  PutDomains({List("c", {{"c.com", true, true}}), List("a", {{"a.com", false, false}})});
+  std::vector<OrgDomains> seen;
+  ASSERT_TRUE(store_
+                  ->ForEachOrgDomains([&](const OrgDomains& l) {
+                    seen.push_back(l);
+                    return Status::Ok();
+                  })
+                  .ok());
+  EXPECT_EQ(seen, (std::vector<OrgDomains>{List("a", {{"a.com", false, false}}),
+                                           List("c", {{"c.com", true, true}})}));
+  int visits = 0;
+  const Status s = store_->ForEachOrgDomains([&](const OrgDomains&) {
+    ++visits;
+    return Status::Internal("stop");
+  });
+  EXPECT_EQ(s.code(), Code::kInternal);
+  EXPECT_EQ(visits, 1);
+}
+
 // ---- the v1 store ----
 
 // Turns the store in `dir` (closed) into what a v1 binary wrote: no index, format v1; plus
