@@ -15,8 +15,9 @@
 //            C = 1, 16, 64 and pipelined x16; batch x64 and the client library for policyd; at
 //            C >= 16 also policyd with --threads 16 (--wide-threads), its own copy of the store;
 //   features what optional work costs: policyd against the same store served with
-//            --request-metrics false, at C = 1 and 16; and at C = 1 a login-name check against
-//            the plain lookup, on random orgs and on orgs whose policy makes it read domains;
+//            --request-metrics false, at C = 1 and 16; and at C = 1 login-name checks against
+//            the plain lookup: on random orgs without and with an '@' (the verified-domain index
+//            read) and on orgs whose policy makes them read domains;
 //   scale    single lookups at C = 1 and 16 on stores of --small-orgs and --large-orgs orgs; READY
 //            time, RSS and size on disk of the large store;
 //   sync     events applied per second from the fake upstream (sync_rate.h);
@@ -302,17 +303,19 @@ std::vector<RunResult> RunCompare(const Env& env, const Args& a, const EchoChoic
   return out;
 }
 
-// One login-name check per operation (a Check frame, its answer): "alice@<org>.example.com" for a
-// random org of `orgs`.
-OpFactory LoginNameChecks(const std::string& socket, const std::vector<std::string>& orgs) {
-  return [&socket, &orgs](int, std::string& error) -> Op {
+// One login-name check per operation (a Check frame, its answer) for a random org of `orgs`:
+// "alice@<org>.example.com" (the org's own verified domain) with `at`, else "alice".
+OpFactory LoginNameChecks(const std::string& socket, const std::vector<std::string>& orgs,
+                          bool at = true) {
+  return [&socket, &orgs, at](int, std::string& error) -> Op {
     auto conn = std::make_shared<Conn>();
     if (!conn->Connect(socket, error)) return nullptr;
     auto req = std::make_shared<std::vector<std::uint8_t>>();
     auto name = std::make_shared<std::string>();
-    return [conn, req, name, &orgs, id = std::uint64_t{0}](Rng& rng) mutable {
+    return [conn, req, name, &orgs, at, id = std::uint64_t{0}](Rng& rng) mutable {
       const std::string& org = orgs[rng.Next() % orgs.size()];
-      name->assign("alice@").append(org).append(".example.com");
+      name->assign("alice");
+      if (at) name->append("@").append(org).append(".example.com");
       req->clear();
       AppendCheck(*req, ++id, CheckRequest{CheckKind::kLoginName, org, *name, false});
       return conn->WriteAll(*req) && !conn->ReadFrame().empty();
@@ -322,9 +325,10 @@ OpFactory LoginNameChecks(const std::string& socket, const std::vector<std::stri
 
 // What optional work costs a lookup: policyd as it ships against the same store served without
 // request metrics, at C = 1 (pinned, latency) and C = 16 (throughput), interleaved. At C = 1 also
-// login-name checks: on random orgs (99% inherit the default, userLoginMustBeDomain off: no
-// domains are read) and on the orgs with their own policy (it is on: the org's domains are read
-// from RocksDB).
+// login-name checks on random orgs (99% inherit the default, userLoginMustBeDomain off): "alice"
+// (the policy alone) and "alice@<org>.example.com" (plus one RocksDB point read of the
+// verified-domain index: has another org verified the domain?); and on the orgs with their own
+// policy (half have the flag on: the org's domains are read from RocksDB).
 std::vector<RunResult> RunFeatures(const Env& env, const Args& a) {
   std::vector<RunResult> out;
   const auto& ids = env.main.org_ids;
@@ -339,7 +343,10 @@ std::vector<RunResult> RunFeatures(const Env& env, const Args& a) {
                                         a.seconds, env.no_metrics->serving.pid,
                                         FrameLookups(env.no_metrics->serving.socket, ids, 1), cpu)};
     if (c == 1) {
-      specs.push_back(Spec("policyd login-name check", "single", c, 1, a.seconds,
+      specs.push_back(Spec("policyd login-name check, no '@'", "single", c, 1, a.seconds,
+                           env.main.serving.pid,
+                           LoginNameChecks(env.main.serving.socket, ids, false), cpu));
+      specs.push_back(Spec("policyd login-name check, index read", "single", c, 1, a.seconds,
                            env.main.serving.pid, LoginNameChecks(env.main.serving.socket, ids),
                            cpu));
       specs.push_back(Spec("policyd login-name check, domains read", "single", c, 1, a.seconds,

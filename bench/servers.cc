@@ -47,7 +47,10 @@ std::uintmax_t WriteSnapshot(int orgs, const std::string& path) {
                    Timestamp{1700000500 + i, 123000000}, org.id};
       org.policy = p;
     }
-    AppendSnapshotOrg(out, org, i == 0);
+    // Every org has its generated domain, verified and primary, as the upstream gives it: the
+    // login-name checks find it in the org's domains and in the verified-domain index.
+    const OrgDomain generated{org.id + ".example.com", true, true};
+    AppendSnapshotOrg(out, org, i == 0, std::span<const OrgDomain>(&generated, 1));
     if (out.size() > (1 << 20)) {
       file << out;
       out.clear();

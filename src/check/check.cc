@@ -36,6 +36,7 @@ std::string_view CheckReasonName(CheckReason reason) {
       "VERIFICATION_REQUIRED",
       "DOMAIN_ALREADY_VERIFIED",
       "INVALID_DOMAIN",
+      "DOMAIN_NOT_ALLOWED_AS_USERNAME",
   };
   const auto i = static_cast<std::size_t>(reason);
   return i < kNames.size() ? kNames[i] : kNames[0];
@@ -58,6 +59,14 @@ Status ValidateCheckRequest(const CheckRequest& request) {
   }
   return Status::InvalidArgument("unsupported check kind " +
                                  std::to_string(static_cast<int>(request.kind)));
+}
+
+std::optional<std::string_view> LoginNameClaimedDomain(std::string_view login_name) {
+  const std::size_t at = login_name.rfind('@');
+  if (at == std::string_view::npos) return std::nullopt;
+  const std::string_view domain = login_name.substr(at + 1);
+  if (domain.empty() || domain.size() > kMaxDomainLength) return std::nullopt;
+  return domain;
 }
 
 bool CheckNeedsDomains(CheckKind kind, const PolicyFlags& flags) {

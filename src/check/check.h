@@ -6,7 +6,9 @@
 //                        the name is username@<one of the org's VERIFIED domains> (split at the
 //                        last '@', domain compared ASCII case-insensitively, primary irrelevant);
 //                        without it the whole name is the username, which may contain '@'
-//                        (e.g. an email address).
+//                        (e.g. an email address), but whose part after the last '@' must not
+//                        be a domain that ANOTHER org has verified (upstream userValidateDomain,
+//                        Errors.User.DomainNotAllowedAsUsername).
 //   SMTP sender          may this address be the instance's SMTP sender? With the INSTANCE
 //                        policy's smtpSenderAddressMatchesInstanceDomain its domain must be an
 //                        instance domain (org policies play no part, as upstream).
@@ -21,6 +23,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -56,8 +59,9 @@ enum class CheckReason : std::uint8_t {
   kVerificationRequired = 12,
   kDomainAlreadyVerified = 13,
   kInvalidDomain = 14,
+  kDomainNotAllowedAsUsername = 15,
 };
-inline constexpr std::uint8_t kMaxCheckReason = 14;
+inline constexpr std::uint8_t kMaxCheckReason = 15;
 
 // Limits of the values checked (bytes unless said otherwise). A longer value is answered with
 // its INVALID_* reason, not an error.
@@ -88,6 +92,12 @@ constexpr bool IsOrgCheck(CheckKind kind) {
 // INVALID_ARGUMENT otherwise.
 Status ValidateCheckRequest(const CheckRequest& request);
 
+// The domain a login name claims when userLoginMustBeDomain is off: its part after the last '@',
+// which must not be verified by another org (CheckContext::domain_claims). nullopt when the name
+// has no '@' or that part cannot equal a stored domain (empty, or over kMaxDomainLength bytes):
+// then no org's verified domains need to be read.
+std::optional<std::string_view> LoginNameClaimedDomain(std::string_view login_name);
+
 // True when deciding `kind` under `flags` reads domains: login names only with
 // userLoginMustBeDomain, SMTP senders only with smtpSenderAddressMatchesInstanceDomain (the
 // instance's flags), domain verification always (to say whether the org has the domain).
@@ -114,18 +124,27 @@ struct CheckDecision {
 
 // What a decision is made from: the effective policy (the org's for org checks, the instance
 // default for SMTP_SENDER) and, when CheckNeedsDomains, the domains (the org's, none for an
-// unknown org, and the instance's). Views: the caller keeps the domains alive.
+// unknown org, and the instance's). For a LOGIN_NAME whose LoginNameClaimedDomain() is set,
+// `domain_claims` are the orgs that have that domain verified (the store's verified-domain index;
+// read from the same consistent view as the policy), used when userLoginMustBeDomain is off.
+// Views: the caller keeps the domains and claims alive.
 struct CheckContext {
   CheckContext(const DomainPolicy& p, bool known, std::span<const OrgDomain> org,
-               std::span<const std::string> instance)
-      : policy(p), org_known(known), org_domains(org), instance_domains(instance) {}
-  CheckContext(const DomainPolicy& p, bool known, const DomainSet& domains)
-      : CheckContext(p, known, domains.org, domains.instance) {}
+               std::span<const std::string> instance, std::span<const DomainClaim> claims = {})
+      : policy(p),
+        org_known(known),
+        org_domains(org),
+        instance_domains(instance),
+        domain_claims(claims) {}
+  CheckContext(const DomainPolicy& p, bool known, const DomainSet& domains,
+               std::span<const DomainClaim> claims = {})
+      : CheckContext(p, known, domains.org, domains.instance, claims) {}
 
   const DomainPolicy& policy;
   bool org_known = false;
   std::span<const OrgDomain> org_domains;
   std::span<const std::string> instance_domains;
+  std::span<const DomainClaim> domain_claims;
 };
 
 // Decides `request` (kind already validated) into `out`, overwriting every field.

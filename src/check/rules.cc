@@ -141,6 +141,19 @@ void DecideDomainLoginName(std::string_view org_id, std::string_view login_name,
   if (!domain->verified) out.message += ", not verified: only verified domains make login names";
 }
 
+// The claim of an org other than `org_id` on the domain after the login name's last '@' (the
+// upstream's userValidateDomain: verified, and by another org), or nullptr. The claims come from
+// the index for that very domain; comparing again keeps the rule right for any claims given.
+const DomainClaim* OtherOrgsClaim(std::string_view org_id, std::string_view login_name,
+                                  const CheckContext& context) {
+  const std::optional<std::string_view> domain = LoginNameClaimedDomain(login_name);
+  if (!domain) return nullptr;
+  for (const DomainClaim& claim : context.domain_claims) {
+    if (claim.org_id != org_id && SameDomain(claim.domain, *domain)) return &claim;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 void DecideLoginName(std::string_view org_id, std::string_view login_name,
@@ -153,6 +166,17 @@ void DecideLoginName(std::string_view org_id, std::string_view login_name,
   // The login name is the username itself, '@'s and all (usernames may be email addresses).
   if (*check_text::Utf8Chars(login_name) > kMaxUsernameChars) {
     Refuse(out, kInvalidName, "login name (the username itself)", UsernameTooLong());
+    return;
+  }
+  if (const DomainClaim* claim = OtherOrgsClaim(org_id, login_name, context)) {
+    Set(out, false, CheckReason::kDomainNotAllowedAsUsername);
+    out.matched_domain = claim->domain;
+    out.message += claim->domain;
+    out.message += " is a verified domain of org ";
+    out.message += claim->org_id;
+    out.message += ": with userLoginMustBeDomain off";
+    AppendPolicySource(out.message, context, org_id);
+    out.message += " a username may not end in another org's verified domain";
     return;
   }
   Set(out, true, CheckReason::kAllowedBareUsername);

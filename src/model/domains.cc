@@ -37,6 +37,10 @@ bool SameDomain(std::string_view a, std::string_view b) {
                                             [](char x, char y) { return Lower(x) == Lower(y); });
 }
 
+void AppendLowercaseDomain(std::string_view name, std::string* out) {
+  for (char c : name) out->push_back(Lower(c));
+}
+
 const OrgDomain* FindDomain(std::span<const OrgDomain> domains, std::string_view name) {
   for (const OrgDomain& d : domains) {
     if (SameDomain(d.name, name)) return &d;

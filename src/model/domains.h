@@ -67,8 +67,22 @@ struct InstanceDomains {
   friend bool operator==(const InstanceDomains&, const InstanceDomains&) = default;
 };
 
+// One org's claim on a domain: the org has it verified. The store's verified-domain index keeps,
+// per domain (ASCII case-insensitively), every org that has it verified (store/keys.h); the
+// login-name check refuses a bare username ending in another org's verified domain (check.h).
+struct DomainClaim {
+  std::string org_id;
+  std::string domain;  // as that org's domain list spells it
+
+  friend bool operator==(const DomainClaim&, const DomainClaim&) = default;
+};
+
 // True if `a` and `b` are the same domain (ASCII case-insensitive, as DNS compares names).
 bool SameDomain(std::string_view a, std::string_view b);
+
+// Appends `name` with ASCII upper-case letters lowered: the one spelling of every name that
+// SameDomain() treats as equal (the key of the verified-domain index).
+void AppendLowercaseDomain(std::string_view name, std::string* out);
 
 // The entry of `domains` that is the same domain as `name` (SameDomain), or nullptr.
 const OrgDomain* FindDomain(std::span<const OrgDomain> domains, std::string_view name);

@@ -132,8 +132,15 @@ Code RequestHandler::HandleChecks(const RequestView& request, bool stale,
                                   std::vector<std::uint8_t>& out) {
   const std::size_t n = request.check_count();
   batch_.Clear();
+  claim_queries_.assign(n, kNoClaims);
   for (std::size_t i = 0; i < n; ++i) {
-    if (const CheckRequest c = request.check(i); IsOrgCheck(c.kind)) batch_.Add(c.org_id);
+    const CheckRequest c = request.check(i);
+    if (IsOrgCheck(c.kind)) batch_.Add(c.org_id);
+    // Whether the claims count depends on the policy, which this same read brings: ask anyway.
+    if (c.kind != CheckKind::kLoginName) continue;
+    if (const std::optional<std::string_view> domain = LoginNameClaimedDomain(c.value)) {
+      claim_queries_[i] = batch_.AddClaimQuery(*domain, c.org_id);
+    }
   }
   if (Status s = store_.Read(batch_); !s.ok()) return Fail(request.id(), s, out);
   // Size every vector before taking pointers into them; all keep their capacity.
@@ -141,10 +148,10 @@ Code RequestHandler::HandleChecks(const RequestView& request, bool stale,
   if (errors_.size() < n) errors_.resize(n);
   if (decisions_.size() < n) decisions_.resize(n);
   check_views_.resize(n);
-  // Checks that need domains are decided on one consistent view: the policies are read again
-  // together with the orgs' and the instance's domains, from one RocksDB snapshot (the in-memory
-  // index holds no domains), and resolved again, so that a sync landing between two reads can
-  // never pair one state's policy with another state's domains. Checks that need none cost the
+  // Checks that need domains are decided on one consistent view: the policies (and claims) are
+  // read again together with the orgs' and the instance's domains, from one RocksDB snapshot (the
+  // in-memory index holds no domains), and resolved again, so that a sync landing between two reads
+  // can never pair one state's policy with another state's domains. Checks that need none cost the
   // index read alone. Every decision below uses the last resolution, so a check needs domains
   // only where that resolution said so, and then batch_ holds them.
   if (ResolveChecks(request)) {
@@ -212,9 +219,12 @@ void RequestHandler::DecideCheck(const CheckRequest& check, std::size_t i,
     instance_domains = batch_.instance_domains().names;
     if (org) org_domains = batch_.domains(*org).domains;
   }
-  Decide(check,
-         CheckContext{resolution.policy, resolution.org_known, org_domains, instance_domains},
-         decisions_[i]);
+  std::span<const DomainClaim> claims;
+  if (claim_queries_[i] != kNoClaims) claims = batch_.claims(claim_queries_[i]);
+  Decide(
+      check,
+      CheckContext{resolution.policy, resolution.org_known, org_domains, instance_domains, claims},
+      decisions_[i]);
   CheckResultView& view = check_views_[i];
   view.org_known = resolution.org_known;
   view.policy = &resolution.policy;

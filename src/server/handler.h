@@ -3,13 +3,15 @@
 // It decodes and verifies the request (wire/), reads the store at one consistent point
 // (store/), resolves the default-versus-org fallback (resolve/), decides checks (check/) and
 // encodes the answer. Buffers are reused between requests, so a warmed-up handler does not
-// allocate for single lookups, nor for checks that need no domains (RocksDB's own reads of
-// domains may allocate).
+// allocate for single lookups, nor for checks that need no domains (RocksDB's own reads may:
+// of domains, and the verified-domain point read while its files hold range tombstones, as after
+// a snapshot load until compaction drops them).
 //
-// Checks: the policies of every org a request's checks name and the instance default come from
-// one Store::Read (as a batch lookup); domains are read (Store::ReadDomains) only when the
-// decision needs them (check/check.h CheckNeedsDomains), once per run of checks on the same org,
-// and never for an org the store does not know (it has none).
+// Checks: the policies of every org a request's checks name, the instance default and, for each
+// login name with an '@', the orgs that have its domain verified (check/check.h
+// LoginNameClaimedDomain; the store's verified-domain index) come from one Store::Read. When a
+// decision needs domains (CheckNeedsDomains; never for an org the store does not know) all of it
+// is read again with the domains, from one RocksDB view, and every check is decided on that.
 //
 // Counting: with a RequestMetrics (the serving thread's), every answered frame is counted by kind
 // and result code, and the session reports latency through RecordLatency. With a counters
@@ -92,6 +94,8 @@ class RequestHandler {
   std::vector<OrgAnswer> answers_;
   std::vector<CheckDecision> decisions_;  // grows to the largest check batch, never shrinks
   std::vector<CheckResultView> check_views_;
+  std::vector<std::size_t> claim_queries_;  // per check: its claim query in batch_, or kNoClaims
+  static constexpr std::size_t kNoClaims = SIZE_MAX;
 };
 
 }  // namespace policyd

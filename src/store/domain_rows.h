@@ -48,4 +48,18 @@ Status CheckSnapshotDomains(const Snapshot& snapshot, const std::vector<const Or
 // Stages the domain rows of a Replace(): drops every stored one, then writes the snapshot's.
 Status StageSnapshotDomains(const Snapshot& snapshot, rocksdb::WriteBatch& batch);
 
+// The verified-domain index (store/domain_index.h), in domain_index_rows.cc.
+//
+// Stages the index rows that `plan` changes (after StageDomains() accepted it): compares each
+// org's previous domain row (in `prev` from slot `first`, as AddDomainReads() put them) with its
+// new list, reads the index rows that changes (one MultiGet on `db`; the caller is the single
+// writer, so they cannot change meanwhile) and writes or deletes them. Sets `*changed` if any
+// row changes. DATA_LOSS / INTERNAL for failed reads or rows that do not decode.
+Status StageDomainIndex(rocksdb::DB& db, const DomainPlan& plan, const MultiGetBuffer& prev,
+                        std::size_t first, rocksdb::WriteBatch& batch, bool* changed);
+
+// Stages the index of a Replace(): drops every stored index row, then writes those of the
+// snapshot's domain lists.
+Status StageSnapshotDomainIndex(const Snapshot& snapshot, rocksdb::WriteBatch& batch);
+
 }  // namespace policyd

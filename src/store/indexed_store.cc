@@ -1,30 +1,45 @@
 #include "store/indexed_store.h"
 
 #include <atomic>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <thread>
 
+#include "store/claim_table.h"
 #include "store/left_right.h"
 #include "store/org_table.h"
 
 namespace policyd {
 namespace {
 
-// What lookups read: the instance default and every org.
+// The verified domains each org touched by a change had before it (put_org_domains and
+// removed_orgs), read from the store before the change is written.
+using PreviousLists = std::map<std::string, std::vector<OrgDomain>, std::less<>>;
+
+// What lookups read: the instance default, every org, every org's verified-domain claims (as
+// hashes), and which write they reflect.
 struct IndexState {
   std::optional<InstanceRecord> instance;
   OrgTable orgs;
+  ClaimTable claims;
+  // The number of the last write (IndexedStore::writes_begun_) whose outcome this state holds.
+  std::uint64_t write = 0;
 
-  void Apply(const StoreChange& change) {
+  void Apply(const StoreChange& change, const PreviousLists& previous) {
     if (change.instance) instance = *change.instance;
     for (const std::string& id : change.removed_orgs) orgs.Erase(id);
     for (const OrgRecord& org : change.put_orgs) orgs.Put(org.id, org.policy);
+    // As the store applies it: removed orgs lose their domains, listed orgs get their new list.
+    for (const auto& [id, domains] : previous) claims.RemoveList(id, domains);
+    for (const OrgDomains& list : change.put_org_domains) claims.AddList(list.org_id, list.domains);
   }
   void Assign(const Snapshot& snapshot) {
     instance = snapshot.instance;
     orgs.Clear();
     for (const OrgRecord& org : snapshot.orgs) orgs.Put(org.id, org.policy);
+    claims.Clear();
+    for (const OrgDomains& list : snapshot.org_domains) claims.AddList(list.org_id, list.domains);
   }
 };
 
@@ -46,8 +61,29 @@ class IndexedStore final : public Store {
   Status Read(LookupBatch& batch) const override {
     // The index holds no domains: a batch that wants them is read from RocksDB.
     if (!ready_.load(std::memory_order_acquire) || batch.with_domains()) return base_->Read(batch);
-    index_.Read([&batch](const IndexState& s) { Fill(s, batch); });
-    return Status::Ok();
+    if (batch.claim_query_count() == 0) {
+      index_.Read([&batch](const IndexState& s) { Fill(s, batch); });
+      return Status::Ok();
+    }
+    // Claims: the in-memory hashes settle the usual cases (nobody, or only the asking org, has
+    // verified the domain). Otherwise the exact claims are read from RocksDB while the index
+    // state is held, and count only if no write began since the one that state reflects. Every
+    // write bumps writes_begun_ before it touches RocksDB, and the state's number is set only
+    // after RocksDB has the write; so equal numbers before and after the read mean that the read
+    // saw exactly the state the index holds. Otherwise (a sync landing meanwhile, rare) the whole
+    // batch is read from one RocksDB view.
+    Status read;
+    const bool consistent = index_.Read([this, &batch, &read](const IndexState& s) {
+      Fill(s, batch);
+      if (!NeedsExactClaims(s, batch)) return true;
+      if (writes_begun_.load(std::memory_order_seq_cst) != s.write) return false;
+      batch.claims_only_ = true;
+      read = base_->Read(batch);
+      batch.claims_only_ = false;
+      return writes_begun_.load(std::memory_order_seq_cst) == s.write;
+    });
+    if (!read.ok()) return read;
+    return consistent ? Status::Ok() : base_->Read(batch);
   }
 
   // Domains are not indexed: with a domain per org, the two copies would grow by well over
@@ -60,21 +96,33 @@ class IndexedStore final : public Store {
 
   Status Apply(const StoreChange& change, Timestamp now) override {
     std::lock_guard lock(write_mu_);
-    POLICYD_RETURN_IF_ERROR(base_->Apply(change, now));
-    if (ready_.load(std::memory_order_relaxed)) {
-      index_.Write([&change](IndexState& s) { s.Apply(change); });
+    const bool ready = ready_.load(std::memory_order_relaxed);
+    PreviousLists previous;
+    if (ready) POLICYD_RETURN_IF_ERROR(ReadPreviousLists(change, previous));
+    const std::uint64_t write = writes_begun_.fetch_add(1, std::memory_order_seq_cst) + 1;
+    const Status s = base_->Apply(change, now);
+    // Even a failed write (which changed nothing) gets its number, so that claim reads go on.
+    if (ready) {
+      index_.Write([&change, &previous, &s, write](IndexState& st) {
+        if (s.ok()) st.Apply(change, previous);
+        st.write = write;
+      });
     }
-    return Status::Ok();
+    return s;
   }
 
   Status Replace(const Snapshot& snapshot, std::string_view cursor, std::string_view source,
                  Timestamp now) override {
     std::lock_guard lock(write_mu_);
-    POLICYD_RETURN_IF_ERROR(base_->Replace(snapshot, cursor, source, now));
+    const std::uint64_t write = writes_begun_.fetch_add(1, std::memory_order_seq_cst) + 1;
+    const Status s = base_->Replace(snapshot, cursor, source, now);
     if (ready_.load(std::memory_order_relaxed)) {
-      index_.Write([&snapshot](IndexState& s) { s.Assign(snapshot); });
+      index_.Write([&snapshot, &s, write](IndexState& st) {
+        if (s.ok()) st.Assign(snapshot);
+        st.write = write;
+      });
     }
-    return Status::Ok();
+    return s;
   }
 
   Status ForEach(const std::function<void(const InstanceRecord&)>& on_instance,
@@ -82,9 +130,41 @@ class IndexedStore final : public Store {
     return base_->ForEach(on_instance, on_org);
   }
 
+  Status ForEachOrgDomains(const std::function<Status(const OrgDomains&)>& visit) const override {
+    return base_->ForEachOrgDomains(visit);
+  }
+
   Status Flush() override { return base_->Flush(); }
 
  private:
+  // Settles each claim query of `batch` that the hashes can (no claims, or only the asker's:
+  // an empty answer) and returns whether any needs the exact claims from RocksDB.
+  static bool NeedsExactClaims(const IndexState& s, LookupBatch& batch) {
+    bool exact = false;
+    for (std::size_t j = 0; j < batch.claim_domains_.size(); ++j) {
+      batch.claim_counts_[j] = 0;
+      const ClaimTable::Verdict v = s.claims.Find(batch.claim_domains_[j], batch.claim_askers_[j]);
+      exact = exact || v == ClaimTable::Verdict::kOther;
+    }
+    return exact;
+  }
+
+  // The verified domains, before `change`, of each org whose domains it replaces or removes.
+  Status ReadPreviousLists(const StoreChange& change, PreviousLists& out) const {
+    DomainSet domains;
+    auto read = [&](std::string_view id) -> Status {
+      if (out.contains(id)) return Status::Ok();
+      POLICYD_RETURN_IF_ERROR(base_->ReadDomains(id, domains));
+      std::erase_if(domains.org, [](const OrgDomain& d) { return !d.verified; });
+      out.emplace(std::string(id), std::move(domains.org));
+      return Status::Ok();
+    };
+    for (const OrgDomains& list : change.put_org_domains)
+      POLICYD_RETURN_IF_ERROR(read(list.org_id));
+    for (const std::string& id : change.removed_orgs) POLICYD_RETURN_IF_ERROR(read(id));
+    return Status::Ok();
+  }
+
   static void Fill(const IndexState& s, LookupBatch& batch) {
     const std::size_t n = batch.ids_.size();
     batch.has_instance_ = s.instance.has_value();
@@ -118,9 +198,20 @@ class IndexedStore final : public Store {
                          loaded.orgs.Put(org.id, org.policy);
                          return Status::Ok();
                        });
+    // A second walk, over the domain rows; no write runs in between (we hold the lock).
     if (load.status.ok()) {
+      load.status = base_->ForEachOrgDomains([this, &loaded](const OrgDomains& list) {
+        if (stop_.load(std::memory_order_relaxed)) {
+          return Status(Code::kCancelled, "index load: the store is closing");
+        }
+        loaded.claims.AddList(list.org_id, list.domains);
+        return Status::Ok();
+      });
+    }
+    if (load.status.ok()) {
+      loaded.write = writes_begun_.load(std::memory_order_seq_cst);  // none runs: we hold the lock
       load.orgs = loaded.orgs.size();
-      load.bytes = 2 * loaded.orgs.MemoryBytes();
+      load.bytes = 2 * (loaded.orgs.MemoryBytes() + loaded.claims.MemoryBytes());
       index_.ResetUnshared(std::move(loaded));  // no reader uses index_ before ready_
       ready_.store(true, std::memory_order_release);
     }
@@ -131,7 +222,8 @@ class IndexedStore final : public Store {
 
   std::unique_ptr<Store> base_;
   LeftRight<IndexState> index_;
-  std::atomic<bool> ready_{false};  // index_ is complete and kept current
+  std::atomic<bool> ready_{false};              // index_ is complete and kept current
+  std::atomic<std::uint64_t> writes_begun_{0};  // writes to base_ begun, failed ones included
   std::atomic<bool> stop_{false};
   std::mutex write_mu_;  // serializes writers and the load
   std::thread loader_;   // last: starts after every other member exists

@@ -1,5 +1,7 @@
 #include "store/keys.h"
 
+#include "model/domains.h"
+
 namespace policyd::store_keys {
 
 std::string OrgKey(std::string_view org_id) {
@@ -33,6 +35,11 @@ bool ParseOrgDomainsKey(std::string_view key, std::string_view* org_id) {
   if (!key.starts_with(kOrgDomainsPrefix)) return false;
   *org_id = key.substr(kOrgDomainsPrefix.size());
   return true;
+}
+
+void AppendDomainIndexKey(std::string_view domain, std::string* out) {
+  out->append(kDomainIndexPrefix);
+  AppendLowercaseDomain(domain, out);
 }
 
 }  // namespace policyd::store_keys

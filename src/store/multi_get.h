@@ -36,8 +36,9 @@ class MultiGetBuffer {
   // Forgets the keys (and releases the values) of the previous batch.
   void Clear();
   void AddKey(std::string_view key);
-  void AddOrgKey(std::string_view org_id);         // adds store_keys::OrgKey(org_id)
-  void AddOrgDomainsKey(std::string_view org_id);  // adds "domains:<org_id>"
+  void AddOrgKey(std::string_view org_id);          // adds store_keys::OrgKey(org_id)
+  void AddOrgDomainsKey(std::string_view org_id);   // adds "domains:<org_id>"
+  void AddDomainIndexKey(std::string_view domain);  // adds "verified-domain:<lower case domain>"
   std::size_t size() const { return key_ends_.size(); }
 
   // Reads every key added since Clear() with one batched DB::MultiGet, which reads all keys of

@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "store/codec.h"
+#include "store/domain_index.h"
 #include "store/keys.h"
 #include "store/multi_get.h"
 #include "store/rocks_error_handling.h"
@@ -290,10 +291,19 @@ Status RocksStore::CheckFormat(bool created, bool may_create) {
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), db_->DefaultColumnFamily(),
                                ToSlice(store_keys::kFormatKey), &value);
   if (s.ok()) {
-    if (ToView(value) == store_keys::kFormatV1) return Status::Ok();
+    if (ToView(value) == store_keys::kFormatV2) return Status::Ok();
+    if (ToView(value) == store_keys::kFormatV1) {
+      // Read-only (policyctl dump, and the check before a writable open): read it as it is.
+      if (read_only_) {
+        has_domain_index_ = false;
+        return Status::Ok();
+      }
+      return MigrateV1();
+    }
     return NotAPolicydStore(dir_, "its format is '" + Printable(ToView(value)) +
                                       "' but this binary reads '" +
-                                      std::string(store_keys::kFormatV1) + "'");
+                                      std::string(store_keys::kFormatV2) + "' (and migrates '" +
+                                      std::string(store_keys::kFormatV1) + "')");
   }
   if (!s.IsNotFound()) return ReadError(s, "format key");
   // A database without any key is what a start that crashed between creating the database and
@@ -310,7 +320,7 @@ Status RocksStore::Initialize() {
   rocksdb::WriteBatch batch;
   std::string meta;
   EncodeStoreMeta(StoreMeta{}, &meta);
-  rocksdb::Status s = batch.Put(ToSlice(keys::kFormatKey), ToSlice(keys::kFormatV1));
+  rocksdb::Status s = batch.Put(ToSlice(keys::kFormatKey), ToSlice(keys::kFormatV2));
   if (s.ok()) s = batch.Put(ToSlice(keys::kMetaKey), ToSlice(meta));
   if (!s.ok()) return Status::Internal("store " + dir_ + ": build initial batch: " + s.ToString());
   // Synced: the format key is what later opens trust, so it must not vanish in a power loss.
@@ -328,11 +338,13 @@ Status RocksStore::ReadError(const rocksdb::Status& s, std::string_view what) co
 Status RocksStore::Read(LookupBatch& batch) const {
   thread_local MultiGetBuffer reads;
   const std::size_t n = batch.ids_.size();
-  batch.has_instance_ = false;
-  batch.known_.assign(n, 0);
-  batch.has_policy_.assign(n, 0);
-  if (batch.policies_.size() < n) batch.policies_.resize(n);
-
+  if (batch.claim_query_count() > 0 && !has_domain_index_) {
+    return Status::FailedPrecondition(
+        "store " + dir_ +
+        " is a v1 store opened read-only: it has no verified-domain index (a writable open, "
+        "e.g. starting policyd on it, migrates it)");
+  }
+  if (batch.claims_only_) return ReadClaimsOnly(batch);
   reads.Clear();
   reads.AddKey(keys::kInstanceKey);
   for (std::string_view id : batch.ids_) reads.AddOrgKey(id);
@@ -340,35 +352,82 @@ Status RocksStore::Read(LookupBatch& batch) const {
     reads.AddKey(keys::kInstanceDomainsKey);
     for (std::string_view id : batch.ids_) reads.AddOrgDomainsKey(id);
   }
+  const std::size_t first_claim = reads.size();
+  for (std::string_view domain : batch.claim_domains_) reads.AddDomainIndexKey(domain);
   reads.Run(*db_, rocksdb::ReadOptions());
 
-  Status result;
-  if (const rocksdb::Status& s = reads.status(0); s.ok()) {
-    result = DecodeInstanceRecord(reads.value(0), &batch.instance_);
-    batch.has_instance_ = result.ok();
-  } else if (!s.IsNotFound()) {
-    result = FromRocksRead(s, "instance");
-  }
-  for (std::size_t i = 0; i < n && result.ok(); ++i) {
-    const rocksdb::Status& s = reads.status(i + 1);
-    if (s.IsNotFound()) continue;
-    if (!s.ok()) {
-      result = FromRocksRead(s, "org " + Printable(batch.ids_[i]));
-      break;
-    }
-    bool has_policy = false;
-    result = DecodeOrgValue(reads.value(i + 1), &has_policy, &batch.policies_[i]);
-    batch.known_[i] = 1;
-    batch.has_policy_[i] = has_policy ? 1 : 0;
-  }
+  Status result = ReadPolicyRows(reads, batch);
   if (result.ok() && batch.with_domains_) result = ReadDomainRows(reads, n + 1, batch);
+  if (result.ok()) result = ReadClaimRows(reads, first_claim, batch);
   reads.ReleasePins();
   if (!result.ok()) {
     batch.has_instance_ = false;
     batch.known_.assign(n, 0);
+    std::fill(batch.claim_counts_.begin(), batch.claim_counts_.end(), 0);
     return result.WithContext("store " + dir_);
   }
   return result;
+}
+
+Status RocksStore::ReadClaimsOnly(LookupBatch& batch) const {
+  // Point reads: for one key a Get is cheaper than a MultiGet and does not allocate. Each reads
+  // the latest state; the caller (IndexedStore) makes sure no write ran meanwhile.
+  thread_local std::string key;
+  thread_local rocksdb::PinnableSlice value;
+  Status result;
+  for (std::size_t j = 0; j < batch.claim_domains_.size() && result.ok(); ++j) {
+    batch.claim_counts_[j] = 0;
+    key.clear();
+    keys::AppendDomainIndexKey(batch.claim_domains_[j], &key);
+    value.Reset();
+    const rocksdb::Status s =
+        db_->Get(rocksdb::ReadOptions(), db_->DefaultColumnFamily(), ToSlice(key), &value);
+    if (s.IsNotFound()) continue;
+    result = s.ok() ? DecodeDomainClaims(ToView(value), &batch.claims_[j])
+                    : FromRocksRead(s, "verified-domain index");
+    if (result.ok()) batch.claim_counts_[j] = batch.claims_[j].size();
+  }
+  value.Reset();
+  if (result.ok()) return result;
+  std::fill(batch.claim_counts_.begin(), batch.claim_counts_.end(), 0);
+  return result.WithContext("store " + dir_);
+}
+
+Status RocksStore::ReadPolicyRows(const MultiGetBuffer& reads, LookupBatch& batch) const {
+  const std::size_t n = batch.ids_.size();
+  batch.has_instance_ = false;
+  batch.known_.assign(n, 0);
+  batch.has_policy_.assign(n, 0);
+  if (batch.policies_.size() < n) batch.policies_.resize(n);
+  if (const rocksdb::Status& s = reads.status(0); s.ok()) {
+    POLICYD_RETURN_IF_ERROR(DecodeInstanceRecord(reads.value(0), &batch.instance_));
+    batch.has_instance_ = true;
+  } else if (!s.IsNotFound()) {
+    return FromRocksRead(s, "instance");
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    const rocksdb::Status& s = reads.status(i + 1);
+    if (s.IsNotFound()) continue;
+    if (!s.ok()) return FromRocksRead(s, "org " + Printable(batch.ids_[i]));
+    bool has_policy = false;
+    POLICYD_RETURN_IF_ERROR(DecodeOrgValue(reads.value(i + 1), &has_policy, &batch.policies_[i]));
+    batch.known_[i] = 1;
+    batch.has_policy_[i] = has_policy ? 1 : 0;
+  }
+  return Status::Ok();
+}
+
+Status RocksStore::ReadClaimRows(const MultiGetBuffer& reads, std::size_t first,
+                                 LookupBatch& batch) const {
+  for (std::size_t j = 0; j < batch.claim_domains_.size(); ++j) {
+    batch.claim_counts_[j] = 0;
+    const rocksdb::Status& s = reads.status(first + j);
+    if (s.IsNotFound()) continue;
+    if (!s.ok()) return FromRocksRead(s, "verified-domain index");
+    POLICYD_RETURN_IF_ERROR(DecodeDomainClaims(reads.value(first + j), &batch.claims_[j]));
+    batch.claim_counts_[j] = batch.claims_[j].size();
+  }
+  return Status::Ok();
 }
 
 Status RocksStore::ReadDomainRows(const MultiGetBuffer& reads, std::size_t first,
@@ -496,6 +555,28 @@ Status RocksStore::ForEach(const std::function<void(const InstanceRecord&)>& on_
     if (Status v = on_org(org); !v.ok()) return v;
   }
   if (!it->status().ok()) return ReadError(it->status(), "orgs");
+  return Status::Ok();
+}
+
+Status RocksStore::ForEachOrgDomains(const std::function<Status(const OrgDomains&)>& visit) const {
+  rocksdb::ReadOptions ro;  // an iterator reads one implicit snapshot
+  ro.fill_cache = false;
+  const rocksdb::Slice lower = ToSlice(keys::kOrgDomainsPrefix);
+  const rocksdb::Slice upper = ToSlice(keys::kOrgDomainsEnd);
+  ro.iterate_lower_bound = &lower;
+  ro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
+  OrgDomains list;
+  for (it->Seek(lower); it->Valid(); it->Next()) {
+    std::string_view id;
+    if (!keys::ParseOrgDomainsKey(ToView(it->key()), &id)) continue;  // unreachable in bounds
+    if (Status d = DecodeOrgDomains(ToView(it->value()), &list.sequence, &list.domains); !d.ok()) {
+      return d.WithContext("store " + dir_ + ": domains of org " + Printable(id));
+    }
+    list.org_id.assign(id);
+    POLICYD_RETURN_IF_ERROR(visit(list));
+  }
+  if (!it->status().ok()) return ReadError(it->status(), "domain rows");
   return Status::Ok();
 }
 

@@ -46,6 +46,7 @@ class RocksStore final : public Store {
                  Timestamp now) override;
   Status ForEach(const std::function<void(const InstanceRecord&)>& on_instance,
                  const std::function<Status(const OrgRecord&)>& on_org) const override;
+  Status ForEachOrgDomains(const std::function<Status(const OrgDomains&)>& visit) const override;
   Status Flush() override;
 
  private:
@@ -64,6 +65,10 @@ class RocksStore final : public Store {
   // Checks "meta:format" of a freshly opened database, initializing a new or half-created one.
   Status CheckFormat(bool created, bool may_create);
   Status Initialize();
+  // Migrates a v1 store (no verified-domain index) to v2 in place (store/keys.h "Versioning").
+  // Errors: DATA_LOSS for a domain row that does not decode; UNAVAILABLE / INTERNAL for failed
+  // reads and writes (the store is then still v1).
+  Status MigrateV1();
   // Writes `batch` (the caller holds write_mu_), first resuming RocksDB if an earlier write
   // failed. Errors: UNAVAILABLE for I/O (disk full, EIO, ...), DATA_LOSS, INTERNAL.
   Status Write(rocksdb::WriteBatch& batch, std::string_view what);
@@ -73,6 +78,12 @@ class RocksStore final : public Store {
   rocksdb::IOStatus ProbeWritable();
   // Translates a failed write, flush or resume, naming the directory and `what`.
   Status WriteError(const rocksdb::Status& s, const std::string& what) const;
+  // Read(): decodes the instance and org rows, which `reads` holds from slot 0 on.
+  Status ReadPolicyRows(const MultiGetBuffer& reads, LookupBatch& batch) const;
+  // Read() of a claims-only batch (IndexedStore): one point read per claim query.
+  Status ReadClaimsOnly(LookupBatch& batch) const;
+  // Read(): decodes the verified-domain index rows of the claim queries, from slot `first` on.
+  Status ReadClaimRows(const MultiGetBuffer& reads, std::size_t first, LookupBatch& batch) const;
   // Read() with domains: decodes the domain rows, which `reads` holds from slot `first` on (the
   // instance's, then one per id).
   Status ReadDomainRows(const MultiGetBuffer& reads, std::size_t first, LookupBatch& batch) const;
@@ -83,6 +94,9 @@ class RocksStore final : public Store {
   std::shared_ptr<rocksdb::Cache> cache_;  // outlives db_: declared first, destroyed last
   std::unique_ptr<rocksdb::DB> db_;
   const bool read_only_;
+  // The store has the verified-domain index (format v2; false only for a v1 store opened
+  // read-only). Set by CheckFormat() before the store is shared.
+  bool has_domain_index_ = true;
   std::mutex write_mu_;  // serializes Apply() and Replace()
   // A write or flush failed and RocksDB has not been resumed since (rocks_error_handling.h).
   std::atomic<bool> needs_resume_{false};

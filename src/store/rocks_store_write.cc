@@ -196,6 +196,7 @@ Status RocksStore::Apply(const StoreChange& change, Timestamp now) {
   if (s.ok()) {
     s = StageDomains(*domains, prev, domain_slots, *puts, *removals, batch, &changed);
   }
+  if (s.ok()) s = StageDomainIndex(*db_, *domains, prev, domain_slots, batch, &changed);
   if (!s.ok()) return s.WithContext("store " + dir_);
 
   if (change.cursor) meta.cursor = *change.cursor;
@@ -239,8 +240,9 @@ Status RocksStore::Replace(const Snapshot& snapshot, std::string_view cursor,
     if (org->policy) ++meta.custom_policy_count;
   }
   if (b.ok()) {
-    if (Status d = StageSnapshotDomains(snapshot, batch); !d.ok())
-      return d.WithContext("store " + dir_);
+    Status d = StageSnapshotDomains(snapshot, batch);
+    if (d.ok()) d = StageSnapshotDomainIndex(snapshot, batch);
+    if (!d.ok()) return d.WithContext("store " + dir_);
   }
   meta.org_count = orgs->size();
   meta.has_instance = true;

@@ -9,6 +9,9 @@
 // readers never observe half of one. Read() sees the instance default and all requested orgs at
 // one point in time.
 //
+// Versions: a store of format v1 (no verified-domain index) is migrated when opened for writing;
+// opened read-only it is read as it is, and a Read() with claim queries is FAILED_PRECONDITION.
+//
 // Threads: Read(), ReadDomains(), Meta() and ForEach() may be called from any number of threads at
 // once, concurrently with one writer. Apply() and Replace() serialize among themselves.
 #pragma once
@@ -16,6 +19,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,6 +58,17 @@ class LookupBatch {
   const InstanceDomains& instance_domains() const { return instance_domains_; }
   bool with_domains() const { return with_domains_; }
 
+  // Adds a verified-domain query for org `asking_org` and returns its number j: after a
+  // successful Read(), claims(j) hold every org other than `asking_org` that has `domain`
+  // verified (compared ASCII case-insensitively; the store's verified-domain index), read in the
+  // same consistent view as everything else of the batch; the asking org's own claim may or may
+  // not be among them. The views must stay valid until Read() returns. Clear() drops the queries.
+  std::size_t AddClaimQuery(std::string_view domain, std::string_view asking_org);
+  std::size_t claim_query_count() const { return claim_domains_.size(); }
+  std::span<const DomainClaim> claims(std::size_t j) const {
+    return {claims_[j].data(), claim_counts_[j]};
+  }
+
  private:
   friend class RocksStore;
   friend class IndexedStore;
@@ -66,6 +81,14 @@ class LookupBatch {
   bool with_domains_ = false;
   std::vector<OrgDomains> domains_;  // with_domains_: per id
   InstanceDomains instance_domains_;
+  std::vector<std::string_view> claim_domains_;  // per claim query
+  std::vector<std::string_view> claim_askers_;   // per claim query
+  // Per claim query: the claims, the first claim_counts_[j] of claims_[j] (elements beyond stay,
+  // so that a reused batch does not allocate for them again).
+  std::vector<std::vector<DomainClaim>> claims_;
+  std::vector<std::size_t> claim_counts_;
+  // Internal (IndexedStore): Read() fills the claims only, leaving the rest of the batch alone.
+  bool claims_only_ = false;
 };
 
 // One consistent state change, applied atomically by Store::Apply.
@@ -96,8 +119,10 @@ class Store {
  public:
   virtual ~Store() = default;
 
-  // Fills `batch` with the instance default and every requested org, from one consistent view.
-  // Errors: INTERNAL / DATA_LOSS if the store cannot be read or a record does not decode.
+  // Fills `batch` with the instance default, every requested org and the answers to its claim
+  // queries, from one consistent view.
+  // Errors: INTERNAL / DATA_LOSS if the store cannot be read or a record does not decode;
+  // FAILED_PRECONDITION for claim queries on a v1 store opened read-only (it has no index).
   virtual Status Read(LookupBatch& batch) const = 0;
 
   // Fills `out` (cleared first, capacity kept) with the domains of `org_id` (none for an unknown
@@ -125,6 +150,11 @@ class Store {
   // consistent view. A non-OK Status from `visit` stops the walk and is returned.
   virtual Status ForEach(const std::function<void(const InstanceRecord&)>& on_instance,
                          const std::function<Status(const OrgRecord&)>& on_org) const = 0;
+
+  // Visits every org's domain list that the store holds (org_id filled), in org id order, from one
+  // consistent view. A non-OK Status from `visit` stops the walk and is returned. Errors as for
+  // Read().
+  virtual Status ForEachOrgDomains(const std::function<Status(const OrgDomains&)>& visit) const = 0;
 
   // Flushes memtables so a restart opens fast. Errors: UNAVAILABLE when the disk cannot be
   // written (as for Apply), INTERNAL.

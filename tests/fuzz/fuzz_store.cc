@@ -1,13 +1,15 @@
-// Fuzzes the decoders of bytes read back from disk (store values, org and instance domain lists)
-// and of the sync cursor kept in the store: they must reject garbage with an error, and re-encode
-// what they accept: as the same bytes when it is of the version encoders write (v2 rows, which
-// keep an event stream), and as bytes that decode to the same value when it is a v1 row.
+// Fuzzes the decoders of bytes read back from disk (store values, org and instance domain lists,
+// verified-domain index rows) and of the sync cursor kept in the store: they must reject garbage
+// with an error, and re-encode what they accept: as the same bytes when it is of the version
+// encoders write (v2 rows, which keep an event stream), and as bytes that decode to the same value
+// when it is a v1 row.
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "store/codec.h"
+#include "store/domain_index.h"
 #include "sync/cursor.h"
 
 namespace {
@@ -26,7 +28,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size == 0) return 0;
   const std::string_view bytes(reinterpret_cast<const char*>(data) + 1, size - 1);
   std::string out;
-  switch (data[0] % 7) {
+  switch (data[0] % 8) {
     case 0: {
       policyd::PolicyRecord r;
       if (policyd::DecodePolicyRecord(bytes, &r).ok()) {
@@ -91,6 +93,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
           return policyd::DecodeInstanceDomains(again, &s, &st, &n).ok() && s == sequence &&
                  st == stream && n == names;
         });
+      }
+      break;
+    }
+    case 7: {
+      std::vector<policyd::DomainClaim> claims;
+      if (policyd::DecodeDomainClaims(bytes, &claims).ok()) {
+        policyd::EncodeDomainClaims(claims, &out);
+        if (out != bytes) __builtin_trap();
       }
       break;
     }

@@ -7,6 +7,7 @@
 
 #include "json/snapshot_json.h"
 #include "store/codec.h"
+#include "store/domain_index.h"
 #include "sync/cursor.h"
 #include "wire/request.h"
 #include "wire/response.h"
@@ -181,5 +182,7 @@ int main(int argc, char** argv) {
   EncodeInstanceDomains(4, {"instance", "IAM"}, {"zitadel.example.com", "mail.example.com"},
                         &bytes);
   Write(root / "fuzz_store", "instance_domains", std::string(1, '\6') + bytes);
+  EncodeDomainClaims(std::vector<DomainClaim>{{"42", "Acme.com"}, {"7", "acme.com"}}, &bytes);
+  Write(root / "fuzz_store", "domain_claims", std::string(1, '\7') + bytes);
   return 0;
 }

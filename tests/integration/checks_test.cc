@@ -1,10 +1,14 @@
 // Local checks against the real binaries: the C++ client and `policyctl check` on a snapshot with
-// domains, and, against the fake upstream, a domain added and verified upstream becoming
-// acceptable once policyd has synced it.
+// domains (and on the bundled example, also as a migrated v1 store), and, against the fake
+// upstream, a domain added and verified upstream becoming acceptable once policyd has synced it.
 #include <gtest/gtest.h>
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <fstream>
+#include <memory>
 
 #include "fake_upstream/fake_upstream.h"
 #include "support/daemon.h"
@@ -70,11 +74,19 @@ TEST_F(ChecksTest, LoginNamesFollowEachOrgsEffectivePolicyAndVerifiedDomains) {
       ASSERT_TRUE(a.has_value());
       EXPECT_TRUE(a->allowed) << a->message;
     }
-    if (must) {  // another org's verified domain
-      a = client.CheckLoginName(org.id, "alice@org-1.example.com");
-      ASSERT_TRUE(a.has_value());
-      EXPECT_EQ(a->reason, org.id == "org-1" ? CheckReason::kAllowedVerifiedDomain
-                                             : CheckReason::kDomainNotInOrg);
+    // Another org's verified domain: not one of this org's (flag on), or a bare username that
+    // poses as that org's user (flag off, the upstream's DomainNotAllowedAsUsername).
+    a = client.CheckLoginName(org.id, "alice@ORG-1.example.com");
+    ASSERT_TRUE(a.has_value());
+    if (org.id == "org-1") {
+      EXPECT_TRUE(a->allowed) << a->message;
+    } else {
+      EXPECT_FALSE(a->allowed) << a->message;
+      EXPECT_EQ(a->reason,
+                must ? CheckReason::kDomainNotInOrg : CheckReason::kDomainNotAllowedAsUsername);
+      if (!must) {
+        EXPECT_EQ(a->matched_domain, "org-1.example.com");
+      }
     }
   }
   EXPECT_GT(with_flag, 0);
@@ -175,6 +187,63 @@ TEST_F(ChecksTest, PolicyctlCheckExitsZeroWhenAllowedAndOneWhenRefused) {
   EXPECT_EQ(no_daemon.exit_code, 4);
 }
 
+// The example: on the bundled snapshot, org 300000000000000107 (userLoginMustBeDomain off)
+// may not have a user "bob@acme.com", acme.com being verified by org 300000000000000042.
+TEST(ChecksExampleTest, PolicyctlRefusesAUsernameOnAnotherOrgsVerifiedDomain) {
+  TempDir dir;
+  Daemon daemon(dir, {"--snapshot", SourceDir() + "/examples/snapshot.json"});
+  ASSERT_TRUE(daemon.WaitReady());
+  CommandResult refused = daemon.Ctl({"check", "login-name", "300000000000000107", "bob@acme.com"});
+  EXPECT_EQ(refused.exit_code, 1) << refused.out << refused.err;
+  EXPECT_NE(refused.out.find("refused: acme.com is a verified domain of org 300000000000000042"),
+            std::string::npos)
+      << refused.out;
+  EXPECT_NE(refused.out.find("reason:  DOMAIN_NOT_ALLOWED_AS_USERNAME"), std::string::npos)
+      << refused.out;
+  CommandResult json =
+      daemon.Ctl({"check", "login-name", "300000000000000107", "bob@ACME.com", "--json"});
+  EXPECT_EQ(json.exit_code, 1);
+  EXPECT_EQ(json.out.rfind("{\"allowed\":false,\"reason\":\"DOMAIN_NOT_ALLOWED_AS_USERNAME\",", 0),
+            0u)
+      << json.out;
+  // Its own verified domain, and a domain nobody verified, are fine.
+  CommandResult own =
+      daemon.Ctl({"check", "login-name", "300000000000000107", "bob@globex.example.zitadel.cloud"});
+  EXPECT_EQ(own.exit_code, 0) << own.out;
+  CommandResult free_domain =
+      daemon.Ctl({"check", "login-name", "300000000000000107", "bob@acme.org"});  // unverified
+  EXPECT_EQ(free_domain.exit_code, 0) << free_domain.out;
+  EXPECT_NE(free_domain.out.find("ALLOWED_BARE_USERNAME"), std::string::npos) << free_domain.out;
+}
+
+// A data dir written by a v1 binary (no verified-domain index) is migrated when policyd starts
+// on it, and then answers as if the snapshot had been loaded by this binary.
+TEST(ChecksExampleTest, AV1StoreIsMigratedAtStartAndGetsTheIndex) {
+  TempDir dir;
+  {
+    Daemon loader(dir, {"--snapshot", SourceDir() + "/examples/snapshot.json"});
+    ASSERT_TRUE(loader.WaitReady());
+    ASSERT_EQ(loader.process().Stop(SIGTERM), 0);
+  }
+  {  // what a v1 binary leaves: no index rows, format v1
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), dir.Join("data"), &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    rocksdb::WriteBatch batch;
+    ASSERT_TRUE(batch.DeleteRange("verified-domain:", "verified-domain;").ok());
+    ASSERT_TRUE(batch.Put("meta:format", "policyd-store-v1").ok());
+    ASSERT_TRUE(db->Write(rocksdb::WriteOptions(), &batch).ok());
+  }
+  Daemon daemon(dir);
+  ASSERT_TRUE(daemon.WaitReady());
+  CommandResult refused = daemon.Ctl({"check", "login-name", "300000000000000107", "bob@acme.com"});
+  EXPECT_EQ(refused.exit_code, 1) << refused.out << refused.err;
+  EXPECT_NE(refused.out.find("DOMAIN_NOT_ALLOWED_AS_USERNAME"), std::string::npos) << refused.out;
+  EXPECT_NE(daemon.process().Log().find("migrated from policyd-store-v1 to policyd-store-v2"),
+            std::string::npos)
+      << daemon.process().Log();
+}
+
 // A domain added and verified upstream becomes an acceptable login-name domain once synced;
 // until it is verified it is refused as unverified.
 TEST(ChecksSyncTest, ADomainVerifiedUpstreamBecomesAcceptableAfterSync) {
@@ -188,6 +257,10 @@ TEST(ChecksSyncTest, ADomainVerifiedUpstreamBecomesAcceptableAfterSync) {
   ASSERT_FALSE(org.empty());
   // Domain login names, and domains stay unverified until their challenge passes.
   ASSERT_TRUE(upstream.AddOrgPolicy(org, {true, true, false}).ok());
+  // Another org whose login names are bare usernames.
+  const std::string other = upstream.AddOrg("Globex");
+  ASSERT_FALSE(other.empty());
+  ASSERT_TRUE(upstream.AddOrgPolicy(other, {false, false, false}).ok());
 
   Daemon daemon(dir, {"--upstream", upstream.base_url(), "--token-file", token, "--poll-interval",
                       "200ms", "--request-timeout", "2s"});
@@ -195,6 +268,10 @@ TEST(ChecksSyncTest, ADomainVerifiedUpstreamBecomesAcceptableAfterSync) {
   Client client = daemon.Connect();
   auto reason = [&](const std::string& name) {
     Result<CheckAnswer> a = client.CheckLoginName(org, name);
+    return a ? std::string(CheckReasonName(a->reason)) : a.error().ToString();
+  };
+  auto other_reason = [&](const std::string& name) {
+    Result<CheckAnswer> a = client.CheckLoginName(other, name);
     return a ? std::string(CheckReasonName(a->reason)) : a.error().ToString();
   };
   // The generated domain (added, verified and primary with the org) once the first sync is in.
@@ -211,13 +288,25 @@ TEST(ChecksSyncTest, ADomainVerifiedUpstreamBecomesAcceptableAfterSync) {
   EXPECT_TRUE(pending->domain_on_org);
   EXPECT_FALSE(pending->domain_verified);
 
+  EXPECT_EQ(other_reason("bob@acme.com"), "ALLOWED_BARE_USERNAME");  // nobody verified it yet
+
   ASSERT_TRUE(upstream.VerifyOrgDomain(org, "acme.com").ok());
   EXPECT_TRUE(WaitFor([&] { return reason("alice@ACME.com") == "ALLOWED_VERIFIED_DOMAIN"; },
                       std::chrono::seconds(10), "the verified domain"));
+  // Verified by Acme, the domain is no longer a username's for Globex's users (same sync batch).
+  EXPECT_EQ(other_reason("bob@acme.com"), "DOMAIN_NOT_ALLOWED_AS_USERNAME");
+  EXPECT_EQ(other_reason("bob@globex.zitadel.example.com"), "ALLOWED_BARE_USERNAME");
 
   ASSERT_TRUE(upstream.RemoveOrgDomain(org, "acme.com").ok());
   EXPECT_TRUE(WaitFor([&] { return reason("alice@acme.com") == "DOMAIN_NOT_IN_ORG"; },
                       std::chrono::seconds(10), "the removed domain"));
+  EXPECT_EQ(other_reason("bob@acme.com"), "ALLOWED_BARE_USERNAME");
+  // The org's removal drops the claims of its domains, the generated one too.
+  EXPECT_EQ(other_reason("bob@acme.zitadel.example.com"), "DOMAIN_NOT_ALLOWED_AS_USERNAME");
+  ASSERT_TRUE(upstream.RemoveOrg(org).ok());
+  EXPECT_TRUE(WaitFor(
+      [&] { return other_reason("bob@acme.zitadel.example.com") == "ALLOWED_BARE_USERNAME"; },
+      std::chrono::seconds(10), "the removed org"));
 
   // Instance domains reach the SMTP sender check the same way.
   ASSERT_TRUE(upstream.ChangeDefaultPolicy({false, false, true}).ok());

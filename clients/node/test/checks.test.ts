@@ -93,6 +93,24 @@ describe('checks against policyd', () => {
     assert.equal(empty.reason, CheckReason.INVALID_LOGIN_NAME);
   });
 
+  it('refuses a bare username on a domain another org has verified', async () => {
+    const org = orgWith('userLoginMustBeDomain', false, true, false);
+    const other = snapshot.orgs.find((o) => o.id !== org.id && verified(o).length > 0);
+    assert.ok(other, 'the snapshot needs a second org with a verified domain');
+    const taken = verified(other)[0];
+    const answer = await client.checkLoginName(org.id, `bob@${taken.toUpperCase()}`);
+    assert.equal(answer.allowed, false, answer.message);
+    assert.equal(answer.reason, CheckReason.DOMAIN_NOT_ALLOWED_AS_USERNAME);
+    assert.equal(answer.reasonName, 'DOMAIN_NOT_ALLOWED_AS_USERNAME');
+    assert.equal(answer.matchedDomain, taken);
+    assert.ok(answer.message.includes(other.id), answer.message);
+    for (const name of [`bob@${verified(org)[0]}`, 'bob@gmail.example']) {
+      const fine = await client.checkLoginName(org.id, name);
+      assert.equal(fine.allowed, true, fine.message);
+      assert.equal(fine.reason, CheckReason.ALLOWED_BARE_USERNAME);
+    }
+  });
+
   it('checks SMTP senders against the instance domains', async () => {
     assert.equal(snapshot.instance.policy.smtpSenderAddressMatchesInstanceDomain, true);
     assert.ok(instanceDomains.length > 0, 'the snapshot needs instance domains');

@@ -102,6 +102,26 @@ class ChecksTest(unittest.TestCase):
         self.assertFalse(answer.allowed)
         self.assertEqual(answer.reason, CheckReason.INVALID_LOGIN_NAME)
 
+    def test_bare_username_on_another_orgs_verified_domain_is_refused(self):
+        org = self.snapshot.org("userLoginMustBeDomain", False, verified=True, unverified=False)
+        other = next(
+            o
+            for o in self.snapshot.orgs
+            if o["id"] != org["id"] and any(d.get("isVerified") for d in o.get("domains", []))
+        )
+        taken = verified(other)[0]
+        answer = self.client.check_login_name(org["id"], "bob@" + taken.upper())
+        self.assertFalse(answer.allowed, answer.message)
+        self.assertEqual(answer.reason, CheckReason.DOMAIN_NOT_ALLOWED_AS_USERNAME)
+        self.assertEqual(answer.reason.name, "DOMAIN_NOT_ALLOWED_AS_USERNAME")
+        self.assertEqual(answer.matched_domain, taken)
+        self.assertIn(other["id"], answer.message)
+        # Its own verified domain is fine, and so is one nobody has verified.
+        for name in ["bob@" + verified(org)[0], "bob@gmail.example"]:
+            answer = self.client.check_login_name(org["id"], name)
+            self.assertTrue(answer.allowed, answer.message)
+            self.assertEqual(answer.reason, CheckReason.ALLOWED_BARE_USERNAME)
+
     def test_smtp_sender_uses_the_instance_policy_and_domains(self):
         required = self.snapshot.instance.get("smtpSenderAddressMatchesInstanceDomain", False)
         self.assertTrue(required and self.snapshot.instance_domains, "the snapshot must ask it")

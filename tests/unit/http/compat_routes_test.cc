@@ -89,6 +89,9 @@ class SwitchableStore final : public Store {
                  const std::function<Status(const OrgRecord&)>& on_org) const override {
     return inner_->ForEach(on_instance, on_org);
   }
+  Status ForEachOrgDomains(const std::function<Status(const OrgDomains&)>& visit) const override {
+    return inner_->ForEachOrgDomains(visit);
+  }
   Status Flush() override { return inner_->Flush(); }
 
  private:

@@ -11,9 +11,14 @@ namespace {
 
 namespace keys = store_keys;
 
-TEST(StoreKeysTest, LayoutIsTheDocumentedV1Layout) {
+TEST(StoreKeysTest, LayoutIsTheDocumentedV2Layout) {
   EXPECT_EQ(keys::kFormatKey, "meta:format");
   EXPECT_EQ(keys::kFormatV1, "policyd-store-v1");
+  EXPECT_EQ(keys::kFormatV2, "policyd-store-v2");
+  std::string index_key;
+  keys::AppendDomainIndexKey("Acme.COM", &index_key);
+  EXPECT_EQ(index_key, "verified-domain:acme.com");
+  EXPECT_TRUE(index_key >= keys::kDomainIndexPrefix && index_key < keys::kDomainIndexEnd);
   EXPECT_EQ(keys::kMetaKey, "meta:state");
   EXPECT_EQ(keys::kInstanceKey, "instance");
   EXPECT_EQ(keys::OrgKey("123456789"), "org:123456789");

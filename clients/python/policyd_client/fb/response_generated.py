@@ -62,6 +62,7 @@ class CheckReason(object):
     VERIFICATION_REQUIRED = 12
     DOMAIN_ALREADY_VERIFIED = 13
     INVALID_DOMAIN = 14
+    DOMAIN_NOT_ALLOWED_AS_USERNAME = 15
 
 
 class ResponseBody(object):
