@@ -24,7 +24,8 @@ Status PreviousDomains(const MultiGetBuffer& prev, std::size_t i, std::string_vi
   if (s.IsNotFound()) return Status::Ok();
   if (!s.ok()) return FromRocksRead(s, "domains of org " + std::string(org_id));
   std::uint64_t sequence = 0;
-  return DecodeOrgDomains(prev.value(i), &sequence, out);
+  EventStream stream;
+  return DecodeOrgDomains(prev.value(i), &sequence, &stream, out);
 }
 
 // Loads the stored rows of every key `index` touches, from one MultiGet.

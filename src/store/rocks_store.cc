@@ -570,7 +570,8 @@ Status RocksStore::ForEachOrgDomains(const std::function<Status(const OrgDomains
   for (it->Seek(lower); it->Valid(); it->Next()) {
     std::string_view id;
     if (!keys::ParseOrgDomainsKey(ToView(it->key()), &id)) continue;  // unreachable in bounds
-    if (Status d = DecodeOrgDomains(ToView(it->value()), &list.sequence, &list.domains); !d.ok()) {
+    Status d = DecodeOrgDomains(ToView(it->value()), &list.sequence, &list.stream, &list.domains);
+    if (!d.ok()) {
       return d.WithContext("store " + dir_ + ": domains of org " + Printable(id));
     }
     list.org_id.assign(id);
