@@ -302,6 +302,10 @@ Status CheckFields(const FleetKey& key, const FleetValue& value) {
                                    std::string(KeyKindName(KindOf(value))));
   }
   POLICYD_RETURN_IF_ERROR(CheckVersion(value.version));
+  if (const auto* h = std::get_if<Heartbeat>(&value.entry);
+      h != nullptr && !(value.version == SourceVersion{h->last_sync, {}, 0})) {
+    return Status::InvalidArgument("heartbeat version is not its last sync date");
+  }
   return std::visit([&](const auto& e) { return CheckEntry(key, e); }, value.entry);
 }
 

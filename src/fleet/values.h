@@ -9,8 +9,8 @@
 //                            any, its domain list. A removed org is a KV delete marker, no value.
 //   heartbeat.<publisher id> Heartbeat: the publisher's last successful upstream sync
 // and every value carries the schema version (major 1; another major is refused) and the entry's
-// SourceVersion. A heartbeat's version is {last_sync} (no stream), so an older heartbeat never
-// overwrites a newer one.
+// SourceVersion. A heartbeat's version must be {last_sync} (no stream, sequence 0), so an older
+// heartbeat never overwrites a newer one.
 //
 // Decoding refuses, with a Status naming the key and never by crashing:
 //   INVALID_ARGUMENT     more than kMaxValueBytes, not a verifiable Value buffer ("PDFL",
@@ -18,7 +18,8 @@
 //                        of another kind than the key's, an id ValidateId refuses, an id that
 //                        differs from the key's, a domain list ValidateOrgDomains /
 //                        ValidateInstanceDomains refuses, timestamp nanos outside
-//                        [0, 1e9), an over-long or control-character string;
+//                        [0, 1e9), an over-long or control-character string, a heartbeat
+//                        whose version is not {last_sync};
 //   FAILED_PRECONDITION  a schema major other than kSchemaMajor (a newer publisher; the
 //                        follower keeps its store and says so).
 // Encoding runs the same field checks first (a publisher never writes what followers refuse)
@@ -44,7 +45,7 @@ namespace policyd::fleet {
 inline constexpr std::uint32_t kSchemaMajor = 1;
 inline constexpr std::uint32_t kSchemaMinor = 0;
 // Largest value: NATS's default max_payload (1 MiB). A full domain list (kMaxDomainsPerList
-// names of kMaxDomainLength bytes) encodes to about 290 KB.
+// names of kMaxDomainLength bytes) encodes to about 300 KB.
 inline constexpr std::size_t kMaxValueBytes = 1 << 20;
 inline constexpr std::size_t kMaxSourceLength = 255;         // Heartbeat.source
 inline constexpr std::size_t kMaxPolicydVersionLength = 64;  // Heartbeat.policyd_version
