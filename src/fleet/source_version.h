@@ -46,9 +46,17 @@
 //     would go *down*; and OrgDomains / InstanceDomains carry stream + sequence but no date
 //     (model/domains.h), so a domain-only change has no date to order by;
 //   * after a cold start (which reads current state, not events), the version of every entry is
-//     the cold start's cursor date (SyncCursor::newest()) with an unknown stream: every value it
-//     writes then ties or beats what a publisher that followed the events wrote for the same
-//     state, and the anti-entropy rule above settles ties with different bytes.
+//     the new cursor's `from()` (its newest date minus the overlap window) with an unknown stream
+//     and sequence 0. Not `newest()`: an event committed late with an older date is replayed by
+//     the cursor's overlap (its date > from) and must still be newer than the cold start's
+//     version, or the publisher would skip the change it makes;
+//   * when an event changes an entry, its new version is the larger of the old one and the
+//     event's position: a version never goes down. Events of one stream carry growing dates
+//     (pushes to one aggregate are serialised), so for an org it always goes up; for the
+//     instance, whose events span streams, an event committed late on another stream with an
+//     older date changes the value but not the version. The publisher then skips it as "equal",
+//     and its anti-entropy pass (equal version, different bytes: rewrite) repairs it within
+//     --publish-resync-interval.
 //
 // Pure. Plain value; thread-compatible.
 #pragma once
