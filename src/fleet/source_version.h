@@ -52,7 +52,8 @@
 //     version, or the publisher would skip the change it makes;
 //   * when an event changes an entry, its new version is the larger of the old one and the
 //     event's position: a version never goes down. Events of one stream carry growing dates
-//     (pushes to one aggregate are serialised), so for an org it always goes up; for the
+//     (created_at is the insert's statement_timestamp() and a push that loses the race for a
+//     sequence retries later), so for an org it goes up; for the
 //     instance, whose events span streams, an event committed late on another stream with an
 //     older date changes the value but not the version. The publisher then skips it as "equal",
 //     and its anti-entropy pass (equal version, different bytes: rewrite) repairs it within
