@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "nats/kv_bucket.h"
+
 namespace policyd::fleet {
 namespace {
 
@@ -35,11 +37,8 @@ TEST(FleetKeysTest, EveryByteFrom0x20To0xffRoundTrips) {
     const std::string id = "id" + std::string(1, static_cast<char>(c)) + "x";
     auto key = FormatKey({KeyKind::kOrg, id});
     ASSERT_TRUE(key) << c << ": " << key.error().ToString();
-    for (char k : *key) {
-      const bool nats_ok = std::isalnum(static_cast<unsigned char>(k)) || k == '-' || k == '/' ||
-                           k == '_' || k == '=' || k == '.';
-      ASSERT_TRUE(nats_ok) << "byte " << c << " gives key " << *key;
-    }
+    // The same check the bucket's writer applies (src/nats/kv_bucket.h).
+    ASSERT_TRUE(nats::ValidKey(*key)) << "byte " << c << " gives key " << *key;
     auto parsed = ParseKey(*key);
     ASSERT_TRUE(parsed) << c << ": " << parsed.error().ToString();
     EXPECT_EQ(parsed->kind, KeyKind::kOrg);
@@ -55,6 +54,8 @@ TEST(FleetKeysTest, AnIdOfEveryByteAt200BytesFitsTheLongestKey) {
   auto key = FormatKey({KeyKind::kOrg, id});
   ASSERT_TRUE(key);
   EXPECT_EQ(key->size(), kMaxKeyLength);
+  EXPECT_TRUE(nats::ValidKey(*key));
+  EXPECT_TRUE(nats::ValidKey(InstanceKey()));
   EXPECT_EQ(ParseKey(*key).value().id, id);
 }
 
