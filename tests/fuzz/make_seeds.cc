@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "fleet/keys.h"
+#include "fleet/values.h"
 #include "json/snapshot_json.h"
 #include "store/codec.h"
 #include "store/domain_index.h"
@@ -21,6 +23,35 @@ void Write(const std::filesystem::path& dir, const std::string& name, const std:
 
 std::string Body(const std::vector<std::uint8_t>& frame) {
   return std::string(frame.begin() + 4, frame.end());  // without the length prefix
+}
+
+// fuzz_fleet: "<key>\n<value>" for each kind of bucket entry.
+void WriteFleetSeeds(const std::filesystem::path& dir, const policyd::PolicyRecord& policy,
+                     const policyd::InstanceRecord& instance) {
+  using namespace policyd;
+  using namespace policyd::fleet;
+  auto write = [&](const std::string& name, const FleetKey& key, const FleetValue& value) {
+    Write(dir, name, FormatKey(key).value() + "\n" + EncodeValue(key, value).value());
+  };
+  const SourceVersion version{{1740820364, 123456000}, {"org", "org-1"}, 17};
+  InstanceDomains instance_domains{
+      {"zitadel.example.com", "mail.example.com"}, 4, {"instance", "IAM"}};
+  write("instance", {KeyKind::kInstance, ""},
+        {{{1740820364, 0}, {"instance", "IAM"}, 4}, InstanceEntry{instance, instance_domains}});
+  write("org", {KeyKind::kOrg, "org-1"},
+        {version, OrgEntry{{"org-1", policy},
+                           {"org-1",
+                            {{"acme.com", true, true}, {"acme.org", false, false}},
+                            9,
+                            {"org", "org-1"}}}});
+  write("org_no_policy", {KeyKind::kOrg, "300000000000000042"},
+        {{}, OrgEntry{{"300000000000000042", std::nullopt}, {"300000000000000042", {}, 0, {}}}});
+  write("org_escaped_id", {KeyKind::kOrg, "a.b=c d"},
+        {version, OrgEntry{{"a.b=c d", std::nullopt},
+                           {"a.b=c d", {{"x.example", false, false}}, 1, {"org", "a.b=c d"}}}});
+  write("heartbeat", {KeyKind::kHeartbeat, "publisher-1"},
+        {{{1740820400, 5}, {}, 0},
+         Heartbeat{"publisher-1", {1740820400, 5}, "iam.example.com", "0.9.0"}});
 }
 
 }  // namespace
@@ -184,5 +215,6 @@ int main(int argc, char** argv) {
   Write(root / "fuzz_store", "instance_domains", std::string(1, '\6') + bytes);
   EncodeDomainClaims(std::vector<DomainClaim>{{"42", "Acme.com"}, {"7", "acme.com"}}, &bytes);
   Write(root / "fuzz_store", "domain_claims", std::string(1, '\7') + bytes);
+  WriteFleetSeeds(root / "fuzz_fleet", policy, instance);
   return 0;
 }

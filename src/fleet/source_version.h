@@ -1,0 +1,94 @@
+// SourceVersion: where an entry of the fleet bucket stands in the upstream's history, and the one
+// order every publisher and follower uses to tell an older value from a newer one.
+//
+// Why not a bare sequence: ZITADEL numbers events per stream, i.e. per (aggregate type,
+// aggregate id), and every stream starts at 1 (model/event_stream.h). An org's rows all count in
+// the stream ("org", <org id>), but the instance entry does not: an instance whose history began
+// under the v1 names moves from ("iam", "IAM") to ("instance", "IAM") to ("instance", <id>), so
+// its newest event can carry a *smaller* sequence than an older one. Sequences only order events
+// of one stream.
+//
+// What the version is: the position of the last upstream event the publisher applied to any row
+// of the entry (the policy row, the domain list, the org's existence), as
+//   date      the event's creationDate (the upstream stamps every event of one push with the
+//             same date; dates grow with commits except for the small late-commit skew the
+//             sync cursor's overlap window covers, sync/cursor.h);
+//   stream    the event's stream (aggregate type and id);
+//   sequence  its sequence in that stream.
+// A state that came from a snapshot file or the upstream's read APIs has no event: its version is
+// the newest change date the rows carry, with an unknown stream and sequence 0 (or all zero).
+//
+// The order (CompareSourceVersion) is lexicographic on (date, stream.type, stream.id, sequence):
+//   * date first: the only coordinate comparable across streams, and the one the publisher can
+//     also compare with its sync cursor's newest date ("is this key newer than anything I have
+//     seen?", which guards deletes and anti-entropy against undoing a faster publisher);
+//   * with equal dates and the same stream, the sequence decides (commit order in the stream);
+//   * with equal dates and different streams the upstream gives no order (its global "position"
+//     is not in the event API). The stream names then break the tie: arbitrary, but the same on
+//     every publisher and follower, so they all agree and the order stays total.
+// The remaining ambiguity: two events of one push (same date) on different streams that both
+// touch one entry (e.g. instance events on ("instance", "IAM") and ("instance", <id>)). A
+// publisher that has applied only the one that sorts higher computes the same version as one
+// that has applied both, yet holds another state. That state can only come from a publisher
+// still inside that one push, and it converges: its next poll applies the other event. So:
+//   * a publisher skips a write when the bucket holds an equal or newer version (the issue's
+//     rule), but its anti-entropy pass (--publish-resync-interval) also rewrites a key whose
+//     version equals its own and whose value bytes differ from what it would write;
+//   * a follower applies a value unless its version is strictly older than the one it holds
+//     (equal versions: the later bucket revision wins), so the anti-entropy rewrite reaches it.
+//
+// What the store lacks for the publisher to derive this today (not changed here; the publisher
+// task must add it):
+//   * a per-entry "last applied event" (date, stream, sequence) for each org and for the
+//     instance, written by the reducer in the same batch as the rows. The rows alone are not
+//     enough: PolicyRecord.details carries change_date + stream + sequence, but an
+//     org.policy.domain.removed event deletes the row and with it its date, so an org's version
+//     would go *down*; and OrgDomains / InstanceDomains carry stream + sequence but no date
+//     (model/domains.h), so a domain-only change has no date to order by;
+//   * after a cold start (which reads current state, not events), the version of every entry is
+//     the new cursor's `from()` (its newest date minus the overlap window) with an unknown stream
+//     and sequence 0. Not `newest()`: an event committed late with an older date is replayed by
+//     the cursor's overlap (its date > from) and must still be newer than the cold start's
+//     version, or the publisher would skip the change it makes;
+//   * when an event changes an entry, its new version is the larger of the old one and the
+//     event's position: a version never goes down. Events of one stream carry growing dates
+//     (created_at is the insert's statement_timestamp() and a push that loses the race for a
+//     sequence retries later), so for an org it goes up; for the
+//     instance, whose events span streams, an event committed late on another stream with an
+//     older date changes the value but not the version. The publisher then skips it as "equal",
+//     and its anti-entropy pass (equal version, different bytes: rewrite) repairs it within
+//     --publish-resync-interval.
+//
+// Pure. Plain value; thread-compatible.
+#pragma once
+
+#include <compare>
+#include <cstdint>
+
+#include "base/timestamp.h"
+#include "model/event_stream.h"
+
+namespace policyd::fleet {
+
+struct SourceVersion {
+  Timestamp date;              // creationDate of the last upstream event applied; zero: unknown
+  EventStream stream{};        // that event's stream; unknown for snapshot or API-read state
+  std::uint64_t sequence = 0;  // its sequence in `stream`
+
+  friend bool operator==(const SourceVersion&, const SourceVersion&) = default;
+};
+
+// The total order above: less means `a` is older than `b`; equal only when every field is equal.
+std::strong_ordering CompareSourceVersion(const SourceVersion& a, const SourceVersion& b);
+
+// The publisher's write rule: true when `mine` is strictly newer than what the bucket holds.
+inline bool PublisherShouldWrite(const SourceVersion& bucket, const SourceVersion& mine) {
+  return CompareSourceVersion(mine, bucket) == std::strong_ordering::greater;
+}
+
+// The follower's apply rule: true unless `incoming` is strictly older than what it holds.
+inline bool FollowerShouldApply(const SourceVersion& held, const SourceVersion& incoming) {
+  return CompareSourceVersion(incoming, held) != std::strong_ordering::less;
+}
+
+}  // namespace policyd::fleet
