@@ -345,6 +345,21 @@ ParsedArgs ParseDaemonArgs(int argc, char** argv, const std::string& version,
   add("request-timeout", "Upstream total timeout per request", "30s", [&](const std::string& v) {
     return ParseDurationInto(v, std::chrono::milliseconds(10), config.request_timeout);
   });
+  add("webhook-listen",
+      "Accept ZITADEL Actions v2 event deliveries (POST /zitadel/events) on HOST:PORT, each a "
+      "signed wake-up of the sync (needs upstream and webhook-signing-key-file; default: off)",
+      "", [&](const std::string& v) {
+        if (!v.empty()) {
+          if (Result<metrics::ListenAddress> a = metrics::ParseListenAddress(v); !a) {
+            return a.error();
+          }
+        }
+        config.webhook_listen = v;
+        return Status::Ok();
+      });
+  add("webhook-signing-key-file",
+      "File holding the ZITADEL target's signing key, for webhook-listen", "",
+      text(config.webhook_signing_key_file));
   add("socket-owner", "Owner of the socket file (name or uid)", "", [&](const std::string& v) {
     return v.empty() ? Status::Ok() : ParseId(v, true, config.socket_owner);
   });
@@ -397,6 +412,15 @@ ParsedArgs ParseDaemonArgs(int argc, char** argv, const std::string& version,
   }
   if (config.upstream.empty() && (!config.token_file.empty() || !config.key_file.empty())) {
     return fail(Status::InvalidArgument("token-file and key-file need upstream"));
+  }
+  if (config.webhook_listen.empty() != config.webhook_signing_key_file.empty()) {
+    return fail(Status::InvalidArgument(
+        "webhook-listen and webhook-signing-key-file go together: an unsigned delivery is "
+        "refused"));
+  }
+  if (!config.webhook_listen.empty() && config.upstream.empty()) {
+    return fail(Status::InvalidArgument(
+        "webhook-listen needs upstream: a webhook delivery only wakes the sync from the upstream"));
   }
   return {std::move(config), 0};
 }

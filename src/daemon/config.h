@@ -55,6 +55,11 @@ struct DaemonConfig {
   bool request_metrics = true;  // count and time requests by kind and status
   std::chrono::milliseconds connect_timeout{std::chrono::seconds(5)};
   std::chrono::milliseconds request_timeout{std::chrono::seconds(30)};
+  // Webhook wake-up (off when `webhook_listen` is empty): "HOST:PORT" on which ZITADEL Actions
+  // v2 event deliveries are accepted, and the file holding the target's signing key. Needs
+  // `upstream` (it wakes the sync); both or neither.
+  std::string webhook_listen;
+  std::string webhook_signing_key_file;
   std::string config_file;  // where the settings came from, for reloads
 
   // Who may connect: socket file ownership, and an optional peer allowlist (SO_PEERCRED).

@@ -25,6 +25,7 @@
 #include "store/store.h"
 #include "sync/syncer.h"
 #include "upstream/upstream.h"
+#include "webhook/listener.h"
 
 namespace policyd {
 namespace {
@@ -117,7 +118,8 @@ std::vector<std::string> g_args;
 
 // SIGHUP: re-reads the configuration and applies what can change at run time. A configuration
 // that does not parse changes nothing.
-void Reload(DaemonConfig& running, Server& server, Syncer* syncer, Upstream* upstream) {
+void Reload(DaemonConfig& running, Server& server, Syncer* syncer, Upstream* upstream,
+            webhook::WebhookListener* webhook) {
   Notify("RELOADING=1");
   std::vector<char*> argv;
   for (std::string& a : g_args) argv.push_back(a.data());
@@ -166,6 +168,14 @@ void Reload(DaemonConfig& running, Server& server, Syncer* syncer, Upstream* ups
       spdlog::error("reload: keeping the old credentials: {}", s.ToString());
     }
   }
+  if (plan.webhook_key && webhook != nullptr) {
+    if (Result<std::string> key = webhook::LoadSigningKey(running.webhook_signing_key_file); key) {
+      webhook->SetKey(std::move(*key));
+      applied.push_back("webhook signing key");
+    } else {
+      spdlog::error("reload: keeping the old webhook signing key: {}", key.error().ToString());
+    }
+  }
   for (const std::string& key : plan.needs_restart) {
     spdlog::warn("reload: {} changed but needs a restart to take effect", key);
   }
@@ -176,6 +186,16 @@ void Reload(DaemonConfig& running, Server& server, Syncer* syncer, Upstream* ups
 
 int Run(const DaemonConfig& config) {
   const Clock& clock = SystemClock();
+  // The webhook signing key, read first: a bad key file stops the start with one line.
+  std::string webhook_key;
+  if (!config.webhook_listen.empty()) {
+    Result<std::string> key = webhook::LoadSigningKey(config.webhook_signing_key_file);
+    if (!key) {
+      spdlog::critical("{}", key.error().ToString());
+      return kExitConfig;
+    }
+    webhook_key = std::move(*key);
+  }
   StoreOptions store_options;
   store_options.block_cache_bytes = config.block_cache_mb << 20;
   Result<std::unique_ptr<Store>> store = OpenRocksStore(config.data_dir, store_options);
@@ -273,15 +293,33 @@ int Run(const DaemonConfig& config) {
   options.count_requests = config.request_metrics;
   options.drain_timeout = config.drain_timeout;
   options.version = POLICYD_VERSION;
-  options.more_counters = [sync = syncer.get()](DaemonCounters& c) {
+  // The webhook listener, when asked for (it serves from WebhookListener::Start, below).
+  std::unique_ptr<webhook::WebhookListener> webhook;
+  if (!config.webhook_listen.empty()) {
+    webhook::ListenerOptions webhook_options;
+    webhook_options.now_unix = [&clock] { return clock.Now().seconds; };
+    webhook_options.on_valid = [sync = syncer.get()] { sync->Nudge(); };
+    webhook = std::make_unique<webhook::WebhookListener>(std::move(webhook_key), webhook_options);
+  }
+  options.more_counters = [sync = syncer.get(), hook = webhook.get()](DaemonCounters& c) {
     if (sync != nullptr) AddSyncCounters(*sync, c);
+    if (hook != nullptr) hook->AddCounters(c.webhook_requests);
   };
   Server server(options, **store, state, clock);
   // Metrics and health over HTTP, when asked for: bound before the socket is served, so a port
   // that cannot be had stops the start with nothing to undo.
+  ObservabilityOptions observability_options;
+  observability_options.version = POLICYD_VERSION;
+  observability_options.rocksdb_version = POLICYD_ROCKSDB_VERSION;
+  observability_options.data_dir = config.data_dir;
+  observability_options.max_staleness = config.max_staleness;
+  if (webhook) {
+    observability_options.more_counters = [hook = webhook.get()](DaemonCounters& c) {
+      hook->AddCounters(c.webhook_requests);
+    };
+  }
   Observability observability(**store, state, clock, server, syncer.get(),
-                              ObservabilityOptions{POLICYD_VERSION, POLICYD_ROCKSDB_VERSION,
-                                                   config.data_dir, config.max_staleness});
+                              std::move(observability_options));
   if (!config.metrics_listen.empty()) {
     if (Status s = observability.StartListener(config.metrics_listen); !s.ok()) {
       spdlog::critical("{}", s.ToString());
@@ -291,6 +329,14 @@ int Run(const DaemonConfig& config) {
     spdlog::info("serving /metrics, /healthz and /readyz over HTTP on {}:{}",
                  host.find(':') == std::string::npos ? host : "[" + host + "]",
                  observability.listener_port());
+  }
+  if (webhook) {
+    if (Status s = webhook->Start(config.webhook_listen); !s.ok()) {
+      spdlog::critical("{}", s.ToString());
+      return 1;
+    }
+    spdlog::info("accepting signed ZITADEL event deliveries on {} (port {}) as sync wake-ups",
+                 config.webhook_listen, webhook->port());
   }
   // The upstream-compatible HTTP/JSON reads, when asked for: bound before the lookup socket is
   // served, so a socket that cannot be had stops the start with nothing to undo.
@@ -330,7 +376,7 @@ int Run(const DaemonConfig& config) {
       int signal_number = 0;
       if (sigwait(&set, &signal_number) != 0) continue;
       if (signal_number == SIGHUP) {
-        Reload(running, server, syncer.get(), upstream.get());
+        Reload(running, server, syncer.get(), upstream.get(), webhook.get());
         Notify("READY=1\nSTATUS=" + StatusLine(**store, state, clock));
         continue;
       }
@@ -343,6 +389,7 @@ int Run(const DaemonConfig& config) {
   server.Run();
   signals.join();
   http_server.Stop();
+  if (webhook) webhook->Stop();
   observability.Stop();
   if (syncer) syncer->Stop();
   if (Status s = (*store)->Flush(); !s.ok()) spdlog::error("flush at exit: {}", s.ToString());
@@ -368,7 +415,8 @@ int main(int argc, char** argv) {
   policyd::SetUpLogging(args.config->log_level);
   // With a token or key in memory, no core dump and no same-user ptrace or /proc/PID/mem: the
   // secret must not end up in a crash file or be read by another process of the same user.
-  if (!args.config->token_file.empty() || !args.config->key_file.empty()) {
+  if (!args.config->token_file.empty() || !args.config->key_file.empty() ||
+      !args.config->webhook_signing_key_file.empty()) {
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   }
   return policyd::Run(*args.config);

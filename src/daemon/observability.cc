@@ -77,6 +77,7 @@ Result<ServerStatus> Observability::CurrentStatus() const {
   DaemonCounters& counters = status.counters.emplace();
   server_.FillCounters(counters);
   if (syncer_ != nullptr) AddSyncCounters(*syncer_, counters);
+  if (options_.more_counters) options_.more_counters(counters);
   return status;
 }
 

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -29,6 +30,8 @@ struct ObservabilityOptions {
   std::string rocksdb_version;
   std::string data_dir;  // measured on disk for policyd_store_size_bytes
   std::chrono::milliseconds max_staleness{0};
+  // Adds counters of other parts (the webhook listener's) to a status; may be empty.
+  std::function<void(DaemonCounters&)> more_counters;
 };
 
 // Adds the sync loop's counters to `out` (for ServerOptions::more_counters).

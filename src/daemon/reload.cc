@@ -11,6 +11,7 @@ ReloadPlan PlanReload(const DaemonConfig& running, const DaemonConfig& fresh) {
                          running.max_connections_per_peer != fresh.max_connections_per_peer ||
                          running.reserved_connections != fresh.reserved_connections;
   plan.credentials = !running.upstream.empty();
+  plan.webhook_key = !running.webhook_listen.empty();
   auto fixed = [&plan](const char* key, bool changed) {
     if (changed) plan.needs_restart.emplace_back(key);
   };
@@ -38,6 +39,9 @@ ReloadPlan PlanReload(const DaemonConfig& running, const DaemonConfig& fresh) {
   fixed("request-metrics", running.request_metrics != fresh.request_metrics);
   fixed("connect-timeout", running.connect_timeout != fresh.connect_timeout);
   fixed("request-timeout", running.request_timeout != fresh.request_timeout);
+  fixed("webhook-listen", running.webhook_listen != fresh.webhook_listen);
+  fixed("webhook-signing-key-file",
+        running.webhook_signing_key_file != fresh.webhook_signing_key_file);
   return plan;
 }
 

@@ -112,6 +112,18 @@ void AddSyncFamilies(const ServerStatus& s, const DaemonCounters& c, const Metri
   out.push_back(Single("policyd_sync_cold_starts_total",
                        "Cold starts: the complete state rebuilt from the upstream.",
                        MetricType::kCounter, D(c.cold_starts)));
+  MetricFamily webhook = Family(
+      "policyd_webhook_requests_total",
+      "Requests to the --webhook-listen listener, by result: accepted (signed; a sync was asked "
+      "for), unsigned, invalid (bad or wrong signature), expired (outside the 300 s tolerance), "
+      "too_large, bad_request, not_found, method_not_allowed.",
+      MetricType::kCounter);
+  for (std::size_t i = 0; i < kWebhookResults; ++i) {
+    webhook.samples.push_back(
+        {{{"result", std::string(WebhookResultName(static_cast<WebhookResult>(i)))}},
+         D(c.webhook_requests[i])});
+  }
+  out.push_back(std::move(webhook));
 }
 
 void AddStoreFamilies(const ServerStatus& s, const MetricsContext& context,

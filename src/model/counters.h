@@ -94,6 +94,27 @@ constexpr SyncFailureCause SyncFailureCauseOf(Code code, bool store_write_failed
   }
 }
 
+// What became of a request to the webhook listener (--webhook-listen). Values index counters.
+enum class WebhookResult : std::uint8_t {
+  kAccepted = 0,          // correctly signed: a sync was asked for
+  kUnsigned = 1,          // no ZITADEL-Signature header
+  kInvalid = 2,           // a malformed header or no signature matching the key
+  kExpired = 3,           // correctly signed, but its timestamp is outside the tolerance
+  kTooLarge = 4,          // the body is over the limit
+  kBadRequest = 5,        // not a well-formed HTTP request
+  kNotFound = 6,          // another path
+  kMethodNotAllowed = 7,  // the path, but not POST
+};
+inline constexpr std::size_t kWebhookResults = 8;
+
+constexpr std::string_view WebhookResultName(WebhookResult result) {
+  constexpr std::array<std::string_view, kWebhookResults> kNames = {
+      "accepted",  "unsigned",    "invalid",   "expired",
+      "too_large", "bad_request", "not_found", "method_not_allowed"};
+  const auto i = static_cast<std::size_t>(result);
+  return i < kNames.size() ? kNames[i] : "bad_request";
+}
+
 // Requests of one kind that ended with one code.
 struct RequestCount {
   std::uint8_t kind = kKindUndecodable;
@@ -133,6 +154,8 @@ struct DaemonCounters {
   std::array<std::uint64_t, kSyncFailureCauses> sync_failures{};  // by SyncFailureCause
   std::uint64_t cold_starts = 0;
   std::uint64_t events_applied = 0;  // upstream events that changed the store
+  // Webhook requests by WebhookResult (all zero without --webhook-listen; not on the wire).
+  std::array<std::uint64_t, kWebhookResults> webhook_requests{};
 
   std::uint64_t SyncFailures() const {
     std::uint64_t n = 0;

@@ -475,11 +475,22 @@ void Syncer::Loop() {
       state_.RecordSyncFailure(s.ToString());
       spdlog::warn("sync failed ({} in a row): {}", consecutive_failures_, s.ToString());
     }
-    const std::chrono::milliseconds wait = NextWait(s);
+    const auto ended = std::chrono::steady_clock::now();
+    const auto deadline = ended + NextWait(s);
+    const auto earliest_nudged = ended + options_.nudge_gap;
+    const bool backing_off = !s.ok();
     std::unique_lock lock(mu_);
-    cv_.wait_for(lock, wait, [this] { return stop_ || wake_; });
+    for (;;) {
+      if (stop_ || wake_) break;
+      const bool nudged = nudge_ && !backing_off;
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= deadline || (nudged && now >= earliest_nudged)) break;
+      cv_.wait_until(lock, nudged ? std::min(deadline, earliest_nudged) : deadline);
+    }
     if (stop_) return;
+    // The round about to begin answers every wake and nudge so far.
     wake_ = false;
+    nudge_ = false;
   }
 }
 
@@ -504,6 +515,14 @@ void Syncer::Wake() {
   {
     std::lock_guard lock(mu_);
     wake_ = true;
+  }
+  cv_.notify_all();
+}
+
+void Syncer::Nudge() {
+  {
+    std::lock_guard lock(mu_);
+    nudge_ = true;
   }
   cv_.notify_all();
 }

@@ -53,6 +53,9 @@ struct SyncOptions {
   std::chrono::milliseconds overlap{std::chrono::seconds(2)};
   std::chrono::milliseconds backoff_initial{std::chrono::milliseconds(500)};
   std::chrono::milliseconds backoff_max{std::chrono::seconds(60)};
+  // A nudged round (Nudge) starts no sooner than this after the previous round ended, so a burst
+  // of deliveries (ZITADEL sends one per event) makes a round or two, not one each.
+  std::chrono::milliseconds nudge_gap{std::chrono::milliseconds(200)};
   std::uint32_t page_size = 1000;
   std::uint32_t max_pages_per_round = 10'000;
 };
@@ -85,8 +88,16 @@ class Syncer {
   // Runs rounds on a background thread until Stop().
   void Start();
   void Stop();
-  // Makes a sleeping background thread start its next round now (tests, SIGHUP).
+  // Makes a sleeping background thread start its next round now, even during a backoff after
+  // failures (tests, SIGHUP: new credentials deserve a try at once).
   void Wake();
+  // Asks for a round soon (a webhook delivery): when the loop sleeps out a poll interval, at once
+  // but no sooner than options.nudge_gap after the last round ended (when one runs, that is
+  // after it); during the backoff after a failed round, only when the backoff ends (a wake-up
+  // never shortens a backoff or a 429's Retry-After). Nudges coalesce: any number before a
+  // round begins cause that one round. Rounds never overlap (one thread runs
+  // them all). Cheap and non-blocking enough for any thread.
+  void Nudge();
   void SetPollInterval(std::chrono::milliseconds interval);
 
   const SyncCounters& counters() const { return counters_; }
@@ -140,8 +151,9 @@ class Syncer {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  bool stop_ = false;  // guarded by mu_
-  bool wake_ = false;  // guarded by mu_
+  bool stop_ = false;   // guarded by mu_
+  bool wake_ = false;   // guarded by mu_
+  bool nudge_ = false;  // guarded by mu_
   std::thread thread_;
 };
 

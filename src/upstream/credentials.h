@@ -13,19 +13,16 @@
 #include <string>
 #include <string_view>
 
+#include "base/secret_file.h"
 #include "base/status.h"
 #include "base/timestamp.h"
 #include "upstream/jwt.h"
 
 namespace policyd::upstream_internal {
 
-// Secret files are small; anything bigger is a mistake (the wrong file).
-inline constexpr std::size_t kMaxSecretFileBytes = 64 * 1024;
-
-// Reads `path` (following symlinks). Errors, all INVALID_ARGUMENT and naming `what` and `path`:
-// it cannot be opened or read, is not a regular file, is larger than kMaxSecretFileBytes, or is
-// accessible to every user (mode & 007: "chmod o= <path>" fixes it). The caller wipes the result.
-Result<std::string> ReadSecretFile(std::string_view what, const std::string& path);
+// The secret-file reader, shared with the webhook signing key (base/secret_file.h).
+using ::policyd::kMaxSecretFileBytes;
+using ::policyd::ReadSecretFile;
 
 // A Personal Access Token from the token file's contents: surrounding whitespace (a trailing
 // newline) is trimmed. INVALID_ARGUMENT when nothing is left or the token contains whitespace or

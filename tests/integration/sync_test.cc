@@ -476,6 +476,56 @@ TEST_F(SyncTest, TooManyRequestsReportsRetryAfter) {
   EXPECT_EQ(*client_->retry_after(), std::chrono::seconds(7));
 }
 
+// Syncer::Nudge (the webhook's wake-up): a burst of nudges makes a round or two, rounds never
+// overlap, and a nudge never shortens the backoff after a failure (here a 429 asking for 30 s),
+// which Wake (SIGHUP) does.
+TEST_F(SyncTest, NudgesCoalesceAndNeverShortenABackoff) {
+  const std::string org = upstream_.AddOrg("nudged");
+  SyncOptions options;
+  options.source = upstream_.base_url();
+  options.poll_interval = std::chrono::seconds(60);
+  options.nudge_gap = std::chrono::milliseconds(50);
+  syncer_ = std::make_unique<Syncer>(*store_, *client_, *state_, SystemClock(), options);
+  const SyncCounters& c = syncer_->counters();
+  syncer_->Start();
+  ASSERT_TRUE(WaitFor([&] { return c.successes.load() == 1; }, std::chrono::seconds(10),
+                      "the first round"));
+  // Rounds are over when none has begun for a while (nudged rounds start within 50 ms).
+  auto quiet_after = [&](std::chrono::milliseconds quiet) {
+    const auto since = std::chrono::steady_clock::now();
+    return WaitFor(
+        [&] {
+          return std::chrono::steady_clock::now() - since > quiet &&
+                 c.successes.load() + c.failures.load() == c.rounds.load();
+        },
+        std::chrono::seconds(10), "the rounds to end");
+  };
+
+  ASSERT_TRUE(upstream_.AddOrgPolicy(org, {true, false, true}).ok());
+  std::uint64_t before = c.rounds.load();
+  for (int i = 0; i < 20; ++i) syncer_->Nudge();
+  ASSERT_TRUE(WaitFor([&] { return bool(Converged()); }, std::chrono::seconds(5), "the change"));
+  ASSERT_TRUE(quiet_after(std::chrono::milliseconds(500)));
+  EXPECT_GE(c.rounds.load() - before, 1u);
+  EXPECT_LE(c.rounds.load() - before, 2u);
+
+  upstream_.InjectFault(
+      Fault{FaultKind::kTooManyRequests, Fault::kForever, "", {}, std::chrono::seconds(30)});
+  syncer_->Nudge();
+  ASSERT_TRUE(WaitFor([&] { return c.failures.load() == 1; }, std::chrono::seconds(5),
+                      "a rate-limited round"));
+  upstream_.ClearFaults();
+  ASSERT_TRUE(upstream_.ChangeOrgPolicy(org, {false, true, false}).ok());
+  before = c.rounds.load();
+  for (int i = 0; i < 5; ++i) syncer_->Nudge();
+  ASSERT_TRUE(quiet_after(std::chrono::milliseconds(700)));
+  EXPECT_EQ(c.rounds.load(), before) << "a nudge cut the Retry-After short";
+  EXPECT_FALSE(Converged());
+  syncer_->Wake();
+  ASSERT_TRUE(WaitFor([&] { return bool(Converged()); }, std::chrono::seconds(5), "the change"));
+  syncer_->Stop();
+}
+
 TEST_F(SyncTest, RandomChangesAlwaysConvergeToWhatTheUpstreamAnswers) {
   std::mt19937 rng(20261124);
   std::vector<std::string> orgs;
