@@ -33,6 +33,7 @@ run get --org no-such-org --strict || echo "(exit code $?: not found)"
 # Checks: decisions under the effective policy and the org's synced domains (exit 1 = refused).
 run check login-name 300000000000000042 alice@acme.com     # a verified domain of the org
 run check login-name 300000000000000042 alice@acme.org || echo "(exit code $?: refused)"
+run check login-name 300000000000000107 bob@acme.com || echo "(exit code $?: refused)"  # another org verified it
 run check smtp-sender noreply@iam.example.com             # an instance domain
 run check domain 300000000000000107 globex.com || echo "(exit code $?: refused)"
 kill -TERM "$pid"
