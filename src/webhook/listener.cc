@@ -2,7 +2,6 @@
 
 #include <httplib.h>
 #include <spdlog/spdlog.h>
-#include <sys/socket.h>
 
 #include <atomic>
 #include <charconv>
@@ -10,7 +9,7 @@
 #include <thread>
 
 #include "base/secret_file.h"
-#include "metrics/endpoints.h"
+#include "metrics/background_server.h"
 #include "webhook/signature.h"
 
 namespace policyd::webhook {
@@ -211,41 +210,18 @@ void WebhookListener::AddCounters(std::array<std::uint64_t, kWebhookResults>& ou
 }
 
 Status WebhookListener::Start(std::string_view address) {
-  Result<metrics::ListenAddress> parsed = metrics::ParseListenAddress(address);
-  if (!parsed) return parsed.error().WithContext("webhook-listen");
   httplib::Server& server = impl_->server;
   // Two threads, as for the metrics listener: deliveries come one at a time (ZITADEL's worker
   // pool is 1 by default), and a flood cannot take more.
-  server.new_task_queue = [] { return new httplib::ThreadPool(2); };
-  // SO_REUSEADDR only, not httplib's SO_REUSEPORT (a second daemon must not share the port).
-  server.set_socket_options([](socket_t sock) {
-    int yes = 1;
-    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-  });
-  server.set_read_timeout(std::chrono::seconds(5));
-  server.set_write_timeout(std::chrono::seconds(5));
+  metrics::ConfigureServer(server);
   impl_->Route();
-  const int port = parsed->port == 0
-                       ? server.bind_to_any_port(parsed->host)
-                       : (server.bind_to_port(parsed->host, parsed->port) ? parsed->port : -1);
-  if (port <= 0) {
-    return Status::FailedPrecondition("webhook-listen: cannot listen on " + std::string(address) +
-                                      " (address in use, or not an address of this host)");
-  }
-  impl_->port = port;
-  impl_->thread = std::thread([&server] { server.listen_after_bind(); });
+  Result<int> port = metrics::BindAndServe(server, "webhook-listen", address, &impl_->thread);
+  if (!port) return port.error();
+  impl_->port = *port;
   return Status::Ok();
 }
 
-void WebhookListener::Stop() {
-  if (!impl_->thread.joinable()) return;
-  // stop() only takes effect once the listening loop runs; it starts an instant after Start().
-  for (int i = 0; i < 1000 && !impl_->server.is_running(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  impl_->server.stop();
-  impl_->thread.join();
-}
+void WebhookListener::Stop() { metrics::StopServing(impl_->server, impl_->thread); }
 
 Result<std::string> LoadSigningKey(const std::string& path) {
   Result<std::string> contents = ReadSecretFile("webhook signing key file", path);
