@@ -140,6 +140,23 @@ Result<OrgQuery> ParseOrgQuery(const Json& q) {
   return Err(Invalid("queries", "unsupported query"));
 }
 
+// The ListQuery of a list request ({"query":{"offset":"…","limit":…,"asc":…}}) into `search`
+// (an OrgSearch or a DomainSearch); absent fields keep their defaults.
+template <typename Search>
+Result<bool> ReadListQuery(const Json& json, Search& search) {
+  auto query = Field(json, "query", nullptr);
+  if (!query) return Err(query.error());
+  if (*query != nullptr) {
+    if (!(*query)->is_object()) return Err(Invalid("query", "expected an object"));
+    POLICYD_FIELD(**query, "offset", nullptr, GetUint, search.offset,
+                  std::numeric_limits<std::uint64_t>::max());
+    POLICYD_FIELD(**query, "limit", nullptr, GetUint, search.limit,
+                  std::numeric_limits<std::uint32_t>::max());
+    POLICYD_FIELD(**query, "asc", nullptr, GetBool, search.asc);
+  }
+  return true;
+}
+
 }  // namespace
 
 Result<PolicyFlags> ParsePolicyFlags(std::string_view body) {
@@ -160,16 +177,7 @@ Result<OrgSearch> ParseOrgSearch(std::string_view body) {
   auto json = ParseObject(body);
   if (!json) return Err(json.error());
   OrgSearch search;
-  auto query = Field(*json, "query", nullptr);
-  if (!query) return Err(query.error());
-  if (*query != nullptr) {
-    if (!(*query)->is_object()) return Err(Invalid("query", "expected an object"));
-    POLICYD_FIELD(**query, "offset", nullptr, GetUint, search.offset,
-                  std::numeric_limits<std::uint64_t>::max());
-    POLICYD_FIELD(**query, "limit", nullptr, GetUint, search.limit,
-                  std::numeric_limits<std::uint32_t>::max());
-    POLICYD_FIELD(**query, "asc", nullptr, GetBool, search.asc);
-  }
+  if (auto read = ReadListQuery(*json, search); !read) return Err(read.error());
   POLICYD_FIELD(*json, "sortingColumn", "sorting_column", GetEnum, search.sorting_column,
                 std::vector<std::string>{"ORG_FIELD_NAME_UNSPECIFIED", "ORG_FIELD_NAME_NAME"});
   auto queries = Field(*json, "queries", nullptr);
@@ -189,16 +197,7 @@ Result<DomainSearch> ParseDomainSearch(std::string_view body, bool instance) {
   auto json = ParseObject(body);
   if (!json) return Err(json.error());
   DomainSearch search;
-  auto query = Field(*json, "query", nullptr);
-  if (!query) return Err(query.error());
-  if (*query != nullptr) {
-    if (!(*query)->is_object()) return Err(Invalid("query", "expected an object"));
-    POLICYD_FIELD(**query, "offset", nullptr, GetUint, search.offset,
-                  std::numeric_limits<std::uint64_t>::max());
-    POLICYD_FIELD(**query, "limit", nullptr, GetUint, search.limit,
-                  std::numeric_limits<std::uint32_t>::max());
-    POLICYD_FIELD(**query, "asc", nullptr, GetBool, search.asc);
-  }
+  if (auto read = ReadListQuery(*json, search); !read) return Err(read.error());
   if (instance) {
     POLICYD_FIELD(
         *json, "sortingColumn", "sorting_column", GetEnum, search.sorting_column,

@@ -37,19 +37,8 @@ std::int64_t UnixNow() { return static_cast<std::int64_t>(std::time(nullptr)); }
 
 // The port policyd logged for --webhook-listen 127.0.0.1:0 ("... on 127.0.0.1:0 (port N) ...").
 int WebhookPort(ChildProcess& process) {
-  int port = 0;
-  const std::string needle = "event deliveries on 127.0.0.1:0 (port ";
-  EXPECT_TRUE(WaitFor(
-      [&] {
-        const std::string log = process.Log();
-        const std::size_t at = log.find(needle);
-        if (at == std::string::npos) return false;
-        port = std::atoi(log.c_str() + at + needle.size());
-        return port > 0;
-      },
-      std::chrono::seconds(20), "the webhook listener's port in the log"))
-      << process.Log();
-  return port;
+  return LoggedPort(process, "event deliveries on 127.0.0.1:0 (port ",
+                    "the webhook listener's port in the log");
 }
 
 class WebhookTest : public ::testing::Test {

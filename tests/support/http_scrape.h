@@ -30,10 +30,10 @@ inline HttpAnswer HttpGet(int port, const std::string& path) {
   return {r->status, r->body, r->get_header_value("Content-Type")};
 }
 
-// The port policyd logged for --metrics-listen 127.0.0.1:0 ("... over HTTP on 127.0.0.1:PORT").
-inline int MetricsPort(ChildProcess& process) {
+// The port a listener of policyd logged: the number right after `needle` in its log, waited for
+// (`what` names it in a failure).
+inline int LoggedPort(ChildProcess& process, const std::string& needle, const char* what) {
   int port = 0;
-  const std::string needle = "over HTTP on 127.0.0.1:";
   EXPECT_TRUE(WaitFor(
       [&] {
         const std::string log = process.Log();
@@ -42,9 +42,14 @@ inline int MetricsPort(ChildProcess& process) {
         port = std::atoi(log.c_str() + at + needle.size());
         return port > 0;
       },
-      std::chrono::seconds(20), "the metrics listener's port in the log"))
+      std::chrono::seconds(20), what))
       << process.Log();
   return port;
+}
+
+// The port policyd logged for --metrics-listen 127.0.0.1:0 ("... over HTTP on 127.0.0.1:PORT").
+inline int MetricsPort(ChildProcess& process) {
+  return LoggedPort(process, "over HTTP on 127.0.0.1:", "the metrics listener's port in the log");
 }
 
 // One scrape: every sample by its series ("name{label=\"v\",...}" exactly as exposed).
