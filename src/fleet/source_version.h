@@ -59,27 +59,15 @@
 //     and its anti-entropy pass (equal version, different bytes: rewrite) repairs it within
 //     --publish-resync-interval.
 //
-// Pure. Plain value; thread-compatible.
+// Pure. Thread-safe.
 #pragma once
 
-#include <compare>
-#include <cstdint>
-
-#include "base/timestamp.h"
-#include "model/event_stream.h"
+#include "model/source_version.h"
 
 namespace policyd::fleet {
 
-struct SourceVersion {
-  Timestamp date;              // creationDate of the last upstream event applied; zero: unknown
-  EventStream stream{};        // that event's stream; unknown for snapshot or API-read state
-  std::uint64_t sequence = 0;  // its sequence in `stream`
-
-  friend bool operator==(const SourceVersion&, const SourceVersion&) = default;
-};
-
-// The total order above: less means `a` is older than `b`; equal only when every field is equal.
-std::strong_ordering CompareSourceVersion(const SourceVersion& a, const SourceVersion& b);
+using policyd::CompareSourceVersion;
+using policyd::SourceVersion;
 
 // The publisher's write rule: true when `mine` is strictly newer than what the bucket holds.
 inline bool PublisherShouldWrite(const SourceVersion& bucket, const SourceVersion& mine) {
