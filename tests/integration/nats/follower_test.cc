@@ -1,0 +1,478 @@
+// The fleet follower (src/follow) against a real nats-server: the test writes the bucket itself
+// with nats::KvBucket and fleet::EncodeValue (no publisher), and reads the follower's RocksStore.
+#include "follow/follower.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fleet/keys.h"
+#include "fleet/values.h"
+#include "follow/cursor.h"
+#include "nats_test_util.h"
+#include "support/fleet_raw.h"
+#include "sync/cursor.h"
+
+namespace policyd::follow {
+namespace {
+
+using namespace std::chrono_literals;
+using fleet::FleetKey;
+using fleet::FleetValue;
+using fleet::KeyKind;
+using nats::testing::MustConnect;
+using nats::testing::Options;
+using testing_support::NatsCluster;
+using testing_support::TempDir;
+using testing_support::WaitFor;
+
+class NatsLibraryEnvironment : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    Status s = nats::ShutdownLibrary(5s);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+  }
+};
+const auto* const kEnv = ::testing::AddGlobalTestEnvironment(new NatsLibraryEnvironment);
+
+constexpr char kInstanceId[] = "300000000000000001";
+
+SourceVersion Version(std::int64_t seconds, const std::string& id) {
+  return {{seconds, 0}, {"org", id}, static_cast<std::uint64_t>(seconds)};
+}
+
+PolicyRecord Policy(std::int64_t seconds, const std::string& owner, bool must_be_domain) {
+  PolicyRecord p;
+  p.flags.user_login_must_be_domain = must_be_domain;
+  p.flags.validate_org_domains = true;
+  p.details = {static_cast<std::uint64_t>(seconds), {1700000000, 0}, {seconds, 0}, owner};
+  p.stream = {"org", owner};
+  return p;
+}
+
+// Writes the bucket as a publisher would (but without one), on its own connection.
+class BucketWriter {
+ public:
+  explicit BucketWriter(const std::vector<std::string>& urls) {
+    conn_ = MustConnect(Options(urls));
+    if (conn_ != nullptr) bucket_ = nats::testing::MustCreate(*conn_, "policyd");
+  }
+  bool ok() const { return bucket_ != nullptr; }
+  nats::KvBucket& bucket() { return *bucket_; }
+  void Recreate() {
+    ASSERT_TRUE(bucket_->DeleteBucket().ok());
+    bucket_ = nats::testing::MustCreate(*conn_, "policyd");
+  }
+
+  std::uint64_t Org(const std::string& id, std::int64_t version, bool policy,
+                    std::vector<OrgDomain> domains = {}) {
+    std::optional<PolicyRecord> p;
+    if (policy) p = Policy(version, id, true);
+    const std::uint64_t sequence = domains.empty() ? 0 : static_cast<std::uint64_t>(version);
+    fleet::OrgEntry entry{{id, p}, {id, std::move(domains), sequence, {"org", id}}};
+    return Put({KeyKind::kOrg, id}, {Version(version, id), entry});
+  }
+  std::uint64_t Instance(std::int64_t version, std::vector<std::string> domains,
+                         bool must_be_domain = false) {
+    InstanceRecord instance{kInstanceId, Policy(version, kInstanceId, must_be_domain)};
+    instance.policy.stream = {"instance", kInstanceId};
+    fleet::InstanceEntry entry{instance, {std::move(domains), 3, {"instance", kInstanceId}}};
+    return Put({KeyKind::kInstance, ""}, {Version(version, kInstanceId), entry});
+  }
+  std::uint64_t Heartbeat(const std::string& id, Timestamp last_sync) {
+    return Put({KeyKind::kHeartbeat, id},
+               {{last_sync, {}, 0}, fleet::Heartbeat{id, last_sync, "iam.example.com", "test"}});
+  }
+  std::uint64_t Put(const FleetKey& key, const FleetValue& value) {
+    Result<std::string> bytes = fleet::EncodeValue(key, value);
+    EXPECT_TRUE(bytes) << bytes.error().ToString();
+    return Raw(fleet::FormatKey(key).value(), bytes.value_or(""));
+  }
+  std::uint64_t Raw(const std::string& key, const std::string& bytes) {
+    return nats::testing::MustPut(*bucket_, key, bytes).revision;
+  }
+  std::uint64_t Delete(const std::string& key) {
+    Result<nats::WriteAck> ack = bucket_->Write(nats::testing::Del(key));
+    EXPECT_TRUE(ack) << ack.error().ToString();
+    return ack ? ack->revision : 0;
+  }
+
+ private:
+  std::unique_ptr<nats::NatsConnection> conn_;
+  std::unique_ptr<nats::KvBucket> bucket_;
+};
+
+struct OrgState {
+  bool known = false;
+  std::optional<PolicyRecord> policy;
+  OrgDomains domains;
+  SourceVersion version;
+};
+
+Timestamp Now() { return SystemClock().Now(); }
+
+class FollowerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(server_.Start());
+    OpenStore();
+  }
+  void OpenStore() {
+    Result<std::unique_ptr<Store>> store = OpenRocksStore(dir_.Join("store"), StoreOptions{});
+    ASSERT_TRUE(store) << store.error().ToString();
+    store_ = std::move(*store);
+  }
+
+  FollowerOptions Opts() const {
+    FollowerOptions o;
+    o.urls = server_.Urls();
+    o.backoff_initial = 100ms;
+    o.backoff_max = 1s;
+    o.consumer_heartbeat = 1s;
+    o.bucket_check_interval = 300ms;
+    o.connect_timeout = 1s;
+    o.reconnect_wait = 100ms;
+    o.request_timeout = 2s;
+    return o;
+  }
+  std::unique_ptr<Follower> StartFollower() {
+    auto f = std::make_unique<Follower>(*store_, state_, SystemClock(), Opts());
+    f->Start();
+    return f;
+  }
+  ::testing::AssertionResult WaitCursor(const Follower& f, std::uint64_t revision,
+                                        std::chrono::milliseconds timeout = 15s) {
+    return WaitFor([&] { return f.Status().cursor >= revision && f.Status().caught_up; }, timeout,
+                   "follower at revision " + std::to_string(revision));
+  }
+
+  OrgState ReadOrg(const std::string& id) {
+    LookupBatch batch;
+    batch.set_with_domains(true);
+    batch.set_with_versions(true);
+    batch.Add(id);
+    Status s = store_->Read(batch);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    OrgState out;
+    if (!s.ok()) return out;
+    out.known = batch.org(0).known;
+    if (batch.org(0).own_policy != nullptr) out.policy = *batch.org(0).own_policy;
+    out.domains = batch.domains(0);
+    out.version = batch.version(0);
+    return out;
+  }
+  StoreMeta Meta() {
+    Result<StoreMeta> meta = store_->Meta();
+    EXPECT_TRUE(meta) << meta.error().ToString();
+    return meta.value_or(StoreMeta{});
+  }
+  // A store as direct sync leaves it: its own orgs, a "v3 ..." cursor.
+  void SeedDirectSyncStore(const std::vector<std::string>& org_ids) {
+    Snapshot s;
+    s.instance = {kInstanceId, Policy(1600000000, kInstanceId, false)};
+    for (const std::string& id : org_ids) s.orgs.push_back({id, Policy(1600000000, id, false)});
+    const std::string cursor = SyncCursor::StartingAt(Timestamp{1600000000, 0}, 0).Encode();
+    Status r = store_->Replace(s, cursor, "https://iam.example.com", Now());
+    ASSERT_TRUE(r.ok()) << r.ToString();
+  }
+
+  NatsCluster server_;
+  TempDir dir_;
+  std::unique_ptr<Store> store_;
+  ServingState state_{FreshnessOptions{"nats", 2s, false}};
+};
+
+TEST_F(FollowerTest, ColdStartLoadsTheWholeBucketAndDropsLocalOrgsNotInIt) {
+  SeedDirectSyncStore({"local-1", "10"});
+  BucketWriter w(server_.Urls());
+  ASSERT_TRUE(w.ok());
+  w.Instance(1700000100, {"zitadel.example.com", "login.example.com"});
+  w.Org("10", 1700000200, true, {{"acme.com", true, true}, {"acme.org", false, false}});
+  w.Org("11", 1700000300, false);
+  w.Org("12", 1700000400, true);
+  w.Delete("domain.org.12");
+  const Timestamp beat{Now().seconds, 0};
+  const std::uint64_t last = w.Heartbeat("pub-1", beat);
+
+  std::unique_ptr<Follower> f = StartFollower();
+  ASSERT_TRUE(WaitCursor(*f, last));
+
+  EXPECT_FALSE(ReadOrg("local-1").known);  // not in the bucket: dropped
+  EXPECT_FALSE(ReadOrg("12").known);       // removed (delete marker)
+  const OrgState ten = ReadOrg("10");
+  ASSERT_TRUE(ten.known);
+  EXPECT_EQ(ten.policy, Policy(1700000200, "10", true));
+  EXPECT_EQ(ten.domains.domains,
+            (std::vector<OrgDomain>{{"acme.com", true, true}, {"acme.org", false, false}}));
+  EXPECT_EQ(ten.domains.sequence, 1700000200u);
+  EXPECT_EQ(ten.domains.stream, (EventStream{"org", "10"}));
+  EXPECT_EQ(ten.version, Version(1700000200, "10"));
+  const OrgState eleven = ReadOrg("11");
+  ASSERT_TRUE(eleven.known);
+  EXPECT_FALSE(eleven.policy.has_value());
+  EXPECT_TRUE(eleven.domains.domains.empty());
+
+  LookupBatch batch;
+  batch.set_with_domains(true);
+  batch.set_with_versions(true);
+  ASSERT_TRUE(store_->Read(batch).ok());
+  ASSERT_NE(batch.instance(), nullptr);
+  EXPECT_EQ(batch.instance()->id, kInstanceId);
+  EXPECT_EQ(batch.instance()->policy.details.change_date, (Timestamp{1700000100, 0}));
+  EXPECT_EQ(batch.instance_domains().names,
+            (std::vector<std::string>{"zitadel.example.com", "login.example.com"}));
+  EXPECT_EQ(batch.instance_version(), Version(1700000100, kInstanceId));
+
+  DomainSet domains;
+  ASSERT_TRUE(store_->ReadDomains("10", domains).ok());
+  EXPECT_EQ(domains.org.size(), 2u);
+  EXPECT_EQ(domains.instance.size(), 2u);
+
+  const StoreMeta meta = Meta();
+  Result<FleetCursor> cursor = FleetCursor::Decode(meta.cursor);
+  ASSERT_TRUE(cursor) << meta.cursor;
+  EXPECT_EQ(cursor->bucket, "policyd");
+  EXPECT_EQ(cursor->revision, last);
+  EXPECT_EQ(cursor->created_ns, w.bucket().Info()->created_ns);
+  EXPECT_EQ(meta.org_count, 2u);
+  EXPECT_EQ(meta.source, f->source());
+  EXPECT_EQ(meta.last_sync, beat);  // the publisher's sync, not the follower's clock
+  EXPECT_EQ(state_.last_sync(), beat);
+  EXPECT_FALSE(state_.IsStale(Now()));
+
+  const FleetStatus st = f->Status();
+  EXPECT_EQ(st.role, FleetRole::kFollower);
+  EXPECT_EQ(st.bucket, "policyd");
+  EXPECT_EQ(st.servers, server_.Url(0));
+  EXPECT_EQ(st.connection, FleetConnection::kConnected);
+  EXPECT_EQ(st.cold_starts, 1u);
+  EXPECT_EQ(st.values_refused, 0u);
+  ASSERT_EQ(st.publishers.size(), 1u);
+  EXPECT_EQ(st.publishers[0], (FleetPublisher{"pub-1", beat, "iam.example.com"}));
+}
+
+TEST_F(FollowerTest, AppliesLiveUpdatesAndSkipsOlderVersions) {
+  BucketWriter w(server_.Urls());
+  ASSERT_TRUE(w.ok());
+  w.Instance(1700000100, {"zitadel.example.com"});
+  w.Org("10", 1700000200, false);
+  w.Org("11", 1700000200, true);
+  std::uint64_t rev = w.Heartbeat("pub-1", {Now().seconds - 1, 0});
+  std::unique_ptr<Follower> f = StartFollower();
+  ASSERT_TRUE(WaitCursor(*f, rev));
+
+  // A new org, a changed policy, a domain change, the instance, an org's removal.
+  w.Org("13", 1700000300, true, {{"thirteen.example", true, true}});
+  w.Org("10", 1700000400, true);
+  w.Org("11", 1700000500, true, {{"eleven.example", false, false}});
+  w.Instance(1700000600, {"zitadel.example.com", "new.example.com"}, true);
+  rev = w.Delete("domain.org.13");
+  ASSERT_TRUE(WaitCursor(*f, rev));
+  EXPECT_FALSE(ReadOrg("13").known);
+  EXPECT_EQ(ReadOrg("10").policy, Policy(1700000400, "10", true));
+  EXPECT_EQ(ReadOrg("10").version, Version(1700000400, "10"));
+  const OrgState eleven = ReadOrg("11");
+  EXPECT_EQ(eleven.domains.domains, (std::vector<OrgDomain>{{"eleven.example", false, false}}));
+  EXPECT_EQ(eleven.domains.sequence, 1700000500u);
+  LookupBatch batch;
+  batch.set_with_domains(true);
+  batch.set_with_versions(true);
+  ASSERT_TRUE(store_->Read(batch).ok());
+  ASSERT_NE(batch.instance(), nullptr);
+  EXPECT_TRUE(batch.instance()->policy.flags.user_login_must_be_domain);
+  EXPECT_EQ(batch.instance_domains().names.size(), 2u);
+  EXPECT_EQ(batch.instance_version(), Version(1700000600, kInstanceId));
+  EXPECT_EQ(f->Status().values_applied, 1 + 2 + 5u);  // instance + 2 orgs at cold start, 5 live
+
+  // An older version is skipped (a lagging publisher); the cursor still moves.
+  rev = w.Org("10", 1700000300, false);
+  ASSERT_TRUE(WaitCursor(*f, rev));
+  EXPECT_EQ(f->Status().values_skipped, 1u);
+  EXPECT_EQ(ReadOrg("10").policy, Policy(1700000400, "10", true));
+  EXPECT_EQ(FleetCursor::Decode(Meta().cursor)->revision, rev);
+  // An equal version is applied (the later revision wins: anti-entropy rewrites).
+  rev = w.Org("10", 1700000400, true, {{"ten.example", true, false}});
+  ASSERT_TRUE(WaitCursor(*f, rev));
+  EXPECT_EQ(ReadOrg("10").domains.domains.size(), 1u);
+  EXPECT_EQ(f->Status().values_skipped, 1u);
+
+  // A newer heartbeat moves the data's age, in memory and in the store.
+  const Timestamp beat{Now().seconds + 5, 0};
+  rev = w.Heartbeat("pub-2", beat);
+  ASSERT_TRUE(WaitCursor(*f, rev));
+  EXPECT_EQ(state_.last_sync(), beat);
+  EXPECT_EQ(Meta().last_sync, beat);
+  EXPECT_EQ(f->Status().publishers.size(), 2u);
+}
+
+TEST_F(FollowerTest, WarmRestartReadsOnlyWhatCameAfterItsCursor) {
+  BucketWriter w(server_.Urls());
+  ASSERT_TRUE(w.ok());
+  w.Instance(1700000100, {});
+  std::uint64_t rev = 0;
+  for (int i = 0; i < 30; ++i) rev = w.Org("org-" + std::to_string(i), 1700000200 + i, i % 2);
+  {
+    std::unique_ptr<Follower> f = StartFollower();
+    ASSERT_TRUE(WaitCursor(*f, rev));
+    EXPECT_EQ(f->counters().messages_read.load(), 31u);
+    f->Stop();
+  }
+  w.Org("org-new", 1700000900, true);
+  w.Org("org-3", 1700000901, false);  // org-3 had a policy
+  rev = w.Delete("domain.org.org-4");
+
+  std::unique_ptr<Follower> f = StartFollower();
+  ASSERT_TRUE(WaitCursor(*f, rev));
+  EXPECT_EQ(f->counters().messages_read.load(), 3u);  // only the new ones: no reload
+  EXPECT_EQ(f->Status().cold_starts, 0u);
+  EXPECT_TRUE(ReadOrg("org-new").known);
+  EXPECT_FALSE(ReadOrg("org-3").policy.has_value());
+  EXPECT_FALSE(ReadOrg("org-4").known);
+  EXPECT_TRUE(ReadOrg("org-29").known);
+  EXPECT_EQ(Meta().org_count, 30u);
+}
+
+TEST_F(FollowerTest, ARecreatedBucketMeansAColdStart) {
+  BucketWriter w(server_.Urls());
+  ASSERT_TRUE(w.ok());
+  w.Instance(1700000100, {});
+  w.Org("old-1", 1700000200, true);
+  std::uint64_t rev = w.Org("old-2", 1700000200, true);
+  std::unique_ptr<Follower> f = StartFollower();
+  ASSERT_TRUE(WaitCursor(*f, rev));
+  const std::int64_t first_created = w.bucket().Info()->created_ns;
+
+  // Recreated while the follower runs: seen by its periodic bucket check.
+  w.Recreate();
+  w.Instance(1700000300, {});
+  rev = w.Org("new-1", 1700000300, false);
+  ASSERT_TRUE(WaitFor([&] { return f->Status().cold_starts == 2; }, 15s, "second cold start"));
+  ASSERT_TRUE(WaitCursor(*f, rev));
+  EXPECT_FALSE(ReadOrg("old-1").known);
+  EXPECT_TRUE(ReadOrg("new-1").known);
+  Result<FleetCursor> cursor = FleetCursor::Decode(Meta().cursor);
+  ASSERT_TRUE(cursor);
+  EXPECT_NE(cursor->created_ns, first_created);
+  EXPECT_EQ(cursor->revision, rev);
+
+  // Recreated while it is stopped, and refilled past the old cursor: cold start at restart.
+  f->Stop();
+  f.reset();
+  w.Recreate();
+  w.Instance(1700000400, {});
+  for (int i = 0; i < 4; ++i) rev = w.Org("newer-" + std::to_string(i), 1700000400, false);
+  f = StartFollower();
+  ASSERT_TRUE(WaitCursor(*f, rev));
+  EXPECT_EQ(f->Status().cold_starts, 1u);
+  EXPECT_FALSE(ReadOrg("new-1").known);
+  EXPECT_TRUE(ReadOrg("newer-3").known);
+}
+
+TEST_F(FollowerTest, StartsWithoutNatsOrBucketThenConverges) {
+  SeedDirectSyncStore({"local-1"});
+  NatsCluster later;  // ports chosen, not running
+  FollowerOptions o = Opts();
+  o.urls = later.Urls();
+  Follower f(*store_, state_, SystemClock(), o);
+  const auto before = std::chrono::steady_clock::now();
+  f.Start();
+  EXPECT_LT(std::chrono::steady_clock::now() - before, 1s);  // never waits for NATS
+  EXPECT_TRUE(ReadOrg("local-1").known);                     // the store keeps serving
+  EXPECT_NE(f.Status().connection, FleetConnection::kConnected);
+
+  ASSERT_TRUE(later.Start());
+  // Connected, but no bucket yet: a follower never creates it.
+  ASSERT_TRUE(WaitFor([&] { return f.Status().connection == FleetConnection::kConnected; }, 10s,
+                      "connected"));
+  ASSERT_TRUE(WaitFor([&] { return f.counters().failures.load() >= 2; }, 10s, "bind retried"));
+  EXPECT_TRUE(ReadOrg("local-1").known);
+
+  BucketWriter w(later.Urls());
+  ASSERT_TRUE(w.ok());
+  w.Instance(1700000100, {});
+  const std::uint64_t rev = w.Org("bucket-1", 1700000200, false);
+  ASSERT_TRUE(WaitCursor(f, rev));
+  EXPECT_TRUE(ReadOrg("bucket-1").known);
+  EXPECT_FALSE(ReadOrg("local-1").known);
+  // No heartbeat in the bucket: nothing vouches for the data's age.
+  EXPECT_TRUE(Meta().last_sync.IsZero());
+  EXPECT_TRUE(state_.IsStale(Now()));
+  f.Stop();
+}
+
+TEST_F(FollowerTest, GoesStaleWhileNatsIsDownKeepsServingAndConvergesWhenBack) {
+  BucketWriter w(server_.Urls());
+  ASSERT_TRUE(w.ok());
+  w.Instance(1700000100, {});
+  w.Org("10", 1700000200, true);
+  std::uint64_t rev = w.Heartbeat("pub-1", Now());
+  std::unique_ptr<Follower> f = StartFollower();
+  ASSERT_TRUE(WaitCursor(*f, rev));
+  EXPECT_FALSE(state_.IsStale(Now()));
+
+  server_.Stop(0);
+  ASSERT_TRUE(WaitFor([&] { return state_.IsStale(Now()); }, 10s, "stale"));
+  EXPECT_NE(f->Status().connection, FleetConnection::kConnected);
+  EXPECT_FALSE(f->Status().caught_up);
+  EXPECT_TRUE(ReadOrg("10").known);  // still served
+
+  ASSERT_TRUE(server_.Restart(0));
+  ASSERT_TRUE(WaitFor([&] { return w.bucket().Info().has_value(); }, 10s, "bucket back"));
+  w.Org("11", 1700000300, false);
+  rev = w.Heartbeat("pub-1", Now());
+  ASSERT_TRUE(WaitCursor(*f, rev, 20s));
+  EXPECT_TRUE(ReadOrg("11").known);
+  EXPECT_FALSE(state_.IsStale(Now()));
+  EXPECT_EQ(f->Status().cold_starts, 1u);
+}
+
+TEST_F(FollowerTest, RefusesHostileContentsAndKeepsGoing) {
+  BucketWriter w(server_.Urls());
+  ASSERT_TRUE(w.ok());
+  w.Instance(1700000100, {"zitadel.example.com"});
+  std::uint64_t rev = w.Org("10", 1700000200, true, {{"acme.com", true, true}});
+  std::unique_ptr<Follower> f = StartFollower();
+  ASSERT_TRUE(WaitCursor(*f, rev));
+  const OrgState before = ReadOrg("10");
+  const StoreMeta meta_before = Meta();
+
+  InstanceRecord instance{kInstanceId, Policy(1700000900, kInstanceId, true)};
+  const std::string instance_bytes =
+      fleet::EncodeValue({KeyKind::kInstance, ""},
+                         {Version(1700000900, kInstanceId), fleet::InstanceEntry{instance, {}}})
+          .value();
+  w.Raw("domain.org.10", std::string("\x00\x01garbage\xff", 11));  // value
+  w.Raw("domain.org.10", testing_support::RawOrgValue("10", 2));   // schema
+  w.Raw("domain.org.a.b", "x");                                    // key
+  w.Raw("policy.x", "x");                                          // key
+  w.Raw("domain.org.10", instance_bytes);                          // value (kind)
+  w.Delete("domain.instance");                                     // marker
+  rev = w.Org("14", 1700000300, false);
+  ASSERT_TRUE(WaitCursor(*f, rev));
+
+  const FleetStatus st = f->Status();
+  EXPECT_EQ(st.values_refused, 6u);
+  const FollowerCounters& c = f->counters();
+  EXPECT_EQ(c.refused_by_reason[static_cast<int>(RefusalReason::kKey)].load(), 2u);
+  EXPECT_EQ(c.refused_by_reason[static_cast<int>(RefusalReason::kValue)].load(), 2u);
+  EXPECT_EQ(c.refused_by_reason[static_cast<int>(RefusalReason::kSchema)].load(), 1u);
+  EXPECT_EQ(c.refused_by_reason[static_cast<int>(RefusalReason::kMarker)].load(), 1u);
+  const OrgState after = ReadOrg("10");
+  EXPECT_TRUE(after.known);
+  EXPECT_EQ(after.policy, before.policy);
+  EXPECT_EQ(after.domains, before.domains);
+  EXPECT_EQ(after.version, before.version);
+  LookupBatch batch;
+  ASSERT_TRUE(store_->Read(batch).ok());
+  ASSERT_NE(batch.instance(), nullptr);
+  EXPECT_FALSE(batch.instance()->policy.flags.user_login_must_be_domain);
+  EXPECT_TRUE(ReadOrg("14").known);  // later good values still applied
+  EXPECT_EQ(Meta().org_count, meta_before.org_count + 1);
+  EXPECT_EQ(FleetCursor::Decode(Meta().cursor)->revision, rev);
+}
+
+}  // namespace
+}  // namespace policyd::follow
