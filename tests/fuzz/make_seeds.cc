@@ -7,6 +7,7 @@
 
 #include "fleet/keys.h"
 #include "fleet/values.h"
+#include "follow/cursor.h"
 #include "json/snapshot_json.h"
 #include "store/codec.h"
 #include "store/domain_index.h"
@@ -215,6 +216,8 @@ int main(int argc, char** argv) {
   Write(root / "fuzz_store", "instance_domains", std::string(1, '\6') + bytes);
   EncodeDomainClaims(std::vector<DomainClaim>{{"42", "Acme.com"}, {"7", "acme.com"}}, &bytes);
   Write(root / "fuzz_store", "domain_claims", std::string(1, '\7') + bytes);
+  Write(root / "fuzz_store", "fleet_cursor",
+        std::string(1, '\x08') + follow::FleetCursor{"policyd", 1700000000123456789, 42}.Encode());
   WriteFleetSeeds(root / "fuzz_fleet", policy, instance);
   return 0;
 }
