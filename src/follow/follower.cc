@@ -381,63 +381,68 @@ Result<SourceVersion> Follower::HeldVersion(const fleet::FleetKey& key) {
   return key.kind == fleet::KeyKind::kOrg ? batch.version(0) : batch.instance_version();
 }
 
+// A heartbeat: the publisher table, and while caught up the data's age (Outcome::synced).
+void Follower::RecordHeartbeat(const Session& session, const fleet::FleetValue& value,
+                               Outcome& out) {
+  const auto& heartbeat = std::get<fleet::Heartbeat>(value.entry);
+  std::lock_guard lock(mu_);
+  if (!publishers_.Record(heartbeat, value.version)) return;
+  ++counters_.heartbeats;
+  if (session.caught_up && heartbeat.last_sync > synced_) {
+    synced_ = heartbeat.last_sync;
+    out.synced = synced_;
+    out.change.synced_at = synced_;
+  }
+}
+
+policyd::Status Follower::Decide(const Session& session, const Message& message, Outcome& out) {
+  tl::expected<Decoded, Refusal> decoded = DecodeMessage(message);
+  if (!decoded) {
+    CountRefusal(decoded.error());
+  } else if (decoded->key.kind == fleet::KeyKind::kHeartbeat) {
+    RecordHeartbeat(session, *decoded->value, out);
+  } else {
+    Result<SourceVersion> held = HeldVersion(decoded->key);
+    if (!held) return held.error().WithContext("read the store's version");
+    out.apply = ShouldApply(*decoded, *held);
+    if (out.apply) {
+      out.change = ChangeFor(*decoded);
+    } else {
+      ++counters_.values_skipped;
+    }
+  }
+  return policyd::Status::Ok();
+}
+
 policyd::Status Follower::HandleEntry(Session& session, const nats::KvEntry& entry) {
   {
     std::lock_guard lock(mu_);
     // Already applied: a consumer re-created after a reconnect may deliver it again.
     if (entry.revision <= cursor_) return policyd::Status::Ok();
   }
-  const Message message = ToMessage(entry);
-  tl::expected<Decoded, Refusal> decoded = DecodeMessage(message);
-  StoreChange change;
-  bool apply = false;
-  bool record_sync = false;
-  Timestamp synced;
-  if (!decoded) {
-    CountRefusal(decoded.error());
-  } else if (decoded->key.kind == fleet::KeyKind::kHeartbeat) {
-    const auto& heartbeat = std::get<fleet::Heartbeat>(decoded->value->entry);
-    std::lock_guard lock(mu_);
-    if (publishers_.Record(heartbeat, decoded->value->version)) {
-      ++counters_.heartbeats;
-      if (session.caught_up && heartbeat.last_sync > synced_) {
-        synced_ = heartbeat.last_sync;
-        synced = synced_;
-        change.synced_at = synced;
-        record_sync = true;
-      }
-    }
-  } else {
-    Result<SourceVersion> held = HeldVersion(decoded->key);
-    if (!held) return held.error().WithContext("read the store's version");
-    apply = ShouldApply(*decoded, *held);
-    if (apply) {
-      change = ChangeFor(*decoded);
-    } else {
-      ++counters_.values_skipped;
-    }
-  }
-  change.cursor = FleetCursor{options_.bucket, session.created_ns, entry.revision}.Encode();
-  policyd::Status written = Write(change);
-  if (!written.ok() && apply && written.code() == Code::kInvalidArgument) {
+  Outcome out;
+  POLICYD_RETURN_IF_ERROR(Decide(session, ToMessage(entry), out));
+  out.change.cursor = FleetCursor{options_.bucket, session.created_ns, entry.revision}.Encode();
+  policyd::Status written = Write(out.change);
+  if (!written.ok() && out.apply && written.code() == Code::kInvalidArgument) {
     // The store refuses what the decoder let through: refuse it like a bad value.
     CountRefusal({RefusalReason::kValue,
                   written.WithContext("bucket revision " + std::to_string(entry.revision))});
-    apply = false;
+    out.apply = false;
     StoreChange cursor_only;
-    cursor_only.cursor = std::move(change.cursor);
+    cursor_only.cursor = std::move(out.change.cursor);
     written = Write(cursor_only);
   }
   if (!written.ok()) {
     return written.WithContext("apply bucket revision " + std::to_string(entry.revision));
   }
-  if (apply) ++counters_.values_applied;
+  if (out.apply) ++counters_.values_applied;
   {
     std::lock_guard lock(mu_);
     cursor_ = entry.revision;
     if (session.caught_up) caught_up_ = entry.pending == 0;
   }
-  if (record_sync) state_.RecordSync(synced);
+  if (out.synced) state_.RecordSync(*out.synced);
   return policyd::Status::Ok();
 }
 

@@ -125,7 +125,16 @@ class Follower {
   policyd::Status RunSession();
   policyd::Status ColdStart(Session& session);
   policyd::Status Follow(Session& session);
+  // What one message does: the change to write (the cursor is added by HandleEntry), whether
+  // it applies data, and the data's new age when a heartbeat moved it.
+  struct Outcome {
+    StoreChange change;
+    bool apply = false;
+    std::optional<Timestamp> synced;
+  };
   policyd::Status HandleEntry(Session& session, const nats::KvEntry& entry);
+  policyd::Status Decide(const Session& session, const Message& message, Outcome& out);
+  void RecordHeartbeat(const Session& session, const fleet::FleetValue& value, Outcome& out);
   policyd::Status OnCaughtUp();
   Result<SourceVersion> HeldVersion(const fleet::FleetKey& key);
   policyd::Status ReadKeptEntries(const ColdLoad& load, std::optional<LocalInstance>& instance,

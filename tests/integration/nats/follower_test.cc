@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,14 @@
 #include "nats_test_util.h"
 #include "support/fleet_raw.h"
 #include "sync/cursor.h"
+
+namespace policyd {
+// Readable failures for versions (ADL finds it next to SourceVersion).
+void PrintTo(const SourceVersion& v, std::ostream* os) {
+  *os << "{" << v.date.seconds << "." << v.date.nanos << ", " << v.stream.type << "/" << v.stream.id
+      << ", " << v.sequence << "}";
+}
+}  // namespace policyd
 
 namespace policyd::follow {
 namespace {
@@ -260,18 +269,24 @@ TEST_F(FollowerTest, AppliesLiveUpdatesAndSkipsOlderVersions) {
   w.Instance(1700000100, {"zitadel.example.com"});
   w.Org("10", 1700000200, false);
   w.Org("11", 1700000200, true);
+  w.Org("12", 1700000200, true);
   std::uint64_t rev = w.Heartbeat("pub-1", {Now().seconds - 1, 0});
   std::unique_ptr<Follower> f = StartFollower();
   ASSERT_TRUE(WaitCursor(*f, rev));
+  ASSERT_TRUE(ReadOrg("12").known);
 
-  // A new org, a changed policy, a domain change, the instance, an org's removal.
+  // A new org, a changed policy, a domain change, the instance, an org's removal (each key
+  // written once: history 1 may skip a value overwritten before it is read).
   w.Org("13", 1700000300, true, {{"thirteen.example", true, true}});
   w.Org("10", 1700000400, true);
   w.Org("11", 1700000500, true, {{"eleven.example", false, false}});
   w.Instance(1700000600, {"zitadel.example.com", "new.example.com"}, true);
-  rev = w.Delete("domain.org.13");
+  rev = w.Delete("domain.org.12");
   ASSERT_TRUE(WaitCursor(*f, rev));
-  EXPECT_FALSE(ReadOrg("13").known);
+  EXPECT_FALSE(ReadOrg("12").known);
+  const OrgState thirteen = ReadOrg("13");
+  EXPECT_TRUE(thirteen.known);
+  EXPECT_EQ(thirteen.domains.domains, (std::vector<OrgDomain>{{"thirteen.example", true, true}}));
   EXPECT_EQ(ReadOrg("10").policy, Policy(1700000400, "10", true));
   EXPECT_EQ(ReadOrg("10").version, Version(1700000400, "10"));
   const OrgState eleven = ReadOrg("11");
@@ -285,7 +300,7 @@ TEST_F(FollowerTest, AppliesLiveUpdatesAndSkipsOlderVersions) {
   EXPECT_TRUE(batch.instance()->policy.flags.user_login_must_be_domain);
   EXPECT_EQ(batch.instance_domains().names.size(), 2u);
   EXPECT_EQ(batch.instance_version(), Version(1700000600, kInstanceId));
-  EXPECT_EQ(f->Status().values_applied, 1 + 2 + 5u);  // instance + 2 orgs at cold start, 5 live
+  EXPECT_EQ(f->Status().values_applied, 1 + 3 + 5u);  // instance + 3 orgs at cold start, 5 live
 
   // An older version is skipped (a lagging publisher); the cursor still moves.
   rev = w.Org("10", 1700000300, false);
@@ -433,10 +448,16 @@ TEST_F(FollowerTest, RefusesHostileContentsAndKeepsGoing) {
   BucketWriter w(server_.Urls());
   ASSERT_TRUE(w.ok());
   w.Instance(1700000100, {"zitadel.example.com"});
-  std::uint64_t rev = w.Org("10", 1700000200, true, {{"acme.com", true, true}});
+  // Each hostile value goes to a key of its own: with history 1, a value overwritten before the
+  // follower's consumer reads it is never delivered at all.
+  const std::vector<std::string> targets = {"10", "11", "12"};
+  std::uint64_t rev = 0;
+  for (const std::string& id : targets)
+    rev = w.Org(id, 1700000200, true, {{"acme.com", true, true}});
   std::unique_ptr<Follower> f = StartFollower();
   ASSERT_TRUE(WaitCursor(*f, rev));
-  const OrgState before = ReadOrg("10");
+  std::vector<OrgState> before;
+  for (const std::string& id : targets) before.push_back(ReadOrg(id));
   const StoreMeta meta_before = Meta();
 
   InstanceRecord instance{kInstanceId, Policy(1700000900, kInstanceId, true)};
@@ -445,10 +466,10 @@ TEST_F(FollowerTest, RefusesHostileContentsAndKeepsGoing) {
                          {Version(1700000900, kInstanceId), fleet::InstanceEntry{instance, {}}})
           .value();
   w.Raw("domain.org.10", std::string("\x00\x01garbage\xff", 11));  // value
-  w.Raw("domain.org.10", testing_support::RawOrgValue("10", 2));   // schema
+  w.Raw("domain.org.11", testing_support::RawOrgValue("11", 2));   // schema
+  w.Raw("domain.org.12", instance_bytes);                          // value (another kind)
   w.Raw("domain.org.a.b", "x");                                    // key
   w.Raw("policy.x", "x");                                          // key
-  w.Raw("domain.org.10", instance_bytes);                          // value (kind)
   w.Delete("domain.instance");                                     // marker
   rev = w.Org("14", 1700000300, false);
   ASSERT_TRUE(WaitCursor(*f, rev));
@@ -460,14 +481,16 @@ TEST_F(FollowerTest, RefusesHostileContentsAndKeepsGoing) {
   EXPECT_EQ(c.refused_by_reason[static_cast<int>(RefusalReason::kValue)].load(), 2u);
   EXPECT_EQ(c.refused_by_reason[static_cast<int>(RefusalReason::kSchema)].load(), 1u);
   EXPECT_EQ(c.refused_by_reason[static_cast<int>(RefusalReason::kMarker)].load(), 1u);
-  const OrgState after = ReadOrg("10");
-  EXPECT_TRUE(after.known);
-  EXPECT_EQ(after.policy, before.policy);
-  EXPECT_EQ(after.domains, before.domains);
-  EXPECT_EQ(after.version, before.version);
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    const OrgState after = ReadOrg(targets[i]);
+    EXPECT_TRUE(after.known) << targets[i];
+    EXPECT_EQ(after.policy, before[i].policy) << targets[i];
+    EXPECT_EQ(after.domains, before[i].domains) << targets[i];
+    EXPECT_EQ(after.version, before[i].version) << targets[i];
+  }
   LookupBatch batch;
   ASSERT_TRUE(store_->Read(batch).ok());
-  ASSERT_NE(batch.instance(), nullptr);
+  ASSERT_NE(batch.instance(), nullptr);  // the marker on domain.instance removed nothing
   EXPECT_FALSE(batch.instance()->policy.flags.user_login_must_be_domain);
   EXPECT_TRUE(ReadOrg("14").known);  // later good values still applied
   EXPECT_EQ(Meta().org_count, meta_before.org_count + 1);
