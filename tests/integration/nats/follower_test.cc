@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <ostream>
 #include <string>
@@ -495,6 +497,44 @@ TEST_F(FollowerTest, RefusesHostileContentsAndKeepsGoing) {
   EXPECT_TRUE(ReadOrg("14").known);  // later good values still applied
   EXPECT_EQ(Meta().org_count, meta_before.org_count + 1);
   EXPECT_EQ(FleetCursor::Decode(Meta().cursor)->revision, rev);
+}
+
+// Not a check, a figure for docs/fleet.md: POLICYD_MEASURE_FOLLOWER=<orgs> times a cold start
+// over a bucket of that many orgs (each with 2 domains, half with their own policy) and a warm
+// restart after 100 more writes.
+TEST_F(FollowerTest, Measurement) {
+  const char* env = std::getenv("POLICYD_MEASURE_FOLLOWER");
+  if (env == nullptr) GTEST_SKIP() << "set POLICYD_MEASURE_FOLLOWER=<orgs>";
+  const int orgs = std::atoi(env);
+  BucketWriter w(server_.Urls());
+  ASSERT_TRUE(w.ok());
+  w.Instance(1700000100, {"zitadel.example.com"});
+  std::uint64_t rev = 0;
+  const auto write_start = std::chrono::steady_clock::now();
+  for (int i = 0; i < orgs; ++i) {
+    const std::string id = std::to_string(300000000000000000 + i);
+    rev = w.Org(id, 1700000200, i % 2 == 0,
+                {{id + ".example.com", true, true}, {id + ".example.org", false, false}});
+  }
+  const auto ms = [](auto d) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+  };
+  std::printf("wrote %d orgs in %lld ms\n", orgs,
+              static_cast<long long>(ms(std::chrono::steady_clock::now() - write_start)));
+  auto start = std::chrono::steady_clock::now();
+  {
+    std::unique_ptr<Follower> f = StartFollower();
+    ASSERT_TRUE(WaitCursor(*f, rev, 300s));
+    std::printf("cold start: %lld ms for %d orgs\n",
+                static_cast<long long>(ms(std::chrono::steady_clock::now() - start)), orgs);
+  }
+  for (int i = 0; i < 100; ++i) rev = w.Org("new-" + std::to_string(i), 1700000300, true);
+  start = std::chrono::steady_clock::now();
+  std::unique_ptr<Follower> f = StartFollower();
+  ASSERT_TRUE(WaitCursor(*f, rev, 60s));
+  std::printf("warm restart: %lld ms for 100 new values (%llu read)\n",
+              static_cast<long long>(ms(std::chrono::steady_clock::now() - start)),
+              static_cast<unsigned long long>(f->counters().messages_read.load()));
 }
 
 }  // namespace
