@@ -63,9 +63,11 @@ Follower::Follower(Store& store, ServingState& state, const Clock& clock, Follow
 Follower::~Follower() { Stop(); }
 
 void Follower::Start() {
-  // The data keeps the age it had when the daemon stopped (the daemon may have recorded it
-  // already; recording it twice is harmless).
-  if (Result<StoreMeta> meta = store_.Meta(); meta && meta->source == source_) {
+  // The data keeps the age it had when the daemon stopped. The cursor, not the source, says the
+  // data came from this bucket (a changed URL list still reaches the same bucket; another
+  // incarnation of it means a cold start, which sets the age anew). Recording it twice (the
+  // daemon may have done so) is harmless.
+  if (Result<StoreMeta> meta = store_.Meta(); meta) {
     Result<FleetCursor> cursor = FleetCursor::Decode(meta->cursor);
     if (cursor && cursor->bucket == options_.bucket) {
       std::lock_guard lock(mu_);

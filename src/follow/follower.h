@@ -106,8 +106,8 @@ class Follower {
   Follower& operator=(const Follower&) = delete;
 
   // Starts the background thread and returns at once. Also records the store's last_sync in
-  // `state` when the store holds this bucket's data (its source is source() and its cursor
-  // is a fleet cursor for options.bucket), so the data keeps its age across restarts.
+  // `state` when the store holds this bucket's data (its cursor is a fleet cursor for
+  // options.bucket), so the data keeps its age across restarts.
   void Start();
   // Ends the thread: wakes a blocked read at once; a NATS request in flight ends within
   // options.request_timeout. Closes the connection. Idempotent.

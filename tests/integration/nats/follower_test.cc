@@ -329,27 +329,34 @@ TEST_F(FollowerTest, WarmRestartReadsOnlyWhatCameAfterItsCursor) {
   BucketWriter w(server_.Urls());
   ASSERT_TRUE(w.ok());
   w.Instance(1700000100, {});
-  std::uint64_t rev = 0;
+  const Timestamp beat{Now().seconds, 0};
+  std::uint64_t rev = w.Heartbeat("pub-1", beat);
   for (int i = 0; i < 30; ++i) rev = w.Org("org-" + std::to_string(i), 1700000200 + i, i % 2);
   {
     std::unique_ptr<Follower> f = StartFollower();
     ASSERT_TRUE(WaitCursor(*f, rev));
-    EXPECT_EQ(f->counters().messages_read.load(), 31u);
+    EXPECT_EQ(f->counters().messages_read.load(), 32u);
     f->Stop();
   }
   w.Org("org-new", 1700000900, true);
   w.Org("org-3", 1700000901, false);  // org-3 had a policy
   rev = w.Delete("domain.org.org-4");
 
-  std::unique_ptr<Follower> f = StartFollower();
-  ASSERT_TRUE(WaitCursor(*f, rev));
-  EXPECT_EQ(f->counters().messages_read.load(), 3u);  // only the new ones: no reload
-  EXPECT_EQ(f->Status().cold_starts, 0u);
+  // A new daemon: its serving state starts from the stored age (the heartbeat's), not "never".
+  ServingState state(FreshnessOptions{"nats", 60s, false});
+  Follower f(*store_, state, SystemClock(), Opts());
+  f.Start();
+  EXPECT_EQ(state.last_sync(), beat);
+  ASSERT_TRUE(WaitCursor(f, rev));
+  EXPECT_EQ(f.counters().messages_read.load(), 3u);  // only the new ones: no reload
+  EXPECT_EQ(f.Status().cold_starts, 0u);
+  EXPECT_EQ(state.last_sync(), beat);  // no newer heartbeat came
   EXPECT_TRUE(ReadOrg("org-new").known);
   EXPECT_FALSE(ReadOrg("org-3").policy.has_value());
   EXPECT_FALSE(ReadOrg("org-4").known);
   EXPECT_TRUE(ReadOrg("org-29").known);
   EXPECT_EQ(Meta().org_count, 30u);
+  f.Stop();
 }
 
 TEST_F(FollowerTest, ARecreatedBucketMeansAColdStart) {
