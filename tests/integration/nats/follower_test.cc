@@ -265,6 +265,139 @@ TEST_F(FollowerTest, ColdStartLoadsTheWholeBucketAndDropsLocalOrgsNotInIt) {
   EXPECT_EQ(st.publishers[0], (FleetPublisher{"pub-1", beat, "iam.example.com"}));
 }
 
+// Everything a lookup or check reads, in one comparable text: every entry (row, domains,
+// version), the counts, and who claims each domain.
+std::string Dump(const Store& store, const std::vector<std::string>& claim_domains) {
+  std::string out;
+  auto version = [](const SourceVersion& v) {
+    return std::to_string(v.date.seconds) + "." + std::to_string(v.date.nanos) + "/" +
+           v.stream.type + "/" + v.stream.id + "/" + std::to_string(v.sequence);
+  };
+  auto policy = [](const PolicyRecord& p) {
+    return std::to_string(p.flags.user_login_must_be_domain) +
+           std::to_string(p.flags.validate_org_domains) +
+           std::to_string(p.flags.smtp_sender_address_matches_instance_domain) + " " +
+           std::to_string(p.details.sequence) + " " +
+           std::to_string(p.details.change_date.seconds) + " " + p.details.resource_owner + " " +
+           p.stream.type + "/" + p.stream.id;
+  };
+  Status s = store.ForEachEntry(
+      [&](const InstanceRecord& i, const InstanceDomains& d, const SourceVersion& v) {
+        out += "instance " + i.id + " " + policy(i.policy) + " v=" + version(v) + " domains=";
+        for (const std::string& n : d.names) out += n + ",";
+        out += " seq=" + std::to_string(d.sequence) + " " + d.stream.type + "\n";
+        return Status::Ok();
+      },
+      [&](const OrgRecord& o, const OrgDomains& d, const SourceVersion& v) {
+        out += "org " + o.id + " " + (o.policy ? policy(*o.policy) : "-") + " v=" + version(v) +
+               " domains=";
+        for (const OrgDomain& n : d.domains) {
+          out += n.name + (n.verified ? "+v" : "") + (n.primary ? "+p" : "") + ",";
+        }
+        out += " seq=" + std::to_string(d.sequence) + " " + d.stream.type + "\n";
+        return Status::Ok();
+      });
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  Result<StoreMeta> meta = store.Meta();
+  EXPECT_TRUE(meta);
+  if (meta) {
+    out += "orgs=" + std::to_string(meta->org_count) +
+           " custom=" + std::to_string(meta->custom_policy_count) + "\n";
+  }
+  LookupBatch batch;
+  for (const std::string& d : claim_domains) batch.AddClaimQuery(d, "nobody");
+  EXPECT_TRUE(store.Read(batch).ok());
+  for (std::size_t j = 0; j < claim_domains.size(); ++j) {
+    out += "claims " + claim_domains[j] + ":";
+    for (const DomainClaim& c : batch.claims(j)) out += " " + c.org_id + "=" + c.domain;
+    out += "\n";
+  }
+  return out;
+}
+
+TEST_F(FollowerTest, TheFollowersStoreAnswersLikeThePublishersStore) {
+  // A publisher's store (as direct sync leaves it), written to the bucket entry by entry the way
+  // a publisher does; the follower's store must then hold the same entries, versions included.
+  TempDir publisher_dir;
+  Result<std::unique_ptr<Store>> publisher =
+      OpenRocksStore(publisher_dir.Join("store"), StoreOptions{});
+  ASSERT_TRUE(publisher) << publisher.error().ToString();
+  Snapshot snap;
+  snap.instance = {kInstanceId, Policy(1700000100, kInstanceId, true)};
+  snap.instance_domains = {{"zitadel.example.com", "Login.Example.com"}, 7, {"instance", "1"}};
+  snap.instance_version = Version(1700000100, kInstanceId);
+  for (int i = 0; i < 20; ++i) {
+    const std::string id = "3000000000000000" + std::to_string(10 + i);
+    std::optional<PolicyRecord> p;
+    if (i % 3 != 0) p = Policy(1700000200 + i, id, i % 2 == 0);
+    snap.orgs.push_back({id, p});
+    std::vector<OrgDomain> domains;
+    if (i % 4 != 3) domains.push_back({"org" + std::to_string(i) + ".example", true, true});
+    if (i % 5 == 0) domains.push_back({"Shared.Example", true, false});  // claimed by several
+    if (i % 2 == 1) domains.push_back({"pending" + std::to_string(i) + ".example", false, false});
+    snap.org_domains.push_back({id, domains, static_cast<std::uint64_t>(i + 1), {"org", id}});
+    snap.org_versions.push_back(Version(1700000200 + i, id));
+  }
+  ASSERT_TRUE((*publisher)->Replace(snap, "", "https://iam.example.com", Now()).ok());
+
+  BucketWriter w(server_.Urls());
+  ASSERT_TRUE(w.ok());
+  std::uint64_t rev = 0;
+  Status s =
+      (*publisher)
+          ->ForEachEntry(
+              [&](const InstanceRecord& i, const InstanceDomains& d, const SourceVersion& v) {
+                rev = w.Put({KeyKind::kInstance, ""}, {v, fleet::InstanceEntry{i, d}});
+                return Status::Ok();
+              },
+              [&](const OrgRecord& o, const OrgDomains& d, const SourceVersion& v) {
+                rev = w.Put({KeyKind::kOrg, o.id}, {v, fleet::OrgEntry{o, d}});
+                return Status::Ok();
+              });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+
+  SeedDirectSyncStore({"local-1"});
+  std::unique_ptr<Follower> f = StartFollower();
+  ASSERT_TRUE(WaitCursor(*f, rev));
+  const std::vector<std::string> claims = {"shared.example", "ORG1.example", "pending1.example",
+                                           "nobody.example"};
+  const std::string expected = Dump(**publisher, claims);
+  EXPECT_NE(expected.find("claims shared.example: 300000000000000010=Shared.Example"),
+            std::string::npos)
+      << expected;
+  EXPECT_EQ(Dump(*store_, claims), expected);
+
+  // Live: the publisher's store changes (a policy, a domain list, an org removed, a new org) and
+  // the changed entries are written again; the follower applies them one batch each.
+  StoreChange change;
+  const std::string changed = "300000000000000011", removed = "300000000000000015",
+                    added = "300000000000000099";
+  change.put_orgs = {{changed, Policy(1700000500, changed, true)}, {added, std::nullopt}};
+  change.put_org_domains = {{changed, {{"shared.example", true, true}}, 20, {"org", changed}},
+                            {added, {{"added.example", true, true}}, 1, {"org", added}}};
+  change.org_versions = {{changed, Version(1700000500, changed)},
+                         {added, Version(1700000501, added)}};
+  change.removed_orgs = {removed};
+  ASSERT_TRUE((*publisher)->Apply(change, Now()).ok());
+  for (const std::string& id : {changed, added}) {
+    LookupBatch b;
+    b.set_with_domains(true);
+    b.set_with_versions(true);
+    b.Add(id);
+    ASSERT_TRUE((*publisher)->Read(b).ok());
+    OrgDomains d = b.domains(0);
+    d.org_id = id;
+    std::optional<PolicyRecord> p;
+    if (b.org(0).own_policy != nullptr) p = *b.org(0).own_policy;
+    w.Put({KeyKind::kOrg, id}, {b.version(0), fleet::OrgEntry{{id, p}, d}});
+  }
+  rev = w.Delete("domain.org." + removed);
+  ASSERT_TRUE(WaitCursor(*f, rev));
+  const std::string expected_live = Dump(**publisher, claims);
+  EXPECT_NE(expected_live, expected);
+  EXPECT_EQ(Dump(*store_, claims), expected_live);
+}
+
 TEST_F(FollowerTest, AppliesLiveUpdatesAndSkipsOlderVersions) {
   BucketWriter w(server_.Urls());
   ASSERT_TRUE(w.ok());
