@@ -639,6 +639,96 @@ TEST_F(FollowerTest, RefusesHostileContentsAndKeepsGoing) {
   EXPECT_EQ(FleetCursor::Decode(Meta().cursor)->revision, rev);
 }
 
+// Retries a put while the cluster elects a new stream leader (UNAVAILABLE, DEADLINE_EXCEEDED),
+// with one message id so a retry of a write that was stored lands once.
+std::uint64_t PutWithRetry(nats::KvBucket& bucket, const std::string& key, const std::string& value,
+                           const std::string& msg_id) {
+  Result<nats::WriteAck> ack = Err(Status::Internal("not tried"));
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        ack = bucket.Write(nats::testing::Put(key, value, std::nullopt, msg_id));
+        return ack.has_value() || (ack.error().code() != Code::kUnavailable &&
+                                   ack.error().code() != Code::kDeadlineExceeded);
+      },
+      30s, "write " + key));
+  EXPECT_TRUE(ack) << ack.error().ToString();
+  return ack ? ack->revision : 0;
+}
+
+TEST(FollowerClusterTest, ConvergesWhenTheStreamLeaderIsKilledMidStream) {
+  testing_support::NatsClusterOptions three;
+  three.nodes = 3;
+  NatsCluster cluster(three);
+  ASSERT_TRUE(cluster.Start());
+  std::unique_ptr<nats::NatsConnection> conn = MustConnect(Options(cluster.Urls()));
+  ASSERT_NE(conn, nullptr);
+  std::unique_ptr<nats::KvBucket> bucket = nats::testing::MustCreate(*conn, "policyd", 3);
+  ASSERT_NE(bucket, nullptr);
+  auto encode = [](const FleetKey& key, const FleetValue& value) {
+    return fleet::EncodeValue(key, value).value();
+  };
+  auto org = [&](const std::string& id, std::int64_t version) {
+    return encode({KeyKind::kOrg, id},
+                  {Version(version, id),
+                   fleet::OrgEntry{{id, Policy(version, id, true)}, {id, {}, 0, {"org", id}}}});
+  };
+  PutWithRetry(
+      *bucket, "domain.instance",
+      encode({KeyKind::kInstance, ""},
+             {Version(1700000100, kInstanceId),
+              fleet::InstanceEntry{{kInstanceId, Policy(1700000100, kInstanceId, false)}, {}}}),
+      "i");
+  std::uint64_t rev = 0;
+  for (int i = 0; i < 10; ++i) {
+    const std::string id = "before-" + std::to_string(i);
+    rev = PutWithRetry(*bucket, "domain.org." + id, org(id, 1700000200), id);
+  }
+
+  TempDir dir;
+  Result<std::unique_ptr<Store>> store = OpenRocksStore(dir.Join("store"), StoreOptions{});
+  ASSERT_TRUE(store) << store.error().ToString();
+  ServingState state(FreshnessOptions{"nats", 60s, false});
+  FollowerOptions o;
+  o.urls = cluster.Urls();
+  o.backoff_initial = 100ms;
+  o.backoff_max = 1s;
+  o.consumer_heartbeat = 1s;
+  o.bucket_check_interval = 500ms;
+  o.reconnect_wait = 100ms;
+  o.request_timeout = 2s;
+  auto caught_up_at = [](const Follower& f, std::uint64_t r) {
+    return [&f, r] { return f.Status().cursor >= r && f.Status().caught_up; };
+  };
+  {
+    Follower cold(**store, state, SystemClock(), o);  // a cold start, then stopped
+    cold.Start();
+    ASSERT_TRUE(WaitFor(caught_up_at(cold, rev), 20s, "cold start"));
+  }
+  Follower f(**store, state, SystemClock(), o);  // warm: an ordered consumer, 1 s heartbeat
+  f.Start();
+  ASSERT_TRUE(WaitFor(caught_up_at(f, rev), 20s, "warm start"));
+
+  Result<nats::BucketInfo> info = bucket->Info();
+  ASSERT_TRUE(info) << info.error().ToString();
+  const int leader = cluster.IndexOf(info->leader);
+  ASSERT_GE(leader, 0) << info->leader;
+  for (int i = 0; i < 20; ++i) {
+    if (i == 5) cluster.Kill(leader);  // mid-stream
+    const std::string id = "during-" + std::to_string(i);
+    rev = std::max(rev, PutWithRetry(*bucket, "domain.org." + id, org(id, 1700000300), id));
+  }
+  ASSERT_TRUE(WaitFor(caught_up_at(f, rev), 40s, "converged after the leader died"));
+  Result<StoreMeta> meta = (*store)->Meta();
+  ASSERT_TRUE(meta);
+  EXPECT_EQ(meta->org_count, 30u);
+  LookupBatch batch;
+  for (int i = 0; i < 20; ++i) batch.Add("during-" + std::to_string(i));
+  ASSERT_TRUE((*store)->Read(batch).ok());
+  for (std::size_t i = 0; i < batch.size(); ++i) EXPECT_TRUE(batch.org(i).known) << batch.id(i);
+  EXPECT_EQ(f.Status().values_refused, 0u);
+  f.Stop();
+}
+
 // Not a check, a figure for docs/fleet.md: POLICYD_MEASURE_FOLLOWER=<orgs> times a cold start
 // over a bucket of that many orgs (each with 2 domains, half with their own policy) and a warm
 // restart after 100 more writes.
