@@ -729,6 +729,70 @@ TEST(FollowerClusterTest, ConvergesWhenTheStreamLeaderIsKilledMidStream) {
   f.Stop();
 }
 
+// The shipped least-privilege users (examples/nats/policyd-users.conf): the follower user can do
+// all a follower does (bind, info, watch, resume), with its own inbox prefix and a password that
+// never shows in the status.
+TEST(FollowerPermissionsTest, WorksAsTheExamplesReadOnlyFollowerUser) {
+  testing_support::NatsClusterOptions users;
+  users.extra_config = "include \"policyd-users.conf\"";
+  users.copy_files = {testing_support::SourceDir() + "/examples/nats/policyd-users.conf"};
+  NatsCluster server(users);
+  ASSERT_TRUE(server.Start());
+  const std::string hostport = server.Url(0).substr(7);
+  nats::ConnectOptions pub =
+      Options({"nats://policyd-publisher:publisher-secret-change-me@" + hostport});
+  pub.inbox_prefix = "_INBOX_policyd_publisher";
+  std::unique_ptr<nats::NatsConnection> conn = MustConnect(pub);
+  ASSERT_NE(conn, nullptr);
+  std::unique_ptr<nats::KvBucket> bucket = nats::testing::MustCreate(*conn, "policyd");
+  ASSERT_NE(bucket, nullptr);
+  auto put = [&](const FleetKey& key, const FleetValue& value) {
+    return nats::testing::MustPut(*bucket, fleet::FormatKey(key).value(),
+                                  fleet::EncodeValue(key, value).value())
+        .revision;
+  };
+  put({KeyKind::kInstance, ""},
+      {Version(1700000100, kInstanceId),
+       fleet::InstanceEntry{{kInstanceId, Policy(1700000100, kInstanceId, false)}, {}}});
+  std::uint64_t rev = put({KeyKind::kOrg, "1"},
+                          {Version(1700000200, "1"), fleet::OrgEntry{{"1", {}}, {"1", {}, 0, {}}}});
+
+  TempDir dir;
+  Result<std::unique_ptr<Store>> store = OpenRocksStore(dir.Join("store"), StoreOptions{});
+  ASSERT_TRUE(store) << store.error().ToString();
+  ServingState state(FreshnessOptions{"nats", 60s, false});
+  FollowerOptions o;
+  o.urls = {"nats://policyd-follower:follower-secret-change-me@" + hostport};
+  o.inbox_prefix = "_INBOX_policyd_follower";
+  o.backoff_initial = 100ms;
+  o.consumer_heartbeat = 1s;
+  o.request_timeout = 2s;
+  auto at = [](const Follower& f, std::uint64_t r) {
+    return [&f, r] { return f.Status().cursor >= r && f.Status().caught_up; };
+  };
+  {
+    Follower cold(**store, state, SystemClock(), o);
+    cold.Start();
+    ASSERT_TRUE(WaitFor(at(cold, rev), 15s, "cold start as the follower user"));
+    rev = put({KeyKind::kOrg, "2"},
+              {Version(1700000300, "2"), fleet::OrgEntry{{"2", {}}, {"2", {}, 0, {}}}});
+    ASSERT_TRUE(WaitFor(at(cold, rev), 15s, "live update as the follower user"));
+    EXPECT_EQ(cold.Status().servers, server.Url(0));  // no user, no password
+  }
+  rev = put({KeyKind::kOrg, "3"},
+            {Version(1700000400, "3"), fleet::OrgEntry{{"3", {}}, {"3", {}, 0, {}}}});
+  Follower warm(**store, state, SystemClock(), o);
+  warm.Start();
+  ASSERT_TRUE(WaitFor(at(warm, rev), 15s, "warm start as the follower user"));
+  EXPECT_EQ(warm.Status().cold_starts, 0u);
+  EXPECT_EQ(warm.counters().failures.load(), 0u);
+  Result<StoreMeta> meta = (*store)->Meta();
+  ASSERT_TRUE(meta);
+  EXPECT_EQ(meta->org_count, 3u);
+  EXPECT_EQ(meta->source.find("secret"), std::string::npos) << meta->source;
+  warm.Stop();
+}
+
 // Not a check, a figure for docs/fleet.md: POLICYD_MEASURE_FOLLOWER=<orgs> times a cold start
 // over a bucket of that many orgs (each with 2 domains, half with their own policy) and a warm
 // restart after 100 more writes.
