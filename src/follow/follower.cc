@@ -174,9 +174,11 @@ policyd::Status Follower::RunSession() {
     auto conn = nats::NatsConnection::Connect(co, [this](const nats::ConnEvent& event) {
       switch (event.kind) {
         case nats::ConnEvent::Kind::kDisconnected:
+          spdlog::warn("follower: NATS connection lost; serving the store, reconnecting");
           state_.RecordSyncFailure("NATS connection lost");
           break;
         case nats::ConnEvent::Kind::kReconnected:
+          spdlog::info("follower: reconnected to NATS");
           check_bucket_ = true;  // the bucket may have been recreated meanwhile
           break;
         case nats::ConnEvent::Kind::kAsyncError:
@@ -281,9 +283,12 @@ policyd::Status Follower::ColdStart(Session& session) {
   state_.RecordSync(synced);
   spdlog::info(
       "follower: cold start from bucket {}: {} orgs ({} kept from the store for refused values), "
-      "revision {}, {} publishers, newest publisher sync {} s",
+      "revision {}, {} publishers, {}",
       options_.bucket, snapshot->orgs.size(), local_orgs.size(), load.highest_revision(),
-      load.publishers().size(), synced.seconds);
+      load.publishers().size(),
+      synced.IsZero() ? std::string("no heartbeat: the data counts as stale")
+                      : fmt::format("data age {} ms (the newest publisher heartbeat)",
+                                    MillisBetween(synced, clock_.Now())));
   return policyd::Status::Ok();
 }
 
