@@ -160,38 +160,45 @@ void Follower::Loop() {
   }
 }
 
-policyd::Status Follower::RunSession() {
-  if (conn_ == nullptr) {  // only this thread writes conn_
-    nats::ConnectOptions co;
-    co.urls = options_.urls;
-    co.creds_file = options_.creds_file;
-    co.ca_file = options_.ca_file;
-    co.name = "policyd follower";
-    co.inbox_prefix = options_.inbox_prefix;
-    co.connect_timeout = options_.connect_timeout;
-    co.reconnect_wait = options_.reconnect_wait;
-    co.request_timeout = options_.request_timeout;
-    auto conn = nats::NatsConnection::Connect(co, [this](const nats::ConnEvent& event) {
-      switch (event.kind) {
-        case nats::ConnEvent::Kind::kDisconnected:
-          spdlog::warn("follower: NATS connection lost; serving the store, reconnecting");
-          state_.RecordSyncFailure("NATS connection lost");
-          break;
-        case nats::ConnEvent::Kind::kReconnected:
-          spdlog::info("follower: reconnected to NATS");
-          check_bucket_ = true;  // the bucket may have been recreated meanwhile
-          break;
-        case nats::ConnEvent::Kind::kAsyncError:
-          spdlog::warn("follower: NATS: {}", event.error.ToString());
-          break;
-        default:
-          break;
-      }
-    });
-    if (!conn) return conn.error().WithContext("connect to NATS");
-    std::lock_guard lock(mu_);
-    conn_ = std::move(*conn);
+void Follower::OnConnEvent(const nats::ConnEvent& event) {
+  switch (event.kind) {
+    case nats::ConnEvent::Kind::kDisconnected:
+      spdlog::warn("follower: NATS connection lost; serving the store, reconnecting");
+      state_.RecordSyncFailure("NATS connection lost");
+      break;
+    case nats::ConnEvent::Kind::kReconnected:
+      spdlog::info("follower: reconnected to NATS");
+      check_bucket_ = true;  // the bucket may have been recreated meanwhile
+      break;
+    case nats::ConnEvent::Kind::kAsyncError:
+      spdlog::warn("follower: NATS: {}", event.error.ToString());
+      break;
+    default:
+      break;
   }
+}
+
+policyd::Status Follower::EnsureConnection() {
+  if (conn_ != nullptr) return policyd::Status::Ok();  // only this thread writes conn_
+  nats::ConnectOptions co;
+  co.urls = options_.urls;
+  co.creds_file = options_.creds_file;
+  co.ca_file = options_.ca_file;
+  co.name = "policyd follower";
+  co.inbox_prefix = options_.inbox_prefix;
+  co.connect_timeout = options_.connect_timeout;
+  co.reconnect_wait = options_.reconnect_wait;
+  co.request_timeout = options_.request_timeout;
+  auto conn = nats::NatsConnection::Connect(
+      co, [this](const nats::ConnEvent& event) { OnConnEvent(event); });
+  if (!conn) return conn.error().WithContext("connect to NATS");
+  std::lock_guard lock(mu_);
+  conn_ = std::move(*conn);
+  return policyd::Status::Ok();
+}
+
+policyd::Status Follower::RunSession() {
+  POLICYD_RETURN_IF_ERROR(EnsureConnection());
   Session session;
   auto bucket = nats::KvBucket::Bind(*conn_, options_.bucket);
   if (!bucket) {
@@ -233,8 +240,7 @@ policyd::Status Follower::RunSession() {
   return s;
 }
 
-policyd::Status Follower::ColdStart(Session& session) {
-  ColdLoad load;
+policyd::Status Follower::ReadInitialValues(Session& session, ColdLoad& load) {
   for (;;) {
     Result<nats::KvEvent> event = session.stream->Next(kPoll);
     if (!event) {
@@ -246,12 +252,17 @@ policyd::Status Follower::ColdStart(Session& session) {
       }
       return event.error().WithContext("cold start: read bucket " + options_.bucket);
     }
-    if (event->kind == nats::KvEvent::Kind::kCaughtUp) break;
+    if (event->kind == nats::KvEvent::Kind::kCaughtUp) return policyd::Status::Ok();
     ++counters_.messages_read;
     if (std::optional<Refusal> refusal = load.Add(ToMessage(event->entry))) {
       CountRefusal(*refusal);
     }
   }
+}
+
+policyd::Status Follower::ColdStart(Session& session) {
+  ColdLoad load;
+  POLICYD_RETURN_IF_ERROR(ReadInitialValues(session, load));
   std::optional<LocalInstance> local_instance;
   std::vector<LocalOrg> local_orgs;
   POLICYD_RETURN_IF_ERROR(ReadKeptEntries(load, local_instance, local_orgs));

@@ -58,6 +58,7 @@ class NatsConnection;
 class KvBucket;
 class KvStream;
 struct KvEntry;
+struct ConnEvent;
 }  // namespace policyd::nats
 
 namespace policyd::follow {
@@ -122,8 +123,15 @@ class Follower {
  private:
   struct Session;  // one connection attempt's bucket, identity and stream (follower.cc)
   void Loop();
+  // Creates the connection once (it reconnects by itself from then on). Errors: a bad URL or an
+  // unreadable creds or CA file (INVALID_ARGUMENT), retried with backoff like any failure.
+  policyd::Status EnsureConnection();
+  // Runs on cnats's callback thread.
+  void OnConnEvent(const nats::ConnEvent& event);
   policyd::Status RunSession();
   policyd::Status ColdStart(Session& session);
+  // The whole-bucket watch up to its caught-up signal, into `load`.
+  policyd::Status ReadInitialValues(Session& session, ColdLoad& load);
   policyd::Status Follow(Session& session);
   // What one message does: the change to write (the cursor is added by HandleEntry), whether
   // it applies data, and the data's new age when a heartbeat moved it.
