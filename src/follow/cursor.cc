@@ -83,7 +83,8 @@ StartPlan PlanStart(std::string_view stored_cursor, const BucketPosition& bucket
                 std::to_string(bucket.created_ns) + " ns, the store's cursor says " +
                 std::to_string(cursor->created_ns) + ")"};
   }
-  if (cursor->revision > bucket.last_seq) {
+  if (cursor->revision > bucket.last_seq ||
+      cursor->revision == std::numeric_limits<std::uint64_t>::max()) {
     return {true, 0,
             "the store's cursor (revision " + std::to_string(cursor->revision) +
                 ") is beyond the bucket's last revision " + std::to_string(bucket.last_seq)};

@@ -528,6 +528,49 @@ TEST_F(FollowerTest, ARecreatedBucketMeansAColdStart) {
   EXPECT_TRUE(ReadOrg("newer-3").known);
 }
 
+TEST_F(FollowerTest, AColdStartKeepsTheStoresEntryForARefusedValue) {
+  BucketWriter w(server_.Urls());
+  ASSERT_TRUE(w.ok());
+  w.Instance(1700000100, {"zitadel.example.com"}, true);
+  w.Org("10", 1700000200, true, {{"ten.example", true, true}});
+  w.Org("11", 1700000200, false, {{"eleven.example", true, false}});
+  std::uint64_t rev = w.Org("gone", 1700000200, false);
+  {
+    std::unique_ptr<Follower> f = StartFollower();
+    ASSERT_TRUE(WaitCursor(*f, rev));
+  }
+  const OrgState ten = ReadOrg("10"), eleven = ReadOrg("11");
+  ASSERT_TRUE(ten.known && eleven.known);
+
+  // A new incarnation of the bucket whose values for the instance, 10 and 11 cannot be read.
+  w.Recreate();
+  w.Raw("domain.instance", "garbage");
+  w.Raw("domain.org.10", testing_support::RawOrgValue("10", 2));  // a newer schema
+  w.Raw("domain.org.11", "garbage");
+  rev = w.Org("12", 1700000300, false);
+  std::unique_ptr<Follower> f = StartFollower();
+  ASSERT_TRUE(WaitCursor(*f, rev));
+  EXPECT_EQ(f->Status().cold_starts, 1u);
+  EXPECT_EQ(f->Status().values_refused, 3u);
+  for (const auto& [id, before] : {std::pair{"10", ten}, std::pair{"11", eleven}}) {
+    const OrgState after = ReadOrg(id);
+    EXPECT_TRUE(after.known) << id;
+    EXPECT_EQ(after.policy, before.policy) << id;
+    EXPECT_EQ(after.domains, before.domains) << id;
+    EXPECT_EQ(after.version, before.version) << id;
+  }
+  EXPECT_TRUE(ReadOrg("12").known);
+  EXPECT_FALSE(ReadOrg("gone").known);  // not in the new bucket
+  LookupBatch batch;
+  batch.set_with_domains(true);
+  batch.set_with_versions(true);
+  ASSERT_TRUE(store_->Read(batch).ok());
+  ASSERT_NE(batch.instance(), nullptr);  // the store's own instance, kept
+  EXPECT_TRUE(batch.instance()->policy.flags.user_login_must_be_domain);
+  EXPECT_EQ(batch.instance_domains().names, std::vector<std::string>{"zitadel.example.com"});
+  EXPECT_EQ(batch.instance_version(), Version(1700000100, kInstanceId));
+}
+
 TEST_F(FollowerTest, StartsWithoutNatsOrBucketThenConverges) {
   SeedDirectSyncStore({"local-1"});
   NatsCluster later;  // ports chosen, not running

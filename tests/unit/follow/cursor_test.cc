@@ -90,6 +90,8 @@ TEST(PlanStartTest, DecidesColdOrWarm) {
       {"inside the stream", cursor(20), bucket, false, 21},
       {"before the first stored revision (compacted)", cursor(3), bucket, false, 4},
       {"an empty bucket's cursor", cursor(0), BucketPosition{"policyd", created, 0, 0}, false, 1},
+      {"a revision with no successor", cursor(18446744073709551615u),
+       BucketPosition{"policyd", created, 1, 18446744073709551615u}, true, 0},
   };
   for (const Case& c : cases) {
     const StartPlan plan = PlanStart(c.stored, c.bucket);
