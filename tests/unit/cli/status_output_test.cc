@@ -280,6 +280,21 @@ TEST_F(StatusPathTest, TheFleetSourceReachesPolicyctlStatus) {
   EXPECT_EQ(out.find("fleet"), std::string::npos) << out;
 }
 
+TEST_F(StatusPathTest, TheFleetSourceReachesPolicyctlTop) {
+  state_.SetFleetSource([] { return std::optional<FleetStatus>(Follower()); });
+  std::ostringstream o, e;
+  TopOptions once;
+  once.interval_ms = 100;
+  once.once = true;
+  ASSERT_EQ(RunTop(CliContext{dir_ + "/policyd.sock", 5000, o, e}, once), kExitOk) << e.str();
+  const std::string screen = o.str();
+  EXPECT_NE(screen.find("\nfleet     follower connected  cursor 1234 (caught up)  applied 11 "
+                        "(0.0/s)  refused 13 (0.0/s)  cold starts 1  newest heartbeat "),
+            std::string::npos)
+      << screen;
+  EXPECT_NE(screen.find("from nats bucket policyd (connected)"), std::string::npos) << screen;
+}
+
 // The source runs outside ServingState's lock: one that records into the same state (as the
 // follower does from its own threads) must not deadlock.
 TEST_F(StatusPathTest, TheSourceMayUseTheServingStateItIsGivenTo) {
