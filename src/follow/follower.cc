@@ -85,6 +85,11 @@ void Follower::Stop() {
   {
     std::lock_guard lock(mu_);
     stop_ = true;
+  }
+  {
+    // Not under mu_: stopping a stream may wait for the server (deleting its consumer), and
+    // Status() must never wait.
+    std::lock_guard lock(stream_mu_);
     if (stream_ != nullptr) stream_->Stop();
   }
   cv_.notify_all();
@@ -103,8 +108,9 @@ bool Follower::Stopping() const {
 }
 
 bool Follower::SetStream(nats::KvStream* stream) {
-  std::lock_guard lock(mu_);
-  if (stream != nullptr && stop_) return false;
+  std::lock_guard lock(stream_mu_);
+  // Stop() sets stop_ before it looks at stream_: either it sees this stream, or this sees stop_.
+  if (stream != nullptr && Stopping()) return false;
   stream_ = stream;
   return true;
 }

@@ -30,7 +30,8 @@
 // with a non-empty upstream (e.g. source()) for staleness to apply.
 //
 // Threads: Start()/Stop() from one thread (the daemon's main). Status() and counters() from any
-// thread. The store, state and clock must outlive the follower.
+// thread, at once; they never wait for NATS or the store (ServingState::SetFleetSource's
+// contract). The store, state and clock must outlive the follower.
 #pragma once
 
 #include <array>
@@ -164,7 +165,6 @@ class Follower {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;                           // guarded by mu_
-  nats::KvStream* stream_ = nullptr;            // guarded by mu_: the stream Stop() must wake
   std::unique_ptr<nats::NatsConnection> conn_;  // set under mu_ by the thread; read by Status()
   PublisherTable publishers_;                   // guarded by mu_
   std::uint64_t cursor_ = 0;                    // guarded by mu_: last revision applied
@@ -173,6 +173,9 @@ class Follower {
   std::chrono::steady_clock::time_point last_refusal_log_;  // guarded by log_mu_
   std::uint64_t unlogged_refusals_ = 0;                     // guarded by log_mu_
   std::mutex log_mu_;
+  // The stream Stop() must wake. Taken before mu_ when both are (SetStream), never after.
+  std::mutex stream_mu_;
+  nats::KvStream* stream_ = nullptr;  // guarded by stream_mu_
   std::thread thread_;
 };
 
