@@ -97,8 +97,11 @@ Decision DecidePut(const KeyState* bucket, const Desired& mine, bool anti_entrop
   return {Action::kSkip, 0, SkipReason::kNotOlder};
 }
 
-Decision DecideDelete(const KeyState* bucket, Timestamp horizon) {
-  if (bucket == nullptr) return {Action::kSkip, 0, SkipReason::kAbsent};
+Decision DecideDelete(const KeyState* bucket, Timestamp horizon, bool removal_seen) {
+  if (bucket == nullptr) {
+    return removal_seen ? Decision{Action::kDelete, 0, SkipReason::kNone}
+                        : Decision{Action::kSkip, 0, SkipReason::kAbsent};
+  }
   switch (bucket->kind) {
     case KeyState::Kind::kDeleted:
       return {Action::kSkip, 0, SkipReason::kAbsent};
@@ -120,7 +123,8 @@ Result<Horizon> HorizonFromCursor(std::string_view cursor) {
   Horizon h;
   h.removed = decoded->newest();
   // No from(): a cold start that found no event; nothing is newer than the epoch then.
-  h.absent = decoded->from().value_or(Timestamp{});
+  if (decoded->from())
+    h.absent = AddNanos(*decoded->from(), -kAbsentMarginSeconds * kNanosPerSecond);
   if (h.absent > h.removed) h.absent = h.removed;
   return h;
 }

@@ -84,19 +84,27 @@ struct Decision {
 // bytes differ.
 Decision DecidePut(const KeyState* bucket, const Desired& mine, bool anti_entropy);
 
-// The store lacks the org. `horizon`: see Horizon.
-Decision DecideDelete(const KeyState* bucket, Timestamp horizon);
+// The store lacks the org. `horizon`: see Horizon. `removal_seen`: this publisher applied the
+// org's removal itself (a change named the org and the store no longer has it); a key with no
+// message then gets a marker too (guard "no message yet"), so that a lagging publisher can
+// never write the removed org afterwards. Without it, a key with no message is left alone.
+Decision DecideDelete(const KeyState* bucket, Timestamp horizon, bool removal_seen);
 
 // Up to which version date a publisher may delete the key of an org its store lacks.
 //   removed  for an org whose removal this publisher applied itself (a change named it and the
 //            store no longer has it): the newest event date it applied. The removal is real and
 //            final; the guard only keeps a key that is newer than anything this publisher saw.
-//   absent   for an org merely absent from the store (a full pass): the date before which it
-//            can no longer learn of events, its sync cursor's from() (newest minus the overlap
-//            window). An org added by an event committed late inside the window may already be
-//            in the bucket, written by a faster publisher; deleting it would be final.
+//   absent   for an org merely absent from the store (a full pass): its sync cursor's from()
+//            (newest minus the overlap window, before which it can no longer learn of events)
+//            minus kAbsentMargin more. An org added by an event committed late inside the window
+//            may already be in the bucket, written by a faster publisher, and a cold start
+//            versions its entries at its own from(), up to an overlap window below the creation
+//            of an org it saw; deleting such a key would be final. The margin costs little: this
+//            path only repairs keys no removal event accounts for (a removal this publisher
+//            applies uses `removed`).
 // A snapshot (no cursor) uses the newest version date of its entries for both. Zero: delete
 // nothing newer than the epoch.
+inline constexpr std::int64_t kAbsentMarginSeconds = 60;
 struct Horizon {
   Timestamp removed;
   Timestamp absent;

@@ -66,10 +66,13 @@ TEST(DecidePutTest, GarbageCountsAsOlderAndANewerSchemaAsNewer) {
 
 TEST(DecideDeleteTest, DeletesOnlyUpToTheHorizon) {
   const KeyState held = Value(6, V(100));
-  EXPECT_EQ(DecideDelete(&held, Timestamp{100, 0}), Delete(6));
-  EXPECT_EQ(DecideDelete(&held, Timestamp{200, 0}), Delete(6));
-  EXPECT_EQ(DecideDelete(&held, Timestamp{99, 999'999'999}), Skip(SkipReason::kBeyondHorizon));
-  EXPECT_EQ(DecideDelete(&held, Timestamp{}), Skip(SkipReason::kBeyondHorizon));
+  for (bool seen : {false, true}) {
+    EXPECT_EQ(DecideDelete(&held, Timestamp{100, 0}, seen), Delete(6));
+    EXPECT_EQ(DecideDelete(&held, Timestamp{200, 0}, seen), Delete(6));
+    EXPECT_EQ(DecideDelete(&held, Timestamp{99, 999'999'999}, seen),
+              Skip(SkipReason::kBeyondHorizon));
+    EXPECT_EQ(DecideDelete(&held, Timestamp{}, seen), Skip(SkipReason::kBeyondHorizon));
+  }
 }
 
 TEST(DecideDeleteTest, LeavesAbsentDeletedForeignAndUnreadableKeysAlone) {
@@ -77,10 +80,17 @@ TEST(DecideDeleteTest, LeavesAbsentDeletedForeignAndUnreadableKeysAlone) {
   const KeyState garbage = Other(2, KeyState::Kind::kUnreadable);
   const KeyState newer = Other(2, KeyState::Kind::kNewerSchema);
   const Timestamp far{4'000'000'000, 0};
-  EXPECT_EQ(DecideDelete(nullptr, far), Skip(SkipReason::kAbsent));
-  EXPECT_EQ(DecideDelete(&marker, far), Skip(SkipReason::kAbsent));
-  EXPECT_EQ(DecideDelete(&garbage, far), Skip(SkipReason::kUnreadable));
-  EXPECT_EQ(DecideDelete(&newer, far), Skip(SkipReason::kNewerSchema));
+  for (bool seen : {false, true}) {
+    EXPECT_EQ(DecideDelete(&marker, far, seen), Skip(SkipReason::kAbsent));
+    EXPECT_EQ(DecideDelete(&garbage, far, seen), Skip(SkipReason::kUnreadable));
+    EXPECT_EQ(DecideDelete(&newer, far, seen), Skip(SkipReason::kNewerSchema));
+  }
+  EXPECT_EQ(DecideDelete(nullptr, far, false), Skip(SkipReason::kAbsent));
+}
+
+TEST(DecideDeleteTest, ARemovalItAppliedMarksEvenAKeyNeverWritten) {
+  // So that a lagging publisher, which still has the org, can never create the key later.
+  EXPECT_EQ(DecideDelete(nullptr, Timestamp{}, true), Delete(0));
 }
 
 TEST(SkipReasonTest, EveryReasonHasAName) {
@@ -97,7 +107,8 @@ TEST(HorizonTest, FromTheSyncCursor) {
   Result<Horizon> h = HorizonFromCursor(cursor.Encode());
   ASSERT_TRUE(h.has_value()) << h.error().ToString();
   EXPECT_EQ(h->removed, (Timestamp{1000, 0}));
-  EXPECT_EQ(h->absent, (Timestamp{998, 0}));  // newest minus the overlap window
+  // Newest minus the overlap window (from()), minus the margin.
+  EXPECT_EQ(h->absent, (Timestamp{998 - kAbsentMarginSeconds, 0}));
   const SyncCursor empty = SyncCursor::StartingAt(std::nullopt, 2 * kNanosPerSecond);
   EXPECT_EQ(HorizonFromCursor(empty.Encode()).value(), Horizon{});
   Result<Horizon> bad = HorizonFromCursor("v9 garbage");
