@@ -3,15 +3,14 @@
 //
 // Why a map rather than a Get per key: a full pass over 100k orgs would cost 100k round trips
 // to the stream leader just to learn that nothing changed; with the map a pass that writes
-// nothing costs no NATS request at all, and a write needs none besides itself (its
-// compare-and-set guard is the revision the map holds). The map may lag the bucket (the watch is
-// asynchronous), which is safe: a lagging map only under-reports versions and revisions, so a
-// skip stays right and a write carries a stale guard, is refused (ABORTED) and is decided again
-// from a fresh Get. Memory: per key, the key, its revision, its value's version (a
-// SourceVersion, whose stream is not stored again when it is the org's own) and an FNV-1a hash
-// of its bytes, never the value: about 160 heap bytes a key on x86-64 (measured in
-// publish_unit_test), ~16 MB for 100k orgs. Heartbeats
-// of other publishers and keys that are not fleet keys are not kept.
+// nothing costs no request per key, and a write needs none besides itself (its compare-and-set
+// guard is the revision the map holds). The map may lag the bucket (the watch is asynchronous),
+// which is safe: a lagging map only under-reports versions and revisions, so a skip stays right
+// and a write carries a stale guard, is refused (ABORTED) and is decided again from a fresh Get.
+// Memory: per key, the key, its revision, its value's version (a SourceVersion, whose stream is
+// not stored again when it is the org's own) and an FNV-1a hash of its bytes, never the value:
+// about 160 heap bytes a key on x86-64 (measured in publish_unit_test), ~16 MB for 100k orgs.
+// Heartbeats of other publishers and keys that are not fleet keys are not kept.
 //
 // Thread-safety: all methods may be called from any thread (one mutex).
 #pragma once
