@@ -196,18 +196,63 @@ TEST_F(PublisherTest, AntiEntropyRepairsKeysAlteredBehindItsBack) {
   nats::testing::MustPut(*bucket_, Key(OrgId(4)), "garbage");  // unreadable: rewritten
   WriteOrg("7777", OrgVersion(1500, "7777"));          // unknown org newer than the horizon: kept
   nats::testing::MustPut(*bucket_, "other.key", "x");  // not a fleet key: left alone
-  WriteOrg("5555", OrgVersion(900, "5555"));           // unknown org, old: deleted (written last)
+  // A newer publisher's schema: neither overwritten (org 5 is in the store) nor deleted.
+  const std::uint64_t newer_rev =
+      nats::testing::MustPut(*bucket_, Key(OrgId(5)), NewerSchemaValue(OrgId(5))).revision;
+  const std::uint64_t newer_absent_rev =
+      nats::testing::MustPut(*bucket_, Key("6666"), NewerSchemaValue("6666")).revision;
+  // Another publisher's heartbeat, even an old one: never touched.
+  const fleet::FleetValue hb{SourceVersion{T(1), {}, 0}, fleet::Heartbeat{"other", T(1), "x", "0"}};
+  const std::uint64_t hb_rev =
+      nats::testing::MustPut(*bucket_, "heartbeat.other",
+                             Encoded({fleet::KeyKind::kHeartbeat, "other"}, hb))
+          .revision;
+  WriteOrg("5555", OrgVersion(900, "5555"));  // unknown org, old: deleted (written last)
 
   ASSERT_TRUE(Eventually(
       [&] {
         a.publisher->Resync();
-        return BucketEqualsStore(*bucket_, *a.store, {Key("7777")});
+        return BucketEqualsStore(*bucket_, *a.store, {Key("7777"), Key("6666")}, {Key(OrgId(5))});
       },
       10s))
       << "no pass repaired the bucket";
   EXPECT_EQ(Decoded("7777")->version, OrgVersion(1500, "7777"));
   EXPECT_EQ(Get("other.key")->value, "x");
   EXPECT_EQ(Get(Key("5555"))->op, nats::KvOp::kDelete);
+  EXPECT_EQ(Get(Key(OrgId(5)))->revision, newer_rev);
+  EXPECT_EQ(Get(Key("6666"))->revision, newer_absent_rev);
+  EXPECT_EQ(Get("heartbeat.other")->revision, hb_rev);
+}
+
+TEST_F(PublisherTest, AnEmptyStoreDeletesOldOrgKeysButNeverTheInstanceOrHeartbeats) {
+  PublisherNode full;
+  full.Apply(Fill(5, 1000));
+  ASSERT_TRUE(full.Start(Options(cluster_.Urls(), "full")));
+  ASSERT_TRUE(Eventually([&] { return BucketEqualsStore(*bucket_, *full.store); }, 10s));
+  full.publisher->Stop();
+  const std::uint64_t instance_rev = Get("domain.instance")->revision;
+  const std::uint64_t hb_rev = Get("heartbeat.full")->revision;
+
+  // A store without instance or orgs whose sync is far ahead: every org is gone.
+  PublisherNode empty;
+  StoreChange c;
+  c.cursor = CursorAt(5000);
+  c.synced_at = T(5000);
+  empty.Apply(c);
+  ASSERT_TRUE(empty.Start(Options(cluster_.Urls(), "empty")));
+  ASSERT_TRUE(Eventually(
+      [&]() -> ::testing::AssertionResult {
+        for (int i = 0; i < 5; ++i) {
+          std::optional<nats::KvEntry> e = Get(Key(OrgId(i)));
+          if (!e || e->op != nats::KvOp::kDelete) {
+            return ::testing::AssertionFailure() << OrgId(i) << " not deleted";
+          }
+        }
+        return ::testing::AssertionSuccess();
+      },
+      10s));
+  EXPECT_EQ(Get("domain.instance")->revision, instance_rev);
+  EXPECT_EQ(Get("heartbeat.full")->revision, hb_rev);
 }
 
 TEST_F(PublisherTest, HeartbeatCarriesTheStoresLastSync) {

@@ -1,5 +1,6 @@
 #include "publish/bucket_view.h"
 
+#include <flatbuffers/flatbuffers.h>
 #include <gtest/gtest.h>
 #include <malloc.h>
 
@@ -7,6 +8,7 @@
 #include <iostream>
 
 #include "fleet/values.h"
+#include "fleet_generated.h"
 
 namespace policyd::publish {
 namespace {
@@ -51,6 +53,23 @@ TEST(SummariseTest, DecodesValuesAndClassifiesTheRest) {
   // A valid value under another org's key is refused like garbage.
   s = Summarise(Entry("domain.org.43", value, 9), nullptr);
   EXPECT_EQ(s->kind, KeyState::Kind::kUnreadable);
+
+  // A schema major this policyd does not know.
+  {
+    flatbuffers::FlatBufferBuilder fbb;
+    const fleet::fb::Timestamp date(1, 0);
+    auto version = fleet::fb::CreateSourceVersion(fbb, &date);
+    auto org = fleet::fb::CreateOrgEntry(fbb, fbb.CreateString("42"));
+    fleet::fb::ValueBuilder b(fbb);
+    b.add_schema_major(fleet::kSchemaMajor + 1);
+    b.add_version(version);
+    b.add_entry_type(fleet::fb::Entry::OrgEntry);
+    b.add_entry(org.Union());
+    fbb.Finish(b.Finish(), "PDFL");
+    const std::string bytes(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
+    s = Summarise(Entry("domain.org.42", bytes, 10), nullptr);
+    EXPECT_EQ(s->kind, KeyState::Kind::kNewerSchema);
+  }
 
   EXPECT_FALSE(Summarise(Entry("other.key", "x", 1), nullptr).has_value());
   EXPECT_FALSE(Summarise(Entry("domain.org.a=2", value, 1), nullptr).has_value());
