@@ -18,11 +18,14 @@
 // delivered every key, makes a full pass (the bucket becomes equal to the store), then publishes
 // what the ChangeFeed reports, makes a full pass again every `resync_interval` and after every
 // reconnect, and writes heartbeats. Store writers never wait for it: the feed only records.
-// While NATS is down the daemon keeps serving; the connection retries forever, pending changes
-// collapse into one full pass when it is back.
+// While NATS is down the daemon keeps serving; the connection retries forever, changes wait in
+// the feed (bounded: past its limit they collapse into "everything") and a full pass follows
+// the reconnect. A bucket deleted or recreated by an operator is bound or created again and
+// filled by a full pass.
 //
-// Threads: Start() and Stop() from one thread; Status() and Resync() from any. The store, the
-// feed and the clock must outlive the publisher.
+// `store` is what it reads (the ChangeFeed itself, or the store the feed wraps); `feed` tells it
+// what changed. Threads: Start() once and Stop() from one thread; Status() and Resync() from any.
+// The store, the feed and the clock must outlive the publisher.
 #pragma once
 
 #include <atomic>
