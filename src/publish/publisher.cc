@@ -116,6 +116,10 @@ bool Publisher::SleepFor(std::chrono::milliseconds duration) {
 }
 
 void Publisher::OnConnectionEvent(const nats::ConnEvent& event) {
+  if (event.kind == nats::ConnEvent::Kind::kConnected ||
+      event.kind == nats::ConnEvent::Kind::kReconnected) {
+    ever_connected_ = true;
+  }
   if (event.kind == nats::ConnEvent::Kind::kReconnected) {
     // Writes of other publishers while this one was away reach the watch, but this publisher's
     // own changes were not written: reconcile.
@@ -262,6 +266,10 @@ FleetStatus Publisher::Status() const {
   {
     std::lock_guard lock(status_mu_);
     s.connection = conn_ ? ToFleet(conn_->state()) : FleetConnection::kClosed;
+    // cnats reports a first connection that keeps failing as "reconnecting".
+    if (s.connection == FleetConnection::kReconnecting && !ever_connected_) {
+      s.connection = FleetConnection::kConnecting;
+    }
     if (!own_heartbeat_.id.empty()) s.publishers.push_back(own_heartbeat_);
   }
   s.writes = writes_;

@@ -155,6 +155,7 @@ class Publisher {
   std::atomic<bool> resync_requested_{false};
   std::atomic<bool> watch_failed_{false};
   std::atomic<bool> stopping_flag_{false};
+  std::atomic<bool> ever_connected_{false};
 
   // Publisher thread state.
   bool need_full_pass_ = true;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
+#include <functional>
 #include <thread>
 
 #include "publish_test_util.h"
@@ -329,12 +330,42 @@ TEST_F(PublisherTest, ABucketDeletedOrRecreatedByAnOperatorIsFilledAgain) {
   ASSERT_TRUE(Eventually([&] { return BucketEqualsStore(*again, *a.store); }, 15s));
 }
 
+TEST(PublisherConfigTest, StartRefusesABadConfigurationAtOnce) {
+  PublisherNode a;
+  struct Case {
+    const char* name;
+    std::function<void(PublisherOptions&)> edit;
+  };
+  const std::vector<Case> cases = {
+      {"empty publisher id", [](PublisherOptions& o) { o.publisher_id = ""; }},
+      {"publisher id with a control character",
+       [](PublisherOptions& o) { o.publisher_id = "a\nb"; }},
+      {"bucket name", [](PublisherOptions& o) { o.bucket = "a.b"; }},
+      {"no URL", [](PublisherOptions& o) { o.connect.urls.clear(); }},
+      {"creds file", [](PublisherOptions& o) { o.connect.creds_file = "/nonexistent/creds"; }},
+  };
+  for (const Case& c : cases) {
+    PublisherOptions options = Options({"nats://127.0.0.1:1"}, "pub");
+    c.edit(options);
+    Publisher publisher(*a.feed, *a.feed, SystemClock(), options);
+    ::policyd::Status s = publisher.Start();
+    EXPECT_EQ(s.code(), Code::kInvalidArgument) << c.name << ": " << s.ToString();
+  }
+  Publisher twice(*a.feed, *a.feed, SystemClock(), Options({"nats://127.0.0.1:1"}, "pub"));
+  ASSERT_TRUE(twice.Start().ok());
+  EXPECT_EQ(twice.Start().code(), Code::kFailedPrecondition);
+  EXPECT_EQ(twice.Status().connection, FleetConnection::kConnecting);
+  twice.Stop();
+  twice.Stop();
+  EXPECT_EQ(twice.Status().connection, FleetConnection::kClosed);
+}
+
 TEST(PublisherNatsDownTest, StartsWhileNatsIsDownAndConvergesWhenItComesUp) {
   NatsCluster cluster;  // not started yet
   PublisherNode a;
   a.Apply(Fill(10, 1000));
   ASSERT_TRUE(a.Start(Options(cluster.Urls(), "pub-a")));
-  EXPECT_NE(a.publisher->Status().connection, FleetConnection::kConnected);
+  EXPECT_EQ(a.publisher->Status().connection, FleetConnection::kConnecting);
   // Store writes never wait for NATS.
   StoreChange c;
   PutOrg(c, OrgId(20), OrgVersion(1001, OrgId(20)));
@@ -355,8 +386,12 @@ TEST(PublisherNatsDownTest, StartsWhileNatsIsDownAndConvergesWhenItComesUp) {
       15s, "the publisher creates the bucket"));
   ASSERT_TRUE(Eventually([&] { return BucketEqualsStore(*bucket, *a.store); }, 15s));
 
+  EXPECT_EQ(a.publisher->Status().connection, FleetConnection::kConnected);
   // Down again: changes meanwhile arrive after the restart.
   cluster.Stop(0);
+  EXPECT_TRUE(
+      WaitFor([&] { return a.publisher->Status().connection == FleetConnection::kReconnecting; },
+              10s, "reconnecting"));
   StoreChange later;
   PutOrg(later, OrgId(2), OrgVersion(1002, OrgId(2), 2), true);
   later.cursor = CursorAt(1002);
