@@ -100,7 +100,8 @@ class Publisher {
   FleetStatus Status() const;
 
  private:
-  struct Want;  // what one key should hold (publisher_writes.cc)
+  struct Want;      // what one key should hold (publisher_writes.cc)
+  struct PassPlan;  // what a full pass found to write (publisher_writes.cc)
   enum class Outcome { kWritten, kSkipped };
 
   void Run();
@@ -122,6 +123,9 @@ class Publisher {
   // UNAVAILABLE (and bucket_lost_) when the bucket was deleted or recreated since it was bound.
   ::policyd::Status CheckBucket();
   ::policyd::Status FullPass();
+  // Walks the store (ForEachEntry), touching each org key in the view and listing the entries
+  // whose key needs a write.
+  ::policyd::Status PlanPass(PassPlan& plan);
   // Publishes orgs `ids` as the store holds them now; an org the store lacks is deleted up to
   // `absent_horizon` (`removals_seen`: see DecideDelete).
   ::policyd::Status PublishOrgs(const std::vector<std::string>& ids, bool anti_entropy,

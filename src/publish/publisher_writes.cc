@@ -60,35 +60,33 @@ PStatus Publisher::CheckBucket() {
   return PStatus::Ok();
 }
 
-PStatus Publisher::FullPass() {
-  POLICYD_RETURN_IF_ERROR(CheckBucket());
-  // The horizon first: every event up to it is in the view ForEachEntry reads afterwards.
-  Result<Horizon> horizon = CurrentHorizon();
-  if (!horizon) return horizon.error();
-  view_.BeginPass();
-  std::vector<std::string> todo;
-  bool instance_todo = false;
-  Timestamp newest;
+struct Publisher::PassPlan {
+  std::vector<std::string> orgs;  // org ids whose key needs a write
+  bool instance = false;          // the instance key needs a write
+  Timestamp newest;               // the newest entry version date
+};
+
+PStatus Publisher::PlanPass(PassPlan& plan) {
   // Decides from the view only (no NATS call while the store's view is held): only the keys
-  // that need a write are read again and written below.
+  // that need a write are read again and written afterwards.
   auto needs_write = [&](const std::string& key, const fleet::FleetKey& fk,
                          const fleet::FleetValue& value) {
-    newest = std::max(newest, value.version.date);
+    plan.newest = std::max(plan.newest, value.version.date);
     std::optional<KeyState> held = view_.Find(key);
     Desired mine{value.version, 0};
     if (held && held->kind == KeyState::Kind::kValue && held->version == value.version) {
-      Result<std::string> bytes = fleet::EncodeValue(fk, value);
+      Result<std::string> bytes = fleet::EncodeValue(fk, value);  // only equal versions compare
       mine.value_hash = bytes ? ValueHash(*bytes) : 0;
     }
     const bool write = DecidePut(held ? &*held : nullptr, mine, true).action != Action::kSkip;
     if (!write) ++values_skipped_;
     return write;
   };
-  PStatus s = store_.ForEachEntry(
+  return store_.ForEachEntry(
       [&](const InstanceRecord& instance, const InstanceDomains& domains,
           const SourceVersion& version) {
         const fleet::FleetKey fk{fleet::KeyKind::kInstance, ""};
-        instance_todo =
+        plan.instance =
             needs_write(fleet::InstanceKey(), fk,
                         fleet::FleetValue{version, fleet::InstanceEntry{instance, domains}});
         return PStatus::Ok();
@@ -99,17 +97,26 @@ PStatus Publisher::FullPass() {
         if (!key) return PStatus::Ok();  // the store validates ids; nothing to publish
         view_.Touch(*key);
         if (needs_write(*key, fk, fleet::FleetValue{version, fleet::OrgEntry{org, domains}})) {
-          todo.push_back(org.id);
+          plan.orgs.push_back(org.id);
         }
         return PStatus::Ok();
       });
-  if (!s.ok()) return s.WithContext("read store");
+}
+
+PStatus Publisher::FullPass() {
+  POLICYD_RETURN_IF_ERROR(CheckBucket());
+  // The horizon first: every event up to it is in the view ForEachEntry reads afterwards.
+  Result<Horizon> horizon = CurrentHorizon();
+  if (!horizon) return horizon.error();
+  view_.BeginPass();
+  PassPlan plan;
+  if (PStatus s = PlanPass(plan); !s.ok()) return s.WithContext("read store");
   if (options_.static_source) {
-    static_horizon_ = newest;
-    horizon = Horizon{newest, newest};
+    static_horizon_ = plan.newest;
+    horizon = Horizon{plan.newest, plan.newest};
   }
-  if (instance_todo) POLICYD_RETURN_IF_ERROR(PublishInstance(true));
-  POLICYD_RETURN_IF_ERROR(PublishOrgs(todo, true, horizon->removed, false));
+  if (plan.instance) POLICYD_RETURN_IF_ERROR(PublishInstance(true));
+  POLICYD_RETURN_IF_ERROR(PublishOrgs(plan.orgs, true, horizon->removed, false));
   // Keys of orgs the store did not hold (each read again from the store before it is deleted).
   std::vector<std::string> absent;
   for (const std::string& key : view_.UntouchedOrgKeys()) {
