@@ -72,7 +72,10 @@ struct DaemonConfig {
   std::uint32_t nats_replicas = 1;  // of a bucket the publisher creates
   std::chrono::milliseconds publish_resync_interval{std::chrono::hours(1)};
   std::string publisher_id;  // heartbeat.<id>; the host name unless set
-  std::string config_file;   // where the settings came from, for reloads
+  // Prefix of NATS reply subjects, for servers that scope a user's subscriptions; "" = by role,
+  // "_INBOX_policyd_publisher" or "_INBOX_policyd_follower" (examples/nats/policyd-users.conf).
+  std::string nats_inbox_prefix;
+  std::string config_file;  // where the settings came from, for reloads
 
   // Who may connect: socket file ownership, and an optional peer allowlist (SO_PEERCRED).
   uid_t socket_owner = static_cast<uid_t>(-1);  // -1: leave as created

@@ -49,6 +49,17 @@ Status CheckBucket(const std::string& name) {
   return Status::Ok();
 }
 
+// A NATS subject prefix: dot-separated non-empty tokens of printable ASCII, no wildcards.
+Status CheckInboxPrefix(const std::string& prefix) {
+  bool ok = !prefix.empty() && prefix.size() <= 128 && prefix.front() != '.' &&
+            prefix.back() != '.' && prefix.find("..") == std::string::npos;
+  for (char c : prefix) ok = ok && c > ' ' && c < 127 && c != '*' && c != '>';
+  if (ok) return Status::Ok();
+  return Status::InvalidArgument("\"" + prefix +
+                                 "\" is not a NATS subject prefix (tokens of printable ASCII "
+                                 "separated by dots, no * or >)");
+}
+
 std::string HostName() {
   char name[256] = {};
   if (gethostname(name, sizeof(name) - 1) != 0 || name[0] == '\0') return "policyd";
@@ -107,6 +118,17 @@ void AddFleetSettings(const AddSetting& add, DaemonConfig& config) {
       "Publisher: time between anti-entropy passes that make the bucket equal to the store", "1h",
       [&config](const std::string& v) {
         return ParseDurationInto(v, std::chrono::seconds(1), config.publish_resync_interval);
+      },
+      false);
+  add(
+      "nats-inbox-prefix",
+      "Prefix of NATS reply subjects, for servers that scope a user's subscriptions (default: "
+      "_INBOX_policyd_publisher or _INBOX_policyd_follower, as examples/nats/ expects)",
+      "",
+      [&config](const std::string& v) {
+        if (!v.empty()) POLICYD_RETURN_IF_ERROR(CheckInboxPrefix(v));
+        config.nats_inbox_prefix = v;
+        return Status::Ok();
       },
       false);
   add(

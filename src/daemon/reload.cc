@@ -52,6 +52,7 @@ ReloadPlan PlanReload(const DaemonConfig& running, const DaemonConfig& fresh) {
   fixed("publish-resync-interval",
         running.publish_resync_interval != fresh.publish_resync_interval);
   fixed("publisher-id", running.publisher_id != fresh.publisher_id);
+  fixed("nats-inbox-prefix", running.nats_inbox_prefix != fresh.nats_inbox_prefix);
   return plan;
 }
 

@@ -48,10 +48,11 @@ TEST(FleetConfigTest, OffByDefaultWithTheIssuesDefaults) {
 }
 
 TEST(FleetConfigTest, TheFlagsAndTheConfigFileKeysAgree) {
-  ParsedArgs flags = Parse(With(
-      {"--publish-to", "nats://n1:4222,nats://user:pw@n2:4223", "--nats-creds",
-       "/etc/policyd/pub.creds", "--nats-ca-file", "/etc/ca.pem", "--nats-bucket", "policies_2",
-       "--nats-replicas", "3", "--publish-resync-interval", "10m", "--publisher-id", "pub-1"}));
+  ParsedArgs flags =
+      Parse(With({"--publish-to", "nats://n1:4222,nats://user:pw@n2:4223", "--nats-creds",
+                  "/etc/policyd/pub.creds", "--nats-ca-file", "/etc/ca.pem", "--nats-bucket",
+                  "policies_2", "--nats-replicas", "3", "--publish-resync-interval", "10m",
+                  "--publisher-id", "pub-1", "--nats-inbox-prefix", "_INBOX_pub1"}));
   ASSERT_TRUE(flags.config.has_value());
   ParsedArgs file = Parse(kUpstream,
                           "publish-to = \"nats://n1:4222,nats://user:pw@n2:4223\"\n"
@@ -60,7 +61,8 @@ TEST(FleetConfigTest, TheFlagsAndTheConfigFileKeysAgree) {
                           "nats-bucket = \"policies_2\"\n"
                           "nats-replicas = 3\n"
                           "publish-resync-interval = \"10m\"\n"
-                          "publisher-id = \"pub-1\"\n");
+                          "publisher-id = \"pub-1\"\n"
+                          "nats-inbox-prefix = \"_INBOX_pub1\"\n");
   ASSERT_TRUE(file.config.has_value());
   for (const DaemonConfig* c : {&*flags.config, &*file.config}) {
     EXPECT_EQ(c->publish_to, "nats://n1:4222,nats://user:pw@n2:4223");
@@ -70,6 +72,7 @@ TEST(FleetConfigTest, TheFlagsAndTheConfigFileKeysAgree) {
     EXPECT_EQ(c->nats_replicas, 3u);
     EXPECT_EQ(c->publish_resync_interval, std::chrono::minutes(10));
     EXPECT_EQ(c->publisher_id, "pub-1");
+    EXPECT_EQ(c->nats_inbox_prefix, "_INBOX_pub1");
   }
   ParsedArgs follower = Parse({}, "follow = \"tls://nats.internal:4222\"\n");
   ASSERT_TRUE(follower.config.has_value());
@@ -96,6 +99,9 @@ TEST(FleetConfigTest, ConfigurationErrorsExit78) {
       With({"--publish-to", "nats://n1:4222", "--nats-replicas", "6"}),
       With({"--publish-to", "nats://n1:4222", "--publish-resync-interval", "500ms"}),
       With({"--publish-to", "nats://n1:4222", "--publisher-id", std::string(201, 'p')}),
+      {"--follow", "nats://n1:4222", "--nats-inbox-prefix", "_INBOX.>"},
+      {"--follow", "nats://n1:4222", "--nats-inbox-prefix", "a..b"},
+      {"--follow", "nats://n1:4222", "--nats-inbox-prefix", "a b"},
       {"--nats-creds", "/c.creds"},  // NATS settings without a NATS role
       With({"--nats-ca-file", "/ca.pem"}),
   };
