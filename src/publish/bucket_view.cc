@@ -110,6 +110,10 @@ KeyState BucketView::Unpack(const std::string& key, const Slot& slot) {
 void BucketView::Keep(const std::string& key, const KeyState& state, bool org) {
   std::lock_guard lock(mu_);
   auto [it, inserted] = keys_.try_emplace(key);
+  // A key new to the view counts as touched by the current pass: the pass did not see it in
+  // the store's walk because it was written meanwhile, by this publisher or another; the next
+  // pass decides about it.
+  if (inserted) it->second.pass = pass_;
   if (!inserted && it->second.revision > state.revision) return;
   Pack(key, state, it->second);
   it->second.org = org;

@@ -68,7 +68,8 @@ class BucketView {
   std::size_t size() const;
 
   // A full pass: BeginPass(), Touch() every org key the store holds, then UntouchedOrgKeys()
-  // lists the org keys (with a value, not deleted) the pass did not touch.
+  // lists the org keys (with a value, not deleted) the pass did not touch. A key that first
+  // appears during a pass counts as touched by it.
   void BeginPass();
   void Touch(const std::string& key);
   std::vector<std::string> UntouchedOrgKeys() const;

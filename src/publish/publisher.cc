@@ -176,6 +176,8 @@ PStatus Publisher::Setup() {
     if (!info) return info.error().WithContext("bucket " + options_.bucket);
     bucket_ = std::move(*bucket);
     bucket_created_ns_ = info->created_ns;
+    spdlog::info("publisher {}: bucket {} bound ({} keys and markers, {} replicas)",
+                 options_.publisher_id, options_.bucket, info->messages, info->replicas);
   }
   if (watch_failed_.exchange(false)) StopWatch();
   if (!stream_) POLICYD_RETURN_IF_ERROR(StartWatch());

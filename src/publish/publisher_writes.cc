@@ -64,6 +64,7 @@ struct Publisher::PassPlan {
   std::vector<std::string> orgs;  // org ids whose key needs a write
   bool instance = false;          // the instance key needs a write
   Timestamp newest;               // the newest entry version date
+  std::uint64_t entries = 0;      // entries the store holds
 };
 
 PStatus Publisher::PlanPass(PassPlan& plan) {
@@ -72,6 +73,7 @@ PStatus Publisher::PlanPass(PassPlan& plan) {
   auto needs_write = [&](const std::string& key, const fleet::FleetKey& fk,
                          const fleet::FleetValue& value) {
     plan.newest = std::max(plan.newest, value.version.date);
+    ++plan.entries;
     std::optional<KeyState> held = view_.Find(key);
     Desired mine{value.version, 0};
     if (held && held->kind == KeyState::Kind::kValue && held->version == value.version) {
@@ -104,6 +106,8 @@ PStatus Publisher::PlanPass(PassPlan& plan) {
 }
 
 PStatus Publisher::FullPass() {
+  const Steady::time_point start = Steady::now();
+  const std::uint64_t writes_before = writes_;
   POLICYD_RETURN_IF_ERROR(CheckBucket());
   // The horizon first: every event up to it is in the view ForEachEntry reads afterwards.
   Result<Horizon> horizon = CurrentHorizon();
@@ -126,6 +130,10 @@ PStatus Publisher::FullPass() {
   std::sort(absent.begin(), absent.end());
   POLICYD_RETURN_IF_ERROR(PublishOrgs(absent, true, horizon->absent, false));
   ++resync_passes_;
+  spdlog::info(
+      "publisher: full pass over {} entries and {} keys of orgs the store lacks: {} written, {} ms",
+      plan.entries, absent.size(), writes_ - writes_before,
+      std::chrono::duration_cast<std::chrono::milliseconds>(Steady::now() - start).count());
   return PStatus::Ok();
 }
 

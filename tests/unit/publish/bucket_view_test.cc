@@ -127,10 +127,12 @@ TEST(BucketViewTest, AFullPassFindsTheOrgKeysItDidNotTouch) {
   view.Touch("domain.org.1");
   view.Touch("domain.org.99");  // unknown key: nothing happens
   EXPECT_EQ(view.UntouchedOrgKeys(), std::vector<std::string>{"domain.org.2"});
+  view.Observe(Entry("domain.org.5", OrgValue("5", 100), 5));  // new during the pass
+  EXPECT_EQ(view.UntouchedOrgKeys(), std::vector<std::string>{"domain.org.2"});
   view.BeginPass();  // a new pass forgets the old touches
   std::vector<std::string> all = view.UntouchedOrgKeys();
   std::sort(all.begin(), all.end());
-  EXPECT_EQ(all, (std::vector<std::string>{"domain.org.1", "domain.org.2"}));
+  EXPECT_EQ(all, (std::vector<std::string>{"domain.org.1", "domain.org.2", "domain.org.5"}));
   EXPECT_FALSE(view.caught_up());
   view.SetCaughtUp();
   EXPECT_TRUE(view.caught_up());
