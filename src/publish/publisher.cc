@@ -161,10 +161,9 @@ Steady::time_point Publisher::NextDeadline() const {
 }
 
 PStatus Publisher::Setup() {
-  if (bucket_lost_) {
+  if (bucket_lost_.exchange(false)) {
     StopWatch();
     bucket_.reset();
-    bucket_lost_ = false;
   }
   if (!bucket_) {
     nats::BucketConfig config;

@@ -13,8 +13,9 @@
 // guard; a lost race (ABORTED) re-reads the key and decides again, a timeout or a missing stream
 // leader retries the same write with backoff, a "duplicate" answer counts as done.
 //
-// How it runs, on two threads of its own: the publisher thread binds (or creates) the bucket,
-// waits until a watch of the whole bucket (the watch thread, publish/bucket_view.h) has
+// How it runs, on two threads of its own (and, while a pass writes many keys, up to
+// write_concurrency - 1 short-lived writer threads): the publisher thread binds (or creates) the
+// bucket, waits until a watch of the whole bucket (the watch thread, publish/bucket_view.h) has
 // delivered every key, makes a full pass (the bucket becomes equal to the store), then publishes
 // what the ChangeFeed reports, makes a full pass again every `resync_interval` and after every
 // reconnect, and writes heartbeats. Store writers never wait for it: the feed only records.
@@ -38,6 +39,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "base/clock.h"
 #include "base/status.h"
@@ -68,14 +70,17 @@ struct PublisherOptions {
   bool static_source = false;
   std::chrono::milliseconds heartbeat_interval{std::chrono::seconds(10)};
   std::chrono::milliseconds heartbeat_min_gap{std::chrono::seconds(1)};
+  // Writes in flight at once during a pass that writes many keys (each a publish waiting for its
+  // ack, on its own thread): a bucket with 3 replicas acknowledges a write in about a millisecond.
+  std::size_t write_concurrency = 8;
   // Waits between retries of a failed write or setup step: doubling from initial up to max.
   std::chrono::milliseconds backoff_initial{std::chrono::milliseconds(100)};
   std::chrono::milliseconds backoff_max{std::chrono::seconds(5)};
   // Connection events (connected, disconnected, reconnected, errors), for the daemon's log. Runs
   // on a cnats thread (nats/connection.h); must be quick.
   std::function<void(const nats::ConnEvent&)> on_connection_event;
-  // Test seam: called on the publisher thread just before each write is first sent (not before
-  // its retries). Empty in production.
+  // Test seam: called on a publisher thread just before each write is first sent (not before its
+  // retries); must be thread-safe. Empty in production.
   std::function<void(const nats::WriteRequest&)> before_write;
 };
 
@@ -132,7 +137,11 @@ class Publisher {
                                 Timestamp absent_horizon, bool removals_seen);
   ::policyd::Status PublishInstance(bool anti_entropy);
   ::policyd::Status MaybeHeartbeat(bool synced);
+  // Makes one key hold what `want` says (plan.h decides). Thread-safe: ConvergeAll runs it on
+  // several threads at once, for different keys.
   Result<Outcome> Converge(const Want& want);
+  // Converge() for every element, on up to options_.write_concurrency threads; the first error.
+  ::policyd::Status ConvergeAll(const std::vector<Want>& wants);
   Result<nats::WriteAck> WriteWithRetry(const nats::WriteRequest& request);
   Result<std::optional<KeyState>> Reread(const std::string& key);
   Result<Horizon> CurrentHorizon() const;
@@ -163,7 +172,8 @@ class Publisher {
 
   // Publisher thread state.
   bool need_full_pass_ = true;
-  bool bucket_lost_ = false;  // the bucket was deleted or recreated: bind (create) it again
+  // The bucket was deleted or recreated: bind (create) it again. Set by writer threads.
+  std::atomic<bool> bucket_lost_{false};
   std::int64_t bucket_created_ns_ = 0;  // BucketInfo::created_ns of the bound bucket
   std::chrono::steady_clock::time_point next_resync_{};
   std::set<std::string> pending_orgs_;

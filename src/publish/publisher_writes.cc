@@ -3,6 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <thread>
 
 #include "fleet/keys.h"
 #include "fleet/values.h"
@@ -15,8 +18,11 @@ namespace {
 using Steady = std::chrono::steady_clock;
 using PStatus = ::policyd::Status;
 
-// Entries read from the store per LookupBatch.
-constexpr std::size_t kReadChunk = 256;
+// Entries read from the store per LookupBatch, then written (values of up to ~300 KB each for a
+// full domain list: this bounds the memory a chunk holds).
+constexpr std::size_t kReadChunk = 128;
+// Fewest writes per writer thread worth starting one for.
+constexpr std::size_t kWritesPerWorker = 16;
 // Lost compare-and-set races on one key before the step gives up (and retries after a backoff).
 constexpr int kMaxConflicts = 10;
 
@@ -147,6 +153,8 @@ PStatus Publisher::PublishOrgs(const std::vector<std::string>& ids, bool anti_en
     batch.Clear();
     for (std::size_t i = begin; i < end; ++i) batch.Add(ids[i]);
     POLICYD_RETURN_IF_ERROR(store_.Read(batch));
+    std::vector<Want> wants;
+    wants.reserve(batch.size());
     for (std::size_t i = 0; i < batch.size(); ++i) {
       const std::string& id = ids[begin + i];
       const fleet::FleetKey fk{fleet::KeyKind::kOrg, id};
@@ -170,11 +178,37 @@ PStatus Publisher::PublishOrgs(const std::vector<std::string>& ids, bool anti_en
         want.version = value.version;
         want.value = std::move(*bytes);
       }
-      Result<Outcome> done = Converge(want);
-      if (!done) return done.error().WithContext("key " + want.key);
+      wants.push_back(std::move(want));
     }
+    POLICYD_RETURN_IF_ERROR(ConvergeAll(wants));
   }
   return PStatus::Ok();
+}
+
+PStatus Publisher::ConvergeAll(const std::vector<Want>& wants) {
+  const std::size_t workers =
+      std::clamp<std::size_t>(wants.size() / kWritesPerWorker, 1, options_.write_concurrency);
+  std::atomic<std::size_t> next{0};
+  std::mutex mu;
+  PStatus first;  // guarded by mu
+  auto work = [&] {
+    for (std::size_t i = next++; i < wants.size(); i = next++) {
+      {
+        std::lock_guard lock(mu);
+        if (!first.ok()) return;
+      }
+      Result<Outcome> done = Converge(wants[i]);
+      if (!done) {
+        std::lock_guard lock(mu);
+        if (first.ok()) first = done.error().WithContext("key " + wants[i].key);
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (std::size_t w = 1; w < workers; ++w) threads.emplace_back(work);
+  work();
+  for (std::thread& t : threads) t.join();
+  return first;
 }
 
 PStatus Publisher::PublishInstance(bool anti_entropy) {
@@ -260,7 +294,10 @@ Result<Publisher::Outcome> Publisher::Converge(const Want& want) {
       if (want.present)
         now = KeyState{ack->revision, KeyState::Kind::kValue, want.version, mine.value_hash};
       view_.Set(want.key, now);
-      cursor_ = ack->revision;
+      // The highest revision written (writes of one chunk run in parallel).
+      std::uint64_t cursor = cursor_;
+      while (cursor < ack->revision && !cursor_.compare_exchange_weak(cursor, ack->revision)) {
+      }
       return Outcome::kWritten;
     }
     if (ack.error().code() != Code::kAborted || conflicts >= kMaxConflicts) return Err(ack.error());

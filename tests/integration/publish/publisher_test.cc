@@ -163,27 +163,27 @@ TEST_F(PublisherTest, TwoPublishersWritingAtOnceConverge) {
 
 TEST_F(PublisherTest, ALostCompareAndSetIsReadAgainAndDecidedAgain) {
   PublisherNode a;
-  a.Apply(Fill(5, 1000));
+  a.Apply(Fill(100, 1000));  // enough keys for the initial fill to write on several threads
   // Just before the publisher's first write of org 1, another writer puts an older value, and
   // before its first write of org 2 a newer one: both guards go stale.
-  std::atomic<int> injected{0};
+  std::atomic<bool> older_injected{false}, newer_injected{false};
   PublisherOptions options = Options(cluster_.Urls(), "pub-a");
-  options.before_write = [&](const nats::WriteRequest& r) {
-    if (r.key == Key(OrgId(1)) && injected == 0) {
-      ++injected;
+  options.before_write = [&](const nats::WriteRequest& r) {  // runs on a publisher thread
+    if (r.key == Key(OrgId(1)) && !older_injected.exchange(true)) {
       WriteOrg(OrgId(1), OrgVersion(900, OrgId(1)));
-    } else if (r.key == Key(OrgId(2)) && injected == 1) {
-      ++injected;
+    } else if (r.key == Key(OrgId(2)) && !newer_injected.exchange(true)) {
       WriteOrg(OrgId(2), OrgVersion(1100, OrgId(2)));
     }
   };
   ASSERT_TRUE(a.Start(std::move(options)));
   ASSERT_TRUE(WaitFor([&] { return a.publisher->Status().resync_passes >= 1; }, 10s, "pass"));
-  EXPECT_EQ(injected, 2);
+  EXPECT_TRUE(older_injected);
+  EXPECT_TRUE(newer_injected);
   EXPECT_GE(a.publisher->Status().write_conflicts, 2u);
   EXPECT_EQ(Decoded(OrgId(1))->version, OrgVersion(1000, OrgId(1)));  // written again: newer
   EXPECT_EQ(Decoded(OrgId(2))->version, OrgVersion(1100, OrgId(2)));  // the other's: newer
   EXPECT_EQ(Decoded(OrgId(3))->version, OrgVersion(1000, OrgId(3)));
+  EXPECT_TRUE(BucketEqualsStore(*bucket_, *a.store, {}, {Key(OrgId(2))}));
 }
 
 TEST_F(PublisherTest, AntiEntropyRepairsKeysAlteredBehindItsBack) {
@@ -440,11 +440,14 @@ TEST(PublisherClusterTest, BucketEndsEqualToTheStoreWhenTheStreamLeaderIsKilled)
 }
 
 // Figures for docs/fleet.md: the initial fill of N orgs, a full pass that finds nothing to do,
-// and one change from the store's write to the bucket. N = 2,000, or $POLICYD_MEASURE_PUBLISH_ORGS.
+// and one change from the store's write to the bucket. N = 2,000, or $POLICYD_MEASURE_PUBLISH_ORGS;
+// one server, or with $POLICYD_MEASURE_PUBLISH_R3 three and a bucket of 3 replicas.
 TEST(PublisherMeasurementTest, FillPassAndChangeLatency) {
   const char* env = std::getenv("POLICYD_MEASURE_PUBLISH_ORGS");
   const int n = env != nullptr ? std::atoi(env) : 2000;
-  NatsCluster cluster;
+  // POLICYD_MEASURE_PUBLISH_R3=1: a 3-node cluster and a bucket with 3 replicas.
+  const bool r3 = std::getenv("POLICYD_MEASURE_PUBLISH_R3") != nullptr;
+  NatsCluster cluster(NatsClusterOptions{r3 ? 3 : 1, "", {}});
   ASSERT_TRUE(cluster.Start());
   PublisherNode a;
   StoreChange fill = Fill(0, 1000);
@@ -461,7 +464,9 @@ TEST(PublisherMeasurementTest, FillPassAndChangeLatency) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
   };
   const auto start = Clock::now();
-  ASSERT_TRUE(a.Start(Options(cluster.Urls(), "pub-a")));
+  PublisherOptions options = Options(cluster.Urls(), "pub-a");
+  options.replicas = r3 ? 3 : 1;
+  ASSERT_TRUE(a.Start(std::move(options)));
   ASSERT_TRUE(WaitFor([&] { return a.publisher->Status().resync_passes >= 1; }, 600s, "fill"));
   const auto filled = Clock::now();
   const std::uint64_t fill_writes = a.publisher->Status().writes;
@@ -494,8 +499,9 @@ TEST(PublisherMeasurementTest, FillPassAndChangeLatency) {
         std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count());
   }
   std::sort(latencies.begin(), latencies.end());
-  std::cerr << "[ info ] " << n << " orgs: fill " << ms(filled - start) << " ms ("
-            << (ms(filled - start) * 1000 / std::max(n, 1)) << " us a key), a pass with nothing "
+  std::cerr << "[ info ] " << (r3 ? "R3, " : "") << n << " orgs: fill " << ms(filled - start)
+            << " ms (" << (ms(filled - start) * 1000 / std::max(n, 1))
+            << " us a key), a pass with nothing "
             << "to write " << ms(passed - filled) << " ms (" << pass_writes
             << " writes), one change store->bucket p50 " << latencies[latencies.size() / 2]
             << " us, max " << latencies.back() << " us\n";
