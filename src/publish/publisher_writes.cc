@@ -1,5 +1,7 @@
 // What the publisher writes: full passes, single entries, heartbeats, and the guarded write with
-// its retries. Runs on the publisher thread only.
+// its retries. Runs on the publisher thread; Converge() and what it calls also run on the writer
+// threads of ConvergeAll() (they touch only the view, atomics, the bucket and the log, all
+// thread-safe).
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -290,9 +292,9 @@ Result<Publisher::Outcome> Publisher::Converge(const Want& want) {
     Result<nats::WriteAck> ack = WriteWithRetry(request);
     if (ack) {
       if (!ack->duplicate) ++writes_;
-      KeyState now{ack->revision, KeyState::Kind::kDeleted, {}, 0};
-      if (want.present)
-        now = KeyState{ack->revision, KeyState::Kind::kValue, want.version, mine.value_hash};
+      const KeyState now = want.present ? KeyState{ack->revision, KeyState::Kind::kValue,
+                                                   want.version, mine.value_hash}
+                                        : KeyState{ack->revision, KeyState::Kind::kDeleted, {}, 0};
       view_.Set(want.key, now);
       // The highest revision written (writes of one chunk run in parallel).
       std::uint64_t cursor = cursor_;
