@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "fleet/servers.h"
 #include "follow/follower.h"
 #include "publish/change_feed.h"
 #include "publish/plan.h"
@@ -15,18 +16,6 @@
 
 namespace policyd {
 namespace {
-
-std::vector<std::string> SplitUrls(const std::string& list) {
-  std::vector<std::string> urls;
-  std::size_t begin = 0;
-  while (begin <= list.size()) {
-    std::size_t end = list.find(',', begin);
-    if (end == std::string::npos) end = list.size();
-    if (end > begin) urls.push_back(list.substr(begin, end - begin));
-    begin = end + 1;
-  }
-  return urls;
-}
 
 void LogConnectionEvent(std::string_view role, const nats::ConnEvent& event) {
   switch (event.kind) {
@@ -60,7 +49,7 @@ std::unique_ptr<FleetMode> FleetMode::Make(const DaemonConfig& config, Store& st
   if (!config.publish_to.empty()) {
     fleet->feed_ = std::make_unique<publish::ChangeFeed>(store);
     publish::PublisherOptions options;
-    options.connect.urls = SplitUrls(config.publish_to);
+    options.connect.urls = fleet::SplitServers(config.publish_to);
     options.connect.creds_file = config.nats_creds;
     options.connect.ca_file = config.nats_ca_file;
     options.connect.name = "policyd publisher " + config.publisher_id;
@@ -89,7 +78,7 @@ Store& FleetMode::writer_store() { return feed_ ? *feed_ : *store_; }
 
 std::string FleetMode::freshness_source() const {
   if (config_->follow.empty()) return "";
-  return follow::RedactedServers(SplitUrls(config_->follow));
+  return fleet::RedactedServers(fleet::SplitServers(config_->follow));
 }
 
 Status FleetMode::Start(ServingState& state) {
@@ -104,10 +93,10 @@ Status FleetMode::Start(ServingState& state) {
     POLICYD_RETURN_IF_ERROR(publisher_->Start());
     spdlog::info("fleet publisher {}: publishing to bucket {} on {}", config_->publisher_id,
                  config_->nats_bucket,
-                 publish::ServersWithoutCredentials(SplitUrls(config_->publish_to)));
+                 fleet::RedactedServers(fleet::SplitServers(config_->publish_to)));
   } else {
     follow::FollowerOptions options;
-    options.urls = SplitUrls(config_->follow);
+    options.urls = fleet::SplitServers(config_->follow);
     options.creds_file = config_->nats_creds;
     options.ca_file = config_->nats_ca_file;
     options.bucket = config_->nats_bucket;

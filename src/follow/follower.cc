@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <random>
 
+#include "fleet/servers.h"
 #include "follow/cursor.h"
 #include "nats/connection.h"
 #include "nats/kv_bucket.h"
@@ -58,7 +59,7 @@ Follower::Follower(Store& store, ServingState& state, const Clock& clock, Follow
       state_(state),
       clock_(clock),
       options_(std::move(options)),
-      source_(RedactedServers(options_.urls)) {}
+      source_(fleet::RedactedServers(options_.urls)) {}
 
 Follower::~Follower() { Stop(); }
 

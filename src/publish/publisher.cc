@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "fleet/keys.h"
+#include "fleet/servers.h"
 #include "resolve/resolve.h"
 
 namespace policyd::publish {
@@ -261,7 +262,7 @@ PStatus Publisher::Step() {
 FleetStatus Publisher::Status() const {
   FleetStatus s;
   s.role = FleetRole::kPublisher;
-  s.servers = ServersWithoutCredentials(options_.connect.urls);
+  s.servers = fleet::RedactedServers(options_.connect.urls);
   s.bucket = options_.bucket;
   s.cursor = cursor_;
   {
