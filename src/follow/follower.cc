@@ -21,21 +21,6 @@ using std::chrono::steady_clock;
 // check again.
 constexpr milliseconds kPoll{500};
 
-FleetConnection ToFleet(nats::ConnState state) {
-  switch (state) {
-    case nats::ConnState::kConnecting:
-      return FleetConnection::kConnecting;
-    case nats::ConnState::kConnected:
-      return FleetConnection::kConnected;
-    case nats::ConnState::kReconnecting:
-    case nats::ConnState::kDisconnected:
-      return FleetConnection::kReconnecting;
-    case nats::ConnState::kClosed:
-      return FleetConnection::kClosed;
-  }
-  return FleetConnection::kReconnecting;
-}
-
 Message ToMessage(const nats::KvEntry& entry) {
   MessageOp op = MessageOp::kPut;
   if (entry.op == nats::KvOp::kDelete) op = MessageOp::kDelete;
@@ -123,7 +108,7 @@ FleetStatus Follower::Status() const {
   s.bucket = options_.bucket;
   {
     std::lock_guard lock(mu_);
-    if (conn_ != nullptr) s.connection = ToFleet(conn_->state());
+    if (conn_ != nullptr) s.connection = nats::FleetConnectionOf(conn_->state());
     s.cursor = cursor_;
     s.caught_up = caught_up_ && s.connection == FleetConnection::kConnected;
     s.publishers = publishers_.List();

@@ -21,21 +21,6 @@ std::string HeartbeatKeyOf(const std::string& id) {
   return key ? *key : std::string();
 }
 
-FleetConnection ToFleet(nats::ConnState state) {
-  switch (state) {
-    case nats::ConnState::kConnecting:
-      return FleetConnection::kConnecting;
-    case nats::ConnState::kConnected:
-      return FleetConnection::kConnected;
-    case nats::ConnState::kReconnecting:
-    case nats::ConnState::kDisconnected:
-      return FleetConnection::kReconnecting;
-    case nats::ConnState::kClosed:
-      return FleetConnection::kClosed;
-  }
-  return FleetConnection::kClosed;
-}
-
 }  // namespace
 
 Publisher::Publisher(Store& store, ChangeFeed& feed, const Clock& clock, PublisherOptions options)
@@ -267,7 +252,7 @@ FleetStatus Publisher::Status() const {
   s.cursor = cursor_;
   {
     std::lock_guard lock(status_mu_);
-    s.connection = conn_ ? ToFleet(conn_->state()) : FleetConnection::kClosed;
+    s.connection = conn_ ? nats::FleetConnectionOf(conn_->state()) : FleetConnection::kClosed;
     // cnats reports a first connection that keeps failing as "reconnecting".
     if (s.connection == FleetConnection::kReconnecting && !ever_connected_) {
       s.connection = FleetConnection::kConnecting;
