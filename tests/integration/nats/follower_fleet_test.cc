@@ -224,8 +224,11 @@ TEST(FollowerClusterTest, ConvergesWhenTheStreamLeaderIsKilledMidStream) {
   Result<StoreMeta> meta = (*store)->Meta();
   ASSERT_TRUE(meta);
   EXPECT_EQ(meta->org_count, 30u);
+  // LookupBatch keeps views: the ids must outlive Read().
+  std::vector<std::string> ids;
+  for (int i = 0; i < 20; ++i) ids.push_back("during-" + std::to_string(i));
   LookupBatch batch;
-  for (int i = 0; i < 20; ++i) batch.Add("during-" + std::to_string(i));
+  for (const std::string& id : ids) batch.Add(id);
   ASSERT_TRUE((*store)->Read(batch).ok());
   for (std::size_t i = 0; i < batch.size(); ++i) EXPECT_TRUE(batch.org(i).known) << batch.id(i);
   EXPECT_EQ(f.Status().values_refused, 0u);
