@@ -1,21 +1,14 @@
 #include "fleet_bench.h"
 
-#include <arpa/inet.h>
 #include <httplib.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
 #include <ctime>
-#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <random>
 #include <thread>
@@ -24,10 +17,8 @@
 #include "client/client.h"
 #include "fake_upstream/fake_upstream.h"
 #include "fleet/keys.h"
+#include "fleet_support.h"
 #include "json/policy_json.h"
-#include "nats/connection.h"
-#include "nats/kv_bucket.h"
-#include "nats/kv_stream.h"
 #include "servers.h"
 #include "webhook/signature.h"
 
@@ -54,134 +45,6 @@ std::int64_t RealNowNs() {
 
 // A measurement that cannot go on: the section reports the message.
 Status Stopped(std::string why) { return Status::Internal(std::move(why)); }
-
-// A free loopback TCP port (bound, read and released; the child binds it right after).
-Result<int> FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  int port = -1;
-  if (fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
-    port = ntohs(addr.sin_port);
-  if (fd >= 0) close(fd);
-  if (port <= 0) return Err(Stopped("no free loopback port"));
-  return port;
-}
-
-// nats-server with JetStream on a random loopback port, which it writes into a ports file.
-// Returns its URL.
-Result<std::string> StartNats(const FleetOptions& o, const std::string& dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  std::string error;
-  const pid_t pid = Spawn({o.nats_server, "-a", "127.0.0.1", "-p", "-1", "-js", "-sd",
-                           dir + "/jetstream", "--ports_file_dir", dir},
-                          dir + "/nats.log", error);
-  if (pid < 0) return Err(Stopped("cannot start nats-server: " + error));
-  const std::string ports = dir + "/" + std::filesystem::path(o.nats_server).filename().string() +
-                            "_" + std::to_string(pid) + ".ports";
-  const auto t0 = Clock::now();
-  while (Since(t0) < 20) {
-    if (!ChildRunning(pid))
-      return Err(Stopped("nats-server exited: " + FileTail(dir + "/nats.log", 500)));
-    std::ifstream in(ports);
-    const std::string text((std::istreambuf_iterator<char>(in)), {});
-    const std::size_t at = text.find("nats://");
-    if (at != std::string::npos) return text.substr(at, text.find('"', at) - at);
-    std::this_thread::sleep_for(milliseconds(20));
-  }
-  return Err(Stopped("nats-server wrote no ports file within 20 s"));
-}
-
-// The benchmark's own view of a bucket: a connection, and a thread that records, for every key,
-// the revision and server time of its latest write since Watch().
-class BucketWatch {
- public:
-  // Connects and binds to `bucket`, waiting up to a minute for a publisher to create it.
-  static Result<std::unique_ptr<BucketWatch>> Open(const std::string& url,
-                                                   const std::string& bucket) {
-    nats::ConnectOptions o;
-    o.urls = {url};
-    o.name = "policyd_bench";
-    auto conn = nats::NatsConnection::Connect(o);
-    if (!conn) return Err(conn.error().WithContext("nats"));
-    std::unique_ptr<BucketWatch> w(new BucketWatch());
-    w->conn_ = std::move(*conn);
-    const auto t0 = Clock::now();
-    for (;;) {
-      auto b = nats::KvBucket::Bind(*w->conn_, bucket);
-      if (b) {
-        w->bucket_ = std::move(*b);
-        return w;
-      }
-      if (Since(t0) > 60) return Err(b.error().WithContext("bucket " + bucket));
-      std::this_thread::sleep_for(milliseconds(50));
-    }
-  }
-  ~BucketWatch() {
-    if (stream_) stream_->Stop();
-    if (thread_.joinable()) thread_.join();
-    stream_.reset();
-    bucket_.reset();
-    conn_.reset();
-  }
-  BucketWatch(const BucketWatch&) = delete;
-  BucketWatch& operator=(const BucketWatch&) = delete;
-
-  Result<nats::BucketInfo> Info() const { return bucket_->Info(); }
-
-  // Starts recording the writes after the bucket's current end.
-  Status Watch() {
-    Result<nats::BucketInfo> info = Info();
-    if (!info) return info.error();
-    auto stream = nats::KvStream::FromRevision(*bucket_, info->last_seq + 1);
-    if (!stream) return stream.error().WithContext("watch");
-    stream_ = std::move(*stream);
-    thread_ = std::thread([this] { Loop(); });
-    return Status::Ok();
-  }
-
-  // The latest write of `key` with a revision above `after`, waiting up to `timeout`.
-  std::optional<nats::KvEntry> WaitWrite(const std::string& key, std::uint64_t after,
-                                         milliseconds timeout) {
-    std::unique_lock lock(mu_);
-    std::optional<nats::KvEntry> found;
-    cv_.wait_for(lock, timeout, [&] {
-      auto it = latest_.find(key);
-      if (it != latest_.end() && it->second.revision > after) found = it->second;
-      return found.has_value();
-    });
-    return found;
-  }
-
- private:
-  BucketWatch() = default;
-  void Loop() {
-    for (;;) {
-      Result<nats::KvEvent> e = stream_->Next(milliseconds(500));
-      if (!e) {
-        if (e.error().code() == Code::kDeadlineExceeded || e.error().code() == Code::kDataLoss)
-          continue;
-        return;  // stopped or closed
-      }
-      if (e->kind != nats::KvEvent::Kind::kEntry) continue;
-      std::lock_guard lock(mu_);
-      latest_[e->entry.key] = e->entry;
-      cv_.notify_all();
-    }
-  }
-
-  std::unique_ptr<nats::NatsConnection> conn_;
-  std::unique_ptr<nats::KvBucket> bucket_;
-  std::unique_ptr<nats::KvStream> stream_;
-  std::thread thread_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::map<std::string, nats::KvEntry> latest_;
-};
 
 struct Follower {
   Policyd process;
@@ -229,7 +92,7 @@ class Fleet {
     }
     for (int i = 0; i < std::min(kOwnPolicies, o_.orgs); ++i)
       POLICYD_RETURN_IF_ERROR(upstream_.AddOrgPolicy(orgs_[i], {i % 2 == 0, true, false}));
-    Result<std::string> url = StartNats(o_, o_.dir + "/nats");
+    Result<std::string> url = StartNats(o_.nats_server, o_.dir + "/nats");
     if (!url) return url.error();
     nats_url_ = *url;
     const std::string token = o_.dir + "/token", key = o_.dir + "/webhook.key";
@@ -388,7 +251,7 @@ class Fleet {
       if (Since(t0) > 30) return Err(Stopped("a change did not reach every follower in 30 s"));
     }
     const std::optional<nats::KvEntry> write =
-        watch_->WaitWrite(key, last_revision, milliseconds(5000));
+        watch_->WaitWrite(key, last_revision, changed_ns, milliseconds(5000));
     if (!write) return Err(Stopped("the benchmark's watcher saw no write of " + key));
     revisions_[key] = write->revision;
     return Latency{static_cast<double>(last_seen_ns - write->created_ns) / 1e6,
