@@ -291,8 +291,12 @@ TEST_F(FleetDaemonTest, RandomHistoriesReachEveryFollowerExactly) {
   ASSERT_TRUE(EveryFollowerMatches({}, seconds(30)));
   for (auto& f : followers_) {
     EXPECT_EQ(f->Metric(fm::kColdStarts).value_or(-1), 1) << "a new follower loads the bucket";
+    // policyctl status names the follower's source: a line "source:   nats".
     const std::string status = f->Ctl({"status"}).out;
-    EXPECT_NE(status.find("nats"), std::string::npos) << status;
+    const std::size_t source = status.find("\nsource:");
+    ASSERT_NE(source, std::string::npos) << status;
+    const std::string line = status.substr(source + 1, status.find('\n', source + 1) - source - 1);
+    EXPECT_TRUE(line.ends_with(" nats")) << status;
   }
 
   RandomChanges changes(upstream_, 20261206);
