@@ -35,6 +35,9 @@ wait_until() {
     sleep 0.1
   done
   echo "demo-fleet: gave up waiting for: $*" >&2
+  for log in "$work"/*.log "$work"/nats/nats.log; do
+    [[ -s $log ]] && { echo "--- ${log#"$work"/} (last lines)"; tail -n 5 "$log"; } >&2
+  done
   return 1
 }
 
