@@ -100,6 +100,8 @@ EOF
 echo "--- the snapshot now gives org 300000000000000107 its own policy; restarting the publisher"
 kill -TERM "$publisher"
 wait "$publisher" || true
+echo "--- the publisher is down; the followers answer from their own stores"
+run follower3 get --org 300000000000000042
 changed_at=$(date +%s%N)
 start_publisher
 own_policy() { ctl "$1" get --org 300000000000000107 | grep -q '"userLoginMustBeDomain":true'; }
