@@ -52,6 +52,12 @@ class TimedStore final : public Store {
   Status ForEachOrgDomains(const std::function<Status(const OrgDomains&)>& visit) const override {
     return inner_.ForEachOrgDomains(visit);
   }
+  Status ForEachEntry(const std::function<Status(const InstanceRecord&, const InstanceDomains&,
+                                                 const SourceVersion&)>& on_instance,
+                      const std::function<Status(const OrgRecord&, const OrgDomains&,
+                                                 const SourceVersion&)>& on_org) const override {
+    return inner_.ForEachEntry(on_instance, on_org);
+  }
   Status Flush() override { return inner_.Flush(); }
 
  private:

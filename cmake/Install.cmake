@@ -5,6 +5,10 @@
 #   lib/sysusers.d/policyd.conf                   the policyd-clients group
 #   /etc/policyd/policyd.toml                     example config, only when none is there yet
 #   share/doc/policyd/examples/policyd.toml       the same example, always (compare on upgrades)
+#   share/doc/policyd/examples/systemd/policyd.service.d/{publisher,follower}.conf
+#                                                 fleet-mode drop-ins (copy one to /etc/systemd/
+#                                                 system/policyd.service.d/ to use it)
+#   share/doc/policyd/examples/nats/              NATS server config with least-privilege users
 #   include/policyd/{client,base,model,resolve,check,wire}/*.h, lib/libpolicyd_*.a,
 #   lib/pkgconfig/policyd-client.pc               the C++ client library
 #
@@ -42,6 +46,9 @@ install(FILES systemd/policyd-sysusers.conf DESTINATION "${POLICYD_SYSUSERS_DIR}
 # --- configuration --------------------------------------------------------------------------
 # Never overwrite an operator's config on upgrade or reinstall.
 install(FILES examples/policyd.toml DESTINATION "${CMAKE_INSTALL_DOCDIR}/examples")
+install(FILES systemd/policyd.service.d/publisher.conf systemd/policyd.service.d/follower.conf
+        DESTINATION "${CMAKE_INSTALL_DOCDIR}/examples/systemd/policyd.service.d")
+install(DIRECTORY examples/nats/ DESTINATION "${CMAKE_INSTALL_DOCDIR}/examples/nats")
 # (file(INSTALL) prefixes DESTDIR itself; the existence check must do it by hand.)
 install(CODE "
   if(EXISTS \"\$ENV{DESTDIR}${POLICYD_CONFIG_DIR}/policyd.toml\")

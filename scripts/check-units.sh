@@ -90,6 +90,32 @@ elif ((security_rc != 0)); then
   fail "$exposure: above the threshold of $threshold/10"
 fi
 
+# The fleet-mode drop-ins (systemd/policyd.service.d/): each with the unit, verify clean and the
+# same exposure threshold.
+for dropin in "$units"/policyd.service.d/*.conf; do
+  name="$(basename "$dropin")"
+  dir="$work/dropin-${name%.conf}"
+  mkdir -p "$dir/policyd.service.d"
+  cp "$work/policyd.service" "$work/policyd.socket" "$dir/"
+  cp "$dropin" "$dir/policyd.service.d/"
+  echo "== systemd-analyze verify + security, policyd.service with policyd.service.d/$name"
+  dropin_rc=0
+  dropin_out="$(cd "$dir" && systemd-analyze verify --man=no policyd.service policyd.socket 2>&1)" ||
+    dropin_rc=$?
+  if ((dropin_rc != 0)) || [[ -n "$dropin_out" ]]; then
+    printf '%s\n' "$dropin_out"
+    fail "policyd.service.d/$name: verify exit $dropin_rc, output above (must be 0 and none)"
+  fi
+  dropin_rc=0
+  dropin_out="$(cd "$dir" && systemd-analyze security --offline=true --threshold="$threshold" \
+    --no-pager policyd.service 2>&1)" || dropin_rc=$?
+  level="$(grep -E 'Overall exposure level' <<<"$dropin_out" | sed 's/^→ //' || true)"
+  echo "${level:-no exposure level}"
+  if [[ -z "$level" ]] || ((dropin_rc != 0)); then
+    fail "policyd.service.d/$name: ${level:-no exposure level} (threshold $threshold/10)"
+  fi
+done
+
 if ((failed)); then
   echo "check-units: FAILED${exposure:+ ($exposure)}"
   exit 1

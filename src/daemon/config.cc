@@ -11,6 +11,7 @@
 #include <map>
 #include <sstream>
 
+#include "daemon/config_internal.h"
 #include "daemon/toml_guard.h"
 #include "metrics/endpoints.h"
 
@@ -25,18 +26,6 @@ struct Setting {
   CLI::Option* option = nullptr;
   std::function<Status(const std::string&)> apply;
 };
-
-Status ParseUnsigned(const std::string& text, std::uint64_t min, std::uint64_t max,
-                     std::uint64_t& out) {
-  std::uint64_t v = 0;
-  auto r = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (r.ec != std::errc() || r.ptr != text.data() + text.size() || v < min || v > max) {
-    return Status::InvalidArgument("\"" + text + "\" is not a whole number from " +
-                                   std::to_string(min) + " to " + std::to_string(max));
-  }
-  out = v;
-  return Status::Ok();
-}
 
 Status ParseMode(const std::string& text, mode_t& mode) {
   if (text.empty() || text.size() > 4 || text.find_first_not_of("01234567") != std::string::npos) {
@@ -54,18 +43,6 @@ Status ParseBool(const std::string& text, bool& out) {
   } else {
     return Status::InvalidArgument("\"" + text + "\" is not true or false");
   }
-  return Status::Ok();
-}
-
-Status ParseDurationInto(const std::string& text, std::chrono::milliseconds min,
-                         std::chrono::milliseconds& out) {
-  Result<std::chrono::milliseconds> d = ParseDuration(text);
-  if (!d) return d.error();
-  if (*d < min) {
-    return Status::InvalidArgument("\"" + text + "\" is shorter than the minimum of " +
-                                   std::to_string(min.count()) + "ms");
-  }
-  out = *d;
   return Status::Ok();
 }
 
@@ -172,6 +149,30 @@ Status ParseIdList(const std::string& text, bool is_user, std::set<Id>& out) {
 
 }  // namespace
 
+Status ParseUnsigned(const std::string& text, std::uint64_t min, std::uint64_t max,
+                     std::uint64_t& out) {
+  std::uint64_t v = 0;
+  auto r = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (r.ec != std::errc() || r.ptr != text.data() + text.size() || v < min || v > max) {
+    return Status::InvalidArgument("\"" + text + "\" is not a whole number from " +
+                                   std::to_string(min) + " to " + std::to_string(max));
+  }
+  out = v;
+  return Status::Ok();
+}
+
+Status ParseDurationInto(const std::string& text, std::chrono::milliseconds min,
+                         std::chrono::milliseconds& out) {
+  Result<std::chrono::milliseconds> d = ParseDuration(text);
+  if (!d) return d.error();
+  if (*d < min) {
+    return Status::InvalidArgument("\"" + text + "\" is shorter than the minimum of " +
+                                   std::to_string(min.count()) + "ms");
+  }
+  out = *d;
+  return Status::Ok();
+}
+
 Result<std::chrono::milliseconds> ParseDuration(std::string_view text) {
   auto bad = [&] {
     return Err(Status::InvalidArgument("\"" + std::string(text) +
@@ -227,12 +228,7 @@ ParsedArgs ParseDaemonArgs(int argc, char** argv, const std::string& version,
       if (!s.raw.empty()) s.option->default_str(s.raw);
     }
   };
-  auto text = [](std::string& field) {
-    return [&field](const std::string& v) {
-      field = v;
-      return Status::Ok();
-    };
-  };
+  auto text = TextSetting;
   add("socket", "Unix socket to serve lookups on", config.socket_path, text(config.socket_path));
   add("socket-mode", "File mode of the socket, octal", "0660",
       [&](const std::string& v) { return ParseMode(v, config.socket_mode); });
@@ -360,6 +356,7 @@ ParsedArgs ParseDaemonArgs(int argc, char** argv, const std::string& version,
   add("webhook-signing-key-file",
       "File holding the ZITADEL target's signing key, for webhook-listen", "",
       text(config.webhook_signing_key_file));
+  AddFleetSettings(add, config);
   add("socket-owner", "Owner of the socket file (name or uid)", "", [&](const std::string& v) {
     return v.empty() ? Status::Ok() : ParseId(v, true, config.socket_owner);
   });
@@ -422,6 +419,7 @@ ParsedArgs ParseDaemonArgs(int argc, char** argv, const std::string& version,
     return fail(Status::InvalidArgument(
         "webhook-listen needs upstream: a webhook delivery only wakes the sync from the upstream"));
   }
+  if (Status s = ValidateFleet(config); !s.ok()) return fail(s);
   return {std::move(config), 0};
 }
 

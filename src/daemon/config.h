@@ -60,7 +60,22 @@ struct DaemonConfig {
   // `upstream` (it wakes the sync); both or neither.
   std::string webhook_listen;
   std::string webhook_signing_key_file;
-  std::string config_file;  // where the settings came from, for reloads
+  // Fleet mode (docs/fleet.md): a publisher writes the store to a NATS JetStream key-value
+  // bucket; a follower takes its data from one instead of an upstream or a snapshot. URLs are
+  // comma-separated "nats://HOST:PORT" ("" = off); follow excludes upstream, snapshot and
+  // publish-to; publish-to needs upstream or snapshot.
+  std::string publish_to;
+  std::string follow;
+  std::string nats_creds;    // credentials file (JWT + NKey seed)
+  std::string nats_ca_file;  // trust anchor; turns TLS on
+  std::string nats_bucket = "policyd";
+  std::uint32_t nats_replicas = 1;  // of a bucket the publisher creates
+  std::chrono::milliseconds publish_resync_interval{std::chrono::hours(1)};
+  std::string publisher_id;  // heartbeat.<id>; the host name unless set
+  // Prefix of NATS reply subjects, for servers that scope a user's subscriptions; "" = by role,
+  // "_INBOX_policyd_publisher" or "_INBOX_policyd_follower" (examples/nats/policyd-users.conf).
+  std::string nats_inbox_prefix;
+  std::string config_file;   // where the settings came from, for reloads
 
   // Who may connect: socket file ownership, and an optional peer allowlist (SO_PEERCRED).
   uid_t socket_owner = static_cast<uid_t>(-1);  // -1: leave as created

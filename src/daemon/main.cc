@@ -74,6 +74,7 @@ Status LoadSnapshot(Store& store, const std::string& path, const Clock& clock) {
   if (!text) return text.error();
   Result<Snapshot> snapshot = ParseSnapshot(*text);
   if (!snapshot) return snapshot.error().WithContext("snapshot " + path);
+  snapshot->version = SourceVersion{NewestChangeDate(*snapshot), {}, 0};
   POLICYD_RETURN_IF_ERROR(store.Replace(*snapshot, "", "snapshot:" + path, clock.Now()));
   // Lookups then read sorted files with bloom filters instead of one big memtable, and the next
   // start does not replay the snapshot from the write-ahead log.

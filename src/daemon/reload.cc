@@ -42,6 +42,17 @@ ReloadPlan PlanReload(const DaemonConfig& running, const DaemonConfig& fresh) {
   fixed("webhook-listen", running.webhook_listen != fresh.webhook_listen);
   fixed("webhook-signing-key-file",
         running.webhook_signing_key_file != fresh.webhook_signing_key_file);
+  // Fleet mode: the NATS connection and the bucket are set up once, at start.
+  fixed("publish-to", running.publish_to != fresh.publish_to);
+  fixed("follow", running.follow != fresh.follow);
+  fixed("nats-creds", running.nats_creds != fresh.nats_creds);
+  fixed("nats-ca-file", running.nats_ca_file != fresh.nats_ca_file);
+  fixed("nats-bucket", running.nats_bucket != fresh.nats_bucket);
+  fixed("nats-replicas", running.nats_replicas != fresh.nats_replicas);
+  fixed("publish-resync-interval",
+        running.publish_resync_interval != fresh.publish_resync_interval);
+  fixed("publisher-id", running.publisher_id != fresh.publisher_id);
+  fixed("nats-inbox-prefix", running.nats_inbox_prefix != fresh.nats_inbox_prefix);
   return plan;
 }
 

@@ -37,27 +37,24 @@
 //   * a follower applies a value unless its version is strictly older than the one it holds
 //     (equal versions: the later bucket revision wins), so the anti-entropy rewrite reaches it.
 //
-// What the store lacks for the publisher to derive this today (not changed here; the publisher
-// task must add it):
-//   * a per-entry "last applied event" (date, stream, sequence) for each org and for the
-//     instance, written by the reducer in the same batch as the rows. The rows alone are not
-//     enough: PolicyRecord.details carries change_date + stream + sequence, but an
-//     org.policy.domain.removed event deletes the row and with it its date, so an org's version
-//     would go *down*; and OrgDomains / InstanceDomains carry stream + sequence but no date
-//     (model/domains.h), so a domain-only change has no date to order by;
-//   * after a cold start (which reads current state, not events), the version of every entry is
-//     the new cursor's `from()` (its newest date minus the overlap window) with an unknown stream
-//     and sequence 0. Not `newest()`: an event committed late with an older date is replayed by
-//     the cursor's overlap (its date > from) and must still be newer than the cold start's
-//     version, or the publisher would skip the change it makes;
-//   * when an event changes an entry, its new version is the larger of the old one and the
-//     event's position: a version never goes down. Events of one stream carry growing dates
-//     (created_at is the insert's statement_timestamp() and a push that loses the race for a
-//     sequence retries later), so for an org it goes up; for the
-//     instance, whose events span streams, an event committed late on another stream with an
-//     older date changes the value but not the version. The publisher then skips it as "equal",
-//     and its anti-entropy pass (equal version, different bytes: rewrite) repairs it within
-//     --publish-resync-interval.
+// How the store keeps it (store/store.h, "version:" rows written in the same batch as the rows):
+//   * one version per org entry and one for the instance entry. The rows alone would not do:
+//     org.policy.domain.removed deletes the policy row and its date (the version would go
+//     down), and domain lists carry a sequence and stream but no date;
+//   * an applied event raises its entry's version to the event's position (sync/reducer.h): a
+//     version never goes down. Events of one stream carry growing dates (created_at is the
+//     insert's statement_timestamp(), and a push that loses the race for a sequence retries
+//     later), so an org's goes up with every change; the instance's events span streams, so an
+//     event committed late on another stream with an older date changes the value but not the
+//     version: the publisher skips it as "equal" and its anti-entropy pass (equal version,
+//     different bytes: rewrite) repairs it within --publish-resync-interval;
+//   * a cold start (which reads current state, not events) gives every entry the new sync
+//     cursor's from() (its newest date minus the overlap window), stream unknown, sequence 0.
+//     Not newest(): an event committed late with an older date is replayed by the overlap
+//     (its date > from) and must still come out newer, or the publisher would skip it;
+//   * a snapshot file gives every entry the newest change date its rows carry (or zero);
+//   * a store written before versions were kept reads every entry as version zero until it
+//     changes; a follower's store keeps the versions of the values it applied.
 //
 // Pure. Thread-safe.
 #pragma once

@@ -1,1 +1,15 @@
 #include "model/domain_policy.h"
+
+namespace policyd {
+
+Timestamp NewestChangeDate(const Snapshot& snapshot) {
+  Timestamp newest = snapshot.instance.policy.details.change_date;
+  for (const OrgRecord& org : snapshot.orgs) {
+    if (org.policy && newest < org.policy->details.change_date) {
+      newest = org.policy->details.change_date;
+    }
+  }
+  return newest;
+}
+
+}  // namespace policyd

@@ -19,6 +19,7 @@
 #include "base/timestamp.h"
 #include "model/domains.h"
 #include "model/event_stream.h"
+#include "model/source_version.h"
 
 namespace policyd {
 
@@ -86,9 +87,19 @@ struct Snapshot {
   // once and one of `orgs`; an org that is absent has no domains.
   std::vector<OrgDomains> org_domains{};
   InstanceDomains instance_domains{};
+  // Entry versions (model/source_version.h): every entry's is `version`, except where
+  // `org_versions` (empty, or one per element of `orgs`, in the same order) or
+  // `instance_version` says otherwise.
+  SourceVersion version{};
+  std::vector<SourceVersion> org_versions{};
+  std::optional<SourceVersion> instance_version{};
 
   friend bool operator==(const Snapshot&, const Snapshot&) = default;
 };
+
+// The newest change date of any policy row of `snapshot` (zero if none has one): the version of
+// a snapshot file's entries, which carry no event positions.
+Timestamp NewestChangeDate(const Snapshot& snapshot);
 
 // Limits on identifiers from outside (upstream: orgId is 1–200 characters).
 inline constexpr std::size_t kMaxIdLength = 200;

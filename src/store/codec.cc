@@ -229,6 +229,25 @@ Status CheckMetaString(std::string_view what, std::string_view value) {
   return Status::Ok();
 }
 
+Status CheckSourceVersion(std::string_view what, const SourceVersion& version) {
+  if (version.date.nanos < 0 || version.date.nanos >= kNanosPerSecond) {
+    return Status::InvalidArgument(std::string(what) + ": date nanos out of range");
+  }
+  if (version.stream.type.empty() && !version.stream.id.empty()) {
+    return Status::InvalidArgument(std::string(what) + ": a stream id without a stream type");
+  }
+  return CheckStream(what, version.stream);
+}
+
+void EncodeSourceVersion(const SourceVersion& version, std::string* out) {
+  out->clear();
+  PutFixed(kCodecV1, out);
+  PutTime(version.date, out);
+  PutString(version.stream.type, out);
+  PutString(version.stream.id, out);
+  PutFixed(version.sequence, out);
+}
+
 void EncodePolicyRecord(const PolicyRecord& record, std::string* out) {
   out->clear();
   PutFixed(kCodecV2, out);
@@ -345,6 +364,19 @@ Status DecodeInstanceDomains(std::string_view in, std::uint64_t* sequence, Event
     ok = d.String("domain name", 1, kMaxDomainLength, &(*names)[i]);
   }
   return d.Finish(ok);
+}
+
+Status DecodeSourceVersion(std::string_view in, SourceVersion* out) {
+  Decoder d(in, "entry version");
+  bool ok = d.Version() && d.Time("date", &out->date) &&
+            d.String("stream type", 0, kMaxIdLength, &out->stream.type) &&
+            d.String("stream id", 0, kMaxIdLength, &out->stream.id) &&
+            d.Fixed("sequence", &out->sequence);
+  Status s = d.Finish(ok);
+  if (s.ok() && out->stream.type.empty() && !out->stream.id.empty()) {
+    return Status::DataLoss("entry version: a stream id without a stream type");
+  }
+  return s;
 }
 
 }  // namespace policyd

@@ -31,6 +31,8 @@
 //   instance domains := u8 version, u64 sequence, stream (v2 only), u32 count
 //                     (<= kMaxDomainsPerList), then per domain: str name (1..kMaxDomainLength
 //                     bytes)
+//   entry version  := u8 version (1), time date, str stream type, str stream id (each
+//                     0..kMaxIdLength bytes; a stream id only with a type), u64 sequence
 //
 // A reader meeting a version byte it does not know reports DATA_LOSS; a new encoding gets a new
 // version byte (and, if old binaries could meet it, a store format bump; see store/keys.h).
@@ -55,6 +57,7 @@
 #include "base/status.h"
 #include "model/domain_policy.h"
 #include "model/domains.h"
+#include "model/source_version.h"
 #include "model/store_state.h"
 
 namespace policyd {
@@ -77,6 +80,10 @@ Status CheckStream(std::string_view what, const EventStream& stream);
 // naming `what` otherwise.
 Status CheckMetaString(std::string_view what, std::string_view value);
 
+// OK if `version` (model/source_version.h) can be stored: nanos in [0, 1e9), stream parts of at
+// most kMaxIdLength bytes, a stream id only with a type. INVALID_ARGUMENT naming `what` otherwise.
+Status CheckSourceVersion(std::string_view what, const SourceVersion& version);
+
 void EncodePolicyRecord(const PolicyRecord& record, std::string* out);
 void EncodeInstanceRecord(const InstanceRecord& record, std::string* out);
 // `policy` is the org's own policy, or nullptr when it uses the instance default.
@@ -89,6 +96,8 @@ void EncodeOrgDomains(std::uint64_t sequence, const EventStream& stream,
 void EncodeInstanceDomains(std::uint64_t sequence, const EventStream& stream,
                            const std::vector<std::string>& names, std::string* out);
 
+void EncodeSourceVersion(const SourceVersion& version, std::string* out);
+
 Status DecodePolicyRecord(std::string_view in, PolicyRecord* out);
 Status DecodeInstanceRecord(std::string_view in, InstanceRecord* out);
 // Sets `*has_policy`; fills `*policy` only when it is true (otherwise leaves it untouched).
@@ -100,5 +109,6 @@ Status DecodeOrgDomains(std::string_view in, std::uint64_t* sequence, EventStrea
                         std::vector<OrgDomain>* domains);
 Status DecodeInstanceDomains(std::string_view in, std::uint64_t* sequence, EventStream* stream,
                              std::vector<std::string>* names);
+Status DecodeSourceVersion(std::string_view in, SourceVersion* out);
 
 }  // namespace policyd

@@ -59,8 +59,10 @@ class IndexedStore final : public Store {
   }
 
   Status Read(LookupBatch& batch) const override {
-    // The index holds no domains: a batch that wants them is read from RocksDB.
-    if (!ready_.load(std::memory_order_acquire) || batch.with_domains()) return base_->Read(batch);
+    // The index holds no domains and no versions: a batch that wants them is read from RocksDB.
+    if (!ready_.load(std::memory_order_acquire) || batch.with_domains() || batch.with_versions()) {
+      return base_->Read(batch);
+    }
     if (batch.claim_query_count() == 0) {
       index_.Read([&batch](const IndexState& s) { Fill(s, batch); });
       return Status::Ok();
@@ -132,6 +134,13 @@ class IndexedStore final : public Store {
 
   Status ForEachOrgDomains(const std::function<Status(const OrgDomains&)>& visit) const override {
     return base_->ForEachOrgDomains(visit);
+  }
+
+  Status ForEachEntry(const std::function<Status(const InstanceRecord&, const InstanceDomains&,
+                                                 const SourceVersion&)>& on_instance,
+                      const std::function<Status(const OrgRecord&, const OrgDomains&,
+                                                 const SourceVersion&)>& on_org) const override {
+    return base_->ForEachEntry(on_instance, on_org);
   }
 
   Status Flush() override { return base_->Flush(); }

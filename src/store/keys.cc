@@ -37,6 +37,17 @@ bool ParseOrgDomainsKey(std::string_view key, std::string_view* org_id) {
   return true;
 }
 
+void AppendOrgVersionKey(std::string_view org_id, std::string* out) {
+  out->append(kOrgVersionPrefix);
+  out->append(org_id);
+}
+
+bool ParseOrgVersionKey(std::string_view key, std::string_view* org_id) {
+  if (!key.starts_with(kOrgVersionPrefix)) return false;
+  *org_id = key.substr(kOrgVersionPrefix.size());
+  return true;
+}
+
 void AppendDomainIndexKey(std::string_view domain, std::string* out) {
   out->append(kDomainIndexPrefix);
   AppendLowercaseDomain(domain, out);

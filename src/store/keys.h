@@ -15,6 +15,10 @@
 //                       domains (codec v1)                      had) domains
 //   "instance-domains"  instance domains: sequence + names      when instance domains are stored
 //                       (codec v1)
+//   "version:<org id>"  the org entry's SourceVersion (codec)   with every change of the org's
+//                                                               rows that an event, a fleet
+//                                                               value or a snapshot gives one
+//   "instance-version"  the instance entry's SourceVersion      likewise, for the instance
 //   "verified-domain:   the orgs that have the domain verified, with every change of a
 //    <domain, ASCII     each org's spelling of it               "domains:" row, in the same
 //    lower case>"       (store/domain_index.h)                  WriteBatch; only while >= 1 org
@@ -76,6 +80,14 @@ inline constexpr std::string_view kOrgDomainsPrefix = "domains:";
 inline constexpr std::string_view kOrgDomainsEnd = "domains;";
 inline constexpr std::string_view kInstanceDomainsKey = "instance-domains";
 
+// Every org entry-version key lies in [kOrgVersionPrefix, kOrgVersionEnd). An entry version
+// (model/source_version.h) is where the entry stands in the upstream's history; fleet mode orders
+// its bucket writes by it. A store written before versions were kept has none: every entry then
+// reads as version zero (older than anything), until its next change. Only while "org:<id>" is.
+inline constexpr std::string_view kOrgVersionPrefix = "version:";
+inline constexpr std::string_view kOrgVersionEnd = "version;";
+inline constexpr std::string_view kInstanceVersionKey = "instance-version";
+
 // Every verified-domain index key lies in [kDomainIndexPrefix, kDomainIndexEnd).
 inline constexpr std::string_view kDomainIndexPrefix = "verified-domain:";
 inline constexpr std::string_view kDomainIndexEnd = "verified-domain;";
@@ -97,6 +109,12 @@ void AppendOrgDomainsKey(std::string_view org_id, std::string* out);
 
 // True if `key` is an org-domains key; then `*org_id` is the id it names (a view into `key`).
 bool ParseOrgDomainsKey(std::string_view key, std::string_view* org_id);
+
+// Appends "version:<org_id>" to `*out`.
+void AppendOrgVersionKey(std::string_view org_id, std::string* out);
+
+// True if `key` is an org entry-version key; then `*org_id` is the id it names.
+bool ParseOrgVersionKey(std::string_view key, std::string_view* org_id);
 
 // Appends "verified-domain:<domain in ASCII lower case>" to `*out`: the same key for every
 // spelling that SameDomain() (model/domains.h) treats as equal.

@@ -31,6 +31,11 @@ void MultiGetBuffer::AddOrgDomainsKey(std::string_view org_id) {
   key_ends_.push_back(key_bytes_.size());
 }
 
+void MultiGetBuffer::AddOrgVersionKey(std::string_view org_id) {
+  store_keys::AppendOrgVersionKey(org_id, &key_bytes_);
+  key_ends_.push_back(key_bytes_.size());
+}
+
 void MultiGetBuffer::AddDomainIndexKey(std::string_view domain) {
   store_keys::AppendDomainIndexKey(domain, &key_bytes_);
   key_ends_.push_back(key_bytes_.size());

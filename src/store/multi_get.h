@@ -38,6 +38,7 @@ class MultiGetBuffer {
   void AddKey(std::string_view key);
   void AddOrgKey(std::string_view org_id);          // adds store_keys::OrgKey(org_id)
   void AddOrgDomainsKey(std::string_view org_id);   // adds "domains:<org_id>"
+  void AddOrgVersionKey(std::string_view org_id);   // adds "version:<org_id>"
   void AddDomainIndexKey(std::string_view domain);  // adds "verified-domain:<lower case domain>"
   std::size_t size() const { return key_ends_.size(); }
 

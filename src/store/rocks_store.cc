@@ -18,6 +18,7 @@
 #include "store/keys.h"
 #include "store/multi_get.h"
 #include "store/rocks_error_handling.h"
+#include "store/rocks_snapshot.h"
 
 namespace policyd {
 namespace {
@@ -151,20 +152,6 @@ std::string Printable(std::string_view v) {
   }
   return out;
 }
-
-// Releases an explicit snapshot when the walk ends, however it ends.
-class SnapshotGuard {
- public:
-  explicit SnapshotGuard(rocksdb::DB& db) : db_(db), snapshot_(db.GetSnapshot()) {}
-  ~SnapshotGuard() { db_.ReleaseSnapshot(snapshot_); }
-  SnapshotGuard(const SnapshotGuard&) = delete;
-  SnapshotGuard& operator=(const SnapshotGuard&) = delete;
-  const rocksdb::Snapshot* get() const { return snapshot_; }
-
- private:
-  rocksdb::DB& db_;
-  const rocksdb::Snapshot* snapshot_;
-};
 
 }  // namespace
 
@@ -352,12 +339,18 @@ Status RocksStore::Read(LookupBatch& batch) const {
     reads.AddKey(keys::kInstanceDomainsKey);
     for (std::string_view id : batch.ids_) reads.AddOrgDomainsKey(id);
   }
+  const std::size_t first_version = reads.size();
+  if (batch.with_versions_) {
+    reads.AddKey(keys::kInstanceVersionKey);
+    for (std::string_view id : batch.ids_) reads.AddOrgVersionKey(id);
+  }
   const std::size_t first_claim = reads.size();
   for (std::string_view domain : batch.claim_domains_) reads.AddDomainIndexKey(domain);
   reads.Run(*db_, rocksdb::ReadOptions());
 
   Status result = ReadPolicyRows(reads, batch);
   if (result.ok() && batch.with_domains_) result = ReadDomainRows(reads, n + 1, batch);
+  if (result.ok() && batch.with_versions_) result = ReadVersionRows(reads, first_version, batch);
   if (result.ok()) result = ReadClaimRows(reads, first_claim, batch);
   reads.ReleasePins();
   if (!result.ok()) {

@@ -47,6 +47,10 @@ class RocksStore final : public Store {
   Status ForEach(const std::function<void(const InstanceRecord&)>& on_instance,
                  const std::function<Status(const OrgRecord&)>& on_org) const override;
   Status ForEachOrgDomains(const std::function<Status(const OrgDomains&)>& visit) const override;
+  Status ForEachEntry(const std::function<Status(const InstanceRecord&, const InstanceDomains&,
+                                                 const SourceVersion&)>& on_instance,
+                      const std::function<Status(const OrgRecord&, const OrgDomains&,
+                                                 const SourceVersion&)>& on_org) const override;
   Status Flush() override;
 
  private:
@@ -87,6 +91,9 @@ class RocksStore final : public Store {
   // Read() with domains: decodes the domain rows, which `reads` holds from slot `first` on (the
   // instance's, then one per id).
   Status ReadDomainRows(const MultiGetBuffer& reads, std::size_t first, LookupBatch& batch) const;
+  // Read() with versions: decodes the entry-version rows, which `reads` holds from slot `first` on
+  // (the instance's, then one per org) (rocks_store_entries.cc).
+  Status ReadVersionRows(const MultiGetBuffer& reads, std::size_t first, LookupBatch& batch) const;
   // Translates a RocksDB read error, naming the directory and `what`.
   Status ReadError(const rocksdb::Status& s, std::string_view what) const;
 

@@ -125,6 +125,9 @@ Status StageOrgs(const MultiGetBuffer& prev, std::size_t first,
     if (!existed) continue;  // removing an unknown org is not an error, and not a change
     keys::OrgKeyInto(id, &key);
     if (rocksdb::Status s = batch.Delete(ToSlice(key)); !s.ok()) return BatchError(s);
+    key.clear();
+    keys::AppendOrgVersionKey(id, &key);
+    if (rocksdb::Status s = batch.Delete(ToSlice(key)); !s.ok()) return BatchError(s);
     POLICYD_RETURN_IF_ERROR(AdjustCounts(existed, had_policy, false, false, meta));
     *changed = true;
   }
@@ -137,6 +140,79 @@ Status StageOrgs(const MultiGetBuffer& prev, std::size_t first,
     if (rocksdb::Status s = batch.Put(ToSlice(key), ToSlice(value)); !s.ok()) return BatchError(s);
     POLICYD_RETURN_IF_ERROR(AdjustCounts(existed, had_policy, true, org->policy.has_value(), meta));
     *changed = true;
+  }
+  return Status::Ok();
+}
+
+// Checks the entry versions of `change`: each a version the store can keep, each org named once
+// and put (as an org or a domain list) by the same change. INVALID_ARGUMENT otherwise.
+Status ValidateVersions(const StoreChange& change, const std::vector<const OrgRecord*>& puts) {
+  if (change.instance_version) {
+    POLICYD_RETURN_IF_ERROR(CheckSourceVersion("instance_version", *change.instance_version));
+  }
+  std::vector<std::string_view> written;
+  written.reserve(puts.size() + change.put_org_domains.size());
+  for (const OrgRecord* org : puts) written.push_back(org->id);
+  for (const OrgDomains& list : change.put_org_domains) written.push_back(list.org_id);
+  std::sort(written.begin(), written.end());
+  std::vector<std::string_view> named;
+  named.reserve(change.org_versions.size());
+  for (std::size_t i = 0; i < change.org_versions.size(); ++i) {
+    const auto& [id, version] = change.org_versions[i];
+    const std::string what = "org_versions[" + std::to_string(i) + "]";
+    POLICYD_RETURN_IF_ERROR(CheckSourceVersion(what, version));
+    if (!std::binary_search(written.begin(), written.end(), std::string_view(id))) {
+      return Status::InvalidArgument(what + ": org " + id +
+                                     " is neither in put_orgs nor in put_org_domains");
+    }
+    named.push_back(id);
+  }
+  std::sort(named.begin(), named.end());
+  if (auto dup = std::adjacent_find(named.begin(), named.end()); dup != named.end()) {
+    return Status::InvalidArgument("org_versions: org " + std::string(*dup) +
+                                   " appears more than once");
+  }
+  return Status::Ok();
+}
+
+// Stages the entry versions of `change` into `batch`; sets `*written` if there are any.
+Status StageVersions(const StoreChange& change, rocksdb::WriteBatch& batch, bool* written) {
+  std::string key;
+  std::string value;
+  if (change.instance_version) {
+    EncodeSourceVersion(*change.instance_version, &value);
+    if (rocksdb::Status b = batch.Put(ToSlice(keys::kInstanceVersionKey), ToSlice(value));
+        !b.ok()) {
+      return BatchError(b);
+    }
+    *written = true;
+  }
+  for (const auto& [id, version] : change.org_versions) {
+    key.clear();
+    keys::AppendOrgVersionKey(id, &key);
+    EncodeSourceVersion(version, &value);
+    if (rocksdb::Status b = batch.Put(ToSlice(key), ToSlice(value)); !b.ok()) return BatchError(b);
+    *written = true;
+  }
+  return Status::Ok();
+}
+
+// The version of every entry of `snapshot`, checked. INVALID_ARGUMENT for a version the store
+// cannot keep, or org_versions of another length than orgs.
+Status CheckSnapshotVersions(const Snapshot& snapshot) {
+  if (!snapshot.org_versions.empty() && snapshot.org_versions.size() != snapshot.orgs.size()) {
+    return Status::InvalidArgument(
+        "snapshot org_versions: " + std::to_string(snapshot.org_versions.size()) +
+        " versions for " + std::to_string(snapshot.orgs.size()) + " orgs");
+  }
+  POLICYD_RETURN_IF_ERROR(CheckSourceVersion("snapshot version", snapshot.version));
+  if (snapshot.instance_version) {
+    POLICYD_RETURN_IF_ERROR(
+        CheckSourceVersion("snapshot instance_version", *snapshot.instance_version));
+  }
+  for (std::size_t i = 0; i < snapshot.org_versions.size(); ++i) {
+    POLICYD_RETURN_IF_ERROR(CheckSourceVersion("snapshot org_versions[" + std::to_string(i) + "]",
+                                               snapshot.org_versions[i]));
   }
   return Status::Ok();
 }
@@ -159,6 +235,7 @@ Status RocksStore::Apply(const StoreChange& change, Timestamp now) {
   Result<DomainPlan> domains = PlanDomains(change);
   if (!domains) return domains.error();
   if (change.cursor) POLICYD_RETURN_IF_ERROR(CheckMetaString("cursor", *change.cursor));
+  POLICYD_RETURN_IF_ERROR(ValidateVersions(change, *puts));
 
   std::lock_guard lock(write_mu_);
   // The previous rows of everything the change touches, to keep the counts exact and to skip
@@ -197,13 +274,17 @@ Status RocksStore::Apply(const StoreChange& change, Timestamp now) {
     s = StageDomains(*domains, prev, domain_slots, *puts, *removals, batch, &changed);
   }
   if (s.ok()) s = StageDomainIndex(*db_, *domains, prev, domain_slots, batch, &changed);
+  bool versions_written = false;
+  if (s.ok()) s = StageVersions(change, batch, &versions_written);
   if (!s.ok()) return s.WithContext("store " + dir_);
 
   if (change.cursor) meta.cursor = *change.cursor;
   if (!change.synced_at.IsZero()) meta.last_sync = change.synced_at;
   if (changed) meta.last_change = now;
   EncodeStoreMeta(meta, &value);
-  if (!changed && prev.value(0) == value) return Status::Ok();  // nothing to record
+  if (!changed && !versions_written && prev.value(0) == value) {
+    return Status::Ok();  // nothing to record
+  }
   if (rocksdb::Status b = batch.Put(ToSlice(keys::kMetaKey), ToSlice(value)); !b.ok()) {
     return BatchError(b).WithContext("store " + dir_);
   }
@@ -219,6 +300,7 @@ Status RocksStore::Replace(const Snapshot& snapshot, std::string_view cursor,
   POLICYD_RETURN_IF_ERROR(CheckSnapshotDomains(snapshot, *orgs));
   POLICYD_RETURN_IF_ERROR(CheckMetaString("cursor", cursor));
   POLICYD_RETURN_IF_ERROR(CheckMetaString("source", source));
+  POLICYD_RETURN_IF_ERROR(CheckSnapshotVersions(snapshot));
 
   // The batch does not depend on the previous state, so it is built before taking the lock.
   // ~100 bytes per org row; reserving avoids regrowing a 100 MB buffer for a million orgs.
@@ -227,10 +309,14 @@ Status RocksStore::Replace(const Snapshot& snapshot, std::string_view cursor,
   // reading all old keys and leave a tombstone per org to compact away. The puts below come
   // later in the same batch, so they get higher sequence numbers and survive it.
   rocksdb::Status b = batch.DeleteRange(ToSlice(keys::kOrgPrefix), ToSlice(keys::kOrgEnd));
+  if (b.ok())
+    b = batch.DeleteRange(ToSlice(keys::kOrgVersionPrefix), ToSlice(keys::kOrgVersionEnd));
   std::string key;
   std::string value;
   EncodeInstanceRecord(snapshot.instance, &value);  // overwrites the old instance row
   if (b.ok()) b = batch.Put(ToSlice(keys::kInstanceKey), ToSlice(value));
+  EncodeSourceVersion(snapshot.instance_version.value_or(snapshot.version), &value);
+  if (b.ok()) b = batch.Put(ToSlice(keys::kInstanceVersionKey), ToSlice(value));
   StoreMeta meta;
   for (const OrgRecord* org : *orgs) {  // in key order: cheaper memtable inserts
     if (!b.ok()) break;
@@ -238,6 +324,15 @@ Status RocksStore::Replace(const Snapshot& snapshot, std::string_view cursor,
     EncodeOrgValue(org->policy ? &*org->policy : nullptr, &value);
     b = batch.Put(ToSlice(key), ToSlice(value));
     if (org->policy) ++meta.custom_policy_count;
+  }
+  for (const OrgRecord* org : *orgs) {  // the version rows, also in key order
+    if (!b.ok()) break;
+    const auto i = static_cast<std::size_t>(org - snapshot.orgs.data());
+    key.clear();
+    keys::AppendOrgVersionKey(org->id, &key);
+    EncodeSourceVersion(snapshot.org_versions.empty() ? snapshot.version : snapshot.org_versions[i],
+                        &value);
+    b = batch.Put(ToSlice(key), ToSlice(value));
   }
   if (b.ok()) {
     Status d = StageSnapshotDomains(snapshot, batch);

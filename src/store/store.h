@@ -22,11 +22,13 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/status.h"
 #include "model/domain_policy.h"
 #include "model/domains.h"
+#include "model/source_version.h"
 #include "model/store_state.h"
 #include "resolve/resolve.h"
 
@@ -58,6 +60,17 @@ class LookupBatch {
   const InstanceDomains& instance_domains() const { return instance_domains_; }
   bool with_domains() const { return with_domains_; }
 
+  // Whether Read() also reads each org's entry version and the instance's (model/
+  // source_version.h), in the same consistent view (what the sync reducer and the fleet publisher
+  // need). Only RocksDB keeps versions, so an IndexedStore answers such a batch from RocksDB. Off
+  // by default; Clear() keeps the setting.
+  void set_with_versions(bool on) { with_versions_ = on; }
+  bool with_versions() const { return with_versions_; }
+  // After a successful Read() with versions: org i's entry version and the instance entry's (a
+  // zero SourceVersion where none is stored). Valid until the next Clear() or Read().
+  const SourceVersion& version(std::size_t i) const { return versions_[i]; }
+  const SourceVersion& instance_version() const { return instance_version_; }
+
   // Adds a verified-domain query for org `asking_org` and returns its number j: after a
   // successful Read(), claims(j) hold every org other than `asking_org` that has `domain`
   // verified (compared ASCII case-insensitively; the store's verified-domain index), read in the
@@ -81,6 +94,9 @@ class LookupBatch {
   bool with_domains_ = false;
   std::vector<OrgDomains> domains_;  // with_domains_: per id
   InstanceDomains instance_domains_;
+  bool with_versions_ = false;
+  std::vector<SourceVersion> versions_;  // with_versions_: per id
+  SourceVersion instance_version_;
   std::vector<std::string_view> claim_domains_;  // per claim query
   std::vector<std::string_view> claim_askers_;   // per claim query
   // Per claim query: the claims, the first claim_counts_[j] of claims_[j] (elements beyond stay,
@@ -103,8 +119,13 @@ struct StoreChange {
   // empty list with a sequence keeps it, so that replayed older events stay recognisable.
   std::vector<OrgDomains> put_org_domains{};
   std::optional<InstanceDomains> instance_domains{};  // replaces the instance's domains when set
-  // Applied in this order: removed_orgs (with their domains), then put_orgs, then
-  // put_org_domains (so one change may remove and re-add an org, and give it new domains).
+  // Entry versions (model/source_version.h), written in the same batch: each named org must be in
+  // put_orgs or put_org_domains, at most once. A removed org's version goes with it.
+  std::vector<std::pair<std::string, SourceVersion>> org_versions{};
+  std::optional<SourceVersion> instance_version{};
+  // Applied in this order: removed_orgs (with their domains and version), then put_orgs, then
+  // put_org_domains and versions (so one change may remove and re-add an org, and give it new
+  // domains).
 };
 
 struct StoreOptions {
@@ -155,6 +176,17 @@ class Store {
   // consistent view. A non-OK Status from `visit` stops the walk and is returned. Errors as for
   // Read().
   virtual Status ForEachOrgDomains(const std::function<Status(const OrgDomains&)>& visit) const = 0;
+
+  // Visits the instance entry (only when an instance default is stored) and then every org's
+  // entry, in org id byte order, from one consistent view: the org's row, its domain list
+  // (org_id filled; an empty list with sequence 0 when it has none) and its entry version (zero
+  // when none is stored). A non-OK Status from a visitor stops the walk and is returned. Errors
+  // as for Read().
+  virtual Status ForEachEntry(
+      const std::function<Status(const InstanceRecord&, const InstanceDomains&,
+                                 const SourceVersion&)>& on_instance,
+      const std::function<Status(const OrgRecord&, const OrgDomains&, const SourceVersion&)>&
+          on_org) const = 0;
 
   // Flushes memtables so a restart opens fast. Errors: UNAVAILABLE when the disk cannot be
   // written (as for Apply), INTERNAL.

@@ -196,6 +196,14 @@ ReduceOutcome ReduceOrg(Kind kind, const Event& e, WorkingSet::Org& org) {
   return ReduceOutcome::kApplied;
 }
 
+// Raises `version` to the position of `e` when that is newer.
+void RaiseVersion(const Event& e, SourceVersion& version) {
+  SourceVersion position{e.creation_date, StreamOf(e), e.sequence};
+  if (CompareSourceVersion(position, version) == std::strong_ordering::greater) {
+    version = std::move(position);
+  }
+}
+
 }  // namespace
 
 const std::vector<std::string>& SyncedEventTypes() {
@@ -288,16 +296,30 @@ ReduceOutcome Reduce(const Event& e, WorkingSet& set) {
       !ValidateId("aggregate type", e.aggregate_type).ok()) {
     return ReduceOutcome::kInvalid;
   }
-  if (!IsOrgKind(kind)) return ReduceInstance(kind, e, set);
+  if (!IsOrgKind(kind)) {
+    const ReduceOutcome out = ReduceInstance(kind, e, set);
+    if (out == ReduceOutcome::kApplied) {
+      RaiseVersion(e, set.instance_version);
+      set.instance_version_touched = true;
+    }
+    return out;
+  }
   auto it = set.orgs.find(e.aggregate_id);
   if (it == set.orgs.end()) it = set.orgs.emplace(e.aggregate_id, WorkingSet::Org{}).first;
-  return ReduceOrg(kind, e, it->second);
+  WorkingSet::Org& org = it->second;
+  const ReduceOutcome out = ReduceOrg(kind, e, org);
+  if (out == ReduceOutcome::kApplied) {
+    RaiseVersion(e, org.version);
+    org.version_touched = true;
+  }
+  return out;
 }
 
 StoreChange ToStoreChange(const WorkingSet& set) {
   StoreChange change;
   if (set.instance_touched && set.instance) change.instance = *set.instance;
   if (set.instance_domains_touched) change.instance_domains = set.instance_domains;
+  if (set.instance_version_touched) change.instance_version = set.instance_version;
   for (const auto& [id, org] : set.orgs) {
     if (org.exists) {
       if (org.touched) change.put_orgs.push_back(OrgRecord{id, org.policy});
@@ -305,6 +327,8 @@ StoreChange ToStoreChange(const WorkingSet& set) {
         change.put_org_domains.push_back(
             OrgDomains{id, org.domains, org.domains_sequence, org.domains_stream});
       }
+
+      if (org.version_touched) change.org_versions.emplace_back(id, org.version);
     } else if (org.touched || org.domains_touched) {
       change.removed_orgs.push_back(id);
     }

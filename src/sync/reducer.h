@@ -39,6 +39,7 @@
 #include "model/domain_policy.h"
 #include "model/domains.h"
 #include "model/event.h"
+#include "model/source_version.h"
 #include "store/store.h"
 
 namespace policyd {
@@ -69,12 +70,16 @@ struct WorkingSet {
     std::uint64_t domains_sequence = 0;  // OrgDomains::sequence
     EventStream domains_stream{};        // OrgDomains::stream
     bool domains_touched = false;
+    SourceVersion version{};  // the org entry's version (store.h), raised by applied events
+    bool version_touched = false;
   };
   std::optional<InstanceRecord> instance;
   bool instance_touched = false;
   std::map<std::string, Org, std::less<>> orgs;  // every org the events name
   InstanceDomains instance_domains{};
   bool instance_domains_touched = false;
+  SourceVersion instance_version{};  // the instance entry's version, raised by applied events
+  bool instance_version_touched = false;
 };
 
 enum class ReduceOutcome {
@@ -101,11 +106,13 @@ std::vector<std::string> OrgsNamedBy(const std::vector<const Event*>& events);
 bool ChangesDomains(const std::vector<const Event*>& events);
 
 // Applies one event to `set`. Every org it names must already be in set.orgs (absent orgs with
-// exists=false).
+// exists=false). An event that changes a row also raises its entry's version (the org's, or the
+// instance's) to the event's position (date, stream, sequence) if that is newer: a version never
+// goes down.
 ReduceOutcome Reduce(const Event& event, WorkingSet& set);
 
-// The store change that writes every touched row of `set` (domain lists only of orgs that exist:
-// a removed org's go with it).
+// The store change that writes every touched row of `set` (domain lists and versions only of
+// orgs that exist: a removed org's go with it), and the raised versions.
 StoreChange ToStoreChange(const WorkingSet& set);
 
 }  // namespace policyd

@@ -191,13 +191,16 @@ Status Syncer::ApplyPage(const std::vector<Event>& page, SyncCursor& cursor, boo
   // lookups) only when the page has domain events: most pages need none.
   const bool domains = ChangesDomains(unseen);
   batch_.set_with_domains(domains);
+  batch_.set_with_versions(true);
   POLICYD_RETURN_IF_ERROR(store_.Read(batch_));
   if (const InstanceRecord* instance = batch_.instance()) set.instance = *instance;
+  set.instance_version = batch_.instance_version();
   if (domains) set.instance_domains = batch_.instance_domains();
   for (std::size_t i = 0; i < ids.size(); ++i) {
     const OrgView view = batch_.org(i);
     WorkingSet::Org& org = set.orgs[ids[i]];
     org.exists = view.known;
+    org.version = batch_.version(i);
     if (view.own_policy != nullptr) org.policy = *view.own_policy;
     if (domains) {
       org.domains = batch_.domains(i).domains;
@@ -416,6 +419,10 @@ Status Syncer::ColdStart(std::int64_t overlap_ns) {
   std::optional<Timestamp> newest_date;
   if (!newest->empty()) newest_date = newest->front().creation_date;
   const SyncCursor cursor = SyncCursor::StartingAt(newest_date, overlap_ns);
+  // Every entry's version: the cursor's start, not its newest date, so that an event committed
+  // late with an older date, which the overlap replays, still comes out newer
+  // (fleet/source_version.h).
+  snapshot.version = SourceVersion{cursor.from().value_or(Timestamp{}), {}, 0};
   const Timestamp now = clock_.Now();
   Status written = store_.Replace(snapshot, cursor.Encode(), options_.source, now);
   NoteWrite(written);

@@ -641,7 +641,11 @@ TEST_F(AbuseTest, StormsAreSurvivedAndLeaveNoDescriptorsOrMemoryBehind) {
   }
   // After the warm-up round RSS may plateau but must not keep climbing with every storm.
   const long growth = rss.back() - rss[1];
-  const long tolerance = std::max(8 * 1024L, rss[1] / 10);
+  // Under ASan, RSS swings by tens of MiB from round to round even with a small quarantine (its
+  // allocator keeps size-class regions and per-thread caches mapped), and LeakSanitizer checks
+  // the daemon's heap at exit anyway; a leak of one storm's buffers (3,000 connections) is still
+  // well over 64 MiB.
+  const long tolerance = std::max(kSanitized ? 64 * 1024L : 8 * 1024L, rss[1] / 10);
   std::printf("[abuse] RSS after rounds 2..%d grew %ld KiB (tolerance %ld KiB)\n", kRounds, growth,
               tolerance);
   EXPECT_LE(growth, tolerance);

@@ -235,5 +235,52 @@ TEST(ReducerTest, EventTypeFilterFitsTheUpstreamLimit) {
   EXPECT_LE(OrgPolicyEventTypes().size(), 30u);
 }
 
+// Every applied event raises its entry's version to the event's position; one without effect
+// leaves it; a version never goes down, even for an older event of another stream that applies.
+TEST(ReducerTest, AppliedEventsRaiseTheirEntrysVersionAndNeverLowerIt) {
+  WorkingSet set = WithOrg("o", false);
+  ASSERT_EQ(Reduce(Ev("org.added", "o", 1, 10), set), ReduceOutcome::kApplied);
+  EXPECT_EQ(set.orgs["o"].version, (SourceVersion{Timestamp{10, 0}, {"org", "o"}, 1}));
+  EXPECT_TRUE(set.orgs["o"].version_touched);
+  ASSERT_EQ(Reduce(Ev("org.policy.domain.added", "o", 2, 20, {true, {}, {}}), set),
+            ReduceOutcome::kApplied);
+  ASSERT_EQ(Reduce(Ev("org.policy.domain.removed", "o", 3, 30), set), ReduceOutcome::kApplied);
+  EXPECT_EQ(set.orgs["o"].version, (SourceVersion{Timestamp{30, 0}, {"org", "o"}, 3}));
+  ASSERT_EQ(Reduce(Ev("org.policy.domain.removed", "o", 3, 30), set), ReduceOutcome::kNoEffect);
+  EXPECT_EQ(set.orgs["o"].version, (SourceVersion{Timestamp{30, 0}, {"org", "o"}, 3}));
+
+  // The instance's events span streams: an older-dated event of a new stream applies to the row
+  // but the version keeps the newer position.
+  ASSERT_EQ(Reduce(Ev("instance.policy.domain.added", "inst", 5, 50, {true, {}, {}}), set),
+            ReduceOutcome::kApplied);
+  Event other = Ev("instance.policy.domain.changed", "IAM", 1, 40, {false, {}, {}});
+  ASSERT_EQ(Reduce(other, set), ReduceOutcome::kApplied);
+  EXPECT_EQ(set.instance_version, (SourceVersion{Timestamp{50, 0}, {"instance", "inst"}, 5}));
+  EXPECT_TRUE(set.instance_version_touched);
+  EXPECT_FALSE(set.instance->policy.flags.user_login_must_be_domain);
+
+  const StoreChange change = ToStoreChange(set);
+  ASSERT_EQ(change.org_versions.size(), 1u);
+  EXPECT_EQ(change.org_versions[0].first, "o");
+  EXPECT_EQ(change.instance_version, set.instance_version);
+}
+
+// A removed org's version goes with it (the store deletes the row); an org whose only change is
+// its domain list gets its version written with the list.
+TEST(ReducerTest, VersionsAreWrittenOnlyForOrgsThatStillExist) {
+  WorkingSet set = WithOrg("gone", true);
+  set.orgs["d"] = WorkingSet::Org{true, std::nullopt, false};
+  ASSERT_EQ(Reduce(Ev("org.removed", "gone", 9, 90), set), ReduceOutcome::kApplied);
+  Event domain = Ev("org.domain.added", "d", 4, 95);
+  domain.domain = "d.example.com";
+  ASSERT_EQ(Reduce(domain, set), ReduceOutcome::kApplied);
+  const StoreChange change = ToStoreChange(set);
+  EXPECT_EQ(change.removed_orgs, std::vector<std::string>{"gone"});
+  ASSERT_EQ(change.org_versions.size(), 1u);
+  EXPECT_EQ(change.org_versions[0], (std::pair<std::string, SourceVersion>{
+                                        "d", SourceVersion{Timestamp{95, 0}, {"org", "d"}, 4}}));
+  ASSERT_EQ(change.put_org_domains.size(), 1u);
+}
+
 }  // namespace
 }  // namespace policyd
