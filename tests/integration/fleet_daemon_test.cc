@@ -380,7 +380,7 @@ TEST_F(FleetDaemonTest, FollowWithASourceOfItsOwnExits78WithOneLine) {
     CommandResult r = RunCommand(argv);
     EXPECT_EQ(r.exit_code, 78) << source[0] << "\n" << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << source[0] << "\n" << r.err;
-    EXPECT_NE(r.err.find("--follow"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("follow"), std::string::npos) << r.err;
   }
 }
 
