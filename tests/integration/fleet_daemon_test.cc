@@ -288,6 +288,9 @@ class FleetDaemonTest : public ::testing::Test {
 TEST_F(FleetDaemonTest, RandomHistoriesReachEveryFollowerExactly) {
   const auto start = std::chrono::steady_clock::now();
   for (auto& p : publishers_) ASSERT_TRUE(p->Start());
+  // Followers retry a missing bucket with a growing backoff: start them once it exists.
+  ASSERT_TRUE(WaitFor([&] { return Bucket().has_value(); }, seconds(20), "the bucket"))
+      << publishers_[0]->Log();
   for (auto& f : followers_) ASSERT_TRUE(f->Start());
   ASSERT_TRUE(EveryFollowerMatches({}, seconds(30)));
   for (auto& f : followers_) {
