@@ -4,10 +4,10 @@
 #include <ostream>
 
 #include "cli/check_output.h"
+#include "cli/status_output.h"
 #include "client/client.h"
 #include "json/policy_json.h"
 #include "json/snapshot_json.h"
-#include "json/timestamp.h"
 #include "store/store.h"
 
 namespace policyd {
@@ -17,71 +17,6 @@ Result<Client> ConnectFor(const CliContext& ctx) {
   ClientOptions options;
   options.timeout = std::chrono::milliseconds(ctx.timeout_ms);
   return Client::Connect(ctx.socket_path, options);
-}
-
-std::string TimeOrNever(Timestamp t) { return t.IsZero() ? "never" : FormatTimestamp(t); }
-
-void PrintStatusJson(std::ostream& out, const ServerStatus& s) {
-  std::string j = "{";
-  auto field = [&j](std::string_view name) {
-    if (j.size() > 1) j += ',';
-    AppendJsonString(j, name);
-    j += ':';
-  };
-  field("health");
-  AppendJsonString(j, HealthName(s.health));
-  field("instanceId");
-  AppendJsonString(j, s.instance_id);
-  field("orgCount");
-  j += std::to_string(s.meta.org_count);
-  field("customPolicyCount");
-  j += std::to_string(s.meta.custom_policy_count);
-  field("lastChange");
-  s.meta.last_change.IsZero() ? (void)(j += "null")
-                              : AppendJsonString(j, FormatTimestamp(s.meta.last_change));
-  field("lastSync");
-  s.meta.last_sync.IsZero() ? (void)(j += "null")
-                            : AppendJsonString(j, FormatTimestamp(s.meta.last_sync));
-  field("dataAgeMs");
-  j += s.data_age_ms < 0 ? "null" : std::to_string(s.data_age_ms);
-  field("stale");
-  j += s.stale ? "true" : "false";
-  field("source");
-  AppendJsonString(j, s.meta.source);
-  field("upstream");
-  AppendJsonString(j, s.upstream);
-  field("cursor");
-  AppendJsonString(j, s.meta.cursor);
-  field("consecutiveFailures");
-  j += std::to_string(s.consecutive_failures);
-  field("lastError");
-  AppendJsonString(j, s.last_error);
-  field("version");
-  AppendJsonString(j, s.version);
-  field("now");
-  AppendJsonString(j, FormatTimestamp(s.now));
-  j += "}";
-  out << j << '\n';
-}
-
-void PrintStatusText(std::ostream& out, const ServerStatus& s) {
-  out << "health:          " << HealthName(s.health) << '\n'
-      << "instance:        " << (s.instance_id.empty() ? "(none yet)" : s.instance_id) << '\n'
-      << "orgs:            " << s.meta.org_count << " (" << s.meta.custom_policy_count
-      << " with their own policy)\n"
-      << "last change:     " << TimeOrNever(s.meta.last_change) << '\n'
-      << "last sync:       " << TimeOrNever(s.meta.last_sync) << '\n'
-      << "data age:        "
-      << (s.data_age_ms < 0 ? std::string("unknown") : std::to_string(s.data_age_ms / 1000) + " s")
-      << (s.stale ? " (STALE)" : "") << '\n'
-      << "source:          " << (s.meta.source.empty() ? "(none)" : s.meta.source) << '\n'
-      << "upstream:        " << (s.upstream.empty() ? "(none)" : s.upstream) << '\n'
-      << "cursor:          "
-      << (s.meta.cursor.empty() ? "(none)" : s.meta.cursor.substr(0, s.meta.cursor.find('\n')))
-      << '\n'
-      << "sync failures:   " << s.consecutive_failures << " in a row"
-      << (s.last_error.empty() ? "" : ", last: " + s.last_error) << '\n'
-      << "version:         " << s.version << '\n';
 }
 
 }  // namespace
@@ -122,7 +57,7 @@ int RunStatus(const CliContext& ctx, bool json) {
   if (!client) return ReportError(ctx, client.error(), /*transport=*/true);
   Result<ServerStatus> status = client->GetStatus();
   if (!status) return ReportError(ctx, status.error(), !client->connected());
-  json ? PrintStatusJson(ctx.out, *status) : PrintStatusText(ctx.out, *status);
+  ctx.out << (json ? FormatStatusJson(*status) + '\n' : FormatStatusText(*status));
   return kExitOk;
 }
 

@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 
+#include "cli/status_output.h"
 #include "metrics/endpoints.h"
 #include "metrics/quantile.h"
 
@@ -78,6 +79,10 @@ std::string LatencyLine(const LatencyHistogram& now, const LatencyHistogram* bef
 }
 
 std::string SyncLine(const ServerStatus& s, const DaemonCounters& c, const Interval& in) {
+  if (s.fleet && s.fleet->role == FleetRole::kFollower) {
+    return "sync      from nats bucket " + s.fleet->bucket + " (no upstream), " +
+           std::to_string(s.consecutive_failures) + " failures in a row";
+  }
   if (s.upstream.empty()) return "sync      off (no upstream; serving " + s.meta.source + ")";
   std::string line = "sync      " + std::to_string(c.sync_successes) + " ok, " +
                      std::to_string(c.SyncFailures()) + " failed";
@@ -94,6 +99,42 @@ std::string SyncLine(const ServerStatus& s, const DaemonCounters& c, const Inter
           in.Rate(c.events_applied, in.before ? in.before->events_applied : 0) + ")";
   line += "  cold starts " + std::to_string(c.cold_starts);
   return line;
+}
+
+// The newest heartbeat's age at the daemon's `now` ("none" without one).
+std::string NewestHeartbeat(const FleetStatus& f, Timestamp now) {
+  Timestamp newest;
+  for (const FleetPublisher& p : f.publishers) newest = std::max(newest, p.last_sync);
+  if (newest.IsZero()) return "none";
+  const std::optional<std::int64_t> age = AgeMillis(newest, now);
+  if (!age) return "unknown";
+  // A publisher whose clock runs ahead of this daemon's reads as just now.
+  return Duration(std::max<std::int64_t>(*age, 0) / 1000) + " ago";
+}
+
+// Role, connection, cursor, the counters that move (with rates) and the newest heartbeat.
+std::string FleetLine(const FleetStatus& f, const FleetStatus* before, const Interval& in,
+                      Timestamp now) {
+  const Interval rates = before != nullptr ? in : Interval{};
+  const auto counted = [&](const char* name, std::uint64_t FleetStatus::*field) {
+    return std::string("  ") + name + " " + std::to_string(f.*field) + " (" +
+           rates.Rate(f.*field, before != nullptr ? before->*field : 0) + ")";
+  };
+  std::string line = "fleet     " + std::string(FleetRoleName(f.role)) + " " +
+                     std::string(FleetConnectionName(f.connection));
+  if (f.role == FleetRole::kFollower) {
+    line +=
+        "  cursor " + std::to_string(f.cursor) + (f.caught_up ? " (caught up)" : " (catching up)");
+    line += counted("applied", &FleetStatus::values_applied);
+    line += counted("refused", &FleetStatus::values_refused);
+    line += "  cold starts " + std::to_string(f.cold_starts);
+  } else {
+    line += "  last write " + std::to_string(f.cursor);
+    line += counted("writes", &FleetStatus::writes);
+    line += "  conflicts " + std::to_string(f.write_conflicts) + "  errors " +
+            std::to_string(f.write_errors);
+  }
+  return line + "  newest heartbeat " + NewestHeartbeat(f, now);
 }
 
 std::vector<std::string> KindLines(const DaemonCounters& c, const Interval& in) {
@@ -159,6 +200,11 @@ std::vector<std::string> RenderTop(const ServerStatus* previous, const ServerSta
                   std::to_string(c.rejected_peer) + ", bad_frame " +
                   std::to_string(c.closed_bad_frame));
   lines.push_back(SyncLine(s, c, in));
+  if (s.fleet) {
+    const FleetStatus* fleet_before =
+        in.before != nullptr && previous->fleet ? &*previous->fleet : nullptr;
+    lines.push_back(FleetLine(*s.fleet, fleet_before, in, s.now));
+  }
   lines.push_back(
       "data      age " +
       (s.data_age_ms < 0 ? std::string("never synced") : Duration(s.data_age_ms / 1000)) +

@@ -1,7 +1,9 @@
 // What `policyctl top` shows: one screen computed from two successive status answers with
 // counters (request rates, latency percentiles over the interval, connections, sync state, data
-// age). The daemon only keeps cumulative counts; rates and percentiles are differences of two
-// samples taken about a second apart.
+// age and, in fleet mode, a "fleet" line: role, NATS connection, cursor, values applied and
+// refused (a publisher: writes) with their rates, and the newest publisher heartbeat's age). The
+// daemon only keeps cumulative counts; rates and percentiles are differences of two samples taken
+// about a second apart.
 //
 // Pure (no I/O, no clock: the samples carry the daemon's time). Thread-safe.
 #pragma once

@@ -75,7 +75,7 @@ struct DaemonConfig {
   // Prefix of NATS reply subjects, for servers that scope a user's subscriptions; "" = by role,
   // "_INBOX_policyd_publisher" or "_INBOX_policyd_follower" (examples/nats/policyd-users.conf).
   std::string nats_inbox_prefix;
-  std::string config_file;   // where the settings came from, for reloads
+  std::string config_file;  // where the settings came from, for reloads
 
   // Who may connect: socket file ownership, and an optional peer allowlist (SO_PEERCRED).
   uid_t socket_owner = static_cast<uid_t>(-1);  // -1: leave as created

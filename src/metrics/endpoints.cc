@@ -63,7 +63,13 @@ std::string HealthSummary(const ServerStatus& s) {
     line += std::to_string(s.meta.org_count) + " orgs (" +
             std::to_string(s.meta.custom_policy_count) + " with their own policy)";
   }
-  if (!s.upstream.empty()) {
+  // A follower's data comes from the bucket: its syncs and their age are the follower's own.
+  const bool follower = s.fleet && s.fleet->role == FleetRole::kFollower;
+  if (follower) {
+    line += std::string(s.health == Health::kStarting ? ", " : " ") + "from nats bucket " +
+            s.fleet->bucket + " (" + std::string(FleetConnectionName(s.fleet->connection)) + ")";
+  }
+  if (!s.upstream.empty() || follower) {
     if (s.health != Health::kStarting) {
       line += s.data_age_ms < 0 ? ", never synced"
                                 : ", last sync " + std::to_string(s.data_age_ms / 1000) + "s ago";

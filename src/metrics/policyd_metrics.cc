@@ -142,6 +142,67 @@ void AddStoreFamilies(const ServerStatus& s, const MetricsContext& context,
                        s.meta.last_change.IsZero() ? 0 : Seconds(s.meta.last_change)));
 }
 
+// Only in fleet mode (ServerStatus::fleet): a daemon that is neither publisher nor follower has
+// no NATS side to describe.
+void AddFleetFamilies(const FleetStatus& f, std::vector<MetricFamily>& out) {
+  MetricFamily info = Family("policyd_fleet_info",
+                             "Always 1 in fleet mode; role (publisher or follower) and the NATS "
+                             "KV bucket are the labels.",
+                             MetricType::kGauge);
+  info.samples.push_back({{{"role", std::string(FleetRoleName(f.role))}, {"bucket", f.bucket}}, 1});
+  out.push_back(std::move(info));
+  out.push_back(Single("policyd_fleet_connected",
+                       "1 while the NATS connection is up, 0 while connecting or reconnecting.",
+                       MetricType::kGauge, f.connection == FleetConnection::kConnected ? 1 : 0));
+  out.push_back(Single("policyd_fleet_cursor",
+                       "Follower: the bucket revision of the last value applied (kept in the "
+                       "store); publisher: the revision of its last write; 0: none yet.",
+                       MetricType::kGauge, D(f.cursor)));
+  out.push_back(Single("policyd_fleet_caught_up",
+                       "Follower: 1 once it has read the bucket's backlog since it (re)started.",
+                       MetricType::kGauge, f.caught_up ? 1 : 0));
+  MetricFamily heartbeats =
+      Family("policyd_fleet_publisher_last_sync_seconds",
+             "Each publisher's last successful upstream sync as its heartbeat in the bucket says "
+             "(Unix time; 0: never), by publisher id. A follower has one per publisher seen, a "
+             "publisher its own.",
+             MetricType::kGauge);
+  for (const FleetPublisher& p : f.publishers) {
+    heartbeats.samples.push_back(
+        {{{"publisher", p.id}}, p.last_sync.IsZero() ? 0 : Seconds(p.last_sync)});
+  }
+  out.push_back(std::move(heartbeats));
+  const struct {
+    const char* name;
+    const char* help;
+    std::uint64_t value;
+  } counters[] = {
+      {"policyd_fleet_values_applied_total",
+       "Follower: bucket values and delete markers applied to the store.", f.values_applied},
+      {"policyd_fleet_values_skipped_total",
+       "Follower: values older than what the store holds; publisher: writes skipped because the "
+       "bucket held the same or a newer version.",
+       f.values_skipped},
+      {"policyd_fleet_values_refused_total",
+       "Follower: bucket entries refused (undecodable value, wrong key shape, unknown schema "
+       "version); the store stays unchanged.",
+       f.values_refused},
+      {"policyd_fleet_writes_total", "Publisher: values and delete markers stored in the bucket.",
+       f.writes},
+      {"policyd_fleet_write_conflicts_total",
+       "Publisher: compare-and-set writes lost to another publisher, re-read and retried.",
+       f.write_conflicts},
+      {"policyd_fleet_write_errors_total", "Publisher: bucket writes that failed (retried later).",
+       f.write_errors},
+      {"policyd_fleet_cold_starts_total", "Follower: whole-bucket reloads.", f.cold_starts},
+      {"policyd_fleet_resync_passes_total",
+       "Publisher: anti-entropy passes completed (--publish-resync-interval).", f.resync_passes},
+  };
+  for (const auto& c : counters) {
+    out.push_back(Single(c.name, c.help, MetricType::kCounter, D(c.value)));
+  }
+}
+
 }  // namespace
 
 std::vector<MetricFamily> PolicydFamilies(const ServerStatus& s, const MetricsContext& context) {
@@ -170,7 +231,16 @@ std::vector<MetricFamily> PolicydFamilies(const ServerStatus& s, const MetricsCo
   AddConnectionFamilies(c, out);
   AddSyncFamilies(s, c, context, out);
   AddStoreFamilies(s, context, out);
+  if (s.fleet) AddFleetFamilies(*s.fleet, out);
   return out;
+}
+
+std::vector<std::string> PolicydFleetSampleNames() {
+  std::vector<MetricFamily> families;
+  AddFleetFamilies(FleetStatus{}, families);
+  std::vector<std::string> names;
+  for (const MetricFamily& f : families) names.push_back(f.name);
+  return names;
 }
 
 std::vector<std::string> PolicydSampleNames() {

@@ -30,11 +30,14 @@ struct MetricsContext {
 
 // The families, in a fixed order. `status.counters` absent: the counter families are exposed
 // with no samples (or zeros), never left out, so dashboards and alerts always find the names.
+// The policyd_fleet_* families come last and only with `status.fleet` (a publisher or follower):
+// their labels (role, bucket) and meaning exist only in fleet mode.
 std::vector<MetricFamily> PolicydFamilies(const ServerStatus& status,
                                           const MetricsContext& context);
 
-// Every metric name PolicydFamilies exposes, as scraped (histograms with their _bucket, _sum
-// and _count series).
+// Every metric name PolicydFamilies exposes out of fleet mode, as scraped (histograms with their
+// _bucket, _sum and _count series); PolicydFleetSampleNames() the ones fleet mode adds.
 std::vector<std::string> PolicydSampleNames();
+std::vector<std::string> PolicydFleetSampleNames();
 
 }  // namespace policyd::metrics

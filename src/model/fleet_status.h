@@ -9,17 +9,33 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/timestamp.h"
 
 namespace policyd {
 
+// Values are part of the wire protocol (response.fbs FleetRole, FleetConnection).
 enum class FleetRole : std::uint8_t {
   kNone = 0,       // not in fleet mode (direct sync or a snapshot)
   kPublisher = 1,  // --publish-to: syncs the upstream and writes the bucket
   kFollower = 2,   // --follow: reads the bucket, holds no IAM credential
 };
+
+// "none", "publisher", "follower" (status, /metrics labels); "unknown" for a value a newer daemon
+// sent.
+constexpr std::string_view FleetRoleName(FleetRole role) {
+  switch (role) {
+    case FleetRole::kNone:
+      return "none";
+    case FleetRole::kPublisher:
+      return "publisher";
+    case FleetRole::kFollower:
+      return "follower";
+  }
+  return "unknown";
+}
 
 // NATS connection state, as nats/connection.h reports it.
 enum class FleetConnection : std::uint8_t {
@@ -28,6 +44,21 @@ enum class FleetConnection : std::uint8_t {
   kReconnecting = 2,
   kClosed = 3,
 };
+
+// "connecting", "connected", "reconnecting", "closed"; "unknown" for a value a newer daemon sent.
+constexpr std::string_view FleetConnectionName(FleetConnection connection) {
+  switch (connection) {
+    case FleetConnection::kConnecting:
+      return "connecting";
+    case FleetConnection::kConnected:
+      return "connected";
+    case FleetConnection::kReconnecting:
+      return "reconnecting";
+    case FleetConnection::kClosed:
+      return "closed";
+  }
+  return "unknown";
+}
 
 // A publisher's heartbeat as last read from the bucket (heartbeat.<publisher id>).
 struct FleetPublisher {

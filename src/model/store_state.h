@@ -10,6 +10,7 @@
 
 #include "model/counters.h"
 #include "model/domain_policy.h"
+#include "model/fleet_status.h"
 
 namespace policyd {
 
@@ -73,6 +74,8 @@ struct ServerStatus {
   Timestamp now;
   // What the daemon has done since it started; only when asked for (GetStatus with_counters).
   std::optional<DaemonCounters> counters;
+  // The NATS side of a publisher or follower (issue #13); absent when not in fleet mode.
+  std::optional<FleetStatus> fleet;
 
   friend bool operator==(const ServerStatus&, const ServerStatus&) = default;
 };

@@ -14,6 +14,12 @@ void ServingState::RecordSyncFailure(std::string error) {
   last_error_ = std::move(error);
 }
 
+void ServingState::SetFleetSource(FleetStatusSource source) {
+  auto shared = source ? std::make_shared<const FleetStatusSource>(std::move(source)) : nullptr;
+  std::lock_guard lock(mu_);
+  fleet_source_ = std::move(shared);
+}
+
 Timestamp ServingState::last_sync() const {
   return FromNanos(last_sync_ns_.load(std::memory_order_relaxed));
 }
@@ -33,10 +39,14 @@ void ServingState::FillStatus(Timestamp now, ServerStatus& status) const {
   status.stale = IsStale(now);
   status.upstream = options_.upstream;
   status.consecutive_failures = consecutive_failures_.load(std::memory_order_relaxed);
+  std::shared_ptr<const FleetStatusSource> fleet_source;
   {
     std::lock_guard lock(mu_);
     status.last_error = last_error_;
+    fleet_source = fleet_source_;
   }
+  // Unlocked: the source may take its own locks, and its owner may record syncs meanwhile.
+  status.fleet = fleet_source ? (*fleet_source)() : std::nullopt;
   status.now = now;
   if (!status.meta.has_instance) {
     status.health = Health::kStarting;

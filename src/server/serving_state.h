@@ -2,8 +2,12 @@
 //
 // The sync loop (or the snapshot loader) records successes and failures here; the request
 // handler reads it on every request to flag stale answers or, when configured to fail closed,
-// refuse them. The hot-path reads are lock-free atomics; the error text is behind a mutex and
-// only read by status requests.
+// refuse them. The hot-path reads are lock-free atomics; the error text and the fleet source are
+// behind a mutex and only read by status requests and scrapes.
+//
+// FillStatus() fills the runtime part of every status surface (the status request, /metrics,
+// /healthz, /readyz, `policyctl top`), so a fleet-mode daemon gives its FleetStatus source here,
+// once, and every surface shows it.
 //
 // Thread-safety: every method may be called from any thread.
 #pragma once
@@ -11,10 +15,14 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "base/timestamp.h"
+#include "model/fleet_status.h"
 #include "model/store_state.h"
 
 namespace policyd {
@@ -27,6 +35,13 @@ struct FreshnessOptions {
   bool refuse_when_stale = false;  // fail closed: answer UNAVAILABLE instead of stale data
 };
 
+// What a fleet-mode daemon's publisher (publish/) or follower (follow/) reports; nullopt when it
+// has nothing to report (not in fleet mode). Contract: it is called on a serving thread for each
+// status request and on the metrics listener's thread for each scrape, possibly on several
+// threads at once, so it must be thread-safe and cheap: read counters and copy a few strings,
+// never wait on NATS, the store or a lock held across I/O.
+using FleetStatusSource = std::function<std::optional<FleetStatus>()>;
+
 class ServingState {
  public:
   explicit ServingState(FreshnessOptions options) : options_(std::move(options)) {}
@@ -35,6 +50,11 @@ class ServingState {
   void RecordSync(Timestamp when);
   // Records a failed sync attempt; `error` must hold no secrets.
   void RecordSyncFailure(std::string error);
+  // Makes every status carry what `source` reports (ServerStatus::fleet); an empty source (the
+  // default) reports nothing. `source` is called outside this object's lock; whatever it uses must
+  // stay alive until it is replaced or every status surface has stopped (Server::Run() returned,
+  // Observability::Stop()).
+  void SetFleetSource(FleetStatusSource source);
   // Records whether the store can be written (false: degraded).
   void SetStoreWritable(bool writable) { store_writable_ = writable; }
 
@@ -46,7 +66,8 @@ class ServingState {
   bool IsStale(Timestamp now) const;
   bool refuse_when_stale() const { return options_.refuse_when_stale; }
 
-  // Fills the runtime parts of a status answer (everything but `meta` and `instance_id`).
+  // Fills the runtime parts of a status answer (everything but `meta`, `instance_id`, `version`
+  // and `counters`), `fleet` from the fleet source.
   void FillStatus(Timestamp now, ServerStatus& status) const;
 
  private:
@@ -56,6 +77,8 @@ class ServingState {
   std::atomic<bool> store_writable_{true};
   mutable std::mutex mu_;
   std::string last_error_;  // guarded by mu_
+  // Shared so that a status being filled keeps calling the source it copied, unlocked.
+  std::shared_ptr<const FleetStatusSource> fleet_source_;  // guarded by mu_
 };
 
 }  // namespace policyd

@@ -168,7 +168,64 @@ DaemonCounters ParseCounters(const fb::Counters* c) {
   return out;
 }
 
-ServerStatus ParseStatus(const fb::StatusReply* s) {
+Offset<fb::FleetStatus> BuildFleet(FlatBufferBuilder& fbb, const FleetStatus& f) {
+  std::vector<Offset<fb::FleetPublisher>> publishers;
+  publishers.reserve(f.publishers.size());
+  for (const FleetPublisher& p : f.publishers) {
+    auto id = fbb.CreateString(p.id);
+    auto source = MaybeString(fbb, p.source);
+    const fb::Timestamp last_sync = ToFb(p.last_sync);
+    publishers.push_back(
+        fb::CreateFleetPublisher(fbb, id, p.last_sync.IsZero() ? nullptr : &last_sync, source));
+  }
+  auto publisher_vector = fbb.CreateVector(publishers);
+  auto servers = MaybeString(fbb, f.servers);
+  auto bucket = MaybeString(fbb, f.bucket);
+  return fb::CreateFleetStatus(fbb, static_cast<fb::FleetRole>(f.role), servers, bucket,
+                               static_cast<fb::FleetConnection>(f.connection), f.cursor,
+                               f.caught_up, publisher_vector, f.values_applied, f.values_skipped,
+                               f.values_refused, f.writes, f.write_conflicts, f.write_errors,
+                               f.cold_starts, f.resync_passes);
+}
+
+// The verifier has checked the table's layout; these are the rules it cannot know. Unknown role
+// and connection numbers (a newer daemon's) are kept: every surface names them "unknown".
+Result<FleetStatus> ParseFleet(const fb::FleetStatus* f) {
+  FleetStatus out;
+  out.role = static_cast<FleetRole>(f->role());
+  if (out.role == FleetRole::kNone) {
+    return Err(Status::InvalidArgument("fleet status without a fleet role"));
+  }
+  out.servers = String(f->servers());
+  out.bucket = String(f->bucket());
+  out.connection = static_cast<FleetConnection>(f->connection());
+  out.cursor = f->cursor();
+  out.caught_up = f->caught_up();
+  if (const auto* publishers = f->publishers()) {
+    out.publishers.reserve(publishers->size());
+    for (const fb::FleetPublisher* p : *publishers) {
+      if (p == nullptr || p->id() == nullptr || p->id()->size() == 0) {
+        return Err(Status::InvalidArgument("fleet publisher without an id"));
+      }
+      const Timestamp last_sync = FromFb(p->last_sync());
+      if (last_sync.nanos < 0 || last_sync.nanos >= kNanosPerSecond) {
+        return Err(Status::InvalidArgument("fleet publisher's last sync is not a valid time"));
+      }
+      out.publishers.push_back(FleetPublisher{String(p->id()), last_sync, String(p->source())});
+    }
+  }
+  out.values_applied = f->values_applied();
+  out.values_skipped = f->values_skipped();
+  out.values_refused = f->values_refused();
+  out.writes = f->writes();
+  out.write_conflicts = f->write_conflicts();
+  out.write_errors = f->write_errors();
+  out.cold_starts = f->cold_starts();
+  out.resync_passes = f->resync_passes();
+  return out;
+}
+
+Result<ServerStatus> ParseStatus(const fb::StatusReply* s) {
   ServerStatus out;
   out.meta.org_count = s->org_count();
   out.meta.custom_policy_count = s->custom_policy_count();
@@ -187,6 +244,11 @@ ServerStatus ParseStatus(const fb::StatusReply* s) {
   out.version = String(s->version());
   out.now = FromFb(s->now());
   if (s->counters() != nullptr) out.counters = ParseCounters(s->counters());
+  if (s->fleet() != nullptr) {
+    Result<FleetStatus> fleet = ParseFleet(s->fleet());
+    if (!fleet) return Err(fleet.error());
+    out.fleet = std::move(*fleet);
+  }
   return out;
 }
 
@@ -278,12 +340,13 @@ void ResponseEncoder::AppendStatus(std::vector<std::uint8_t>& out, std::uint64_t
   const fb::Timestamp last_sync = ToFb(s.meta.last_sync);
   const fb::Timestamp now = ToFb(s.now);
   auto counters = s.counters ? BuildCounters(fbb, *s.counters) : 0;
+  auto fleet = s.fleet ? BuildFleet(fbb, *s.fleet) : 0;
   auto body =
       fb::CreateStatusReply(fbb, s.meta.org_count, s.meta.custom_policy_count, s.meta.has_instance,
                             instance_id, s.meta.last_change.IsZero() ? nullptr : &last_change,
                             s.meta.last_sync.IsZero() ? nullptr : &last_sync, s.data_age_ms,
                             s.stale, source, cursor, upstream, s.consecutive_failures, last_error,
-                            static_cast<fb::Health>(s.health), version, &now, counters);
+                            static_cast<fb::Health>(s.health), version, &now, counters, fleet);
   impl_->Finish(out, id, 0, fb::ResponseBody::StatusReply, body.Union(), s.stale);
 }
 
@@ -346,10 +409,13 @@ Result<Response> DecodeResponse(std::span<const std::uint8_t> frame) {
       }
       return out;
     }
-    case fb::ResponseBody::StatusReply:
+    case fb::ResponseBody::StatusReply: {
+      Result<ServerStatus> status = ParseStatus(r->body_as_StatusReply());
+      if (!status) return Err(status.error());
       out.kind = ResponseKind::kStatus;
-      out.status = ParseStatus(r->body_as_StatusReply());
+      out.status = std::move(*status);
       return out;
+    }
     case fb::ResponseBody::CheckResult: {
       Result<CheckAnswer> a = ParseCheck(r->body_as_CheckResult(), out.stale);
       if (!a) return Err(a.error());

@@ -103,7 +103,9 @@ struct Response {
 };
 
 // Verifies and decodes one response frame (without the length prefix; 8-byte aligned).
-// Errors: INVALID_ARGUMENT for a buffer that does not verify or lacks required parts.
+// Errors: INVALID_ARGUMENT for a buffer that does not verify or lacks required parts, or whose
+// status carries a fleet table without a role, a publisher without an id, or a publisher's last
+// sync with nanos outside 0..999,999,999.
 Result<Response> DecodeResponse(std::span<const std::uint8_t> frame);
 
 }  // namespace policyd

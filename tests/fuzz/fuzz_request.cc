@@ -1,5 +1,7 @@
 // Fuzzes the server's first contact with client bytes: frame length + FlatBuffers verification
-// + request decoding (lookups and checks), and the client's response decoding.
+// + request decoding (lookups and checks), and the client's response decoding. A decoded status
+// must keep the decoder's promises about its fleet table (what policyctl and the clients rely
+// on) and survive a re-encode unchanged.
 #include <cstdint>
 #include <cstring>
 #include <vector>
@@ -28,6 +30,26 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     (void)total;
   }
-  (void)policyd::DecodeResponse(body);
+  auto response = policyd::DecodeResponse(body);
+  if (response && response->kind == policyd::ResponseKind::kStatus) {
+    const policyd::ServerStatus& status = response->status;
+    if (status.fleet) {
+      if (status.fleet->role == policyd::FleetRole::kNone) __builtin_trap();
+      for (const policyd::FleetPublisher& p : status.fleet->publishers) {
+        if (p.id.empty() || p.last_sync.nanos < 0 || p.last_sync.nanos >= 1'000'000'000) {
+          __builtin_trap();
+        }
+      }
+    }
+    policyd::ResponseEncoder encoder;
+    std::vector<std::uint8_t> frame;
+    encoder.AppendStatus(frame, response->id, status);
+    std::vector<std::uint64_t> again((frame.size() - policyd::kFrameHeaderBytes) / 8 + 1);
+    std::memcpy(again.data(), frame.data() + policyd::kFrameHeaderBytes,
+                frame.size() - policyd::kFrameHeaderBytes);
+    auto decoded = policyd::DecodeResponse({reinterpret_cast<const std::uint8_t*>(again.data()),
+                                            frame.size() - policyd::kFrameHeaderBytes});
+    if (!decoded || !(decoded->status == status)) __builtin_trap();
+  }
   return 0;
 }

@@ -1,13 +1,14 @@
 // Fuzzes the decoders of bytes read back from disk (store values, org and instance domain lists,
-// verified-domain index rows) and of the sync cursor kept in the store: they must reject garbage
-// with an error, and re-encode what they accept: as the same bytes when it is of the version
-// encoders write (v2 rows, which keep an event stream), and as bytes that decode to the same value
-// when it is a v1 row.
+// verified-domain index rows) and of the cursors kept in the store (a direct sync's, a fleet
+// follower's): they must reject garbage with an error, and re-encode what they accept: as the
+// same bytes when it is of the version encoders write (v2 rows, which keep an event stream), and
+// as bytes that decode to the same value when it is a v1 row.
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "follow/cursor.h"
 #include "store/codec.h"
 #include "store/domain_index.h"
 #include "sync/cursor.h"
@@ -28,7 +29,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size == 0) return 0;
   const std::string_view bytes(reinterpret_cast<const char*>(data) + 1, size - 1);
   std::string out;
-  switch (data[0] % 8) {
+  switch (data[0] % 9) {
     case 0: {
       policyd::PolicyRecord r;
       if (policyd::DecodePolicyRecord(bytes, &r).ok()) {
@@ -102,6 +103,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         policyd::EncodeDomainClaims(claims, &out);
         if (out != bytes) __builtin_trap();
       }
+      break;
+    }
+    case 8: {
+      // The fleet cursor's text form is canonical: what decodes re-encodes to the same bytes,
+      // and a direct sync's decoder refuses it.
+      auto c = policyd::follow::FleetCursor::Decode(bytes);
+      if (c && (c->Encode() != bytes || policyd::SyncCursor::Decode(bytes))) __builtin_trap();
       break;
     }
   }

@@ -7,6 +7,7 @@
 
 #include "fleet/keys.h"
 #include "fleet/values.h"
+#include "follow/cursor.h"
 #include "json/snapshot_json.h"
 #include "store/codec.h"
 #include "store/domain_index.h"
@@ -91,6 +92,34 @@ int main(int argc, char** argv) {
   counters.latency.counts = {1, 2, 3};
   enc.AppendStatus(f, 5, status);
   Write(root / "fuzz_request", "response_status", Body(f));
+  // A follower's and a publisher's status (StatusReply.fleet).
+  FleetStatus& fleet = status.fleet.emplace();
+  fleet.role = FleetRole::kFollower;
+  fleet.servers = "nats://10.0.0.1:4222,nats://10.0.0.2:4222";
+  fleet.bucket = "policyd";
+  fleet.connection = FleetConnection::kConnected;
+  fleet.cursor = 1234;
+  fleet.caught_up = true;
+  fleet.publishers = {{"pub-a", {1740820400, 5}, "iam.example.com"},
+                      {"pub-b", {}, "/etc/policyd/snapshot.json"}};
+  fleet.values_applied = 11;
+  fleet.values_refused = 1;
+  fleet.cold_starts = 1;
+  f.clear();
+  enc.AppendStatus(f, 10, status);
+  Write(root / "fuzz_request", "response_status_follower", Body(f));
+  fleet = FleetStatus{};
+  fleet.role = FleetRole::kPublisher;
+  fleet.bucket = "policyd";
+  fleet.connection = FleetConnection::kReconnecting;
+  fleet.cursor = 77;
+  fleet.publishers = {{"pub-a", {1740820400, 5}, "iam.example.com"}};
+  fleet.writes = 21;
+  fleet.write_conflicts = 2;
+  fleet.resync_passes = 3;
+  f.clear();
+  enc.AppendStatus(f, 11, status);
+  Write(root / "fuzz_request", "response_status_publisher", Body(f));
   // Checks: one of each kind, a batch of all three, and their answers.
   const std::vector<CheckRequest> checks = {
       {CheckKind::kLoginName, "300000000000000042", "alice@acme.com", true},
@@ -215,6 +244,8 @@ int main(int argc, char** argv) {
   Write(root / "fuzz_store", "instance_domains", std::string(1, '\6') + bytes);
   EncodeDomainClaims(std::vector<DomainClaim>{{"42", "Acme.com"}, {"7", "acme.com"}}, &bytes);
   Write(root / "fuzz_store", "domain_claims", std::string(1, '\7') + bytes);
+  Write(root / "fuzz_store", "fleet_cursor",
+        std::string(1, '\x08') + follow::FleetCursor{"policyd", 1700000000123456789, 42}.Encode());
   WriteFleetSeeds(root / "fuzz_fleet", policy, instance);
   return 0;
 }

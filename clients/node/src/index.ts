@@ -4,6 +4,7 @@
 export { ClientOptions, DEFAULT_SOCKET, LookupOptions, PolicydClient } from './client';
 export {
   BatchEntry, CheckAnswer, CheckEntry, CheckKind, CheckReason, CheckRequest, Code, Details,
-  DomainPolicy, Health, PolicyAnswer, PolicydError, ServerStatus, Timestamp,
+  DomainPolicy, FleetConnection, FleetPublisher, FleetRole, FleetStatus, Health, PolicyAnswer,
+  PolicydError, ServerStatus, Timestamp,
 } from './types';
 export { formatTimestamp, policyJson, upstreamJson } from './upstream-json';

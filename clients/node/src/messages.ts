@@ -16,6 +16,7 @@ import { CheckResult } from './generated/policyd/fb/check-result';
 import { CheckResultBatch } from './generated/policyd/fb/check-result-batch';
 import { DomainPolicy as FbDomainPolicy } from './generated/policyd/fb/domain-policy';
 import { Error as FbError } from './generated/policyd/fb/error';
+import { FleetStatus as FbFleetStatus } from './generated/policyd/fb/fleet-status';
 import { GetDefaultPolicy } from './generated/policyd/fb/get-default-policy';
 import { GetOrgPolicies } from './generated/policyd/fb/get-org-policies';
 import { GetOrgPolicy } from './generated/policyd/fb/get-org-policy';
@@ -30,7 +31,8 @@ import { StatusReply } from './generated/policyd/fb/status-reply';
 import { Timestamp as FbTimestamp } from './generated/policyd/fb/timestamp';
 import {
   BatchEntry, CheckAnswer, CheckEntry, CheckReason, CheckRequest, Code, DomainPolicy,
-  PolicyAnswer, PolicydError, ServerStatus, Timestamp,
+  FleetConnection, FleetPublisher, FleetRole, FleetStatus, PolicyAnswer, PolicydError,
+  ServerStatus, Timestamp,
 } from './types';
 
 export const FRAME_HEADER_BYTES = 4;
@@ -162,15 +164,57 @@ function checkEntry(r: CheckResult, stale: boolean): CheckEntry {
   };
 }
 
+// The rules the C++ decoder (src/wire/response.cc) also applies. `maxEntries` bounds the
+// publishers vector by the frame's size (4 bytes per entry), as there is no Verifier.
+function fleet(f: FbFleetStatus, maxEntries: number): FleetStatus {
+  const role = f.role();
+  if (role === FleetRole.NONE) throw new TypeError('fleet status without a fleet role');
+  const n = f.publishersLength();
+  if (n < 0 || n > maxEntries) throw new TypeError(`${n} fleet publishers in a smaller frame`);
+  const publishers: FleetPublisher[] = [];
+  for (let i = 0; i < n; ++i) {
+    const p = f.publishers(i);
+    const id = p?.id() ?? '';
+    if (p === null || id === '') throw new TypeError('fleet publisher without an id');
+    const lastSync = timestamp(p.lastSync());
+    if (lastSync !== null && (lastSync.nanos < 0 || lastSync.nanos >= 1e9)) {
+      throw new TypeError("fleet publisher's last sync is not a valid time");
+    }
+    publishers.push({ id, lastSync, source: p.source() ?? '' });
+  }
+  const connection = f.connection();
+  return {
+    role,
+    roleName: FleetRole[role] ?? 'UNKNOWN',
+    servers: f.servers() ?? '',
+    bucket: f.bucket() ?? '',
+    connection,
+    connectionName: FleetConnection[connection] ?? 'UNKNOWN',
+    cursor: f.cursor(),
+    caughtUp: f.caughtUp(),
+    publishers,
+    valuesApplied: Number(f.valuesApplied()),
+    valuesSkipped: Number(f.valuesSkipped()),
+    valuesRefused: Number(f.valuesRefused()),
+    writes: Number(f.writes()),
+    writeConflicts: Number(f.writeConflicts()),
+    writeErrors: Number(f.writeErrors()),
+    coldStarts: Number(f.coldStarts()),
+    resyncPasses: Number(f.resyncPasses()),
+  };
+}
+
 /** One decoded response: id, stale, and either error or a body decoded on demand. */
 export class DecodedResponse {
   readonly id: bigint;
   readonly stale: boolean;
   readonly error: PolicydError | null;
   private readonly response: Response;
+  private readonly size: number;
 
   /** Throws (any error) when `payload` is not a policyd Response. */
   constructor(payload: Uint8Array) {
+    this.size = payload.length;
     const bb = new flatbuffers.ByteBuffer(payload);
     if (payload.length < MIN_FRAME_BYTES || !bb.__has_identifier(RESPONSE_IDENTIFIER)) {
       throw new TypeError('not a policyd Response (file identifier PDRS)');
@@ -261,6 +305,7 @@ export class DecodedResponse {
       lastError: s.lastError() ?? '',
       version: s.version() ?? '',
       now: timestamp(s.now()),
+      fleet: ((f) => (f === null ? null : fleet(f, this.size / 4)))(s.fleet()),
     };
   }
 }

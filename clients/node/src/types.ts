@@ -6,11 +6,13 @@
 import { CheckKind } from './generated/policyd/fb/check-kind';
 import { CheckReason } from './generated/policyd/fb/check-reason';
 import { Code } from './generated/policyd/fb/code';
+import { FleetConnection } from './generated/policyd/fb/fleet-connection';
+import { FleetRole } from './generated/policyd/fb/fleet-role';
 import { Health } from './generated/policyd/fb/health';
 
-// gRPC canonical status codes, the daemon's health, and the checks' kinds and reasons, generated
-// from schemas/.
-export { CheckKind, CheckReason, Code, Health };
+// gRPC canonical status codes, the daemon's health, a fleet-mode daemon's role and NATS
+// connection, and the checks' kinds and reasons, generated from schemas/.
+export { CheckKind, CheckReason, Code, FleetConnection, FleetRole, Health };
 
 /**
  * A failed request: `code` (a gRPC status code) and a one-line message.
@@ -81,6 +83,42 @@ export type BatchEntry =
       error: PolicydError;
     };
 
+/** A publisher's heartbeat as the daemon last read it from the NATS bucket. */
+export interface FleetPublisher {
+  id: string;
+  lastSync: Timestamp | null; // its last successful upstream sync; null: never
+  source: string; // its upstream's host, or its snapshot file
+}
+
+/**
+ * The NATS side of a publisher or follower (policyd --publish-to / --follow). role and
+ * connection may be a number a newer daemon added (roleName / connectionName then 'UNKNOWN').
+ * cursor: a follower's bucket revision of the last value applied, a publisher's revision of its
+ * last write (0n: none yet). publishers: a follower's every heartbeat seen, a publisher's own.
+ * Counters are cumulative since the daemon started: a follower counts valuesApplied,
+ * valuesSkipped, valuesRefused, coldStarts; a publisher writes, writeConflicts, writeErrors,
+ * valuesSkipped, resyncPasses.
+ */
+export interface FleetStatus {
+  role: FleetRole;
+  roleName: string; // 'PUBLISHER', 'FOLLOWER'
+  servers: string; // the NATS URLs, comma-separated, without credentials
+  bucket: string;
+  connection: FleetConnection;
+  connectionName: string; // 'CONNECTING', 'CONNECTED', 'RECONNECTING', 'CLOSED'
+  cursor: bigint;
+  caughtUp: boolean; // follower: has read the bucket's backlog since it started
+  publishers: FleetPublisher[];
+  valuesApplied: number;
+  valuesSkipped: number;
+  valuesRefused: number;
+  writes: number;
+  writeConflicts: number;
+  writeErrors: number;
+  coldStarts: number;
+  resyncPasses: number;
+}
+
 /** The daemon's store and sync state (what `policyctl status` shows). */
 export interface ServerStatus {
   health: Health;
@@ -99,6 +137,7 @@ export interface ServerStatus {
   lastError: string;
   version: string;
   now: Timestamp | null; // the daemon's clock when it answered
+  fleet: FleetStatus | null; // a publisher's or follower's NATS side; null otherwise
 }
 
 /**

@@ -12,8 +12,14 @@ import * as path from 'path';
 
 import { PolicydClient } from '../src';
 import { Error as FbError } from '../src/generated/policyd/fb/error';
+import { FleetPublisher } from '../src/generated/policyd/fb/fleet-publisher';
+import { FleetStatus } from '../src/generated/policyd/fb/fleet-status';
+import { Health } from '../src/generated/policyd/fb/health';
 import { Request } from '../src/generated/policyd/fb/request';
 import { Response } from '../src/generated/policyd/fb/response';
+import { ResponseBody } from '../src/generated/policyd/fb/response-body';
+import { StatusReply } from '../src/generated/policyd/fb/status-reply';
+import { Timestamp } from '../src/generated/policyd/fb/timestamp';
 
 const repo = path.resolve(process.cwd(), '..', '..');
 
@@ -91,6 +97,68 @@ export function errorFrame(id: bigint, code: number, message: string): Buffer {
   Response.startResponse(builder);
   Response.addId(builder, id);
   Response.addError(builder, error);
+  builder.finish(Response.endResponse(builder), 'PDRS');
+  const payload = builder.asUint8Array();
+  const out = Buffer.alloc(4 + payload.length);
+  out.writeUInt32LE(payload.length, 0);
+  out.set(payload, 4);
+  return out;
+}
+
+/** The FleetStatus of statusFrame: scalars as on the wire, strings, and the publishers. */
+export interface FleetFields {
+  role?: number;
+  servers?: string;
+  bucket?: string;
+  connection?: number;
+  cursor?: bigint;
+  caughtUp?: boolean;
+  counters?: Partial<Record<'valuesApplied' | 'valuesSkipped' | 'valuesRefused' | 'writes' |
+                            'writeConflicts' | 'writeErrors' | 'coldStarts' | 'resyncPasses',
+                            bigint>>;
+  // id null: left out; lastSync null: never.
+  publishers?: { id: string | null; lastSync: [bigint, number] | null; source: string }[];
+}
+
+/** A framed StatusReply as a fleet-mode daemon would write it (fleet null: not in fleet mode). */
+export function statusFrame(id: bigint, fleet: FleetFields | null): Buffer {
+  const builder = new flatbuffers.Builder(256);
+  let fleetOffset = 0;
+  if (fleet !== null) {
+    const publishers = (fleet.publishers ?? []).map((p) => {
+      const pubId = p.id === null ? 0 : builder.createString(p.id);
+      const source = builder.createString(p.source);
+      FleetPublisher.startFleetPublisher(builder);
+      if (pubId !== 0) FleetPublisher.addId(builder, pubId);
+      if (p.lastSync !== null) {
+        FleetPublisher.addLastSync(builder, Timestamp.createTimestamp(builder, ...p.lastSync));
+      }
+      FleetPublisher.addSource(builder, source);
+      return FleetPublisher.endFleetPublisher(builder);
+    });
+    const vector = FleetStatus.createPublishersVector(builder, publishers);
+    const servers = fleet.servers === undefined ? 0 : builder.createString(fleet.servers);
+    const bucket = fleet.bucket === undefined ? 0 : builder.createString(fleet.bucket);
+    const c = fleet.counters ?? {};
+    fleetOffset = FleetStatus.createFleetStatus(
+        builder, fleet.role ?? 0, servers, bucket, fleet.connection ?? 0, fleet.cursor ?? 0n,
+        fleet.caughtUp ?? false, vector, c.valuesApplied ?? 0n, c.valuesSkipped ?? 0n,
+        c.valuesRefused ?? 0n, c.writes ?? 0n, c.writeConflicts ?? 0n, c.writeErrors ?? 0n,
+        c.coldStarts ?? 0n, c.resyncPasses ?? 0n);
+  }
+  const version = builder.createString('9.9.9');
+  StatusReply.startStatusReply(builder);
+  StatusReply.addOrgCount(builder, 3n);
+  StatusReply.addHasInstance(builder, true);
+  StatusReply.addHealth(builder, Health.SERVING);
+  StatusReply.addVersion(builder, version);
+  StatusReply.addNow(builder, Timestamp.createTimestamp(builder, 1765000200n, 0));
+  if (fleetOffset !== 0) StatusReply.addFleet(builder, fleetOffset);
+  const body = StatusReply.endStatusReply(builder);
+  Response.startResponse(builder);
+  Response.addId(builder, id);
+  Response.addBodyType(builder, ResponseBody.StatusReply);
+  Response.addBody(builder, body);
   builder.finish(Response.endResponse(builder), 'PDRS');
   const payload = builder.asUint8Array();
   const out = Buffer.alloc(4 + payload.length);

@@ -25,6 +25,10 @@ from .model import (
     Code,
     Details,
     DomainPolicy,
+    FleetConnection,
+    FleetPublisher,
+    FleetRole,
+    FleetStatus,
     Health,
     PolicyAnswer,
     PolicydError,
@@ -209,6 +213,42 @@ def _check_answer(r, stale: bool) -> CheckAnswer:
     )
 
 
+def _fleet(f) -> FleetStatus:
+    # The rules the C++ decoder (src/wire/response.cc) also applies.
+    if f.Role() == FleetRole.NONE:
+        raise ValueError("fleet status without a fleet role")
+    count = f.PublishersLength()
+    # No Verifier in Python: bound the vector by the frame (4 bytes per entry).
+    if count > len(f._tab.Bytes) // 4:
+        raise ValueError(f"{count} fleet publishers in a smaller frame")
+    publishers = []
+    for i in range(count):
+        p = f.Publishers(i)
+        if p is None or not p.Id():
+            raise ValueError("fleet publisher without an id")
+        last_sync = _timestamp(p.LastSync())
+        if last_sync is not None and not 0 <= last_sync.nanos < 1_000_000_000:
+            raise ValueError("fleet publisher's last sync is not a valid time")
+        publishers.append(FleetPublisher(_text(p.Id()), last_sync, _text(p.Source())))
+    return FleetStatus(
+        role=_known(FleetRole, f.Role()),
+        servers=_text(f.Servers()),
+        bucket=_text(f.Bucket()),
+        connection=_known(FleetConnection, f.Connection()),
+        cursor=f.Cursor(),
+        caught_up=f.CaughtUp(),
+        publishers=tuple(publishers),
+        values_applied=f.ValuesApplied(),
+        values_skipped=f.ValuesSkipped(),
+        values_refused=f.ValuesRefused(),
+        writes=f.Writes(),
+        write_conflicts=f.WriteConflicts(),
+        write_errors=f.WriteErrors(),
+        cold_starts=f.ColdStarts(),
+        resync_passes=f.ResyncPasses(),
+    )
+
+
 def _status(s) -> ServerStatus:
     age = s.DataAgeMs()
     try:
@@ -232,6 +272,7 @@ def _status(s) -> ServerStatus:
         last_error=_text(s.LastError()),
         version=_text(s.Version()),
         now=_timestamp(s.Now()),
+        fleet=None if s.Fleet() is None else _fleet(s.Fleet()),
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Tuple
 
 from . import upstream_json
 from .fb import response_generated as _fb
@@ -29,6 +29,12 @@ Code = _enum_from_generated("Code", _fb.Code)
 
 # Health of the daemon (schemas/response.fbs): STARTING, SERVING, STALE, DEGRADED, REFUSING.
 Health = _enum_from_generated("Health", _fb.Health)
+
+# A fleet-mode daemon's role (schemas/response.fbs): PUBLISHER, FOLLOWER (NONE is never sent).
+FleetRole = _enum_from_generated("FleetRole", _fb.FleetRole)
+
+# Its NATS connection: CONNECTING, CONNECTED, RECONNECTING, CLOSED.
+FleetConnection = _enum_from_generated("FleetConnection", _fb.FleetConnection)
 
 # Which local check (schemas/common.fbs): LOGIN_NAME, SMTP_SENDER, DOMAIN_VERIFICATION.
 CheckKind = _enum_from_generated("CheckKind", _fb.CheckKind)
@@ -127,6 +133,44 @@ class PolicyAnswer:
 
 
 @dataclass(frozen=True)
+class FleetPublisher:
+    """A publisher's heartbeat as the daemon last read it from the NATS bucket."""
+
+    id: str
+    last_sync: Optional[Timestamp]  # its last successful upstream sync; None: never
+    source: str  # its upstream's host, or its snapshot file
+
+
+@dataclass(frozen=True)
+class FleetStatus:
+    """The NATS side of a publisher or follower (policyd --publish-to / --follow).
+
+    role and connection are a FleetRole / FleetConnection, or the plain number of one a newer
+    daemon added. cursor: a follower's bucket revision of the last value applied, a publisher's
+    revision of its last write (0: none yet). publishers: a follower's every heartbeat seen, a
+    publisher's own. The counters are cumulative since the daemon started; a follower counts
+    values_applied / values_skipped / values_refused / cold_starts, a publisher writes /
+    write_conflicts / write_errors / values_skipped / resync_passes.
+    """
+
+    role: "FleetRole"
+    servers: str  # the NATS URLs, comma-separated, without credentials
+    bucket: str
+    connection: "FleetConnection"
+    cursor: int
+    caught_up: bool  # follower: has read the bucket's backlog since it started
+    publishers: Tuple[FleetPublisher, ...]
+    values_applied: int
+    values_skipped: int
+    values_refused: int
+    writes: int
+    write_conflicts: int
+    write_errors: int
+    cold_starts: int
+    resync_passes: int
+
+
+@dataclass(frozen=True)
 class ServerStatus:
     """The daemon's store and sync state (what `policyctl status` shows)."""
 
@@ -146,6 +190,7 @@ class ServerStatus:
     last_error: str
     version: str
     now: Optional[Timestamp]  # the daemon's clock when it answered
+    fleet: Optional[FleetStatus] = None  # a publisher's or follower's NATS side; None otherwise
 
 
 @dataclass(frozen=True)

@@ -106,6 +106,54 @@ def response_frame(request_id: int, code: int = 0, message: str = "") -> bytes:
     return struct.pack("<I", len(payload)) + payload
 
 
+def status_frame(request_id: int, fleet: dict | None = None, publishers=()) -> bytes:
+    """A framed StatusReply as a fleet-mode daemon would write it: `fleet` holds the FleetStatus
+    scalars and strings by field name (role, servers, bucket, connection, cursor, caught_up,
+    values_applied, ...); `publishers` is (id or None, (seconds, nanos) or None, source) each."""
+    builder = flatbuffers.Builder(256)
+    fleet_offset = None
+    if fleet is not None:
+        offsets = []
+        for pub_id, last_sync, source in publishers:
+            id_offset = builder.CreateString(pub_id) if pub_id is not None else None
+            source_offset = builder.CreateString(source)
+            rs.FleetPublisherStart(builder)
+            if id_offset is not None:
+                rs.FleetPublisherAddId(builder, id_offset)
+            if last_sync is not None:
+                rs.FleetPublisherAddLastSync(builder, rs.CreateTimestamp(builder, *last_sync))
+            rs.FleetPublisherAddSource(builder, source_offset)
+            offsets.append(rs.FleetPublisherEnd(builder))
+        rs.FleetStatusStartPublishersVector(builder, len(offsets))
+        for offset in reversed(offsets):  # FlatBuffers vectors are built back to front
+            builder.PrependUOffsetTRelative(offset)
+        vector = builder.EndVector()
+        strings = {k: builder.CreateString(fleet[k]) for k in ("servers", "bucket") if k in fleet}
+        rs.FleetStatusStart(builder)
+        rs.FleetStatusAddPublishers(builder, vector)
+        for name, value in fleet.items():
+            camel = "".join(part.capitalize() for part in name.split("_"))
+            getattr(rs, "FleetStatusAdd" + camel)(builder, strings.get(name, value))
+        fleet_offset = rs.FleetStatusEnd(builder)
+    version = builder.CreateString("9.9.9")
+    rs.StatusReplyStart(builder)
+    rs.StatusReplyAddOrgCount(builder, 3)
+    rs.StatusReplyAddHasInstance(builder, True)
+    rs.StatusReplyAddHealth(builder, rs.Health.SERVING)
+    rs.StatusReplyAddVersion(builder, version)
+    rs.StatusReplyAddNow(builder, rs.CreateTimestamp(builder, 1765000200, 0))
+    if fleet_offset is not None:
+        rs.StatusReplyAddFleet(builder, fleet_offset)
+    body = rs.StatusReplyEnd(builder)
+    rs.ResponseStart(builder)
+    rs.ResponseAddId(builder, request_id)
+    rs.ResponseAddBodyType(builder, rs.ResponseBody.StatusReply)
+    rs.ResponseAddBody(builder, body)
+    builder.Finish(rs.ResponseEnd(builder), b"PDRS")
+    payload = builder.Output()
+    return struct.pack("<I", len(payload)) + payload
+
+
 class FakeServer:
     """A unix socket server that reads one request frame per connection, then sends `reply`
     (bytes or a function of the request id) and, with `close`, closes; reply None never answers.

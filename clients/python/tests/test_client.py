@@ -7,12 +7,24 @@ default with isDefault for an org without one or unknown to the daemon.
 from __future__ import annotations
 
 import json
+import struct
 import time
 import unittest
 
-from fixtures import Daemon, FakeServer, policyctl, response_frame, snapshot_path
+from fixtures import Daemon, FakeServer, policyctl, response_frame, snapshot_path, status_frame
 
-from policyd_client import Client, Code, Health, PolicydError, Timestamp
+from policyd_client import (
+    Client,
+    Code,
+    FleetConnection,
+    FleetPublisher,
+    FleetRole,
+    Health,
+    PolicydError,
+    Timestamp,
+)
+from policyd_client.fb import response_generated as rs
+from policyd_client.messages import Response
 from policyd_client.upstream_json import format_timestamp
 
 UNKNOWN_ORG = "no-such-org"
@@ -155,6 +167,7 @@ class DaemonTest(unittest.TestCase):
         self.assertTrue(status.version)
         self.assertIsNotNone(status.now)
         self.assertLessEqual(status.last_change.seconds, status.now.seconds)
+        self.assertIsNone(status.fleet)  # a snapshot server is not in fleet mode
 
     def test_json_is_byte_for_byte_what_policyctl_prints(self):
         cases = [[]] + [["--org", o] for o in self.own + self.inheriting + [UNKNOWN_ORG]]
@@ -184,6 +197,116 @@ class TimestampFormatTest(unittest.TestCase):
         for ts, text in cases:
             with self.subTest(text=text):
                 self.assertEqual(format_timestamp(ts), text)
+
+
+FOLLOWER = {
+    "role": FleetRole.FOLLOWER,
+    "servers": "nats://10.0.0.1:4222,nats://10.0.0.2:4222",
+    "bucket": "policyd",
+    "connection": FleetConnection.RECONNECTING,
+    "cursor": 1234567890123,
+    "caught_up": True,
+    "values_applied": 11,
+    "values_skipped": 12,
+    "values_refused": 13,
+    "cold_starts": 14,
+}
+PUBLISHERS = (
+    ("pub-a", (1765000195, 500000000), "iam.example.com"),
+    ("pub-b", None, "/etc/policyd/snapshot.json"),
+)
+
+
+def decode_status(frame: bytes):
+    return Response(frame[4:]).status()
+
+
+class FleetStatusTest(unittest.TestCase):
+    """StatusReply.fleet as a publisher or follower sends it (the real ones need NATS; the
+    frames here are built with the generated code, as the daemon's encoder lays them out)."""
+
+    def test_a_followers_fleet_status_is_decoded(self):
+        fleet = decode_status(status_frame(1, FOLLOWER, PUBLISHERS)).fleet
+        self.assertIsNotNone(fleet)
+        self.assertEqual(fleet.role, FleetRole.FOLLOWER)
+        self.assertEqual(fleet.servers, "nats://10.0.0.1:4222,nats://10.0.0.2:4222")
+        self.assertEqual(fleet.bucket, "policyd")
+        self.assertEqual(fleet.connection, FleetConnection.RECONNECTING)
+        self.assertEqual(fleet.cursor, 1234567890123)
+        self.assertTrue(fleet.caught_up)
+        self.assertEqual(
+            fleet.publishers,
+            (
+                FleetPublisher("pub-a", Timestamp(1765000195, 500000000), "iam.example.com"),
+                FleetPublisher("pub-b", None, "/etc/policyd/snapshot.json"),
+            ),
+        )
+        self.assertEqual(
+            (fleet.values_applied, fleet.values_skipped, fleet.values_refused, fleet.cold_starts),
+            (11, 12, 13, 14),
+        )
+        self.assertEqual((fleet.writes, fleet.write_conflicts, fleet.write_errors), (0, 0, 0))
+
+    def test_a_publishers_counters_are_decoded(self):
+        fleet = decode_status(status_frame(1, {
+            "role": FleetRole.PUBLISHER, "bucket": "prod", "connection": FleetConnection.CONNECTED,
+            "cursor": 77, "writes": 21, "write_conflicts": 22, "write_errors": 23,
+            "resync_passes": 24,
+        }, PUBLISHERS[:1])).fleet
+        self.assertEqual(fleet.role, FleetRole.PUBLISHER)
+        self.assertEqual(fleet.connection, FleetConnection.CONNECTED)
+        self.assertEqual(
+            (fleet.cursor, fleet.writes, fleet.write_conflicts, fleet.write_errors,
+             fleet.resync_passes),
+            (77, 21, 22, 23, 24),
+        )
+        self.assertEqual(len(fleet.publishers), 1)
+
+    def test_no_fleet_table_is_none(self):
+        status = decode_status(status_frame(1))
+        self.assertIsNone(status.fleet)
+        self.assertEqual(status.org_count, 3)
+
+    def test_a_newer_daemons_role_and_connection_keep_their_numbers(self):
+        fleet = decode_status(status_frame(1, {"role": 9, "connection": 7})).fleet
+        self.assertEqual(fleet.role, 9)
+        self.assertEqual(fleet.connection, 7)
+
+    def test_hostile_fleet_tables_are_refused(self):
+        cases = {
+            "no role": ({"bucket": "b"}, ()),
+            "a publisher without an id": (FOLLOWER, ((None, (1, 0), "x"),)),
+            "a publisher with an empty id": (FOLLOWER, (("", (1, 0), "x"),)),
+            "nanos out of range": (FOLLOWER, (("p", (1, 1000000000), "x"),)),
+        }
+        for name, (fleet, publishers) in cases.items():
+            with self.subTest(name):
+                with self.assertRaises(ValueError):
+                    decode_status(status_frame(1, fleet, publishers))
+
+    def test_a_publishers_vector_longer_than_the_frame_is_refused(self):
+        frame = bytearray(status_frame(1, FOLLOWER, PUBLISHERS[:1]))
+        fleet = Response(bytes(frame[4:]))._body(rs.StatusReply).Fleet()
+        vector = fleet._tab.Vector(fleet._tab.Offset(16))  # publishers: the 7th field
+        struct.pack_into("<I", frame, 4 + vector - 4, 0x7FFFFFFF)
+        with self.assertRaises(ValueError):
+            decode_status(bytes(frame))
+
+    def test_the_client_returns_the_fleet_status_and_refuses_a_hostile_one(self):
+        server = FakeServer(lambda request_id: status_frame(request_id, FOLLOWER, PUBLISHERS))
+        self.addCleanup(server.stop)
+        with Client(server.socket, timeout=5) as client:
+            status = client.get_status()
+        self.assertEqual(status.fleet.bucket, "policyd")
+        self.assertEqual(status.fleet.publishers[0].id, "pub-a")
+
+        hostile = FakeServer(lambda request_id: status_frame(request_id, {"servers": "x"}))
+        self.addCleanup(hostile.stop)
+        client = Client(hostile.socket, timeout=5)
+        self.addCleanup(client.close)
+        with self.assertRaises(PolicydError) as caught:
+            client.get_status()
+        self.assertEqual(caught.exception.code, Code.INTERNAL)
 
 
 class TransportTest(unittest.TestCase):

@@ -90,6 +90,80 @@ TEST(TopViewTest, LinesFitTheWidthAndStaleIsShown) {
   EXPECT_NE(screen.find("(STALE)"), std::string::npos) << screen;
 }
 
+ServerStatus FollowerSample(std::int64_t now_s, std::uint64_t applied, std::uint64_t refused) {
+  ServerStatus s = Sample(now_s, 1000, 10, {0, 100, 0, 0});
+  s.upstream.clear();
+  FleetStatus& f = s.fleet.emplace();
+  f.role = FleetRole::kFollower;
+  f.bucket = "policyd";
+  f.connection = FleetConnection::kConnected;
+  f.cursor = 900 + applied;
+  f.caught_up = true;
+  f.publishers = {{"pub-a", {now_s - 75, 0}, "iam"}, {"pub-b", {now_s - 4, 0}, "iam"}};
+  f.values_applied = applied;
+  f.values_refused = refused;
+  f.cold_starts = 1;
+  return s;
+}
+
+std::string FleetLineOf(const std::vector<std::string>& lines) {
+  for (const std::string& l : lines) {
+    if (l.starts_with("fleet     ")) return l;
+  }
+  return "";
+}
+
+TEST(TopViewTest, AFollowerShowsItsFleetLineWithRates) {
+  const ServerStatus before = FollowerSample(1010, 100, 2);
+  const ServerStatus after = FollowerSample(1012, 160, 3);  // 30 applied/s, 0.5 refused/s
+  const std::vector<std::string> lines = RenderTop(&before, after, 300);
+  EXPECT_EQ(
+      FleetLineOf(lines),
+      "fleet     follower connected  cursor 1060 (caught up)  applied 160 (30.0/s)  refused 3 "
+      "(0.5/s)  cold starts 1  newest heartbeat 4s ago");
+  const std::string screen = Join(lines);
+  EXPECT_NE(screen.find("sync      from nats bucket policyd (no upstream), 0 failures in a row"),
+            std::string::npos)
+      << screen;
+  // The first sample has no rates yet.
+  EXPECT_NE(FleetLineOf(RenderTop(nullptr, after, 300)).find("applied 160 (-)  refused 3 (-)"),
+            std::string::npos);
+}
+
+TEST(TopViewTest, APublisherShowsItsWritesAndNoHeartbeatYet) {
+  ServerStatus before = Sample(1010, 1000, 10, {0, 100, 0, 0});
+  FleetStatus& f = before.fleet.emplace();
+  f.role = FleetRole::kPublisher;
+  f.connection = FleetConnection::kReconnecting;
+  f.cursor = 55;
+  f.writes = 10;
+  ServerStatus after = before;
+  after.now = Timestamp{1014, 0};
+  after.fleet->writes = 18;
+  after.fleet->write_conflicts = 1;
+  const std::string line = FleetLineOf(RenderTop(&before, after, 300));
+  EXPECT_EQ(line,
+            "fleet     publisher reconnecting  last write 55  writes 18 (2.0/s)  conflicts 1  "
+            "errors 0  newest heartbeat none");
+  const std::string screen = Join(RenderTop(&before, after, 300));
+  EXPECT_NE(screen.find("sync      4 ok"), std::string::npos) << "the publisher syncs" << screen;
+}
+
+TEST(TopViewTest, NoFleetLineOutOfFleetModeAndHostileTimesNeverBreakIt) {
+  EXPECT_EQ(FleetLineOf(RenderTop(nullptr, Sample(1010, 1, 0, {1, 0, 0, 0}), 300)), "");
+  ServerStatus s = FollowerSample(1010, 1, 0);
+  s.fleet->publishers = {{"ahead", {1110, 0}, ""}};  // its clock runs 100 s ahead
+  EXPECT_NE(FleetLineOf(RenderTop(nullptr, s, 300)).find("newest heartbeat 0s ago"),
+            std::string::npos);
+  s.fleet->publishers = {{"far", {INT64_MAX, 0}, ""}};
+  EXPECT_NE(FleetLineOf(RenderTop(nullptr, s, 300)).find("newest heartbeat unknown"),
+            std::string::npos);
+  s.fleet->publishers = {{"pub", {1000, 0}, ""}};
+  s.now = Timestamp{-(INT64_MAX / 1000), 0};  // the age in ms does not fit
+  EXPECT_NE(FleetLineOf(RenderTop(nullptr, s, 300)).find("newest heartbeat unknown"),
+            std::string::npos);
+}
+
 TEST(TopViewTest, NanosAreFormattedWithAUnit) {
   EXPECT_EQ(FormatNanos(950), "950ns");
   EXPECT_EQ(FormatNanos(1'500), "1.5us");

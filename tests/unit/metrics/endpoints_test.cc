@@ -57,6 +57,37 @@ TEST(HealthSummaryTest, FailuresAndNeverSyncedAreSaid) {
   EXPECT_EQ(HealthSummary(s), "STALE, serving 30 orgs (3 with their own policy)");
 }
 
+TEST(HealthSummaryTest, AFollowerSaysItsBucketAndConnection) {
+  ServerStatus s = StatusIn(Health::kServing);
+  s.upstream.clear();  // a follower has none
+  FleetStatus& f = s.fleet.emplace();
+  f.role = FleetRole::kFollower;
+  f.bucket = "policyd";
+  f.connection = FleetConnection::kReconnecting;
+  EXPECT_EQ(HealthSummary(s),
+            "serving 30 orgs (3 with their own policy) from nats bucket policyd (reconnecting), "
+            "last sync 7s ago");
+  s.health = Health::kStarting;
+  EXPECT_EQ(HealthSummary(s),
+            "starting: no policy data yet, from nats bucket policyd (reconnecting)");
+  // A publisher's line is about its upstream, as without fleet mode.
+  s = StatusIn(Health::kServing);
+  s.fleet.emplace().role = FleetRole::kPublisher;
+  EXPECT_EQ(HealthSummary(s), "serving 30 orgs (3 with their own policy), last sync 7s ago");
+}
+
+TEST(EndpointsTest, MetricsShowTheFleetFamiliesOnlyInFleetMode) {
+  ServerStatus s = StatusIn(Health::kServing);
+  Endpoints plain = Make([&s] { return Result<ServerStatus>(s); });
+  EXPECT_EQ(plain.Answer("/metrics")->body.find("policyd_fleet_"), std::string::npos);
+  s.fleet.emplace().role = FleetRole::kFollower;
+  s.fleet->bucket = "b";
+  Endpoints fleet = Make([&s] { return Result<ServerStatus>(s); });
+  EXPECT_NE(fleet.Answer("/metrics")
+                ->body.find("\npolicyd_fleet_info{role=\"follower\",bucket=\"b\"} 1\n"),
+            std::string::npos);
+}
+
 TEST(EndpointsTest, ReadyzIsReadyExactlyWhenLookupsGetDataAndSaysWhy) {
   for (Health h : kAllHealthStates) {
     const Endpoints e = Make([h] { return StatusIn(h); });

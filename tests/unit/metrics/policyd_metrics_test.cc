@@ -155,5 +155,110 @@ TEST(PolicydMetricsTest, WithoutCountersEveryFamilyIsStillExposed) {
   }
 }
 
+FleetStatus FollowerFleet() {
+  FleetStatus f;
+  f.role = FleetRole::kFollower;
+  f.servers = "nats://10.0.0.1:4222";
+  f.bucket = "policyd";
+  f.connection = FleetConnection::kConnected;
+  f.cursor = 4321;
+  f.caught_up = true;
+  f.publishers = {{"pub-a", {1'700'000'100, 250'000'000}, "iam.example.com"},
+                  {"pub \"b\"", {}, "snapshot.json"}};
+  f.values_applied = 31;
+  f.values_skipped = 32;
+  f.values_refused = 33;
+  f.cold_starts = 2;
+  return f;
+}
+
+bool HasFleetFamily(const std::vector<MetricFamily>& families) {
+  for (const MetricFamily& f : families) {
+    if (f.name.starts_with("policyd_fleet_")) return true;
+  }
+  return false;
+}
+
+TEST(PolicydMetricsTest, FleetFamiliesOnlyInFleetMode) {
+  EXPECT_FALSE(HasFleetFamily(PolicydFamilies(SampleStatus(), Context())));
+  ServerStatus s = SampleStatus();
+  s.fleet = FollowerFleet();
+  EXPECT_TRUE(HasFleetFamily(PolicydFamilies(s, Context())));
+}
+
+TEST(PolicydMetricsTest, AFollowersFleetValuesComeFromItsFleetStatus) {
+  ServerStatus s = SampleStatus();
+  s.fleet = FollowerFleet();
+  const std::string text = RenderText(PolicydFamilies(s, Context()));
+  for (const char* line : {
+           "# TYPE policyd_fleet_info gauge",
+           "policyd_fleet_info{role=\"follower\",bucket=\"policyd\"} 1",
+           "# TYPE policyd_fleet_connected gauge",
+           "policyd_fleet_connected 1",
+           "policyd_fleet_cursor 4321",
+           "policyd_fleet_caught_up 1",
+           "# TYPE policyd_fleet_publisher_last_sync_seconds gauge",
+           "policyd_fleet_publisher_last_sync_seconds{publisher=\"pub-a\"} 1700000100.25",
+           "policyd_fleet_publisher_last_sync_seconds{publisher=\"pub \\\"b\\\"\"} 0",
+           "# TYPE policyd_fleet_values_applied_total counter",
+           "policyd_fleet_values_applied_total 31",
+           "policyd_fleet_values_skipped_total 32",
+           "policyd_fleet_values_refused_total 33",
+           "policyd_fleet_writes_total 0",
+           "policyd_fleet_write_conflicts_total 0",
+           "policyd_fleet_write_errors_total 0",
+           "policyd_fleet_cold_starts_total 2",
+           "policyd_fleet_resync_passes_total 0",
+       }) {
+    EXPECT_TRUE(Has(text, line)) << "missing: " << line << "\n" << text;
+  }
+  EXPECT_NE(text.find("# HELP policyd_fleet_values_refused_total "), std::string::npos);
+}
+
+TEST(PolicydMetricsTest, APublishersFleetValuesComeFromItsFleetStatus) {
+  ServerStatus s = SampleStatus();
+  FleetStatus& f = s.fleet.emplace();
+  f.role = FleetRole::kPublisher;
+  f.bucket = "policy-prod";
+  f.connection = FleetConnection::kReconnecting;
+  f.cursor = 77;
+  f.publishers = {{"host-1", {1'700'000'000, 0}, "iam.example.com"}};
+  f.writes = 41;
+  f.write_conflicts = 42;
+  f.write_errors = 43;
+  f.values_skipped = 44;
+  f.resync_passes = 45;
+  const std::string text = RenderText(PolicydFamilies(s, Context()));
+  for (const char* line : {
+           "policyd_fleet_info{role=\"publisher\",bucket=\"policy-prod\"} 1",
+           "policyd_fleet_connected 0",
+           "policyd_fleet_cursor 77",
+           "policyd_fleet_caught_up 0",
+           "policyd_fleet_publisher_last_sync_seconds{publisher=\"host-1\"} 1.7e+09",
+           "policyd_fleet_writes_total 41",
+           "policyd_fleet_write_conflicts_total 42",
+           "policyd_fleet_write_errors_total 43",
+           "policyd_fleet_values_skipped_total 44",
+           "policyd_fleet_resync_passes_total 45",
+       }) {
+    EXPECT_TRUE(Has(text, line)) << "missing: " << line << "\n" << text;
+  }
+}
+
+TEST(PolicydMetricsTest, FleetNamesAreValidUniqueAndListed) {
+  ServerStatus s = SampleStatus();
+  s.fleet = FollowerFleet();
+  std::set<std::string> seen;
+  std::set<std::string> fleet;
+  for (const MetricFamily& f : PolicydFamilies(s, Context())) {
+    EXPECT_TRUE(seen.insert(f.name).second) << "duplicate " << f.name;
+    EXPECT_EQ(f.type == MetricType::kCounter, f.name.ends_with("_total")) << f.name;
+    if (f.name.starts_with("policyd_fleet_")) fleet.insert(f.name);
+  }
+  const std::vector<std::string> listed = PolicydFleetSampleNames();
+  EXPECT_EQ(std::set<std::string>(listed.begin(), listed.end()), fleet);
+  EXPECT_EQ(fleet.size(), 13u);
+}
+
 }  // namespace
 }  // namespace policyd::metrics

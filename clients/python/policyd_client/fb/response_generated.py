@@ -44,6 +44,21 @@ class Health(object):
     REFUSING = 4
 
 
+# What a fleet-mode daemon does (policyd --publish-to / --follow).
+class FleetRole(object):
+    NONE = 0
+    PUBLISHER = 1
+    FOLLOWER = 2
+
+
+# The daemon's NATS connection.
+class FleetConnection(object):
+    CONNECTING = 0
+    CONNECTED = 1
+    RECONNECTING = 2
+    CLOSED = 3
+
+
 # Why a check was answered as it was. Values are stable; a reader that does not know a value
 # still has CheckResult.allowed and .message.
 class CheckReason(object):
@@ -549,7 +564,17 @@ class StatusReply(object):
             return obj
         return None
 
-def StatusReplyStart(builder): builder.StartObject(17)
+    # StatusReply
+    def Fleet(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(38))
+        if o != 0:
+            x = self._tab.Indirect(o + self._tab.Pos)
+            obj = FleetStatus()
+            obj.Init(self._tab.Bytes, x)
+            return obj
+        return None
+
+def StatusReplyStart(builder): builder.StartObject(18)
 def StatusReplyAddOrgCount(builder, orgCount): builder.PrependUint64Slot(0, orgCount, 0)
 def StatusReplyAddCustomPolicyCount(builder, customPolicyCount): builder.PrependUint64Slot(1, customPolicyCount, 0)
 def StatusReplyAddHasInstance(builder, hasInstance): builder.PrependBoolSlot(2, hasInstance, 0)
@@ -567,7 +592,227 @@ def StatusReplyAddHealth(builder, health): builder.PrependUint8Slot(13, health, 
 def StatusReplyAddVersion(builder, version): builder.PrependUOffsetTRelativeSlot(14, flatbuffers.number_types.UOffsetTFlags.py_type(version), 0)
 def StatusReplyAddNow(builder, now): builder.PrependStructSlot(15, flatbuffers.number_types.UOffsetTFlags.py_type(now), 0)
 def StatusReplyAddCounters(builder, counters): builder.PrependUOffsetTRelativeSlot(16, flatbuffers.number_types.UOffsetTFlags.py_type(counters), 0)
+def StatusReplyAddFleet(builder, fleet): builder.PrependUOffsetTRelativeSlot(17, flatbuffers.number_types.UOffsetTFlags.py_type(fleet), 0)
 def StatusReplyEnd(builder): return builder.EndObject()
+
+
+# A publisher's heartbeat as last read from the bucket.
+class FleetPublisher(object):
+    __slots__ = ['_tab']
+
+    @classmethod
+    def GetRootAs(cls, buf, offset=0):
+        n = flatbuffers.encode.Get(flatbuffers.packer.uoffset, buf, offset)
+        x = FleetPublisher()
+        x.Init(buf, n + offset)
+        return x
+
+    @classmethod
+    def GetRootAsFleetPublisher(cls, buf, offset=0):
+        """This method is deprecated. Please switch to GetRootAs."""
+        return cls.GetRootAs(buf, offset)
+    @classmethod
+    def FleetPublisherBufferHasIdentifier(cls, buf, offset, size_prefixed=False):
+        return flatbuffers.util.BufferHasIdentifier(buf, offset, b"\x50\x44\x52\x53", size_prefixed=size_prefixed)
+
+    # FleetPublisher
+    def Init(self, buf, pos):
+        self._tab = flatbuffers.table.Table(buf, pos)
+
+    # FleetPublisher
+    def Id(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(4))
+        if o != 0:
+            return self._tab.String(o + self._tab.Pos)
+        return None
+
+    # FleetPublisher
+    def LastSync(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(6))
+        if o != 0:
+            x = o + self._tab.Pos
+            obj = Timestamp()
+            obj.Init(self._tab.Bytes, x)
+            return obj
+        return None
+
+    # FleetPublisher
+    def Source(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(8))
+        if o != 0:
+            return self._tab.String(o + self._tab.Pos)
+        return None
+
+def FleetPublisherStart(builder): builder.StartObject(3)
+def FleetPublisherAddId(builder, id): builder.PrependUOffsetTRelativeSlot(0, flatbuffers.number_types.UOffsetTFlags.py_type(id), 0)
+def FleetPublisherAddLastSync(builder, lastSync): builder.PrependStructSlot(1, flatbuffers.number_types.UOffsetTFlags.py_type(lastSync), 0)
+def FleetPublisherAddSource(builder, source): builder.PrependUOffsetTRelativeSlot(2, flatbuffers.number_types.UOffsetTFlags.py_type(source), 0)
+def FleetPublisherEnd(builder): return builder.EndObject()
+
+
+# The NATS side of a publisher or follower. Counters are cumulative since the daemon started.
+class FleetStatus(object):
+    __slots__ = ['_tab']
+
+    @classmethod
+    def GetRootAs(cls, buf, offset=0):
+        n = flatbuffers.encode.Get(flatbuffers.packer.uoffset, buf, offset)
+        x = FleetStatus()
+        x.Init(buf, n + offset)
+        return x
+
+    @classmethod
+    def GetRootAsFleetStatus(cls, buf, offset=0):
+        """This method is deprecated. Please switch to GetRootAs."""
+        return cls.GetRootAs(buf, offset)
+    @classmethod
+    def FleetStatusBufferHasIdentifier(cls, buf, offset, size_prefixed=False):
+        return flatbuffers.util.BufferHasIdentifier(buf, offset, b"\x50\x44\x52\x53", size_prefixed=size_prefixed)
+
+    # FleetStatus
+    def Init(self, buf, pos):
+        self._tab = flatbuffers.table.Table(buf, pos)
+
+    # FleetStatus
+    def Role(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(4))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Uint8Flags, o + self._tab.Pos)
+        return 0
+
+    # FleetStatus
+    def Servers(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(6))
+        if o != 0:
+            return self._tab.String(o + self._tab.Pos)
+        return None
+
+    # FleetStatus
+    def Bucket(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(8))
+        if o != 0:
+            return self._tab.String(o + self._tab.Pos)
+        return None
+
+    # FleetStatus
+    def Connection(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(10))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Uint8Flags, o + self._tab.Pos)
+        return 0
+
+    # FleetStatus
+    def Cursor(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(12))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Uint64Flags, o + self._tab.Pos)
+        return 0
+
+    # FleetStatus
+    def CaughtUp(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(14))
+        if o != 0:
+            return bool(self._tab.Get(flatbuffers.number_types.BoolFlags, o + self._tab.Pos))
+        return False
+
+    # FleetStatus
+    def Publishers(self, j):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(16))
+        if o != 0:
+            x = self._tab.Vector(o)
+            x += flatbuffers.number_types.UOffsetTFlags.py_type(j) * 4
+            x = self._tab.Indirect(x)
+            obj = FleetPublisher()
+            obj.Init(self._tab.Bytes, x)
+            return obj
+        return None
+
+    # FleetStatus
+    def PublishersLength(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(16))
+        if o != 0:
+            return self._tab.VectorLen(o)
+        return 0
+
+    # FleetStatus
+    def PublishersIsNone(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(16))
+        return o == 0
+
+    # FleetStatus
+    def ValuesApplied(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(18))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Uint64Flags, o + self._tab.Pos)
+        return 0
+
+    # FleetStatus
+    def ValuesSkipped(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(20))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Uint64Flags, o + self._tab.Pos)
+        return 0
+
+    # FleetStatus
+    def ValuesRefused(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(22))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Uint64Flags, o + self._tab.Pos)
+        return 0
+
+    # FleetStatus
+    def Writes(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(24))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Uint64Flags, o + self._tab.Pos)
+        return 0
+
+    # FleetStatus
+    def WriteConflicts(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(26))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Uint64Flags, o + self._tab.Pos)
+        return 0
+
+    # FleetStatus
+    def WriteErrors(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(28))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Uint64Flags, o + self._tab.Pos)
+        return 0
+
+    # FleetStatus
+    def ColdStarts(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(30))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Uint64Flags, o + self._tab.Pos)
+        return 0
+
+    # FleetStatus
+    def ResyncPasses(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(32))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Uint64Flags, o + self._tab.Pos)
+        return 0
+
+def FleetStatusStart(builder): builder.StartObject(15)
+def FleetStatusAddRole(builder, role): builder.PrependUint8Slot(0, role, 0)
+def FleetStatusAddServers(builder, servers): builder.PrependUOffsetTRelativeSlot(1, flatbuffers.number_types.UOffsetTFlags.py_type(servers), 0)
+def FleetStatusAddBucket(builder, bucket): builder.PrependUOffsetTRelativeSlot(2, flatbuffers.number_types.UOffsetTFlags.py_type(bucket), 0)
+def FleetStatusAddConnection(builder, connection): builder.PrependUint8Slot(3, connection, 0)
+def FleetStatusAddCursor(builder, cursor): builder.PrependUint64Slot(4, cursor, 0)
+def FleetStatusAddCaughtUp(builder, caughtUp): builder.PrependBoolSlot(5, caughtUp, 0)
+def FleetStatusAddPublishers(builder, publishers): builder.PrependUOffsetTRelativeSlot(6, flatbuffers.number_types.UOffsetTFlags.py_type(publishers), 0)
+def FleetStatusStartPublishersVector(builder, numElems): return builder.StartVector(4, numElems, 4)
+def FleetStatusAddValuesApplied(builder, valuesApplied): builder.PrependUint64Slot(7, valuesApplied, 0)
+def FleetStatusAddValuesSkipped(builder, valuesSkipped): builder.PrependUint64Slot(8, valuesSkipped, 0)
+def FleetStatusAddValuesRefused(builder, valuesRefused): builder.PrependUint64Slot(9, valuesRefused, 0)
+def FleetStatusAddWrites(builder, writes): builder.PrependUint64Slot(10, writes, 0)
+def FleetStatusAddWriteConflicts(builder, writeConflicts): builder.PrependUint64Slot(11, writeConflicts, 0)
+def FleetStatusAddWriteErrors(builder, writeErrors): builder.PrependUint64Slot(12, writeErrors, 0)
+def FleetStatusAddColdStarts(builder, coldStarts): builder.PrependUint64Slot(13, coldStarts, 0)
+def FleetStatusAddResyncPasses(builder, resyncPasses): builder.PrependUint64Slot(14, resyncPasses, 0)
+def FleetStatusEnd(builder): return builder.EndObject()
 
 
 # How many requests of one kind ended with one code.

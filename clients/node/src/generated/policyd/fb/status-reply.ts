@@ -3,6 +3,7 @@
 import * as flatbuffers from 'flatbuffers';
 
 import { Counters } from '../../policyd/fb/counters';
+import { FleetStatus } from '../../policyd/fb/fleet-status';
 import { Health } from '../../policyd/fb/health';
 import { Timestamp } from '../../policyd/fb/timestamp';
 
@@ -125,8 +126,13 @@ counters(obj?:Counters):Counters|null {
   return offset ? (obj || new Counters()).__init(this.bb!.__indirect(this.bb_pos + offset), this.bb!) : null;
 }
 
+fleet(obj?:FleetStatus):FleetStatus|null {
+  const offset = this.bb!.__offset(this.bb_pos, 38);
+  return offset ? (obj || new FleetStatus()).__init(this.bb!.__indirect(this.bb_pos + offset), this.bb!) : null;
+}
+
 static startStatusReply(builder:flatbuffers.Builder) {
-  builder.startObject(17);
+  builder.startObject(18);
 }
 
 static addOrgCount(builder:flatbuffers.Builder, orgCount:bigint) {
@@ -195,6 +201,10 @@ static addNow(builder:flatbuffers.Builder, nowOffset:flatbuffers.Offset) {
 
 static addCounters(builder:flatbuffers.Builder, countersOffset:flatbuffers.Offset) {
   builder.addFieldOffset(16, countersOffset, 0);
+}
+
+static addFleet(builder:flatbuffers.Builder, fleetOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(17, fleetOffset, 0);
 }
 
 static endStatusReply(builder:flatbuffers.Builder):flatbuffers.Offset {

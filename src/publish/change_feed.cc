@@ -1,0 +1,102 @@
+#include "publish/change_feed.h"
+
+#include <utility>
+
+namespace policyd::publish {
+
+ChangeFeed::ChangeFeed(Store& inner, std::size_t max_pending_orgs)
+    : inner_(inner), max_pending_orgs_(max_pending_orgs) {}
+
+FeedChanges ChangeFeed::Take() {
+  std::lock_guard lock(mu_);
+  FeedChanges out;
+  if (!everything_) out.orgs.assign(orgs_.begin(), orgs_.end());
+  out.instance = instance_;
+  out.everything = everything_;
+  out.synced = synced_;
+  orgs_.clear();
+  instance_ = everything_ = synced_ = false;
+  return out;
+}
+
+bool ChangeFeed::HasPending() const {
+  std::lock_guard lock(mu_);
+  return !orgs_.empty() || instance_ || everything_ || synced_;
+}
+
+void ChangeFeed::SetListener(std::function<void()> listener) {
+  std::lock_guard lock(listener_mu_);
+  listener_ = std::move(listener);
+}
+
+void ChangeFeed::Notify() {
+  std::lock_guard lock(listener_mu_);
+  if (listener_) listener_();
+}
+
+void ChangeFeed::Record(const StoreChange& change) {
+  std::lock_guard lock(mu_);
+  if (!everything_) {
+    auto add = [&](const std::string& id) {
+      if (orgs_.size() >= max_pending_orgs_ && !orgs_.contains(id)) {
+        everything_ = true;
+        orgs_.clear();
+      }
+      if (!everything_) orgs_.insert(id);
+    };
+    for (const OrgRecord& org : change.put_orgs) add(org.id);
+    for (const std::string& id : change.removed_orgs) add(id);
+    for (const OrgDomains& domains : change.put_org_domains) add(domains.org_id);
+    for (const auto& [id, version] : change.org_versions) add(id);
+  }
+  if (change.instance || change.instance_domains || change.instance_version) instance_ = true;
+  if (!change.synced_at.IsZero()) synced_ = true;
+}
+
+Status ChangeFeed::Apply(const StoreChange& change, Timestamp now) {
+  POLICYD_RETURN_IF_ERROR(inner_.Apply(change, now));
+  Record(change);
+  Notify();
+  return Status::Ok();
+}
+
+Status ChangeFeed::Replace(const Snapshot& snapshot, std::string_view cursor,
+                           std::string_view source, Timestamp now) {
+  POLICYD_RETURN_IF_ERROR(inner_.Replace(snapshot, cursor, source, now));
+  {
+    std::lock_guard lock(mu_);
+    everything_ = synced_ = true;
+    orgs_.clear();
+  }
+  Notify();
+  return Status::Ok();
+}
+
+Status ChangeFeed::Read(LookupBatch& batch) const { return inner_.Read(batch); }
+
+Status ChangeFeed::ReadDomains(std::string_view org_id, DomainSet& out) const {
+  return inner_.ReadDomains(org_id, out);
+}
+
+Result<StoreMeta> ChangeFeed::Meta() const { return inner_.Meta(); }
+
+Status ChangeFeed::ForEach(const std::function<void(const InstanceRecord&)>& on_instance,
+                           const std::function<Status(const OrgRecord&)>& on_org) const {
+  return inner_.ForEach(on_instance, on_org);
+}
+
+Status ChangeFeed::ForEachOrgDomains(const std::function<Status(const OrgDomains&)>& visit) const {
+  return inner_.ForEachOrgDomains(visit);
+}
+
+Status ChangeFeed::ForEachEntry(
+    const std::function<Status(const InstanceRecord&, const InstanceDomains&,
+                               const SourceVersion&)>& on_instance,
+    const std::function<Status(const OrgRecord&, const OrgDomains&, const SourceVersion&)>& on_org)
+    const {
+  return inner_.ForEachEntry(on_instance, on_org);
+}
+
+Status ChangeFeed::Flush() { return inner_.Flush(); }
+
+}  // namespace policyd::publish
