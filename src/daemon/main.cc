@@ -12,6 +12,7 @@
 
 #include "base/clock.h"
 #include "daemon/config.h"
+#include "daemon/fleet_mode.h"
 #include "daemon/observability.h"
 #include "daemon/reload.h"
 #include "daemon/systemd.h"
@@ -207,6 +208,7 @@ int Run(const DaemonConfig& config) {
     return code == Code::kFailedPrecondition || code == Code::kDataLoss ? kExitConfig : 1;
   }
   if (!config.snapshot.empty()) {
+    // (A publisher's first full pass publishes what this loads: it does not need the feed.)
     if (Status s = LoadSnapshot(**store, config.snapshot, clock); !s.ok()) {
       spdlog::critical("{}", s.ToString());
       return s.code() == Code::kInvalidArgument ? kExitConfig : 1;
@@ -228,11 +230,18 @@ int Run(const DaemonConfig& config) {
     spdlog::critical("{}", meta.error().ToString());
     return 1;
   }
+  // Fleet mode (--publish-to or --follow): a publisher's sync writes through its change feed; a
+  // follower's data is as fresh as the publishers' last sync it has read.
+  std::unique_ptr<FleetMode> fleet = FleetMode::Make(config, **store, clock);
+  Store& writer_store = fleet ? fleet->writer_store() : **store;
+  const std::string freshness_source =
+      fleet && fleet->follower() ? fleet->freshness_source() : config.upstream;
   ServingState state(
-      FreshnessOptions{config.upstream, config.max_staleness, config.refuse_when_stale});
+      FreshnessOptions{freshness_source, config.max_staleness, config.refuse_when_stale});
   // Data synced from this upstream is as fresh as its last sync; data from anywhere else
-  // (a snapshot, another upstream) counts as never synced until the first cold start.
-  if (config.upstream.empty() || meta->source == config.upstream) {
+  // (a snapshot, another upstream) counts as never synced until the first cold start. A
+  // follower records its own (Follower::Start).
+  if (config.follow.empty() && (config.upstream.empty() || meta->source == config.upstream)) {
     state.RecordSync(meta->last_sync);
   }
   std::unique_ptr<Upstream> upstream;
@@ -255,7 +264,7 @@ int Run(const DaemonConfig& config) {
     SyncOptions sync_options;
     sync_options.source = config.upstream;
     sync_options.poll_interval = config.poll_interval;
-    syncer = std::make_unique<Syncer>(**store, *upstream, state, clock, sync_options);
+    syncer = std::make_unique<Syncer>(writer_store, *upstream, state, clock, sync_options);
   }
 
   Result<std::optional<int>> activated = SocketFromSystemd();
@@ -353,6 +362,14 @@ int Run(const DaemonConfig& config) {
     }
     spdlog::info("serving the upstream's domain policy reads over HTTP on {}", config.http_socket);
   }
+  // Fleet mode: returns at once (NATS is reached in the background); a credentials or CA file
+  // that cannot be read stops the start.
+  if (fleet) {
+    if (Status s = fleet->Start(state); !s.ok()) {
+      spdlog::critical("{}", s.ToString());
+      return s.code() == Code::kInvalidArgument ? kExitConfig : 1;
+    }
+  }
   if (Status s = server.Start(); !s.ok()) {
     spdlog::critical("{}", s.ToString());
     return s.code() == Code::kInternal ? 1 : kExitConfig;
@@ -393,6 +410,7 @@ int Run(const DaemonConfig& config) {
   if (webhook) webhook->Stop();
   observability.Stop();
   if (syncer) syncer->Stop();
+  if (fleet) fleet->Stop();
   if (Status s = (*store)->Flush(); !s.ok()) spdlog::error("flush at exit: {}", s.ToString());
   spdlog::info("stopped");
   return 0;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <random>
 
+#include "fleet/servers.h"
 #include "follow/cursor.h"
 #include "nats/connection.h"
 #include "nats/kv_bucket.h"
@@ -19,21 +20,6 @@ using std::chrono::steady_clock;
 // Longest a read waits before the loop looks at Stop() (which also wakes it) and the bucket
 // check again.
 constexpr milliseconds kPoll{500};
-
-FleetConnection ToFleet(nats::ConnState state) {
-  switch (state) {
-    case nats::ConnState::kConnecting:
-      return FleetConnection::kConnecting;
-    case nats::ConnState::kConnected:
-      return FleetConnection::kConnected;
-    case nats::ConnState::kReconnecting:
-    case nats::ConnState::kDisconnected:
-      return FleetConnection::kReconnecting;
-    case nats::ConnState::kClosed:
-      return FleetConnection::kClosed;
-  }
-  return FleetConnection::kReconnecting;
-}
 
 Message ToMessage(const nats::KvEntry& entry) {
   MessageOp op = MessageOp::kPut;
@@ -58,7 +44,7 @@ Follower::Follower(Store& store, ServingState& state, const Clock& clock, Follow
       state_(state),
       clock_(clock),
       options_(std::move(options)),
-      source_(RedactedServers(options_.urls)) {}
+      source_(fleet::RedactedServers(options_.urls)) {}
 
 Follower::~Follower() { Stop(); }
 
@@ -122,7 +108,7 @@ FleetStatus Follower::Status() const {
   s.bucket = options_.bucket;
   {
     std::lock_guard lock(mu_);
-    if (conn_ != nullptr) s.connection = ToFleet(conn_->state());
+    if (conn_ != nullptr) s.connection = nats::FleetConnectionOf(conn_->state());
     s.cursor = cursor_;
     s.caught_up = caught_up_ && s.connection == FleetConnection::kConnected;
     s.publishers = publishers_.List();

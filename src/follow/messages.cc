@@ -100,22 +100,6 @@ std::vector<FleetPublisher> PublisherTable::List() const {
   return out;
 }
 
-std::string RedactedServers(const std::vector<std::string>& urls) {
-  std::string out;
-  for (const std::string& url : urls) {
-    std::string u = url;
-    const std::size_t scheme = u.find("://");
-    const std::size_t from = scheme == std::string::npos ? 0 : scheme + 3;
-    // The user part ends at the authority's last '@' (a password may hold one).
-    const std::size_t end = u.find('/', from);
-    const std::size_t at = u.rfind('@', end);
-    if (at != std::string::npos && at >= from) u.erase(from, at + 1 - from);
-    if (!out.empty()) out += ',';
-    out += u;
-  }
-  return out;
-}
-
 std::string PrintableKey(std::string_view bytes, std::size_t max) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out = "\"";

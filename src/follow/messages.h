@@ -109,10 +109,6 @@ class PublisherTable {
   std::map<std::string, Held, std::less<>> publishers_;
 };
 
-// Redacts URLs for status lines and StoreMeta::source: "nats://user:pass@host:4222" becomes
-// "nats://host:4222"; the URLs are joined with ','.
-std::string RedactedServers(const std::vector<std::string>& urls);
-
 // Printable form of bucket bytes for a log line: bytes outside printable ASCII as \xNN, at
 // most `max` bytes of input.
 std::string PrintableKey(std::string_view bytes, std::size_t max = 300);

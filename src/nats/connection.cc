@@ -169,6 +169,21 @@ std::string_view ConnStateName(ConnState state) {
   return "unknown";
 }
 
+FleetConnection FleetConnectionOf(ConnState state) {
+  switch (state) {
+    case ConnState::kConnecting:
+      return FleetConnection::kConnecting;
+    case ConnState::kConnected:
+      return FleetConnection::kConnected;
+    case ConnState::kReconnecting:
+    case ConnState::kDisconnected:
+      return FleetConnection::kReconnecting;
+    case ConnState::kClosed:
+      return FleetConnection::kClosed;
+  }
+  return FleetConnection::kClosed;
+}
+
 Result<std::unique_ptr<NatsConnection>> NatsConnection::Connect(const ConnectOptions& options,
                                                                 EventCallback on_event) {
   if (options.urls.empty()) return Err(Status::InvalidArgument("nats: no server URL"));

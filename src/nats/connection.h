@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "model/fleet_status.h"
 
 namespace policyd::nats {
 
@@ -58,6 +59,9 @@ struct ConnectOptions {
 
 enum class ConnState { kConnecting, kConnected, kReconnecting, kDisconnected, kClosed };
 std::string_view ConnStateName(ConnState state);
+// The state as fleet mode's status surfaces report it (disconnected counts as reconnecting: cnats
+// keeps trying).
+FleetConnection FleetConnectionOf(ConnState state);
 
 struct ConnEvent {
   enum class Kind { kConnected, kDisconnected, kReconnected, kClosed, kAsyncError };

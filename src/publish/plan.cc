@@ -163,24 +163,6 @@ std::string HeartbeatSource(std::string_view url) {
   return std::string(url.substr(0, fleet::kMaxSourceLength));
 }
 
-std::string ServersWithoutCredentials(const std::vector<std::string>& urls) {
-  std::string out;
-  for (std::string_view url : urls) {
-    if (!out.empty()) out += ',';
-    const std::size_t scheme = url.find("://");
-    const std::size_t host = scheme == std::string_view::npos ? 0 : scheme + 3;
-    const std::size_t end = url.find_first_of("/?#", host);
-    const std::size_t at = url.substr(0, end).rfind('@');
-    if (at != std::string_view::npos && at >= host) {
-      out.append(url.substr(0, host));
-      out.append(url.substr(at + 1));
-    } else {
-      out.append(url);
-    }
-  }
-  return out;
-}
-
 std::string SnapshotSource(std::string_view path) {
   if (std::size_t slash = path.rfind('/'); slash != std::string_view::npos) {
     path.remove_prefix(slash + 1);

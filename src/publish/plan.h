@@ -134,9 +134,6 @@ std::string MsgId(std::string_view key, bool is_delete, const fleet::SourceVersi
 // '#' with anything up to an '@' removed. At most fleet::kMaxSourceLength bytes.
 std::string HeartbeatSource(std::string_view upstream_url);
 
-// The NATS URLs for status surfaces: comma-separated, each without its "user:password@" part.
-std::string ServersWithoutCredentials(const std::vector<std::string>& urls);
-
 // The heartbeat's `source` for a snapshot file: its file name without directories.
 std::string SnapshotSource(std::string_view path);
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "fleet/keys.h"
+#include "fleet/servers.h"
 #include "resolve/resolve.h"
 
 namespace policyd::publish {
@@ -18,21 +19,6 @@ using PStatus = ::policyd::Status;
 std::string HeartbeatKeyOf(const std::string& id) {
   Result<std::string> key = fleet::FormatKey({fleet::KeyKind::kHeartbeat, id});
   return key ? *key : std::string();
-}
-
-FleetConnection ToFleet(nats::ConnState state) {
-  switch (state) {
-    case nats::ConnState::kConnecting:
-      return FleetConnection::kConnecting;
-    case nats::ConnState::kConnected:
-      return FleetConnection::kConnected;
-    case nats::ConnState::kReconnecting:
-    case nats::ConnState::kDisconnected:
-      return FleetConnection::kReconnecting;
-    case nats::ConnState::kClosed:
-      return FleetConnection::kClosed;
-  }
-  return FleetConnection::kClosed;
 }
 
 }  // namespace
@@ -261,12 +247,12 @@ PStatus Publisher::Step() {
 FleetStatus Publisher::Status() const {
   FleetStatus s;
   s.role = FleetRole::kPublisher;
-  s.servers = ServersWithoutCredentials(options_.connect.urls);
+  s.servers = fleet::RedactedServers(options_.connect.urls);
   s.bucket = options_.bucket;
   s.cursor = cursor_;
   {
     std::lock_guard lock(status_mu_);
-    s.connection = conn_ ? ToFleet(conn_->state()) : FleetConnection::kClosed;
+    s.connection = conn_ ? nats::FleetConnectionOf(conn_->state()) : FleetConnection::kClosed;
     // cnats reports a first connection that keeps failing as "reconnecting".
     if (s.connection == FleetConnection::kReconnecting && !ever_connected_) {
       s.connection = FleetConnection::kConnecting;

@@ -7,16 +7,13 @@
 
 #include "daemon/config.h"
 #include "daemon/reload.h"
+#include "parse_args.h"
 
 namespace policyd {
 namespace {
 
 ParsedArgs Parse(std::vector<std::string> args, std::optional<std::string_view> toml = {}) {
-  args.insert(args.begin(), "policyd");
-  if (toml) args.insert(args.end(), {"--config", "/nonexistent/policyd.toml"});
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  return ParseDaemonArgs(static_cast<int>(argv.size()), argv.data(), "test", toml);
+  return ParseArgs(std::move(args), toml);
 }
 
 TEST(HttpConfigTest, OffByDefaultWithTheLookupSocketsMode) {

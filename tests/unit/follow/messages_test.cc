@@ -171,14 +171,6 @@ TEST(PublisherTableTest, KeepsTheNewestHeartbeatOfEachPublisher) {
   EXPECT_EQ(list[1], (FleetPublisher{"b", {100, 0}, "iam-b"}));
 }
 
-TEST(RedactedServersTest, DropsUserAndPassword) {
-  EXPECT_EQ(RedactedServers({"nats://u:p@h1:4222", "nats://h2:4222"}),
-            "nats://h1:4222,nats://h2:4222");
-  EXPECT_EQ(RedactedServers({"tls://user:p@ss@h:1"}), "tls://h:1");
-  EXPECT_EQ(RedactedServers({"h:1"}), "h:1");
-  EXPECT_EQ(RedactedServers({}), "");
-}
-
 TEST(PrintableKeyTest, EscapesWhatALogLineCannotHold) {
   EXPECT_EQ(PrintableKey("domain.org.1"), "\"domain.org.1\"");
   EXPECT_EQ(PrintableKey(std::string("a\n\"\xff", 4)), "\"a\\x0A\\x22\\xFF\"");

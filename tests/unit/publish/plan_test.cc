@@ -159,11 +159,5 @@ TEST(SnapshotSourceTest, KeepsTheFileName) {
   EXPECT_EQ(SnapshotSource("snapshot.json"), "snapshot.json");
 }
 
-TEST(ServersWithoutCredentialsTest, DropsUserAndPassword) {
-  EXPECT_EQ(ServersWithoutCredentials({"nats://a:4222", "nats://u:p@b:4222", "tls://t@c:1/x@y"}),
-            "nats://a:4222,nats://b:4222,tls://c:1/x@y");
-  EXPECT_EQ(ServersWithoutCredentials({}), "");
-}
-
 }  // namespace
 }  // namespace policyd::publish
