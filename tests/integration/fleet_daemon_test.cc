@@ -5,9 +5,10 @@
 // current and its v1 name, the instance's events moving to another stream, org and instance
 // domains added, verified, made primary and removed, some rounds in one push), every follower
 // answers every org byte for byte as the upstream's GET does, knows no removed org, and holds the
-// upstream's domains. A follower restarted mid-history resumes from its cursor (no cold start,
-// only newer values received); a publisher stopped for a while and restarted with an older store
-// undoes nothing. `--follow` with a source of its own is refused (exit 78, one line).
+// upstream's domains. A follower restarted mid-history (SIGTERM, and SIGKILL) resumes from its
+// cursor (no cold start, only newer values received); a publisher stopped for a while (or
+// killed) and restarted with an older store undoes nothing. `--follow` with a source of its own
+// is refused (exit 78, one line). POLICYD_FLEET_SEED=N replays another random history.
 //
 // Needs the fleet wiring in policyd (--publish-to, --follow, --publisher-id) and
 // /usr/sbin/nats-server (scripts/install-deps.sh). ctest labels: nats, fleet_e2e.
@@ -16,6 +17,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -273,6 +275,22 @@ class FleetDaemonTest : public ::testing::Test {
     return (*bucket)->Info();
   }
 
+  // A follower restarted on its store resumed from its cursor: no cold start, and it received
+  // only values written after the cursor it had (`cursor_before`), far fewer than the bucket's
+  // keys, which a reload of the whole bucket would have delivered.
+  void ExpectResumed(const FleetDaemon& f, double cursor_before) {
+    const double received = Received(f);
+    Result<nats::BucketInfo> bucket = Bucket();
+    ASSERT_TRUE(bucket.has_value()) << bucket.error().ToString();
+    EXPECT_EQ(f.Metric(fm::kColdStarts).value_or(-1), 0);
+    EXPECT_GE(f.Metric(fm::kCursor).value_or(-1), cursor_before);
+    EXPECT_LE(received, static_cast<double>(bucket->last_seq) - cursor_before);
+    EXPECT_LT(received, static_cast<double>(bucket->messages) / 2)
+        << "a follower that reloads the bucket receives every key (" << bucket->messages << ")";
+    std::cout << "restarted follower received " << received << " values after revision "
+              << cursor_before << "; the bucket holds " << bucket->messages << " keys\n";
+  }
+
   // Values a follower received since it started: applied, skipped as older, refused.
   static double Received(const FleetDaemon& f) {
     const Scrape s = f.Metrics();
@@ -305,45 +323,52 @@ TEST_F(FleetDaemonTest, RandomHistoriesReachEveryFollowerExactly) {
     EXPECT_TRUE(nats_source) << status;
   }
 
-  RandomChanges changes(upstream_, 20261206);
-  double cursor_before = 0;
-  for (int round = 0; round < 10; ++round) {
+  // POLICYD_FLEET_SEED replays another history.
+  const char* seed_env = std::getenv("POLICYD_FLEET_SEED");
+  const auto seed =
+      static_cast<std::uint32_t>(seed_env ? std::strtoul(seed_env, nullptr, 10) : 20261206);
+  std::cout << "seed " << seed << "\n";
+  RandomChanges changes(upstream_, seed);
+  for (int round = 0; round < 18; ++round) {
     SCOPED_TRACE("round " + std::to_string(round));
-    if (round == 3) {  // a follower restarts; the history goes on while it is down
-      cursor_before = followers_[0]->Metric(fm::kCursor).value_or(-1);
+    // A follower stops (SIGTERM at round 3, SIGKILL at round 11) while the history goes on, and
+    // comes back at the end of the round.
+    FleetDaemon* restarted = round == 3    ? followers_[0].get()
+                             : round == 11 ? followers_[1].get()
+                                           : nullptr;
+    double cursor_before = 0;
+    if (restarted != nullptr) {
+      cursor_before = restarted->Metric(fm::kCursor).value_or(-1);
       ASSERT_GT(cursor_before, 0);
-      ASSERT_EQ(followers_[0]->Stop(), 0) << followers_[0]->Log();
+      ASSERT_EQ(restarted->Stop(round == 3 ? SIGTERM : SIGKILL), round == 3 ? 0 : -SIGKILL)
+          << restarted->Log();
     }
-    if (round == 5) {  // a publisher stops; the other carries on alone
+    // Publisher A stops at round 5 (the other carries on alone) and comes back at round 8 with
+    // its older store; publisher B is killed at round 13 and comes back at round 15.
+    if (round == 5) {
       ASSERT_EQ(publishers_[0]->Stop(), 0) << publishers_[0]->Log();
+    }
+    if (round == 13) {
+      ASSERT_EQ(publishers_[1]->Stop(SIGKILL), -SIGKILL);
     }
     if (round % 4 == 2) {
       changes.Burst(15);
     } else {
-      changes.Apply(round == 3 ? 4 : 12);
+      changes.Apply(restarted != nullptr ? 4 : 12);
     }
-    if (round == 3) {
-      ASSERT_TRUE(followers_[0]->Start());
-      ASSERT_TRUE(EveryFollowerMatches(changes.gone()));
-      // Resumed from its cursor: no reload of the bucket, only values written after the cursor.
-      const double received = Received(*followers_[0]);
-      Result<nats::BucketInfo> bucket = Bucket();
-      ASSERT_TRUE(bucket.has_value()) << bucket.error().ToString();
-      EXPECT_EQ(followers_[0]->Metric(fm::kColdStarts).value_or(-1), 0);
-      EXPECT_GE(followers_[0]->Metric(fm::kCursor).value_or(-1), cursor_before);
-      EXPECT_LE(received, static_cast<double>(bucket->last_seq) - cursor_before);
-      EXPECT_LT(received, static_cast<double>(bucket->messages) / 2)
-          << "a follower that reloads the bucket receives every key (" << bucket->messages << ")";
-      std::cout << "restarted follower received " << received << " values, bucket holds "
-                << bucket->messages << " keys\n";
-      continue;
-    }
-    if (round == 8) {  // it comes back with its older store, after the changes
+    if (round == 8) {
       ASSERT_TRUE(publishers_[0]->Start());
     }
+    if (round == 15) {
+      ASSERT_TRUE(publishers_[1]->Start());
+    }
+    if (restarted != nullptr) {
+      ASSERT_TRUE(restarted->Start());
+    }
     ASSERT_TRUE(EveryFollowerMatches(changes.gone()));
+    if (restarted != nullptr) ExpectResumed(*restarted, cursor_before);
   }
-  // The publisher that lagged has caught up and undone nothing: one more round, both running.
+  // The publishers that lagged have caught up and undone nothing: one more round, both running.
   changes.Apply(10);
   ASSERT_TRUE(EveryFollowerMatches(changes.gone()));
   for (auto& f : followers_) {
