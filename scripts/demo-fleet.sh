@@ -59,13 +59,17 @@ start_publisher() {
   pids+=("$publisher")
 }
 start_publisher
+ctl() { "$policyctl" --socket "$work/$1.sock" "${@:2}"; }
+# Followers wait for a bucket and retry with a growing backoff: start them once the publisher
+# has created it and written to it (its status shows the revision of its last write).
+publisher_wrote() { ctl publisher status | grep -Eq '^last write: +revision [1-9]'; }
+wait_until 300 publisher_wrote
 for i in 1 2 3; do
   "$policyd" --socket "$work/follower$i.sock" --data-dir "$work/follower$i" --follow "$url" \
     2>"$work/follower$i.log" &
   pids+=($!)
 done
 
-ctl() { "$policyctl" --socket "$work/$1.sock" "${@:2}"; }
 run() {
   echo "\$ policyctl --socket $1.sock ${*:2}"
   local rc=0
