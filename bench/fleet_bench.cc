@@ -141,6 +141,9 @@ class Fleet {
     FleetRow row;
     row.followers = static_cast<int>(followers_.size());
     row.rest_seconds = rest_seconds;
+    // At rest: one poll interval (5 s, +20% jitter) after whatever came before (a cold start,
+    // followers joining, webhook-woken rounds) before counting.
+    std::this_thread::sleep_for(std::chrono::seconds(6));
     const int before = upstream_.TotalRequests();
     std::this_thread::sleep_for(std::chrono::duration<double>(rest_seconds));
     row.requests_per_minute = (upstream_.TotalRequests() - before) * 60.0 / rest_seconds;
@@ -331,6 +334,14 @@ Status MeasureColdStart(const FleetOptions& o, const std::string& nats_url, Flee
   ReadEveryOrg(follower.socket, OrgIds(o.cold_orgs));
   r.cold_rss_kb = RssKb(follower.pid);
   StopPolicyd(follower);
+  // A warm restart on that store: READY, then every org looked up once.
+  Policyd again = StartPolicyd(o.policyd, follower.socket, o.dir + "/cold-follower.data", "",
+                               o.dir + "/cold-follower.log",
+                               {"--follow", nats_url, "--nats-bucket", kColdBucket});
+  r.warm_ready_s = again.ready_s;
+  ReadEveryOrg(again.socket, OrgIds(o.cold_orgs));
+  r.warm_rss_kb = RssKb(again.pid);
+  StopPolicyd(again);
   return Status::Ok();
 }
 

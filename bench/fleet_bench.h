@@ -65,7 +65,9 @@ struct FleetResults {
   double publish_s = -1;     // publisher start (snapshot load) -> every key in the bucket
   double cold_ready_s = -1;  // follower start -> READY=1
   double cold_start_s = -1;  // follower start -> it holds every org
-  long cold_rss_kb = -1;
+  long cold_rss_kb = -1;     // after the cold start and one lookup of every org
+  double warm_ready_s = -1;  // the same follower restarted on its store -> READY=1
+  long warm_rss_kb = -1;     // after the restart and one lookup of every org
   std::uint64_t bucket_messages = 0;
 };
 

@@ -8,8 +8,8 @@ namespace policyd::bench {
 namespace {
 
 std::string Ms(const LatencyStats& s) {
-  if (s.samples == 0) return "— | — | —";
-  return Fmt("%.1f", s.p50_ms) + " | " + Fmt("%.1f", s.p99_ms) + " | " + Fmt("%.1f", s.max_ms);
+  if (s.samples == 0) return "—";
+  return Fmt("%.1f", s.p50_ms) + " / " + Fmt("%.1f", s.p99_ms) + " / " + Fmt("%.1f", s.max_ms);
 }
 
 std::string Verdict(bool met) { return met ? "met" : "**missed**"; }
@@ -63,10 +63,12 @@ void ColdStart(std::ostringstream& o, const FleetResults& r) {
   if (r.cold_start_s < 0) return;
   o << "Cold start: a follower with an empty data dir, on a bucket of " << r.cold_orgs << " orgs ("
     << r.bucket_messages << " keys, written by a `--snapshot` publisher in "
-    << Fmt("%.1f", r.publish_s) << " s from its start), answered its first status request after "
+    << Fmt("%.1f", r.publish_s) << " s from its start, snapshot load included), sent READY=1 after "
     << Fmt("%.3f", r.cold_ready_s) << " s and held every org after **"
     << Fmt("%.2f", r.cold_start_s) << " s** (goal ≤ 5 s: " << Verdict(r.cold_start_s <= 5)
     << "); RSS after looking every org up once " << MB(static_cast<double>(r.cold_rss_kb) * 1024.0)
+    << ". Restarted on its store: READY=1 after " << Fmt("%.3f", r.warm_ready_s)
+    << " s, RSS after looking every org up once " << MB(static_cast<double>(r.warm_rss_kb) * 1024.0)
     << ".\n\n";
 }
 
@@ -81,7 +83,8 @@ std::string FleetReport(const FleetResults& r, const FleetOptions& options) {
     << " orgs, `--publish-to`, webhook wake-up, default 5 s poll) and F followers (`policyd "
        "--follow`), added in steps. Requests at rest: the fake upstream's count over "
     << Fmt("%g", options.rest_seconds)
-    << " s with nothing changing. Latency: an org's policy is changed upstream and a signed "
+    << " s with nothing changing (starting one poll interval after the last activity). Latency: an "
+       "org's policy is changed upstream and a signed "
        "delivery sent to the publisher's webhook; the benchmark then looks the org up on every "
        "follower in turn until each answers the new policy byte for byte (a pass over all of them "
        "takes the time in the \"one lookup on every follower\" column: the resolution). \"write\" "
