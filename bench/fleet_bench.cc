@@ -141,12 +141,6 @@ class Fleet {
     FleetRow row;
     row.followers = static_cast<int>(followers_.size());
     row.rest_seconds = rest_seconds;
-    // At rest: one poll interval (5 s, +20% jitter) after whatever came before (a cold start,
-    // followers joining, webhook-woken rounds) before counting.
-    std::this_thread::sleep_for(std::chrono::seconds(6));
-    const int before = upstream_.TotalRequests();
-    std::this_thread::sleep_for(std::chrono::duration<double>(rest_seconds));
-    row.requests_per_minute = (upstream_.TotalRequests() - before) * 60.0 / rest_seconds;
     row.sweep_ms = SweepMs();
     std::vector<double> from_write, from_change;
     for (int i = 0; i < samples; ++i) {
@@ -158,6 +152,14 @@ class Fleet {
     }
     row.from_write = Stats(from_write);
     row.from_change = Stats(from_change);
+    // At rest, after the changes (so every F row starts from the same history: a sync round
+    // re-reads the events of the 2 s before the newest one, and the setup's thousands of events
+    // would otherwise weigh on the first row), one poll interval (5 s, +20% jitter) after the
+    // last webhook-woken round.
+    std::this_thread::sleep_for(std::chrono::seconds(6));
+    const int before = upstream_.TotalRequests();
+    std::this_thread::sleep_for(std::chrono::duration<double>(rest_seconds));
+    row.requests_per_minute = (upstream_.TotalRequests() - before) * 60.0 / rest_seconds;
     std::vector<long> rss;
     for (const Follower& f : followers_) rss.push_back(RssKb(f.process.pid));
     row.follower_rss_kb_median = Median(rss);

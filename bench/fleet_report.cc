@@ -83,7 +83,8 @@ std::string FleetReport(const FleetResults& r, const FleetOptions& options) {
     << " orgs, `--publish-to`, webhook wake-up, default 5 s poll) and F followers (`policyd "
        "--follow`), added in steps. Requests at rest: the fake upstream's count over "
     << Fmt("%g", options.rest_seconds)
-    << " s with nothing changing (starting one poll interval after the last activity). Latency: an "
+    << " s with nothing changing (after the row's changes, from one poll interval after the last). "
+       "Latency: an "
        "org's policy is changed upstream and a signed "
        "delivery sent to the publisher's webhook; the benchmark then looks the org up on every "
        "follower in turn until each answers the new policy byte for byte (a pass over all of them "
