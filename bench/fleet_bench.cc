@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <ctime>
 #include <fstream>
 #include <map>
@@ -41,6 +42,12 @@ std::int64_t RealNowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+std::string Fmt1(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.1f", v);
+  return buf;
 }
 
 // A measurement that cannot go on: the section reports the message.
@@ -184,6 +191,8 @@ class Fleet {
     return Status::Ok();
   }
 
+  const std::vector<std::string>& late() const { return late_; }
+
   void StopAll() {
     for (Follower& f : followers_) {
       f.client.reset();
@@ -243,6 +252,7 @@ class Fleet {
     }
     const std::string want = upstream_.EffectivePolicyBody(org);
     std::int64_t last_seen_ns = 0;
+    std::size_t last_follower = 0;
     std::vector<bool> seen(followers_.size(), false);
     std::size_t remaining = followers_.size();
     const auto t0 = Clock::now();
@@ -252,6 +262,7 @@ class Fleet {
         seen[i] = true;
         --remaining;
         last_seen_ns = RealNowNs();
+        last_follower = i;
       }
       if (Since(t0) > 30) return Err(Stopped("a change did not reach every follower in 30 s"));
     }
@@ -259,6 +270,12 @@ class Fleet {
         watch_->WaitWrite(key, last_revision, changed_ns, milliseconds(5000));
     if (!write) return Err(Stopped("the benchmark's watcher saw no write of " + key));
     revisions_[key] = write->revision;
+    const double from_write_ms = static_cast<double>(last_seen_ns - write->created_ns) / 1e6;
+    if (from_write_ms > 1000 && late_.size() < 3) {
+      late_.push_back("follower " + std::to_string(last_follower) + " answered " +
+                      Fmt1(from_write_ms) + " ms after the write; the end of its log: " +
+                      FileTail(followers_[last_follower].process.log, 600));
+    }
     return Latency{static_cast<double>(last_seen_ns - write->created_ns) / 1e6,
                    static_cast<double>(last_seen_ns - changed_ns) / 1e6};
   }
@@ -288,6 +305,7 @@ class Fleet {
   std::unique_ptr<BucketWatch> watch_;
   std::vector<Follower> followers_;
   std::map<std::string, std::uint64_t> revisions_;
+  std::vector<std::string> late_;  // samples over a second: which follower, its log
   std::mt19937 rng_;
   int next_ = 0;
 };
@@ -367,6 +385,7 @@ FleetResults MeasureFleet(const FleetOptions& o) {
       std::fprintf(stderr, "policyd_bench: fleet: polling only, %d changes\n", o.polling_samples);
       s = fleet.MeasurePolling(o.polling_samples, r);
     }
+    r.late = fleet.late();
     fleet.StopAll();
     if (!s.ok()) return s;
     std::fprintf(stderr, "policyd_bench: fleet: cold start from a bucket of %d orgs\n",

@@ -60,6 +60,9 @@ struct FleetResults {
   int polling_followers = 0;
   LatencyStats polling_from_change;  // no webhook, --poll-interval 5s (the default)
   LatencyStats polling_from_write;
+  // Samples where a follower answered more than a second after the write (at most 3): which
+  // follower, and the end of its log.
+  std::vector<std::string> late;
   // Cold start of a follower from a bucket of cold_orgs orgs.
   int cold_orgs = 0;
   double publish_s = -1;     // publisher start (snapshot load) -> every key in the bucket

@@ -96,6 +96,7 @@ std::string FleetReport(const FleetResults& r, const FleetOptions& options) {
   Ratios(o, r);
   Polling(o, r);
   ColdStart(o, r);
+  for (const std::string& late : r.late) o << "Late: " << late << "\n\n";
   if (!r.error.empty()) o << "Stopped early: " << r.error << "\n\n";
   return o.str();
 }
