@@ -1,10 +1,11 @@
 // policyd_bench: policyd side by side with its baselines, in one run on one machine (issue 5).
 //
 //   policyd_bench [--orgs 10000] [--seconds 2] [--rounds 3] [--out docs/benchmarks.md]
-//                 [--sections compare,features,scale,sync,asserts,profile]
+//                 [--sections compare,features,scale,sync,fleet,asserts,profile]
 //                 [--small-orgs 1000] [--large-orgs 1000000] [--pin-cpu N|none]
-//                 [--wide-threads 16]
+//                 [--wide-threads 16] [--fleet-followers 1,10,50] [--fleet-cold-orgs 100000]
 //                 [--profile-dir DIR] [--policyd PATH] [--redis-server redis-server]
+//                 [--nats-server /usr/sbin/nats-server]
 //
 // Every store is made the way a user would: a snapshot of N orgs (1% with their own policy)
 // written with the production writer, loaded by `policyd --snapshot`, and policyd restarted on
@@ -21,6 +22,9 @@
 //   scale    single lookups at C = 1 and 16 on stores of --small-orgs and --large-orgs orgs; READY
 //            time, RSS and size on disk of the large store;
 //   sync     events applied per second from the fake upstream (sync_rate.h);
+//   fleet    fleet mode (issue #13) with real processes: one publisher and F followers over
+//            nats-server: upstream requests at rest, change-to-every-follower latency, RSS, a
+//            follower's cold start from a bucket of --fleet-cold-orgs orgs (fleet_bench.h);
 //   asserts  what Debian's assertion-enabled RocksDB costs per read, scan and write
 //            (assert_cost.h);
 //   profile  where the servers' CPU goes at C = 16 (perf samples over the compare rows) and their
@@ -34,6 +38,7 @@
 // microseconds and whole timer ticks — at random, per run, whatever the server. Those rows are
 // also measured unpinned, for reference.
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -50,6 +55,7 @@
 
 #include "assert_cost.h"
 #include "bench_support.h"
+#include "fleet_bench.h"
 #include "load.h"
 #include "profile.h"
 #include "report.h"
@@ -66,7 +72,11 @@ struct Args {
   int rounds = 3;
   int wide_threads = 16;  // also measure policyd with this many threads at C >= 16; 0: not
   int pin_cpu = -2;       // single-connection runs: client and server on this CPU; -1: no pinning
-  std::set<std::string> sections = {"compare", "features", "scale", "sync", "asserts", "profile"};
+  std::set<std::string> sections = {"compare", "features", "scale",  "sync",
+                                    "fleet",   "asserts",  "profile"};
+  std::vector<int> fleet_followers = {1, 10, 50};
+  int fleet_cold_orgs = 100'000;
+  std::string nats_server = "/usr/sbin/nats-server";
   std::string out = "docs/benchmarks.md";
   std::string profile_dir;  // keep perf data here (default: the temp dir, removed)
   std::string policyd;
@@ -75,15 +85,14 @@ struct Args {
 };
 
 [[noreturn]] void Usage(const std::string& why) {
-  std::fprintf(
-      stderr,
-      "policyd_bench: %s\n"
-      "usage: policyd_bench [--orgs N] [--seconds S] [--rounds R] [--out FILE]\n"
-      "         [--sections compare,features,scale,sync,asserts,profile] [--small-orgs N]\n"
-      "         [--large-orgs N] [--pin-cpu N|none] [--wide-threads N]\n"
-      "         [--profile-dir DIR]\n"
-      "         [--policyd PATH] [--redis-server PATH]\n",
-      why.c_str());
+  std::fprintf(stderr,
+               "policyd_bench: %s\n"
+               "usage: policyd_bench [--orgs N] [--seconds S] [--rounds R] [--out FILE]\n"
+               "         [--sections compare,features,scale,sync,fleet,asserts,profile]\n"
+               "         [--small-orgs N] [--large-orgs N] [--pin-cpu N|none] [--wide-threads N]\n"
+               "         [--fleet-followers N,N,...] [--fleet-cold-orgs N] [--profile-dir DIR]\n"
+               "         [--policyd PATH] [--redis-server PATH] [--nats-server PATH]\n",
+               why.c_str());
   std::exit(2);
 }
 
@@ -128,11 +137,21 @@ Args ParseArgs(int argc, char** argv) {
       std::stringstream list(value);
       std::string s;
       while (std::getline(list, s, ',')) {
-        if (s != "compare" && s != "features" && s != "scale" && s != "sync" && s != "asserts" &&
-            s != "profile")
+        if (s != "compare" && s != "features" && s != "scale" && s != "sync" && s != "fleet" &&
+            s != "asserts" && s != "profile")
           Usage("unknown section " + s);
         a.sections.insert(s);
       }
+    } else if (flag == "--fleet-followers") {
+      a.fleet_followers.clear();
+      std::stringstream list(value);
+      std::string n;
+      while (std::getline(list, n, ',')) a.fleet_followers.push_back(ParseCount(flag, n));
+      if (a.fleet_followers.empty()) Usage("--fleet-followers needs at least one count");
+    } else if (flag == "--fleet-cold-orgs") {
+      a.fleet_cold_orgs = ParseCount(flag, value);
+    } else if (flag == "--nats-server") {
+      a.nats_server = value;
     } else if (flag == "--out") {
       a.out = value;
     } else if (flag == "--profile-dir") {
@@ -424,6 +443,25 @@ Env SetUp(const Args& a, BenchResults& r) {
   return env;
 }
 
+void RunFleet(const Args& a, const std::string& dir, BenchResults& r) {
+  FleetOptions& o = r.fleet_options;
+  o.policyd = a.policyd;
+  o.nats_server = a.nats_server;
+  o.dir = dir + "/fleet";
+  o.followers = a.fleet_followers;
+  o.cold_orgs = a.fleet_cold_orgs;
+  std::error_code ec;
+  std::filesystem::create_directories(o.dir, ec);
+  if (access(o.nats_server.c_str(), X_OK) != 0) {
+    r.fleet.emplace();
+    r.fleet->error = o.nats_server + " not found (scripts/install-deps.sh installs nats-server)";
+    return;
+  }
+  r.fleet = MeasureFleet(o);
+  if (!r.fleet->error.empty())
+    std::fprintf(stderr, "policyd_bench: fleet: %s\n", r.fleet->error.c_str());
+}
+
 bool WriteReport(const std::string& path, const std::string& report) {
   std::error_code ec;
   const auto parent = std::filesystem::path(path).parent_path();
@@ -450,7 +488,15 @@ int main(int argc, char** argv) {
   r.pin_cpu = a.pin_cpu;
   r.load_before = LoadAverage();
 
-  Env env = SetUp(a, r);
+  // The main store, the echo servers and Redis serve the lookup sections only.
+  const bool needs_main =
+      a.sections.count("compare") || a.sections.count("features") || a.sections.count("profile");
+  Env env;
+  if (needs_main) {
+    env = SetUp(a, r);
+  } else {
+    env.dir = MakeTempDir();
+  }
   const bool needs_echo = a.sections.count("compare") || a.sections.count("profile");
   if (needs_echo) {
     std::fprintf(stderr, "policyd_bench: echo designs, %d rounds\n", a.rounds);
@@ -487,13 +533,16 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "policyd_bench: sync\n");
     r.sync = MeasureSyncRate(env.dir, 1000, 50);
   }
+  if (a.sections.count("fleet")) RunFleet(a, env.dir, r);
   if (a.sections.count("asserts")) {
     std::fprintf(stderr, "policyd_bench: RocksDB assertion cost (callgrind)\n");
     r.asserts = MeasureAssertCost(SelfDir() + "/store_loop", a.orgs, work_dir);
   }
   r.load_after = LoadAverage();
-  r.main_store.rss_kb = RssKb(env.main.serving.pid);
-  StopPolicyd(env.main.serving);
+  if (needs_main) {
+    r.main_store.rss_kb = RssKb(env.main.serving.pid);
+    StopPolicyd(env.main.serving);
+  }
   r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   const std::string report = Report(r);

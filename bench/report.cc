@@ -55,8 +55,13 @@ void Header(std::ostringstream& o, const BenchResults& r) {
     << "| | |\n| --- | --- |\n"
     << "| machine | " << r.machine.cpus << " CPUs, " << r.machine.model << ", " << r.machine.kernel
     << "; client and servers share these CPUs |\n"
-    << "| date | " << r.machine.date << " |\n"
-    << "| store | " << m.orgs << " orgs, 1% with their own policy; snapshot "
+    << "| date | " << r.machine.date << " |\n";
+  if (m.orgs == 0) {  // only sections without the main store ran (e.g. --sections fleet)
+    o << "| load average | before the run " << r.load_before << "; after " << r.load_after
+      << " |\n\n";
+    return;
+  }
+  o << "| store | " << m.orgs << " orgs, 1% with their own policy; snapshot "
     << MB(static_cast<double>(m.snapshot_bytes)) << ", store on disk "
     << MB(static_cast<double>(m.store_bytes)) << "; policyd RSS after the runs "
     << MB(m.rss_kb * 1024.0) << "; default threads (one per core) |\n";
@@ -325,6 +330,7 @@ std::string Report(const BenchResults& r) {
   FeatureSection(o, r);
   ScaleSection(o, r);
   SyncSection(o, r);
+  if (r.fleet) o << FleetReport(*r.fleet, r.fleet_options);
   AssertSection(o, r);
   ProfileSectionText(o, r);
   return o.str();

@@ -11,6 +11,7 @@
 #include "assert_cost.h"
 #include "bench_support.h"
 #include "echo_server.h"
+#include "fleet_bench.h"
 #include "load.h"
 #include "profile.h"
 #include "servers.h"
@@ -62,6 +63,8 @@ struct BenchResults {
   std::optional<SyncRate> sync;
   std::optional<AssertCost> asserts;
   std::optional<ProfileSection> profile;
+  std::optional<FleetResults> fleet;
+  FleetOptions fleet_options;
 };
 
 std::string Report(const BenchResults& r);

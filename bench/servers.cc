@@ -149,6 +149,10 @@ void LoadRedis(Conn& redis, const std::string& policyd_socket,
 
 }  // namespace
 
+std::uintmax_t WriteBenchSnapshot(int orgs, const std::string& path) {
+  return WriteSnapshot(orgs, path);
+}
+
 std::string OrgId(int i) {
   return std::to_string(310000000000000000ULL + static_cast<unsigned>(i));
 }

@@ -17,6 +17,9 @@ namespace policyd::bench {
 std::string OrgId(int i);
 bool HasOwnPolicy(int i);
 std::vector<std::string> OrgIds(int orgs);
+// Writes that store's snapshot of `orgs` orgs (each with its generated domain) to `path` with the
+// production writer; returns its size in bytes. Fail()s when it cannot.
+std::uintmax_t WriteBenchSnapshot(int orgs, const std::string& path);
 
 struct Policyd {
   pid_t pid = -1;
