@@ -87,7 +87,15 @@ inline std::unique_ptr<KvBucket> MustCreate(NatsConnection& conn, const std::str
   BucketConfig config;
   config.bucket = bucket;
   config.replicas = replicas;
+  // Creating a replicated stream waits for its raft group; on a loaded machine (a CI run) that
+  // can take longer than one request timeout. A retry binds what the timed-out request created.
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
   Result<std::unique_ptr<KvBucket>> b = KvBucket::CreateOrBind(conn, config);
+  while (!b &&
+         (b.error().code() == Code::kDeadlineExceeded || b.error().code() == Code::kUnavailable) &&
+         std::chrono::steady_clock::now() < deadline) {
+    b = KvBucket::CreateOrBind(conn, config);
+  }
   EXPECT_TRUE(b.has_value()) << b.error().ToString();
   return b ? std::move(*b) : nullptr;
 }
