@@ -23,11 +23,21 @@ int HexValue(char c) {
   return -1;
 }
 
-// A key as it may appear in a log line: bytes outside printable ASCII as \xXX, at most 120 bytes.
-std::string Quote(std::string_view key) {
+Result<FleetKey> ParseIdKey(std::string_view key, KeyKind kind, std::string_view token) {
+  auto id = UnescapeKeyToken(token);
+  if (!id) return Err(id.error().WithContext("bucket key " + QuoteKey(key, 120)));
+  const char* what = kind == KeyKind::kOrg ? "org id" : "publisher id";
+  Status valid = ValidateId(what, *id);
+  if (!valid.ok()) return Err(valid.WithContext("bucket key " + QuoteKey(key, 120)));
+  return FleetKey{kind, std::move(*id)};
+}
+
+}  // namespace
+
+std::string QuoteKey(std::string_view bytes, std::size_t max) {
   std::string out = "\"";
-  for (std::size_t i = 0; i < key.size() && i < 120; ++i) {
-    const auto c = static_cast<unsigned char>(key[i]);
+  for (std::size_t i = 0; i < bytes.size() && i < max; ++i) {
+    const auto c = static_cast<unsigned char>(bytes[i]);
     if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
       out += "\\x";
       out += kHex[c >> 4];
@@ -36,20 +46,9 @@ std::string Quote(std::string_view key) {
       out += static_cast<char>(c);
     }
   }
-  if (key.size() > 120) out += "...";
+  if (bytes.size() > max) out += "...";
   return out + "\"";
 }
-
-Result<FleetKey> ParseIdKey(std::string_view key, KeyKind kind, std::string_view token) {
-  auto id = UnescapeKeyToken(token);
-  if (!id) return Err(id.error().WithContext("bucket key " + Quote(key)));
-  const char* what = kind == KeyKind::kOrg ? "org id" : "publisher id";
-  Status valid = ValidateId(what, *id);
-  if (!valid.ok()) return Err(valid.WithContext("bucket key " + Quote(key)));
-  return FleetKey{kind, std::move(*id)};
-}
-
-}  // namespace
 
 std::string_view KeyKindName(KeyKind kind) {
   switch (kind) {
@@ -130,7 +129,7 @@ Result<FleetKey> ParseKey(std::string_view key) {
   if (key.starts_with(kHeartbeatPrefix)) {
     return ParseIdKey(key, KeyKind::kHeartbeat, key.substr(kHeartbeatPrefix.size()));
   }
-  return Err(Status::InvalidArgument("bucket key " + Quote(key) +
+  return Err(Status::InvalidArgument("bucket key " + QuoteKey(key, 120) +
                                      " is none of domain.instance, domain.org.<id>, "
                                      "heartbeat.<id>"));
 }

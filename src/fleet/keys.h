@@ -31,6 +31,10 @@ enum class KeyKind {
   kHeartbeat,  // heartbeat.<publisher id>
 };
 
+// A key (or any bucket bytes) as it may appear in a log line or message: in double quotes, bytes
+// outside printable ASCII and '"' and '\\' as \xXX, at most `max` bytes of input (then "...").
+std::string QuoteKey(std::string_view bytes, std::size_t max);
+
 // "instance", "org", "heartbeat": for log lines and metric labels.
 std::string_view KeyKindName(KeyKind kind);
 

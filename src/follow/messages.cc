@@ -33,7 +33,7 @@ tl::expected<Decoded, Refusal> DecodeMessage(const Message& message) {
     if (decoded.key.kind == fleet::KeyKind::kOrg) return decoded;  // the org was removed
     return tl::unexpected(
         Refuse(RefusalReason::kMarker, message,
-               Status::InvalidArgument("bucket key " + PrintableKey(message.key) +
+               Status::InvalidArgument("bucket key " + fleet::QuoteKey(message.key, 300) +
                                        ": a delete marker is only valid on an org's key")));
   }
   Result<fleet::FleetValue> value = fleet::DecodeValue(decoded.key, message.value);
@@ -98,23 +98,6 @@ std::vector<FleetPublisher> PublisherTable::List() const {
     out.push_back(FleetPublisher{id, held.heartbeat.last_sync, held.heartbeat.source});
   }
   return out;
-}
-
-std::string PrintableKey(std::string_view bytes, std::size_t max) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out = "\"";
-  for (std::size_t i = 0; i < bytes.size() && i < max; ++i) {
-    const auto c = static_cast<unsigned char>(bytes[i]);
-    if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 0xf];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  if (bytes.size() > max) out += "...";
-  return out + "\"";
 }
 
 }  // namespace policyd::follow

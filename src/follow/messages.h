@@ -109,8 +109,4 @@ class PublisherTable {
   std::map<std::string, Held, std::less<>> publishers_;
 };
 
-// Printable form of bucket bytes for a log line: bytes outside printable ASCII as \xNN, at
-// most `max` bytes of input.
-std::string PrintableKey(std::string_view bytes, std::size_t max = 300);
-
 }  // namespace policyd::follow

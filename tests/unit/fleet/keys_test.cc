@@ -120,5 +120,11 @@ TEST(FleetKeysTest, KindNames) {
   EXPECT_EQ(KeyKindName(KeyKind::kHeartbeat), "heartbeat");
 }
 
+TEST(QuoteKeyTest, EscapesWhatALogLineCannotHold) {
+  EXPECT_EQ(QuoteKey("domain.org.1", 300), "\"domain.org.1\"");
+  EXPECT_EQ(QuoteKey(std::string("a\n\"\xff", 4), 300), "\"a\\x0A\\x22\\xFF\"");
+  EXPECT_EQ(QuoteKey("abcdef", 3), "\"abc...\"");
+}
+
 }  // namespace
 }  // namespace policyd::fleet

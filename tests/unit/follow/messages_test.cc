@@ -171,11 +171,5 @@ TEST(PublisherTableTest, KeepsTheNewestHeartbeatOfEachPublisher) {
   EXPECT_EQ(list[1], (FleetPublisher{"b", {100, 0}, "iam-b"}));
 }
 
-TEST(PrintableKeyTest, EscapesWhatALogLineCannotHold) {
-  EXPECT_EQ(PrintableKey("domain.org.1"), "\"domain.org.1\"");
-  EXPECT_EQ(PrintableKey(std::string("a\n\"\xff", 4)), "\"a\\x0A\\x22\\xFF\"");
-  EXPECT_EQ(PrintableKey("abcdef", 3), "\"abc...\"");
-}
-
 }  // namespace
 }  // namespace policyd::follow
