@@ -20,4 +20,9 @@ std::string QuoteForMessage(std::string_view s);
 void AppendPolicyJson(std::string& out, const PolicyFlags& flags, bool is_default,
                       const Details& details, std::string_view resource_owner);
 
+// Appends a zitadel.v1.ObjectDetails object as reads return it: {"sequence":"3",
+// "creationDate":…,"changeDate":…,"resourceOwner":…}, each omitted when zero or empty;
+// `resource_owner` replaces details.resource_owner.
+void AppendDetailsJson(std::string& out, const Details& details, std::string_view resource_owner);
+
 }  // namespace policyd::json_internal

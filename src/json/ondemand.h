@@ -26,6 +26,7 @@
 
 #include "base/status.h"
 #include "base/timestamp.h"
+#include "json/kind_json.h"
 #include "json/policy_json.h"
 
 namespace policyd::json_internal {
@@ -194,8 +195,28 @@ Status ForEachElement(od::value& value, const JsonPath& path, std::size_t docume
   return Status::Ok();
 }
 
+// A boolean; JSON null leaves `out` as it is (defined in policy_json.cc, as the next two).
+Status ReadBool(od::value& value, const JsonPath& path, bool& out);
+
+// A uint64 as protojson writes it (a decimal string) or a plain non-negative JSON integer; JSON
+// null leaves `out` as it is.
+Status ReadUint64(od::value& value, const JsonPath& path, std::uint64_t& out);
+
+// A zitadel.v1.ObjectDetails object; JSON null leaves `out` as it is.
+Status ReadDetails(od::value& value, const JsonPath& path, Details& out);
+
 // Parses a DomainPolicy object (the value at `path`) into `out` (defined in policy_json.cc).
 Status ParsePolicyValue(od::value& value, const JsonPath& path, ParsedPolicy& out);
+
+// Parses a <Kind>Policy object (the value at `path`) into `out` (defined in kind_json.cc).
+Status ParseKindPolicyValue(od::value& value, const JsonPath& path, PolicyKind kind,
+                            ParsedKindPolicy& out);
+
+// Reads an added (`added`) or changed event payload of a generic kind (the object at `path`;
+// null: no keys) into out.fields: the keys the kind's spec names as event keys, other keys
+// validated and ignored (defined in kind_json.cc).
+Status ParseKindPayloadValue(od::value& value, const JsonPath& path, PolicyKind kind, bool added,
+                             KindPatch& out);
 
 // Parses the whole of `json` as one object, handing the root object (od::object&) to
 // `parse_root` (-> Status), and requires nothing but whitespace after it.

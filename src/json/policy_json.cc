@@ -75,6 +75,8 @@ void AppendEscaped(std::string& out, unsigned char c) {
   }
 }
 
+}  // namespace
+
 void AppendDetailsJson(std::string& out, const Details& details, std::string_view resource_owner) {
   out += "{";
   bool empty = true;
@@ -112,6 +114,8 @@ void AppendDetailsJson(std::string& out, const Details& details, std::string_vie
   out += '}';
 }
 
+namespace {
+
 // ---- Parsing ----
 
 // Proto field order; the index in each table is the bit in ForEachField's `seen`.
@@ -132,6 +136,8 @@ constexpr std::array<FieldName, 4> kDetailsFields = {{
     {"resourceOwner", "resource_owner"},
 }};
 
+}  // namespace
+
 // For every field, JSON null means "not set", as in protojson.
 Status ReadBool(od::value& value, const JsonPath& path, bool& out) {
   od::json_type type;
@@ -141,6 +147,8 @@ Status ReadBool(od::value& value, const JsonPath& path, bool& out) {
   if (auto error = value.get_bool().get(out)) return SyntaxError(path, error);
   return Status::Ok();
 }
+
+namespace {
 
 enum class DecimalResult { kOk, kSyntax, kOverflow };
 
@@ -155,6 +163,8 @@ DecimalResult ParseDecimalUint64(std::string_view s, std::uint64_t& out) {
   if (error != std::errc() || end != s.data() + s.size()) return DecimalResult::kSyntax;
   return DecimalResult::kOk;
 }
+
+}  // namespace
 
 Status ReadUint64(od::value& value, const JsonPath& path, std::uint64_t& out) {
   od::json_type type;
@@ -210,6 +220,8 @@ Status ReadDetails(od::value& value, const JsonPath& path, Details& out) {
                         }
                       });
 }
+
+namespace {
 
 Status ParsePolicyObject(od::object& object, const JsonPath& path, ParsedPolicy& out) {
   out = ParsedPolicy{};
