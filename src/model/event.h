@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/timestamp.h"
+#include "model/policy_kinds.h"
 
 namespace policyd {
 
@@ -34,6 +35,7 @@ struct Event {
   PolicyPatch patch;           // policy events: payload keys userLoginMustBeDomain, ...
   std::string domain;          // domain events: payload "domain"
   std::string org_id_payload;  // instance.default.org.set: payload "orgId"
+  KindPatch kind_patch{};      // events of the other policy kinds (model/policy_kinds.h)
 
   friend bool operator==(const Event&, const Event&) = default;
 };
