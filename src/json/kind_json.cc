@@ -55,7 +55,7 @@ void AppendFieldJson(std::string& out, const FieldSpec& field, const FieldValue&
     case FieldType::kDuration:
       Key(out, field.json_name);
       out += '"';
-      AppendDuration(out, value.duration_nanos());
+      AppendProtoDuration(out, value.duration_nanos());
       out += '"';
       break;
     case FieldType::kEnum:
@@ -135,7 +135,7 @@ Status ReadDuration(od::value& value, const JsonPath& path, std::uint64_t& out) 
   std::string_view text;
   if (type != od::json_type::string) return WrongType(path, "a duration string", type);
   if (auto error = value.get_string().get(text)) return SyntaxError(path, error);
-  auto nanos = ParseDuration(text);
+  auto nanos = ParseProtoDuration(text);
   if (!nanos) return PathError(path, nanos.error().message());
   out = static_cast<std::uint64_t>(*nanos);
   return Status::Ok();
@@ -354,7 +354,7 @@ std::string FormatKindGetResponse(const KindPolicy& policy, bool is_default, boo
   return out;
 }
 
-void AppendDuration(std::string& out, std::int64_t nanos) {
+void AppendProtoDuration(std::string& out, std::int64_t nanos) {
   // durationpb.New: seconds and nanos of the same sign; protojson then writes the magnitude with
   // a '-' in front, and 9 fractional digits trimmed by groups of three.
   std::uint64_t magnitude = nanos < 0
@@ -380,7 +380,7 @@ void AppendDuration(std::string& out, std::int64_t nanos) {
   out += 's';
 }
 
-Result<std::int64_t> ParseDuration(std::string_view text) {
+Result<std::int64_t> ParseProtoDuration(std::string_view text) {
   const auto bad = [&text] {
     return Err(Status::InvalidArgument("expected a duration like \"864000s\", got " +
                                        json_internal::QuoteForMessage(text)));

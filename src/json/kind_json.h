@@ -37,10 +37,10 @@ void AppendKindPolicyJson(std::string& out, const KindPolicy& policy, bool is_de
 std::string FormatKindGetResponse(const KindPolicy& policy, bool is_default, bool management);
 
 // A google.protobuf.Duration of `nanos` as protojson writes it, quotes excluded.
-void AppendDuration(std::string& out, std::int64_t nanos);
+void AppendProtoDuration(std::string& out, std::int64_t nanos);
 // The inverse: "<seconds>[.<1-9 digits>]s" with an optional '-'. INVALID_ARGUMENT otherwise or
 // when out of int64 nanoseconds.
-Result<std::int64_t> ParseDuration(std::string_view text);
+Result<std::int64_t> ParseProtoDuration(std::string_view text);
 
 struct ParsedKindPolicy {
   KindPolicy policy;

@@ -205,6 +205,50 @@ Status ReadPayload(od::value& value, const JsonPath& path, Event& out) {
       });
 }
 
+// The payload of an event of a generic policy kind (model/policy_kinds.h) of meaning `t`.
+Status ReadKindPayload(od::value& value, const JsonPath& path, const KindEventType& t, Event& out) {
+  KindPatch& patch = out.kind_patch;
+  switch (t.action) {
+    case KindAction::kAdded:
+    case KindAction::kChanged:
+      return json_internal::ParseKindPayloadValue(value, path, t.kind,
+                                                  t.action == KindAction::kAdded, patch);
+    case KindAction::kSecondFactorAdded:
+    case KindAction::kSecondFactorRemoved:
+    case KindAction::kMultiFactorAdded:
+    case KindAction::kMultiFactorRemoved:
+    case KindAction::kAssetAdded:
+      break;
+    default:
+      return ValidateValue(value, path, 0);
+  }
+  bool is_null = false;
+  POLICYD_RETURN_IF_ERROR(ConsumeIfNull(value, path, is_null));
+  if (is_null) return Status::Ok();
+  od::object object;
+  POLICYD_RETURN_IF_ERROR(json_internal::GetObject(value, path, object));
+  constexpr std::array<FieldName, 2> kFields = {{{"mfaType", "mfaType"}, {"storeKey", "storeKey"}}};
+  std::uint32_t seen = 0;
+  return json_internal::ForEachField(
+      object, path, kFields, seen, [&](int index, od::value& field, const JsonPath& at) {
+        if (index == 1) return ReadString(field, at, patch.store_key);
+        std::uint64_t number = 0;
+        POLICYD_RETURN_IF_ERROR(ReadUnsigned(field, at, UINT32_MAX, number));
+        // The upstream's Go enums, mapped as its conversion to proto maps them.
+        const FieldSpec& list =
+            SpecOf(PolicyKind::kLogin)
+                .fields[static_cast<std::size_t>(FindKindField(
+                    SpecOf(PolicyKind::kLogin), t.action == KindAction::kSecondFactorAdded ||
+                                                        t.action == KindAction::kSecondFactorRemoved
+                                                    ? "secondFactors"
+                                                    : "multiFactors"))];
+        const EnumSpec& spec = *list.enum_spec;
+        patch.factor =
+            number < spec.from_event.size() ? spec.from_event[number] : spec.event_default;
+        return Status::Ok();
+      });
+}
+
 enum EventField { kEventAggregate, kEventSequence, kEventCreationDate, kEventPayload, kEventType };
 constexpr std::array<FieldName, 5> kEventFields = {{
     {"aggregate", "aggregate"},
@@ -238,6 +282,15 @@ Status ReadEvent(od::value& value, const JsonPath& path, Event& out) {
   if (out.type.empty()) return Missing(path, "type");
   if (!aggregate_seen) return Missing(path, "aggregate");
   if (out.creation_date.IsZero()) return Missing(path, "creationDate");
+  // The payload comes before the type (protojson's field order), so an event of another policy
+  // kind has its payload read again once its type is known; other events pay nothing for this.
+  if (const auto kind = ClassifyKindEvent(out.type); kind && (seen & (1u << kEventPayload)) != 0) {
+    od::value payload;
+    if (auto error = object.find_field_unordered("payload").get(payload)) {
+      return SyntaxError(path, error);
+    }
+    POLICYD_RETURN_IF_ERROR(ReadKindPayload(payload, path.Field("payload"), *kind, out));
+  }
   return Status::Ok();
 }
 

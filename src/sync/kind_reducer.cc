@@ -49,10 +49,10 @@ std::vector<std::uint32_t>& ListOf(KindPolicy& row, std::string_view field) {
 }
 
 ReduceOutcome Factor(const Event& e, KindAction action, std::optional<KindPolicy>& row) {
-  const bool second = action == KindAction::kSecondFactorAdded ||
-                      action == KindAction::kSecondFactorRemoved;
-  const bool added = action == KindAction::kSecondFactorAdded ||
-                     action == KindAction::kMultiFactorAdded;
+  const bool second =
+      action == KindAction::kSecondFactorAdded || action == KindAction::kSecondFactorRemoved;
+  const bool added =
+      action == KindAction::kSecondFactorAdded || action == KindAction::kMultiFactorAdded;
   return EditRow(e, row, [&](KindPolicy& r) {
     auto& list = ListOf(r, second ? "secondFactors" : "multiFactors");
     if (added) {

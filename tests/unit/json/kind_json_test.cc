@@ -118,7 +118,7 @@ TEST(KindJsonTest, GetResponsesCarryTheDeprecatedIsDefaultWhereTheUpstreamHasIt)
 TEST(KindJsonTest, DurationsAreWrittenAsProtojsonDoes) {
   const auto text = [](std::int64_t nanos) {
     std::string out;
-    AppendDuration(out, nanos);
+    AppendProtoDuration(out, nanos);
     return out;
   };
   EXPECT_EQ(text(0), "0s");
@@ -139,15 +139,15 @@ TEST(KindJsonTest, DurationsParseBackAndBadOnesAreRefused) {
     if (i % 3 == 0) nanos %= 100'000'000'000;
     if (i % 5 == 0) nanos = nanos / 1'000'000 * 1'000'000;
     std::string text;
-    AppendDuration(text, nanos);
-    auto parsed = ParseDuration(text);
+    AppendProtoDuration(text, nanos);
+    auto parsed = ParseProtoDuration(text);
     ASSERT_TRUE(parsed) << text;
     EXPECT_EQ(*parsed, nanos) << text;
   }
-  EXPECT_EQ(ParseDuration("1.5s").value(), 1'500'000'000);
+  EXPECT_EQ(ParseProtoDuration("1.5s").value(), 1'500'000'000);
   for (std::string_view bad : {"", "s", "1", "1.s", ".5s", "1.5", "+1s", "1.0000000001s", "1e3s",
                                "9223372037s", "9223372036.854775808s", "--1s", " 1s", "0x10s"}) {
-    EXPECT_FALSE(ParseDuration(bad)) << bad;
+    EXPECT_FALSE(ParseProtoDuration(bad)) << bad;
   }
 }
 

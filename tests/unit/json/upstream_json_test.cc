@@ -76,6 +76,74 @@ TEST(ListEventsResponseTest, ParsesTheDocumentedShapeAndIgnoresUnknownFields) {
   EXPECT_EQ((*events)[2], third);
 }
 
+// Events of the other policy kinds: their payloads are the upstream's Go event structs (numbers,
+// nanosecond durations, Go enum numbers), read once the type (which comes after them) is known.
+TEST(ListEventsResponseTest, ReadsThePayloadsOfEveryPolicyKind) {
+  constexpr std::string_view kBody = R"({"events": [{
+  "aggregate": {"id": "1", "type": "instance", "resourceOwner": "1"}, "sequence": "3",
+  "creationDate": "2025-03-01T09:12:44Z",
+  "payload": {"allowUsernamePassword": true, "passwordlessType": 1, "forceMFA": true,
+              "passwordCheckLifetime": 864000000000000, "mfaInitSkipLifetime": 8.64e+14,
+              "forceMfa": "not the event key", "userLoginMustBeDomain": true},
+  "type": {"type": "instance.policy.login.added"}
+}, {
+  "aggregate": {"id": "2", "type": "org", "resourceOwner": "2"}, "sequence": "4",
+  "creationDate": "2025-03-01T09:12:45Z", "payload": {"mfaType": 3},
+  "type": "org.policy.login.secondfactor.added"
+}, {
+  "aggregate": {"id": "2", "type": "org", "resourceOwner": "2"}, "sequence": "5",
+  "creationDate": "2025-03-01T09:12:46Z",
+  "payload": {"disableMsgPopup": true, "themeMode": 2, "primaryColor": "#123456"},
+  "type": "org.policy.label.added"
+}, {
+  "aggregate": {"id": "2", "type": "org", "resourceOwner": "2"}, "sequence": "6",
+  "creationDate": "2025-03-01T09:12:47Z", "payload": {"disableWatermark": false, "themeMode": 9},
+  "type": "org.policy.label.changed"
+}, {
+  "aggregate": {"id": "2", "type": "org", "resourceOwner": "2"}, "sequence": "7",
+  "creationDate": "2025-03-01T09:12:48Z", "payload": {"storeKey": "policy/label/logo-7"},
+  "type": "org.policy.label.logo.added"
+}]})";
+  auto events = ParseListEventsResponse(kBody);
+  ASSERT_TRUE(events.has_value()) << events.error().ToString();
+  ASSERT_EQ(events->size(), 5u);
+  const KindSpec& login = SpecOf(PolicyKind::kLogin);
+  const auto field = [](const KindSpec& spec, std::string_view name) {
+    return static_cast<std::uint8_t>(FindKindField(spec, name));
+  };
+  const std::int64_t k240h = 864'000'000'000'000;
+  EXPECT_EQ((*events)[0].kind_patch.fields,
+            (std::vector<std::pair<std::uint8_t, FieldValue>>{
+                {field(login, "allowUsernamePassword"), FieldValue{1, {}, {}}},
+                {field(login, "passwordlessType"), FieldValue{1, {}, {}}},
+                {field(login, "forceMfa"), FieldValue{1, {}, {}}},
+                {field(login, "passwordCheckLifetime"), FieldValue{k240h, {}, {}}},
+                {field(login, "mfaInitSkipLifetime"), FieldValue{k240h, {}, {}}}}));
+  EXPECT_EQ((*events)[1].kind_patch.factor, 3u);  // SECOND_FACTOR_TYPE_OTP_EMAIL
+  const KindSpec& label = SpecOf(PolicyKind::kLabel);
+  EXPECT_EQ((*events)[2].kind_patch.fields,
+            (std::vector<std::pair<std::uint8_t, FieldValue>>{
+                {field(label, "disableWatermark"), FieldValue{1, {}, {}}},
+                {field(label, "themeMode"), FieldValue{2, {}, {}}},  // Go's dark is proto's 2
+                {field(label, "primaryColor"), FieldValue{0, "#123456", {}}}}));
+  EXPECT_EQ((*events)[3].kind_patch.fields,
+            (std::vector<std::pair<std::uint8_t, FieldValue>>{
+                {field(label, "disableWatermark"), FieldValue{0, {}, {}}},
+                {field(label, "themeMode"), FieldValue{1, {}, {}}}}));  // unknown: AUTO
+  EXPECT_EQ((*events)[4].kind_patch.store_key, "policy/label/logo-7");
+
+  for (
+      std::string_view bad :
+      {R"({"events":[{"aggregate":{"id":"1","type":"org"},"sequence":"1","creationDate":"2025-03-01T09:12:44Z","payload":{"minLength":-1},"type":"org.policy.password.complexity.added"}]})",
+       R"({"events":[{"aggregate":{"id":"1","type":"org"},"sequence":"1","creationDate":"2025-03-01T09:12:44Z","payload":{"minLength":1.5},"type":"org.policy.password.complexity.added"}]})",
+       R"({"events":[{"aggregate":{"id":"1","type":"org"},"sequence":"1","creationDate":"2025-03-01T09:12:44Z","payload":{"tosLink":true},"type":"org.policy.privacy.changed"}]})",
+       R"({"events":[{"aggregate":{"id":"1","type":"org"},"sequence":"1","creationDate":"2025-03-01T09:12:44Z","payload":{"mfaType":"x"},"type":"org.policy.login.multifactor.added"}]})"}) {
+    auto parsed = ParseListEventsResponse(bad);
+    ASSERT_FALSE(parsed.has_value()) << bad;
+    EXPECT_THAT(parsed.error().message(), HasSubstr("events[0].payload.")) << bad;
+  }
+}
+
 TEST(ListEventsResponseTest, MissingNullOrEmptyEventsMeanNoEvents) {
   for (std::string_view body :
        {R"({})", R"({"events":null})", R"({"events":[]})", R"( {"other":{"x":[1,2]}} )"}) {

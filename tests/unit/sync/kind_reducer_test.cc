@@ -43,7 +43,8 @@ TEST(KindReducerTest, AddedChangedRemovedLikeTheProjection) {
   ASSERT_TRUE(row);
   EXPECT_EQ(row->fields[0].number, 3u);
   EXPECT_EQ(row->fields[1].number, 0u);  // missing key: zero
-  EXPECT_EQ(row->details, (Details{5, added.creation_date, added.creation_date, std::string(kOrg)}));
+  EXPECT_EQ(row->details,
+            (Details{5, added.creation_date, added.creation_date, std::string(kOrg)}));
   EXPECT_EQ(row->stream, (EventStream{"org", std::string(kOrg)}));
   EXPECT_TRUE(rows.touched[static_cast<std::size_t>(PolicyKind::kLockout)]);
 
