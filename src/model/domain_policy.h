@@ -17,21 +17,13 @@
 #include <vector>
 
 #include "base/timestamp.h"
+#include "model/details.h"
 #include "model/domains.h"
 #include "model/event_stream.h"
+#include "model/policy_kinds.h"
 #include "model/source_version.h"
 
 namespace policyd {
-
-// zitadel.v1.ObjectDetails as returned on reads.
-struct Details {
-  std::uint64_t sequence = 0;  // per-aggregate sequence of the last event applied to the row
-  Timestamp creation_date;
-  Timestamp change_date;
-  std::string resource_owner;  // org id for an org's own policy, instance id for the default
-
-  friend bool operator==(const Details&, const Details&) = default;
-};
 
 // The three switches of the domain policy (upstream JSON names in comments).
 struct PolicyFlags {
@@ -93,6 +85,10 @@ struct Snapshot {
   SourceVersion version{};
   std::vector<SourceVersion> org_versions{};
   std::optional<SourceVersion> instance_version{};
+  // The rows of the other policy kinds (model/policy_kinds.h): each kind's instance default and
+  // the orgs' own rows, each (kind, org) at most once, every org one of `orgs`. A kind without a
+  // default here has none (lookups of it answer UNAVAILABLE until one is synced).
+  std::vector<KindRow> kind_rows{};
 
   friend bool operator==(const Snapshot&, const Snapshot&) = default;
 };
@@ -100,8 +96,5 @@ struct Snapshot {
 // The newest change date of any policy row of `snapshot` (zero if none has one): the version of
 // a snapshot file's entries, which carry no event positions.
 Timestamp NewestChangeDate(const Snapshot& snapshot);
-
-// Limits on identifiers from outside (upstream: orgId is 1–200 characters).
-inline constexpr std::size_t kMaxIdLength = 200;
 
 }  // namespace policyd

@@ -23,7 +23,9 @@
 #include <vector>
 
 #include "base/status.h"
-#include "model/domain_policy.h"
+#include "model/details.h"
+#include "model/event_stream.h"
+#include "model/source_version.h"
 
 namespace policyd {
 
@@ -207,6 +209,16 @@ std::optional<KindEventType> ClassifyKindEvent(std::string_view type);
 
 // Every event type ClassifyKindEvent knows, instance ones first, in a fixed order.
 const std::vector<std::string>& KindEventTypes();
+
+// One row of a generic kind as a snapshot (and a fleet value) carries it: an instance default
+// (org_id empty) or an org's own policy, with the row's entry version (model/source_version.h).
+struct KindRow {
+  std::string org_id;  // empty: the instance default of policy.kind
+  KindPolicy policy;
+  SourceVersion version{};
+
+  friend bool operator==(const KindRow&, const KindRow&) = default;
+};
 
 // A policy of `kind` with every field at its zero value.
 KindPolicy EmptyKindPolicy(PolicyKind kind);
