@@ -216,8 +216,8 @@ class FakeUpstream {
   // The login add body may carry "secondFactors"/"multiFactors" (names): their factor events
   // follow the added event in the same push. Each call is one push; the payloads are the
   // upstream's (added: non-zero keys; changed: only the changed keys); the rows' details follow
-  // the projections. Label: add/change edit the org's *preview* row, which GETs show only after
-  // ActivateLabelPolicy. FAILED_PRECONDITION when a change changes nothing.
+  // the projections. Label: add/change (also of the default) edit the *preview* row, which GETs
+  // show only after ActivateLabelPolicy. FAILED_PRECONDITION when a change changes nothing.
   Status AddOrgKindPolicy(std::string_view kind, std::string_view org_id,
                           std::string_view fields_json);  // org.policy.<x>.added
   Status ChangeOrgKindPolicy(std::string_view kind, std::string_view org_id,
