@@ -406,6 +406,30 @@ TEST(FakeUpstreamKindsTest, LabelPreviewActivationAndAssets) {
       << admin;
 }
 
+TEST(FakeUpstreamKindsTest, DefaultLabelChangesWaitForTheirActivation) {
+  FakeUpstream fake(Frozen());
+  // A change replaces every field: the colors it leaves out become "".
+  ASSERT_TRUE(fake.ChangeDefaultKindPolicy(
+                      "label", R"({"primaryColor":"#222222","themeMode":"THEME_MODE_LIGHT"})")
+                  .ok());
+  json e = TestClient(fake).Events({{"limit", 1}})["events"][0];
+  EXPECT_EQ(e["type"]["type"], "instance.policy.label.changed");
+  EXPECT_EQ(e["payload"], json({{"primaryColor", "#222222"},
+                                {"backgroundColor", ""},
+                                {"warnColor", ""},
+                                {"fontColor", ""},
+                                {"primaryColorDark", ""},
+                                {"backgroundColorDark", ""},
+                                {"warnColorDark", ""},
+                                {"fontColorDark", ""},
+                                {"themeMode", 1}}));
+  EXPECT_EQ(fake.DefaultKindPolicyBody("label"), kDefaultBodies[6]);
+  ASSERT_TRUE(fake.ActivateLabelPolicy("").ok());
+  EXPECT_EQ(TestClient(fake).Get("/admin/v1/policies/label").body,
+            "{\"policy\":{" + Details(16, 0, 2, kInstance) +
+                R"(,"primaryColor":"#222222","isDefault":true,"themeMode":"THEME_MODE_LIGHT"}})");
+}
+
 TEST(FakeUpstreamKindsTest, StringsAreEscapedLikeProtojson) {
   FakeUpstream fake(Frozen());
   const std::string org = fake.AddOrg("acme");
