@@ -11,6 +11,12 @@
 //   GET /management/v1/policies/orgiam    the deprecated Org IAM twins: OrgIAMPolicy bodies
 //                                         {details, userLoginMustBeDomain, isDefault}; their
 //                                         writes set the other two flags to true
+//   GET  /admin/v1/policies/<kind path>               the other kinds' defaults ({"policy":...})
+//   GET  /management/v1/policies/<kind path>          x-zitadel-orgid; unknown org -> 403;
+//                                                     + top-level isDefault where the real has it
+//   GET  /management/v1/policies/default/<kind path>  the default ({"policy":...})
+//        kind paths: password/complexity, password/age, lockout, login, privacy, notification,
+//        label (the active policy); see policy_kinds.h
 //   POST /admin/v1/orgs/_search                       paging, sorted by name
 //   POST /admin/v1/events/_search                     filters, asc/desc, limit clamp 1000
 //   POST /management/v1/orgs/me/domains/_search       x-zitadel-orgid (else the caller's org);
@@ -61,6 +67,9 @@ struct FakeUpstreamOptions {
   std::string instance_name = "ZITADEL";
   std::string instance_domain = "zitadel.example.com";  // orgs get "<slug>.<instance_domain>"
   PolicyFlags default_policy;  // the instance row at setup (ZITADEL v4 defaults: all false)
+  // Also set up every other policy kind (issue #14) with ZITADEL v4's defaults, as the upstream's
+  // instance setup does: 12 more events at the end of the setup push (see FakeUpstream()).
+  bool all_policy_kinds = true;
   // Accepted as a bearer token as is (a personal access token). Empty: none.
   std::string pat = "fake-pat-0123456789";
   // The org of the calling user, used by management/v2 reads without x-zitadel-orgid.
@@ -126,12 +135,26 @@ enum class LegacyPolicyEvent {
 inline constexpr std::string_view kLegacyInstanceAggregateType = "iam";
 inline constexpr std::string_view kLegacyInstanceAggregateId = "IAM";
 
+// The login policy's factor lists.
+enum class LoginFactor {
+  kSecond,  // secondFactors: SECOND_FACTOR_TYPE_OTP, _U2F, _OTP_EMAIL, _OTP_SMS
+  kMulti,   // multiFactors: MULTI_FACTOR_TYPE_U2F_WITH_VERIFICATION
+};
+
+// The label policy's assets; events <org|instance>.policy.label.<logo|icon|logo.dark|icon.dark|
+// font>.<added|removed>, shown as logoUrl, iconUrl, logoUrlDark, iconUrlDark, fontUrl.
+enum class LabelAsset { kLogo, kIcon, kLogoDark, kIconDark, kFont };
+
 class FakeUpstreamImpl;
 
 class FakeUpstream {
  public:
   // Sets up the instance (one push: instance.added, instance.policy.domain.added,
-  // instance.domain.added) and starts serving on 127.0.0.1 at an ephemeral port. If the server
+  // instance.domain.added; with all_policy_kinds then, as ZITADEL's setup orders them:
+  // instance.policy.password.complexity.added, .password.age.added, .login.added,
+  // .login.secondfactor.added (OTP), .login.secondfactor.added (U2F), .login.multifactor.added,
+  // .privacy.added, .notification.added, .lockout.added, .label.added, .label.activated) and
+  // starts serving on 127.0.0.1 at an ephemeral port. If the server
   // cannot start (bad TLS files), the failure is reported to GoogleTest and ok() is false.
   explicit FakeUpstream(FakeUpstreamOptions options = {});
   // Stops the server: in-flight slow faults end at once, open connections are shut down.
@@ -184,6 +207,45 @@ class FakeUpstream {
   // Pushes a legacy event and applies it to the rows. For kInstance*, `org_id` is ignored.
   Status ApplyLegacyPolicyEvent(LegacyPolicyEvent kind, std::string_view org_id,
                                 bool user_login_must_be_domain);
+
+  // --- The other policy kinds (issue #14) ---
+  // `kind` is the lowerCamel snapshot name: passwordComplexity, passwordAge, lockout, login,
+  // privacy, notification, label (INVALID_ARGUMENT otherwise). `fields_json` is the management
+  // API's request body for that kind: proto JSON names, durations "864000s", enums by name; an
+  // absent field is zero (like the real request messages), so a change replaces every field.
+  // The login add body may carry "secondFactors"/"multiFactors" (names): their factor events
+  // follow the added event in the same push. Each call is one push; the payloads are the
+  // upstream's (added: non-zero keys; changed: only the changed keys); the rows' details follow
+  // the projections. Label: add/change (also of the default) edit the *preview* row, which GETs
+  // show only after ActivateLabelPolicy. FAILED_PRECONDITION when a change changes nothing.
+  Status AddOrgKindPolicy(std::string_view kind, std::string_view org_id,
+                          std::string_view fields_json);  // org.policy.<x>.added
+  Status ChangeOrgKindPolicy(std::string_view kind, std::string_view org_id,
+                             std::string_view fields_json);                    // ...changed
+  Status RemoveOrgKindPolicy(std::string_view kind, std::string_view org_id);  // ...removed
+  Status ChangeDefaultKindPolicy(std::string_view kind,
+                                 std::string_view fields_json);  // instance.policy.<x>.changed
+  // <org|instance>.policy.login.<secondfactor|multifactor>.<added|removed> {"mfaType":n}, on the
+  // org's own login policy (NOT_FOUND without one), or on the default when `org_id` is empty.
+  // `factor` is the proto enum name. ALREADY_EXISTS / NOT_FOUND for a factor (not) in the list.
+  Status AddLoginFactor(std::string_view org_id, LoginFactor list, std::string_view factor);
+  Status RemoveLoginFactor(std::string_view org_id, LoginFactor list, std::string_view factor);
+  // <org|instance>.policy.label.activated ({}): the preview row becomes the active one.
+  Status ActivateLabelPolicy(std::string_view org_id);
+  // <...>.policy.label.<asset>.added {"storeKey":key} on the preview row; returns the key the
+  // fake invents ("policy/label/logo-<n>", "policy/label/logo-dark-<n>", ...). Empty org_id: the
+  // instance. Removing an asset that is not there is NOT_FOUND.
+  Result<std::string> AddLabelAsset(std::string_view org_id, LabelAsset asset);
+  Status RemoveLabelAsset(std::string_view org_id, LabelAsset asset);
+  // Exact body of GET /management/v1/policies/<path> with x-zitadel-orgid: org_id ("" for an
+  // unknown org, which the API answers 403; "" for an unknown kind). "domain" gives the domain
+  // policy's. Exact body of GET /admin/v1/policies/<path> for DefaultKindPolicyBody.
+  std::string KindPolicyBody(std::string_view kind, std::string_view org_id) const;
+  std::string DefaultKindPolicyBody(std::string_view kind) const;
+  std::vector<std::string> OrgsWithOwnKindPolicy(std::string_view kind) const;  // sorted by id
+  // "<base_url()>/assets/v1": the prefix of the label policy's asset URLs.
+  std::string AssetPrefix() const;
+
   // Between Begin and End, all pushes share one creationDate (like one big transaction), e.g. to
   // make a group of more than 1000 events with the same creationDate. Nestable.
   void BeginSharedTimestamp();

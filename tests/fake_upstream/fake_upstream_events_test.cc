@@ -14,10 +14,20 @@ namespace {
 
 using nlohmann::json;
 
+// The domain-policy instance setup only (3 events), which the sequences below count on; the
+// other kinds' setup is tested in fake_upstream_kinds_test.cc.
 FakeUpstreamOptions FrozenOptions() {
   FakeUpstreamOptions options;
   options.base_time = {1'740'820'364, 0};  // 2025-03-01T09:12:44Z
   options.freeze_clock = true;
+  options.all_policy_kinds = false;
+  return options;
+}
+
+// The domain-policy setup only, with the wall clock.
+FakeUpstreamOptions DomainOnly() {
+  FakeUpstreamOptions options;
+  options.all_policy_kinds = false;
   return options;
 }
 
@@ -70,7 +80,7 @@ TEST(FakeUpstreamEventsTest, PayloadsOmitFalseOnAddAndKeepOnlyChangedKeys) {
 }
 
 TEST(FakeUpstreamEventsTest, EventsOfOnePushShareCreationDateAndSequencesArePerAggregate) {
-  FakeUpstream fake;
+  FakeUpstream fake(DomainOnly());
   const std::string a = fake.AddOrg("a");
   const std::string b = fake.AddOrg("b");
   ASSERT_TRUE(fake.AddOrgPolicy(a, {}).ok());
@@ -105,7 +115,7 @@ TEST(FakeUpstreamEventsTest, EventsOfOnePushShareCreationDateAndSequencesArePerA
 }
 
 TEST(FakeUpstreamEventsTest, FromIsStrictAndFollowsTheDirection) {
-  FakeUpstream fake;
+  FakeUpstream fake(DomainOnly());
   const std::string a = fake.AddOrg("a");
   const std::string a_date = FormatTimestamp(fake.LastEventTime());
   ASSERT_TRUE(fake.AddOrgPolicy(a, {}).ok());
@@ -171,7 +181,7 @@ TEST(FakeUpstreamEventsTest, FiltersByTypeAggregateAndResourceOwner) {
 }
 
 TEST(FakeUpstreamEventsTest, PagesAreCappedAtOneThousandEvenInsideOneCreationDate) {
-  FakeUpstream fake;
+  FakeUpstream fake(DomainOnly());
   fake.BeginSharedTimestamp();
   for (int i = 0; i < 1200; ++i) {
     ASSERT_TRUE(fake.PushRawEvent({.type = "org.test", .aggregate_id = "7"}).ok());
@@ -192,7 +202,7 @@ TEST(FakeUpstreamEventsTest, PagesAreCappedAtOneThousandEvenInsideOneCreationDat
 }
 
 TEST(FakeUpstreamEventsTest, AuditLogRetentionHidesOldEvents) {
-  FakeUpstream fake;
+  FakeUpstream fake(DomainOnly());
   const std::string a = fake.AddOrg("a");
   fake.AdvanceClock(std::chrono::hours(2));
   ASSERT_TRUE(fake.AddOrgPolicy(a, {}).ok());
@@ -267,15 +277,15 @@ TEST(FakeUpstreamEventsTest, EachInstanceStreamNumbersItsEventsFromOne) {
   EXPECT_EQ(fake.EffectivePolicy("any").details.sequence, 1u);
   fake.SetInstanceAggregateId("");
   ASSERT_TRUE(fake.ChangeDefaultPolicy({true, true, false}).ok());
-  // The setup push numbered 1..3 on the instance id's stream.
-  EXPECT_EQ(fake.EffectivePolicy("any").details.sequence, 4u);
+  // The setup push numbered 1..14 on the instance id's stream.
+  EXPECT_EQ(fake.EffectivePolicy("any").details.sequence, 15u);
   json events = TestClient(fake).Events({{"limit", 3}})["events"];
   ASSERT_EQ(events.size(), 3u);
   EXPECT_EQ(events[1]["aggregate"]["id"], "IAM");
   EXPECT_EQ(events[1]["aggregate"]["type"]["type"], "instance");
   EXPECT_EQ(events[1]["sequence"], "1");
   EXPECT_EQ(events[0]["aggregate"]["id"], fake.instance_id());
-  EXPECT_EQ(events[0]["sequence"], "4");
+  EXPECT_EQ(events[0]["sequence"], "15");
 }
 
 }  // namespace

@@ -29,6 +29,19 @@ struct Response;
 
 namespace policyd::testing_support {
 
+// Which GET of a policy kind a path is (fake_upstream_kinds.cc).
+enum class KindScope {
+  kAdmin,              // /admin/v1/policies/<path>: the instance default
+  kManagement,         // /management/v1/policies/<path>: the org's own, else the default
+  kManagementDefault,  // /management/v1/policies/default/<path>
+};
+struct KindRoute {
+  const KindSpec* kind = nullptr;
+  KindScope scope = KindScope::kAdmin;
+};
+// The kind GET `path` names; nullopt for any other path.
+std::optional<KindRoute> ParseKindPath(std::string_view path);
+
 // One answer before it is written (and possibly mangled by a fault).
 struct Reply {
   int status = 200;
@@ -71,6 +84,13 @@ class FakeUpstreamImpl {
   std::string base_url_;
   bool running_ = false;
 
+  // The body of a kind GET for `org_id` (unused for the defaults); nullopt when the instance has
+  // no such row (404). Caller holds mutex_ and has checked the org.
+  std::optional<std::string> KindBody(const KindSpec& kind, std::string_view org_id,
+                                      KindScope scope) const;
+  // "<base_url_>/assets/v1".
+  std::string AssetPrefix() const { return base_url_ + "/assets/v1"; }
+
  private:
   Reply Route(const httplib::Request& req);
   // 401 unless the request carries a valid bearer token. Caller holds mutex_.
@@ -87,6 +107,7 @@ class FakeUpstreamImpl {
   Reply SearchOrgDomains(const httplib::Request& req);
   Reply SearchInstanceDomains(const httplib::Request& req);
   Reply Token(const httplib::Request& req);
+  Reply GetKindPolicy(const httplib::Request& req, const KindRoute& route);
   // The org a management/v2 call acts for: x-zitadel-orgid, else the caller's org.
   std::string CallerOrg(const httplib::Request& req) const;
   // Applies a fault that needs the real answer (truncation, malformed JSON) and writes `reply`.

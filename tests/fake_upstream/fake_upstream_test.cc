@@ -18,10 +18,13 @@ constexpr char kTokenInvalid[] =
     R"json("type.googleapis.com/zitadel.v1.ErrorDetail","id":"AUTH-7fs1e",)json"
     R"json("message":"Errors.Token.Invalid"}]})json";
 
+// The domain-policy instance setup only (3 events), which the sequences below count on; the
+// other kinds' setup is tested in fake_upstream_kinds_test.cc.
 FakeUpstreamOptions FrozenOptions() {
   FakeUpstreamOptions options;
   options.base_time = {1'740'820'364, 0};  // 2025-03-01T09:12:44Z
   options.freeze_clock = true;
+  options.all_policy_kinds = false;
   return options;
 }
 
@@ -326,7 +329,8 @@ TEST(FakeUpstreamTest, WriteEndpointsPushEventsAndMapErrors) {
 
 TEST(FakeUpstreamTest, StateViewsTrackMutations) {
   FakeUpstream fake;
-  EXPECT_EQ(fake.EventCount(), 3u);  // the instance setup push
+  // The instance setup push: 3 events, and 11 for the other policy kinds.
+  EXPECT_EQ(fake.EventCount(), 3u + 11u);
   const std::string a = fake.AddOrg("a");
   const std::string b = fake.AddOrg("b");
   EXPECT_NE(a, b);

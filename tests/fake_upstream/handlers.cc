@@ -194,6 +194,8 @@ Reply FakeUpstreamImpl::Route(const httplib::Request& req) {
   } else if (path == "/admin/v1/orgs/_search" || path == "/admin/v1/events/_search" ||
              path == kOrgDomainsPath || path == kInstanceDomainsPath) {
     allowed = {"POST"};
+  } else if (ParseKindPath(path)) {
+    allowed = {"GET"};  // the kinds' writes are FakeUpstream methods, not endpoints
   } else {
     return StatusReply({Code::kNotFound, "Not Found"});
   }
@@ -223,6 +225,7 @@ Reply FakeUpstreamImpl::Route(const httplib::Request& req) {
     return GetManagementPolicy(req, legacy);
   }
   if (path == "/v2/settings/domain") return GetDomainSettings(req);
+  if (const std::optional<KindRoute> kind = ParseKindPath(path)) return GetKindPolicy(req, *kind);
   if (path == "/admin/v1/orgs/_search") return SearchOrgs(req);
   if (path == kOrgDomainsPath) return SearchOrgDomains(req);
   if (path == kInstanceDomainsPath) return SearchInstanceDomains(req);

@@ -112,16 +112,22 @@ UpstreamState::UpstreamState(const FakeUpstreamOptions& options)
   domain_payload += ':';
   AppendJsonString(domain_payload, options.instance_domain);
   domain_payload += ",\"generated\":true}";
-  Push({InstanceEvent("instance.added", StringPayload("name", instance_name_)),
-        InstanceEvent("instance.policy.domain.added", AddedPolicyPayload(options.default_policy)),
-        InstanceEvent("instance.domain.added", std::move(domain_payload))});
-  // The row was added by the second event of the push.
-  const StoredEvent& policy_event = events_[events_.size() - 2];
+  std::vector<NewEvent> setup = {
+      InstanceEvent("instance.added", StringPayload("name", instance_name_)),
+      InstanceEvent("instance.policy.domain.added", AddedPolicyPayload(options.default_policy)),
+      InstanceEvent("instance.domain.added", std::move(domain_payload))};
+  if (options.all_policy_kinds) {
+    for (NewEvent& e : KindSetupEvents()) setup.push_back(std::move(e));
+  }
+  Push(std::move(setup));
+  // The domain policy row was added by the second event of the push, the domain by the third.
+  const StoredEvent& policy_event = events_[1];
   default_policy_.flags = options.default_policy;
   default_policy_.details = {policy_event.sequence, policy_event.creation_date,
                              policy_event.creation_date, instance_id_};
   instance_domains_.push_back(options.instance_domain);
-  const StoredEvent& domain_event = events_.back();
+  const StoredEvent& domain_event = events_[2];
+  if (options.all_policy_kinds) ApplyKindSetup(3);
   instance_domain_details_[options.instance_domain] = {
       domain_event.sequence, domain_event.creation_date, domain_event.creation_date, instance_id_};
 }

@@ -20,6 +20,7 @@
 #include "base/status.h"
 #include "base/timestamp.h"
 #include "fake_upstream/fake_upstream.h"
+#include "fake_upstream/policy_kinds.h"
 #include "model/domain_policy.h"
 
 namespace policyd::testing_support {
@@ -45,6 +46,13 @@ struct FakeOrgDomain {
   Details details{};  // the org_domains projection row (resourceOwner = org id)
 };
 
+// The rows of the other policy kinds (policy_kinds.h) of one owner, org or instance.
+struct KindRows {
+  std::map<KindId, KindRow> rows;  // every kind but label
+  std::optional<KindRow> label_preview;
+  std::optional<KindRow> label_active;
+};
+
 struct FakeOrg {
   std::string id;
   std::string name;
@@ -53,6 +61,7 @@ struct FakeOrg {
   std::string primary_domain;
   Details details;  // the org projection row (resourceOwner = id)
   std::optional<PolicyRecord> policy;
+  KindRows kinds;  // the org's own rows
 };
 
 class UpstreamState {
@@ -87,6 +96,21 @@ class UpstreamState {
   void SetInstanceAggregateId(std::string_view aggregate_id) {
     instance_aggregate_id_ = aggregate_id;
   }
+
+  // --- Policy kinds (upstream_kinds.cc). `org_id` empty: the instance's default rows ---
+  Status AddOrgKindPolicy(const KindSpec& kind, std::string_view org_id, const KindFields& fields);
+  Status ChangeKindPolicy(const KindSpec& kind, std::string_view org_id, const KindFields& fields);
+  Status RemoveOrgKindPolicy(const KindSpec& kind, std::string_view org_id);
+  Status ChangeLoginFactor(std::string_view org_id, LoginFactor list, std::int64_t factor,
+                           bool add);
+  Status ActivateLabel(std::string_view org_id);
+  // Returns the store key of the added asset (or of the removed one).
+  Result<std::string> ChangeLabelAsset(std::string_view org_id, LabelAsset asset, bool add);
+  // The row a GET shows: the org's own (label: its active row), else the instance's with
+  // is_default; with an empty `org_id` the instance's. nullptr: none.
+  const KindRow* EffectiveKindRow(const KindSpec& kind, std::string_view org_id) const;
+  // The org's own row (label: its preview row); nullptr: none.
+  const KindRow* OwnKindRow(const KindSpec& kind, std::string_view org_id) const;
 
   // --- Reads ---
   const std::string& instance_id() const { return instance_id_; }
@@ -130,6 +154,14 @@ class UpstreamState {
   Status PushOrgPolicyEvent(FakeOrg& org, std::string type, std::optional<std::string> payload,
                             const PolicyFlags& new_flags, bool add, bool remove);
   Status PushDefaultPolicyEvent(NewEvent event, const PolicyFlags& new_flags, bool reset_creation);
+  // The instance setup events of every other kind, with ZITADEL v4's defaults, and the rows they
+  // make once pushed (first = index of the first of them in events_).
+  std::vector<NewEvent> KindSetupEvents() const;
+  void ApplyKindSetup(std::size_t first);
+  // The owner's rows and the event factory for them; NOT_FOUND for an unknown org.
+  Result<KindRows*> MutableKindRows(std::string_view org_id);
+  NewEvent KindEvent(std::string_view org_id, std::string type,
+                     std::optional<std::string> payload = std::nullopt) const;
 
   std::string instance_id_;
   std::string instance_aggregate_id_;  // empty: instance_id_
@@ -139,10 +171,12 @@ class UpstreamState {
   std::string editor_user_id_;
   std::string editor_display_name_;
   PolicyRecord default_policy_;
+  KindRows default_kinds_;
   std::map<std::string, FakeOrg, std::less<>> orgs_;
   std::vector<StoredEvent> events_;
   std::map<std::pair<std::string, std::string>, std::uint64_t> sequences_;  // (type, id) -> last
   std::uint64_t next_id_ = 0;
+  std::uint64_t next_asset_id_ = 320'000'000'000'000'000;  // label asset store keys
 
   // Fake clock = (frozen_ ? frozen_at_ : wall clock) + offset_.
   bool frozen_ = false;
