@@ -101,11 +101,16 @@ Status PreviousOrg(const MultiGetBuffer& prev, std::size_t i, std::string_view i
                    bool* had_policy, SourceVersion* version, PolicyRecord* policy = nullptr) {
   *existed = false;
   *had_policy = false;
-  *version = {};
+  // Cleared in place, and decoded into scratch records: a page of changes reuses their strings'
+  // capacity rather than allocating per org.
+  version->date = {};
+  version->stream.type.clear();
+  version->stream.id.clear();
+  version->sequence = 0;
   const rocksdb::Status& s = prev.status(i);
   if (s.IsNotFound()) return Status::Ok();
   if (!s.ok()) return FromRocksRead(s, "org " + std::string(id));
-  PolicyRecord ignored;
+  thread_local PolicyRecord ignored;
   POLICYD_RETURN_IF_ERROR(
       DecodeOrgValue(prev.value(i), had_policy, policy != nullptr ? policy : &ignored, version));
   *existed = true;
@@ -266,10 +271,13 @@ Result<NamedVersions> ValidateVersions(const StoreChange& change,
   named.reserve(change.org_versions.size());
   for (std::size_t i = 0; i < change.org_versions.size(); ++i) {
     const auto& [id, version] = change.org_versions[i];
-    const std::string what = "org_versions[" + std::to_string(i) + "]";
-    if (Status s = CheckSourceVersion(what, version); !s.ok()) return Err(std::move(s));
+    // The name is built for messages only: this runs for every org of every synced page.
+    auto what = [i] { return "org_versions[" + std::to_string(i) + "]"; };
+    if (!CheckSourceVersion("", version).ok()) {
+      return Err(CheckSourceVersion(what(), version));
+    }
     if (!std::binary_search(written.begin(), written.end(), std::string_view(id))) {
-      return Err(Status::InvalidArgument(what + ": org " + id +
+      return Err(Status::InvalidArgument(what() + ": org " + id +
                                          " is neither in put_orgs nor in put_org_domains"));
     }
     named.emplace_back(id, &version);
