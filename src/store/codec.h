@@ -17,7 +17,7 @@
 //                   time creation_date
 //                   time change_date
 //                   str resource_owner    0..kMaxIdLength bytes
-//                   stream                (v2 only)
+//                   stream                (from v2 on)
 //   stream       := str type, str id      each 0..kMaxIdLength bytes (empty type: unknown)
 //   version body := time date, str stream type, str stream id (each 0..kMaxIdLength bytes; a
 //                   stream id only with a type), u64 sequence

@@ -239,7 +239,10 @@ Status StageInstance(const StoreChange& change, const MultiGetBuffer& prev, std:
     Status d = DecodeInstanceRecord(old_bytes, &stored, &old_version);
     // A damaged row that the change replaces is simply overwritten (with a zero old version).
     if (!d.ok() && !change.instance) return d;
-    if (!d.ok()) had = false;
+    if (!d.ok()) {
+      had = false;
+      old_version = {};
+    }
   }
   if (!change.instance && !had) return Status::Ok();
   const InstanceRecord& record = change.instance ? *change.instance : stored;

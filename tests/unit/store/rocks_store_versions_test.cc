@@ -189,6 +189,33 @@ TEST_F(RocksStoreVersionsTest, AnInstanceVersionAloneRewritesTheInstanceRecord) 
   EXPECT_EQ(DumpStore(*store_).instance, Instance(9));
 }
 
+// A damaged instance row: a version alone cannot be added to it (DATA_LOSS, nothing written),
+// while a change that gives a new record overwrites it.
+TEST_F(RocksStoreVersionsTest, ADamagedInstanceRowIsOverwrittenByANewRecordOnly) {
+  StoreChange first;
+  first.instance = Instance();
+  ASSERT_TRUE(store_->Apply(first, At(1)).ok());
+  store_.reset();
+  {
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), tmp_.path(), &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), "instance", "\x03garbage").ok());
+  }
+  store_ = OpenStore(tmp_.path());
+  ASSERT_NE(store_, nullptr);
+  StoreChange version_only;
+  version_only.instance_version = V(12, "instance", "inst-1", 5);
+  EXPECT_EQ(store_->Apply(version_only, At(2)).code(), Code::kDataLoss);
+  StoreChange record = version_only;
+  record.instance = Instance(3);
+  ASSERT_TRUE(store_->Apply(record, At(3)).ok());
+  SourceVersion instance;
+  Versions({}, &instance);
+  EXPECT_EQ(instance, V(12, "instance", "inst-1", 5));
+  EXPECT_EQ(DumpStore(*store_).instance, Instance(3));
+}
+
 // The version lives in the instance record: without an instance default stored or given, an
 // instance version has nowhere to go (store.h) and reads as zero; nothing else is affected.
 TEST(RocksStoreVersionsNoInstanceTest, AnInstanceVersionWithoutAnInstanceIsNotKept) {
