@@ -297,6 +297,11 @@ Status CheckSourceVersion(std::string_view what, const SourceVersion& version) {
   return CheckStream(what, version.stream);
 }
 
+std::size_t VersionBodySize(const SourceVersion& version) {
+  // time (8 + 4), two strings (4 + length each), u64 sequence.
+  return 12 + 4 + version.stream.type.size() + 4 + version.stream.id.size() + 8;
+}
+
 void EncodeSourceVersion(const SourceVersion& version, std::string* out) {
   out->clear();
   PutFixed(kCodecV1, out);

@@ -107,6 +107,10 @@ void EncodeOrgDomains(std::uint64_t sequence, const EventStream& stream,
 void EncodeInstanceDomains(std::uint64_t sequence, const EventStream& stream,
                            const std::vector<std::string>& names, std::string* out);
 
+// The bytes that `version`'s version body takes at the end of a v3 entry row: what precedes it is
+// the row's content (for comparing two rows' content without decoding them).
+std::size_t VersionBodySize(const SourceVersion& version);
+
 // The entry-version row of a format v2 store (what the store wrote before kCodecV3 entry rows;
 // kept for tests and fuzz seeds that make such rows).
 void EncodeSourceVersion(const SourceVersion& version, std::string* out);

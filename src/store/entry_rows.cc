@@ -43,14 +43,18 @@ Status PreviousOrg(const MultiGetBuffer& prev, std::size_t i, std::string_view i
 Result<bool> StageEntryRow(std::string_view key, const std::string_view* old,
                            const SourceVersion& old_version, const SourceVersion& version,
                            const EntryEncoder& encode, rocksdb::WriteBatch& batch, Staged& staged) {
-  // The previous row's content is compared as bytes: the new content encoded with the previous
-  // version. (A row written by an older codec never compares equal, and is simply rewritten.)
   thread_local std::string value;
-  encode(old_version, &value);
-  const bool same_content = old != nullptr && *old == value;
-  const bool same_version = version == old_version;
-  if (same_content && same_version) return false;
-  if (!same_version) encode(version, &value);
+  encode(version, &value);
+  if (old != nullptr && *old == value) return false;  // the same bytes: nothing to write
+  // The contents compare as the bytes before each row's version body. A row of an older codec
+  // (no version body) never compares equal: it is simply rewritten.
+  const std::size_t old_size = VersionBodySize(old_version);
+  const std::size_t new_size = VersionBodySize(version);
+  const bool same_content = old != nullptr && !old->empty() &&
+                            static_cast<std::uint8_t>((*old)[0]) == kCodecV3 &&
+                            old->size() >= old_size &&
+                            old->substr(0, old->size() - old_size) ==
+                                std::string_view(value).substr(0, value.size() - new_size);
   if (rocksdb::Status s = batch.Put(ToSlice(key), ToSlice(value)); !s.ok()) {
     return Err(BatchError(s));
   }

@@ -47,8 +47,8 @@ SourceVersion SampleVersion() {
   return SourceVersion{Timestamp{1700000400, 7}, EventStream{"org", "org-1"}, 42};
 }
 
-// The bytes of `v`'s version body at the end of a v3 entry row.
-std::size_t VersionBodySize(const SourceVersion& v) {
+// The bytes of `v`'s version body at the end of a v3 entry row, counted by hand.
+std::size_t ExpectedVersionBodySize(const SourceVersion& v) {
   return 12 + 4 + v.stream.type.size() + 4 + v.stream.id.size() + 8;
 }
 
@@ -141,6 +141,10 @@ TEST(StoreCodecTest, EntryRowsRoundTripTheirVersion) {
       EXPECT_EQ(back, v);
       EXPECT_TRUE(DecodeOrgValue(EncodedOrg(p, v), &has_policy, &policy_back).ok());
     }
+    EXPECT_EQ(VersionBodySize(v), ExpectedVersionBodySize(v));
+    EXPECT_EQ(
+        EncodedOrg(&policy, v).size(),
+        EncodedOrg(&policy).size() - ExpectedVersionBodySize({}) + ExpectedVersionBodySize(v));
     const InstanceRecord instance{"inst-1", SamplePolicy(3, "inst-1")};
     InstanceRecord instance_back;
     SourceVersion back;
@@ -156,7 +160,7 @@ TEST(StoreCodecTest, EntryRowsRoundTripTheirVersion) {
 TEST(StoreCodecTest, V2EntryRowsDecodeWithAZeroVersion) {
   const PolicyRecord policy = SamplePolicy();
   std::string v2_org = EncodedOrg(&policy);
-  v2_org.resize(v2_org.size() - VersionBodySize({}));
+  v2_org.resize(v2_org.size() - ExpectedVersionBodySize({}));
   v2_org[0] = static_cast<char>(kCodecV2);
   bool has_policy = false;
   PolicyRecord back;
@@ -168,7 +172,7 @@ TEST(StoreCodecTest, V2EntryRowsDecodeWithAZeroVersion) {
 
   const InstanceRecord instance{"inst-1", SamplePolicy(3, "inst-1")};
   std::string v2_instance = Encoded(instance);
-  v2_instance.resize(v2_instance.size() - VersionBodySize({}));
+  v2_instance.resize(v2_instance.size() - ExpectedVersionBodySize({}));
   v2_instance[0] = static_cast<char>(kCodecV2);
   InstanceRecord instance_back;
   version = SampleVersion();
@@ -345,9 +349,9 @@ std::vector<MalformedCase> MalformedCases() {
   const std::string org = EncodedOrg(&p);  // body starts at 2
   // The version body starts at `vb`: date seconds, nanos at +8, stream type length at +12.
   const std::string versioned = EncodedOrg(&p, SampleVersion());
-  const std::size_t vb = versioned.size() - VersionBodySize(SampleVersion());
+  const std::size_t vb = versioned.size() - ExpectedVersionBodySize(SampleVersion());
   const std::string versioned_instance = Encoded(InstanceRecord{"inst", p}, SampleVersion());
-  const std::size_t ivb = versioned_instance.size() - VersionBodySize(SampleVersion());
+  const std::size_t ivb = versioned_instance.size() - ExpectedVersionBodySize(SampleVersion());
   const std::string instance = Encoded(InstanceRecord{"inst", p});  // id length at 1, body at 9
   const std::string meta = Encoded(SampleMeta());  // has_instance at 17, cursor length at 18
   return {
@@ -362,7 +366,7 @@ std::vector<MalformedCase> MalformedCases() {
       {"PolicyVersionThree", Kind::kPolicy, PatchedByte(policy, 0, 3),
        "unsupported encoding version 3 (this binary reads 1 to 2)"},
       {"V2OrgWithAVersion", Kind::kOrg, PatchedByte(versioned, 0, 2),
-       std::to_string(VersionBodySize(SampleVersion())) + " trailing bytes"},
+       std::to_string(ExpectedVersionBodySize(SampleVersion())) + " trailing bytes"},
       {"VersionDateNanos", Kind::kOrg, Patched(versioned, vb + 8, 1'000'000'000),
        "date nanos 1000000000 out of range"},
       {"VersionStreamTypeTooLong", Kind::kOrg, Patched(versioned, vb + 12, 201),

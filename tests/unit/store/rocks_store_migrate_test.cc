@@ -59,7 +59,7 @@ Entries Walk(const Store& store) {
 
 // The v2 form of a v3 entry row: the same fields without the version body, version byte 2.
 std::string V2Row(std::string v3, const SourceVersion& version) {
-  v3.resize(v3.size() - (12 + 4 + version.stream.type.size() + 4 + version.stream.id.size() + 8));
+  v3.resize(v3.size() - VersionBodySize(version));
   v3[0] = static_cast<char>(kCodecV2);
   return v3;
 }

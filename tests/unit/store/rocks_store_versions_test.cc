@@ -105,17 +105,24 @@ TEST_F(RocksStoreVersionsTest, AVersionOnlyChangeIsWrittenAndARemovedOrgTakesIts
   first.put_orgs = {Org("a", 1)};
   first.org_versions = {{"a", V(11)}};
   ASSERT_TRUE(store_->Apply(first, At(1)).ok());
-  // The same rows with a newer version: only the version row changes.
+  // The same rows with a newer version: only the version changes, which is no state change.
   first.org_versions = {{"a", V(20)}};
   ASSERT_TRUE(store_->Apply(first, At(2)).ok());
   EXPECT_EQ(Versions({"a"}), std::vector<SourceVersion>{V(20)});
+  EXPECT_EQ(store_->Meta().value().last_change, At(1));
+  // A new policy with the same version: a state change.
+  first.put_orgs = {Org("a", 2)};
+  ASSERT_TRUE(store_->Apply(first, At(3)).ok());
+  EXPECT_EQ(Versions({"a"}), std::vector<SourceVersion>{V(20)});
+  EXPECT_EQ(store_->Meta().value().last_change, At(3));
+  EXPECT_EQ(DumpStore(*store_).orgs, std::vector<OrgRecord>{Org("a", 2)});
 
   StoreChange removal;
   removal.removed_orgs = {"a"};
-  ASSERT_TRUE(store_->Apply(removal, At(3)).ok());
+  ASSERT_TRUE(store_->Apply(removal, At(4)).ok());
   StoreChange again;
   again.put_orgs = {Org("a")};
-  ASSERT_TRUE(store_->Apply(again, At(4)).ok());
+  ASSERT_TRUE(store_->Apply(again, At(5)).ok());
   EXPECT_EQ(Versions({"a"}), std::vector<SourceVersion>{SourceVersion{}});
 }
 
