@@ -54,6 +54,13 @@ void PutPolicyBody(const PolicyRecord& r, std::string* out) {
   PutStream(r.stream, out);
 }
 
+void PutVersionBody(const SourceVersion& version, std::string* out) {
+  PutTime(version.date, out);
+  PutString(version.stream.type, out);
+  PutString(version.stream.id, out);
+  PutFixed(version.sequence, out);
+}
+
 // Reads fields from untrusted bytes. The first failure records a DATA_LOSS status naming the
 // record and field; every later call then fails too, so callers can chain reads with &&.
 class Decoder {
@@ -61,12 +68,49 @@ class Decoder {
   Decoder(std::string_view in, std::string_view what)
       : p_(in.data()), end_(in.data() + in.size()), begin_(in.data()), what_(what) {}
 
-  // Reads the version byte: kCodecV1, or also kCodecV2 where `v2` (rows that keep a stream).
-  bool Version(bool v2 = false) {
+  // Reads the version byte: kCodecV1 up to `newest` (kCodecV2 for rows that keep a stream,
+  // kCodecV3 for entry rows that also keep the entry version).
+  bool Version(std::uint8_t newest = kCodecV1) {
     if (!Fixed("version", &version_)) return false;
-    if (version_ != kCodecV1 && !(v2 && version_ == kCodecV2)) {
+    if (version_ < kCodecV1 || version_ > newest) {
       return Fail("unsupported encoding version " + std::to_string(version_) +
-                  " (this binary reads " + (v2 ? std::string("1 and 2") : std::string("1")) + ")");
+                  " (this binary reads " +
+                  (newest == kCodecV1 ? std::string("1") : "1 to " + std::to_string(newest)) + ")");
+    }
+    return true;
+  }
+
+  // The entry version at the end of a v3 entry row; zero for a v1 or v2 row. With `out` nullptr
+  // the fields are checked and skipped.
+  bool EntryVersion(SourceVersion* out) {
+    if (version_ < kCodecV3) {
+      if (out != nullptr) *out = {};
+      return true;
+    }
+    return VersionBody(out);
+  }
+
+  // The version body (store/codec.h), into `*out` or, with nullptr, checked and skipped.
+  bool VersionBody(SourceVersion* out) {
+    Timestamp date;
+    std::uint64_t sequence = 0;
+    std::size_t type_length = 0;
+    std::size_t id_length = 0;
+    bool ok = Time("date", &date);
+    if (out != nullptr) {
+      ok = ok && String("stream type", 0, kMaxIdLength, &out->stream.type) &&
+           String("stream id", 0, kMaxIdLength, &out->stream.id);
+      type_length = out->stream.type.size();
+      id_length = out->stream.id.size();
+    } else {
+      ok = ok && Skip("stream type", 0, kMaxIdLength, &type_length) &&
+           Skip("stream id", 0, kMaxIdLength, &id_length);
+    }
+    if (!ok || !Fixed("sequence", &sequence)) return false;
+    if (type_length == 0 && id_length != 0) return Fail("a stream id without a stream type");
+    if (out != nullptr) {
+      out->date = date;
+      out->sequence = sequence;
     }
     return true;
   }
@@ -127,6 +171,20 @@ class Decoder {
     if (static_cast<std::size_t>(end_ - p_) < len) return Truncated(field);
     out->assign(p_, len);
     p_ += len;
+    return true;
+  }
+
+  // As String(), without copying: `*length` gets the string's length.
+  bool Skip(std::string_view field, std::size_t min, std::size_t max, std::size_t* length) {
+    std::uint32_t len = 0;
+    if (!Fixed(field, &len)) return false;
+    if (len < min || len > max) {
+      return Fail(std::string(field) + " length " + std::to_string(len) + " outside [" +
+                  std::to_string(min) + ", " + std::to_string(max) + "]");
+    }
+    if (static_cast<std::size_t>(end_ - p_) < len) return Truncated(field);
+    p_ += len;
+    *length = len;
     return true;
   }
 
@@ -239,13 +297,15 @@ Status CheckSourceVersion(std::string_view what, const SourceVersion& version) {
   return CheckStream(what, version.stream);
 }
 
+std::size_t VersionBodySize(const SourceVersion& version) {
+  // time (8 + 4), two strings (4 + length each), u64 sequence.
+  return 12 + 4 + version.stream.type.size() + 4 + version.stream.id.size() + 8;
+}
+
 void EncodeSourceVersion(const SourceVersion& version, std::string* out) {
   out->clear();
   PutFixed(kCodecV1, out);
-  PutTime(version.date, out);
-  PutString(version.stream.type, out);
-  PutString(version.stream.id, out);
-  PutFixed(version.sequence, out);
+  PutVersionBody(version, out);
 }
 
 void EncodePolicyRecord(const PolicyRecord& record, std::string* out) {
@@ -254,18 +314,21 @@ void EncodePolicyRecord(const PolicyRecord& record, std::string* out) {
   PutPolicyBody(record, out);
 }
 
-void EncodeInstanceRecord(const InstanceRecord& record, std::string* out) {
+void EncodeInstanceRecord(const InstanceRecord& record, const SourceVersion& version,
+                          std::string* out) {
   out->clear();
-  PutFixed(kCodecV2, out);
+  PutFixed(kCodecV3, out);
   PutString(record.id, out);
   PutPolicyBody(record.policy, out);
+  PutVersionBody(version, out);
 }
 
-void EncodeOrgValue(const PolicyRecord* policy, std::string* out) {
+void EncodeOrgValue(const PolicyRecord* policy, const SourceVersion& version, std::string* out) {
   out->clear();
-  PutFixed(kCodecV2, out);
+  PutFixed(kCodecV3, out);
   PutFixed(static_cast<std::uint8_t>(policy != nullptr ? 1 : 0), out);
   if (policy != nullptr) PutPolicyBody(*policy, out);
+  PutVersionBody(version, out);
 }
 
 void EncodeStoreMeta(const StoreMeta& meta, std::string* out) {
@@ -307,19 +370,21 @@ void EncodeInstanceDomains(std::uint64_t sequence, const EventStream& stream,
 
 Status DecodePolicyRecord(std::string_view in, PolicyRecord* out) {
   Decoder d(in, "policy record");
-  return d.Finish(d.Version(/*v2=*/true) && d.PolicyBody(out));
+  return d.Finish(d.Version(kCodecV2) && d.PolicyBody(out));
 }
 
-Status DecodeInstanceRecord(std::string_view in, InstanceRecord* out) {
+Status DecodeInstanceRecord(std::string_view in, InstanceRecord* out, SourceVersion* version) {
   Decoder d(in, "instance record");
-  return d.Finish(d.Version(/*v2=*/true) && d.String("instance id", 1, kMaxIdLength, &out->id) &&
-                  d.PolicyBody(&out->policy));
+  return d.Finish(d.Version(kCodecV3) && d.String("instance id", 1, kMaxIdLength, &out->id) &&
+                  d.PolicyBody(&out->policy) && d.EntryVersion(version));
 }
 
-Status DecodeOrgValue(std::string_view in, bool* has_policy, PolicyRecord* policy) {
+Status DecodeOrgValue(std::string_view in, bool* has_policy, PolicyRecord* policy,
+                      SourceVersion* version) {
   Decoder d(in, "org record");
   bool has = false;
-  bool ok = d.Version(/*v2=*/true) && d.Bool("has_policy", &has) && (!has || d.PolicyBody(policy));
+  bool ok = d.Version(kCodecV3) && d.Bool("has_policy", &has) && (!has || d.PolicyBody(policy)) &&
+            d.EntryVersion(version);
   if (ok) *has_policy = has;
   return d.Finish(ok);
 }
@@ -346,7 +411,7 @@ Status DecodeOrgDomains(std::string_view in, std::uint64_t* sequence, EventStrea
   Decoder d(in, "org domains");
   std::uint32_t n = 0;
   // An entry is at least a flags byte and a 4-byte length.
-  bool ok = d.Version(/*v2=*/true) && d.Fixed("sequence", sequence) && d.Stream(stream) &&
+  bool ok = d.Version(kCodecV2) && d.Fixed("sequence", sequence) && d.Stream(stream) &&
             d.Count("domain count", kMaxDomainsPerList, 5, &n);
   if (ok) domains->resize(n);
   for (std::uint32_t i = 0; ok && i < n; ++i) ok = d.Domain(&(*domains)[i]);
@@ -357,7 +422,7 @@ Status DecodeInstanceDomains(std::string_view in, std::uint64_t* sequence, Event
                              std::vector<std::string>* names) {
   Decoder d(in, "instance domains");
   std::uint32_t n = 0;
-  bool ok = d.Version(/*v2=*/true) && d.Fixed("sequence", sequence) && d.Stream(stream) &&
+  bool ok = d.Version(kCodecV2) && d.Fixed("sequence", sequence) && d.Stream(stream) &&
             d.Count("domain count", kMaxDomainsPerList, 4, &n);
   if (ok) names->resize(n);
   for (std::uint32_t i = 0; ok && i < n; ++i) {
@@ -368,15 +433,7 @@ Status DecodeInstanceDomains(std::string_view in, std::uint64_t* sequence, Event
 
 Status DecodeSourceVersion(std::string_view in, SourceVersion* out) {
   Decoder d(in, "entry version");
-  bool ok = d.Version() && d.Time("date", &out->date) &&
-            d.String("stream type", 0, kMaxIdLength, &out->stream.type) &&
-            d.String("stream id", 0, kMaxIdLength, &out->stream.id) &&
-            d.Fixed("sequence", &out->sequence);
-  Status s = d.Finish(ok);
-  if (s.ok() && out->stream.type.empty() && !out->stream.id.empty()) {
-    return Status::DataLoss("entry version: a stream id without a stream type");
-  }
-  return s;
+  return d.Finish(d.Version() && d.VersionBody(out));
 }
 
 }  // namespace policyd

@@ -1,24 +1,22 @@
-// The RocksDB key layout of the policyd store, format "policyd-store-v2".
+// The RocksDB key layout of the policyd store, format "policyd-store-v3".
 //
 // All keys live in RocksDB's default column family and are printable, so `ldb scan` and
 // `ldb get` show them as they are. Values are the binary records of store/codec.h.
 //
 //   key                 value                                   written
 //   ------------------  --------------------------------------  ------------------------------
-//   "instance"          InstanceRecord (codec v1)               when a default is stored
-//   "meta:format"       "policyd-store-v2" (plain text)         once, when the store is created
-//                                                               (or migrated from v1)
+//   "instance"          InstanceRecord + the instance entry's   when a default is stored, and
+//                       SourceVersion (codec v3)                with every change of its version
+//   "meta:format"       "policyd-store-v3" (plain text)         once, when the store is created
+//                                                               (or migrated from v1 or v2)
 //   "meta:state"        StoreMeta (codec v1)                    with every state change
-//   "org:<org id>"      org value: own-policy flag + optional   one per known org
-//                       PolicyRecord (codec v1)
+//   "org:<org id>"      org value: own-policy flag + optional   one per known org, rewritten
+//                       PolicyRecord + the org entry's          with every change of its
+//                       SourceVersion (codec v3)                version
 //   "domains:<org id>"  org domains: sequence + the org's       one per known org that has (or
 //                       domains (codec v1)                      had) domains
 //   "instance-domains"  instance domains: sequence + names      when instance domains are stored
 //                       (codec v1)
-//   "version:<org id>"  the org entry's SourceVersion (codec)   with every change of the org's
-//                                                               rows that an event, a fleet
-//                                                               value or a snapshot gives one
-//   "instance-version"  the instance entry's SourceVersion      likewise, for the instance
 //   "verified-domain:   the orgs that have the domain verified, with every change of a
 //    <domain, ASCII     each org's spelling of it               "domains:" row, in the same
 //    lower case>"       (store/domain_index.h)                  WriteBatch; only while >= 1 org
@@ -30,8 +28,11 @@
 // another org verified this domain?" with one point read. Domain names are at most 253 bytes and
 // hold no control characters (model/domains.h), so the key is printable too.
 //
-// One key per org holds both "the org exists" and its own policy, so answering a lookup is one
-// point read per org plus the instance key. Org ids are stored as their raw bytes after the
+// One key per org holds "the org exists", its own policy and its entry version (where the org
+// stands in the upstream's history, model/source_version.h), so answering a lookup is one point
+// read per org plus the instance key, and the sync reducer reads and writes one row per changed
+// org, version included. (Format v2 kept each version in a row of its own, which doubled the rows
+// a page of events read and wrote.) Org ids are stored as their raw bytes after the
 // prefix; ids are 1..kMaxIdLength bytes without control characters (resolve.h ValidateId), so
 // byte order of the keys is byte order of the ids and all orgs lie in [kOrgPrefix, kOrgEnd).
 //
@@ -45,16 +46,27 @@
 //
 // Versioning: "meta:format" is checked when the store is opened; a store with any other value is
 // refused. History: v1 had no verified-domain index; v2 added it (and policy/domain rows may carry
-// a newer codec version byte). A writable open of a v1 store migrates it in place: the index is
-// built from the "domains:" rows and written in batches, the first dropping any index rows a
-// crashed earlier migration left, the last also writing "policyd-store-v2"; a crash leaves a v1
-// store that migrates again. A read-only open (policyctl dump) of a v1 store reads it as it is and
-// answers reads that need the index with FAILED_PRECONDITION. A layout or encoding change that old
-// binaries cannot read bumps the format string to "policyd-store-v2"; the v2 binary then either
-// migrates a v1 store in place (rewrite every row in batches, then write the new "meta:format"
-// last, in the same batch as the final rows, so that a crash leaves a store that is still
-// recognisably v1 or fully v2) or drops it and resyncs from the upstream. Compatible additions (a
-// new prefix, a new codec version byte that old code never meets) do not need a bump.
+// a newer codec version byte), and later the entry versions as rows of their own,
+// "version:<org id>" and "instance-version" (kOrgVersionPrefix below); v3 folds each version
+// into its org value or instance record (codec v3) and has no such rows.
+//
+// A writable open of a v1 store migrates it in place to v2, then on to v3: the index is built
+// from the "domains:" rows and written in batches, the first dropping any index rows a crashed
+// earlier migration left, the last also writing "policyd-store-v2"; a crash leaves a v1 store
+// that migrates again. A writable open of a v2 store migrates it in place to v3: every org row is
+// rewritten as codec v3 with the version of its "version:" row (zero if it has none) and that row
+// deleted in the same batch, in batches of 10,000 orgs; the last batch also drops version rows of
+// no org, rewrites the instance record with the "instance-version" row's version, deletes that
+// row and writes "policyd-store-v3". A crash leaves a v2 store whose rewritten org rows carry
+// their version already (their version rows gone), which migrates again (a version row, where
+// there is one, wins over a version in the org row). A read-only open (policyctl dump) of a v1 or
+// v2 store reads it as it is: versions from the version rows; a v1 store answers reads that need
+// the index with FAILED_PRECONDITION. A layout or encoding change that old binaries cannot read
+// bumps the format string; the new binary then either migrates an older store in place (rewrite
+// every row in batches, then write the new "meta:format" last, in the same batch as the final
+// rows, so that a crash leaves a store that is still recognisably old or fully new) or drops it
+// and resyncs from the upstream. Compatible additions (a new prefix, a new codec version byte
+// that old code never meets) do not need a bump.
 //
 // Pure: no RocksDB, no I/O. Thread-safe.
 #pragma once
@@ -66,7 +78,8 @@ namespace policyd::store_keys {
 
 inline constexpr std::string_view kFormatKey = "meta:format";
 inline constexpr std::string_view kFormatV1 = "policyd-store-v1";  // migrated on open
-inline constexpr std::string_view kFormatV2 = "policyd-store-v2";  // what this binary writes
+inline constexpr std::string_view kFormatV2 = "policyd-store-v2";  // migrated on open
+inline constexpr std::string_view kFormatV3 = "policyd-store-v3";  // what this binary writes
 inline constexpr std::string_view kMetaKey = "meta:state";
 inline constexpr std::string_view kInstanceKey = "instance";
 
@@ -80,10 +93,11 @@ inline constexpr std::string_view kOrgDomainsPrefix = "domains:";
 inline constexpr std::string_view kOrgDomainsEnd = "domains;";
 inline constexpr std::string_view kInstanceDomainsKey = "instance-domains";
 
-// Every org entry-version key lies in [kOrgVersionPrefix, kOrgVersionEnd). An entry version
-// (model/source_version.h) is where the entry stands in the upstream's history; fleet mode orders
-// its bucket writes by it. A store written before versions were kept has none: every entry then
-// reads as version zero (older than anything), until its next change. Only while "org:<id>" is.
+// Format v2 only (read when migrating a v2 store, or opening one read-only): every org
+// entry-version key lies in [kOrgVersionPrefix, kOrgVersionEnd), and "instance-version" is the
+// instance entry's. An entry version (model/source_version.h) is where the entry stands in the
+// upstream's history; fleet mode orders its bucket writes by it. A v2 store written before
+// versions were kept has none: every entry then reads as version zero (older than anything).
 inline constexpr std::string_view kOrgVersionPrefix = "version:";
 inline constexpr std::string_view kOrgVersionEnd = "version;";
 inline constexpr std::string_view kInstanceVersionKey = "instance-version";

@@ -144,6 +144,14 @@ Status OpenError(const std::string& dir, const rocksdb::Status& s, bool creating
   return Status::Internal("open store " + dir + ": " + s.ToString());
 }
 
+// Sets `v` to zero, keeping the capacity of its strings (LookupBatch reuse).
+void ClearVersion(SourceVersion& v) {
+  v.date = {};
+  v.stream.type.clear();
+  v.stream.id.clear();
+  v.sequence = 0;
+}
+
 // For messages: at most 64 bytes of a foreign value, non-printable bytes as '?'.
 std::string Printable(std::string_view v) {
   std::string out(v.substr(0, 64));
@@ -278,19 +286,25 @@ Status RocksStore::CheckFormat(bool created, bool may_create) {
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), db_->DefaultColumnFamily(),
                                ToSlice(store_keys::kFormatKey), &value);
   if (s.ok()) {
-    if (ToView(value) == store_keys::kFormatV2) return Status::Ok();
-    if (ToView(value) == store_keys::kFormatV1) {
+    const std::string_view format = ToView(value);
+    if (format == store_keys::kFormatV3) return Status::Ok();
+    if (format == store_keys::kFormatV2 || format == store_keys::kFormatV1) {
       // Read-only (policyctl dump, and the check before a writable open): read it as it is.
       if (read_only_) {
-        has_domain_index_ = false;
+        has_domain_index_ = format != store_keys::kFormatV1;
+        version_rows_ = true;
         return Status::Ok();
       }
-      return MigrateV1();
+      // v1 -> v2 -> v3, each migration ending with its own format key: a crash in the second
+      // leaves a v2 store.
+      if (format == store_keys::kFormatV1) POLICYD_RETURN_IF_ERROR(MigrateV1());
+      return MigrateV2();
     }
-    return NotAPolicydStore(dir_, "its format is '" + Printable(ToView(value)) +
+    return NotAPolicydStore(dir_, "its format is '" + Printable(format) +
                                       "' but this binary reads '" +
-                                      std::string(store_keys::kFormatV2) + "' (and migrates '" +
-                                      std::string(store_keys::kFormatV1) + "')");
+                                      std::string(store_keys::kFormatV3) + "' (and migrates '" +
+                                      std::string(store_keys::kFormatV1) + "' and '" +
+                                      std::string(store_keys::kFormatV2) + "')");
   }
   if (!s.IsNotFound()) return ReadError(s, "format key");
   // A database without any key is what a start that crashed between creating the database and
@@ -307,7 +321,7 @@ Status RocksStore::Initialize() {
   rocksdb::WriteBatch batch;
   std::string meta;
   EncodeStoreMeta(StoreMeta{}, &meta);
-  rocksdb::Status s = batch.Put(ToSlice(keys::kFormatKey), ToSlice(keys::kFormatV2));
+  rocksdb::Status s = batch.Put(ToSlice(keys::kFormatKey), ToSlice(keys::kFormatV3));
   if (s.ok()) s = batch.Put(ToSlice(keys::kMetaKey), ToSlice(meta));
   if (!s.ok()) return Status::Internal("store " + dir_ + ": build initial batch: " + s.ToString());
   // Synced: the format key is what later opens trust, so it must not vanish in a power loss.
@@ -339,8 +353,11 @@ Status RocksStore::Read(LookupBatch& batch) const {
     reads.AddKey(keys::kInstanceDomainsKey);
     for (std::string_view id : batch.ids_) reads.AddOrgDomainsKey(id);
   }
+  // Versions are in the org and instance rows (read above anyway), except in a store of an older
+  // format opened read-only, which keeps them in rows of their own.
+  const bool version_rows = batch.with_versions_ && version_rows_;
   const std::size_t first_version = reads.size();
-  if (batch.with_versions_) {
+  if (version_rows) {
     reads.AddKey(keys::kInstanceVersionKey);
     for (std::string_view id : batch.ids_) reads.AddOrgVersionKey(id);
   }
@@ -350,7 +367,7 @@ Status RocksStore::Read(LookupBatch& batch) const {
 
   Status result = ReadPolicyRows(reads, batch);
   if (result.ok() && batch.with_domains_) result = ReadDomainRows(reads, n + 1, batch);
-  if (result.ok() && batch.with_versions_) result = ReadVersionRows(reads, first_version, batch);
+  if (result.ok() && version_rows) result = ReadVersionRows(reads, first_version, batch);
   if (result.ok()) result = ReadClaimRows(reads, first_claim, batch);
   reads.ReleasePins();
   if (!result.ok()) {
@@ -388,22 +405,33 @@ Status RocksStore::ReadClaimsOnly(LookupBatch& batch) const {
 
 Status RocksStore::ReadPolicyRows(const MultiGetBuffer& reads, LookupBatch& batch) const {
   const std::size_t n = batch.ids_.size();
+  const bool versions = batch.with_versions_;
   batch.has_instance_ = false;
   batch.known_.assign(n, 0);
   batch.has_policy_.assign(n, 0);
   if (batch.policies_.size() < n) batch.policies_.resize(n);
+  if (versions) {
+    batch.versions_.resize(n);
+    ClearVersion(batch.instance_version_);
+  }
   if (const rocksdb::Status& s = reads.status(0); s.ok()) {
-    POLICYD_RETURN_IF_ERROR(DecodeInstanceRecord(reads.value(0), &batch.instance_));
+    POLICYD_RETURN_IF_ERROR(DecodeInstanceRecord(reads.value(0), &batch.instance_,
+                                                 versions ? &batch.instance_version_ : nullptr));
     batch.has_instance_ = true;
   } else if (!s.IsNotFound()) {
     return FromRocksRead(s, "instance");
   }
   for (std::size_t i = 0; i < n; ++i) {
+    SourceVersion* version = versions ? &batch.versions_[i] : nullptr;
     const rocksdb::Status& s = reads.status(i + 1);
-    if (s.IsNotFound()) continue;
+    if (s.IsNotFound()) {
+      if (version != nullptr) ClearVersion(*version);
+      continue;
+    }
     if (!s.ok()) return FromRocksRead(s, "org " + Printable(batch.ids_[i]));
     bool has_policy = false;
-    POLICYD_RETURN_IF_ERROR(DecodeOrgValue(reads.value(i + 1), &has_policy, &batch.policies_[i]));
+    POLICYD_RETURN_IF_ERROR(
+        DecodeOrgValue(reads.value(i + 1), &has_policy, &batch.policies_[i], version));
     batch.known_[i] = 1;
     batch.has_policy_[i] = has_policy ? 1 : 0;
   }

@@ -73,6 +73,11 @@ class RocksStore final : public Store {
   // Errors: DATA_LOSS for a domain row that does not decode; UNAVAILABLE / INTERNAL for failed
   // reads and writes (the store is then still v1).
   Status MigrateV1();
+  // Migrates a v2 store (entry versions in rows of their own) to v3 in place: every org value and
+  // the instance record rewritten as kCodecV3 with its version, the version rows deleted
+  // (store/keys.h "Versioning"). Errors: DATA_LOSS for a row that does not decode; UNAVAILABLE /
+  // INTERNAL for failed reads and writes (the store is then still v2, part of it migrated).
+  Status MigrateV2();
   // Writes `batch` (the caller holds write_mu_), first resuming RocksDB if an earlier write
   // failed. Errors: UNAVAILABLE for I/O (disk full, EIO, ...), DATA_LOSS, INTERNAL.
   Status Write(rocksdb::WriteBatch& batch, std::string_view what);
@@ -91,8 +96,9 @@ class RocksStore final : public Store {
   // Read() with domains: decodes the domain rows, which `reads` holds from slot `first` on (the
   // instance's, then one per id).
   Status ReadDomainRows(const MultiGetBuffer& reads, std::size_t first, LookupBatch& batch) const;
-  // Read() with versions: decodes the entry-version rows, which `reads` holds from slot `first` on
-  // (the instance's, then one per org) (rocks_store_entries.cc).
+  // Read() with versions of a store with version rows (a v1 or v2 store opened read-only):
+  // decodes those rows, which `reads` holds from slot `first` on (the instance's, then one per
+  // org) (rocks_store_entries.cc).
   Status ReadVersionRows(const MultiGetBuffer& reads, std::size_t first, LookupBatch& batch) const;
   // Translates a RocksDB read error, naming the directory and `what`.
   Status ReadError(const rocksdb::Status& s, std::string_view what) const;
@@ -104,6 +110,9 @@ class RocksStore final : public Store {
   // The store has the verified-domain index (format v2; false only for a v1 store opened
   // read-only). Set by CheckFormat() before the store is shared.
   bool has_domain_index_ = true;
+  // The entry versions are in rows of their own ("version:<id>", "instance-version"), not in the
+  // org values and the instance record (format v1 or v2, opened read-only). Set likewise.
+  bool version_rows_ = false;
   std::mutex write_mu_;  // serializes Apply() and Replace()
   // A write or flush failed and RocksDB has not been resumed since (rocks_error_handling.h).
   std::atomic<bool> needs_resume_{false};

@@ -1,7 +1,9 @@
-// RocksStore: entry versions (store/keys.h "version:" rows) on the read side: Read() with
-// versions, and ForEachEntry, the walk over every entry with its rows and version that a fleet
-// publisher makes.
+// RocksStore: entry versions on the read side: Read() with versions from the version rows of an
+// older store opened read-only, and ForEachEntry, the walk over every entry with its rows and
+// version that a fleet publisher makes. (A v3 store keeps each version in its entry's org value
+// or instance record, which Read() decodes anyway: rocks_store.cc.)
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "store/codec.h"
@@ -14,33 +16,6 @@ namespace policyd {
 namespace {
 
 namespace keys = store_keys;
-
-// The range [lower, upper) of one iterator of a ForEachEntry walk. The bounds live here so they
-// outlive the iterator that points at them.
-struct RangeIterator {
-  RangeIterator(rocksdb::DB& db, rocksdb::ReadOptions ro, std::string_view lower_key,
-                std::string_view upper_key)
-      : lower(ToSlice(lower_key)), upper(ToSlice(upper_key)) {
-    ro.iterate_lower_bound = &lower;
-    ro.iterate_upper_bound = &upper;
-    it.reset(db.NewIterator(ro));
-    it->Seek(lower);
-  }
-  // Moves to the first row whose id is not below `id`; true if that row's id is `id`.
-  bool SeekTo(std::string_view id, std::string_view prefix) {
-    while (it->Valid()) {
-      std::string_view key = ToView(it->key());
-      std::string_view row_id = key.substr(prefix.size());
-      if (row_id >= id) return row_id == id;
-      it->Next();
-    }
-    return false;
-  }
-
-  rocksdb::Slice lower;
-  rocksdb::Slice upper;
-  std::unique_ptr<rocksdb::Iterator> it;
-};
 
 }  // namespace
 
@@ -74,27 +49,27 @@ Status RocksStore::ForEachEntry(
   ro.snapshot = snapshot.get();
   ro.fill_cache = false;  // a full walk would push the lookup path's hot blocks out
 
-  // The instance entry: three point reads in the snapshot.
+  // The instance entry: two point reads in the snapshot (three with version rows).
   MultiGetBuffer reads;
   reads.AddKey(keys::kInstanceKey);
   reads.AddKey(keys::kInstanceDomainsKey);
-  reads.AddKey(keys::kInstanceVersionKey);
+  if (version_rows_) reads.AddKey(keys::kInstanceVersionKey);
   reads.Run(*db_, ro);
   Status result;
   if (reads.status(0).ok()) {
     InstanceRecord instance;
     InstanceDomains domains;
     SourceVersion version;
-    result = DecodeInstanceRecord(reads.value(0), &instance);
+    result = DecodeInstanceRecord(reads.value(0), &instance, &version);
     if (result.ok() && reads.status(1).ok()) {
       result =
           DecodeInstanceDomains(reads.value(1), &domains.sequence, &domains.stream, &domains.names);
     } else if (result.ok() && !reads.status(1).IsNotFound()) {
       result = FromRocksRead(reads.status(1), "instance domains");
     }
-    if (result.ok() && reads.status(2).ok()) {
+    if (result.ok() && version_rows_ && reads.status(2).ok()) {
       result = DecodeSourceVersion(reads.value(2), &version);
-    } else if (result.ok() && !reads.status(2).IsNotFound()) {
+    } else if (result.ok() && version_rows_ && !reads.status(2).IsNotFound()) {
       result = FromRocksRead(reads.status(2), "instance version");
     }
     reads.ReleasePins();
@@ -104,11 +79,12 @@ Status RocksStore::ForEachEntry(
     return ReadError(reads.status(0), "instance");
   }
 
-  // Every org: the org rows drive the walk; the domain and version rows, in the same id order,
-  // are joined to them.
+  // Every org: the org rows drive the walk; the domain rows (and the version rows of an older
+  // store), in the same id order, are joined to them.
   RangeIterator orgs(*db_, ro, keys::kOrgPrefix, keys::kOrgEnd);
   RangeIterator domain_rows(*db_, ro, keys::kOrgDomainsPrefix, keys::kOrgDomainsEnd);
-  RangeIterator version_rows(*db_, ro, keys::kOrgVersionPrefix, keys::kOrgVersionEnd);
+  std::optional<RangeIterator> version_rows;
+  if (version_rows_) version_rows.emplace(*db_, ro, keys::kOrgVersionPrefix, keys::kOrgVersionEnd);
   OrgRecord org;
   PolicyRecord policy;
   OrgDomains domains;
@@ -117,7 +93,7 @@ Status RocksStore::ForEachEntry(
     std::string_view id;
     if (!keys::ParseOrgKey(ToView(orgs.it->key()), &id)) continue;  // unreachable in bounds
     bool has_policy = false;
-    Status d = DecodeOrgValue(ToView(orgs.it->value()), &has_policy, &policy);
+    Status d = DecodeOrgValue(ToView(orgs.it->value()), &has_policy, &policy, &version);
     org.id.assign(id);
     if (has_policy) {
       org.policy = policy;
@@ -132,15 +108,17 @@ Status RocksStore::ForEachEntry(
       d = DecodeOrgDomains(ToView(domain_rows.it->value()), &domains.sequence, &domains.stream,
                            &domains.domains);
     }
-    version = {};
-    if (d.ok() && version_rows.SeekTo(id, keys::kOrgVersionPrefix)) {
-      d = DecodeSourceVersion(ToView(version_rows.it->value()), &version);
+    if (d.ok() && version_rows && version_rows->SeekTo(id, keys::kOrgVersionPrefix)) {
+      d = DecodeSourceVersion(ToView(version_rows->it->value()), &version);
     }
     if (!d.ok()) return d.WithContext("store " + dir_ + ": org " + std::string(id));
     if (on_org) POLICYD_RETURN_IF_ERROR(on_org(org, domains, version));
   }
-  for (const RangeIterator* r : {&orgs, &domain_rows, &version_rows}) {
+  for (const RangeIterator* r : {&orgs, &domain_rows}) {
     if (!r->it->status().ok()) return ReadError(r->it->status(), "org entries");
+  }
+  if (version_rows && !version_rows->it->status().ok()) {
+    return ReadError(version_rows->it->status(), "org entries");
   }
   return Status::Ok();
 }

@@ -1,4 +1,5 @@
-// RocksStore: the write side (Apply, Replace). The domain rows are staged by store/domain_rows.h.
+// RocksStore: the write side (Apply, Replace). The domain rows are staged by store/domain_rows.h,
+// the entry versions checked and staged by store/entry_rows.h.
 //
 // Durability: batches are written with WriteOptions::sync = false. The WAL is still written
 // before the memtable, so a process crash loses nothing; an OS crash or power loss may lose the
@@ -15,6 +16,7 @@
 
 #include "store/codec.h"
 #include "store/domain_rows.h"
+#include "store/entry_rows.h"
 #include "store/keys.h"
 #include "store/multi_get.h"
 #include "store/rocks_store.h"
@@ -95,124 +97,41 @@ Status BatchError(const rocksdb::Status& s) {
   return Status::Internal("build write batch: " + s.ToString());
 }
 
-// Whether the org read into slot `i` of `prev` existed, and with its own policy.
-Status PreviousOrg(const MultiGetBuffer& prev, std::size_t i, std::string_view id, bool* existed,
-                   bool* had_policy) {
-  *existed = false;
-  *had_policy = false;
-  const rocksdb::Status& s = prev.status(i);
-  if (s.IsNotFound()) return Status::Ok();
-  if (!s.ok()) return FromRocksRead(s, "org " + std::string(id));
-  PolicyRecord ignored;
-  POLICYD_RETURN_IF_ERROR(DecodeOrgValue(prev.value(i), had_policy, &ignored));
-  *existed = true;
-  return Status::Ok();
-}
-
 // Stages the org rows of one change into `batch` and `meta`. `prev` holds the previous rows of
-// `removals` and then of `puts`, from slot `first` on. Sets `*changed` if a row changes.
+// `removals` and then of `puts`, from slot `first` on. A put org gets the version `named` gives
+// it, or keeps its stored one; a removed org's version goes with its row.
 Status StageOrgs(const MultiGetBuffer& prev, std::size_t first,
                  const std::vector<std::string_view>& removals,
-                 const std::vector<const OrgRecord*>& puts, rocksdb::WriteBatch& batch,
-                 StoreMeta& meta, bool* changed) {
+                 const std::vector<const OrgRecord*>& puts, const NamedVersions& named,
+                 rocksdb::WriteBatch& batch, StoreMeta& meta, Staged& staged) {
   std::size_t slot = first;
   std::string key;
-  std::string value;
   bool existed = false;
   bool had_policy = false;
+  SourceVersion old_version;
   for (std::string_view id : removals) {
-    POLICYD_RETURN_IF_ERROR(PreviousOrg(prev, slot++, id, &existed, &had_policy));
+    POLICYD_RETURN_IF_ERROR(PreviousOrg(prev, slot++, id, &existed, &had_policy, &old_version));
     if (!existed) continue;  // removing an unknown org is not an error, and not a change
     keys::OrgKeyInto(id, &key);
     if (rocksdb::Status s = batch.Delete(ToSlice(key)); !s.ok()) return BatchError(s);
-    key.clear();
-    keys::AppendOrgVersionKey(id, &key);
-    if (rocksdb::Status s = batch.Delete(ToSlice(key)); !s.ok()) return BatchError(s);
     POLICYD_RETURN_IF_ERROR(AdjustCounts(existed, had_policy, false, false, meta));
-    *changed = true;
+    staged.changed = true;
   }
   for (const OrgRecord* org : puts) {
     const std::size_t i = slot++;
-    POLICYD_RETURN_IF_ERROR(PreviousOrg(prev, i, org->id, &existed, &had_policy));
-    EncodeOrgValue(org->policy ? &*org->policy : nullptr, &value);
-    if (existed && prev.value(i) == value) continue;  // same bytes: nothing to write
+    POLICYD_RETURN_IF_ERROR(PreviousOrg(prev, i, org->id, &existed, &had_policy, &old_version));
+    const PolicyRecord* policy = org->policy ? &*org->policy : nullptr;
+    const SourceVersion* version = NamedVersion(named, org->id);
+    const std::string_view old = existed ? prev.value(i) : std::string_view();
     keys::OrgKeyInto(org->id, &key);
-    if (rocksdb::Status s = batch.Put(ToSlice(key), ToSlice(value)); !s.ok()) return BatchError(s);
-    POLICYD_RETURN_IF_ERROR(AdjustCounts(existed, had_policy, true, org->policy.has_value(), meta));
-    *changed = true;
-  }
-  return Status::Ok();
-}
-
-// Checks the entry versions of `change`: each a version the store can keep, each org named once
-// and put (as an org or a domain list) by the same change. INVALID_ARGUMENT otherwise.
-Status ValidateVersions(const StoreChange& change, const std::vector<const OrgRecord*>& puts) {
-  if (change.instance_version) {
-    POLICYD_RETURN_IF_ERROR(CheckSourceVersion("instance_version", *change.instance_version));
-  }
-  std::vector<std::string_view> written;
-  written.reserve(puts.size() + change.put_org_domains.size());
-  for (const OrgRecord* org : puts) written.push_back(org->id);
-  for (const OrgDomains& list : change.put_org_domains) written.push_back(list.org_id);
-  std::sort(written.begin(), written.end());
-  std::vector<std::string_view> named;
-  named.reserve(change.org_versions.size());
-  for (std::size_t i = 0; i < change.org_versions.size(); ++i) {
-    const auto& [id, version] = change.org_versions[i];
-    const std::string what = "org_versions[" + std::to_string(i) + "]";
-    POLICYD_RETURN_IF_ERROR(CheckSourceVersion(what, version));
-    if (!std::binary_search(written.begin(), written.end(), std::string_view(id))) {
-      return Status::InvalidArgument(what + ": org " + id +
-                                     " is neither in put_orgs nor in put_org_domains");
+    Result<bool> content = StageEntryRow(
+        key, existed ? &old : nullptr, old_version, version ? *version : old_version,
+        [policy](const SourceVersion& v, std::string* out) { EncodeOrgValue(policy, v, out); },
+        batch, staged);
+    if (!content) return content.error();
+    if (*content) {
+      POLICYD_RETURN_IF_ERROR(AdjustCounts(existed, had_policy, true, policy != nullptr, meta));
     }
-    named.push_back(id);
-  }
-  std::sort(named.begin(), named.end());
-  if (auto dup = std::adjacent_find(named.begin(), named.end()); dup != named.end()) {
-    return Status::InvalidArgument("org_versions: org " + std::string(*dup) +
-                                   " appears more than once");
-  }
-  return Status::Ok();
-}
-
-// Stages the entry versions of `change` into `batch`; sets `*written` if there are any.
-Status StageVersions(const StoreChange& change, rocksdb::WriteBatch& batch, bool* written) {
-  std::string key;
-  std::string value;
-  if (change.instance_version) {
-    EncodeSourceVersion(*change.instance_version, &value);
-    if (rocksdb::Status b = batch.Put(ToSlice(keys::kInstanceVersionKey), ToSlice(value));
-        !b.ok()) {
-      return BatchError(b);
-    }
-    *written = true;
-  }
-  for (const auto& [id, version] : change.org_versions) {
-    key.clear();
-    keys::AppendOrgVersionKey(id, &key);
-    EncodeSourceVersion(version, &value);
-    if (rocksdb::Status b = batch.Put(ToSlice(key), ToSlice(value)); !b.ok()) return BatchError(b);
-    *written = true;
-  }
-  return Status::Ok();
-}
-
-// The version of every entry of `snapshot`, checked. INVALID_ARGUMENT for a version the store
-// cannot keep, or org_versions of another length than orgs.
-Status CheckSnapshotVersions(const Snapshot& snapshot) {
-  if (!snapshot.org_versions.empty() && snapshot.org_versions.size() != snapshot.orgs.size()) {
-    return Status::InvalidArgument(
-        "snapshot org_versions: " + std::to_string(snapshot.org_versions.size()) +
-        " versions for " + std::to_string(snapshot.orgs.size()) + " orgs");
-  }
-  POLICYD_RETURN_IF_ERROR(CheckSourceVersion("snapshot version", snapshot.version));
-  if (snapshot.instance_version) {
-    POLICYD_RETURN_IF_ERROR(
-        CheckSourceVersion("snapshot instance_version", *snapshot.instance_version));
-  }
-  for (std::size_t i = 0; i < snapshot.org_versions.size(); ++i) {
-    POLICYD_RETURN_IF_ERROR(CheckSourceVersion("snapshot org_versions[" + std::to_string(i) + "]",
-                                               snapshot.org_versions[i]));
   }
   return Status::Ok();
 }
@@ -235,11 +154,14 @@ Status RocksStore::Apply(const StoreChange& change, Timestamp now) {
   Result<DomainPlan> domains = PlanDomains(change);
   if (!domains) return domains.error();
   if (change.cursor) POLICYD_RETURN_IF_ERROR(CheckMetaString("cursor", *change.cursor));
-  POLICYD_RETURN_IF_ERROR(ValidateVersions(change, *puts));
+  Result<NamedVersions> named = ValidateVersions(change, *puts);
+  if (!named) return named.error();
+  const NamedVersions version_only = VersionOnly(*named, *puts);
 
   std::lock_guard lock(write_mu_);
-  // The previous rows of everything the change touches, to keep the counts exact and to skip
-  // rows that stay the same. Only the writer, holding write_mu_, changes them meanwhile.
+  // The previous rows of everything the change touches, to keep the counts exact, to skip rows
+  // that stay the same and to rewrite the rows of orgs that get a new version alone, all in one
+  // MultiGet. Only the writer, holding write_mu_, changes them meanwhile.
   MultiGetBuffer prev;
   prev.AddKey(keys::kMetaKey);
   prev.AddKey(keys::kInstanceKey);
@@ -247,6 +169,8 @@ Status RocksStore::Apply(const StoreChange& change, Timestamp now) {
   for (const OrgRecord* org : *puts) prev.AddOrgKey(org->id);
   const std::size_t domain_slots = prev.size();
   AddDomainReads(*domains, prev);
+  const std::size_t version_slots = prev.size();
+  for (const auto& [id, version] : version_only) prev.AddOrgKey(id);
   prev.Run(*db_, rocksdb::ReadOptions());
 
   if (prev.status(0).IsNotFound())
@@ -255,34 +179,22 @@ Status RocksStore::Apply(const StoreChange& change, Timestamp now) {
   StoreMeta meta;
   Status s = DecodeStoreMeta(prev.value(0), &meta);
   rocksdb::WriteBatch batch;
-  bool changed = false;
-  std::string value;
-  if (s.ok() && change.instance) {
-    EncodeInstanceRecord(*change.instance, &value);
-    const rocksdb::Status& old = prev.status(1);
-    if (!old.ok() && !old.IsNotFound()) return ReadError(old, "instance");
-    if (!old.ok() || prev.value(1) != value) {
-      if (rocksdb::Status b = batch.Put(ToSlice(keys::kInstanceKey), ToSlice(value)); !b.ok()) {
-        s = BatchError(b);
-      }
-      changed = true;
-    }
-    meta.has_instance = true;
-  }
-  if (s.ok()) s = StageOrgs(prev, 2, *removals, *puts, batch, meta, &changed);
+  Staged staged;
+  if (s.ok()) s = StageInstance(change, prev, 1, batch, meta, staged);
+  if (s.ok()) s = StageOrgs(prev, 2, *removals, *puts, *named, batch, meta, staged);
   if (s.ok()) {
-    s = StageDomains(*domains, prev, domain_slots, *puts, *removals, batch, &changed);
+    s = StageDomains(*domains, prev, domain_slots, *puts, *removals, batch, &staged.changed);
   }
-  if (s.ok()) s = StageDomainIndex(*db_, *domains, prev, domain_slots, batch, &changed);
-  bool versions_written = false;
-  if (s.ok()) s = StageVersions(change, batch, &versions_written);
+  if (s.ok()) s = StageDomainIndex(*db_, *domains, prev, domain_slots, batch, &staged.changed);
+  if (s.ok()) s = StageVersionOnlyOrgs(prev, version_slots, version_only, batch, staged);
   if (!s.ok()) return s.WithContext("store " + dir_);
 
   if (change.cursor) meta.cursor = *change.cursor;
   if (!change.synced_at.IsZero()) meta.last_sync = change.synced_at;
-  if (changed) meta.last_change = now;
+  if (staged.changed) meta.last_change = now;
+  std::string value;
   EncodeStoreMeta(meta, &value);
-  if (!changed && !versions_written && prev.value(0) == value) {
+  if (!staged.changed && !staged.versions_written && prev.value(0) == value) {
     return Status::Ok();  // nothing to record
   }
   if (rocksdb::Status b = batch.Put(ToSlice(keys::kMetaKey), ToSlice(value)); !b.ok()) {
@@ -303,36 +215,29 @@ Status RocksStore::Replace(const Snapshot& snapshot, std::string_view cursor,
   POLICYD_RETURN_IF_ERROR(CheckSnapshotVersions(snapshot));
 
   // The batch does not depend on the previous state, so it is built before taking the lock.
-  // ~100 bytes per org row; reserving avoids regrowing a 100 MB buffer for a million orgs.
-  rocksdb::WriteBatch batch(orgs->size() * 100 + 1024);
+  // ~150 bytes per org row (with its version); reserving avoids regrowing a 150 MB buffer for a
+  // million orgs.
+  rocksdb::WriteBatch batch(orgs->size() * 150 + 1024);
   // One range tombstone drops every old org however many there are: point deletes would need
   // reading all old keys and leave a tombstone per org to compact away. The puts below come
   // later in the same batch, so they get higher sequence numbers and survive it.
   rocksdb::Status b = batch.DeleteRange(ToSlice(keys::kOrgPrefix), ToSlice(keys::kOrgEnd));
-  if (b.ok())
-    b = batch.DeleteRange(ToSlice(keys::kOrgVersionPrefix), ToSlice(keys::kOrgVersionEnd));
   std::string key;
   std::string value;
-  EncodeInstanceRecord(snapshot.instance, &value);  // overwrites the old instance row
+  // Overwrites the old instance row.
+  EncodeInstanceRecord(snapshot.instance, snapshot.instance_version.value_or(snapshot.version),
+                       &value);
   if (b.ok()) b = batch.Put(ToSlice(keys::kInstanceKey), ToSlice(value));
-  EncodeSourceVersion(snapshot.instance_version.value_or(snapshot.version), &value);
-  if (b.ok()) b = batch.Put(ToSlice(keys::kInstanceVersionKey), ToSlice(value));
   StoreMeta meta;
   for (const OrgRecord* org : *orgs) {  // in key order: cheaper memtable inserts
     if (!b.ok()) break;
+    const auto i = static_cast<std::size_t>(org - snapshot.orgs.data());
     keys::OrgKeyInto(org->id, &key);
-    EncodeOrgValue(org->policy ? &*org->policy : nullptr, &value);
+    EncodeOrgValue(org->policy ? &*org->policy : nullptr,
+                   snapshot.org_versions.empty() ? snapshot.version : snapshot.org_versions[i],
+                   &value);
     b = batch.Put(ToSlice(key), ToSlice(value));
     if (org->policy) ++meta.custom_policy_count;
-  }
-  for (const OrgRecord* org : *orgs) {  // the version rows, also in key order
-    if (!b.ok()) break;
-    const auto i = static_cast<std::size_t>(org - snapshot.orgs.data());
-    key.clear();
-    keys::AppendOrgVersionKey(org->id, &key);
-    EncodeSourceVersion(snapshot.org_versions.empty() ? snapshot.version : snapshot.org_versions[i],
-                        &value);
-    b = batch.Put(ToSlice(key), ToSlice(value));
   }
   if (b.ok()) {
     Status d = StageSnapshotDomains(snapshot, batch);

@@ -9,8 +9,9 @@
 // readers never observe half of one. Read() sees the instance default and all requested orgs at
 // one point in time.
 //
-// Versions: a store of format v1 (no verified-domain index) is migrated when opened for writing;
-// opened read-only it is read as it is, and a Read() with claim queries is FAILED_PRECONDITION.
+// Versions: a store of format v1 (no verified-domain index) or v2 (entry versions in rows of their
+// own) is migrated to v3 when opened for writing; opened read-only it is read as it is (versions
+// included), and for a v1 store a Read() with claim queries is FAILED_PRECONDITION.
 //
 // Threads: Read(), ReadDomains(), Meta() and ForEach() may be called from any number of threads at
 // once, concurrently with one writer. Apply() and Replace() serialize among themselves.
@@ -62,8 +63,9 @@ class LookupBatch {
 
   // Whether Read() also reads each org's entry version and the instance's (model/
   // source_version.h), in the same consistent view (what the sync reducer and the fleet publisher
-  // need). Only RocksDB keeps versions, so an IndexedStore answers such a batch from RocksDB. Off
-  // by default; Clear() keeps the setting.
+  // need). The versions live in the org and instance rows that Read() reads anyway, so this costs
+  // decoding them only. Only RocksDB keeps versions, so an IndexedStore answers such a batch from
+  // RocksDB. Off by default; Clear() keeps the setting.
   void set_with_versions(bool on) { with_versions_ = on; }
   bool with_versions() const { return with_versions_; }
   // After a successful Read() with versions: org i's entry version and the instance entry's (a
@@ -120,7 +122,11 @@ struct StoreChange {
   std::vector<OrgDomains> put_org_domains{};
   std::optional<InstanceDomains> instance_domains{};  // replaces the instance's domains when set
   // Entry versions (model/source_version.h), written in the same batch: each named org must be in
-  // put_orgs or put_org_domains, at most once. A removed org's version goes with it.
+  // put_orgs or put_org_domains, at most once. A put org that is not named keeps its stored
+  // version (zero for a new org); a removed org's version goes with it. The version is kept in the
+  // entry's org or instance row, so a version alone rewrites that row (without stamping
+  // last_change), and an instance version is only kept while an instance default is stored (or
+  // given by the same change): without one it reads as zero.
   std::vector<std::pair<std::string, SourceVersion>> org_versions{};
   std::optional<SourceVersion> instance_version{};
   // Applied in this order: removed_orgs (with their domains and version), then put_orgs, then

@@ -1,8 +1,10 @@
 // Fuzzes the decoders of bytes read back from disk (store values, org and instance domain lists,
-// verified-domain index rows) and of the cursors kept in the store (a direct sync's, a fleet
-// follower's): they must reject garbage with an error, and re-encode what they accept: as the
-// same bytes when it is of the version encoders write (v2 rows, which keep an event stream), and
-// as bytes that decode to the same value when it is a v1 row.
+// verified-domain index rows, a v2 store's entry-version rows) and of the cursors kept in the store
+// (a direct sync's, a fleet follower's): they must reject garbage with an error, and re-encode what
+// they accept: as the same bytes when it is of the version encoders write (v2 policy and domain
+// rows, which keep an event stream; v3 org values and instance records, which also keep the entry
+// version), and as bytes that decode to the same value when it is an older row. Entry rows decode
+// the same with and without a version out (the lookup path skips the version's strings).
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -18,8 +20,9 @@ namespace {
 // Traps unless `again` (the re-encoding of what `bytes` decoded to) is `bytes` itself for input
 // of the current version, or at least decodes to the same value (checked by `same`).
 template <typename Same>
-void CheckReencoded(std::string_view bytes, const std::string& again, Same same) {
-  const bool current = !bytes.empty() && bytes[0] == policyd::kCodecV2;
+void CheckReencoded(std::string_view bytes, const std::string& again, Same same,
+                    std::uint8_t newest = policyd::kCodecV2) {
+  const bool current = !bytes.empty() && static_cast<std::uint8_t>(bytes[0]) == newest;
   if (current ? again != bytes : !same(again)) __builtin_trap();
 }
 
@@ -29,7 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size == 0) return 0;
   const std::string_view bytes(reinterpret_cast<const char*>(data) + 1, size - 1);
   std::string out;
-  switch (data[0] % 9) {
+  switch (data[0] % 10) {
     case 0: {
       policyd::PolicyRecord r;
       if (policyd::DecodePolicyRecord(bytes, &r).ok()) {
@@ -43,13 +46,42 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     case 1: {
       policyd::InstanceRecord r;
-      if (policyd::DecodeInstanceRecord(bytes, &r).ok()) policyd::EncodeInstanceRecord(r, &out);
+      policyd::SourceVersion v;
+      const policyd::Status s = policyd::DecodeInstanceRecord(bytes, &r, &v);
+      if (policyd::DecodeInstanceRecord(bytes, &r).code() != s.code()) __builtin_trap();
+      if (s.ok()) {
+        policyd::EncodeInstanceRecord(r, v, &out);
+        CheckReencoded(
+            bytes, out,
+            [&](const std::string& again) {
+              policyd::InstanceRecord back;
+              policyd::SourceVersion back_v;
+              return policyd::DecodeInstanceRecord(again, &back, &back_v).ok() && back == r &&
+                     back_v == v;
+            },
+            policyd::kCodecV3);
+      }
       break;
     }
     case 2: {
       bool has_policy = false;
       policyd::PolicyRecord r;
-      (void)policyd::DecodeOrgValue(bytes, &has_policy, &r);
+      policyd::SourceVersion v;
+      const policyd::Status s = policyd::DecodeOrgValue(bytes, &has_policy, &r, &v);
+      if (policyd::DecodeOrgValue(bytes, &has_policy, &r).code() != s.code()) __builtin_trap();
+      if (s.ok()) {
+        policyd::EncodeOrgValue(has_policy ? &r : nullptr, v, &out);
+        CheckReencoded(
+            bytes, out,
+            [&](const std::string& again) {
+              bool back_has = false;
+              policyd::PolicyRecord back;
+              policyd::SourceVersion back_v;
+              return policyd::DecodeOrgValue(again, &back_has, &back, &back_v).ok() &&
+                     back_has == has_policy && (!has_policy || back == r) && back_v == v;
+            },
+            policyd::kCodecV3);
+      }
       break;
     }
     case 3: {
@@ -110,6 +142,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       // and a direct sync's decoder refuses it.
       auto c = policyd::follow::FleetCursor::Decode(bytes);
       if (c && (c->Encode() != bytes || policyd::SyncCursor::Decode(bytes))) __builtin_trap();
+      break;
+    }
+    case 9: {
+      // The entry-version row of a format v2 store (read when migrating it or opening it
+      // read-only): one encoding, so what decodes re-encodes to the same bytes.
+      policyd::SourceVersion v;
+      if (policyd::DecodeSourceVersion(bytes, &v).ok()) {
+        policyd::EncodeSourceVersion(v, &out);
+        if (out != bytes) __builtin_trap();
+      }
       break;
     }
   }

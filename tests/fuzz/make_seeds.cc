@@ -222,10 +222,14 @@ int main(int argc, char** argv) {
   std::string bytes;
   EncodePolicyRecord(policy, &bytes);
   Write(root / "fuzz_store", "policy", std::string(1, '\0') + bytes);
-  EncodeInstanceRecord(instance, &bytes);
+  // Entry rows as v3, with their entry version (the checked-in *_v1 and *_v2 seeds are rows of
+  // older stores).
+  EncodeInstanceRecord(instance, {{1740820364, 0}, {"instance", "IAM"}, 4}, &bytes);
   Write(root / "fuzz_store", "instance", std::string(1, '\1') + bytes);
-  EncodeOrgValue(&policy, &bytes);
+  EncodeOrgValue(&policy, {{1740820364, 123456000}, {"org", "org-1"}, 17}, &bytes);
   Write(root / "fuzz_store", "org", std::string(1, '\2') + bytes);
+  EncodeOrgValue(nullptr, {}, &bytes);
+  Write(root / "fuzz_store", "org_no_policy", std::string(1, '\2') + bytes);
   EncodeStoreMeta(StoreMeta{10, 2, true, "cursor", "https://iam", {1, 2}, {3, 4}}, &bytes);
   Write(root / "fuzz_store", "meta", std::string(1, '\3') + bytes);
   SyncCursor cursor;
@@ -246,6 +250,8 @@ int main(int argc, char** argv) {
   Write(root / "fuzz_store", "domain_claims", std::string(1, '\7') + bytes);
   Write(root / "fuzz_store", "fleet_cursor",
         std::string(1, '\x08') + follow::FleetCursor{"policyd", 1700000000123456789, 42}.Encode());
+  EncodeSourceVersion({{1740820364, 123456000}, {"org", "org-1"}, 17}, &bytes);
+  Write(root / "fuzz_store", "entry_version_v2_row", std::string(1, '\x09') + bytes);
   WriteFleetSeeds(root / "fuzz_fleet", policy, instance);
   return 0;
 }

@@ -242,6 +242,9 @@ TEST(ChecksExampleTest, AV1StoreIsMigratedAtStartAndGetsTheIndex) {
   EXPECT_NE(daemon.process().Log().find("migrated from policyd-store-v1 to policyd-store-v2"),
             std::string::npos)
       << daemon.process().Log();
+  EXPECT_NE(daemon.process().Log().find("migrated from policyd-store-v2 to policyd-store-v3"),
+            std::string::npos)
+      << daemon.process().Log();
 }
 
 // A domain added and verified upstream becomes an acceptable login-name domain once synced;

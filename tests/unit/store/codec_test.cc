@@ -42,14 +42,24 @@ std::string Encoded(const PolicyRecord& r) {
   EncodePolicyRecord(r, &out);
   return out;
 }
-std::string Encoded(const InstanceRecord& r) {
+// An entry version with every field set.
+SourceVersion SampleVersion() {
+  return SourceVersion{Timestamp{1700000400, 7}, EventStream{"org", "org-1"}, 42};
+}
+
+// The bytes of `v`'s version body at the end of a v3 entry row, counted by hand.
+std::size_t ExpectedVersionBodySize(const SourceVersion& v) {
+  return 12 + 4 + v.stream.type.size() + 4 + v.stream.id.size() + 8;
+}
+
+std::string Encoded(const InstanceRecord& r, const SourceVersion& v = {}) {
   std::string out;
-  EncodeInstanceRecord(r, &out);
+  EncodeInstanceRecord(r, v, &out);
   return out;
 }
-std::string EncodedOrg(const PolicyRecord* p) {
+std::string EncodedOrg(const PolicyRecord* p, const SourceVersion& v = {}) {
   std::string out;
-  EncodeOrgValue(p, &out);
+  EncodeOrgValue(p, v, &out);
   return out;
 }
 std::string Encoded(const StoreMeta& m) {
@@ -105,6 +115,72 @@ TEST(StoreCodecTest, InstanceOrgAndMetaRoundTrip) {
   }
 }
 
+// v3 entry rows carry the entry version: it reads back exactly, whether the row has a policy or
+// not, and a reader that passes no version still checks the row.
+TEST(StoreCodecTest, EntryRowsRoundTripTheirVersion) {
+  const std::vector<SourceVersion> versions = {
+      SourceVersion{},
+      SampleVersion(),
+      SourceVersion{Timestamp{INT64_MIN, 999'999'999},
+                    EventStream{std::string(kMaxIdLength, 't'), std::string(kMaxIdLength, 'i')},
+                    UINT64_MAX},
+      SourceVersion{Timestamp{-1, 0}, EventStream{"instance", ""}, 0},
+  };
+  const PolicyRecord policy = SamplePolicy();
+  for (const SourceVersion& v : versions) {
+    SCOPED_TRACE(v.stream.type + "/" + v.stream.id);
+    for (const PolicyRecord* p : {&policy, static_cast<const PolicyRecord*>(nullptr)}) {
+      bool has_policy = false;
+      PolicyRecord policy_back;
+      SourceVersion back = SampleVersion();
+      ASSERT_TRUE(DecodeOrgValue(EncodedOrg(p, v), &has_policy, &policy_back, &back).ok());
+      EXPECT_EQ(has_policy, p != nullptr);
+      if (p != nullptr) {
+        EXPECT_EQ(policy_back, *p);
+      }
+      EXPECT_EQ(back, v);
+      EXPECT_TRUE(DecodeOrgValue(EncodedOrg(p, v), &has_policy, &policy_back).ok());
+    }
+    EXPECT_EQ(VersionBodySize(v), ExpectedVersionBodySize(v));
+    EXPECT_EQ(
+        EncodedOrg(&policy, v).size(),
+        EncodedOrg(&policy).size() - ExpectedVersionBodySize({}) + ExpectedVersionBodySize(v));
+    const InstanceRecord instance{"inst-1", SamplePolicy(3, "inst-1")};
+    InstanceRecord instance_back;
+    SourceVersion back;
+    ASSERT_TRUE(DecodeInstanceRecord(Encoded(instance, v), &instance_back, &back).ok());
+    EXPECT_EQ(instance_back, instance);
+    EXPECT_EQ(back, v);
+    EXPECT_TRUE(DecodeInstanceRecord(Encoded(instance, v), &instance_back).ok());
+  }
+}
+
+// Entry rows of format v1 and v2 stores (which kept versions in rows of their own) still read,
+// with the version zero, overwriting whatever the output held.
+TEST(StoreCodecTest, V2EntryRowsDecodeWithAZeroVersion) {
+  const PolicyRecord policy = SamplePolicy();
+  std::string v2_org = EncodedOrg(&policy);
+  v2_org.resize(v2_org.size() - ExpectedVersionBodySize({}));
+  v2_org[0] = static_cast<char>(kCodecV2);
+  bool has_policy = false;
+  PolicyRecord back;
+  SourceVersion version = SampleVersion();
+  ASSERT_TRUE(DecodeOrgValue(v2_org, &has_policy, &back, &version).ok());
+  EXPECT_TRUE(has_policy);
+  EXPECT_EQ(back, policy);
+  EXPECT_EQ(version, SourceVersion{});
+
+  const InstanceRecord instance{"inst-1", SamplePolicy(3, "inst-1")};
+  std::string v2_instance = Encoded(instance);
+  v2_instance.resize(v2_instance.size() - ExpectedVersionBodySize({}));
+  v2_instance[0] = static_cast<char>(kCodecV2);
+  InstanceRecord instance_back;
+  version = SampleVersion();
+  ASSERT_TRUE(DecodeInstanceRecord(v2_instance, &instance_back, &version).ok());
+  EXPECT_EQ(instance_back, instance);
+  EXPECT_EQ(version, SourceVersion{});
+}
+
 std::string Unhex(std::string_view hex) {
   std::string out;
   for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
@@ -120,19 +196,29 @@ TEST(StoreCodecTest, EncodingIsTheDocumentedFormat) {
       Details{0x0102030405060708, Timestamp{1, 2}, Timestamp{-1, 999'999'999}, "o"},
       EventStream{"iam", "IAM"}};
   EXPECT_EQ(Hex(Encoded(r)),
-            "02"                // version
-            "05"                // flags: bits 0 and 2
-            "0807060504030201"  // sequence
-            "0100000000000000"  // creation seconds
-            "02000000"          // creation nanos
-            "ffffffffffffffff"  // change seconds (-1)
-            "ffc99a3b"          // change nanos 999999999
-            "01000000"          // resource owner length
-            "6f"                // "o"
-            "0300000069616d"    // stream type "iam"
-            "0300000049414d");  // stream id "IAM"
-  EXPECT_EQ(Hex(EncodedOrg(nullptr)), "0200");
-  EXPECT_EQ(Hex(Encoded(InstanceRecord{"i", PolicyRecord{}})).substr(0, 12), "020100000069");
+            "02"                                                           // version
+            "05"                                                           // flags: bits 0 and 2
+            "0807060504030201"                                             // sequence
+            "0100000000000000"                                             // creation seconds
+            "02000000"                                                     // creation nanos
+            "ffffffffffffffff"                                             // change seconds (-1)
+            "ffc99a3b"                                                     // change nanos 999999999
+            "01000000"                                                     // resource owner length
+            "6f"                                                           // "o"
+            "0300000069616d"                                               // stream type "iam"
+            "0300000049414d");                                             // stream id "IAM"
+  EXPECT_EQ(Hex(EncodedOrg(nullptr)), "0300" + std::string(2 * 28, '0'));  // a zero version
+  EXPECT_EQ(Hex(EncodedOrg(nullptr, SourceVersion{Timestamp{1, 2}, EventStream{"org", "o"}, 5})),
+            "03"                // version
+            "00"                // has_policy
+            "0100000000000000"  // version date seconds
+            "02000000"          // version date nanos
+            "030000006f7267"    // stream type "org"
+            "010000006f"        // stream id "o"
+            "0500000000000000"  // sequence
+  );
+  EXPECT_EQ(Hex(EncodedOrg(&r)), "0301" + Hex(Encoded(r)).substr(2) + std::string(2 * 28, '0'));
+  EXPECT_EQ(Hex(Encoded(InstanceRecord{"i", PolicyRecord{}})).substr(0, 12), "030100000069");
   EXPECT_EQ(Hex(Encoded(StoreMeta{2, 1, true, "c", "", Timestamp{3, 4}, Timestamp{}})),
             "01"
             "0200000000000000"
@@ -163,12 +249,16 @@ TEST(StoreCodecTest, V1RowsDecodeWithAnUnknownStream) {
   EXPECT_EQ(back, want);
   bool has_policy = false;
   back = SamplePolicy();
-  ASSERT_TRUE(DecodeOrgValue(Unhex("0101" + v1_body), &has_policy, &back).ok());
+  SourceVersion version = SampleVersion();
+  ASSERT_TRUE(DecodeOrgValue(Unhex("0101" + v1_body), &has_policy, &back, &version).ok());
   EXPECT_TRUE(has_policy);
   EXPECT_EQ(back, want);
+  EXPECT_EQ(version, SourceVersion{});
   InstanceRecord instance;
-  ASSERT_TRUE(DecodeInstanceRecord(Unhex("010100000069" + v1_body), &instance).ok());
+  version = SampleVersion();
+  ASSERT_TRUE(DecodeInstanceRecord(Unhex("010100000069" + v1_body), &instance, &version).ok());
   EXPECT_EQ(instance, (InstanceRecord{"i", want}));
+  EXPECT_EQ(version, SourceVersion{});
   // A v1 body with the v2 fields after it is not v1.
   EXPECT_EQ(DecodePolicyRecord(Unhex("01" + v1_body + "0000000000000000"), &back).code(),
             Code::kDataLoss);
@@ -179,9 +269,9 @@ TEST(StoreCodecTest, EncodingReusesTheCallersBuffer) {
   out.reserve(4096);
   const char* data = out.data();
   const PolicyRecord policy = SamplePolicy();
-  EncodeOrgValue(&policy, &out);
+  EncodeOrgValue(&policy, SampleVersion(), &out);
   EncodeStoreMeta(SampleMeta(), &out);
-  EncodeInstanceRecord(InstanceRecord{"i", policy}, &out);
+  EncodeInstanceRecord(InstanceRecord{"i", policy}, {}, &out);
   EXPECT_EQ(out.data(), data);
   EXPECT_EQ(out, Encoded(InstanceRecord{"i", policy}));  // replaced, not appended
 }
@@ -206,22 +296,35 @@ TEST(StoreCodecTest, CheckPolicyRecordRejectsWhatWouldNotDecode) {
 
 enum class Kind { kPolicy, kInstance, kOrg, kMeta };
 
+// Entry rows are decoded twice, with and without a version out (which skips the version's strings
+// rather than copying them): both must give the same outcome.
 Status DecodeAs(Kind kind, const std::string& bytes) {
   PolicyRecord policy;
   InstanceRecord instance;
   StoreMeta meta;
+  SourceVersion version;
   bool has_policy = false;
+  Status with_version;
+  Status without;
   switch (kind) {
     case Kind::kPolicy:
       return DecodePolicyRecord(bytes, &policy);
     case Kind::kInstance:
-      return DecodeInstanceRecord(bytes, &instance);
+      with_version = DecodeInstanceRecord(bytes, &instance, &version);
+      without = DecodeInstanceRecord(bytes, &instance);
+      break;
     case Kind::kOrg:
-      return DecodeOrgValue(bytes, &has_policy, &policy);
+      with_version = DecodeOrgValue(bytes, &has_policy, &policy, &version);
+      without = DecodeOrgValue(bytes, &has_policy, &policy);
+      break;
     case Kind::kMeta:
       return DecodeStoreMeta(bytes, &meta);
   }
-  return Status::Internal("unreachable");
+  if (with_version.code() != without.code() || with_version.message() != without.message()) {
+    return Status::Internal("decoding with and without the version disagree: " +
+                            with_version.ToString() + " / " + without.ToString());
+  }
+  return with_version;
 }
 
 std::string Patched(std::string s, std::size_t offset, std::uint32_t value) {
@@ -244,6 +347,11 @@ std::vector<MalformedCase> MalformedCases() {
   const PolicyRecord p = SamplePolicy();
   const std::string policy = Encoded(p);   // owner length at 34, creation nanos at 18
   const std::string org = EncodedOrg(&p);  // body starts at 2
+  // The version body starts at `vb`: date seconds, nanos at +8, stream type length at +12.
+  const std::string versioned = EncodedOrg(&p, SampleVersion());
+  const std::size_t vb = versioned.size() - ExpectedVersionBodySize(SampleVersion());
+  const std::string versioned_instance = Encoded(InstanceRecord{"inst", p}, SampleVersion());
+  const std::size_t ivb = versioned_instance.size() - ExpectedVersionBodySize(SampleVersion());
   const std::string instance = Encoded(InstanceRecord{"inst", p});  // id length at 1, body at 9
   const std::string meta = Encoded(SampleMeta());  // has_instance at 17, cursor length at 18
   return {
@@ -252,7 +360,28 @@ std::vector<MalformedCase> MalformedCases() {
       {"Empty instance", Kind::kInstance, "", "truncated at version"},
       {"Empty meta", Kind::kMeta, "", "truncated at version"},
       {"VersionZero", Kind::kPolicy, PatchedByte(policy, 0, 0), "unsupported encoding version 0"},
-      {"VersionThree", Kind::kOrg, PatchedByte(org, 0, 3), "unsupported encoding version 3"},
+      {"VersionFour", Kind::kOrg, PatchedByte(org, 0, 4), "unsupported encoding version 4"},
+      {"InstanceVersionFour", Kind::kInstance, PatchedByte(instance, 0, 4),
+       "unsupported encoding version 4 (this binary reads 1 to 3)"},
+      {"PolicyVersionThree", Kind::kPolicy, PatchedByte(policy, 0, 3),
+       "unsupported encoding version 3 (this binary reads 1 to 2)"},
+      {"V2OrgWithAVersion", Kind::kOrg, PatchedByte(versioned, 0, 2),
+       std::to_string(ExpectedVersionBodySize(SampleVersion())) + " trailing bytes"},
+      {"VersionDateNanos", Kind::kOrg, Patched(versioned, vb + 8, 1'000'000'000),
+       "date nanos 1000000000 out of range"},
+      {"VersionStreamTypeTooLong", Kind::kOrg, Patched(versioned, vb + 12, 201),
+       "stream type length 201"},
+      {"VersionStreamTypePastEnd", Kind::kInstance, Patched(versioned_instance, ivb + 12, 90),
+       "truncated at stream type"},
+      {"VersionStreamIdTooLong", Kind::kInstance,
+       Patched(versioned_instance, ivb + 12 + 4 + 3, 0xffffffff), "stream id length 4294967295"},
+      {"VersionStreamIdWithoutType", Kind::kOrg,
+       EncodedOrg(nullptr, SourceVersion{{}, EventStream{"", "x"}, 0}),
+       "a stream id without a stream type"},
+      {"InstanceStreamIdWithoutType", Kind::kInstance,
+       Encoded(InstanceRecord{"inst", p}, SourceVersion{{}, EventStream{"", "x"}, 0}),
+       "a stream id without a stream type"},
+      {"TrailingAfterVersion", Kind::kOrg, versioned + "x", "1 trailing bytes"},
       {"MetaVersionTwo", Kind::kMeta, PatchedByte(meta, 0, 2), "unsupported encoding version 2"},
       {"StreamTypeTooLong", Kind::kPolicy,
        Encoded(PolicyRecord{{}, {}, EventStream{std::string(201, 't'), "i"}}),
@@ -265,7 +394,7 @@ std::vector<MalformedCase> MalformedCases() {
       {"TrailingMeta", Kind::kMeta, meta + "zz", "2 trailing bytes"},
       {"UnknownFlagBits", Kind::kPolicy, PatchedByte(policy, 1, 0x08), "unknown flag bits"},
       {"HasPolicyTwo", Kind::kOrg, PatchedByte(org, 1, 2), "has_policy byte is 2"},
-      {"HasPolicyButNoBody", Kind::kOrg, PatchedByte(EncodedOrg(nullptr), 1, 1),
+      {"HasPolicyButNoBody", Kind::kOrg, PatchedByte(EncodedOrg(nullptr).substr(0, 2), 1, 1),
        "truncated at flags"},
       {"HasInstanceTwo", Kind::kMeta, PatchedByte(meta, 17, 2), "has_instance byte is 2"},
       {"NanosOneBillion", Kind::kPolicy, Patched(policy, 18, 1'000'000'000), "creation_date nanos"},
@@ -298,8 +427,12 @@ TEST(StoreCodecTest, MalformedBytesAreDataLoss) {
 TEST(StoreCodecTest, EveryTruncationIsDataLoss) {
   const PolicyRecord p = SamplePolicy();
   const std::vector<std::pair<Kind, std::string>> valid = {
-      {Kind::kPolicy, Encoded(p)},          {Kind::kOrg, EncodedOrg(&p)},
-      {Kind::kOrg, EncodedOrg(nullptr)},    {Kind::kInstance, Encoded(InstanceRecord{"inst", p})},
+      {Kind::kPolicy, Encoded(p)},
+      {Kind::kOrg, EncodedOrg(&p)},
+      {Kind::kOrg, EncodedOrg(nullptr)},
+      {Kind::kOrg, EncodedOrg(&p, SampleVersion())},
+      {Kind::kInstance, Encoded(InstanceRecord{"inst", p})},
+      {Kind::kInstance, Encoded(InstanceRecord{"inst", p}, SampleVersion())},
       {Kind::kMeta, Encoded(SampleMeta())},
   };
   for (const auto& [kind, bytes] : valid) {
@@ -318,8 +451,8 @@ TEST(StoreCodecTest, RandomDamageNeverCrashes) {
   const PolicyRecord p = SamplePolicy();
   const std::vector<std::pair<Kind, std::string>> valid = {
       {Kind::kPolicy, Encoded(p)},
-      {Kind::kOrg, EncodedOrg(&p)},
-      {Kind::kInstance, Encoded(InstanceRecord{"inst", p})},
+      {Kind::kOrg, EncodedOrg(&p, SampleVersion())},
+      {Kind::kInstance, Encoded(InstanceRecord{"inst", p}, SampleVersion())},
       {Kind::kMeta, Encoded(SampleMeta())},
   };
   std::mt19937 rng(12345);

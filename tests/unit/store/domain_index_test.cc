@@ -234,10 +234,13 @@ void MakeV1(const std::string& dir, const std::vector<std::string>& stale = {}) 
 
 std::string FormatOf(const std::string& dir) {
   rocksdb::DB* raw = nullptr;
-  EXPECT_TRUE(rocksdb::DB::OpenForReadOnly(rocksdb::Options(), dir, &raw).ok());
+  const rocksdb::Status s = rocksdb::DB::OpenForReadOnly(rocksdb::Options(), dir, &raw);
+  EXPECT_TRUE(s.ok()) << s.ToString();
   std::unique_ptr<rocksdb::DB> db(raw);
   std::string value;
-  EXPECT_TRUE(db->Get(rocksdb::ReadOptions(), ToSlice(keys::kFormatKey), &value).ok());
+  if (db) {
+    EXPECT_TRUE(db->Get(rocksdb::ReadOptions(), ToSlice(keys::kFormatKey), &value).ok());
+  }
   return value;
 }
 
@@ -250,12 +253,15 @@ TEST_F(DomainIndexStoreTest, AWritableOpenMigratesAV1StoreInPlace) {
   EXPECT_EQ(FormatOf(tmp_.path()), "policyd-store-v1");
   store_ = OpenStore(tmp_.path());
   ASSERT_NE(store_, nullptr);
-  EXPECT_EQ(FormatOf(tmp_.path()), "policyd-store-v2");
   EXPECT_EQ(Claims(*store_, "acme.com"),
             (std::vector<DomainClaim>{{"a", "acme.com"}, {"b", "Acme.com"}}));
   EXPECT_TRUE(Claims(*store_, "x.com").empty());
   EXPECT_TRUE(Claims(*store_, "stale.com").empty());  // a crashed migration's rows are dropped
   EXPECT_EQ(DumpStore(*store_), before);
+  // Closed first: a second (read-only) open of a database that its writer is compacting may
+  // miss a table file the writer just deleted.
+  store_.reset();
+  EXPECT_EQ(FormatOf(tmp_.path()), "policyd-store-v3");  // through v2 (entry versions folded)
 }
 
 TEST_F(DomainIndexStoreTest, AReadOnlyOpenOfAV1StoreReadsItButHasNoIndex) {

@@ -11,10 +11,11 @@ namespace {
 
 namespace keys = store_keys;
 
-TEST(StoreKeysTest, LayoutIsTheDocumentedV2Layout) {
+TEST(StoreKeysTest, LayoutIsTheDocumentedV3Layout) {
   EXPECT_EQ(keys::kFormatKey, "meta:format");
   EXPECT_EQ(keys::kFormatV1, "policyd-store-v1");
   EXPECT_EQ(keys::kFormatV2, "policyd-store-v2");
+  EXPECT_EQ(keys::kFormatV3, "policyd-store-v3");
   std::string index_key;
   keys::AppendDomainIndexKey("Acme.COM", &index_key);
   EXPECT_EQ(index_key, "verified-domain:acme.com");

@@ -161,11 +161,13 @@ TEST(RocksStoreTest, RefusesAForeignRocksDbDatabase) {
 TEST(RocksStoreTest, RefusesAnotherFormatVersion) {
   TempDir tmp;
   ASSERT_NE(OpenStore(tmp.path()), nullptr);
-  // v1 is migrated (domain_index_test.cc); a format this binary does not know is refused.
+  // v1 and v2 are migrated (domain_index_test.cc, rocks_store_migrate_test.cc); a format this
+  // binary does not know is refused.
   RawPut(tmp.path(), keys::kFormatKey, "policyd-store-v9");
   Status s = OpenStatus(tmp.path());
   EXPECT_EQ(s.code(), Code::kFailedPrecondition) << s.ToString();
   EXPECT_TRUE(Contains(s, "policyd-store-v9")) << s.ToString();
+  EXPECT_TRUE(Contains(s, "policyd-store-v3")) << s.ToString();
   EXPECT_TRUE(Contains(s, "policyd-store-v2")) << s.ToString();
 }
 

@@ -1,8 +1,12 @@
-// RocksStore and IndexedStore: entry versions ("version:" rows): written with the rows they
-// describe by Apply and Replace, read by Read with versions and by ForEachEntry, removed with
-// their org, and checked before anything is written.
+// RocksStore and IndexedStore: entry versions (inside the org values and the instance record,
+// codec v3): written with the rows they describe by Apply and Replace (a version alone rewrites
+// its entry's row), read by Read with versions and by ForEachEntry, removed with their org, and
+// checked before anything is written.
 #include <gtest/gtest.h>
+#include <rocksdb/db.h>
+#include <rocksdb/iterator.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <string>
@@ -101,18 +105,141 @@ TEST_F(RocksStoreVersionsTest, AVersionOnlyChangeIsWrittenAndARemovedOrgTakesIts
   first.put_orgs = {Org("a", 1)};
   first.org_versions = {{"a", V(11)}};
   ASSERT_TRUE(store_->Apply(first, At(1)).ok());
-  // The same rows with a newer version: only the version row changes.
+  // The same rows with a newer version: only the version changes, which is no state change.
   first.org_versions = {{"a", V(20)}};
   ASSERT_TRUE(store_->Apply(first, At(2)).ok());
   EXPECT_EQ(Versions({"a"}), std::vector<SourceVersion>{V(20)});
+  EXPECT_EQ(store_->Meta().value().last_change, At(1));
+  // A new policy with the same version: a state change.
+  first.put_orgs = {Org("a", 2)};
+  ASSERT_TRUE(store_->Apply(first, At(3)).ok());
+  EXPECT_EQ(Versions({"a"}), std::vector<SourceVersion>{V(20)});
+  EXPECT_EQ(store_->Meta().value().last_change, At(3));
+  EXPECT_EQ(DumpStore(*store_).orgs, std::vector<OrgRecord>{Org("a", 2)});
 
   StoreChange removal;
   removal.removed_orgs = {"a"};
-  ASSERT_TRUE(store_->Apply(removal, At(3)).ok());
+  ASSERT_TRUE(store_->Apply(removal, At(4)).ok());
   StoreChange again;
   again.put_orgs = {Org("a")};
-  ASSERT_TRUE(store_->Apply(again, At(4)).ok());
+  ASSERT_TRUE(store_->Apply(again, At(5)).ok());
   EXPECT_EQ(Versions({"a"}), std::vector<SourceVersion>{SourceVersion{}});
+}
+
+TEST_F(RocksStoreVersionsTest, ADomainOnlyChangeRaisesTheVersionOfTheOrg) {
+  StoreChange first;
+  first.instance = Instance();
+  first.put_orgs = {Org("a", 1), Org("b")};
+  first.org_versions = {{"a", V(11)}, {"b", V(12, "org", "b")}};
+  ASSERT_TRUE(store_->Apply(first, At(1)).ok());
+
+  // "a": a new domain list and a newer version, and no put of the org itself.
+  StoreChange domains;
+  domains.put_org_domains = {OrgDomains{"a", {{"a.com", true, true}}, 5}};
+  domains.org_versions = {{"a", V(20, "org", "a", 5)}};
+  ASSERT_TRUE(store_->Apply(domains, At(2)).ok());
+  EXPECT_EQ(Versions({"a", "b"}),
+            (std::vector<SourceVersion>{V(20, "org", "a", 5), V(12, "org", "b")}));
+  const Dump dump = DumpStore(*store_);
+  ASSERT_EQ(dump.orgs.size(), 2u);
+  EXPECT_EQ(dump.orgs[0], Org("a", 1));  // the policy is kept as it was
+  StoreMeta meta = store_->Meta().value();
+  EXPECT_EQ(meta.org_count, 2u);
+  EXPECT_EQ(meta.custom_policy_count, 1u);
+  EXPECT_EQ(meta.last_change, At(2));
+
+  // The same list again with a still newer version: the version alone changes, which is written
+  // but is no state change (last_change stays).
+  domains.org_versions = {{"a", V(30, "org", "a", 6)}};
+  ASSERT_TRUE(store_->Apply(domains, At(3)).ok());
+  EXPECT_EQ(Versions({"a"}), std::vector<SourceVersion>{V(30, "org", "a", 6)});
+  meta = store_->Meta().value();
+  EXPECT_EQ(meta.last_change, At(2));
+  EXPECT_EQ(Walk(*store_).orgs[0].version, V(30, "org", "a", 6));
+
+  // A domain list of an org that does not exist is still refused, its version with it.
+  StoreChange unknown;
+  unknown.put_org_domains = {OrgDomains{"nobody", {{"n.com", true, true}}, 1}};
+  unknown.org_versions = {{"nobody", V(40)}};
+  EXPECT_EQ(store_->Apply(unknown, At(4)).code(), Code::kInvalidArgument);
+  EXPECT_EQ(Versions({"nobody"}), std::vector<SourceVersion>{SourceVersion{}});
+}
+
+TEST_F(RocksStoreVersionsTest, AnInstanceVersionAloneRewritesTheInstanceRecord) {
+  StoreChange first;
+  first.instance = Instance();
+  first.instance_version = V(10, "instance", "inst-1", 3);
+  ASSERT_TRUE(store_->Apply(first, At(1)).ok());
+
+  StoreChange domains;  // an instance-domain event: the domains and the version, no record
+  domains.instance_domains = InstanceDomains{{"inst.example"}, 4};
+  domains.instance_version = V(11, "instance", "inst-1", 4);
+  ASSERT_TRUE(store_->Apply(domains, At(2)).ok());
+  SourceVersion instance;
+  Versions({}, &instance);
+  EXPECT_EQ(instance, V(11, "instance", "inst-1", 4));
+  EXPECT_EQ(DumpStore(*store_).instance, Instance());
+
+  StoreChange version_only;
+  version_only.instance_version = V(12, "instance", "inst-1", 5);
+  ASSERT_TRUE(store_->Apply(version_only, At(3)).ok());
+  Versions({}, &instance);
+  EXPECT_EQ(instance, V(12, "instance", "inst-1", 5));
+  EXPECT_EQ(store_->Meta().value().last_change, At(2));  // a version alone is no state change
+
+  // A new record without a version keeps the stored version.
+  StoreChange record;
+  record.instance = Instance(9);
+  ASSERT_TRUE(store_->Apply(record, At(4)).ok());
+  Versions({}, &instance);
+  EXPECT_EQ(instance, V(12, "instance", "inst-1", 5));
+  EXPECT_EQ(DumpStore(*store_).instance, Instance(9));
+}
+
+// A damaged instance row: a version alone cannot be added to it (DATA_LOSS, nothing written),
+// while a change that gives a new record overwrites it.
+TEST_F(RocksStoreVersionsTest, ADamagedInstanceRowIsOverwrittenByANewRecordOnly) {
+  StoreChange first;
+  first.instance = Instance();
+  ASSERT_TRUE(store_->Apply(first, At(1)).ok());
+  store_.reset();
+  {
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), tmp_.path(), &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), "instance", "\x03garbage").ok());
+  }
+  store_ = OpenStore(tmp_.path());
+  ASSERT_NE(store_, nullptr);
+  StoreChange version_only;
+  version_only.instance_version = V(12, "instance", "inst-1", 5);
+  EXPECT_EQ(store_->Apply(version_only, At(2)).code(), Code::kDataLoss);
+  StoreChange record = version_only;
+  record.instance = Instance(3);
+  ASSERT_TRUE(store_->Apply(record, At(3)).ok());
+  SourceVersion instance;
+  Versions({}, &instance);
+  EXPECT_EQ(instance, V(12, "instance", "inst-1", 5));
+  EXPECT_EQ(DumpStore(*store_).instance, Instance(3));
+}
+
+// The version lives in the instance record: without an instance default stored or given, an
+// instance version has nowhere to go (store.h) and reads as zero; nothing else is affected.
+TEST(RocksStoreVersionsNoInstanceTest, AnInstanceVersionWithoutAnInstanceIsNotKept) {
+  TempDir tmp;
+  std::unique_ptr<RocksStore> store = OpenStore(tmp.path());
+  ASSERT_NE(store, nullptr);
+  StoreChange change;
+  change.instance_domains = InstanceDomains{{"inst.example"}, 4};
+  change.instance_version = V(11, "instance", "inst-1", 4);
+  ASSERT_TRUE(store->Apply(change, At(1)).ok());
+  LookupBatch batch;
+  batch.set_with_versions(true);
+  batch.set_with_domains(true);
+  ASSERT_TRUE(store->Read(batch).ok());
+  EXPECT_EQ(batch.instance(), nullptr);
+  EXPECT_EQ(batch.instance_version(), SourceVersion{});
+  EXPECT_EQ(batch.instance_domains().names, std::vector<std::string>{"inst.example"});
 }
 
 TEST_F(RocksStoreVersionsTest, BadVersionsAreRefusedWithNothingWritten) {
@@ -228,6 +355,37 @@ TEST_F(RocksStoreVersionsTest, AnIndexedStoreReadsVersionsFromRocksDb) {
   EXPECT_EQ(batch.version(0), V(11));
   EXPECT_TRUE(batch.org(0).known);
   EXPECT_EQ(Walk(*indexed).orgs.size(), 1u);
+}
+
+// What a v3 store holds: no "version:" or "instance-version" rows, whatever wrote the versions.
+TEST_F(RocksStoreVersionsTest, NoVersionRowsAreWritten) {
+  StoreChange change;
+  change.instance = Instance();
+  change.instance_version = V(10, "instance", "inst-1", 3);
+  change.put_orgs = {Org("a", 1), Org("b")};
+  change.put_org_domains = {OrgDomains{"b", {{"b.com", true, true}}, 4}};
+  change.org_versions = {{"a", V(11)}, {"b", V(12, "org", "b", 4)}};
+  ASSERT_TRUE(store_->Apply(change, At(1)).ok());
+  Snapshot snapshot;
+  snapshot.instance = Instance(2);
+  snapshot.orgs = {Org("c")};
+  snapshot.version = V(50);
+  ASSERT_TRUE(store_->Replace(snapshot, "", "test", At(2)).ok());
+  ASSERT_TRUE(store_->Apply(change, At(3)).ok());
+  store_.reset();
+
+  rocksdb::DB* raw = nullptr;
+  ASSERT_TRUE(rocksdb::DB::OpenForReadOnly(rocksdb::Options(), tmp_.path(), &raw).ok());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
+  std::vector<std::string> keys;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) keys.push_back(it->key().ToString());
+  ASSERT_TRUE(it->status().ok());
+  EXPECT_NE(std::find(keys.begin(), keys.end(), "org:a"), keys.end());
+  for (const std::string& key : keys) {
+    EXPECT_FALSE(key.starts_with("version:")) << key;
+    EXPECT_NE(key, "instance-version");
+  }
 }
 
 TEST(SourceVersionCodecTest, RoundTripsAndRefusesDamage) {
