@@ -17,6 +17,7 @@
 // once, concurrently with one writer. Apply() and Replace() serialize among themselves.
 #pragma once
 
+#include <array>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -29,6 +30,7 @@
 #include "base/status.h"
 #include "model/domain_policy.h"
 #include "model/domains.h"
+#include "model/policy_kinds.h"
 #include "model/source_version.h"
 #include "model/store_state.h"
 #include "resolve/resolve.h"
@@ -73,6 +75,21 @@ class LookupBatch {
   const SourceVersion& version(std::size_t i) const { return versions_[i]; }
   const SourceVersion& instance_version() const { return instance_version_; }
 
+  // Which generic kinds (model/policy_kinds.h; kDomain is always read and ignored here) Read()
+  // also reads, in the same consistent view: each kind's instance default and each org's own row.
+  // kLabelPreview is for the sync reducer only. Empty by default; Clear() keeps the setting.
+  void set_kinds(KindSet kinds) { kinds_ = kinds; }
+  KindSet kinds() const { return kinds_; }
+  // After a successful Read() with `kind` in kinds(): the instance default of `kind` (nullptr when
+  // none is stored) and org i's own row of it (nullptr when it has none: it falls back). With
+  // versions (set_with_versions), also each row entry's version (zero when none is stored; an
+  // org's entry of a kind keeps its version after its own row is removed, until the org is).
+  // Pointers stay valid until the next Clear() or Read().
+  const KindPolicy* kind_default(PolicyKind kind) const;
+  const KindPolicy* kind_policy(std::size_t i, PolicyKind kind) const;
+  const SourceVersion& kind_default_version(PolicyKind kind) const;
+  const SourceVersion& kind_version(std::size_t i, PolicyKind kind) const;
+
   // Adds a verified-domain query for org `asking_org` and returns its number j: after a
   // successful Read(), claims(j) hold every org other than `asking_org` that has `domain`
   // verified (compared ASCII case-insensitively; the store's verified-domain index), read in the
@@ -107,6 +124,26 @@ class LookupBatch {
   std::vector<std::size_t> claim_counts_;
   // Internal (IndexedStore): Read() fills the claims only, leaving the rest of the batch alone.
   bool claims_only_ = false;
+  // Generic kinds (set_kinds): per stored kind, the default and per id the own row, with a
+  // presence flag each, so that reused batches keep the rows' capacity.
+  KindSet kinds_{};
+  std::array<KindPolicy, kStoredKindCount> kind_defaults_{};
+  std::array<bool, kStoredKindCount> has_kind_default_{};
+  std::array<SourceVersion, kStoredKindCount> kind_default_versions_{};
+  std::array<std::vector<KindPolicy>, kStoredKindCount> kind_policies_{};    // per id
+  std::array<std::vector<std::uint8_t>, kStoredKindCount> has_kind_policy_{};  // per id
+  std::array<std::vector<SourceVersion>, kStoredKindCount> kind_versions_{};  // per id
+};
+
+// A change of one row of a generic kind (model/policy_kinds.h), part of a StoreChange.
+struct KindRowChange {
+  PolicyKind kind = PolicyKind::kPasswordComplexity;  // a generic stored kind (not kDomain)
+  std::string org_id;  // empty: the instance default of `kind`
+  // The new row (its kind must be `kind`; CheckKindPolicy must accept it); nullopt: the org has
+  // no own row of `kind` any more and falls back (an instance default cannot be removed).
+  std::optional<KindPolicy> policy;
+  // The row entry's new version; nullopt keeps the stored one.
+  std::optional<SourceVersion> version{};
 };
 
 // One consistent state change, applied atomically by Store::Apply.
@@ -129,9 +166,12 @@ struct StoreChange {
   // given by the same change): without one it reads as zero.
   std::vector<std::pair<std::string, SourceVersion>> org_versions{};
   std::optional<SourceVersion> instance_version{};
-  // Applied in this order: removed_orgs (with their domains and version), then put_orgs, then
-  // put_org_domains and versions (so one change may remove and re-add an org, and give it new
-  // domains).
+  // Rows of the generic kinds: each (kind, org) at most once; an org named must exist after the
+  // change. A removed org's rows of every kind go with it.
+  std::vector<KindRowChange> put_kind_rows{};
+  // Applied in this order: removed_orgs (with their domains, version and kind rows), then
+  // put_orgs, then put_org_domains, versions and put_kind_rows (so one change may remove and
+  // re-add an org, and give it new domains and rows).
 };
 
 struct StoreOptions {
@@ -193,6 +233,14 @@ class Store {
                                  const SourceVersion&)>& on_instance,
       const std::function<Status(const OrgRecord&, const OrgDomains&, const SourceVersion&)>&
           on_org) const = 0;
+
+  // Visits every stored row of the generic kinds from one consistent view: each kind's instance
+  // default, then the orgs' rows in org id byte order (kinds in number order within an org).
+  // `has_policy` false is an org entry whose own row was removed (only its version is kept).
+  // kLabelPreview rows are visited too. A non-OK Status from `visit` stops the walk and is
+  // returned. Errors as for Read().
+  virtual Status ForEachKindRow(
+      const std::function<Status(const KindRow& row, bool has_policy)>& visit) const = 0;
 
   // Flushes memtables so a restart opens fast. Errors: UNAVAILABLE when the disk cannot be
   // written (as for Apply), INTERNAL.
