@@ -8,7 +8,7 @@
 // creation time identify one incarnation of the bucket: a deleted and recreated bucket restarts
 // its sequences, so a cursor of another incarnation means nothing there.
 //
-// The text never starts like a direct sync cursor ("v3 ..."), so SyncCursor::Decode refuses a
+// The text never starts like a direct sync cursor ("v4 ..."), so SyncCursor::Decode refuses a
 // follower's cursor and FleetCursor::Decode refuses a syncer's: a store that switches between
 // direct sync and fleet mode starts cold either way.
 //
@@ -36,7 +36,7 @@ struct FleetCursor {
   // that Decode refuses (callers build cursors from the server's answers, which are valid).
   std::string Encode() const;
   // Errors: INVALID_ARGUMENT for anything Encode() would not write: another prefix or version
-  // (a direct sync cursor "v3 ..."), a bad bucket name, a number with a sign, leading zero,
+  // (a direct sync cursor "v4 ..."), a bad bucket name, a number with a sign, leading zero,
   // spaces or overflow, a creation time <= 0, missing or extra fields.
   static Result<FleetCursor> Decode(std::string_view text);
 

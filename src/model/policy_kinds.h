@@ -65,7 +65,10 @@ class KindSet {
  public:
   constexpr KindSet() = default;
   static constexpr KindSet Of(PolicyKind kind) { return KindSet(Bit(kind)); }
+  // Every kind of answer (kDomain..kLabel).
   static constexpr KindSet All() { return KindSet((1u << kPolicyKindCount) - 1); }
+  // Every stored kind: the answers and kLabelPreview.
+  static constexpr KindSet AllStored() { return KindSet((1u << kStoredKindCount) - 1); }
   constexpr bool contains(PolicyKind kind) const { return (bits_ & Bit(kind)) != 0; }
   constexpr void insert(PolicyKind kind) { bits_ |= Bit(kind); }
   constexpr bool empty() const { return bits_ == 0; }

@@ -9,11 +9,15 @@ namespace {
 // v2: the state the cursor belongs to includes org and instance domains. A v1 cursor was written
 // by a policyd that kept no domains: refusing it makes the syncer start over with a cold start,
 // once, which fetches them.
-constexpr std::string_view kVersion = "v3";
-// Cursors of older versions, whose stores need one cold start: v1 kept no domains, and v2 stores
-// may have skipped events of a new stream (their rows compared sequences across streams).
+// v4: ... and every policy kind (model/policy_kinds.h), not only the domain policy.
+constexpr std::string_view kVersion = "v4";
+// Cursors of older versions, whose stores need one cold start: v1 kept no domains, v2 stores
+// may have skipped events of a new stream (their rows compared sequences across streams), and v3
+// stores hold the domain policy only (the cold start fetches the other kinds; nothing the store
+// holds is lost, it is read again with them).
 constexpr std::string_view kVersionWithoutDomains = "v1";
 constexpr std::string_view kVersionWithoutStreams = "v2";
+constexpr std::string_view kVersionWithoutKinds = "v3";
 
 std::string FormatTime(Timestamp t) {
   return std::to_string(t.seconds) + "." + std::to_string(t.nanos);
@@ -130,6 +134,9 @@ Result<SyncCursor> SyncCursor::Decode(std::string_view text) {
   }
   if (token == kVersionWithoutStreams) {
     return bad("written by a policyd that compared sequences of different event streams (v2)");
+  }
+  if (token == kVersionWithoutKinds) {
+    return bad("written by a policyd that kept only the domain policy (v3)");
   }
   if (token != kVersion) return bad("unknown version");
   SyncCursor c;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <string>
 
+#include "sync/reducer.h"
+
 namespace policyd {
 namespace {
 
@@ -63,6 +65,12 @@ ReduceOutcome Factor(const Event& e, KindAction action, std::optional<KindPolicy
   });
 }
 
+void MarkTouched(const Event& e, PolicyKind kind, KindRows& rows) {
+  const auto k = static_cast<std::size_t>(kind);
+  rows.touched[k] = true;
+  RaiseVersion(e, rows.versions[k]);
+}
+
 ReduceOutcome Activate(const Event& e, KindRows& rows) {
   std::optional<KindPolicy>& active = rows.at(PolicyKind::kLabel);
   const std::optional<KindPolicy>& preview = rows.at(PolicyKind::kLabelPreview);
@@ -70,7 +78,7 @@ ReduceOutcome Activate(const Event& e, KindRows& rows) {
   active = *preview;
   active->kind = PolicyKind::kLabel;
   Touch(*active, e);
-  rows.touched[static_cast<std::size_t>(PolicyKind::kLabel)] = true;
+  MarkTouched(e, PolicyKind::kLabel, rows);
   return ReduceOutcome::kApplied;
 }
 
@@ -90,7 +98,7 @@ ReduceOutcome Label(const Event& e, const KindEventType& t, std::string_view ass
       }
       preview.reset();
       active.reset();
-      rows.touched[static_cast<std::size_t>(PolicyKind::kLabel)] = true;
+      MarkTouched(e, PolicyKind::kLabel, rows);
       out = ReduceOutcome::kApplied;
       break;
     }
@@ -115,9 +123,7 @@ ReduceOutcome Label(const Event& e, const KindEventType& t, std::string_view ass
       });
       break;
   }
-  if (out == ReduceOutcome::kApplied) {
-    rows.touched[static_cast<std::size_t>(PolicyKind::kLabelPreview)] = true;
-  }
+  if (out == ReduceOutcome::kApplied) MarkTouched(e, PolicyKind::kLabelPreview, rows);
   return out;
 }
 
@@ -157,7 +163,7 @@ ReduceOutcome ReduceKindEvent(const Event& e, const KindEventType& t, std::strin
       out = Factor(e, t.action, row);
       break;
   }
-  if (out == ReduceOutcome::kApplied) rows.touched[static_cast<std::size_t>(t.kind)] = true;
+  if (out == ReduceOutcome::kApplied) MarkTouched(e, t.kind, rows);
   return out;
 }
 

@@ -27,14 +27,17 @@
 
 #include "model/event.h"
 #include "model/policy_kinds.h"
-#include "sync/reducer.h"
+#include "model/source_version.h"
+#include "sync/reduce_outcome.h"
 
 namespace policyd {
 
 // One owner's (the instance's or an org's) rows of every stored generic kind, indexed by kind
-// number (kDomain's slot is unused), and which of them the events changed.
+// number (kDomain's slot is unused), each row entry's version (raised by every event applied to
+// it, never lowered), and which of them the events changed.
 struct KindRows {
   std::array<std::optional<KindPolicy>, kStoredKindCount> rows{};
+  std::array<SourceVersion, kStoredKindCount> versions{};
   std::array<bool, kStoredKindCount> touched{};
 
   std::optional<KindPolicy>& at(PolicyKind kind) { return rows[static_cast<std::size_t>(kind)]; }
@@ -45,7 +48,8 @@ struct KindRows {
 
 // Applies `e`, of type `t` (ClassifyKindEvent(e.type)), to `rows`, the rows of e's owner.
 // `asset_prefix` is "<origin>/assets/v1" (empty: asset URLs stay empty, as the upstream's
-// AssetURL gives for an empty prefix). Returns kApplied when a row changed, else kNoEffect.
+// AssetURL gives for an empty prefix). Returns kApplied when a row changed (and raises the
+// version of each row entry it changed), else kNoEffect.
 ReduceOutcome ReduceKindEvent(const Event& e, const KindEventType& t, std::string_view asset_prefix,
                               KindRows& rows);
 

@@ -169,6 +169,7 @@ ReduceOutcome ReduceOrg(Kind kind, const Event& e, WorkingSet::Org& org) {
       if (!org.exists && !org.policy && org.domains.empty()) return ReduceOutcome::kNoEffect;
       org.exists = false;
       org.policy.reset();
+      org.kinds = KindRows{};  // its rows of every kind go with it
       // The domains go with the org (and with its row in the store).
       org.domains.clear();
       if (!IsApplied(org.domains_stream, org.domains_sequence, e)) {
@@ -196,7 +197,22 @@ ReduceOutcome ReduceOrg(Kind kind, const Event& e, WorkingSet::Org& org) {
   return ReduceOutcome::kApplied;
 }
 
-// Raises `version` to the position of `e` when that is newer.
+// An event of the other policy kinds: to the instance's rows or the org's.
+ReduceOutcome ReduceKind(const Event& e, const KindEventType& t, WorkingSet& set) {
+  if (t.instance) return ReduceKindEvent(e, t, set.asset_prefix, set.instance_kinds);
+  auto it = set.orgs.find(e.aggregate_id);
+  if (it == set.orgs.end()) it = set.orgs.emplace(e.aggregate_id, WorkingSet::Org{}).first;
+  WorkingSet::Org& org = it->second;
+  const ReduceOutcome out = ReduceKindEvent(e, t, set.asset_prefix, org.kinds);
+  if (out == ReduceOutcome::kApplied && !org.exists) {  // only an existing org has policies
+    org.exists = true;
+    org.touched = true;
+  }
+  return out;
+}
+
+}  // namespace
+
 void RaiseVersion(const Event& e, SourceVersion& version) {
   SourceVersion position{e.creation_date, StreamOf(e), e.sequence};
   if (CompareSourceVersion(position, version) == std::strong_ordering::greater) {
@@ -204,7 +220,10 @@ void RaiseVersion(const Event& e, SourceVersion& version) {
   }
 }
 
-}  // namespace
+bool ChangesKinds(const std::vector<const Event*>& events) {
+  return std::any_of(events.begin(), events.end(),
+                     [](const Event* e) { return ClassifyKindEvent(e->type).has_value(); });
+}
 
 const std::vector<std::string>& SyncedEventTypes() {
   static const std::vector<std::string> kTypes = {
@@ -264,7 +283,12 @@ std::vector<std::string> AggregateTypesOf(const std::vector<std::string>& event_
 std::vector<std::string> OrgsNamedBy(const std::vector<const Event*>& events) {
   std::vector<std::string> ids;
   for (const Event* e : events) {
-    if (IsOrgKind(KindOf(e->type)) && ValidateId("org id", e->aggregate_id).ok()) {
+    const bool org_kind_event = [e] {
+      const auto t = ClassifyKindEvent(e->type);
+      return t && !t->instance;
+    }();
+    if ((IsOrgKind(KindOf(e->type)) || org_kind_event) &&
+        ValidateId("org id", e->aggregate_id).ok()) {
       ids.push_back(e->aggregate_id);
     }
   }
@@ -290,12 +314,15 @@ bool IsApplied(const EventStream& stream, std::uint64_t sequence, const Event& e
 
 ReduceOutcome Reduce(const Event& e, WorkingSet& set) {
   const Kind kind = KindOf(e.type);
-  if (kind == Kind::kOther) return ReduceOutcome::kNoEffect;
+  const std::optional<KindEventType> kind_event =
+      kind == Kind::kOther ? ClassifyKindEvent(e.type) : std::nullopt;
+  if (kind == Kind::kOther && !kind_event) return ReduceOutcome::kNoEffect;
   // Both name the stream the rows keep (store/codec.h bounds them like ids).
   if (!ValidateId("aggregate id", e.aggregate_id).ok() ||
       !ValidateId("aggregate type", e.aggregate_type).ok()) {
     return ReduceOutcome::kInvalid;
   }
+  if (kind_event) return ReduceKind(e, *kind_event, set);
   if (!IsOrgKind(kind)) {
     const ReduceOutcome out = ReduceInstance(kind, e, set);
     if (out == ReduceOutcome::kApplied) {
@@ -315,8 +342,22 @@ ReduceOutcome Reduce(const Event& e, WorkingSet& set) {
   return out;
 }
 
+namespace {
+
+// The touched rows of `rows` (of org `org_id`; empty: the instance) into `change`.
+void AddKindRows(const std::string& org_id, const KindRows& rows, StoreChange& change) {
+  for (std::size_t k = 0; k < kStoredKindCount; ++k) {
+    if (!rows.touched[k]) continue;
+    change.put_kind_rows.push_back(
+        KindRowChange{static_cast<PolicyKind>(k), org_id, rows.rows[k], rows.versions[k]});
+  }
+}
+
+}  // namespace
+
 StoreChange ToStoreChange(const WorkingSet& set) {
   StoreChange change;
+  AddKindRows("", set.instance_kinds, change);
   if (set.instance_touched && set.instance) change.instance = *set.instance;
   if (set.instance_domains_touched) change.instance_domains = set.instance_domains;
   if (set.instance_version_touched) change.instance_version = set.instance_version;
@@ -329,6 +370,7 @@ StoreChange ToStoreChange(const WorkingSet& set) {
       }
 
       if (org.version_touched) change.org_versions.emplace_back(id, org.version);
+      AddKindRows(id, org.kinds, change);
     } else if (org.touched || org.domains_touched) {
       change.removed_orgs.push_back(id);
     }

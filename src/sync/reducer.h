@@ -9,6 +9,8 @@
 //   org.added                       the org exists
 //   org.removed                     the org, its own row and its domains disappear
 //   instance.removed                everything is gone: a new cold start is needed
+//   events of the other policy kinds  their rows (sync/kind_reducer.h), each with its own entry
+//                                   version; an org event proves its org exists
 //   org.domain.added/verified/primary.set/removed, instance.domain.added/removed
 //                                   the org's or the instance's domain list
 //                                   (sync/domain_reducer.h); a domain event also proves its org
@@ -41,6 +43,8 @@
 #include "model/event.h"
 #include "model/source_version.h"
 #include "store/store.h"
+#include "sync/kind_reducer.h"
+#include "sync/reduce_outcome.h"
 
 namespace policyd {
 
@@ -72,6 +76,7 @@ struct WorkingSet {
     bool domains_touched = false;
     SourceVersion version{};  // the org entry's version (store.h), raised by applied events
     bool version_touched = false;
+    KindRows kinds{};  // its rows of the other policy kinds (sync/kind_reducer.h)
   };
   std::optional<InstanceRecord> instance;
   bool instance_touched = false;
@@ -80,13 +85,9 @@ struct WorkingSet {
   bool instance_domains_touched = false;
   SourceVersion instance_version{};  // the instance entry's version, raised by applied events
   bool instance_version_touched = false;
-};
-
-enum class ReduceOutcome {
-  kApplied,     // a row changed
-  kNoEffect,    // understood, nothing to change (already applied, or not about policies)
-  kInvalid,     // malformed (bad aggregate id or type): skipped
-  kResnapshot,  // the instance was removed: the state must be rebuilt from scratch
+  KindRows instance_kinds{};  // the instance defaults of the other policy kinds
+  // "<the upstream's origin>/assets/v1", what label asset URLs start with (sync/kind_reducer.h).
+  std::string asset_prefix{};
 };
 
 // The stream `e` belongs to.
@@ -97,6 +98,13 @@ EventStream StreamOf(const Event& e);
 // upstream's API, or a row of an older store, which a cold start replaces) compares sequences
 // only, as policyd did before it kept streams.
 bool IsApplied(const EventStream& stream, std::uint64_t sequence, const Event& e);
+
+// Raises `version` to the position (date, stream, sequence) of `e` when that is newer.
+void RaiseVersion(const Event& e, SourceVersion& version);
+
+// True if some of `events` is an event of a policy kind other than the domain policy: only then
+// does the WorkingSet need their rows (model/policy_kinds.h).
+bool ChangesKinds(const std::vector<const Event*>& events);
 
 // Ids of the orgs `events` may change (to load into a WorkingSet before reducing).
 std::vector<std::string> OrgsNamedBy(const std::vector<const Event*>& events);

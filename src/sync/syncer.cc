@@ -21,24 +21,19 @@ const std::vector<std::string>& HistoryProbeTypes() {
   return kTypes;
 }
 
-// What a cold start replays when the history is complete: every org's creation and removal,
-// every org-policy event and every org and instance domain event, so that the set of orgs, their
-// policies and the domains come from one ordered stream. (An org list paged by offset is no
-// snapshot: an org added or removed meanwhile moves the later ones to other offsets, and a page
-// skips one.)
-const std::vector<std::string>& ColdStartReplayTypes() {
-  static const std::vector<std::string> kTypes = [] {
-    std::vector<std::string> types = OrgPolicyEventTypes();
-    types.push_back("org.added");
-    for (const std::string& t : DomainEventTypes()) types.push_back(t);
-    return types;
-  }();
-  return kTypes;
+// Moves the rows of `rows` (of org `org_id`; empty: the instance defaults) into `snapshot`.
+void MoveKindRows(const std::string& org_id, KindRows& rows, Snapshot& snapshot) {
+  for (std::size_t k = 0; k < kStoredKindCount; ++k) {
+    if (rows.rows[k]) {
+      snapshot.kind_rows.push_back(KindRow{org_id, std::move(*rows.rows[k]), rows.versions[k]});
+    }
+  }
 }
 
 // Moves org `id` of a cold start's working set into `snapshot`, with its domains if it has any.
 void MoveToSnapshot(const std::string& id, WorkingSet::Org& org, Snapshot& snapshot) {
   snapshot.orgs.push_back(OrgRecord{id, std::move(org.policy)});
+  MoveKindRows(id, org.kinds, snapshot);
   if (!org.domains.empty() || org.domains_sequence != 0) {
     snapshot.org_domains.push_back(OrgDomains{id, std::move(org.domains), org.domains_sequence,
                                               std::move(org.domains_stream)});
@@ -49,6 +44,16 @@ void MoveToSnapshot(const std::string& id, WorkingSet::Org& org, Snapshot& snaps
 EventQuery Query(std::optional<Timestamp> from, std::uint32_t limit,
                  const std::vector<std::string>& types, bool ascending) {
   return EventQuery{from, limit, types, ascending, AggregateTypesOf(types)};
+}
+
+// The query of every event policyd reduces. They are more event types (SyncedEventTypes() and
+// the other policy kinds' KindEventTypes()) than one query may name (30), and splitting them
+// over several queries would cost an idle poll one request each and lose the upstream's single
+// order. So the query names no event type, only the aggregate types they all belong to: every
+// event of an org or the instance (and of the legacy "iam" stream) comes back, and the reducer
+// skips the ones it does not know. An idle poll is one request.
+EventQuery AllPolicyEvents(std::optional<Timestamp> from, std::uint32_t limit, bool ascending) {
+  return EventQuery{from, limit, {}, ascending, {"instance", "org", "iam"}};
 }
 
 // Orgs are added or removed: what moves an org list's offsets.
@@ -141,7 +146,6 @@ Status Syncer::SyncOnce() {
 }
 
 Status Syncer::Pull(SyncCursor& cursor) {
-  const auto& types = SyncedEventTypes();
   // The first page of a round starts at the cursor, an overlap window behind the newest event
   // applied, to catch late commits near the head of the stream. While a backlog is paged through
   // (pages come back full) everything read is long committed, so the next page starts right
@@ -155,7 +159,7 @@ Status Syncer::Pull(SyncCursor& cursor) {
   Timestamp page_newest;
   StallDetector stall;
   for (std::uint32_t round = 0; round < options_.max_pages_per_round; ++round) {
-    EventQuery query = Query(cursor.from(), options_.page_size, types, true);
+    EventQuery query = AllPolicyEvents(cursor.from(), options_.page_size, true);
     if (backlog) query.from = AddNanos(page_newest, -1);
     Result<std::vector<Event>> page = upstream_.ListEvents(query);
     if (!page) return page.error();
@@ -192,7 +196,12 @@ Status Syncer::ApplyPage(const std::vector<Event>& page, SyncCursor& cursor, boo
   const bool domains = ChangesDomains(unseen);
   batch_.set_with_domains(domains);
   batch_.set_with_versions(true);
+  // Likewise the rows of the other policy kinds, only for pages with their events.
+  const bool kinds = ChangesKinds(unseen);
+  batch_.set_kinds(kinds ? KindSet::AllStored() : KindSet{});
   POLICYD_RETURN_IF_ERROR(store_.Read(batch_));
+  set.asset_prefix = AssetPrefix();
+  if (kinds) LoadKindRows(std::nullopt, set.instance_kinds);
   if (const InstanceRecord* instance = batch_.instance()) set.instance = *instance;
   set.instance_version = batch_.instance_version();
   if (domains) set.instance_domains = batch_.instance_domains();
@@ -202,6 +211,7 @@ Status Syncer::ApplyPage(const std::vector<Event>& page, SyncCursor& cursor, boo
     org.exists = view.known;
     org.version = batch_.version(i);
     if (view.own_policy != nullptr) org.policy = *view.own_policy;
+    if (kinds) LoadKindRows(i, org.kinds);
     if (domains) {
       org.domains = batch_.domains(i).domains;
       org.domains_sequence = batch_.domains(i).sequence;
@@ -330,11 +340,12 @@ Status Syncer::OrgGoneOr(Status error, const std::string& id, const MembershipMa
                              " was removed while the cold start read it; starting over");
 }
 
-Status Syncer::Replay(const std::vector<std::string>& types, WorkingSet& set) {
+Status Syncer::Replay(WorkingSet& set) {
   SyncCursor cursor;
   StallDetector stall;
+  set.asset_prefix = AssetPrefix();
   for (std::uint32_t round = 0; round < options_.max_pages_per_round; ++round) {
-    EventQuery query = Query(cursor.from(), options_.page_size, types, true);
+    EventQuery query = AllPolicyEvents(cursor.from(), options_.page_size, true);
     if (round > 0) query.from = AddNanos(cursor.newest(), -1);
     Result<std::vector<Event>> page = upstream_.ListEvents(query);
     if (!page) return page.error();
@@ -352,7 +363,8 @@ Status Syncer::Replay(const std::vector<std::string>& types, WorkingSet& set) {
 
 Status Syncer::ReplayHistory(Snapshot& snapshot) {
   WorkingSet set;
-  POLICYD_RETURN_IF_ERROR(Replay(ColdStartReplayTypes(), set));
+  POLICYD_RETURN_IF_ERROR(Replay(set));
+  MoveKindRows("", set.instance_kinds, snapshot);
   for (auto& [id, org] : set.orgs) {
     if (org.exists) MoveToSnapshot(id, org, snapshot);
   }
@@ -382,11 +394,33 @@ Status Syncer::ReadCurrentState(Snapshot& snapshot) {
     std::optional<PolicyRecord> own;
     if (!p->is_default) own = std::move(p->record);
     snapshot.orgs.push_back(OrgRecord{id, std::move(own)});
+    POLICYD_RETURN_IF_ERROR(ReadKindRows(id, mark, snapshot));
     if (!domains->empty()) snapshot.org_domains.push_back(OrgDomains{id, std::move(*domains), 0});
   }
+  POLICYD_RETURN_IF_ERROR(ReadKindRows("", mark, snapshot));
   Result<std::vector<std::string>> instance = ReadInstanceDomains();
   if (!instance) return instance.error().WithContext("cold start: instance domains");
   snapshot.instance_domains = InstanceDomains{std::move(*instance), 0};
+  return Status::Ok();
+}
+
+Status Syncer::ReadKindRows(const std::string& org_id, const MembershipMark& mark,
+                            Snapshot& snapshot) {
+  for (std::size_t k = 0; k < kStoredKindCount; ++k) {
+    const auto kind = static_cast<PolicyKind>(k);
+    if (kind == PolicyKind::kDomain) continue;
+    Result<ParsedKindPolicy> p = upstream_.GetKindPolicy(kind, org_id);
+    const std::string what = "cold start: " + std::string(SpecOf(kind).message_name) +
+                             (kind == PolicyKind::kLabelPreview ? " preview" : "") +
+                             (org_id.empty() ? " default" : " of org " + org_id);
+    if (!p) {
+      if (org_id.empty()) return p.error().WithContext(what);
+      return OrgGoneOr(p.error(), org_id, mark).WithContext(what);
+    }
+    // An org on the default has no row of its own; the instance's row is its default.
+    if (!org_id.empty() && p->is_default) continue;
+    snapshot.kind_rows.push_back(KindRow{org_id, std::move(p->policy), {}});
+  }
   return Status::Ok();
 }
 
@@ -395,7 +429,7 @@ Status Syncer::ColdStart(std::int64_t overlap_ns) {
   const std::uint64_t requests_before = upstream_.request_count();
   // The newest event before anything is read: replaying from just before it later is safe.
   Result<std::vector<Event>> newest =
-      upstream_.ListEvents(Query(std::nullopt, 1, SyncedEventTypes(), false));
+      upstream_.ListEvents(AllPolicyEvents(std::nullopt, 1, false));
   if (!newest) return newest.error().WithContext("cold start");
   Result<InstanceRecord> instance = upstream_.GetDefaultPolicy();
   if (!instance) return instance.error().WithContext("cold start: instance default");
@@ -423,6 +457,7 @@ Status Syncer::ColdStart(std::int64_t overlap_ns) {
   // late with an older date, which the overlap replays, still comes out newer
   // (fleet/source_version.h).
   snapshot.version = SourceVersion{cursor.from().value_or(Timestamp{}), {}, 0};
+  for (KindRow& row : snapshot.kind_rows) row.version = snapshot.version;
   const Timestamp now = clock_.Now();
   Status written = store_.Replace(snapshot, cursor.Encode(), options_.source, now);
   NoteWrite(written);
@@ -443,6 +478,22 @@ Status Syncer::ColdStart(std::int64_t overlap_ns) {
       snapshot.org_domains.size(), snapshot.instance_domains.names.size(),
       counters_.cold_start_requests.load());
   return Status::Ok();
+}
+
+std::string Syncer::AssetPrefix() const {
+  std::string_view origin = options_.source;
+  while (origin.ends_with('/')) origin.remove_suffix(1);
+  return std::string(origin) + "/assets/v1";
+}
+
+void Syncer::LoadKindRows(std::optional<std::size_t> org, KindRows& rows) const {
+  for (std::size_t k = 0; k < kStoredKindCount; ++k) {
+    const auto kind = static_cast<PolicyKind>(k);
+    if (kind == PolicyKind::kDomain) continue;
+    const KindPolicy* row = org ? batch_.kind_policy(*org, kind) : batch_.kind_default(kind);
+    if (row != nullptr) rows.rows[k] = *row;
+    rows.versions[k] = org ? batch_.kind_version(*org, kind) : batch_.kind_default_version(kind);
+  }
 }
 
 std::chrono::milliseconds Syncer::NextWait(const Status& last) {

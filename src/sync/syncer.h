@@ -124,9 +124,10 @@ class Syncer {
   // `error` of reading org `id`, or UNAVAILABLE when it is PERMISSION_DENIED because the org was
   // removed since the org list was read at `mark` (the upstream's 403 for an unknown org).
   Status OrgGoneOr(Status error, const std::string& id, const MembershipMark& mark);
-  // Pages through every visible event of `types`, from the oldest, reducing each into `set`.
-  // FAILED_PRECONDITION for a push of over a page (which the events API cannot page past).
-  Status Replay(const std::vector<std::string>& types, WorkingSet& set);
+  // Pages through every visible event of the orgs and the instance, from the oldest, reducing
+  // each into `set`. FAILED_PRECONDITION for a push of over a page (which the events API cannot
+  // page past).
+  Status Replay(WorkingSet& set);
   // With a complete history: the orgs that exist at the end of the event stream, with their own
   // policies and domains, and the instance's domains, from one replay of org, org-policy and
   // domain events. Errors as for Replay().
@@ -134,6 +135,14 @@ class Syncer {
   // Where retention hides old events: the org list, each org's policy and domain list, and the
   // instance's domain list. Errors: the upstream's.
   Status ReadCurrentState(Snapshot& snapshot);
+  // Where retention hides old events: the rows of every generic kind of org `org_id` (empty: the
+  // instance defaults) from the upstream's policy GETs, one per stored kind (the label policy's
+  // preview too), into `snapshot`. Errors: the upstream's (see OrgGoneOr).
+  Status ReadKindRows(const std::string& org_id, const MembershipMark& mark, Snapshot& snapshot);
+  // "<options_.source>/assets/v1": what the upstream's label asset URLs start with.
+  std::string AssetPrefix() const;
+  // After a Read of batch_ with kinds: org i's rows (nullopt: the instance defaults) into `rows`.
+  void LoadKindRows(std::optional<std::size_t> org, KindRows& rows) const;
   std::chrono::milliseconds NextWait(const Status& last);
   void Loop();
 

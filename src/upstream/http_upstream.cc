@@ -89,6 +89,26 @@ class HttpUpstream final : public Upstream {
     return GetPolicy("/admin/v1/orgs/" + PercentEncode(org_id) + "/policies/domain");
   }
 
+  Result<ParsedKindPolicy> GetKindPolicy(PolicyKind kind, std::string_view org_id) override {
+    if (kind == PolicyKind::kDomain || !IsStoredKind(static_cast<std::uint8_t>(kind))) {
+      return Err(Status::InvalidArgument("GetKindPolicy: not a generic policy kind"));
+    }
+    const KindSpec& spec = SpecOf(kind);
+    if (!org_id.empty()) {
+      if (Status s = ValidateId("org id", org_id); !s.ok()) return Err(std::move(s));
+    }
+    const std::string path(org_id.empty() ? spec.admin_path : spec.management_path);
+    Result<std::string> body = Call("GET", path, "", org_id);
+    if (!body) return Err(body.error());
+    Result<ParsedKindPolicy> policy = ParseKindGetResponse(kind, *body);
+    if (!policy) {
+      return Err(Malformed("GET " + path + (org_id.empty() ? "" : " (org " + std::string(org_id) + ")"),
+                           policy.error()));
+    }
+    policy->policy.kind = kind;
+    return policy;
+  }
+
   Result<OrgPage> ListOrgs(std::uint64_t offset, std::uint32_t limit) override {
     if (limit == 0 || limit > kMaxPageSize) {
       return Err(

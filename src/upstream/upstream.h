@@ -33,6 +33,7 @@
 
 #include "base/clock.h"
 #include "base/status.h"
+#include "json/kind_json.h"
 #include "json/policy_json.h"
 #include "model/domain_page.h"  // OrgDomainPage, InstanceDomainPage: the domain lists
 #include "model/domain_policy.h"
@@ -65,6 +66,14 @@ class Upstream {
   // it inherits the instance default). INVALID_ARGUMENT for an org id that is empty, longer than
   // kMaxIdLength or has control characters.
   virtual Result<ParsedPolicy> GetOrgPolicy(std::string_view org_id) = 0;
+
+  // The policy of a generic kind (model/policy_kinds.h; kLabel is the active label policy,
+  // kLabelPreview its preview, "<path>/_preview"): with an empty `org_id` the instance default
+  // (GET /admin/v1/policies/<path>), else the org's effective policy (GET
+  // /management/v1/policies/<path> with x-zitadel-orgid: is_default when it inherits the default;
+  // PERMISSION_DENIED when the org does not exist). INVALID_ARGUMENT for kDomain or an org id as
+  // GetOrgPolicy refuses it.
+  virtual Result<ParsedKindPolicy> GetKindPolicy(PolicyKind kind, std::string_view org_id) = 0;
 
   // POST /admin/v1/orgs/_search {"query":{"offset":"<offset>","limit":<limit>,"asc":true}}
   // (no state filter: inactive orgs exist too; removed orgs never appear). limit: 1..1000, else

@@ -70,7 +70,7 @@ TEST(SyncCursorTest, DecodeRefusesACursorOfAVersionWithoutDomains) {
   SyncCursor c;
   c.Advance({Ev("a", 1, {100, 5})}, kSecond);
   std::string v1 = c.Encode();
-  ASSERT_TRUE(v1.starts_with("v3 "));
+  ASSERT_TRUE(v1.starts_with("v4 "));
   v1[1] = '1';
   Result<SyncCursor> d = SyncCursor::Decode(v1);
   ASSERT_FALSE(d.has_value());
@@ -92,10 +92,23 @@ TEST(SyncCursorTest, DecodeRefusesACursorOfAVersionThatComparedStreams) {
   EXPECT_NE(d.error().message().find("event streams"), std::string::npos) << d.error().ToString();
 }
 
+// A store written by a policyd that kept only the domain policy: refusing its v3 cursor makes the
+// syncer do one cold start, which fetches every other kind.
+TEST(SyncCursorTest, DecodeRefusesACursorOfAVersionWithOnlyTheDomainPolicy) {
+  SyncCursor c;
+  c.Advance({Ev("a", 1, {100, 5})}, kSecond);
+  std::string v3 = c.Encode();
+  v3[1] = '3';
+  Result<SyncCursor> d = SyncCursor::Decode(v3);
+  ASSERT_FALSE(d.has_value());
+  EXPECT_NE(d.error().message().find("only the domain policy"), std::string::npos)
+      << d.error().ToString();
+}
+
 TEST(SyncCursorTest, DecodeRejectsAnythingElse) {
-  for (std::string bad : {"", "v4 - 0.0 0\n", "v3 - 0.0 1\n", "v3 x 0.0 0\n", "v3 - 0.0 0\nzz",
-                          "v3 1.1000000000 0.0 0\n", "v3 - 0.0 1\n1.0\torg\tid\tnotanumber\n",
-                          "v3 - 0.0 1\n1.0\torg\tid\n"}) {
+  for (std::string bad : {"", "v5 - 0.0 0\n", "v4 - 0.0 1\n", "v4 x 0.0 0\n", "v4 - 0.0 0\nzz",
+                          "v4 1.1000000000 0.0 0\n", "v4 - 0.0 1\n1.0\torg\tid\tnotanumber\n",
+                          "v4 - 0.0 1\n1.0\torg\tid\n"}) {
     EXPECT_FALSE(SyncCursor::Decode(bad).has_value()) << bad;
   }
   SyncCursor c;
