@@ -284,3 +284,93 @@ TEST(ReducerTest, VersionsAreWrittenOnlyForOrgsThatStillExist) {
 
 }  // namespace
 }  // namespace policyd
+
+namespace policyd {
+namespace {
+
+Event KindEv(std::string type, std::string aggregate_id, std::uint64_t seq, std::int64_t second) {
+  return Ev(std::move(type), std::move(aggregate_id), seq, second);
+}
+
+TEST(ReducerKindsTest, AnOrgsKindRowsBecomeKindRowChangesWithTheirVersions) {
+  WorkingSet set = WithOrg("o", true);
+  Event added = KindEv("org.policy.lockout.added", "o", 5, 100);
+  added.kind_patch.fields = {{0, FieldValue{3, {}, {}}}};
+  ASSERT_EQ(Reduce(added, set), ReduceOutcome::kApplied);
+  ASSERT_EQ(Reduce(KindEv("instance.policy.notification.changed", "i", 9, 110), set),
+            ReduceOutcome::kNoEffect);  // no default row loaded: nothing to patch
+  const StoreChange change = ToStoreChange(set);
+  ASSERT_EQ(change.put_kind_rows.size(), 1u);
+  const KindRowChange& row = change.put_kind_rows[0];
+  EXPECT_EQ(row.kind, PolicyKind::kLockout);
+  EXPECT_EQ(row.org_id, "o");
+  ASSERT_TRUE(row.policy.has_value());
+  EXPECT_EQ(row.policy->fields[0].number, 3u);
+  ASSERT_TRUE(row.version.has_value());
+  EXPECT_EQ(*row.version, (SourceVersion{Timestamp{100, 0}, {"org", "o"}, 5}));
+  // The domain entry is untouched: no org row is rewritten for a kind row.
+  EXPECT_TRUE(change.put_orgs.empty());
+}
+
+TEST(ReducerKindsTest, AKindEventProvesItsOrgExistsAndOrgRemovalDropsTheRows) {
+  WorkingSet set = WithOrg("o", false);
+  ASSERT_EQ(Reduce(KindEv("org.policy.privacy.added", "o", 2, 100), set), ReduceOutcome::kApplied);
+  EXPECT_TRUE(set.orgs["o"].exists);
+  StoreChange change = ToStoreChange(set);
+  ASSERT_EQ(change.put_orgs.size(), 1u);
+  EXPECT_EQ(change.put_kind_rows.size(), 1u);
+
+  ASSERT_EQ(Reduce(KindEv("org.removed", "o", 3, 200), set), ReduceOutcome::kApplied);
+  change = ToStoreChange(set);
+  EXPECT_EQ(change.removed_orgs, std::vector<std::string>{"o"});
+  EXPECT_TRUE(change.put_kind_rows.empty());  // the store drops them with the org
+}
+
+TEST(ReducerKindsTest, InstanceDefaultsAreRowsOfNoOrgAndRemovedOwnRowsKeepTheirVersion) {
+  WorkingSet set = WithOrg("o", true);
+  ASSERT_EQ(Reduce(KindEv("instance.policy.password.age.added", "i", 4, 100), set),
+            ReduceOutcome::kApplied);
+  ASSERT_EQ(Reduce(KindEv("org.policy.password.age.added", "o", 5, 110), set),
+            ReduceOutcome::kApplied);
+  ASSERT_EQ(Reduce(KindEv("org.policy.password.age.removed", "o", 6, 120), set),
+            ReduceOutcome::kApplied);
+  const StoreChange change = ToStoreChange(set);
+  ASSERT_EQ(change.put_kind_rows.size(), 2u);
+  EXPECT_EQ(change.put_kind_rows[0].org_id, "");
+  EXPECT_TRUE(change.put_kind_rows[0].policy.has_value());
+  EXPECT_EQ(change.put_kind_rows[1].org_id, "o");
+  EXPECT_FALSE(change.put_kind_rows[1].policy.has_value());  // falls back to the default
+  EXPECT_EQ(change.put_kind_rows[1].version->sequence, 6u);
+}
+
+TEST(ReducerKindsTest, KindEventsNameTheirOrgsAndAskForKindRows) {
+  const Event org_event = KindEv("org.policy.login.secondfactor.added", "o", 1, 1);
+  const Event instance_event = KindEv("instance.policy.label.activated", "i", 1, 1);
+  const Event domain_event = Ev("org.policy.domain.added", "d", 1, 1);
+  EXPECT_EQ(OrgsNamedBy({&org_event, &instance_event, &domain_event}),
+            (std::vector<std::string>{"d", "o"}));
+  EXPECT_TRUE(ChangesKinds({&instance_event}));
+  EXPECT_FALSE(ChangesKinds({&domain_event}));
+}
+
+TEST(ReducerKindsTest, LabelAssetsGetTheWorkingSetsAssetPrefix) {
+  WorkingSet set = WithOrg("o", true);
+  set.asset_prefix = "https://iam.example.com/assets/v1";
+  ASSERT_EQ(Reduce(KindEv("org.policy.label.added", "o", 1, 100), set), ReduceOutcome::kApplied);
+  Event logo = KindEv("org.policy.label.logo.added", "o", 2, 101);
+  logo.kind_patch.store_key = "policy/label/logo-9";
+  ASSERT_EQ(Reduce(logo, set), ReduceOutcome::kApplied);
+  ASSERT_EQ(Reduce(KindEv("org.policy.label.activated", "o", 3, 102), set),
+            ReduceOutcome::kApplied);
+  const auto& active = set.orgs["o"].kinds.at(PolicyKind::kLabel);
+  ASSERT_TRUE(active.has_value());
+  EXPECT_EQ(active->fields[FindKindField(SpecOf(PolicyKind::kLabel), "logoUrl")].text,
+            "https://iam.example.com/assets/v1/o/policy/label/logo-9");
+  const StoreChange change = ToStoreChange(set);
+  ASSERT_EQ(change.put_kind_rows.size(), 2u);  // the preview row and the active row
+  EXPECT_EQ(change.put_kind_rows[0].kind, PolicyKind::kLabel);
+  EXPECT_EQ(change.put_kind_rows[1].kind, PolicyKind::kLabelPreview);
+}
+
+}  // namespace
+}  // namespace policyd
