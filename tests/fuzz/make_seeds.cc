@@ -8,6 +8,7 @@
 #include "fleet/keys.h"
 #include "fleet/values.h"
 #include "follow/cursor.h"
+#include "json/kind_json.h"
 #include "json/snapshot_json.h"
 #include "store/codec.h"
 #include "store/domain_index.h"
@@ -166,6 +167,50 @@ int main(int argc, char** argv) {
   with_domains.instance_domains.names = {"zitadel.example.com", "mail.example.com"};
   Write(root / "fuzz_json", "snapshot_domains",
         std::string(1, '\1') + FormatSnapshot(with_domains));
+  // Every kind under "policies" (the instance's defaults and an org's own rows), and each kind's
+  // object alone (selector 8, then a byte picking the kind: its index in kGenericKinds).
+  Snapshot with_kinds{instance, {OrgRecord{"org-1", policy}, OrgRecord{"org-2", {}}}};
+  for (std::size_t k = 0; k < kGenericKinds.size(); ++k) {
+    const PolicyKind kind = kGenericKinds[k];
+    KindPolicy row = EmptyKindPolicy(kind);
+    row.details = policy.details;
+    const KindSpec& spec = SpecOf(kind);
+    for (std::size_t i = 0; i < spec.fields.size(); ++i) {
+      FieldValue& v = row.fields[i];
+      switch (spec.fields[i].type) {
+        case FieldType::kString:
+          v.text = "https://example.com/" + std::string(spec.fields[i].json_name);
+          break;
+        case FieldType::kEnumList:
+          v.list = {1, 0};
+          break;
+        case FieldType::kDuration:
+          v.number = 1'500'000'000;
+          break;
+        default:
+          v.number = 1;
+      }
+    }
+    with_kinds.kind_rows.push_back({"", row, {}});
+    row.details.resource_owner = "org-1";
+    with_kinds.kind_rows.push_back({"org-1", row, {}});
+    std::string object;
+    AppendKindPolicyJson(object, row, false);
+    const auto index = static_cast<char>(&kind - kGenericKinds.data());
+    Write(root / "fuzz_json", "kind_" + std::string(spec.snapshot_name),
+          std::string(1, '') + std::string(1, index) + object);
+  }
+  Write(root / "fuzz_json", "snapshot_kinds", std::string(1, '\1') + FormatSnapshot(with_kinds));
+  Write(root / "fuzz_json", "events_kinds",
+        "\x03"
+        R"({"events":[{"aggregate":{"id":"42","type":"org","resourceOwner":"42"},"sequence":"3",)"
+        R"("creationDate":"2025-03-01T09:12:44Z","payload":{"forceMFA":true,)"
+        R"("passwordCheckLifetime":864000000000000,"passwordlessType":1},)"
+        R"("type":"org.policy.login.added"},{"aggregate":{"id":"42","type":"org"},"sequence":"4",)"
+        R"("creationDate":"2025-03-01T09:12:45Z","payload":{"mfaType":2},)"
+        R"("type":"org.policy.login.secondfactor.added"},{"aggregate":{"id":"42","type":"org"},)"
+        R"("sequence":"5","creationDate":"2025-03-01T09:12:46Z",)"
+        R"("payload":{"storeKey":"policy/label/logo-1"},"type":"org.policy.label.logo.added"}]})");
   Write(root / "fuzz_json", "timestamp",
         "\x02"
         "2025-03-01T09:12:44.123456+02:00");
