@@ -18,10 +18,6 @@ using flatbuffers::voffset_t;
 
 constexpr voffset_t kDetailsOffset = 4;  // field 0
 constexpr std::int64_t kNanos = 1'000'000'000;
-// Most fields of any kind (the login policy has 20); checked against the specs at startup by the
-// encoder's precondition and by the tests.
-constexpr std::size_t kMaxKindFields = 32;
-
 constexpr voffset_t OffsetOfId(std::size_t id) { return static_cast<voffset_t>(4 + 2 * id); }
 
 // Go nanoseconds as google.protobuf.Duration: truncating division keeps both parts' signs equal.

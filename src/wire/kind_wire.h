@@ -23,6 +23,10 @@ struct PolicyResult;
 
 namespace policyd::wire {
 
+// Most spec fields a kind may have for BuildKindTable (the login policy has 20; a test checks
+// every spec against it).
+inline constexpr std::size_t kMaxKindFields = 32;
+
 // The vtable offset of `kind`'s spec field `index`, and of its is_default.
 flatbuffers::voffset_t KindFieldOffset(const KindSpec& spec, std::size_t index);
 flatbuffers::voffset_t KindIsDefaultOffset(const KindSpec& spec);

@@ -581,6 +581,13 @@ TEST(KindWireTest, PasswordReasonsFollowTheRules) {
   EXPECT_EQ(CheckReasonName(CheckReason::kPasswordNoNumber), "PASSWORD_NO_NUMBER");
 }
 
+TEST(KindWireTest, EveryKindFitsTheBuilder) {
+  for (PolicyKind kind : kGenericKinds) {
+    EXPECT_LE(SpecOf(kind).fields.size(), wire::kMaxKindFields) << SpecOf(kind).message_name;
+    EXPECT_LE(SpecOf(kind).is_default_index, SpecOf(kind).fields.size());
+  }
+}
+
 TEST(KindWireTest, TheSchemaEnumsAreTheSpecs) {
   // PolicyKind: the schema's name of each number is its cli name, upper case with '_'.
   for (std::size_t k = 0; k < kPolicyKindCount; ++k) {
