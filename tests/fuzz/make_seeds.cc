@@ -56,6 +56,94 @@ void WriteFleetSeeds(const std::filesystem::path& dir, const policyd::PolicyReco
          Heartbeat{"publisher-1", {1740820400, 5}, "iam.example.com", "0.9.0"}});
 }
 
+// A policy of `kind` with every field set to something non-zero (a login policy's lists, its
+// durations, a label's theme), so a seed reaches every field of every kind's table.
+policyd::KindPolicy SampleKind(policyd::PolicyKind kind) {
+  using namespace policyd;
+  KindPolicy p = EmptyKindPolicy(kind);
+  const KindSpec& spec = SpecOf(kind);
+  for (std::size_t i = 0; i < spec.fields.size(); ++i) {
+    const FieldSpec& field = spec.fields[i];
+    FieldValue& v = p.fields[i];
+    switch (field.type) {
+      case FieldType::kBool:
+        v.number = i % 2;
+        break;
+      case FieldType::kUint64:
+        v.number = 8 + i;
+        break;
+      case FieldType::kString:
+        v.text = "https://example.com/" + std::string(field.proto_name);
+        break;
+      case FieldType::kDuration:
+        v.number = static_cast<std::uint64_t>(std::int64_t{864000} * 1'000'000'000 + 5);
+        break;
+      case FieldType::kEnum:
+        v.number = field.enum_spec->values.size() - 1;
+        break;
+      case FieldType::kEnumList:
+        for (std::uint32_t n = 1; n < field.enum_spec->values.size(); ++n) v.list.push_back(n);
+        break;
+    }
+  }
+  p.details = {17, {1739260801, 500000000}, {1740820364, 123456000}, "org-1"};
+  return p;
+}
+
+// fuzz_request: lookups naming policy kinds, a password check, and their answers.
+void WriteKindSeeds(const std::filesystem::path& dir, const policyd::Resolution& res,
+                    const policyd::Status& not_found) {
+  using namespace policyd;
+  KindSet login_page = KindSet::Of(PolicyKind::kLogin);
+  login_page.insert(PolicyKind::kPasswordComplexity);
+  login_page.insert(PolicyKind::kLabel);
+  login_page.insert(PolicyKind::kPrivacy);
+  std::vector<std::uint8_t> f;
+  AppendGetOrgKinds(f, 12, "300000000000000042", login_page, false);
+  Write(dir, "get_org_kinds", Body(f));
+  f.clear();
+  const std::vector<std::string> ids = {"a", "300000000000000042"};
+  AppendGetOrgsKinds(f, 13, ids, KindSet::All(), true);
+  Write(dir, "batch_kinds", Body(f));
+  f.clear();
+  AppendGetDefaultKinds(f, 14, KindSet::All());
+  Write(dir, "default_kinds", Body(f));
+  f.clear();
+  AppendCheck(f, 15, {CheckKind::kPassword, "300000000000000042", "Secret-Pa55 word", true});
+  Write(dir, "check_password", Body(f));
+
+  std::vector<KindPolicy> policies;
+  KindAnswers answers;
+  for (PolicyKind kind : kGenericKinds) policies.push_back(SampleKind(kind));
+  for (std::size_t i = 0; i < policies.size(); ++i) {
+    answers.kinds[static_cast<std::size_t>(kGenericKinds[i])] = {&policies[i], i % 2 == 1};
+  }
+  ResponseEncoder enc;
+  f.clear();
+  enc.AppendOrgKinds(f, 16, "org-1", res, answers, false);
+  Write(dir, "response_kinds", Body(f));
+  answers.domain = false;
+  const OrgAnswer batch[] = {{"org-1", &res, nullptr, &answers},
+                             {"9", nullptr, &not_found, nullptr}};
+  f.clear();
+  enc.AppendBatch(f, 17, batch, true);
+  Write(dir, "response_kinds_batch", Body(f));
+
+  CheckDecision refused;
+  refused.reason = CheckReason::kPasswordNoSymbol;
+  refused.message = "Password must contain symbol";
+  CheckResultView password;
+  password.kind = CheckKind::kPassword;
+  password.org_id = "300000000000000042";
+  password.org_known = true;
+  password.decision = &refused;
+  password.password_policy = &policies[0];
+  password.error_id = "DOMAIN-ZDLwA";
+  f.clear();
+  enc.AppendCheck(f, 18, password, false);
+  Write(dir, "response_check_password", Body(f));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -151,6 +239,7 @@ int main(int argc, char** argv) {
   f.clear();
   enc.AppendCheckBatch(f, 9, answers, true);
   Write(root / "fuzz_request", "response_check_batch", Body(f));
+  WriteKindSeeds(root / "fuzz_request", res, not_found);
 
   const std::string policy_json =
       R"({"details":{"sequence":"17","creationDate":"2025-02-11T08:00:01.500Z","changeDate":)"
