@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "request_generated.h"
+#include "unit/wire/aligned.h"
 #include "v0/request_generated.h"
 #include "v0/response_generated.h"
 #include "wire/frame.h"
@@ -19,24 +20,8 @@
 namespace policyd {
 namespace {
 
-class Aligned {
- public:
-  explicit Aligned(std::span<const std::uint8_t> bytes) : words_(bytes.size() / 8 + 1) {
-    std::memcpy(words_.data(), bytes.data(), bytes.size());
-    size_ = bytes.size();
-  }
-  std::span<const std::uint8_t> span() const {
-    return {reinterpret_cast<const std::uint8_t*>(words_.data()), size_};
-  }
-
- private:
-  std::vector<std::uint64_t> words_;
-  std::size_t size_ = 0;
-};
-
-Aligned Body(const std::vector<std::uint8_t>& frame) {
-  return Aligned(std::span<const std::uint8_t>(frame).subspan(kFrameHeaderBytes));
-}
+using testing_support::Aligned;
+using testing_support::Body;
 
 Aligned Finished(const flatbuffers::FlatBufferBuilder& fbb) {
   return Aligned({fbb.GetBufferPointer(), fbb.GetSize()});

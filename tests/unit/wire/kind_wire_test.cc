@@ -18,6 +18,7 @@
 
 #include "check/password.h"
 #include "response_generated.h"
+#include "unit/wire/aligned.h"
 #include "unit/wire/allocations.h"
 #include "wire/frame.h"
 #include "wire/response.h"
@@ -25,24 +26,10 @@
 namespace policyd {
 namespace {
 
-class Aligned {
- public:
-  explicit Aligned(std::span<const std::uint8_t> bytes) : words_(bytes.size() / 8 + 1) {
-    std::memcpy(words_.data(), bytes.data(), bytes.size());
-    size_ = bytes.size();
-  }
-  std::span<const std::uint8_t> span() const {
-    return {reinterpret_cast<const std::uint8_t*>(words_.data()), size_};
-  }
-
- private:
-  std::vector<std::uint64_t> words_;
-  std::size_t size_ = 0;
-};
-
-Aligned Body(const std::vector<std::uint8_t>& frame) {
-  return Aligned(std::span<const std::uint8_t>(frame).subspan(kFrameHeaderBytes));
-}
+using testing_support::Aligned;
+using testing_support::Body;
+using testing_support::Bytes;
+using testing_support::FrameBody;
 
 // ---- Random policies ----
 
@@ -673,7 +660,7 @@ TEST(KindWireTest, GarbageAndBitFlipsOfAKindsAnswerNeverCrash) {
     for (int flips = 1 + static_cast<int>(rng() % 4); flips > 0; --flips) {
       mutated[rng() % mutated.size()] ^= static_cast<std::uint8_t>(1u << (rng() % 8));
     }
-    Result<Response> r = DecodeResponse(Aligned(mutated).span());
+    Result<Response> r = DecodeResponse(Aligned(Bytes(mutated)).span());
     if (r && r->kind == ResponseKind::kPolicy && r->policies[0].status.ok()) {
       for (const KindValue& k : r->policies[0].kinds) {
         EXPECT_EQ(k.policy.fields.size(), SpecOf(k.policy.kind).fields.size());
