@@ -40,6 +40,9 @@ enum class CheckKind : std::uint8_t {
   kLoginName = 1,
   kSmtpSender = 2,
   kDomainVerification = 3,
+  // The org's password complexity policy (check/password.h). Decoded from the wire, but
+  // ValidateCheckRequest refuses it until the server's handler answers it.
+  kPassword = 4,
 };
 
 // The wire's CheckReason numbers (schemas/response.fbs), where each is explained.
@@ -60,8 +63,15 @@ enum class CheckReason : std::uint8_t {
   kDomainAlreadyVerified = 13,
   kInvalidDomain = 14,
   kDomainNotAllowedAsUsername = 15,
+  // PASSWORD (check/password.h PasswordRule, in its order)
+  kPasswordAllowed = 16,
+  kPasswordTooShort = 17,
+  kPasswordNoLowercase = 18,
+  kPasswordNoUppercase = 19,
+  kPasswordNoNumber = 20,
+  kPasswordNoSymbol = 21,
 };
-inline constexpr std::uint8_t kMaxCheckReason = 15;
+inline constexpr std::uint8_t kMaxCheckReason = 21;
 
 // Limits of the values checked (bytes unless said otherwise). A longer value is answered with
 // its INVALID_* reason, not an error.
@@ -69,7 +79,8 @@ inline constexpr std::size_t kMaxUsernameChars = 200;  // the upstream's user_na
 inline constexpr std::size_t kMaxLoginNameBytes = kMaxUsernameChars * 4 + 1 + kMaxDomainLength;
 inline constexpr std::size_t kMaxSenderAddressBytes = 254;  // RFC 5321 path minus the brackets
 
-// "login_name", "smtp_sender", "domain_verification"; "unspecified" for anything else.
+// "login_name", "smtp_sender", "domain_verification", "password"; "unspecified" for anything
+// else.
 std::string_view CheckKindName(CheckKind kind);
 // The schema's name ("ALLOWED_VERIFIED_DOMAIN"); "UNSPECIFIED" for unknown numbers.
 std::string_view CheckReasonName(CheckReason reason);

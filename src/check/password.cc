@@ -59,4 +59,22 @@ PasswordVerdict CheckPassword(const KindPolicy& policy, std::string_view passwor
   return VerdictOf(PasswordRule::kNone);
 }
 
+CheckReason PasswordCheckReason(PasswordRule rule) {
+  switch (rule) {
+    case PasswordRule::kNone:
+      break;
+    case PasswordRule::kMinLength:
+      return CheckReason::kPasswordTooShort;
+    case PasswordRule::kHasLowercase:
+      return CheckReason::kPasswordNoLowercase;
+    case PasswordRule::kHasUppercase:
+      return CheckReason::kPasswordNoUppercase;
+    case PasswordRule::kHasNumber:
+      return CheckReason::kPasswordNoNumber;
+    case PasswordRule::kHasSymbol:
+      return CheckReason::kPasswordNoSymbol;
+  }
+  return CheckReason::kPasswordAllowed;
+}
+
 }  // namespace policyd

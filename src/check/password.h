@@ -17,6 +17,7 @@
 
 #include <string_view>
 
+#include "check/check.h"
 #include "model/policy_kinds.h"
 
 namespace policyd {
@@ -44,5 +45,9 @@ PasswordVerdict CheckPassword(const KindPolicy& policy, std::string_view passwor
 
 // The verdict of a rule: its id, key and message (kNone: allowed).
 PasswordVerdict VerdictOf(PasswordRule rule);
+
+// The wire's CheckReason of a rule's verdict: kPasswordAllowed for kNone, else the
+// kPassword* reason of the rule that failed.
+CheckReason PasswordCheckReason(PasswordRule rule);
 
 }  // namespace policyd

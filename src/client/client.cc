@@ -7,6 +7,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "wire/frame.h"
@@ -32,6 +33,25 @@ Status WaitFor(int fd, short events, std::chrono::milliseconds timeout) {
     if (errno != EINTR) return Unreachable("poll");
   }
 }
+
+// A kinds request's successful answer must hold every kind asked: an older daemon ignores
+// `kinds` and answers the domain policy alone.
+Status CheckKindsAnswered(const PolicyAnswer& a, KindSet kinds) {
+  if (!a.status.ok()) return Status::Ok();
+  for (std::size_t k = 0; k < kPolicyKindCount; ++k) {
+    const auto kind = static_cast<PolicyKind>(k);
+    if (!kinds.contains(kind)) continue;
+    const bool present = kind == PolicyKind::kDomain ? a.has_domain : a.kind(kind) != nullptr;
+    if (!present) {
+      return Status(Code::kUnimplemented, "policyd did not answer policy kind " +
+                                              std::string(SpecOf(kind).cli_name) +
+                                              " (a daemon older than policy kinds?)");
+    }
+  }
+  return Status::Ok();
+}
+
+Status EmptyKinds() { return Status::InvalidArgument("no policy kind asked for"); }
 
 }  // namespace
 
@@ -147,6 +167,8 @@ Result<Response> Client::Receive() {
 
 Result<Response> Client::RoundTrip(std::uint64_t id) {
   Status s = Send(out_);
+  // The frame may hold a password (CheckPassword): wipe it, not only forget it.
+  std::fill(out_.begin(), out_.end(), std::uint8_t{0});
   out_.clear();
   Result<Response> r = Receive();
   if (!s.ok() && !r) return Err(s);
@@ -197,6 +219,53 @@ Result<PolicyAnswer> Client::GetDefaultPolicy() {
     return Err(Status::Internal("policyd answered a default-policy request with another kind"));
   }
   return std::move(r->policies[0]);
+}
+
+Result<PolicyAnswer> Client::OneKindsAnswer(std::uint64_t id, KindSet kinds) {
+  Result<Response> r = RoundTrip(id);
+  if (!r) return Err(r.error());
+  if (r->kind != ResponseKind::kPolicy || r->policies.size() != 1) {
+    return Err(Status::Internal("policyd answered a policy request with another kind"));
+  }
+  Status s = CheckKindsAnswered(r->policies[0], kinds);
+  if (!s.ok()) return Err(std::move(s));
+  return std::move(r->policies[0]);
+}
+
+Result<PolicyAnswer> Client::GetOrgKinds(std::string_view org_id, KindSet kinds, bool strict) {
+  if (kinds.empty()) return Err(EmptyKinds());
+  const std::uint64_t id = NextId();
+  AppendGetOrgKinds(out_, id, org_id, kinds, strict);
+  return OneKindsAnswer(id, kinds);
+}
+
+Result<std::vector<PolicyAnswer>> Client::GetOrgsKinds(std::span<const std::string> org_ids,
+                                                       KindSet kinds, bool strict) {
+  if (kinds.empty()) return Err(EmptyKinds());
+  const std::uint64_t id = NextId();
+  AppendGetOrgsKinds(out_, id, org_ids, kinds, strict);
+  Result<Response> r = RoundTrip(id);
+  if (!r) return Err(r.error());
+  if (r->kind != ResponseKind::kBatch || r->policies.size() != org_ids.size()) {
+    return Err(Status::Internal("policyd answered a batch request with another kind or size"));
+  }
+  for (const PolicyAnswer& a : r->policies) {
+    Status s = CheckKindsAnswered(a, kinds);
+    if (!s.ok()) return Err(std::move(s));
+  }
+  return std::move(r->policies);
+}
+
+Result<PolicyAnswer> Client::GetDefaultKinds(KindSet kinds) {
+  if (kinds.empty()) return Err(EmptyKinds());
+  const std::uint64_t id = NextId();
+  AppendGetDefaultKinds(out_, id, kinds);
+  return OneKindsAnswer(id, kinds);
+}
+
+Result<CheckAnswer> Client::CheckPassword(std::string_view org_id, std::string_view password,
+                                          bool strict) {
+  return Check(CheckRequest{CheckKind::kPassword, org_id, password, strict});
 }
 
 Result<CheckAnswer> Client::Check(const CheckRequest& check) {

@@ -53,6 +53,17 @@ class Client {
                                                    bool strict = false);
   // The instance default.
   Result<PolicyAnswer> GetDefaultPolicy();
+  // Several policy kinds in one round trip, all read from one consistent view of the daemon:
+  // each answer has PolicyAnswer::kinds for the generic kinds of `kinds` and ::policy when
+  // `kinds` has kDomain (::has_domain). `kinds` must not be empty (INVALID_ARGUMENT, nothing
+  // sent). A successful answer that lacks a kind asked for is UNIMPLEMENTED: a daemon older than
+  // policy kinds ignores them and answers the domain policy only.
+  Result<PolicyAnswer> GetOrgKinds(std::string_view org_id, KindSet kinds, bool strict = false);
+  // Many orgs, the same kinds for each; answers in request order, each with its own status.
+  Result<std::vector<PolicyAnswer>> GetOrgsKinds(std::span<const std::string> org_ids,
+                                                 KindSet kinds, bool strict = false);
+  // The instance defaults of `kinds`.
+  Result<PolicyAnswer> GetDefaultKinds(KindSet kinds);
   // Local policy checks (README "Checks"), each one round trip. The answer says allowed or not,
   // why (reason, message), the matched domain and the policy the decision used. Errors: those of
   // every call, plus the daemon's INVALID_ARGUMENT (bad org id, an org id on an SMTP check) and
@@ -63,6 +74,12 @@ class Client {
   Result<CheckAnswer> CheckSmtpSender(std::string_view address);
   Result<CheckAnswer> CheckDomainVerification(std::string_view org_id, std::string_view domain,
                                               bool strict = false);
+  // Does `password` satisfy the org's effective password complexity policy (the upstream's
+  // PasswordComplexityPolicy.Check)? The answer has allowed, reason (PASSWORD_*), error_id and
+  // message of the first failing rule, and password_complexity, the policy used. The password is
+  // only sent; the library wipes its send buffer after every request.
+  Result<CheckAnswer> CheckPassword(std::string_view org_id, std::string_view password,
+                                    bool strict = false);
   // Any one check, e.g. built by the caller.
   Result<CheckAnswer> Check(const CheckRequest& check);
   // 1..1024 checks of any kinds in one round trip; answers in request order, each with its own
@@ -84,6 +101,7 @@ class Client {
  private:
   Client(int fd, ClientOptions options) : fd_(fd), options_(options) {}
   Result<Response> RoundTrip(std::uint64_t id);
+  Result<PolicyAnswer> OneKindsAnswer(std::uint64_t id, KindSet kinds);
   void Close();
 
   int fd_ = -1;

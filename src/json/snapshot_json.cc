@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "json/internal.h"
+#include "json/kind_json.h"
 #include "json/ondemand.h"
 #include "json/policy_json.h"
 #include "resolve/resolve.h"
@@ -23,10 +24,13 @@ enum TopField { kInstance, kOrgs, kInstanceDomains };
 constexpr std::array<FieldName, 3> kTopFields = {
     {{"instance", "instance"}, {"orgs", "orgs"}, {"instanceDomains", "instance_domains"}}};
 
-enum EntryField { kId, kPolicy, kDomains };
-constexpr std::array<FieldName, 2> kInstanceFields = {{{"id", "id"}, {"policy", "policy"}}};
-constexpr std::array<FieldName, 3> kOrgFields = {
-    {{"id", "id"}, {"policy", "policy"}, {"domains", "domains"}}};
+enum EntryField { kId, kPolicy, kDomains, kPolicies };
+// The instance has no "domains" (its are "instanceDomains" at the top): that slot's key, "", is
+// ignored like any unknown one.
+constexpr std::array<FieldName, 4> kInstanceFields = {
+    {{"id", "id"}, {"policy", "policy"}, {"", ""}, {"policies", "policies"}}};
+constexpr std::array<FieldName, 4> kOrgFields = {
+    {{"id", "id"}, {"policy", "policy"}, {"domains", "domains"}, {"policies", "policies"}}};
 
 // The management API's org-domain field names, and the admin API's instance-domain one.
 enum DomainField { kDomainName, kIsVerified, kIsPrimary };
@@ -51,14 +55,58 @@ Status ReadId(od::value& value, const JsonPath& path, std::string_view what, std
   return Status::Ok();
 }
 
-Status ParseInstance(od::value& value, const JsonPath& path, InstanceRecord& out) {
+// "policies": {"<kind's snapshot name>": <that kind's policy object>, ...} of the instance
+// (`org_id` empty: isDefault is not checked) or of an org (its own rows: isDefault refused).
+// Unknown kind names (a newer policyd's) are checked for well-formed JSON and ignored.
+Status ParsePolicies(od::value& value, const JsonPath& path, const std::string& org_id,
+                     std::vector<KindRow>& out) {
+  od::json_type type;
+  POLICYD_RETURN_IF_ERROR(json_internal::GetType(value, path, type));
+  if (type == od::json_type::null) return json_internal::ValidateValue(value, path, 0);
+  od::object object;
+  POLICYD_RETURN_IF_ERROR(json_internal::GetObject(value, path, object));
+  KindSet seen;
+  for (auto field_or_error : object) {
+    od::field field;
+    if (auto error = std::move(field_or_error).get(field)) {
+      return json_internal::SyntaxError(path, error);
+    }
+    std::string_view key;
+    if (auto error = field.unescaped_key().get(key)) return json_internal::SyntaxError(path, error);
+    const JsonPath at = path.Field(key);
+    const std::optional<PolicyKind> kind = KindFromSnapshotName(key);
+    if (!kind || *kind == PolicyKind::kDomain) {
+      // "domain" stays in "policy"; a name this policyd does not know is a newer one's kind.
+      if (kind) return json_internal::PathError(at, "the domain policy is \"policy\"");
+      POLICYD_RETURN_IF_ERROR(json_internal::ValidateValue(field.value(), at, 0));
+      continue;
+    }
+    if (seen.contains(*kind)) return json_internal::PathError(at, "duplicate field");
+    seen.insert(*kind);
+    ParsedKindPolicy parsed;
+    POLICYD_RETURN_IF_ERROR(json_internal::ParseKindPolicyValue(field.value(), at, *kind, parsed));
+    if (!org_id.empty() && parsed.is_default) {
+      return json_internal::PathError(
+          at.Field("isDefault"),
+          "an org's own policy cannot be the default; an org that uses the instance default "
+          "omits the kind");
+    }
+    out.push_back(KindRow{org_id, std::move(parsed.policy), {}});
+  }
+  return Status::Ok();
+}
+
+Status ParseInstance(od::value& value, const JsonPath& path, InstanceRecord& out,
+                     std::vector<KindRow>& kind_rows) {
   od::object object;
   POLICYD_RETURN_IF_ERROR(json_internal::GetObject(value, path, object));
   std::uint32_t seen = 0;
   Status s = json_internal::ForEachField(
       object, path, kInstanceFields, seen,
-      [&out](int index, od::value& field, const JsonPath& field_path) {
+      [&out, &kind_rows](int index, od::value& field, const JsonPath& field_path) {
         if (index == kId) return ReadId(field, field_path, "instance id", out.id);
+        if (index == kPolicies) return ParsePolicies(field, field_path, "", kind_rows);
+        if (index == kDomains) return json_internal::ValidateValue(field, field_path, 0);
         // isDefault is not checked: the instance policy is the default whatever it says.
         ParsedPolicy parsed;
         Status policy = json_internal::ParsePolicyValue(field, field_path, parsed);
@@ -205,21 +253,29 @@ Status ParseInstanceDomains(od::value& value, const JsonPath& path, std::size_t 
   return CheckUniqueDomains(path, "domain", std::vector<std::string_view>(out.begin(), out.end()));
 }
 
-// One org; its domains, if any, are appended to `domains` (with the org's id).
+// One org; its domains, if any, are appended to `domains` (with the org's id), its rows of the
+// other kinds to `kind_rows`.
 Status ParseOrg(od::value& value, const JsonPath& path, std::size_t document_size, OrgRecord& out,
-                std::vector<OrgDomains>& domains) {
+                std::vector<OrgDomains>& domains, std::vector<KindRow>& kind_rows) {
   od::object object;
   POLICYD_RETURN_IF_ERROR(json_internal::GetObject(value, path, object));
   std::uint32_t seen = 0;
   std::vector<OrgDomain> list;
+  std::vector<KindRow> rows;
   POLICYD_RETURN_IF_ERROR(json_internal::ForEachField(
       object, path, kOrgFields, seen, [&](int index, od::value& field, const JsonPath& field_path) {
         if (index == kId) return ReadId(field, field_path, "org id", out.id);
         if (index == kDomains) return ParseOrgDomains(field, field_path, document_size, list);
+        // The org id may come after "policies": rows get it below.
+        if (index == kPolicies) return ParsePolicies(field, field_path, "(org)", rows);
         return ParseOrgPolicy(field, field_path, out.policy);
       }));
   if ((seen & (1u << kId)) == 0) return MissingField(path, "id");
   if (!list.empty()) domains.push_back(OrgDomains{out.id, std::move(list), 0});
+  for (KindRow& row : rows) {
+    row.org_id = out.id;
+    kind_rows.push_back(std::move(row));
+  }
   return Status::Ok();
 }
 
@@ -227,7 +283,8 @@ Status ParseOrgs(od::value& value, const JsonPath& path, std::size_t document_si
   return json_internal::ForEachElement(value, path, document_size, kMinOrgBytes, out.orgs,
                                        [&](od::value& element, const JsonPath& element_path) {
                                          return ParseOrg(element, element_path, document_size,
-                                                         out.orgs.emplace_back(), out.org_domains);
+                                                         out.orgs.emplace_back(), out.org_domains,
+                                                         out.kind_rows);
                                        });
 }
 
@@ -271,7 +328,8 @@ Result<Snapshot> ParseSnapshot(std::string_view json) {
   Status s = json_internal::ForEachField(
       object, root, kTopFields, seen,
       [&out, &json](int index, od::value& field, const JsonPath& field_path) {
-        if (index == kInstance) return ParseInstance(field, field_path, out.instance);
+        if (index == kInstance)
+          return ParseInstance(field, field_path, out.instance, out.kind_rows);
         if (index == kInstanceDomains) {
           return ParseInstanceDomains(field, field_path, json.size(), out.instance_domains.names);
         }
@@ -284,8 +342,30 @@ Result<Snapshot> ParseSnapshot(std::string_view json) {
   return out;
 }
 
+namespace {
+
+// ,"policies":{...} of `rows` (kinds in number order, the label preview left out), or nothing
+// when there is none.
+void AppendPolicies(std::string& out, std::span<const KindPolicy* const> rows, bool is_default) {
+  bool first = true;
+  for (std::size_t k = 0; k < kPolicyKindCount; ++k) {
+    for (const KindPolicy* row : rows) {
+      if (row == nullptr || static_cast<std::size_t>(row->kind) != k) continue;
+      out += first ? ",\"policies\":{\"" : ",\"";
+      first = false;
+      out += SpecOf(row->kind).snapshot_name;
+      out += "\":";
+      AppendKindPolicyJson(out, *row, is_default);
+    }
+  }
+  if (!first) out += '}';
+}
+
+}  // namespace
+
 void AppendSnapshotBegin(std::string& out, const InstanceRecord& instance,
-                         std::span<const std::string> instance_domains) {
+                         std::span<const std::string> instance_domains,
+                         std::span<const KindPolicy* const> instance_kinds) {
   const Details& details = instance.policy.details;
   out += "{\"instance\":{\"id\":";
   AppendJsonString(out, instance.id);
@@ -293,6 +373,7 @@ void AppendSnapshotBegin(std::string& out, const InstanceRecord& instance,
   json_internal::AppendPolicyJson(
       out, instance.policy.flags, /*is_default=*/true, details,
       details.resource_owner.empty() ? std::string_view(instance.id) : details.resource_owner);
+  AppendPolicies(out, instance_kinds, /*is_default=*/true);
   out += '}';
   if (!instance_domains.empty()) {
     out += ",\"instanceDomains\":[";
@@ -307,7 +388,8 @@ void AppendSnapshotBegin(std::string& out, const InstanceRecord& instance,
 }
 
 void AppendSnapshotOrg(std::string& out, const OrgRecord& org, bool first,
-                       std::span<const OrgDomain> domains) {
+                       std::span<const OrgDomain> domains,
+                       std::span<const KindPolicy* const> kinds) {
   out += first ? "\n{\"id\":" : ",\n{\"id\":";
   AppendJsonString(out, org.id);
   if (org.policy.has_value()) {
@@ -315,6 +397,7 @@ void AppendSnapshotOrg(std::string& out, const OrgRecord& org, bool first,
     json_internal::AppendPolicyJson(out, org.policy->flags, /*is_default=*/false,
                                     org.policy->details, org.policy->details.resource_owner);
   }
+  AppendPolicies(out, kinds, /*is_default=*/false);
   if (!domains.empty()) {
     out += ",\"domains\":[";
     for (std::size_t i = 0; i < domains.size(); ++i) {
@@ -339,12 +422,19 @@ std::string FormatSnapshot(const Snapshot& snapshot) {
   std::unordered_map<std::string_view, const OrgDomains*> domains;
   domains.reserve(snapshot.org_domains.size());
   for (const OrgDomains& d : snapshot.org_domains) domains.emplace(d.org_id, &d);
-  AppendSnapshotBegin(out, snapshot.instance, snapshot.instance_domains.names);
+  std::unordered_map<std::string_view, std::vector<const KindPolicy*>> kinds;
+  for (const KindRow& row : snapshot.kind_rows) kinds[row.org_id].push_back(&row.policy);
+  const auto kinds_of = [&kinds](std::string_view id) {
+    auto it = kinds.find(id);
+    return it == kinds.end() ? std::span<const KindPolicy* const>() : it->second;
+  };
+  AppendSnapshotBegin(out, snapshot.instance, snapshot.instance_domains.names, kinds_of(""));
   for (std::size_t i = 0; i < snapshot.orgs.size(); ++i) {
     const OrgRecord& org = snapshot.orgs[i];
     auto it = domains.find(org.id);
     AppendSnapshotOrg(out, org, i == 0,
-                      it == domains.end() ? std::span<const OrgDomain>() : it->second->domains);
+                      it == domains.end() ? std::span<const OrgDomain>() : it->second->domains,
+                      kinds_of(org.id));
   }
   AppendSnapshotEnd(out);
   return out;

@@ -1,8 +1,8 @@
 // The snapshot file format: a complete state as JSON.
 //
-//   {"instance":{"id":"<instance id>","policy":<DomainPolicy>},
+//   {"instance":{"id":"<instance id>","policy":<DomainPolicy>,"policies":{<kinds>}},
 //    "instanceDomains":[{"domain":"<name>"}],
-//    "orgs":[{"id":"<org id>","policy":<DomainPolicy>,
+//    "orgs":[{"id":"<org id>","policy":<DomainPolicy>,"policies":{<kinds>},
 //             "domains":[{"domainName":"<name>","isVerified":true,"isPrimary":true}]},
 //            {"id":"<org id>"}]}
 //
@@ -10,6 +10,15 @@
 // exists and uses the instance default. The instance policy is written with "isDefault":true
 // and its own resourceOwner, or the instance id when that is empty; an org policy must not say
 // "isDefault":true.
+//
+// <kinds> are the other policy kinds (model/policy_kinds.h): "<name>":<that kind's policy object
+// as the upstream's GET returns it> (json/kind_json.h) for the names passwordComplexity,
+// passwordAge, lockout, login, privacy, notification and label (the active label policy), each at
+// most once, in that order when written. The instance's are its defaults (written with
+// "isDefault":true); an org's are its own rows (never "isDefault":true), and a kind it lacks
+// falls back to the default. "policies" is written only when there is one, so a snapshot of the
+// domain policy alone reads and writes as before; a kind name this policyd does not know is
+// ignored (a newer policyd's snapshot still loads).
 //
 // Domains (model/domains.h) use the upstream's field names (management ListOrgDomains, admin
 // ListInstanceDomains); a missing or null boolean is false, and "instanceDomains" or an org's
@@ -60,10 +69,14 @@ Result<Snapshot> ParseSnapshot(std::string_view json);
 
 // Streaming writer, for dumping millions of orgs: call Begin once, Org per org in order, End.
 // Each call appends to `out`; the caller may flush and clear `out` between calls.
+// `instance_kinds` / `kinds`: the rows of the other policy kinds of the instance (its defaults)
+// and of the org (its own rows), in any order; null entries and label previews are skipped.
 void AppendSnapshotBegin(std::string& out, const InstanceRecord& instance,
-                         std::span<const std::string> instance_domains = {});
+                         std::span<const std::string> instance_domains = {},
+                         std::span<const KindPolicy* const> instance_kinds = {});
 void AppendSnapshotOrg(std::string& out, const OrgRecord& org, bool first,
-                       std::span<const OrgDomain> domains = {});
+                       std::span<const OrgDomain> domains = {},
+                       std::span<const KindPolicy* const> kinds = {});
 void AppendSnapshotEnd(std::string& out);
 
 // The whole document at once.

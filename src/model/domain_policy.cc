@@ -9,6 +9,9 @@ Timestamp NewestChangeDate(const Snapshot& snapshot) {
       newest = org.policy->details.change_date;
     }
   }
+  for (const KindRow& row : snapshot.kind_rows) {
+    if (newest < row.policy.details.change_date) newest = row.policy.details.change_date;
+  }
   return newest;
 }
 

@@ -2,6 +2,8 @@
 
 #include <flatbuffers/flatbuffers.h>
 
+#include <array>
+
 #include "request_generated.h"
 #include "wire/frame.h"
 
@@ -10,6 +12,7 @@ namespace {
 
 using StringVector = flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>;
 using CheckVector = flatbuffers::Vector<flatbuffers::Offset<fb::Check>>;
+using KindVector = flatbuffers::Vector<fb::PolicyKind>;
 
 std::string_view View(const flatbuffers::String* s) {
   return s == nullptr ? std::string_view() : std::string_view(s->c_str(), s->size());
@@ -27,11 +30,48 @@ flatbuffers::Offset<fb::Check> BuildCheck(flatbuffers::FlatBufferBuilder& fbb,
   return fb::CreateCheck(fbb, static_cast<fb::CheckKind>(c.kind), org, value, c.strict);
 }
 
+// The kinds a lookup asks for: absent is the domain policy only (old clients); else exactly
+// those listed, each once.
+Result<KindSet> DecodeKinds(const KindVector* kinds) {
+  if (kinds == nullptr) return KindSet::Of(PolicyKind::kDomain);
+  if (kinds->size() == 0) return Err(Status::InvalidArgument("kinds is present but empty"));
+  KindSet out;
+  for (fb::PolicyKind k : *kinds) {
+    const auto number = static_cast<std::uint8_t>(k);
+    if (!IsKnownKind(number)) {
+      return Err(Status::InvalidArgument("unsupported policy kind " + std::to_string(number)));
+    }
+    const auto kind = static_cast<PolicyKind>(number);
+    if (out.contains(kind)) {
+      return Err(
+          Status::InvalidArgument("policy kind " + std::to_string(number) + " asked for twice"));
+    }
+    out.insert(kind);
+  }
+  return out;
+}
+
+// Writes `kinds` as a vector in kind number order.
+flatbuffers::Offset<KindVector> BuildKinds(flatbuffers::FlatBufferBuilder& fbb, KindSet kinds) {
+  std::array<fb::PolicyKind, kPolicyKindCount> list{};
+  std::size_t n = 0;
+  for (std::size_t k = 0; k < kPolicyKindCount; ++k) {
+    if (kinds.contains(static_cast<PolicyKind>(k))) list[n++] = static_cast<fb::PolicyKind>(k);
+  }
+  return fbb.CreateVector(list.data(), n);
+}
+
 // Finishes `fbb` as a Request and appends it, length-prefixed, to `out`.
 void AppendFinished(flatbuffers::FlatBufferBuilder& fbb, std::uint64_t id, fb::RequestBody type,
                     flatbuffers::Offset<void> body, std::vector<std::uint8_t>& out) {
   fbb.Finish(fb::CreateRequest(fbb, id, type, body), fb::RequestIdentifier());
   AppendFrame(out, {fbb.GetBufferPointer(), fbb.GetSize()});
+}
+
+// Overwrites the finished buffer of `fbb` (which held a password) before it is freed.
+void Wipe(flatbuffers::FlatBufferBuilder& fbb) {
+  volatile std::uint8_t* p = fbb.GetBufferPointer();
+  for (flatbuffers::uoffset_t i = 0; i < fbb.GetSize(); ++i) p[i] = 0;
 }
 
 }  // namespace
@@ -54,7 +94,10 @@ struct RequestDecoder {
       case fb::RequestBody::GetOrgPolicy: {
         const fb::GetOrgPolicy* body = request->body_as_GetOrgPolicy();
         if (body->org_id() == nullptr) return fail(view.id_, "GetOrgPolicy without org_id");
+        Result<KindSet> kinds = DecodeKinds(body->kinds());
+        if (!kinds) return tl::unexpected(RequestError{view.id_, kinds.error()});
         view.kind_ = RequestKind::kGetOrgPolicy;
+        view.kinds_ = *kinds;
         view.strict_ = body->strict();
         view.single_org_ = View(body->org_id());
         return view;
@@ -69,14 +112,21 @@ struct RequestDecoder {
           return fail(view.id_, "GetOrgPolicies asks for " + std::to_string(ids->size()) +
                                     " orgs; the maximum is " + std::to_string(kMaxBatchOrgs));
         }
+        Result<KindSet> kinds = DecodeKinds(body->kinds());
+        if (!kinds) return tl::unexpected(RequestError{view.id_, kinds.error()});
         view.kind_ = RequestKind::kGetOrgPolicies;
+        view.kinds_ = *kinds;
         view.strict_ = body->strict();
         view.batch_ids_ = ids;
         return view;
       }
-      case fb::RequestBody::GetDefaultPolicy:
+      case fb::RequestBody::GetDefaultPolicy: {
+        Result<KindSet> kinds = DecodeKinds(request->body_as_GetDefaultPolicy()->kinds());
+        if (!kinds) return tl::unexpected(RequestError{view.id_, kinds.error()});
         view.kind_ = RequestKind::kGetDefaultPolicy;
+        view.kinds_ = *kinds;
         return view;
+      }
       case fb::RequestBody::GetStatus:
         view.kind_ = RequestKind::kGetStatus;
         view.with_counters_ = request->body_as_GetStatus()->with_counters();
@@ -178,6 +228,35 @@ void AppendCheck(std::vector<std::uint8_t>& out, std::uint64_t id, const CheckRe
   flatbuffers::FlatBufferBuilder fbb(64 + check.org_id.size() + check.value.size());
   auto body = BuildCheck(fbb, check);
   AppendFinished(fbb, id, fb::RequestBody::Check, body.Union(), out);
+  if (check.kind == CheckKind::kPassword) Wipe(fbb);
+}
+
+void AppendGetOrgKinds(std::vector<std::uint8_t>& out, std::uint64_t id, std::string_view org_id,
+                       KindSet kinds, bool strict) {
+  flatbuffers::FlatBufferBuilder fbb(64 + org_id.size());
+  auto org = fbb.CreateString(org_id.data(), org_id.size());
+  auto list = BuildKinds(fbb, kinds);
+  auto body = fb::CreateGetOrgPolicy(fbb, org, strict, list);
+  AppendFinished(fbb, id, fb::RequestBody::GetOrgPolicy, body.Union(), out);
+}
+
+void AppendGetOrgsKinds(std::vector<std::uint8_t>& out, std::uint64_t id,
+                        std::span<const std::string> org_ids, KindSet kinds, bool strict) {
+  flatbuffers::FlatBufferBuilder fbb(256);
+  std::vector<flatbuffers::Offset<flatbuffers::String>> offsets;
+  offsets.reserve(org_ids.size());
+  for (const std::string& org : org_ids) offsets.push_back(fbb.CreateString(org));
+  auto ids = fbb.CreateVector(offsets);
+  auto list = BuildKinds(fbb, kinds);
+  auto body = fb::CreateGetOrgPolicies(fbb, ids, strict, list);
+  AppendFinished(fbb, id, fb::RequestBody::GetOrgPolicies, body.Union(), out);
+}
+
+void AppendGetDefaultKinds(std::vector<std::uint8_t>& out, std::uint64_t id, KindSet kinds) {
+  flatbuffers::FlatBufferBuilder fbb(64);
+  auto list = BuildKinds(fbb, kinds);
+  AppendFinished(fbb, id, fb::RequestBody::GetDefaultPolicy,
+                 fb::CreateGetDefaultPolicy(fbb, list).Union(), out);
 }
 
 void AppendCheckBatch(std::vector<std::uint8_t>& out, std::uint64_t id,
@@ -188,6 +267,9 @@ void AppendCheckBatch(std::vector<std::uint8_t>& out, std::uint64_t id,
   for (const CheckRequest& c : checks) offsets.push_back(BuildCheck(fbb, c));
   auto body = fb::CreateCheckBatch(fbb, fbb.CreateVector(offsets));
   AppendFinished(fbb, id, fb::RequestBody::CheckBatch, body.Union(), out);
+  for (const CheckRequest& c : checks) {
+    if (c.kind == CheckKind::kPassword) return Wipe(fbb);
+  }
 }
 
 }  // namespace policyd

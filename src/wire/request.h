@@ -14,6 +14,7 @@
 
 #include "base/status.h"
 #include "check/check.h"
+#include "model/policy_kinds.h"
 
 namespace policyd {
 
@@ -45,6 +46,9 @@ class RequestView {
   // is as sent (not yet validated: see ValidateCheckRequest); absent strings read as empty.
   std::size_t check_count() const;
   CheckRequest check(std::size_t i) const;
+  // kGetOrgPolicy, kGetOrgPolicies, kGetDefaultPolicy: the kinds to answer. A request without
+  // `kinds` (every old client) asks for kDomain only; else exactly the kinds listed.
+  KindSet kinds() const { return kinds_; }
 
  private:
   friend struct RequestDecoder;
@@ -52,6 +56,7 @@ class RequestView {
   RequestKind kind_ = RequestKind::kGetStatus;
   bool strict_ = false;
   bool with_counters_ = false;
+  KindSet kinds_ = KindSet::Of(PolicyKind::kDomain);
   std::string_view single_org_;
   const void* batch_ids_ = nullptr;  // flatbuffers vector of strings, for kGetOrgPolicies
   const void* checks_ = nullptr;     // fb::Check for kCheck, vector of them for kCheckBatch
@@ -68,8 +73,10 @@ struct RequestError {
 // aligned so that 64-bit fields are read aligned) with the FlatBuffers Verifier and
 // returns a view of it. Errors (always INVALID_ARGUMENT): not a verifiable Request buffer (wrong
 // file identifier, truncated, garbage), missing or unknown request kind, missing org ids, too
-// many org ids, a CheckBatch without checks or with too many. Org ids themselves are validated
-// by the resolver, checks by ValidateCheckRequest.
+// many org ids, a CheckBatch without checks or with too many, `kinds` present but empty, naming
+// a kind twice or a number this daemon does not know ("unsupported policy kind N"). Org ids
+// themselves are validated by the resolver, checks (PASSWORD included: its org id and password
+// are as sent) by ValidateCheckRequest.
 tl::expected<RequestView, RequestError> DecodeRequest(std::span<const std::uint8_t> frame);
 
 // Client side: each call appends one complete frame (length prefix included) to `out`.
@@ -78,8 +85,17 @@ void AppendGetOrgPolicy(std::vector<std::uint8_t>& out, std::uint64_t id, std::s
 void AppendGetOrgPolicies(std::vector<std::uint8_t>& out, std::uint64_t id,
                           std::span<const std::string> org_ids, bool strict);
 void AppendGetDefaultPolicy(std::vector<std::uint8_t>& out, std::uint64_t id);
+// The same requests naming `kinds` (written in kind number order; must not be empty). The calls
+// above write no kinds at all, exactly as before kinds existed.
+void AppendGetOrgKinds(std::vector<std::uint8_t>& out, std::uint64_t id, std::string_view org_id,
+                       KindSet kinds, bool strict);
+void AppendGetOrgsKinds(std::vector<std::uint8_t>& out, std::uint64_t id,
+                        std::span<const std::string> org_ids, KindSet kinds, bool strict);
+void AppendGetDefaultKinds(std::vector<std::uint8_t>& out, std::uint64_t id, KindSet kinds);
 void AppendGetStatus(std::vector<std::uint8_t>& out, std::uint64_t id, bool with_counters = false);
-// An empty org_id / value is not written (absent on the wire; read back as empty).
+// An empty org_id / value is not written (absent on the wire; read back as empty). A PASSWORD
+// check's password is wiped from the builder's memory once copied into `out` (the caller owns,
+// and should wipe, `out`).
 void AppendCheck(std::vector<std::uint8_t>& out, std::uint64_t id, const CheckRequest& check);
 void AppendCheckBatch(std::vector<std::uint8_t>& out, std::uint64_t id,
                       std::span<const CheckRequest> checks);

@@ -7,6 +7,7 @@
 
 #include "response_generated.h"
 #include "wire/frame.h"
+#include "wire/kind_wire.h"
 
 namespace policyd {
 namespace {
@@ -74,9 +75,14 @@ Result<PolicyAnswer> ParseResult(const fb::PolicyResult* r, bool stale) {
   out.org_known = r->org_known();
   if (r->error() != nullptr) {
     out.status = ParseError(r->error());
-  } else if (r->policy() != nullptr) {
+    return out;
+  }
+  Status kinds = wire::ParseResultKinds(*r, out.kinds);
+  if (!kinds.ok()) return Err(std::move(kinds));
+  out.has_domain = r->policy() != nullptr;
+  if (out.has_domain) {
     out.policy = ParsePolicy(r->policy());
-  } else {
+  } else if (out.kinds.empty()) {
     return Err(Status::InvalidArgument("PolicyResult has neither policy nor error"));
   }
   return out;
@@ -106,14 +112,21 @@ Result<CheckAnswer> ParseCheck(const fb::CheckResult* r, bool stale) {
     out.status = ParseError(r->error());
     return out;
   }
-  if (r->policy() == nullptr) {
+  if (const auto* password = r->password_complexity()) {
+    Result<KindValue> p = wire::ParseKindTable(
+        PolicyKind::kPasswordComplexity, *reinterpret_cast<const flatbuffers::Table*>(password),
+        "CheckResult.password_complexity");
+    if (!p) return Err(p.error());
+    out.password_complexity = std::move(*p);
+  } else if (r->policy() == nullptr) {
     return Err(Status::InvalidArgument("CheckResult has neither policy nor error"));
   }
   out.allowed = r->allowed();
   out.reason = static_cast<CheckReason>(r->reason());
   out.matched_domain = String(r->matched_domain());
   out.message = String(r->message());
-  out.policy = ParsePolicy(r->policy());
+  out.error_id = String(r->error_id());
+  if (r->policy() != nullptr) out.policy = ParsePolicy(r->policy());
   out.domain_on_org = r->domain_on_org();
   out.domain_verified = r->domain_verified();
   return out;
@@ -258,6 +271,7 @@ struct ResponseEncoder::Impl {
   FlatBufferBuilder fbb{1024};
   std::vector<Offset<fb::PolicyResult>> offsets;
   std::vector<Offset<fb::CheckResult>> check_offsets;
+  wire::KindOffsets kind_offsets{};
 
   // Finishes the response and appends it, length-prefixed, to `out`; resets the builder.
   void Finish(std::vector<std::uint8_t>& out, std::uint64_t id, Offset<fb::Error> error,
@@ -275,10 +289,24 @@ struct ResponseEncoder::Impl {
     return fb::CreatePolicyResult(fbb, id, known, p, e);
   }
 
+  // As MakeResult, with the domain policy only when kinds.domain, and kinds' generic kinds.
+  Offset<fb::PolicyResult> MakeKindsResult(std::string_view org_id, bool known,
+                                           const DomainPolicy& policy, const KindAnswers& kinds) {
+    auto id = MaybeString(fbb, org_id);
+    auto p = kinds.domain ? BuildPolicy(fbb, policy) : 0;
+    wire::BuildResultKinds(fbb, kinds, kind_offsets);
+    fb::PolicyResultBuilder b(fbb);
+    wire::AddResultKinds(fbb, kind_offsets);
+    b.add_policy(p);
+    b.add_org_id(id);
+    b.add_org_known(known);
+    return b.Finish();
+  }
+
   Offset<fb::CheckResult> MakeCheck(const CheckResultView& r) {
     auto org = MaybeString(fbb, r.org_id);
     const auto kind = static_cast<fb::CheckKind>(r.kind);
-    if (r.decision == nullptr || r.policy == nullptr) {
+    if (r.decision == nullptr || (r.policy == nullptr && r.password_policy == nullptr)) {
       // A per-check failure; an unset error must still never read as success.
       static const Status kMissing = Status::Internal("check answered without a decision");
       auto e = BuildError(fbb, r.error != nullptr ? *r.error : kMissing);
@@ -288,10 +316,15 @@ struct ResponseEncoder::Impl {
     const CheckDecision& d = *r.decision;
     auto matched = MaybeString(fbb, d.matched_domain);
     auto message = MaybeString(fbb, d.message);
-    auto policy = BuildPolicy(fbb, *r.policy);
+    auto policy = r.policy != nullptr ? BuildPolicy(fbb, *r.policy) : 0;
+    auto error_id = MaybeString(fbb, r.error_id);
+    Offset<fb::PasswordComplexityPolicy> password = 0;
+    if (r.password_policy != nullptr) {
+      password = wire::BuildKindTable(fbb, *r.password_policy, r.password_is_default).o;
+    }
     return fb::CreateCheckResult(fbb, kind, org, r.org_known, d.allowed,
                                  static_cast<fb::CheckReason>(d.reason), matched, message, policy,
-                                 d.domain_on_org, d.domain_verified, 0);
+                                 d.domain_on_org, d.domain_verified, 0, error_id, password);
   }
 };
 
@@ -311,12 +344,29 @@ void ResponseEncoder::AppendDefaultPolicy(std::vector<std::uint8_t>& out, std::u
   impl_->Finish(out, id, 0, fb::ResponseBody::PolicyResult, r.Union(), stale);
 }
 
+void ResponseEncoder::AppendOrgKinds(std::vector<std::uint8_t>& out, std::uint64_t id,
+                                     std::string_view org_id, const Resolution& resolution,
+                                     const KindAnswers& kinds, bool stale) {
+  auto r = impl_->MakeKindsResult(org_id, resolution.org_known, resolution.policy, kinds);
+  impl_->Finish(out, id, 0, fb::ResponseBody::PolicyResult, r.Union(), stale);
+}
+
+void ResponseEncoder::AppendDefaultKinds(std::vector<std::uint8_t>& out, std::uint64_t id,
+                                         const DomainPolicy& policy, const KindAnswers& kinds,
+                                         bool stale) {
+  auto r = impl_->MakeKindsResult({}, false, policy, kinds);
+  impl_->Finish(out, id, 0, fb::ResponseBody::PolicyResult, r.Union(), stale);
+}
+
 void ResponseEncoder::AppendBatch(std::vector<std::uint8_t>& out, std::uint64_t id,
                                   std::span<const OrgAnswer> answers, bool stale) {
   std::vector<Offset<fb::PolicyResult>>& offsets = impl_->offsets;  // reused: no allocation
   offsets.clear();
   for (const OrgAnswer& a : answers) {
-    if (a.resolution != nullptr) {
+    if (a.resolution != nullptr && a.kinds != nullptr) {
+      offsets.push_back(impl_->MakeKindsResult(a.org_id, a.resolution->org_known,
+                                               a.resolution->policy, *a.kinds));
+    } else if (a.resolution != nullptr) {
       offsets.push_back(
           impl_->MakeResult(a.org_id, a.resolution->org_known, &a.resolution->policy, nullptr));
     } else {
@@ -369,6 +419,13 @@ void ResponseEncoder::AppendError(std::vector<std::uint8_t>& out, std::uint64_t 
                                   const Status& error) {
   auto e = BuildError(impl_->fbb, error);
   impl_->Finish(out, id, e, fb::ResponseBody::NONE, 0, false);
+}
+
+const KindValue* PolicyAnswer::kind(PolicyKind kind) const {
+  for (const KindValue& k : kinds) {
+    if (k.policy.kind == kind) return &k;
+  }
+  return nullptr;
 }
 
 Result<Response> DecodeResponse(std::span<const std::uint8_t> frame) {

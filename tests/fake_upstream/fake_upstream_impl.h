@@ -38,6 +38,7 @@ enum class KindScope {
 struct KindRoute {
   const KindSpec* kind = nullptr;
   KindScope scope = KindScope::kAdmin;
+  bool preview = false;  // label/_preview: the preview rows (PreviewLabelPolicyByOrg)
 };
 // The kind GET `path` names; nullopt for any other path.
 std::optional<KindRoute> ParseKindPath(std::string_view path);
@@ -87,7 +88,7 @@ class FakeUpstreamImpl {
   // The body of a kind GET for `org_id` (unused for the defaults); nullopt when the instance has
   // no such row (404). Caller holds mutex_ and has checked the org.
   std::optional<std::string> KindBody(const KindSpec& kind, std::string_view org_id,
-                                      KindScope scope) const;
+                                      KindScope scope, bool preview = false) const;
   // "<base_url_>/assets/v1".
   std::string AssetPrefix() const { return base_url_ + "/assets/v1"; }
 

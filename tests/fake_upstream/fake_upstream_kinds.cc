@@ -55,15 +55,20 @@ std::optional<KindRoute> ParseKindPath(std::string_view path) {
   } else {
     return std::nullopt;
   }
+  if (path == "label/_preview" && route.scope != KindScope::kManagementDefault) {
+    route.preview = true;
+    path = "label";
+  }
   route.kind = FindKindByPath(path);
   if (route.kind == nullptr) return std::nullopt;
   return route;
 }
 
 std::optional<std::string> FakeUpstreamImpl::KindBody(const KindSpec& kind, std::string_view org_id,
-                                                      KindScope scope) const {
+                                                      KindScope scope, bool preview) const {
   const bool management = scope == KindScope::kManagement;
-  const KindRow* row = state_.EffectiveKindRow(kind, management ? org_id : "");
+  const KindRow* row = preview ? state_.EffectivePreviewLabelRow(management ? org_id : "")
+                               : state_.EffectiveKindRow(kind, management ? org_id : "");
   if (row == nullptr) return std::nullopt;
   std::string body = "{\"policy\":" + RenderKindPolicy(kind, *row, AssetPrefix());
   // The deprecated top-level is_default of some management responses.
@@ -79,7 +84,7 @@ Reply FakeUpstreamImpl::GetKindPolicy(const httplib::Request& req, const KindRou
       return StatusReply(Status::PermissionDenied("Organisation doesn't exist (AUTH-Bs7Ds)"));
     }
   }
-  auto body = KindBody(*route.kind, org_id, route.scope);
+  auto body = KindBody(*route.kind, org_id, route.scope, route.preview);
   if (!body) {
     return StatusReply(Status::NotFound("Errors." + std::string(route.kind->name) +
                                         "Policy.NotFound (QUERY-fake)"));

@@ -424,9 +424,29 @@ TEST(FakeUpstreamKindsTest, DefaultLabelChangesWaitForTheirActivation) {
                                 {"fontColorDark", ""},
                                 {"themeMode", 1}}));
   EXPECT_EQ(fake.DefaultKindPolicyBody("label"), kDefaultBodies[6]);
+  // The preview GETs show the change already (PreviewLabelPolicyByOrg): the admin's, and an
+  // org's without a preview of its own.
+  const std::string preview =
+      "{\"policy\":{" + Details(15, 0, 1, kInstance) +
+      R"(,"primaryColor":"#222222","isDefault":true,"themeMode":"THEME_MODE_LIGHT"}})";
+  EXPECT_EQ(TestClient(fake).Get("/admin/v1/policies/label/_preview").body, preview);
+  const std::string org = fake.AddOrg("preview-org");
+  EXPECT_EQ(TestClient(fake)
+                .Get("/management/v1/policies/label/_preview", {{"x-zitadel-orgid", org}})
+                .body,
+            preview.substr(0, preview.size() - 1) + ",\"isDefault\":true}");
+  ASSERT_TRUE(fake.AddOrgKindPolicy("label", org, R"({"primaryColor":"#333333"})").ok());
+  const std::string own =
+      TestClient(fake)
+          .Get("/management/v1/policies/label/_preview", {{"x-zitadel-orgid", org}})
+          .body;
+  EXPECT_NE(own.find(R"("primaryColor":"#333333")"), std::string::npos) << own;
+  EXPECT_EQ(own.find("isDefault"), std::string::npos) << own;
+  // The active GET still falls back: the org's label is not activated.
+  EXPECT_NE(Management(fake, "label", org).body.find("\"isDefault\":true"), std::string::npos);
   ASSERT_TRUE(fake.ActivateLabelPolicy("").ok());
   EXPECT_EQ(TestClient(fake).Get("/admin/v1/policies/label").body,
-            "{\"policy\":{" + Details(16, 0, 2, kInstance) +
+            "{\"policy\":{" + Details(16, 0, 4, kInstance) +  // 2 pushes for the org
                 R"(,"primaryColor":"#222222","isDefault":true,"themeMode":"THEME_MODE_LIGHT"}})");
 }
 

@@ -339,4 +339,10 @@ const KindRow* UpstreamState::EffectiveKindRow(const KindSpec& kind,
   return it == default_kinds_.rows.end() ? nullptr : &it->second;
 }
 
+const KindRow* UpstreamState::EffectivePreviewLabelRow(std::string_view org_id) const {
+  const FakeOrg* org = org_id.empty() ? nullptr : FindOrg(org_id);
+  if (org != nullptr && org->kinds.label_preview) return &*org->kinds.label_preview;
+  return default_kinds_.label_preview ? &*default_kinds_.label_preview : nullptr;
+}
+
 }  // namespace policyd::testing_support

@@ -109,6 +109,8 @@ class UpstreamState {
   // The row a GET shows: the org's own (label: its active row), else the instance's with
   // is_default; with an empty `org_id` the instance's. nullptr: none.
   const KindRow* EffectiveKindRow(const KindSpec& kind, std::string_view org_id) const;
+  // PreviewLabelPolicyByOrg: the org's preview label row, else the instance's (nullptr: none).
+  const KindRow* EffectivePreviewLabelRow(std::string_view org_id) const;
   // The org's own row (label: its preview row); nullptr: none.
   const KindRow* OwnKindRow(const KindSpec& kind, std::string_view org_id) const;
 

@@ -1,11 +1,14 @@
 // Fuzzes every parser of JSON from outside: the upstream's bodies (policy, org list, org and
 // instance domain lists, events, token, error), the service-account key file, the snapshot file,
-// RFC 3339 timestamps. Whatever parses must format back and parse again to the same value.
+// RFC 3339 timestamps, the other policy kinds' objects and GET bodies. Whatever parses must
+// format back and parse again to the same value.
+#include <algorithm>
 #include <cassert>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
+#include "json/kind_json.h"
 #include "json/policy_json.h"
 #include "json/snapshot_json.h"
 #include "json/timestamp.h"
@@ -15,7 +18,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size == 0) return 0;
   // The first byte picks the parser, so one corpus covers them all.
   const std::string_view text(reinterpret_cast<const char*>(data) + 1, size - 1);
-  switch (data[0] % 8) {
+  switch (data[0] % 9) {
     case 0: {
       auto p = policyd::ParseDomainPolicyJson(text);
       if (p) {
@@ -34,6 +37,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         // Domains survive the round trip exactly (the policies' details may be normalised).
         if (again->org_domains != s->org_domains || again->instance_domains != s->instance_domains)
           __builtin_trap();
+        // So do the other kinds' rows (written in kind order, so compared sorted).
+        const auto sorted = [](std::vector<policyd::KindRow> rows) {
+          std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
+            return std::tie(a.org_id, a.policy.kind) < std::tie(b.org_id, b.policy.kind);
+          });
+          return rows;
+        };
+        if (sorted(again->kind_rows) != sorted(s->kind_rows)) __builtin_trap();
       }
       break;
     }
@@ -76,6 +87,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case 7:
       (void)policyd::ParseServiceAccountKey(text);
       break;
+    case 8: {
+      // The next byte picks the kind.
+      if (text.empty()) break;
+      const auto kind = policyd::kGenericKinds[static_cast<unsigned char>(text[0]) %
+                                               policyd::kGenericKinds.size()];
+      const std::string_view json = text.substr(1);
+      auto p = policyd::ParseKindPolicyJson(kind, json);
+      if (p) {
+        std::string out;
+        policyd::AppendKindPolicyJson(out, p->policy, p->is_default);
+        auto again = policyd::ParseKindPolicyJson(kind, out);
+        if (!again || again->policy != p->policy || again->is_default != p->is_default)
+          __builtin_trap();
+      }
+      (void)policyd::ParseKindGetResponse(kind, json);
+      (void)policyd::ParseProtoDuration(json);
+      break;
+    }
   }
   return 0;
 }

@@ -8,6 +8,7 @@
 #include "fleet/keys.h"
 #include "fleet/values.h"
 #include "follow/cursor.h"
+#include "json/kind_json.h"
 #include "json/snapshot_json.h"
 #include "store/codec.h"
 #include "store/domain_index.h"
@@ -53,6 +54,94 @@ void WriteFleetSeeds(const std::filesystem::path& dir, const policyd::PolicyReco
   write("heartbeat", {KeyKind::kHeartbeat, "publisher-1"},
         {{{1740820400, 5}, {}, 0},
          Heartbeat{"publisher-1", {1740820400, 5}, "iam.example.com", "0.9.0"}});
+}
+
+// A policy of `kind` with every field set to something non-zero (a login policy's lists, its
+// durations, a label's theme), so a seed reaches every field of every kind's table.
+policyd::KindPolicy SampleKind(policyd::PolicyKind kind) {
+  using namespace policyd;
+  KindPolicy p = EmptyKindPolicy(kind);
+  const KindSpec& spec = SpecOf(kind);
+  for (std::size_t i = 0; i < spec.fields.size(); ++i) {
+    const FieldSpec& field = spec.fields[i];
+    FieldValue& v = p.fields[i];
+    switch (field.type) {
+      case FieldType::kBool:
+        v.number = i % 2;
+        break;
+      case FieldType::kUint64:
+        v.number = 8 + i;
+        break;
+      case FieldType::kString:
+        v.text = "https://example.com/" + std::string(field.proto_name);
+        break;
+      case FieldType::kDuration:
+        v.number = static_cast<std::uint64_t>(std::int64_t{864000} * 1'000'000'000 + 5);
+        break;
+      case FieldType::kEnum:
+        v.number = field.enum_spec->values.size() - 1;
+        break;
+      case FieldType::kEnumList:
+        for (std::uint32_t n = 1; n < field.enum_spec->values.size(); ++n) v.list.push_back(n);
+        break;
+    }
+  }
+  p.details = {17, {1739260801, 500000000}, {1740820364, 123456000}, "org-1"};
+  return p;
+}
+
+// fuzz_request: lookups naming policy kinds, a password check, and their answers.
+void WriteKindSeeds(const std::filesystem::path& dir, const policyd::Resolution& res,
+                    const policyd::Status& not_found) {
+  using namespace policyd;
+  KindSet login_page = KindSet::Of(PolicyKind::kLogin);
+  login_page.insert(PolicyKind::kPasswordComplexity);
+  login_page.insert(PolicyKind::kLabel);
+  login_page.insert(PolicyKind::kPrivacy);
+  std::vector<std::uint8_t> f;
+  AppendGetOrgKinds(f, 12, "300000000000000042", login_page, false);
+  Write(dir, "get_org_kinds", Body(f));
+  f.clear();
+  const std::vector<std::string> ids = {"a", "300000000000000042"};
+  AppendGetOrgsKinds(f, 13, ids, KindSet::All(), true);
+  Write(dir, "batch_kinds", Body(f));
+  f.clear();
+  AppendGetDefaultKinds(f, 14, KindSet::All());
+  Write(dir, "default_kinds", Body(f));
+  f.clear();
+  AppendCheck(f, 15, {CheckKind::kPassword, "300000000000000042", "Secret-Pa55 word", true});
+  Write(dir, "check_password", Body(f));
+
+  std::vector<KindPolicy> policies;
+  KindAnswers answers;
+  for (PolicyKind kind : kGenericKinds) policies.push_back(SampleKind(kind));
+  for (std::size_t i = 0; i < policies.size(); ++i) {
+    answers.kinds[static_cast<std::size_t>(kGenericKinds[i])] = {&policies[i], i % 2 == 1};
+  }
+  ResponseEncoder enc;
+  f.clear();
+  enc.AppendOrgKinds(f, 16, "org-1", res, answers, false);
+  Write(dir, "response_kinds", Body(f));
+  answers.domain = false;
+  const OrgAnswer batch[] = {{"org-1", &res, nullptr, &answers},
+                             {"9", nullptr, &not_found, nullptr}};
+  f.clear();
+  enc.AppendBatch(f, 17, batch, true);
+  Write(dir, "response_kinds_batch", Body(f));
+
+  CheckDecision refused;
+  refused.reason = CheckReason::kPasswordNoSymbol;
+  refused.message = "Password must contain symbol";
+  CheckResultView password;
+  password.kind = CheckKind::kPassword;
+  password.org_id = "300000000000000042";
+  password.org_known = true;
+  password.decision = &refused;
+  password.password_policy = &policies[0];
+  password.error_id = "DOMAIN-ZDLwA";
+  f.clear();
+  enc.AppendCheck(f, 18, password, false);
+  Write(dir, "response_check_password", Body(f));
 }
 
 }  // namespace
@@ -150,6 +239,7 @@ int main(int argc, char** argv) {
   f.clear();
   enc.AppendCheckBatch(f, 9, answers, true);
   Write(root / "fuzz_request", "response_check_batch", Body(f));
+  WriteKindSeeds(root / "fuzz_request", res, not_found);
 
   const std::string policy_json =
       R"({"details":{"sequence":"17","creationDate":"2025-02-11T08:00:01.500Z","changeDate":)"
@@ -166,6 +256,50 @@ int main(int argc, char** argv) {
   with_domains.instance_domains.names = {"zitadel.example.com", "mail.example.com"};
   Write(root / "fuzz_json", "snapshot_domains",
         std::string(1, '\1') + FormatSnapshot(with_domains));
+  // Every kind under "policies" (the instance's defaults and an org's own rows), and each kind's
+  // object alone (selector 8, then a byte picking the kind: its index in kGenericKinds).
+  Snapshot with_kinds{instance, {OrgRecord{"org-1", policy}, OrgRecord{"org-2", {}}}};
+  for (std::size_t k = 0; k < kGenericKinds.size(); ++k) {
+    const PolicyKind kind = kGenericKinds[k];
+    KindPolicy row = EmptyKindPolicy(kind);
+    row.details = policy.details;
+    const KindSpec& spec = SpecOf(kind);
+    for (std::size_t i = 0; i < spec.fields.size(); ++i) {
+      FieldValue& v = row.fields[i];
+      switch (spec.fields[i].type) {
+        case FieldType::kString:
+          v.text = "https://example.com/" + std::string(spec.fields[i].json_name);
+          break;
+        case FieldType::kEnumList:
+          v.list = {1, 0};
+          break;
+        case FieldType::kDuration:
+          v.number = 1'500'000'000;
+          break;
+        default:
+          v.number = 1;
+      }
+    }
+    with_kinds.kind_rows.push_back({"", row, {}});
+    row.details.resource_owner = "org-1";
+    with_kinds.kind_rows.push_back({"org-1", row, {}});
+    std::string object;
+    AppendKindPolicyJson(object, row, false);
+    const auto index = static_cast<char>(&kind - kGenericKinds.data());
+    Write(root / "fuzz_json", "kind_" + std::string(spec.snapshot_name),
+          std::string(1, '') + std::string(1, index) + object);
+  }
+  Write(root / "fuzz_json", "snapshot_kinds", std::string(1, '\1') + FormatSnapshot(with_kinds));
+  Write(root / "fuzz_json", "events_kinds",
+        "\x03"
+        R"({"events":[{"aggregate":{"id":"42","type":"org","resourceOwner":"42"},"sequence":"3",)"
+        R"("creationDate":"2025-03-01T09:12:44Z","payload":{"forceMFA":true,)"
+        R"("passwordCheckLifetime":864000000000000,"passwordlessType":1},)"
+        R"("type":"org.policy.login.added"},{"aggregate":{"id":"42","type":"org"},"sequence":"4",)"
+        R"("creationDate":"2025-03-01T09:12:45Z","payload":{"mfaType":2},)"
+        R"("type":"org.policy.login.secondfactor.added"},{"aggregate":{"id":"42","type":"org"},)"
+        R"("sequence":"5","creationDate":"2025-03-01T09:12:46Z",)"
+        R"("payload":{"storeKey":"policy/label/logo-1"},"type":"org.policy.label.logo.added"}]})");
   Write(root / "fuzz_json", "timestamp",
         "\x02"
         "2025-03-01T09:12:44.123456+02:00");

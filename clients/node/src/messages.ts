@@ -52,7 +52,8 @@ function frame(builder: flatbuffers.Builder, id: bigint, type: RequestBody,
 
 export function encodeGetOrgPolicy(id: bigint, orgId: string, strict: boolean): Buffer {
   const builder = new flatbuffers.Builder(64);
-  const body = GetOrgPolicy.createGetOrgPolicy(builder, builder.createString(orgId), strict);
+  // kinds (offset 0: absent) asks for the domain policy only, as before policy kinds.
+  const body = GetOrgPolicy.createGetOrgPolicy(builder, builder.createString(orgId), strict, 0);
   return frame(builder, id, RequestBody.GetOrgPolicy, body);
 }
 
@@ -61,14 +62,14 @@ export function encodeGetOrgPolicies(id: bigint, orgIds: readonly string[],
   const builder = new flatbuffers.Builder(64 + 32 * orgIds.length);
   const offsets = orgIds.map((org) => builder.createString(org));
   const vector = GetOrgPolicies.createOrgIdsVector(builder, offsets);
-  const body = GetOrgPolicies.createGetOrgPolicies(builder, vector, strict);
+  const body = GetOrgPolicies.createGetOrgPolicies(builder, vector, strict, 0);  // no kinds
   return frame(builder, id, RequestBody.GetOrgPolicies, body);
 }
 
 export function encodeGetDefaultPolicy(id: bigint): Buffer {
   const builder = new flatbuffers.Builder(32);
   return frame(builder, id, RequestBody.GetDefaultPolicy,
-               GetDefaultPolicy.createGetDefaultPolicy(builder));
+               GetDefaultPolicy.createGetDefaultPolicy(builder, 0));  // no kinds
 }
 
 export function encodeGetStatus(id: bigint): Buffer {

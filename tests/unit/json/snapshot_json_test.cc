@@ -385,3 +385,88 @@ TEST(SnapshotJsonTest, ParsesABigGeneratedSnapshot) {
 
 }  // namespace
 }  // namespace policyd
+
+namespace policyd {
+namespace {
+
+KindPolicy KindWith(PolicyKind kind, std::string owner, std::uint64_t sequence) {
+  KindPolicy p = EmptyKindPolicy(kind);
+  p.details = Details{sequence, {1739260801, 0}, {1740820364, 0}, std::move(owner)};
+  return p;
+}
+
+Snapshot SnapshotWithKinds() {
+  Snapshot s = SmallSnapshot();
+  KindPolicy complexity = KindWith(PolicyKind::kPasswordComplexity, "I", 3);
+  complexity.fields[0].number = 8;
+  s.kind_rows.push_back({"", complexity, {}});
+  KindPolicy login = KindWith(PolicyKind::kLogin, "I", 4);
+  login.fields[FindKindField(SpecOf(PolicyKind::kLogin), "passwordCheckLifetime")].number =
+      864'000'000'000'000;
+  s.kind_rows.push_back({"", login, {}});
+  KindPolicy lockout = KindWith(PolicyKind::kLockout, "A", 9);
+  lockout.fields[0].number = 5;
+  s.kind_rows.push_back({"A", lockout, {}});
+  return s;
+}
+
+TEST(SnapshotJsonTest, CarriesEveryPolicyKindUnderPolicies) {
+  const Snapshot s = SnapshotWithKinds();
+  const std::string text = FormatSnapshot(s);
+  EXPECT_THAT(text,
+              HasSubstr(R"(InstanceDomain":true},"policies":{"passwordComplexity":{"details":)"));
+  EXPECT_THAT(text, HasSubstr(R"("minLength":"8","isDefault":true},"login":{)"));
+  EXPECT_THAT(text, HasSubstr(R"("passwordCheckLifetime":"864000s")"));
+  EXPECT_THAT(text, HasSubstr(R"(,"policies":{"lockout":{"details":{"sequence":"9",)"));
+  EXPECT_THAT(text, HasSubstr(R"("maxPasswordAttempts":"5"}}})"));  // no isDefault for an org
+  Result<Snapshot> parsed = ParseSnapshot(text);
+  ASSERT_TRUE(parsed.has_value()) << parsed.error().ToString();
+  EXPECT_EQ(*parsed, s);
+  EXPECT_EQ(FormatSnapshot(*parsed), text);
+  // Without kinds nothing changes: today's snapshots read and write as before.
+  EXPECT_EQ(FormatSnapshot(SmallSnapshot()), kSmallSnapshotJson);
+  // The streaming writer writes the same.
+  std::string streamed;
+  const KindPolicy* instance_kinds[] = {&s.kind_rows[1].policy, &s.kind_rows[0].policy};
+  const KindPolicy* org_kinds[] = {&s.kind_rows[2].policy};
+  AppendSnapshotBegin(streamed, s.instance, {}, instance_kinds);
+  AppendSnapshotOrg(streamed, s.orgs[0], true, {}, org_kinds);
+  AppendSnapshotOrg(streamed, s.orgs[1], false);
+  AppendSnapshotEnd(streamed);
+  EXPECT_EQ(streamed, text);
+}
+
+TEST(SnapshotJsonTest, PoliciesAcceptNewerKindsAndRefuseWrongOnes) {
+  const std::string head = R"({"instance":{"id":"I","policy":{},"policies":)";
+  Result<Snapshot> ok = ParseSnapshot(
+      head + R"({"lockout":{"maxOtpAttempts":"2"},"someNewKind":{"x":[1]}}},"orgs":[{"id":"A",)"
+             R"("policies":{"privacy":{"tosLink":"https://t"}}}]})");
+  ASSERT_TRUE(ok.has_value()) << ok.error().ToString();
+  ASSERT_EQ(ok->kind_rows.size(), 2u);
+  EXPECT_EQ(ok->kind_rows[0].org_id, "");
+  EXPECT_EQ(ok->kind_rows[0].policy.kind, PolicyKind::kLockout);
+  EXPECT_EQ(ok->kind_rows[1].org_id, "A");  // given after "policies" would work too
+  EXPECT_EQ(ok->kind_rows[1].policy.fields[0].text, "https://t");
+
+  struct Case {
+    std::string json;
+    std::string_view message;
+  };
+  const Case cases[] = {
+      {head + R"({"domain":{}}},"orgs":[]})", "instance.policies.domain"},
+      {head + R"({"lockout":{},"lockout":{}}},"orgs":[]})", "duplicate"},
+      {head + R"([]},"orgs":[]})", "instance.policies"},
+      {head + R"({}},"orgs":[{"id":"A","policies":{"label":{"isDefault":true}}}]})",
+       "orgs[0].policies.label.isDefault"},
+      {head + R"({}},"orgs":[{"id":"A","policies":{"login":{"mfaInitSkipLifetime":"x"}}}]})",
+       "orgs[0].policies.login.mfaInitSkipLifetime"},
+  };
+  for (const Case& c : cases) {
+    Result<Snapshot> parsed = ParseSnapshot(c.json);
+    ASSERT_FALSE(parsed.has_value()) << c.json;
+    EXPECT_THAT(parsed.error().message(), HasSubstr(c.message)) << c.json;
+  }
+}
+
+}  // namespace
+}  // namespace policyd

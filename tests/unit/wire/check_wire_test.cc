@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "request_generated.h"
+#include "unit/wire/aligned.h"
 #include "wire/frame.h"
 #include "wire/request.h"
 #include "wire/response.h"
@@ -16,24 +17,10 @@
 namespace policyd {
 namespace {
 
-// A frame body (without the length prefix) in 8-byte aligned storage, as server and client
-// hand it to the decoders.
-class Aligned {
- public:
-  explicit Aligned(std::span<const std::uint8_t> bytes) : words_(bytes.size() / 8 + 1) {
-    std::memcpy(words_.data(), bytes.data(), bytes.size());
-    size_ = bytes.size();
-  }
-  explicit Aligned(const std::vector<std::uint8_t>& frame)
-      : Aligned(std::span<const std::uint8_t>(frame).subspan(kFrameHeaderBytes)) {}
-  std::span<const std::uint8_t> span() const {
-    return {reinterpret_cast<const std::uint8_t*>(words_.data()), size_};
-  }
-
- private:
-  std::vector<std::uint64_t> words_;
-  std::size_t size_ = 0;
-};
+using testing_support::Aligned;
+using testing_support::Body;
+using testing_support::Bytes;
+using testing_support::FrameBody;
 
 void ExpectSame(const CheckRequest& a, const CheckRequest& b) {
   EXPECT_EQ(a.kind, b.kind);
@@ -46,7 +33,7 @@ TEST(CheckRequestWireTest, OneCheckRoundTrips) {
   const CheckRequest asked{CheckKind::kLoginName, "300000000000000042", "alice@acme.com", true};
   std::vector<std::uint8_t> frame;
   AppendCheck(frame, 7, asked);
-  Aligned body(frame);
+  Aligned body = FrameBody(frame);
   auto r = DecodeRequest(body.span());
   ASSERT_TRUE(r.has_value()) << r.error().status.ToString();
   EXPECT_EQ(r->id(), 7u);
@@ -65,7 +52,7 @@ TEST(CheckRequestWireTest, ABatchRoundTripsInOrderWithEveryKind) {
   };
   std::vector<std::uint8_t> frame;
   AppendCheckBatch(frame, 8, asked);
-  Aligned body(frame);
+  Aligned body = FrameBody(frame);
   auto r = DecodeRequest(body.span());
   ASSERT_TRUE(r.has_value()) << r.error().status.ToString();
   EXPECT_EQ(r->kind(), RequestKind::kCheckBatch);
@@ -79,7 +66,7 @@ TEST(CheckRequestWireTest, UnknownCheckKindsPassDecodingForTheHandlerToRefuse) {
                                            {CheckKind::kUnspecified, "42", "x", false}};
   std::vector<std::uint8_t> frame;
   AppendCheckBatch(frame, 9, asked);
-  Aligned body(frame);
+  Aligned body = FrameBody(frame);
   auto r = DecodeRequest(body.span());
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(static_cast<int>(r->check(0).kind), 9);
@@ -89,7 +76,7 @@ TEST(CheckRequestWireTest, UnknownCheckKindsPassDecodingForTheHandlerToRefuse) {
 TEST(CheckRequestWireTest, BatchLimitsAreEnforced) {
   std::vector<std::uint8_t> frame;
   AppendCheckBatch(frame, 10, std::vector<CheckRequest>{});
-  Aligned empty(frame);
+  Aligned empty = FrameBody(frame);
   auto r = DecodeRequest(empty.span());
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().id, 10u);
@@ -98,14 +85,14 @@ TEST(CheckRequestWireTest, BatchLimitsAreEnforced) {
   const CheckRequest one{CheckKind::kSmtpSender, "", "a@b", false};
   frame.clear();
   AppendCheckBatch(frame, 11, std::vector<CheckRequest>(kMaxBatchChecks, one));
-  Aligned full(frame);
+  Aligned full = FrameBody(frame);
   r = DecodeRequest(full.span());
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->check_count(), kMaxBatchChecks);
 
   frame.clear();
   AppendCheckBatch(frame, 12, std::vector<CheckRequest>(kMaxBatchChecks + 1, one));
-  Aligned over(frame);
+  Aligned over = FrameBody(frame);
   r = DecodeRequest(over.span());
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().id, 12u);
@@ -149,7 +136,7 @@ TEST(CheckRequestWireTest, TruncationsGarbageAndBitFlipsNeverCrash) {
   for (std::size_t i = 0; i < body.size() * 8; ++i) {
     std::vector<std::uint8_t> flipped = body;
     flipped[i / 8] ^= static_cast<std::uint8_t>(1u << (i % 8));
-    Aligned f(flipped);
+    Aligned f = FrameBody(flipped);
     if (auto r = DecodeRequest(f.span())) (void)touch(*r);
   }
   std::mt19937 rng(99);
@@ -157,7 +144,7 @@ TEST(CheckRequestWireTest, TruncationsGarbageAndBitFlipsNeverCrash) {
     std::vector<std::uint8_t> garbage(8 + rng() % 160);
     for (auto& b : garbage) b = static_cast<std::uint8_t>(rng());
     std::memcpy(garbage.data() + 4, "PDRQ", 4);
-    Aligned g(garbage);
+    Aligned g = FrameBody(garbage);
     if (auto r = DecodeRequest(g.span())) (void)touch(*r);
   }
 }
@@ -183,7 +170,7 @@ TEST(CheckResponseWireTest, AnAnswerRoundTripsWithEveryField) {
   enc.AppendCheck(frame, 5,
                   CheckResultView{CheckKind::kDomainVerification, "42", true, &policy, &d, nullptr},
                   /*stale=*/true);
-  Aligned body(frame);
+  Aligned body = FrameBody(frame);
   Result<Response> r = DecodeResponse(body.span());
   ASSERT_TRUE(r.has_value()) << r.error().ToString();
   EXPECT_EQ(r->id, 5u);
@@ -221,7 +208,7 @@ TEST(CheckResponseWireTest, ABatchRoundTripsInOrderWithPerCheckErrors) {
   ResponseEncoder enc;
   std::vector<std::uint8_t> frame;
   enc.AppendCheckBatch(frame, 6, results, false);
-  Aligned body(frame);
+  Aligned body = FrameBody(frame);
   Result<Response> r = DecodeResponse(body.span());
   ASSERT_TRUE(r.has_value()) << r.error().ToString();
   EXPECT_EQ(r->kind, ResponseKind::kCheckBatch);
@@ -245,7 +232,7 @@ TEST(CheckResponseWireTest, AReasonFromANewerDaemonKeepsItsNumber) {
   ResponseEncoder enc;
   std::vector<std::uint8_t> frame;
   enc.AppendCheck(frame, 1, {CheckKind::kLoginName, "42", true, &policy, &d, nullptr}, false);
-  Aligned body(frame);
+  Aligned body = FrameBody(frame);
   Result<Response> r = DecodeResponse(body.span());
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(static_cast<int>(r->checks[0].reason), 42);
@@ -272,7 +259,7 @@ TEST(CheckResponseWireTest, GarbageAndBitFlipsNeverCrashTheClient) {
   for (std::size_t i = 0; i < body.size() * 8; ++i) {
     std::vector<std::uint8_t> flipped = body;
     flipped[i / 8] ^= static_cast<std::uint8_t>(1u << (i % 8));
-    Aligned f(flipped);
+    Aligned f = FrameBody(flipped);
     (void)DecodeResponse(f.span());  // must not crash (ASan/UBSan runs check the reads)
   }
   for (std::size_t n = 0; n < body.size(); ++n) {

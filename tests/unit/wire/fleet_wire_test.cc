@@ -8,30 +8,17 @@
 #include <vector>
 
 #include "response_generated.h"
+#include "unit/wire/aligned.h"
 #include "wire/frame.h"
 #include "wire/response.h"
 
 namespace policyd {
 namespace {
 
-// A frame body (without the length prefix) in 8-byte aligned storage, as the client hands it to
-// the decoder.
-class Aligned {
- public:
-  explicit Aligned(std::span<const std::uint8_t> bytes) : words_(bytes.size() / 8 + 1) {
-    std::memcpy(words_.data(), bytes.data(), bytes.size());
-    size_ = bytes.size();
-  }
-  explicit Aligned(const std::vector<std::uint8_t>& frame)
-      : Aligned(std::span<const std::uint8_t>(frame).subspan(kFrameHeaderBytes)) {}
-  std::span<const std::uint8_t> span() const {
-    return {reinterpret_cast<const std::uint8_t*>(words_.data()), size_};
-  }
-
- private:
-  std::vector<std::uint64_t> words_;
-  std::size_t size_ = 0;
-};
+using testing_support::Aligned;
+using testing_support::Body;
+using testing_support::Bytes;
+using testing_support::FrameBody;
 
 FleetStatus Follower() {
   FleetStatus f;
@@ -81,7 +68,7 @@ Result<Response> RoundTrip(const ServerStatus& s) {
   ResponseEncoder enc;
   std::vector<std::uint8_t> frame;
   enc.AppendStatus(frame, 21, s);
-  Aligned body(frame);
+  Aligned body = FrameBody(frame);
   return DecodeResponse(body.span());
 }
 
@@ -108,7 +95,7 @@ TEST(FleetWireTest, NoFleetModeMeansNoFleetTable) {
   ResponseEncoder enc;
   std::vector<std::uint8_t> frame;
   enc.AppendStatus(frame, 1, s);
-  Aligned body(frame);
+  Aligned body = FrameBody(frame);
   EXPECT_EQ(fb::GetResponse(body.span().data())->body_as_StatusReply()->fleet(), nullptr);
   Result<Response> r = DecodeResponse(body.span());
   ASSERT_TRUE(r.has_value());
@@ -204,7 +191,7 @@ TEST(FleetWireTest, TheVerifierRefusesAFleetTablePointingOutsideTheFrame) {
   ResponseEncoder enc;
   std::vector<std::uint8_t> frame;
   enc.AppendStatus(frame, 1, s);
-  const Aligned good(frame);
+  const Aligned good = FrameBody(frame);
   const fb::FleetStatus* fleet =
       fb::GetResponse(good.span().data())->body_as_StatusReply()->fleet();
   ASSERT_NE(fleet, nullptr);
@@ -225,7 +212,7 @@ TEST(FleetWireTest, TheVerifierRefusesAFleetTablePointingOutsideTheFrame) {
     ASSERT_LE(patch.at + 4, bytes.size()) << patch.what;
     for (int i = 0; i < 4; ++i)
       bytes[patch.at + i] = static_cast<std::uint8_t>(patch.value >> (8 * i));
-    Aligned bad(bytes);
+    Aligned bad = FrameBody(bytes);
     Result<Response> r = DecodeResponse(bad.span());
     ASSERT_FALSE(r.has_value()) << patch.what;
     EXPECT_EQ(r.error().code(), Code::kInvalidArgument) << patch.what;
@@ -255,7 +242,7 @@ TEST(FleetWireTest, TruncationsAndBitFlipsOfAFleetStatusNeverCrash) {
   for (std::size_t i = 0; i < body.size() * 8; ++i) {
     std::vector<std::uint8_t> flipped = body;
     flipped[i / 8] ^= static_cast<std::uint8_t>(1u << (i % 8));
-    Aligned f(flipped);
+    Aligned f = FrameBody(flipped);
     ExpectSane(DecodeResponse(f.span()));
   }
 }

@@ -8,6 +8,7 @@
 
 #include "request_generated.h"
 #include "response_generated.h"
+#include "unit/wire/aligned.h"
 #include "wire/frame.h"
 #include "wire/request.h"
 #include "wire/response.h"
@@ -15,30 +16,10 @@
 namespace policyd {
 namespace {
 
-// Copies a frame body into 8-byte aligned storage, as the server and client do.
-class Aligned {
- public:
-  explicit Aligned(std::span<const std::uint8_t> bytes) : words_((bytes.size() + 7) / 8 + 1) {
-    std::memcpy(words_.data(), bytes.data(), bytes.size());
-    size_ = bytes.size();
-  }
-  std::span<const std::uint8_t> span() const {
-    return {reinterpret_cast<const std::uint8_t*>(words_.data()), size_};
-  }
-
- private:
-  std::vector<std::uint64_t> words_;
-  std::size_t size_ = 0;
-};
-
-// Splits one length-prefixed frame off `bytes`, checking its header.
-Aligned Body(const std::vector<std::uint8_t>& bytes) {
-  EXPECT_GE(bytes.size(), kFrameHeaderBytes);
-  Result<std::uint32_t> n = DecodeFrameLength(bytes.data(), kDefaultMaxFrameBytes);
-  EXPECT_TRUE(n.has_value());
-  EXPECT_EQ(*n + kFrameHeaderBytes, bytes.size());
-  return Aligned({bytes.data() + kFrameHeaderBytes, *n});
-}
+using testing_support::Aligned;
+using testing_support::Body;
+using testing_support::Bytes;
+using testing_support::FrameBody;
 
 DomainPolicy SamplePolicy(bool is_default) {
   return DomainPolicy{{true, false, true},
@@ -177,7 +158,7 @@ TEST(RequestTest, TruncationsAndGarbageNeverDecode) {
     std::vector<std::uint8_t> garbage(8 + rng() % 120);
     for (auto& b : garbage) b = static_cast<std::uint8_t>(rng());
     if (i % 2 == 0) std::memcpy(garbage.data() + 4, "PDRQ", 4);  // get past the identifier
-    Aligned g(garbage);
+    Aligned g(Bytes(garbage));
     auto r = DecodeRequest(g.span());  // must not crash (ASan/UBSan runs check the reads)
     if (r.has_value()) {
       for (std::size_t k = 0; k < r->org_count(); ++k) (void)r->org_id(k).size();
@@ -187,7 +168,7 @@ TEST(RequestTest, TruncationsAndGarbageNeverDecode) {
   for (std::size_t i = 0; i < body.size() * 8; ++i) {
     std::vector<std::uint8_t> flipped = body;
     flipped[i / 8] ^= static_cast<std::uint8_t>(1u << (i % 8));
-    Aligned f(flipped);
+    Aligned f(Bytes(flipped));
     auto r = DecodeRequest(f.span());
     if (r.has_value()) {
       for (std::size_t k = 0; k < r->org_count(); ++k) (void)r->org_id(k).size();
@@ -425,7 +406,7 @@ TEST(ResponseTest, GarbageAndBitFlipsNeverCrashTheClient) {
   for (std::size_t i = 0; i < body.size() * 8; ++i) {
     std::vector<std::uint8_t> flipped = body;
     flipped[i / 8] ^= static_cast<std::uint8_t>(1u << (i % 8));
-    Aligned f(flipped);
+    Aligned f(Bytes(flipped));
     (void)DecodeResponse(f.span());
   }
 }

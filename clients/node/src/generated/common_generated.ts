@@ -2,4 +2,9 @@
 
 export { Code } from './policyd/fb/code';
 export { Details } from './policyd/fb/details';
+export { Duration } from './policyd/fb/duration';
+export { MultiFactorType } from './policyd/fb/multi-factor-type';
+export { PasswordlessType } from './policyd/fb/passwordless-type';
+export { SecondFactorType } from './policyd/fb/second-factor-type';
+export { ThemeMode } from './policyd/fb/theme-mode';
 export { Timestamp } from './policyd/fb/timestamp';

@@ -7,5 +7,6 @@ export { GetDefaultPolicy } from './policyd/fb/get-default-policy';
 export { GetOrgPolicies } from './policyd/fb/get-org-policies';
 export { GetOrgPolicy } from './policyd/fb/get-org-policy';
 export { GetStatus } from './policyd/fb/get-status';
+export { PolicyKind } from './policyd/fb/policy-kind';
 export { Request } from './policyd/fb/request';
 export { RequestBody, unionToRequestBody, unionListToRequestBody } from './policyd/fb/request-body';

@@ -33,6 +33,49 @@ class CheckKind(object):
     LOGIN_NAME = 1
     SMTP_SENDER = 2
     DOMAIN_VERIFICATION = 3
+    PASSWORD = 4
+
+
+# Every kind of policy policyd answers (GetOrgPolicy.kinds and friends). The numbers are stable
+# (policyd's store tags them the same way).
+class PolicyKind(object):
+    DOMAIN = 0
+    PASSWORD_COMPLEXITY = 1
+    PASSWORD_AGE = 2
+    LOCKOUT = 3
+    LOGIN = 4
+    PRIVACY = 5
+    NOTIFICATION = 6
+    LABEL = 7
+
+
+# zitadel.policy.v1.PasswordlessType
+class PasswordlessType(object):
+    PASSWORDLESS_TYPE_NOT_ALLOWED = 0
+    PASSWORDLESS_TYPE_ALLOWED = 1
+
+
+# zitadel.policy.v1.SecondFactorType
+class SecondFactorType(object):
+    SECOND_FACTOR_TYPE_UNSPECIFIED = 0
+    SECOND_FACTOR_TYPE_OTP = 1
+    SECOND_FACTOR_TYPE_U2F = 2
+    SECOND_FACTOR_TYPE_OTP_EMAIL = 3
+    SECOND_FACTOR_TYPE_OTP_SMS = 4
+
+
+# zitadel.policy.v1.MultiFactorType
+class MultiFactorType(object):
+    MULTI_FACTOR_TYPE_UNSPECIFIED = 0
+    MULTI_FACTOR_TYPE_U2F_WITH_VERIFICATION = 1
+
+
+# zitadel.policy.v1.ThemeMode (an answer never has UNSPECIFIED: the upstream maps it to AUTO)
+class ThemeMode(object):
+    THEME_MODE_UNSPECIFIED = 0
+    THEME_MODE_AUTO = 1
+    THEME_MODE_DARK = 2
+    THEME_MODE_LIGHT = 3
 
 
 # Health of the daemon as a whole.
@@ -78,6 +121,12 @@ class CheckReason(object):
     DOMAIN_ALREADY_VERIFIED = 13
     INVALID_DOMAIN = 14
     DOMAIN_NOT_ALLOWED_AS_USERNAME = 15
+    PASSWORD_ALLOWED = 16
+    PASSWORD_TOO_SHORT = 17
+    PASSWORD_NO_LOWERCASE = 18
+    PASSWORD_NO_UPPERCASE = 19
+    PASSWORD_NO_NUMBER = 20
+    PASSWORD_NO_SYMBOL = 21
 
 
 class ResponseBody(object):
@@ -292,6 +341,836 @@ def ErrorAddMessage(builder, message): builder.PrependUOffsetTRelativeSlot(1, fl
 def ErrorEnd(builder): return builder.EndObject()
 
 
+# A signed span of time, as google.protobuf.Duration: seconds and nanos have the same sign
+# (nanos -999,999,999..999,999,999). The upstream keeps it as Go nanoseconds, so
+# seconds * 1e9 + nanos fits a signed 64-bit integer.
+class Duration(object):
+    __slots__ = ['_tab']
+
+    @classmethod
+    def SizeOf(cls):
+        return 16
+
+    # Duration
+    def Init(self, buf, pos):
+        self._tab = flatbuffers.table.Table(buf, pos)
+
+    # Duration
+    def Seconds(self): return self._tab.Get(flatbuffers.number_types.Int64Flags, self._tab.Pos + flatbuffers.number_types.UOffsetTFlags.py_type(0))
+    # Duration
+    def Nanos(self): return self._tab.Get(flatbuffers.number_types.Int32Flags, self._tab.Pos + flatbuffers.number_types.UOffsetTFlags.py_type(8))
+
+def CreateDuration(builder, seconds, nanos):
+    builder.Prep(8, 16)
+    builder.Pad(4)
+    builder.PrependInt32(nanos)
+    builder.PrependInt64(seconds)
+    return builder.Offset()
+
+
+# zitadel.policy.v1.PasswordComplexityPolicy
+class PasswordComplexityPolicy(object):
+    __slots__ = ['_tab']
+
+    @classmethod
+    def GetRootAs(cls, buf, offset=0):
+        n = flatbuffers.encode.Get(flatbuffers.packer.uoffset, buf, offset)
+        x = PasswordComplexityPolicy()
+        x.Init(buf, n + offset)
+        return x
+
+    @classmethod
+    def GetRootAsPasswordComplexityPolicy(cls, buf, offset=0):
+        """This method is deprecated. Please switch to GetRootAs."""
+        return cls.GetRootAs(buf, offset)
+    @classmethod
+    def PasswordComplexityPolicyBufferHasIdentifier(cls, buf, offset, size_prefixed=False):
+        return flatbuffers.util.BufferHasIdentifier(buf, offset, b"\x50\x44\x52\x53", size_prefixed=size_prefixed)
+
+    # PasswordComplexityPolicy
+    def Init(self, buf, pos):
+        self._tab = flatbuffers.table.Table(buf, pos)
+
+    # PasswordComplexityPolicy
+    def Details(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(4))
+        if o != 0:
+            x = self._tab.Indirect(o + self._tab.Pos)
+            obj = Details()
+            obj.Init(self._tab.Bytes, x)
+            return obj
+        return None
+
+    # PasswordComplexityPolicy
+    def MinLength(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(6))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Uint64Flags, o + self._tab.Pos)
+        return 0
+
+    # PasswordComplexityPolicy
+    def HasUppercase(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(8))
+        if o != 0:
+            return bool(self._tab.Get(flatbuffers.number_types.BoolFlags, o + self._tab.Pos))
+        return False
+
+    # PasswordComplexityPolicy
+    def HasLowercase(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(10))
+        if o != 0:
+            return bool(self._tab.Get(flatbuffers.number_types.BoolFlags, o + self._tab.Pos))
+        return False
+
+    # PasswordComplexityPolicy
+    def HasNumber(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(12))
+        if o != 0:
+            return bool(self._tab.Get(flatbuffers.number_types.BoolFlags, o + self._tab.Pos))
+        return False
+
+    # PasswordComplexityPolicy
+    def HasSymbol(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(14))
+        if o != 0:
+            return bool(self._tab.Get(flatbuffers.number_types.BoolFlags, o + self._tab.Pos))
+        return False
+
+    # PasswordComplexityPolicy
+    def IsDefault(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(16))
+        if o != 0:
+            return bool(self._tab.Get(flatbuffers.number_types.BoolFlags, o + self._tab.Pos))
+        return False
+
+def PasswordComplexityPolicyStart(builder): builder.StartObject(7)
+def PasswordComplexityPolicyAddDetails(builder, details): builder.PrependUOffsetTRelativeSlot(0, flatbuffers.number_types.UOffsetTFlags.py_type(details), 0)
+def PasswordComplexityPolicyAddMinLength(builder, minLength): builder.PrependUint64Slot(1, minLength, 0)
+def PasswordComplexityPolicyAddHasUppercase(builder, hasUppercase): builder.PrependBoolSlot(2, hasUppercase, 0)
+def PasswordComplexityPolicyAddHasLowercase(builder, hasLowercase): builder.PrependBoolSlot(3, hasLowercase, 0)
+def PasswordComplexityPolicyAddHasNumber(builder, hasNumber): builder.PrependBoolSlot(4, hasNumber, 0)
+def PasswordComplexityPolicyAddHasSymbol(builder, hasSymbol): builder.PrependBoolSlot(5, hasSymbol, 0)
+def PasswordComplexityPolicyAddIsDefault(builder, isDefault): builder.PrependBoolSlot(6, isDefault, 0)
+def PasswordComplexityPolicyEnd(builder): return builder.EndObject()
+
+
+# zitadel.policy.v1.PasswordAgePolicy
+class PasswordAgePolicy(object):
+    __slots__ = ['_tab']
+
+    @classmethod
+    def GetRootAs(cls, buf, offset=0):
+        n = flatbuffers.encode.Get(flatbuffers.packer.uoffset, buf, offset)
+        x = PasswordAgePolicy()
+        x.Init(buf, n + offset)
+        return x
+
+    @classmethod
+    def GetRootAsPasswordAgePolicy(cls, buf, offset=0):
+        """This method is deprecated. Please switch to GetRootAs."""
+        return cls.GetRootAs(buf, offset)
+    @classmethod
+    def PasswordAgePolicyBufferHasIdentifier(cls, buf, offset, size_prefixed=False):
+        return flatbuffers.util.BufferHasIdentifier(buf, offset, b"\x50\x44\x52\x53", size_prefixed=size_prefixed)
+
+    # PasswordAgePolicy
+    def Init(self, buf, pos):
+        self._tab = flatbuffers.table.Table(buf, pos)
+
+    # PasswordAgePolicy
+    def Details(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(4))
+        if o != 0:
+            x = self._tab.Indirect(o + self._tab.Pos)
+            obj = Details()
+            obj.Init(self._tab.Bytes, x)
+            return obj
+        return None
+
+    # PasswordAgePolicy
+    def MaxAgeDays(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(6))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Uint64Flags, o + self._tab.Pos)
+        return 0
+
+    # PasswordAgePolicy
+    def ExpireWarnDays(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(8))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Uint64Flags, o + self._tab.Pos)
+        return 0
+
+    # PasswordAgePolicy
+    def IsDefault(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(10))
+        if o != 0:
+            return bool(self._tab.Get(flatbuffers.number_types.BoolFlags, o + self._tab.Pos))
+        return False
+
+def PasswordAgePolicyStart(builder): builder.StartObject(4)
+def PasswordAgePolicyAddDetails(builder, details): builder.PrependUOffsetTRelativeSlot(0, flatbuffers.number_types.UOffsetTFlags.py_type(details), 0)
+def PasswordAgePolicyAddMaxAgeDays(builder, maxAgeDays): builder.PrependUint64Slot(1, maxAgeDays, 0)
+def PasswordAgePolicyAddExpireWarnDays(builder, expireWarnDays): builder.PrependUint64Slot(2, expireWarnDays, 0)
+def PasswordAgePolicyAddIsDefault(builder, isDefault): builder.PrependBoolSlot(3, isDefault, 0)
+def PasswordAgePolicyEnd(builder): return builder.EndObject()
+
+
+# zitadel.policy.v1.LockoutPolicy
+class LockoutPolicy(object):
+    __slots__ = ['_tab']
+
+    @classmethod
+    def GetRootAs(cls, buf, offset=0):
+        n = flatbuffers.encode.Get(flatbuffers.packer.uoffset, buf, offset)
+        x = LockoutPolicy()
+        x.Init(buf, n + offset)
+        return x
+
+    @classmethod
+    def GetRootAsLockoutPolicy(cls, buf, offset=0):
+        """This method is deprecated. Please switch to GetRootAs."""
+        return cls.GetRootAs(buf, offset)
+    @classmethod
+    def LockoutPolicyBufferHasIdentifier(cls, buf, offset, size_prefixed=False):
+        return flatbuffers.util.BufferHasIdentifier(buf, offset, b"\x50\x44\x52\x53", size_prefixed=size_prefixed)
+
+    # LockoutPolicy
+    def Init(self, buf, pos):
+        self._tab = flatbuffers.table.Table(buf, pos)
+
+    # LockoutPolicy
+    def Details(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(4))
+        if o != 0:
+            x = self._tab.Indirect(o + self._tab.Pos)
+            obj = Details()
+            obj.Init(self._tab.Bytes, x)
+            return obj
+        return None
+
+    # LockoutPolicy
+    def MaxPasswordAttempts(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(6))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Uint64Flags, o + self._tab.Pos)
+        return 0
+
+    # LockoutPolicy
+    def MaxOtpAttempts(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(8))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Uint64Flags, o + self._tab.Pos)
+        return 0
+
+    # LockoutPolicy
+    def IsDefault(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(10))
+        if o != 0:
+            return bool(self._tab.Get(flatbuffers.number_types.BoolFlags, o + self._tab.Pos))
+        return False
+
+def LockoutPolicyStart(builder): builder.StartObject(4)
+def LockoutPolicyAddDetails(builder, details): builder.PrependUOffsetTRelativeSlot(0, flatbuffers.number_types.UOffsetTFlags.py_type(details), 0)
+def LockoutPolicyAddMaxPasswordAttempts(builder, maxPasswordAttempts): builder.PrependUint64Slot(1, maxPasswordAttempts, 0)
+def LockoutPolicyAddMaxOtpAttempts(builder, maxOtpAttempts): builder.PrependUint64Slot(2, maxOtpAttempts, 0)
+def LockoutPolicyAddIsDefault(builder, isDefault): builder.PrependBoolSlot(3, isDefault, 0)
+def LockoutPolicyEnd(builder): return builder.EndObject()
+
+
+# zitadel.policy.v1.LoginPolicy
+class LoginPolicy(object):
+    __slots__ = ['_tab']
+
+    @classmethod
+    def GetRootAs(cls, buf, offset=0):
+        n = flatbuffers.encode.Get(flatbuffers.packer.uoffset, buf, offset)
+        x = LoginPolicy()
+        x.Init(buf, n + offset)
+        return x
+
+    @classmethod
+    def GetRootAsLoginPolicy(cls, buf, offset=0):
+        """This method is deprecated. Please switch to GetRootAs."""
+        return cls.GetRootAs(buf, offset)
+    @classmethod
+    def LoginPolicyBufferHasIdentifier(cls, buf, offset, size_prefixed=False):
+        return flatbuffers.util.BufferHasIdentifier(buf, offset, b"\x50\x44\x52\x53", size_prefixed=size_prefixed)
+
+    # LoginPolicy
+    def Init(self, buf, pos):
+        self._tab = flatbuffers.table.Table(buf, pos)
+
+    # LoginPolicy
+    def Details(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(4))
+        if o != 0:
+            x = self._tab.Indirect(o + self._tab.Pos)
+            obj = Details()
+            obj.Init(self._tab.Bytes, x)
+            return obj
+        return None
+
+    # LoginPolicy
+    def AllowUsernamePassword(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(6))
+        if o != 0:
+            return bool(self._tab.Get(flatbuffers.number_types.BoolFlags, o + self._tab.Pos))
+        return False
+
+    # LoginPolicy
+    def AllowRegister(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(8))
+        if o != 0:
+            return bool(self._tab.Get(flatbuffers.number_types.BoolFlags, o + self._tab.Pos))
+        return False
+
+    # LoginPolicy
+    def AllowExternalIdp(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(10))
+        if o != 0:
+            return bool(self._tab.Get(flatbuffers.number_types.BoolFlags, o + self._tab.Pos))
+        return False
+
+    # LoginPolicy
+    def ForceMfa(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(12))
+        if o != 0:
+            return bool(self._tab.Get(flatbuffers.number_types.BoolFlags, o + self._tab.Pos))
+        return False
+
+    # LoginPolicy
+    def PasswordlessType(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(14))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, o + self._tab.Pos)
+        return 0
+
+    # LoginPolicy
+    def IsDefault(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(16))
+        if o != 0:
+            return bool(self._tab.Get(flatbuffers.number_types.BoolFlags, o + self._tab.Pos))
+        return False
+
+    # LoginPolicy
+    def HidePasswordReset(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(18))
+        if o != 0:
+            return bool(self._tab.Get(flatbuffers.number_types.BoolFlags, o + self._tab.Pos))
+        return False
+
+    # LoginPolicy
+    def IgnoreUnknownUsernames(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(20))
+        if o != 0:
+            return bool(self._tab.Get(flatbuffers.number_types.BoolFlags, o + self._tab.Pos))
+        return False
+
+    # LoginPolicy
+    def DefaultRedirectUri(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(22))
+        if o != 0:
+            return self._tab.String(o + self._tab.Pos)
+        return None
+
+    # LoginPolicy
+    def PasswordCheckLifetime(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(24))
+        if o != 0:
+            x = o + self._tab.Pos
+            obj = Duration()
+            obj.Init(self._tab.Bytes, x)
+            return obj
+        return None
+
+    # LoginPolicy
+    def ExternalLoginCheckLifetime(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(26))
+        if o != 0:
+            x = o + self._tab.Pos
+            obj = Duration()
+            obj.Init(self._tab.Bytes, x)
+            return obj
+        return None
+
+    # LoginPolicy
+    def MfaInitSkipLifetime(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(28))
+        if o != 0:
+            x = o + self._tab.Pos
+            obj = Duration()
+            obj.Init(self._tab.Bytes, x)
+            return obj
+        return None
+
+    # LoginPolicy
+    def SecondFactorCheckLifetime(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(30))
+        if o != 0:
+            x = o + self._tab.Pos
+            obj = Duration()
+            obj.Init(self._tab.Bytes, x)
+            return obj
+        return None
+
+    # LoginPolicy
+    def MultiFactorCheckLifetime(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(32))
+        if o != 0:
+            x = o + self._tab.Pos
+            obj = Duration()
+            obj.Init(self._tab.Bytes, x)
+            return obj
+        return None
+
+    # LoginPolicy
+    def SecondFactors(self, j):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(34))
+        if o != 0:
+            a = self._tab.Vector(o)
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, a + flatbuffers.number_types.UOffsetTFlags.py_type(j * 4))
+        return 0
+
+    # LoginPolicy
+    def SecondFactorsAsNumpy(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(34))
+        if o != 0:
+            return self._tab.GetVectorAsNumpy(flatbuffers.number_types.Int32Flags, o)
+        return 0
+
+    # LoginPolicy
+    def SecondFactorsLength(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(34))
+        if o != 0:
+            return self._tab.VectorLen(o)
+        return 0
+
+    # LoginPolicy
+    def SecondFactorsIsNone(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(34))
+        return o == 0
+
+    # LoginPolicy
+    def MultiFactors(self, j):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(36))
+        if o != 0:
+            a = self._tab.Vector(o)
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, a + flatbuffers.number_types.UOffsetTFlags.py_type(j * 4))
+        return 0
+
+    # LoginPolicy
+    def MultiFactorsAsNumpy(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(36))
+        if o != 0:
+            return self._tab.GetVectorAsNumpy(flatbuffers.number_types.Int32Flags, o)
+        return 0
+
+    # LoginPolicy
+    def MultiFactorsLength(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(36))
+        if o != 0:
+            return self._tab.VectorLen(o)
+        return 0
+
+    # LoginPolicy
+    def MultiFactorsIsNone(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(36))
+        return o == 0
+
+    # LoginPolicy
+    def AllowDomainDiscovery(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(38))
+        if o != 0:
+            return bool(self._tab.Get(flatbuffers.number_types.BoolFlags, o + self._tab.Pos))
+        return False
+
+    # LoginPolicy
+    def DisableLoginWithEmail(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(40))
+        if o != 0:
+            return bool(self._tab.Get(flatbuffers.number_types.BoolFlags, o + self._tab.Pos))
+        return False
+
+    # LoginPolicy
+    def DisableLoginWithPhone(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(42))
+        if o != 0:
+            return bool(self._tab.Get(flatbuffers.number_types.BoolFlags, o + self._tab.Pos))
+        return False
+
+    # LoginPolicy
+    def ForceMfaLocalOnly(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(44))
+        if o != 0:
+            return bool(self._tab.Get(flatbuffers.number_types.BoolFlags, o + self._tab.Pos))
+        return False
+
+    # LoginPolicy
+    def UseDefaultUriForNotificationLinks(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(46))
+        if o != 0:
+            return bool(self._tab.Get(flatbuffers.number_types.BoolFlags, o + self._tab.Pos))
+        return False
+
+def LoginPolicyStart(builder): builder.StartObject(22)
+def LoginPolicyAddDetails(builder, details): builder.PrependUOffsetTRelativeSlot(0, flatbuffers.number_types.UOffsetTFlags.py_type(details), 0)
+def LoginPolicyAddAllowUsernamePassword(builder, allowUsernamePassword): builder.PrependBoolSlot(1, allowUsernamePassword, 0)
+def LoginPolicyAddAllowRegister(builder, allowRegister): builder.PrependBoolSlot(2, allowRegister, 0)
+def LoginPolicyAddAllowExternalIdp(builder, allowExternalIdp): builder.PrependBoolSlot(3, allowExternalIdp, 0)
+def LoginPolicyAddForceMfa(builder, forceMfa): builder.PrependBoolSlot(4, forceMfa, 0)
+def LoginPolicyAddPasswordlessType(builder, passwordlessType): builder.PrependInt32Slot(5, passwordlessType, 0)
+def LoginPolicyAddIsDefault(builder, isDefault): builder.PrependBoolSlot(6, isDefault, 0)
+def LoginPolicyAddHidePasswordReset(builder, hidePasswordReset): builder.PrependBoolSlot(7, hidePasswordReset, 0)
+def LoginPolicyAddIgnoreUnknownUsernames(builder, ignoreUnknownUsernames): builder.PrependBoolSlot(8, ignoreUnknownUsernames, 0)
+def LoginPolicyAddDefaultRedirectUri(builder, defaultRedirectUri): builder.PrependUOffsetTRelativeSlot(9, flatbuffers.number_types.UOffsetTFlags.py_type(defaultRedirectUri), 0)
+def LoginPolicyAddPasswordCheckLifetime(builder, passwordCheckLifetime): builder.PrependStructSlot(10, flatbuffers.number_types.UOffsetTFlags.py_type(passwordCheckLifetime), 0)
+def LoginPolicyAddExternalLoginCheckLifetime(builder, externalLoginCheckLifetime): builder.PrependStructSlot(11, flatbuffers.number_types.UOffsetTFlags.py_type(externalLoginCheckLifetime), 0)
+def LoginPolicyAddMfaInitSkipLifetime(builder, mfaInitSkipLifetime): builder.PrependStructSlot(12, flatbuffers.number_types.UOffsetTFlags.py_type(mfaInitSkipLifetime), 0)
+def LoginPolicyAddSecondFactorCheckLifetime(builder, secondFactorCheckLifetime): builder.PrependStructSlot(13, flatbuffers.number_types.UOffsetTFlags.py_type(secondFactorCheckLifetime), 0)
+def LoginPolicyAddMultiFactorCheckLifetime(builder, multiFactorCheckLifetime): builder.PrependStructSlot(14, flatbuffers.number_types.UOffsetTFlags.py_type(multiFactorCheckLifetime), 0)
+def LoginPolicyAddSecondFactors(builder, secondFactors): builder.PrependUOffsetTRelativeSlot(15, flatbuffers.number_types.UOffsetTFlags.py_type(secondFactors), 0)
+def LoginPolicyStartSecondFactorsVector(builder, numElems): return builder.StartVector(4, numElems, 4)
+def LoginPolicyAddMultiFactors(builder, multiFactors): builder.PrependUOffsetTRelativeSlot(16, flatbuffers.number_types.UOffsetTFlags.py_type(multiFactors), 0)
+def LoginPolicyStartMultiFactorsVector(builder, numElems): return builder.StartVector(4, numElems, 4)
+def LoginPolicyAddAllowDomainDiscovery(builder, allowDomainDiscovery): builder.PrependBoolSlot(17, allowDomainDiscovery, 0)
+def LoginPolicyAddDisableLoginWithEmail(builder, disableLoginWithEmail): builder.PrependBoolSlot(18, disableLoginWithEmail, 0)
+def LoginPolicyAddDisableLoginWithPhone(builder, disableLoginWithPhone): builder.PrependBoolSlot(19, disableLoginWithPhone, 0)
+def LoginPolicyAddForceMfaLocalOnly(builder, forceMfaLocalOnly): builder.PrependBoolSlot(20, forceMfaLocalOnly, 0)
+def LoginPolicyAddUseDefaultUriForNotificationLinks(builder, useDefaultUriForNotificationLinks): builder.PrependBoolSlot(21, useDefaultUriForNotificationLinks, 0)
+def LoginPolicyEnd(builder): return builder.EndObject()
+
+
+# zitadel.policy.v1.PrivacyPolicy
+class PrivacyPolicy(object):
+    __slots__ = ['_tab']
+
+    @classmethod
+    def GetRootAs(cls, buf, offset=0):
+        n = flatbuffers.encode.Get(flatbuffers.packer.uoffset, buf, offset)
+        x = PrivacyPolicy()
+        x.Init(buf, n + offset)
+        return x
+
+    @classmethod
+    def GetRootAsPrivacyPolicy(cls, buf, offset=0):
+        """This method is deprecated. Please switch to GetRootAs."""
+        return cls.GetRootAs(buf, offset)
+    @classmethod
+    def PrivacyPolicyBufferHasIdentifier(cls, buf, offset, size_prefixed=False):
+        return flatbuffers.util.BufferHasIdentifier(buf, offset, b"\x50\x44\x52\x53", size_prefixed=size_prefixed)
+
+    # PrivacyPolicy
+    def Init(self, buf, pos):
+        self._tab = flatbuffers.table.Table(buf, pos)
+
+    # PrivacyPolicy
+    def Details(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(4))
+        if o != 0:
+            x = self._tab.Indirect(o + self._tab.Pos)
+            obj = Details()
+            obj.Init(self._tab.Bytes, x)
+            return obj
+        return None
+
+    # PrivacyPolicy
+    def TosLink(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(6))
+        if o != 0:
+            return self._tab.String(o + self._tab.Pos)
+        return None
+
+    # PrivacyPolicy
+    def PrivacyLink(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(8))
+        if o != 0:
+            return self._tab.String(o + self._tab.Pos)
+        return None
+
+    # PrivacyPolicy
+    def IsDefault(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(10))
+        if o != 0:
+            return bool(self._tab.Get(flatbuffers.number_types.BoolFlags, o + self._tab.Pos))
+        return False
+
+    # PrivacyPolicy
+    def HelpLink(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(12))
+        if o != 0:
+            return self._tab.String(o + self._tab.Pos)
+        return None
+
+    # PrivacyPolicy
+    def SupportEmail(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(14))
+        if o != 0:
+            return self._tab.String(o + self._tab.Pos)
+        return None
+
+    # PrivacyPolicy
+    def DocsLink(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(16))
+        if o != 0:
+            return self._tab.String(o + self._tab.Pos)
+        return None
+
+    # PrivacyPolicy
+    def CustomLink(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(18))
+        if o != 0:
+            return self._tab.String(o + self._tab.Pos)
+        return None
+
+    # PrivacyPolicy
+    def CustomLinkText(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(20))
+        if o != 0:
+            return self._tab.String(o + self._tab.Pos)
+        return None
+
+def PrivacyPolicyStart(builder): builder.StartObject(9)
+def PrivacyPolicyAddDetails(builder, details): builder.PrependUOffsetTRelativeSlot(0, flatbuffers.number_types.UOffsetTFlags.py_type(details), 0)
+def PrivacyPolicyAddTosLink(builder, tosLink): builder.PrependUOffsetTRelativeSlot(1, flatbuffers.number_types.UOffsetTFlags.py_type(tosLink), 0)
+def PrivacyPolicyAddPrivacyLink(builder, privacyLink): builder.PrependUOffsetTRelativeSlot(2, flatbuffers.number_types.UOffsetTFlags.py_type(privacyLink), 0)
+def PrivacyPolicyAddIsDefault(builder, isDefault): builder.PrependBoolSlot(3, isDefault, 0)
+def PrivacyPolicyAddHelpLink(builder, helpLink): builder.PrependUOffsetTRelativeSlot(4, flatbuffers.number_types.UOffsetTFlags.py_type(helpLink), 0)
+def PrivacyPolicyAddSupportEmail(builder, supportEmail): builder.PrependUOffsetTRelativeSlot(5, flatbuffers.number_types.UOffsetTFlags.py_type(supportEmail), 0)
+def PrivacyPolicyAddDocsLink(builder, docsLink): builder.PrependUOffsetTRelativeSlot(6, flatbuffers.number_types.UOffsetTFlags.py_type(docsLink), 0)
+def PrivacyPolicyAddCustomLink(builder, customLink): builder.PrependUOffsetTRelativeSlot(7, flatbuffers.number_types.UOffsetTFlags.py_type(customLink), 0)
+def PrivacyPolicyAddCustomLinkText(builder, customLinkText): builder.PrependUOffsetTRelativeSlot(8, flatbuffers.number_types.UOffsetTFlags.py_type(customLinkText), 0)
+def PrivacyPolicyEnd(builder): return builder.EndObject()
+
+
+# zitadel.policy.v1.NotificationPolicy
+class NotificationPolicy(object):
+    __slots__ = ['_tab']
+
+    @classmethod
+    def GetRootAs(cls, buf, offset=0):
+        n = flatbuffers.encode.Get(flatbuffers.packer.uoffset, buf, offset)
+        x = NotificationPolicy()
+        x.Init(buf, n + offset)
+        return x
+
+    @classmethod
+    def GetRootAsNotificationPolicy(cls, buf, offset=0):
+        """This method is deprecated. Please switch to GetRootAs."""
+        return cls.GetRootAs(buf, offset)
+    @classmethod
+    def NotificationPolicyBufferHasIdentifier(cls, buf, offset, size_prefixed=False):
+        return flatbuffers.util.BufferHasIdentifier(buf, offset, b"\x50\x44\x52\x53", size_prefixed=size_prefixed)
+
+    # NotificationPolicy
+    def Init(self, buf, pos):
+        self._tab = flatbuffers.table.Table(buf, pos)
+
+    # NotificationPolicy
+    def Details(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(4))
+        if o != 0:
+            x = self._tab.Indirect(o + self._tab.Pos)
+            obj = Details()
+            obj.Init(self._tab.Bytes, x)
+            return obj
+        return None
+
+    # NotificationPolicy
+    def IsDefault(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(6))
+        if o != 0:
+            return bool(self._tab.Get(flatbuffers.number_types.BoolFlags, o + self._tab.Pos))
+        return False
+
+    # NotificationPolicy
+    def PasswordChange(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(8))
+        if o != 0:
+            return bool(self._tab.Get(flatbuffers.number_types.BoolFlags, o + self._tab.Pos))
+        return False
+
+def NotificationPolicyStart(builder): builder.StartObject(3)
+def NotificationPolicyAddDetails(builder, details): builder.PrependUOffsetTRelativeSlot(0, flatbuffers.number_types.UOffsetTFlags.py_type(details), 0)
+def NotificationPolicyAddIsDefault(builder, isDefault): builder.PrependBoolSlot(1, isDefault, 0)
+def NotificationPolicyAddPasswordChange(builder, passwordChange): builder.PrependBoolSlot(2, passwordChange, 0)
+def NotificationPolicyEnd(builder): return builder.EndObject()
+
+
+# zitadel.policy.v1.LabelPolicy (the active policy; asset fields are the upstream's URLs)
+class LabelPolicy(object):
+    __slots__ = ['_tab']
+
+    @classmethod
+    def GetRootAs(cls, buf, offset=0):
+        n = flatbuffers.encode.Get(flatbuffers.packer.uoffset, buf, offset)
+        x = LabelPolicy()
+        x.Init(buf, n + offset)
+        return x
+
+    @classmethod
+    def GetRootAsLabelPolicy(cls, buf, offset=0):
+        """This method is deprecated. Please switch to GetRootAs."""
+        return cls.GetRootAs(buf, offset)
+    @classmethod
+    def LabelPolicyBufferHasIdentifier(cls, buf, offset, size_prefixed=False):
+        return flatbuffers.util.BufferHasIdentifier(buf, offset, b"\x50\x44\x52\x53", size_prefixed=size_prefixed)
+
+    # LabelPolicy
+    def Init(self, buf, pos):
+        self._tab = flatbuffers.table.Table(buf, pos)
+
+    # LabelPolicy
+    def Details(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(4))
+        if o != 0:
+            x = self._tab.Indirect(o + self._tab.Pos)
+            obj = Details()
+            obj.Init(self._tab.Bytes, x)
+            return obj
+        return None
+
+    # LabelPolicy
+    def PrimaryColor(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(6))
+        if o != 0:
+            return self._tab.String(o + self._tab.Pos)
+        return None
+
+    # LabelPolicy
+    def IsDefault(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(8))
+        if o != 0:
+            return bool(self._tab.Get(flatbuffers.number_types.BoolFlags, o + self._tab.Pos))
+        return False
+
+    # LabelPolicy
+    def HideLoginNameSuffix(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(10))
+        if o != 0:
+            return bool(self._tab.Get(flatbuffers.number_types.BoolFlags, o + self._tab.Pos))
+        return False
+
+    # LabelPolicy
+    def WarnColor(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(12))
+        if o != 0:
+            return self._tab.String(o + self._tab.Pos)
+        return None
+
+    # LabelPolicy
+    def BackgroundColor(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(14))
+        if o != 0:
+            return self._tab.String(o + self._tab.Pos)
+        return None
+
+    # LabelPolicy
+    def FontColor(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(16))
+        if o != 0:
+            return self._tab.String(o + self._tab.Pos)
+        return None
+
+    # LabelPolicy
+    def PrimaryColorDark(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(18))
+        if o != 0:
+            return self._tab.String(o + self._tab.Pos)
+        return None
+
+    # LabelPolicy
+    def BackgroundColorDark(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(20))
+        if o != 0:
+            return self._tab.String(o + self._tab.Pos)
+        return None
+
+    # LabelPolicy
+    def WarnColorDark(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(22))
+        if o != 0:
+            return self._tab.String(o + self._tab.Pos)
+        return None
+
+    # LabelPolicy
+    def FontColorDark(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(24))
+        if o != 0:
+            return self._tab.String(o + self._tab.Pos)
+        return None
+
+    # LabelPolicy
+    def DisableWatermark(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(26))
+        if o != 0:
+            return bool(self._tab.Get(flatbuffers.number_types.BoolFlags, o + self._tab.Pos))
+        return False
+
+    # LabelPolicy
+    def LogoUrl(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(28))
+        if o != 0:
+            return self._tab.String(o + self._tab.Pos)
+        return None
+
+    # LabelPolicy
+    def IconUrl(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(30))
+        if o != 0:
+            return self._tab.String(o + self._tab.Pos)
+        return None
+
+    # LabelPolicy
+    def LogoUrlDark(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(32))
+        if o != 0:
+            return self._tab.String(o + self._tab.Pos)
+        return None
+
+    # LabelPolicy
+    def IconUrlDark(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(34))
+        if o != 0:
+            return self._tab.String(o + self._tab.Pos)
+        return None
+
+    # LabelPolicy
+    def FontUrl(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(36))
+        if o != 0:
+            return self._tab.String(o + self._tab.Pos)
+        return None
+
+    # LabelPolicy
+    def ThemeMode(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(38))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, o + self._tab.Pos)
+        return 0
+
+def LabelPolicyStart(builder): builder.StartObject(18)
+def LabelPolicyAddDetails(builder, details): builder.PrependUOffsetTRelativeSlot(0, flatbuffers.number_types.UOffsetTFlags.py_type(details), 0)
+def LabelPolicyAddPrimaryColor(builder, primaryColor): builder.PrependUOffsetTRelativeSlot(1, flatbuffers.number_types.UOffsetTFlags.py_type(primaryColor), 0)
+def LabelPolicyAddIsDefault(builder, isDefault): builder.PrependBoolSlot(2, isDefault, 0)
+def LabelPolicyAddHideLoginNameSuffix(builder, hideLoginNameSuffix): builder.PrependBoolSlot(3, hideLoginNameSuffix, 0)
+def LabelPolicyAddWarnColor(builder, warnColor): builder.PrependUOffsetTRelativeSlot(4, flatbuffers.number_types.UOffsetTFlags.py_type(warnColor), 0)
+def LabelPolicyAddBackgroundColor(builder, backgroundColor): builder.PrependUOffsetTRelativeSlot(5, flatbuffers.number_types.UOffsetTFlags.py_type(backgroundColor), 0)
+def LabelPolicyAddFontColor(builder, fontColor): builder.PrependUOffsetTRelativeSlot(6, flatbuffers.number_types.UOffsetTFlags.py_type(fontColor), 0)
+def LabelPolicyAddPrimaryColorDark(builder, primaryColorDark): builder.PrependUOffsetTRelativeSlot(7, flatbuffers.number_types.UOffsetTFlags.py_type(primaryColorDark), 0)
+def LabelPolicyAddBackgroundColorDark(builder, backgroundColorDark): builder.PrependUOffsetTRelativeSlot(8, flatbuffers.number_types.UOffsetTFlags.py_type(backgroundColorDark), 0)
+def LabelPolicyAddWarnColorDark(builder, warnColorDark): builder.PrependUOffsetTRelativeSlot(9, flatbuffers.number_types.UOffsetTFlags.py_type(warnColorDark), 0)
+def LabelPolicyAddFontColorDark(builder, fontColorDark): builder.PrependUOffsetTRelativeSlot(10, flatbuffers.number_types.UOffsetTFlags.py_type(fontColorDark), 0)
+def LabelPolicyAddDisableWatermark(builder, disableWatermark): builder.PrependBoolSlot(11, disableWatermark, 0)
+def LabelPolicyAddLogoUrl(builder, logoUrl): builder.PrependUOffsetTRelativeSlot(12, flatbuffers.number_types.UOffsetTFlags.py_type(logoUrl), 0)
+def LabelPolicyAddIconUrl(builder, iconUrl): builder.PrependUOffsetTRelativeSlot(13, flatbuffers.number_types.UOffsetTFlags.py_type(iconUrl), 0)
+def LabelPolicyAddLogoUrlDark(builder, logoUrlDark): builder.PrependUOffsetTRelativeSlot(14, flatbuffers.number_types.UOffsetTFlags.py_type(logoUrlDark), 0)
+def LabelPolicyAddIconUrlDark(builder, iconUrlDark): builder.PrependUOffsetTRelativeSlot(15, flatbuffers.number_types.UOffsetTFlags.py_type(iconUrlDark), 0)
+def LabelPolicyAddFontUrl(builder, fontUrl): builder.PrependUOffsetTRelativeSlot(16, flatbuffers.number_types.UOffsetTFlags.py_type(fontUrl), 0)
+def LabelPolicyAddThemeMode(builder, themeMode): builder.PrependInt32Slot(17, themeMode, 0)
+def LabelPolicyEnd(builder): return builder.EndObject()
+
+
 # The answer for one org (or for the instance default, with org_id absent).
 class PolicyResult(object):
     __slots__ = ['_tab']
@@ -349,11 +1228,88 @@ class PolicyResult(object):
             return obj
         return None
 
-def PolicyResultStart(builder): builder.StartObject(4)
+    # PolicyResult
+    def PasswordComplexity(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(12))
+        if o != 0:
+            x = self._tab.Indirect(o + self._tab.Pos)
+            obj = PasswordComplexityPolicy()
+            obj.Init(self._tab.Bytes, x)
+            return obj
+        return None
+
+    # PolicyResult
+    def PasswordAge(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(14))
+        if o != 0:
+            x = self._tab.Indirect(o + self._tab.Pos)
+            obj = PasswordAgePolicy()
+            obj.Init(self._tab.Bytes, x)
+            return obj
+        return None
+
+    # PolicyResult
+    def Lockout(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(16))
+        if o != 0:
+            x = self._tab.Indirect(o + self._tab.Pos)
+            obj = LockoutPolicy()
+            obj.Init(self._tab.Bytes, x)
+            return obj
+        return None
+
+    # PolicyResult
+    def Login(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(18))
+        if o != 0:
+            x = self._tab.Indirect(o + self._tab.Pos)
+            obj = LoginPolicy()
+            obj.Init(self._tab.Bytes, x)
+            return obj
+        return None
+
+    # PolicyResult
+    def Privacy(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(20))
+        if o != 0:
+            x = self._tab.Indirect(o + self._tab.Pos)
+            obj = PrivacyPolicy()
+            obj.Init(self._tab.Bytes, x)
+            return obj
+        return None
+
+    # PolicyResult
+    def Notification(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(22))
+        if o != 0:
+            x = self._tab.Indirect(o + self._tab.Pos)
+            obj = NotificationPolicy()
+            obj.Init(self._tab.Bytes, x)
+            return obj
+        return None
+
+    # PolicyResult
+    def Label(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(24))
+        if o != 0:
+            x = self._tab.Indirect(o + self._tab.Pos)
+            obj = LabelPolicy()
+            obj.Init(self._tab.Bytes, x)
+            return obj
+        return None
+
+def PolicyResultStart(builder): builder.StartObject(11)
 def PolicyResultAddOrgId(builder, orgId): builder.PrependUOffsetTRelativeSlot(0, flatbuffers.number_types.UOffsetTFlags.py_type(orgId), 0)
 def PolicyResultAddOrgKnown(builder, orgKnown): builder.PrependBoolSlot(1, orgKnown, 0)
 def PolicyResultAddPolicy(builder, policy): builder.PrependUOffsetTRelativeSlot(2, flatbuffers.number_types.UOffsetTFlags.py_type(policy), 0)
 def PolicyResultAddError(builder, error): builder.PrependUOffsetTRelativeSlot(3, flatbuffers.number_types.UOffsetTFlags.py_type(error), 0)
+def PolicyResultAddPasswordComplexity(builder, passwordComplexity): builder.PrependUOffsetTRelativeSlot(4, flatbuffers.number_types.UOffsetTFlags.py_type(passwordComplexity), 0)
+def PolicyResultAddPasswordAge(builder, passwordAge): builder.PrependUOffsetTRelativeSlot(5, flatbuffers.number_types.UOffsetTFlags.py_type(passwordAge), 0)
+def PolicyResultAddLockout(builder, lockout): builder.PrependUOffsetTRelativeSlot(6, flatbuffers.number_types.UOffsetTFlags.py_type(lockout), 0)
+def PolicyResultAddLogin(builder, login): builder.PrependUOffsetTRelativeSlot(7, flatbuffers.number_types.UOffsetTFlags.py_type(login), 0)
+def PolicyResultAddPrivacy(builder, privacy): builder.PrependUOffsetTRelativeSlot(8, flatbuffers.number_types.UOffsetTFlags.py_type(privacy), 0)
+def PolicyResultAddNotification(builder, notification): builder.PrependUOffsetTRelativeSlot(9, flatbuffers.number_types.UOffsetTFlags.py_type(notification), 0)
+def PolicyResultAddLabel(builder, label): builder.PrependUOffsetTRelativeSlot(10, flatbuffers.number_types.UOffsetTFlags.py_type(label), 0)
 def PolicyResultEnd(builder): return builder.EndObject()
 
 
@@ -1220,7 +2176,24 @@ class CheckResult(object):
             return obj
         return None
 
-def CheckResultStart(builder): builder.StartObject(11)
+    # CheckResult
+    def ErrorId(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(26))
+        if o != 0:
+            return self._tab.String(o + self._tab.Pos)
+        return None
+
+    # CheckResult
+    def PasswordComplexity(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(28))
+        if o != 0:
+            x = self._tab.Indirect(o + self._tab.Pos)
+            obj = PasswordComplexityPolicy()
+            obj.Init(self._tab.Bytes, x)
+            return obj
+        return None
+
+def CheckResultStart(builder): builder.StartObject(13)
 def CheckResultAddKind(builder, kind): builder.PrependUint8Slot(0, kind, 0)
 def CheckResultAddOrgId(builder, orgId): builder.PrependUOffsetTRelativeSlot(1, flatbuffers.number_types.UOffsetTFlags.py_type(orgId), 0)
 def CheckResultAddOrgKnown(builder, orgKnown): builder.PrependBoolSlot(2, orgKnown, 0)
@@ -1232,6 +2205,8 @@ def CheckResultAddPolicy(builder, policy): builder.PrependUOffsetTRelativeSlot(7
 def CheckResultAddDomainOnOrg(builder, domainOnOrg): builder.PrependBoolSlot(8, domainOnOrg, 0)
 def CheckResultAddDomainVerified(builder, domainVerified): builder.PrependBoolSlot(9, domainVerified, 0)
 def CheckResultAddError(builder, error): builder.PrependUOffsetTRelativeSlot(10, flatbuffers.number_types.UOffsetTFlags.py_type(error), 0)
+def CheckResultAddErrorId(builder, errorId): builder.PrependUOffsetTRelativeSlot(11, flatbuffers.number_types.UOffsetTFlags.py_type(errorId), 0)
+def CheckResultAddPasswordComplexity(builder, passwordComplexity): builder.PrependUOffsetTRelativeSlot(12, flatbuffers.number_types.UOffsetTFlags.py_type(passwordComplexity), 0)
 def CheckResultEnd(builder): return builder.EndObject()
 
 

@@ -7,5 +7,6 @@ export enum CheckKind {
   UNSPECIFIED = 0,
   LOGIN_NAME = 1,
   SMTP_SENDER = 2,
-  DOMAIN_VERIFICATION = 3
+  DOMAIN_VERIFICATION = 3,
+  PASSWORD = 4
 }

@@ -6,6 +6,7 @@ import { CheckKind } from '../../policyd/fb/check-kind';
 import { CheckReason } from '../../policyd/fb/check-reason';
 import { DomainPolicy } from '../../policyd/fb/domain-policy';
 import { Error } from '../../policyd/fb/error';
+import { PasswordComplexityPolicy } from '../../policyd/fb/password-complexity-policy';
 
 
 /**
@@ -90,8 +91,20 @@ error(obj?:Error):Error|null {
   return offset ? (obj || new Error()).__init(this.bb!.__indirect(this.bb_pos + offset), this.bb!) : null;
 }
 
+errorId():string|null
+errorId(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
+errorId(optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 26);
+  return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
+}
+
+passwordComplexity(obj?:PasswordComplexityPolicy):PasswordComplexityPolicy|null {
+  const offset = this.bb!.__offset(this.bb_pos, 28);
+  return offset ? (obj || new PasswordComplexityPolicy()).__init(this.bb!.__indirect(this.bb_pos + offset), this.bb!) : null;
+}
+
 static startCheckResult(builder:flatbuffers.Builder) {
-  builder.startObject(11);
+  builder.startObject(13);
 }
 
 static addKind(builder:flatbuffers.Builder, kind:CheckKind) {
@@ -136,6 +149,14 @@ static addDomainVerified(builder:flatbuffers.Builder, domainVerified:boolean) {
 
 static addError(builder:flatbuffers.Builder, errorOffset:flatbuffers.Offset) {
   builder.addFieldOffset(10, errorOffset, 0);
+}
+
+static addErrorId(builder:flatbuffers.Builder, errorIdOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(11, errorIdOffset, 0);
+}
+
+static addPasswordComplexity(builder:flatbuffers.Builder, passwordComplexityOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(12, passwordComplexityOffset, 0);
 }
 
 static endCheckResult(builder:flatbuffers.Builder):flatbuffers.Offset {

@@ -2,6 +2,9 @@
 
 import * as flatbuffers from 'flatbuffers';
 
+import { PolicyKind } from '../../policyd/fb/policy-kind';
+
+
 /**
  * The instance default policy (the upstream's GET /admin/v1/policies/domain).
  */
@@ -23,8 +26,39 @@ static getSizePrefixedRootAsGetDefaultPolicy(bb:flatbuffers.ByteBuffer, obj?:Get
   return (obj || new GetDefaultPolicy()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
 }
 
+kinds(index: number):PolicyKind|null {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.readUint8(this.bb!.__vector(this.bb_pos + offset) + index) : 0;
+}
+
+kindsLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+kindsArray():Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? new Uint8Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
+}
+
 static startGetDefaultPolicy(builder:flatbuffers.Builder) {
-  builder.startObject(0);
+  builder.startObject(1);
+}
+
+static addKinds(builder:flatbuffers.Builder, kindsOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(0, kindsOffset, 0);
+}
+
+static createKindsVector(builder:flatbuffers.Builder, data:PolicyKind[]):flatbuffers.Offset {
+  builder.startVector(1, data.length, 1);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addInt8(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startKindsVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(1, numElems, 1);
 }
 
 static endGetDefaultPolicy(builder:flatbuffers.Builder):flatbuffers.Offset {
@@ -32,8 +66,9 @@ static endGetDefaultPolicy(builder:flatbuffers.Builder):flatbuffers.Offset {
   return offset;
 }
 
-static createGetDefaultPolicy(builder:flatbuffers.Builder):flatbuffers.Offset {
+static createGetDefaultPolicy(builder:flatbuffers.Builder, kindsOffset:flatbuffers.Offset):flatbuffers.Offset {
   GetDefaultPolicy.startGetDefaultPolicy(builder);
+  GetDefaultPolicy.addKinds(builder, kindsOffset);
   return GetDefaultPolicy.endGetDefaultPolicy(builder);
 }
 }

@@ -2,6 +2,9 @@
 
 import * as flatbuffers from 'flatbuffers';
 
+import { PolicyKind } from '../../policyd/fb/policy-kind';
+
+
 /**
  * The effective policy of one org (the upstream's GET /management/v1/policies/domain).
  */
@@ -35,8 +38,23 @@ strict():boolean {
   return offset ? !!this.bb!.readInt8(this.bb_pos + offset) : false;
 }
 
+kinds(index: number):PolicyKind|null {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? this.bb!.readUint8(this.bb!.__vector(this.bb_pos + offset) + index) : 0;
+}
+
+kindsLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+kindsArray():Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? new Uint8Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
+}
+
 static startGetOrgPolicy(builder:flatbuffers.Builder) {
-  builder.startObject(2);
+  builder.startObject(3);
 }
 
 static addOrgId(builder:flatbuffers.Builder, orgIdOffset:flatbuffers.Offset) {
@@ -47,15 +65,32 @@ static addStrict(builder:flatbuffers.Builder, strict:boolean) {
   builder.addFieldInt8(1, +strict, +false);
 }
 
+static addKinds(builder:flatbuffers.Builder, kindsOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(2, kindsOffset, 0);
+}
+
+static createKindsVector(builder:flatbuffers.Builder, data:PolicyKind[]):flatbuffers.Offset {
+  builder.startVector(1, data.length, 1);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addInt8(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startKindsVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(1, numElems, 1);
+}
+
 static endGetOrgPolicy(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createGetOrgPolicy(builder:flatbuffers.Builder, orgIdOffset:flatbuffers.Offset, strict:boolean):flatbuffers.Offset {
+static createGetOrgPolicy(builder:flatbuffers.Builder, orgIdOffset:flatbuffers.Offset, strict:boolean, kindsOffset:flatbuffers.Offset):flatbuffers.Offset {
   GetOrgPolicy.startGetOrgPolicy(builder);
   GetOrgPolicy.addOrgId(builder, orgIdOffset);
   GetOrgPolicy.addStrict(builder, strict);
+  GetOrgPolicy.addKinds(builder, kindsOffset);
   return GetOrgPolicy.endGetOrgPolicy(builder);
 }
 }

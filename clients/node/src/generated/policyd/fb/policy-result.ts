@@ -4,6 +4,13 @@ import * as flatbuffers from 'flatbuffers';
 
 import { DomainPolicy } from '../../policyd/fb/domain-policy';
 import { Error } from '../../policyd/fb/error';
+import { LabelPolicy } from '../../policyd/fb/label-policy';
+import { LockoutPolicy } from '../../policyd/fb/lockout-policy';
+import { LoginPolicy } from '../../policyd/fb/login-policy';
+import { NotificationPolicy } from '../../policyd/fb/notification-policy';
+import { PasswordAgePolicy } from '../../policyd/fb/password-age-policy';
+import { PasswordComplexityPolicy } from '../../policyd/fb/password-complexity-policy';
+import { PrivacyPolicy } from '../../policyd/fb/privacy-policy';
 
 
 /**
@@ -49,8 +56,43 @@ error(obj?:Error):Error|null {
   return offset ? (obj || new Error()).__init(this.bb!.__indirect(this.bb_pos + offset), this.bb!) : null;
 }
 
+passwordComplexity(obj?:PasswordComplexityPolicy):PasswordComplexityPolicy|null {
+  const offset = this.bb!.__offset(this.bb_pos, 12);
+  return offset ? (obj || new PasswordComplexityPolicy()).__init(this.bb!.__indirect(this.bb_pos + offset), this.bb!) : null;
+}
+
+passwordAge(obj?:PasswordAgePolicy):PasswordAgePolicy|null {
+  const offset = this.bb!.__offset(this.bb_pos, 14);
+  return offset ? (obj || new PasswordAgePolicy()).__init(this.bb!.__indirect(this.bb_pos + offset), this.bb!) : null;
+}
+
+lockout(obj?:LockoutPolicy):LockoutPolicy|null {
+  const offset = this.bb!.__offset(this.bb_pos, 16);
+  return offset ? (obj || new LockoutPolicy()).__init(this.bb!.__indirect(this.bb_pos + offset), this.bb!) : null;
+}
+
+login(obj?:LoginPolicy):LoginPolicy|null {
+  const offset = this.bb!.__offset(this.bb_pos, 18);
+  return offset ? (obj || new LoginPolicy()).__init(this.bb!.__indirect(this.bb_pos + offset), this.bb!) : null;
+}
+
+privacy(obj?:PrivacyPolicy):PrivacyPolicy|null {
+  const offset = this.bb!.__offset(this.bb_pos, 20);
+  return offset ? (obj || new PrivacyPolicy()).__init(this.bb!.__indirect(this.bb_pos + offset), this.bb!) : null;
+}
+
+notification(obj?:NotificationPolicy):NotificationPolicy|null {
+  const offset = this.bb!.__offset(this.bb_pos, 22);
+  return offset ? (obj || new NotificationPolicy()).__init(this.bb!.__indirect(this.bb_pos + offset), this.bb!) : null;
+}
+
+label(obj?:LabelPolicy):LabelPolicy|null {
+  const offset = this.bb!.__offset(this.bb_pos, 24);
+  return offset ? (obj || new LabelPolicy()).__init(this.bb!.__indirect(this.bb_pos + offset), this.bb!) : null;
+}
+
 static startPolicyResult(builder:flatbuffers.Builder) {
-  builder.startObject(4);
+  builder.startObject(11);
 }
 
 static addOrgId(builder:flatbuffers.Builder, orgIdOffset:flatbuffers.Offset) {
@@ -67,6 +109,34 @@ static addPolicy(builder:flatbuffers.Builder, policyOffset:flatbuffers.Offset) {
 
 static addError(builder:flatbuffers.Builder, errorOffset:flatbuffers.Offset) {
   builder.addFieldOffset(3, errorOffset, 0);
+}
+
+static addPasswordComplexity(builder:flatbuffers.Builder, passwordComplexityOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(4, passwordComplexityOffset, 0);
+}
+
+static addPasswordAge(builder:flatbuffers.Builder, passwordAgeOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(5, passwordAgeOffset, 0);
+}
+
+static addLockout(builder:flatbuffers.Builder, lockoutOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(6, lockoutOffset, 0);
+}
+
+static addLogin(builder:flatbuffers.Builder, loginOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(7, loginOffset, 0);
+}
+
+static addPrivacy(builder:flatbuffers.Builder, privacyOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(8, privacyOffset, 0);
+}
+
+static addNotification(builder:flatbuffers.Builder, notificationOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(9, notificationOffset, 0);
+}
+
+static addLabel(builder:flatbuffers.Builder, labelOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(10, labelOffset, 0);
 }
 
 static endPolicyResult(builder:flatbuffers.Builder):flatbuffers.Offset {
