@@ -157,6 +157,32 @@ TEST(KindCodecTest, DamageIsDataLossNamingTheRecord) {
   EXPECT_EQ(DecodeKindDefault(tomb, &got, &v).code(), Code::kDataLoss);
 }
 
+// Decoding into reused rows (what Read() does) leaves nothing of the previous contents, whatever
+// kinds and field types the previous rows had.
+TEST(KindCodecTest, DecodingIntoReusedRowsOverwritesEveryMember) {
+  std::vector<StoredKindRow> rows;
+  std::size_t count = 0;
+  std::string bytes;
+  EncodeOrgKinds(OrgRows(7), &bytes);
+  ASSERT_TRUE(DecodeOrgKinds(bytes, &rows, &count).ok());
+  // The same kinds, other values (every row now has a policy), and in another order of sizes.
+  std::vector<StoredKindRow> other;
+  for (PolicyKind k : StoredGenericKinds()) {
+    other.push_back(StoredKindRow{k, true, EmptyKindPolicy(k), SourceVersion{}});
+  }
+  EncodeOrgKinds(other, &bytes);
+  ASSERT_TRUE(DecodeOrgKinds(bytes, &rows, &count).ok());
+  ASSERT_EQ(count, other.size());
+  for (std::size_t i = 0; i < count; ++i) EXPECT_EQ(rows[i], other[i]) << i;
+  // A default decoded into a policy of another kind.
+  KindPolicy p = SeededPolicy(PolicyKind::kLabel, 3, "x");
+  SourceVersion v = KindVersion(3);
+  EncodeKindDefault(EmptyKindPolicy(PolicyKind::kLogin), SourceVersion{}, &bytes);
+  ASSERT_TRUE(DecodeKindDefault(bytes, &p, &v).ok());
+  EXPECT_EQ(p, EmptyKindPolicy(PolicyKind::kLogin));
+  EXPECT_EQ(v, SourceVersion{});
+}
+
 TEST(KindCodecTest, RandomDamageNeverCrashes) {
   std::string bytes;
   EncodeOrgKinds(OrgRows(2), &bytes);
