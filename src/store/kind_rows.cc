@@ -139,6 +139,30 @@ Status StageDefault(const KindRowChange& change, const MultiGetBuffer& prev, std
   return Status::Ok();
 }
 
+// Stages org `id`'s "kinds:" row: `rows` replacing `old` (decoded from `*old_value`, nullptr when
+// the org had no such row). Writes nothing when the bytes stay the same; deletes the row when
+// `rows` is empty.
+Status StageOrgKinds(std::string_view id, const std::string_view* old_value,
+                     const std::vector<StoredKindRow>& old, const std::vector<StoredKindRow>& rows,
+                     rocksdb::WriteBatch& batch, Staged& staged) {
+  std::string key;
+  keys::AppendOrgKindsKey(id, &key);
+  rocksdb::Status b;
+  bool written = false;
+  if (rows.empty()) {
+    written = old_value != nullptr;
+    if (written) b = batch.Delete(ToSlice(key));
+  } else {
+    thread_local std::string value;
+    EncodeOrgKinds(rows, &value);
+    written = old_value == nullptr || *old_value != value;
+    if (written) b = batch.Put(ToSlice(key), ToSlice(value));
+  }
+  if (!b.ok()) return BatchError(b);
+  if (written) (SameContents(old, rows) ? staged.versions_written : staged.changed) = true;
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<KindPlan> PlanKindRows(const StoreChange& change) {
@@ -193,8 +217,6 @@ Status StageKindRows(const KindPlan& plan, const MultiGetBuffer& prev, std::size
   }
   std::vector<StoredKindRow> old;
   std::vector<StoredKindRow> rows;
-  std::string key;
-  std::string value;
   std::size_t r = 0;  // next of plan.rows
   for (std::size_t j = 0; j < plan.orgs.size(); ++j, slot += 2) {
     const std::string_view id = plan.orgs[j];
@@ -221,20 +243,9 @@ Status StageKindRows(const KindPlan& plan, const MultiGetBuffer& prev, std::size
       }
       ApplyRow(*plan.rows[r], rows);
     }
-    key.clear();
-    keys::AppendOrgKindsKey(id, &key);
-    rocksdb::Status b;
-    bool written = false;
-    if (rows.empty()) {
-      if (kinds_status.ok()) b = batch.Delete(ToSlice(key));
-      written = kinds_status.ok();
-    } else {
-      EncodeOrgKinds(rows, &value);
-      written = !kinds_status.ok() || prev.value(slot + 1) != value;
-      if (written) b = batch.Put(ToSlice(key), ToSlice(value));
-    }
-    if (!b.ok()) return BatchError(b);
-    if (written) (SameContents(old, rows) ? staged.versions_written : staged.changed) = true;
+    const std::string_view old_value = kinds_status.ok() ? prev.value(slot + 1) : "";
+    POLICYD_RETURN_IF_ERROR(
+        StageOrgKinds(id, kinds_status.ok() ? &old_value : nullptr, old, rows, batch, staged));
   }
   return Status::Ok();
 }
