@@ -58,6 +58,10 @@ class TimedStore final : public Store {
                                                  const SourceVersion&)>& on_org) const override {
     return inner_.ForEachEntry(on_instance, on_org);
   }
+  Status ForEachKindRow(
+      const std::function<Status(const KindRow& row, bool has_policy)>& visit) const override {
+    return inner_.ForEachKindRow(visit);
+  }
   Status Flush() override { return inner_.Flush(); }
 
  private:

@@ -10,18 +10,22 @@ ChangeFeed::ChangeFeed(Store& inner, std::size_t max_pending_orgs)
 FeedChanges ChangeFeed::Take() {
   std::lock_guard lock(mu_);
   FeedChanges out;
-  if (!everything_) out.orgs.assign(orgs_.begin(), orgs_.end());
+  if (!everything_) {
+    out.orgs.assign(orgs_.begin(), orgs_.end());
+    out.kind_rows.assign(kind_rows_.begin(), kind_rows_.end());
+  }
   out.instance = instance_;
   out.everything = everything_;
   out.synced = synced_;
   orgs_.clear();
+  kind_rows_.clear();
   instance_ = everything_ = synced_ = false;
   return out;
 }
 
 bool ChangeFeed::HasPending() const {
   std::lock_guard lock(mu_);
-  return !orgs_.empty() || instance_ || everything_ || synced_;
+  return !orgs_.empty() || !kind_rows_.empty() || instance_ || everything_ || synced_;
 }
 
 void ChangeFeed::SetListener(std::function<void()> listener) {
@@ -41,6 +45,7 @@ void ChangeFeed::Record(const StoreChange& change) {
       if (orgs_.size() >= max_pending_orgs_ && !orgs_.contains(id)) {
         everything_ = true;
         orgs_.clear();
+        kind_rows_.clear();
       }
       if (!everything_) orgs_.insert(id);
     };
@@ -48,6 +53,16 @@ void ChangeFeed::Record(const StoreChange& change) {
     for (const std::string& id : change.removed_orgs) add(id);
     for (const OrgDomains& domains : change.put_org_domains) add(domains.org_id);
     for (const auto& [id, version] : change.org_versions) add(id);
+    for (const KindRowChange& row : change.put_kind_rows) {
+      if (everything_) break;
+      if (kind_rows_.size() >= max_pending_orgs_ && !kind_rows_.contains({row.kind, row.org_id})) {
+        everything_ = true;
+        orgs_.clear();
+        kind_rows_.clear();
+        break;
+      }
+      kind_rows_.emplace(row.kind, row.org_id);
+    }
   }
   if (change.instance || change.instance_domains || change.instance_version) instance_ = true;
   if (!change.synced_at.IsZero()) synced_ = true;
@@ -67,6 +82,7 @@ Status ChangeFeed::Replace(const Snapshot& snapshot, std::string_view cursor,
     std::lock_guard lock(mu_);
     everything_ = synced_ = true;
     orgs_.clear();
+    kind_rows_.clear();
   }
   Notify();
   return Status::Ok();
@@ -95,6 +111,11 @@ Status ChangeFeed::ForEachEntry(
     const std::function<Status(const OrgRecord&, const OrgDomains&, const SourceVersion&)>& on_org)
     const {
   return inner_.ForEachEntry(on_instance, on_org);
+}
+
+Status ChangeFeed::ForEachKindRow(
+    const std::function<Status(const KindRow& row, bool has_policy)>& visit) const {
+  return inner_.ForEachKindRow(visit);
 }
 
 Status ChangeFeed::Flush() { return inner_.Flush(); }

@@ -10,6 +10,8 @@
 //   Apply    the org ids named by put_orgs, removed_orgs, put_org_domains and org_versions;
 //            "instance" when it sets instance, instance_domains or instance_version; "synced"
 //            when synced_at is non-zero (a sync round completed, the heartbeat's news);
+//            and each (kind, org id) of put_kind_rows and of removed orgs' rows (the org id empty
+//            for an instance default; recorded only, the fleet does not publish kinds yet);
 //   Replace  "everything" and "synced" (a cold start or a snapshot: the publisher makes a full
 //            pass).
 // Pending org ids are kept until taken; past `max_pending_orgs` they collapse into "everything"
@@ -29,6 +31,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "store/store.h"
@@ -41,8 +44,14 @@ struct FeedChanges {
   bool instance = false;
   bool everything = false;  // a Replace, or too many orgs: reconcile the whole store
   bool synced = false;      // a sync round (or a Replace) completed
+  // Rows of the generic kinds that a change named: (kind, org id; empty for the instance
+  // default), sorted, unique. Cleared when `everything` is set. A removed org appears in `orgs`
+  // only (its rows of every kind went with it).
+  std::vector<std::pair<PolicyKind, std::string>> kind_rows;
 
-  bool empty() const { return orgs.empty() && !instance && !everything && !synced; }
+  bool empty() const {
+    return orgs.empty() && kind_rows.empty() && !instance && !everything && !synced;
+  }
 };
 
 class ChangeFeed final : public Store {
@@ -71,6 +80,8 @@ class ChangeFeed final : public Store {
                                                  const SourceVersion&)>& on_instance,
                       const std::function<Status(const OrgRecord&, const OrgDomains&,
                                                  const SourceVersion&)>& on_org) const override;
+  Status ForEachKindRow(
+      const std::function<Status(const KindRow& row, bool has_policy)>& visit) const override;
   Status Flush() override;
 
  private:
@@ -80,10 +91,11 @@ class ChangeFeed final : public Store {
   Store& inner_;
   const std::size_t max_pending_orgs_;
   mutable std::mutex mu_;
-  std::set<std::string> orgs_;  // guarded by mu_
-  bool instance_ = false;       // guarded by mu_
-  bool everything_ = false;     // guarded by mu_
-  bool synced_ = false;         // guarded by mu_
+  std::set<std::string> orgs_;                              // guarded by mu_
+  std::set<std::pair<PolicyKind, std::string>> kind_rows_;  // guarded by mu_
+  bool instance_ = false;                                   // guarded by mu_
+  bool everything_ = false;                                 // guarded by mu_
+  bool synced_ = false;                                     // guarded by mu_
   std::mutex listener_mu_;
   std::function<void()> listener_;  // guarded by listener_mu_
 };

@@ -60,7 +60,8 @@ class IndexedStore final : public Store {
 
   Status Read(LookupBatch& batch) const override {
     // The index holds no domains and no versions: a batch that wants them is read from RocksDB.
-    if (!ready_.load(std::memory_order_acquire) || batch.with_domains() || batch.with_versions()) {
+    if (!ready_.load(std::memory_order_acquire) || batch.with_domains() || batch.with_versions() ||
+        batch.kinds().has_generic()) {
       return base_->Read(batch);
     }
     if (batch.claim_query_count() == 0) {
@@ -141,6 +142,11 @@ class IndexedStore final : public Store {
                       const std::function<Status(const OrgRecord&, const OrgDomains&,
                                                  const SourceVersion&)>& on_org) const override {
     return base_->ForEachEntry(on_instance, on_org);
+  }
+
+  Status ForEachKindRow(
+      const std::function<Status(const KindRow& row, bool has_policy)>& visit) const override {
+    return base_->ForEachKindRow(visit);
   }
 
   Status Flush() override { return base_->Flush(); }

@@ -11,6 +11,11 @@
 // wait for a sync and always see one whole change or none — the same guarantee Read() gives on
 // RocksDB.
 //
+// The rows of the generic policy kinds (LookupBatch::set_kinds) are not indexed yet: a batch that
+// asks for any is read from RocksDB whole (one consistent view; one extra point read per org, and
+// RocksDB's allocations). Keeping them in memory (about 1% of orgs per kind) is issue #14's
+// remaining store work.
+//
 // Domains are not copied (with a generated domain per org the two copies would grow by well over
 // 100 MB per million orgs): a batch with domains is read from RocksDB. Verified-domain claims are
 // kept as 16-byte hash pairs (store/claim_table.h; ~21 bytes per verified domain and copy), which

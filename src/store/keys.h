@@ -20,6 +20,13 @@
 //   "verified-domain:   the orgs that have the domain verified, with every change of a
 //    <domain, ASCII     each org's spelling of it               "domains:" row, in the same
 //    lower case>"       (store/domain_index.h)                  WriteBatch; only while >= 1 org
+//   "kind-default:<k>"  the instance default of generic kind k  when the kind's default is
+//                       (decimal 1..8) + its entry version      stored; never removed (only a
+//                       (store/kind_codec.h)                    Replace drops it)
+//   "kinds:<org id>"    every row of the generic kinds the org  one per known org with a row
+//                       has: per kind its own policy or a       (or a tombstone) of some
+//                       tombstone, + each row's entry version   generic kind; deleted with the
+//                       (store/kind_codec.h)                    org
 //
 // The verified-domain index is derived from the "domains:" rows alone: a row exists exactly for
 // the domains that at least one org's list holds as verified, and lists every such org (the
@@ -40,6 +47,17 @@
 // in-memory index, which copies org rows) never pay for them, only the checks that need them
 // read them; and a store written before domains were kept simply has none of these keys.
 // "domains:<org id>" only exists while "org:<org id>" does (the store refuses anything else).
+//
+// The generic kinds (issue #14; a compatible addition to v3, old binaries never read these
+// prefixes) keep one value per org holding all of its kinds' rows rather than one key per
+// (org, kind): org ids may hold any printable byte, so no separator after the id keeps the keys
+// of one org adjacent and in org id byte order (ForEachKindRow's order), while "kinds:<org id>"
+// sorts exactly like "org:<org id>"; a lookup of every kind of an org is one point read whatever
+// the kinds asked; removing an org is one delete; and only ~1% of orgs per kind have a row at
+// all, so most orgs have no such key (their lookups stop at the bloom filter). A change of one
+// kind rewrites the org's other rows too: a few hundred bytes (a label policy with its asset URLs
+// is the largest). A kind whose own row is removed keeps a tombstone with its entry version
+// inside the value until the org goes. The defaults are few (one per kind) and each its own key.
 //
 // Room to grow: new kinds of rows get a new "<name>:" prefix, chosen so that it does not start
 // with "org:" or "meta:". Old readers never look at prefixes they do not know.
@@ -102,6 +120,15 @@ inline constexpr std::string_view kOrgVersionPrefix = "version:";
 inline constexpr std::string_view kOrgVersionEnd = "version;";
 inline constexpr std::string_view kInstanceVersionKey = "instance-version";
 
+// The rows of the generic policy kinds (model/policy_kinds.h; values in store/kind_codec.h):
+// "kind-default:<kind number in decimal>" is a kind's instance default, and "kinds:<org id>" holds
+// every row of the org's own (kinds 1..8, tombstones included), in [kOrgKindsPrefix,
+// kOrgKindsEnd).
+inline constexpr std::string_view kKindDefaultPrefix = "kind-default:";
+inline constexpr std::string_view kKindDefaultEnd = "kind-default;";
+inline constexpr std::string_view kOrgKindsPrefix = "kinds:";
+inline constexpr std::string_view kOrgKindsEnd = "kinds;";
+
 // Every verified-domain index key lies in [kDomainIndexPrefix, kDomainIndexEnd).
 inline constexpr std::string_view kDomainIndexPrefix = "verified-domain:";
 inline constexpr std::string_view kDomainIndexEnd = "verified-domain;";
@@ -129,6 +156,18 @@ void AppendOrgVersionKey(std::string_view org_id, std::string* out);
 
 // True if `key` is an org entry-version key; then `*org_id` is the id it names.
 bool ParseOrgVersionKey(std::string_view key, std::string_view* org_id);
+
+// Appends "kind-default:<number of kind>" to `*out` (kind < 10).
+void AppendKindDefaultKey(unsigned kind, std::string* out);
+
+// True if `key` is a kind-default key of a single decimal digit; then `*kind` is that digit.
+bool ParseKindDefaultKey(std::string_view key, unsigned* kind);
+
+// Appends "kinds:<org_id>" to `*out`.
+void AppendOrgKindsKey(std::string_view org_id, std::string* out);
+
+// True if `key` is an org-kinds key; then `*org_id` is the id it names (a view into `key`).
+bool ParseOrgKindsKey(std::string_view key, std::string_view* org_id);
 
 // Appends "verified-domain:<domain in ASCII lower case>" to `*out`: the same key for every
 // spelling that SameDomain() (model/domains.h) treats as equal.

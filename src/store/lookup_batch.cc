@@ -11,6 +11,55 @@ void LookupBatch::Clear() {
   has_instance_ = false;
   claim_domains_.clear();
   claim_askers_.clear();
+  ClearKinds();
+}
+
+void LookupBatch::ClearKinds() {
+  has_kind_default_.fill(false);
+  for (std::vector<std::uint8_t>& has : has_kind_policy_) has.clear();
+}
+
+namespace {
+
+std::size_t KindIndex(PolicyKind kind) { return static_cast<std::size_t>(kind); }
+
+const SourceVersion& ZeroVersion() {
+  static const SourceVersion zero{};
+  return zero;
+}
+
+}  // namespace
+
+const KindPolicy* LookupBatch::kind_default(PolicyKind kind) const {
+  const std::size_t k = KindIndex(kind);
+  if (k >= kStoredKindCount || !kinds_.contains(kind) || !has_kind_default_[k]) return nullptr;
+  return &kind_defaults_[k];
+}
+
+const KindPolicy* LookupBatch::kind_policy(std::size_t i, PolicyKind kind) const {
+  const std::size_t k = KindIndex(kind);
+  if (k >= kStoredKindCount || !kinds_.contains(kind) || i >= has_kind_policy_[k].size() ||
+      has_kind_policy_[k][i] == 0) {
+    return nullptr;
+  }
+  return &kind_policies_[k][i];
+}
+
+const SourceVersion& LookupBatch::kind_default_version(PolicyKind kind) const {
+  const std::size_t k = KindIndex(kind);
+  if (k >= kStoredKindCount || !kinds_.contains(kind) || !with_versions_ || !has_kind_default_[k]) {
+    return ZeroVersion();
+  }
+  return kind_default_versions_[k];
+}
+
+const SourceVersion& LookupBatch::kind_version(std::size_t i, PolicyKind kind) const {
+  const std::size_t k = KindIndex(kind);
+  if (k >= kStoredKindCount || !kinds_.contains(kind) || !with_versions_ ||
+      i >= has_kind_policy_[k].size() || i >= kind_versions_[k].size()) {
+    return ZeroVersion();
+  }
+  return kind_versions_[k][i];
 }
 
 void LookupBatch::Add(std::string_view org_id) { ids_.push_back(org_id); }

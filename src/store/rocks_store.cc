@@ -363,14 +363,19 @@ Status RocksStore::Read(LookupBatch& batch) const {
   }
   const std::size_t first_claim = reads.size();
   for (std::string_view domain : batch.claim_domains_) reads.AddDomainIndexKey(domain);
+  const bool kinds = batch.kinds_.has_generic();
+  const std::size_t first_kind = reads.size();
+  if (kinds) AddKindKeys(batch, reads);
   reads.Run(*db_, rocksdb::ReadOptions());
 
   Status result = ReadPolicyRows(reads, batch);
   if (result.ok() && batch.with_domains_) result = ReadDomainRows(reads, n + 1, batch);
   if (result.ok() && version_rows) result = ReadVersionRows(reads, first_version, batch);
   if (result.ok()) result = ReadClaimRows(reads, first_claim, batch);
+  if (result.ok() && kinds) result = ReadKindRows(reads, first_kind, batch);
   reads.ReleasePins();
   if (!result.ok()) {
+    batch.ClearKinds();
     batch.has_instance_ = false;
     batch.known_.assign(n, 0);
     std::fill(batch.claim_counts_.begin(), batch.claim_counts_.end(), 0);

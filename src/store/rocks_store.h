@@ -51,6 +51,8 @@ class RocksStore final : public Store {
                                                  const SourceVersion&)>& on_instance,
                       const std::function<Status(const OrgRecord&, const OrgDomains&,
                                                  const SourceVersion&)>& on_org) const override;
+  Status ForEachKindRow(
+      const std::function<Status(const KindRow& row, bool has_policy)>& visit) const override;
   Status Flush() override;
 
  private:
@@ -100,6 +102,11 @@ class RocksStore final : public Store {
   // decodes those rows, which `reads` holds from slot `first` on (the instance's, then one per
   // org) (rocks_store_entries.cc).
   Status ReadVersionRows(const MultiGetBuffer& reads, std::size_t first, LookupBatch& batch) const;
+  // Read() with kinds: adds the keys of the batch's kind defaults (in kind order) and then one
+  // "kinds:" key per id (rocks_store_kinds.cc).
+  static void AddKindKeys(const LookupBatch& batch, MultiGetBuffer& reads);
+  // Read() with kinds: decodes the rows AddKindKeys() asked for, from slot `first` on.
+  Status ReadKindRows(const MultiGetBuffer& reads, std::size_t first, LookupBatch& batch) const;
   // Translates a RocksDB read error, naming the directory and `what`.
   Status ReadError(const rocksdb::Status& s, std::string_view what) const;
 

@@ -18,6 +18,7 @@
 #include "store/domain_rows.h"
 #include "store/entry_rows.h"
 #include "store/keys.h"
+#include "store/kind_rows.h"
 #include "store/multi_get.h"
 #include "store/rocks_store.h"
 
@@ -157,6 +158,8 @@ Status RocksStore::Apply(const StoreChange& change, Timestamp now) {
   Result<NamedVersions> named = ValidateVersions(change, *puts);
   if (!named) return named.error();
   const NamedVersions version_only = VersionOnly(*named, *puts);
+  Result<KindPlan> kinds = PlanKindRows(change);
+  if (!kinds) return kinds.error();
 
   std::lock_guard lock(write_mu_);
   // The previous rows of everything the change touches, to keep the counts exact, to skip rows
@@ -171,6 +174,8 @@ Status RocksStore::Apply(const StoreChange& change, Timestamp now) {
   AddDomainReads(*domains, prev);
   const std::size_t version_slots = prev.size();
   for (const auto& [id, version] : version_only) prev.AddOrgKey(id);
+  const std::size_t kind_slots = prev.size();
+  AddKindReads(*kinds, prev);
   prev.Run(*db_, rocksdb::ReadOptions());
 
   if (prev.status(0).IsNotFound())
@@ -187,6 +192,7 @@ Status RocksStore::Apply(const StoreChange& change, Timestamp now) {
   }
   if (s.ok()) s = StageDomainIndex(*db_, *domains, prev, domain_slots, batch, &staged.changed);
   if (s.ok()) s = StageVersionOnlyOrgs(prev, version_slots, version_only, batch, staged);
+  if (s.ok()) s = StageKindRows(*kinds, prev, kind_slots, *puts, batch, staged);
   if (!s.ok()) return s.WithContext("store " + dir_);
 
   if (change.cursor) meta.cursor = *change.cursor;
@@ -213,6 +219,7 @@ Status RocksStore::Replace(const Snapshot& snapshot, std::string_view cursor,
   POLICYD_RETURN_IF_ERROR(CheckMetaString("cursor", cursor));
   POLICYD_RETURN_IF_ERROR(CheckMetaString("source", source));
   POLICYD_RETURN_IF_ERROR(CheckSnapshotVersions(snapshot));
+  POLICYD_RETURN_IF_ERROR(CheckSnapshotKindRows(snapshot, *orgs));
 
   // The batch does not depend on the previous state, so it is built before taking the lock.
   // ~150 bytes per org row (with its version); reserving avoids regrowing a 150 MB buffer for a
@@ -242,6 +249,7 @@ Status RocksStore::Replace(const Snapshot& snapshot, std::string_view cursor,
   if (b.ok()) {
     Status d = StageSnapshotDomains(snapshot, batch);
     if (d.ok()) d = StageSnapshotDomainIndex(snapshot, batch);
+    if (d.ok()) d = StageSnapshotKindRows(snapshot, batch);
     if (!d.ok()) return d.WithContext("store " + dir_);
   }
   meta.org_count = orgs->size();

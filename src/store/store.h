@@ -78,6 +78,8 @@ class LookupBatch {
   // Which generic kinds (model/policy_kinds.h; kDomain is always read and ignored here) Read()
   // also reads, in the same consistent view: each kind's instance default and each org's own row.
   // kLabelPreview is for the sync reducer only. Empty by default; Clear() keeps the setting.
+  // RocksDB reads one "kinds:" row per id for any set of kinds (store/keys.h); an IndexedStore
+  // answers such a batch from RocksDB for now.
   void set_kinds(KindSet kinds) { kinds_ = kinds; }
   KindSet kinds() const { return kinds_; }
   // After a successful Read() with `kind` in kinds(): the instance default of `kind` (nullptr when
@@ -122,6 +124,8 @@ class LookupBatch {
   // so that a reused batch does not allocate for them again).
   std::vector<std::vector<DomainClaim>> claims_;
   std::vector<std::size_t> claim_counts_;
+  // Forgets the kind rows of the last Read() (their capacity stays).
+  void ClearKinds();
   // Internal (IndexedStore): Read() fills the claims only, leaving the rest of the batch alone.
   bool claims_only_ = false;
   // Generic kinds (set_kinds): per stored kind, the default and per id the own row, with a
@@ -130,15 +134,15 @@ class LookupBatch {
   std::array<KindPolicy, kStoredKindCount> kind_defaults_{};
   std::array<bool, kStoredKindCount> has_kind_default_{};
   std::array<SourceVersion, kStoredKindCount> kind_default_versions_{};
-  std::array<std::vector<KindPolicy>, kStoredKindCount> kind_policies_{};    // per id
+  std::array<std::vector<KindPolicy>, kStoredKindCount> kind_policies_{};      // per id
   std::array<std::vector<std::uint8_t>, kStoredKindCount> has_kind_policy_{};  // per id
-  std::array<std::vector<SourceVersion>, kStoredKindCount> kind_versions_{};  // per id
+  std::array<std::vector<SourceVersion>, kStoredKindCount> kind_versions_{};   // per id
 };
 
 // A change of one row of a generic kind (model/policy_kinds.h), part of a StoreChange.
 struct KindRowChange {
   PolicyKind kind = PolicyKind::kPasswordComplexity;  // a generic stored kind (not kDomain)
-  std::string org_id;  // empty: the instance default of `kind`
+  std::string org_id;                                 // empty: the instance default of `kind`
   // The new row (its kind must be `kind`; CheckKindPolicy must accept it); nullopt: the org has
   // no own row of `kind` any more and falls back (an instance default cannot be removed).
   std::optional<KindPolicy> policy;

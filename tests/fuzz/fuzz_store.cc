@@ -4,8 +4,11 @@
 // they accept: as the same bytes when it is of the version encoders write (v2 policy and domain
 // rows, which keep an event stream; v3 org values and instance records, which also keep the entry
 // version), and as bytes that decode to the same value when it is an older row. Entry rows decode
-// the same with and without a version out (the lookup path skips the version's strings).
+// the same with and without a version out (the lookup path skips the version's strings). The rows
+// of the generic policy kinds (store/kind_codec.h: a kind's default, an org's rows) have one
+// encoding: what decodes re-encodes to the same bytes.
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,6 +16,7 @@
 #include "follow/cursor.h"
 #include "store/codec.h"
 #include "store/domain_index.h"
+#include "store/kind_codec.h"
 #include "sync/cursor.h"
 
 namespace {
@@ -32,7 +36,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size == 0) return 0;
   const std::string_view bytes(reinterpret_cast<const char*>(data) + 1, size - 1);
   std::string out;
-  switch (data[0] % 10) {
+  switch (data[0] % 12) {
     case 0: {
       policyd::PolicyRecord r;
       if (policyd::DecodePolicyRecord(bytes, &r).ok()) {
@@ -150,6 +154,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       policyd::SourceVersion v;
       if (policyd::DecodeSourceVersion(bytes, &v).ok()) {
         policyd::EncodeSourceVersion(v, &out);
+        if (out != bytes) __builtin_trap();
+      }
+      break;
+    }
+    case 10: {
+      policyd::KindPolicy p;
+      policyd::SourceVersion v;
+      if (policyd::DecodeKindDefault(bytes, &p, &v).ok()) {
+        policyd::EncodeKindDefault(p, v, &out);
+        if (out != bytes) __builtin_trap();
+      }
+      break;
+    }
+    case 11: {
+      std::vector<policyd::StoredKindRow> rows;
+      std::size_t count = 0;
+      if (policyd::DecodeOrgKinds(bytes, &rows, &count).ok()) {
+        policyd::EncodeOrgKinds(std::span<const policyd::StoredKindRow>(rows.data(), count), &out);
         if (out != bytes) __builtin_trap();
       }
       break;

@@ -12,6 +12,7 @@
 #include "json/snapshot_json.h"
 #include "store/codec.h"
 #include "store/domain_index.h"
+#include "store/kind_codec.h"
 #include "sync/cursor.h"
 #include "wire/request.h"
 #include "wire/response.h"
@@ -142,6 +143,30 @@ void WriteKindSeeds(const std::filesystem::path& dir, const policyd::Resolution&
   f.clear();
   enc.AppendCheck(f, 18, password, false);
   Write(dir, "response_check_password", Body(f));
+}
+
+// The rows of the generic policy kinds (store/kind_codec.h): a default, and an org's rows with a
+// tombstone among them.
+void WriteKindRowSeeds(const std::filesystem::path& dir) {
+  using namespace policyd;
+  KindPolicy lockout = EmptyKindPolicy(PolicyKind::kLockout);
+  lockout.fields[0].number = 5;
+  lockout.details = {3, {1740820364, 0}, {1740820364, 5}, "org-1"};
+  lockout.stream = {"org", "org-1"};
+  std::string bytes;
+  EncodeKindDefault(lockout, {{1740820364, 0}, {"instance", "IAM"}, 4}, &bytes);
+  Write(dir, "kind_default", std::string(1, '\x0a') + bytes);
+  KindPolicy preview = EmptyKindPolicy(PolicyKind::kLabelPreview);
+  preview.details = {9, {1740820364, 0}, {1740820365, 0}, "org-1"};
+  const std::vector<StoredKindRow> rows = {
+      {PolicyKind::kLockout, true, lockout, {{1740820364, 5}, {"org", "org-1"}, 3}},
+      {PolicyKind::kLabel,
+       false,
+       EmptyKindPolicy(PolicyKind::kLabel),
+       {{1740820365, 0}, {"org", "org-1"}, 8}},
+      {PolicyKind::kLabelPreview, true, preview, {{1740820365, 0}, {"org", "org-1"}, 9}}};
+  EncodeOrgKinds(rows, &bytes);
+  Write(dir, "org_kinds", std::string(1, '\x0b') + bytes);
 }
 
 }  // namespace
@@ -386,6 +411,7 @@ int main(int argc, char** argv) {
         std::string(1, '\x08') + follow::FleetCursor{"policyd", 1700000000123456789, 42}.Encode());
   EncodeSourceVersion({{1740820364, 123456000}, {"org", "org-1"}, 17}, &bytes);
   Write(root / "fuzz_store", "entry_version_v2_row", std::string(1, '\x09') + bytes);
+  WriteKindRowSeeds(root / "fuzz_store");
   WriteFleetSeeds(root / "fuzz_fleet", policy, instance);
   return 0;
 }

@@ -104,6 +104,43 @@ TEST_F(ChangeFeedTest, TooManyPendingOrgsCollapseIntoEverything) {
   EXPECT_TRUE(feed_->Take().empty());
 }
 
+// Kind rows are recorded as (kind, org id) pairs, defaults with an empty id; a failed write
+// records none, and past the limit they collapse into "everything" like orgs.
+TEST_F(ChangeFeedTest, RecordsTheKindRowsAChangeNames) {
+  StoreChange base;
+  base.put_orgs = {Org("a"), Org("b")};
+  ASSERT_TRUE(feed_->Apply(base, At(1)).ok());
+  feed_->Take();
+  auto row = [](PolicyKind kind, std::string org) {
+    KindPolicy policy = EmptyKindPolicy(kind);
+    policy.details.resource_owner = org.empty() ? "inst-1" : org;
+    return KindRowChange{kind, std::move(org), policy, std::nullopt};
+  };
+  StoreChange change;
+  change.put_kind_rows = {row(PolicyKind::kLogin, "b"), row(PolicyKind::kLockout, ""),
+                          row(PolicyKind::kLockout, "a")};
+  ASSERT_TRUE(feed_->Apply(change, At(2)).ok());
+  EXPECT_TRUE(feed_->HasPending());
+  FeedChanges got = feed_->Take();
+  EXPECT_TRUE(got.orgs.empty());
+  EXPECT_FALSE(got.instance);
+  EXPECT_EQ(
+      got.kind_rows,
+      (std::vector<std::pair<PolicyKind, std::string>>{
+          {PolicyKind::kLockout, ""}, {PolicyKind::kLockout, "a"}, {PolicyKind::kLogin, "b"}}));
+  StoreChange bad;
+  bad.put_kind_rows = {row(PolicyKind::kLogin, "nobody")};
+  EXPECT_FALSE(feed_->Apply(bad, At(3)).ok());
+  EXPECT_TRUE(feed_->Take().empty());
+  StoreChange many;
+  many.put_kind_rows = {row(PolicyKind::kLogin, "a"), row(PolicyKind::kLabel, "a"),
+                        row(PolicyKind::kPrivacy, "a"), row(PolicyKind::kNotification, "a")};
+  ASSERT_TRUE(feed_->Apply(many, At(4)).ok());
+  got = feed_->Take();
+  EXPECT_TRUE(got.everything);
+  EXPECT_TRUE(got.kind_rows.empty());
+}
+
 TEST_F(ChangeFeedTest, TheListenerRunsAfterEachRecordedWriteUntilCleared) {
   std::atomic<int> calls{0};
   bool saw_pending = false;
