@@ -76,6 +76,9 @@ class TimedUpstream final : public Upstream {
   Result<ParsedPolicy> GetOrgPolicy(std::string_view org_id) override {
     return inner_.GetOrgPolicy(org_id);
   }
+  Result<ParsedKindPolicy> GetKindPolicy(PolicyKind kind, std::string_view org_id) override {
+    return inner_.GetKindPolicy(kind, org_id);
+  }
   Result<OrgPage> ListOrgs(std::uint64_t offset, std::uint32_t limit) override {
     return inner_.ListOrgs(offset, limit);
   }
