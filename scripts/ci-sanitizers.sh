@@ -68,7 +68,7 @@ run_ctest() {
   local reports
   reports=$(mktemp -d "/tmp/policyd-$stage-reports-XXXXXX")
   local rc=0
-  ASAN_OPTIONS="log_path=$reports/asan:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1" \
+  ASAN_OPTIONS="log_path=$reports/asan:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1:suppressions=$here/tests/sanitizers/asan.supp" \
     UBSAN_OPTIONS="log_path=$reports/ubsan:print_stacktrace=1" \
     TSAN_OPTIONS="log_path=$reports/tsan:second_deadlock_stack=1" \
     ctest --test-dir "$build" --output-on-failure -j2 "$@" || rc=$?
