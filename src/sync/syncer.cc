@@ -428,8 +428,7 @@ Status Syncer::ColdStart(std::int64_t overlap_ns) {
   ++counters_.cold_starts;
   const std::uint64_t requests_before = upstream_.request_count();
   // The newest event before anything is read: replaying from just before it later is safe.
-  Result<std::vector<Event>> newest =
-      upstream_.ListEvents(AllPolicyEvents(std::nullopt, 1, false));
+  Result<std::vector<Event>> newest = upstream_.ListEvents(AllPolicyEvents(std::nullopt, 1, false));
   if (!newest) return newest.error().WithContext("cold start");
   Result<InstanceRecord> instance = upstream_.GetDefaultPolicy();
   if (!instance) return instance.error().WithContext("cold start: instance default");

@@ -102,8 +102,9 @@ class HttpUpstream final : public Upstream {
     if (!body) return Err(body.error());
     Result<ParsedKindPolicy> policy = ParseKindGetResponse(kind, *body);
     if (!policy) {
-      return Err(Malformed("GET " + path + (org_id.empty() ? "" : " (org " + std::string(org_id) + ")"),
-                           policy.error()));
+      return Err(
+          Malformed("GET " + path + (org_id.empty() ? "" : " (org " + std::string(org_id) + ")"),
+                    policy.error()));
     }
     policy->policy.kind = kind;
     return policy;

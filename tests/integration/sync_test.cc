@@ -363,7 +363,7 @@ TEST_F(SyncTest, AStoreWithoutDomainsGetsThemFromOneColdStart) {
   ASSERT_TRUE(Sync());
   Result<StoreMeta> meta = store_->Meta();
   ASSERT_TRUE(meta.has_value());
-  ASSERT_TRUE(meta->cursor.starts_with("v3 "));
+  ASSERT_TRUE(meta->cursor.starts_with("v4 "));
   StoreChange old;
   old.put_org_domains = {OrgDomains{a, {}, 0}};  // deletes the row
   old.instance_domains = InstanceDomains{};
@@ -740,11 +740,14 @@ TEST_F(SyncRetentionTest, ColdStartIsCorrectWhenOldEventsAreHidden) {
   const int before = upstream_.TotalRequests();
   ASSERT_TRUE(Sync());
   EXPECT_TRUE(Converged());
-  // One policy read and one domain-list read per org are the only correct way when history is
-  // hidden. Besides: the newest event, the default, the history probe, one org page, the newest
-  // org.added/org.removed event before and after it (no org came or went while the list was
-  // read) and the instance's domain list.
-  EXPECT_EQ(upstream_.TotalRequests() - before, 7 + 2 * 40);
+  // Reading each org's policies (the domain policy, the 7 other kinds and the label policy's
+  // preview) and its domain list is the only correct way when history is hidden. Besides: the
+  // newest event, the default, the history probe, one org page, the newest org.added/org.removed
+  // event before and after it (no org came or went while the list was read), the instance's
+  // domain list and the other kinds' 8 defaults: README's 14 + ceil(N/1000) + 10N.
+  EXPECT_EQ(upstream_.TotalRequests() - before, 14 + 1 + 10 * 40);
+  EXPECT_EQ(upstream_.RequestCount("/management/v1/policies/login"), 40);
+  EXPECT_EQ(upstream_.RequestCount("/management/v1/policies/label/_preview"), 40);
   EXPECT_EQ(upstream_.RequestCount("/management/v1/orgs/me/domains/_search"), 40);
   EXPECT_EQ(upstream_.RequestCount("/admin/v1/domains/_search"), 1);
   ASSERT_TRUE(upstream_.ChangeOrgPolicy(orgs[8], {false, true, false}).ok());
