@@ -7,6 +7,7 @@
 // the same with and without a version out (the lookup path skips the version's strings). The rows
 // of the generic policy kinds (store/kind_codec.h: a kind's default, an org's rows) have one
 // encoding: what decodes re-encodes to the same bytes.
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -162,8 +163,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       policyd::KindPolicy p;
       policyd::SourceVersion v;
       if (policyd::DecodeKindDefault(bytes, &p, &v).ok()) {
+        // A row written by an older spec (fewer fields) re-encodes with every field: the same
+        // bytes only when the row had them all, else the same value in canonical bytes.
         policyd::EncodeKindDefault(p, v, &out);
-        if (out != bytes) __builtin_trap();
+        policyd::KindPolicy again;
+        policyd::SourceVersion again_version;
+        if (!policyd::DecodeKindDefault(out, &again, &again_version).ok() || again != p ||
+            again_version != v) {
+          __builtin_trap();
+        }
+        std::string canonical;
+        policyd::EncodeKindDefault(again, again_version, &canonical);
+        if (canonical != out) __builtin_trap();
       }
       break;
     }
@@ -171,8 +182,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       std::vector<policyd::StoredKindRow> rows;
       std::size_t count = 0;
       if (policyd::DecodeOrgKinds(bytes, &rows, &count).ok()) {
-        policyd::EncodeOrgKinds(std::span<const policyd::StoredKindRow>(rows.data(), count), &out);
-        if (out != bytes) __builtin_trap();
+        // As case 10: rows of an older spec come back in canonical bytes, with the same values.
+        const std::span<const policyd::StoredKindRow> decoded(rows.data(), count);
+        policyd::EncodeOrgKinds(decoded, &out);
+        std::vector<policyd::StoredKindRow> again;
+        std::size_t again_count = 0;
+        if (!policyd::DecodeOrgKinds(out, &again, &again_count).ok() || again_count != count ||
+            !std::equal(decoded.begin(), decoded.end(), again.begin())) {
+          __builtin_trap();
+        }
+        std::string canonical;
+        policyd::EncodeOrgKinds(std::span<const policyd::StoredKindRow>(again.data(), again_count),
+                                &canonical);
+        if (canonical != out) __builtin_trap();
       }
       break;
     }
