@@ -173,15 +173,9 @@ class Decoder {
   }
 
   bool String(std::string_view field, std::size_t min, std::size_t max, std::string* out) {
-    std::uint32_t len = 0;
-    if (!Fixed(field, &len)) return false;
-    if (len < min || len > max) {
-      return Fail(std::string(field) + " length " + std::to_string(len) + " outside [" +
-                  std::to_string(min) + ", " + std::to_string(max) + "]");
-    }
-    if (static_cast<std::size_t>(end_ - p_) < len) return Truncated(field);
-    out->assign(p_, len);
-    p_ += len;
+    std::size_t len = 0;
+    if (!Skip(field, min, max, &len)) return false;
+    out->assign(p_ - len, len);  // the bytes Skip just passed
     return true;
   }
 
