@@ -40,7 +40,7 @@ Result<DomainPolicy> ResolveDefaultPolicy(const InstanceRecord* instance) {
 
 Status ResolveOrgPolicyInto(std::string_view org_id, const OrgView& org,
                             const InstanceRecord* instance, bool strict, Resolution& out) {
-  POLICYD_RETURN_IF_ERROR(ValidateId("org id", org_id));
+  POLICYD_RETURN_IF_ERROR(CheckOrgLookup(org_id, org.known, strict));
   if (org.known && org.own_policy != nullptr) {
     out.policy.flags = org.own_policy->flags;
     out.policy.is_default = false;
@@ -48,9 +48,28 @@ Status ResolveOrgPolicyInto(std::string_view org_id, const OrgView& org,
     out.org_known = true;
     return Status::Ok();
   }
-  if (!org.known && strict) return Status::NotFound("org " + std::string(org_id) + " is unknown");
   out.org_known = org.known;
   return ResolveDefaultPolicyInto(instance, out.policy);
+}
+
+Status CheckOrgLookup(std::string_view org_id, bool org_known, bool strict) {
+  POLICYD_RETURN_IF_ERROR(ValidateId("org id", org_id));
+  if (!org_known && strict) return Status::NotFound("org " + std::string(org_id) + " is unknown");
+  return Status::Ok();
+}
+
+Status ResolveKindInto(PolicyKind kind, const KindPolicy* own, const KindPolicy* instance_default,
+                       KindResolution& out) {
+  if (own != nullptr) {
+    out = KindResolution{own, false};
+    return Status::Ok();
+  }
+  if (instance_default == nullptr) {
+    return Status::Unavailable("no " + std::string(SpecOf(kind).cli_name) +
+                               " policy has been synchronized from the upstream yet");
+  }
+  out = KindResolution{instance_default, true};
+  return Status::Ok();
 }
 
 Result<Resolution> ResolveOrgPolicy(std::string_view org_id, const OrgView& org,

@@ -15,6 +15,7 @@
 
 #include "base/status.h"
 #include "model/domain_policy.h"
+#include "model/policy_kinds.h"
 
 namespace policyd {
 
@@ -47,6 +48,24 @@ Result<DomainPolicy> ResolveDefaultPolicy(const InstanceRecord* instance);
 Status ResolveOrgPolicyInto(std::string_view org_id, const OrgView& org,
                             const InstanceRecord* instance, bool strict, Resolution& out);
 Status ResolveDefaultPolicyInto(const InstanceRecord* instance, DomainPolicy& out);
+
+// The generic kinds (model/policy_kinds.h) resolve the same way, each on its own rows, as the
+// upstream's <Kind>PolicyByOrg queries do: the org's own row, else the instance default with
+// isDefault=true (its details are the instance row's).
+struct KindResolution {
+  const KindPolicy* policy = nullptr;  // points into the caller's rows
+  bool is_default = false;             // the inherited instance default
+};
+
+// What every org lookup checks first, whatever kinds it asks: INVALID_ARGUMENT for a bad org id,
+// NOT_FOUND when `strict` and the org is unknown.
+Status CheckOrgLookup(std::string_view org_id, bool org_known, bool strict);
+
+// Resolves one generic kind of an org that passed CheckOrgLookup: `own` is the org's own row
+// (nullptr: none, or the org is unknown), `instance_default` the kind's instance default
+// (nullptr: not stored yet). UNAVAILABLE when both are null.
+Status ResolveKindInto(PolicyKind kind, const KindPolicy* own, const KindPolicy* instance_default,
+                       KindResolution& out);
 
 // Checks an id from outside: 1..kMaxIdLength bytes. INVALID_ARGUMENT otherwise.
 Status ValidateId(std::string_view what, std::string_view id);

@@ -22,12 +22,10 @@
 
 namespace policyd {
 
-// One generic kind's effective policy as the server answers it. `policy` points into the
-// caller's data (e.g. the store's read batch) and is only read while encoding: nothing is copied.
-struct KindAnswer {
-  const KindPolicy* policy = nullptr;  // null: not asked; else must pass CheckKindPolicy
-  bool is_default = false;             // the inherited instance default
-};
+// One generic kind's effective policy as the server answers it (resolve/resolve.h): `policy`
+// (null: not asked; else must pass CheckKindPolicy) points into the caller's data (e.g. the
+// store's read batch) and is only read while encoding: nothing is copied.
+using KindAnswer = KindResolution;
 
 // What one PolicyResult answers beyond org_id/org_known: the domain policy or not, and the
 // generic kinds asked (request.h RequestView::kinds()).

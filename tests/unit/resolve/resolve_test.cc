@@ -261,5 +261,33 @@ TEST(ResolveOrgPolicyIntoTest, AReusedResolutionEqualsAFreshOne) {
   }
 }
 
+TEST(CheckOrgLookupTest, RefusesBadIdsAndUnknownOrgsWhenStrict) {
+  EXPECT_TRUE(CheckOrgLookup("org-a", true, true).ok());
+  EXPECT_TRUE(CheckOrgLookup("org-x", false, false).ok());
+  EXPECT_EQ(CheckOrgLookup("org-x", false, true).code(), Code::kNotFound);
+  EXPECT_EQ(CheckOrgLookup("", true, false).code(), Code::kInvalidArgument);
+  EXPECT_EQ(CheckOrgLookup(std::string(kMaxIdLength + 1, 'a'), true, false).code(),
+            Code::kInvalidArgument);
+}
+
+TEST(ResolveKindIntoTest, OwnRowWinsElseTheInstanceDefaultElseUnavailable) {
+  KindPolicy own;
+  own.kind = PolicyKind::kLockout;
+  KindPolicy instance_default = own;
+  KindResolution out;
+  ASSERT_TRUE(ResolveKindInto(PolicyKind::kLockout, &own, &instance_default, out).ok());
+  EXPECT_EQ(out.policy, &own);
+  EXPECT_FALSE(out.is_default);
+  ASSERT_TRUE(ResolveKindInto(PolicyKind::kLockout, nullptr, &instance_default, out).ok());
+  EXPECT_EQ(out.policy, &instance_default);
+  EXPECT_TRUE(out.is_default);
+  ASSERT_TRUE(ResolveKindInto(PolicyKind::kLockout, &own, nullptr, out).ok());
+  EXPECT_EQ(out.policy, &own);
+  EXPECT_FALSE(out.is_default);
+  const Status none = ResolveKindInto(PolicyKind::kLockout, nullptr, nullptr, out);
+  EXPECT_EQ(none.code(), Code::kUnavailable);
+  EXPECT_NE(none.message().find("lockout"), std::string::npos) << none.message();
+}
+
 }  // namespace
 }  // namespace policyd
