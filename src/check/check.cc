@@ -63,9 +63,8 @@ Status ValidateCheckRequest(const CheckRequest& request) {
       }
       return Status::Ok();
     case CheckKind::kPassword:
-      // Not yet answered by the server (its handler decides it from the password complexity
-      // policy, which the domain-policy check path does not read).
-      break;
+      // The org id itself is checked by the resolution (resolve.h CheckOrgLookup).
+      return Status::Ok();
     case CheckKind::kUnspecified:
       return Status::InvalidArgument("check without a kind");
   }

@@ -40,8 +40,7 @@ enum class CheckKind : std::uint8_t {
   kLoginName = 1,
   kSmtpSender = 2,
   kDomainVerification = 3,
-  // The org's password complexity policy (check/password.h). Decoded from the wire, but
-  // ValidateCheckRequest refuses it until the server's handler answers it.
+  // A password against the org's effective password complexity policy (check/password.h).
   kPassword = 4,
 };
 
@@ -88,14 +87,15 @@ std::string_view CheckReasonName(CheckReason reason);
 // One check as asked; the views point into the request.
 struct CheckRequest {
   CheckKind kind = CheckKind::kUnspecified;
-  std::string_view org_id;  // LOGIN_NAME, DOMAIN_VERIFICATION; empty for SMTP_SENDER
-  std::string_view value;   // the login name, sender address or domain
+  std::string_view org_id;  // LOGIN_NAME, DOMAIN_VERIFICATION, PASSWORD; empty for SMTP_SENDER
+  std::string_view value;   // the login name, sender address, domain or password
   bool strict = false;      // an unknown org is NOT_FOUND instead of getting the default
 };
 
-// True for the kinds that concern one org (and so read its policy and domains).
+// True for the kinds that concern one org (and so read its policies, and maybe its domains).
 constexpr bool IsOrgCheck(CheckKind kind) {
-  return kind == CheckKind::kLoginName || kind == CheckKind::kDomainVerification;
+  return kind == CheckKind::kLoginName || kind == CheckKind::kDomainVerification ||
+         kind == CheckKind::kPassword;
 }
 
 // Checks what a request must carry beyond its value: a kind this daemon knows, and no org id for

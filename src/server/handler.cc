@@ -1,5 +1,6 @@
 #include "server/handler.h"
 
+#include "check/password.h"
 #include "resolve/resolve.h"
 #include "wire/request.h"
 
@@ -24,6 +25,16 @@ std::uint8_t CountedKind(RequestKind kind) {
       return kKindCheckBatch;
   }
   return kKindUndecodable;
+}
+
+// A lookup whose kinds are the domain policy alone: answered exactly as before kinds existed.
+bool DomainOnly(KindSet kinds) { return kinds == KindSet::Of(PolicyKind::kDomain); }
+
+bool HasPasswordCheck(const RequestView& request) {
+  for (std::size_t i = 0; i < request.check_count(); ++i) {
+    if (request.check(i).kind == CheckKind::kPassword) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -52,15 +63,17 @@ Code RequestHandler::Fail(std::uint64_t id, const Status& error, std::vector<std
   return error.code();
 }
 
-void RequestHandler::Handle(std::span<const std::uint8_t> frame, std::vector<std::uint8_t>& out) {
+FrameSecrets RequestHandler::Handle(std::span<const std::uint8_t> frame,
+                                    std::vector<std::uint8_t>& out) {
   auto request = DecodeRequest(frame);
   if (!request) {
     encoder_.AppendError(out, request.error().id, request.error().status);
     if (metrics_ != nullptr) metrics_->Count(kKindUndecodable, request.error().status.code());
-    return;
+    return FrameSecrets::kMayHoldSecret;
   }
   const Code code = Answer(*request, out);
   if (metrics_ != nullptr) metrics_->Count(CountedKind(request->kind()), code);
+  return HasPasswordCheck(*request) ? FrameSecrets::kMayHoldSecret : FrameSecrets::kNone;
 }
 
 Code RequestHandler::Answer(const RequestView& request, std::vector<std::uint8_t>& out) {
@@ -73,9 +86,7 @@ Code RequestHandler::Answer(const RequestView& request, std::vector<std::uint8_t
                                     "policyd is configured to refuse stale data"),
                 out);
   }
-  if (request.kind() == RequestKind::kGetDefaultPolicy) {
-    return HandleDefault(request.id(), stale, out);
-  }
+  if (request.kind() == RequestKind::kGetDefaultPolicy) return HandleDefault(request, stale, out);
   if (request.kind() == RequestKind::kCheck || request.kind() == RequestKind::kCheckBatch) {
     return HandleChecks(request, stale, out);
   }
@@ -85,32 +96,35 @@ Code RequestHandler::Answer(const RequestView& request, std::vector<std::uint8_t
 Code RequestHandler::HandleOrgs(const RequestView& request, bool stale,
                                 std::vector<std::uint8_t>& out) {
   const std::size_t n = request.org_count();
+  const KindSet kinds = request.kinds();
   batch_.Clear();
+  batch_.set_kinds(kinds);
   for (std::size_t i = 0; i < n; ++i) batch_.Add(request.org_id(i));
   if (Status s = store_.Read(batch_); !s.ok()) return Fail(request.id(), s, out);
   // Resolutions are written into reused members: a warmed-up handler does not allocate.
+  if (resolutions_.size() < n) resolutions_.resize(n);
+  if (kind_answers_.size() < n) kind_answers_.resize(n);
   if (request.kind() == RequestKind::kGetOrgPolicy) {
-    if (resolutions_.empty()) resolutions_.resize(1);
-    Status s = ResolveOrgPolicyInto(request.org_id(0), batch_.org(0), batch_.instance(),
-                                    request.strict(), resolutions_[0]);
-    if (!s.ok()) return Fail(request.id(), s, out);
-    encoder_.AppendOrgPolicy(out, request.id(), request.org_id(0), resolutions_[0], stale);
+    if (Status s = ResolveOrg(request, 0, kinds); !s.ok()) return Fail(request.id(), s, out);
+    if (DomainOnly(kinds)) {
+      encoder_.AppendOrgPolicy(out, request.id(), request.org_id(0), resolutions_[0], stale);
+    } else {
+      encoder_.AppendOrgKinds(out, request.id(), request.org_id(0), resolutions_[0],
+                              kind_answers_[0], stale);
+    }
     return Code::kOk;
   }
   // Size the result vectors before taking pointers into them.
-  if (resolutions_.size() < n) resolutions_.resize(n);
   if (errors_.size() < n) errors_.resize(n);
   answers_.resize(n);
   for (std::size_t i = 0; i < n; ++i) {
-    Status s = ResolveOrgPolicyInto(request.org_id(i), batch_.org(i), batch_.instance(),
-                                    request.strict(), resolutions_[i]);
-    answers_[i].org_id = request.org_id(i);
+    Status s = ResolveOrg(request, i, kinds);
+    answers_[i] = OrgAnswer{request.org_id(i), nullptr, nullptr, nullptr};
     if (s.ok()) {
       answers_[i].resolution = &resolutions_[i];
-      answers_[i].error = nullptr;
+      if (!DomainOnly(kinds)) answers_[i].kinds = &kind_answers_[i];
     } else {
       errors_[i] = std::move(s);
-      answers_[i].resolution = nullptr;
       answers_[i].error = &errors_[i];
     }
   }
@@ -118,13 +132,53 @@ Code RequestHandler::HandleOrgs(const RequestView& request, bool stale,
   return Code::kOk;
 }
 
-Code RequestHandler::HandleDefault(std::uint64_t id, bool stale, std::vector<std::uint8_t>& out) {
-  batch_.Clear();
-  if (Status s = store_.Read(batch_); !s.ok()) return Fail(id, s, out);
-  if (Status s = ResolveDefaultPolicyInto(batch_.instance(), default_policy_); !s.ok()) {
-    return Fail(id, s, out);
+Status RequestHandler::ResolveOrg(const RequestView& request, std::size_t i, KindSet kinds) {
+  const std::string_view org_id = request.org_id(i);
+  const OrgView org = batch_.org(i);
+  Resolution& resolution = resolutions_[i];
+  if (kinds.contains(PolicyKind::kDomain)) {
+    POLICYD_RETURN_IF_ERROR(
+        ResolveOrgPolicyInto(org_id, org, batch_.instance(), request.strict(), resolution));
+  } else {
+    POLICYD_RETURN_IF_ERROR(CheckOrgLookup(org_id, org.known, request.strict()));
+    resolution.org_known = org.known;
   }
-  encoder_.AppendDefaultPolicy(out, id, default_policy_, stale);
+  return ResolveKinds(kinds, org.known ? std::optional<std::size_t>(i) : std::nullopt,
+                      kind_answers_[i]);
+}
+
+Status RequestHandler::ResolveKinds(KindSet kinds, std::optional<std::size_t> org,
+                                    KindAnswers& out) const {
+  out.domain = kinds.contains(PolicyKind::kDomain);
+  for (const PolicyKind kind : kGenericKinds) {
+    KindResolution& answer = out.kinds[static_cast<std::size_t>(kind)];
+    answer = KindResolution{};
+    if (!kinds.contains(kind)) continue;
+    const KindPolicy* own = org ? batch_.kind_policy(*org, kind) : nullptr;
+    POLICYD_RETURN_IF_ERROR(ResolveKindInto(kind, own, batch_.kind_default(kind), answer));
+  }
+  return Status::Ok();
+}
+
+Code RequestHandler::HandleDefault(const RequestView& request, bool stale,
+                                   std::vector<std::uint8_t>& out) {
+  const KindSet kinds = request.kinds();
+  batch_.Clear();
+  batch_.set_kinds(kinds);
+  if (Status s = store_.Read(batch_); !s.ok()) return Fail(request.id(), s, out);
+  if (kinds.contains(PolicyKind::kDomain)) {
+    if (Status s = ResolveDefaultPolicyInto(batch_.instance(), default_policy_); !s.ok()) {
+      return Fail(request.id(), s, out);
+    }
+  }
+  if (DomainOnly(kinds)) {
+    encoder_.AppendDefaultPolicy(out, request.id(), default_policy_, stale);
+    return Code::kOk;
+  }
+  if (Status s = ResolveKinds(kinds, std::nullopt, default_kinds_); !s.ok()) {
+    return Fail(request.id(), s, out);
+  }
+  encoder_.AppendDefaultKinds(out, request.id(), default_policy_, default_kinds_, stale);
   return Code::kOk;
 }
 
@@ -132,6 +186,8 @@ Code RequestHandler::HandleChecks(const RequestView& request, bool stale,
                                   std::vector<std::uint8_t>& out) {
   const std::size_t n = request.check_count();
   batch_.Clear();
+  batch_.set_kinds(HasPasswordCheck(request) ? KindSet::Of(PolicyKind::kPasswordComplexity)
+                                             : KindSet{});
   claim_queries_.assign(n, kNoClaims);
   for (std::size_t i = 0; i < n; ++i) {
     const CheckRequest c = request.check(i);
@@ -147,6 +203,7 @@ Code RequestHandler::HandleChecks(const RequestView& request, bool stale,
   if (resolutions_.size() < n) resolutions_.resize(n);
   if (errors_.size() < n) errors_.resize(n);
   if (decisions_.size() < n) decisions_.resize(n);
+  if (password_policies_.size() < n) password_policies_.resize(n);
   check_views_.resize(n);
   // Checks that need domains are decided on one consistent view: the policies (and claims) are
   // read again together with the orgs' and the instance's domains, from one RocksDB snapshot (the
@@ -186,7 +243,10 @@ bool RequestHandler::ResolveChecks(const RequestView& request) {
     view = CheckResultView{c.kind, c.org_id, false, nullptr, nullptr, nullptr};
     Resolution& resolution = resolutions_[i];
     Status s = ValidateCheckRequest(c);
-    if (IsOrgCheck(c.kind)) {
+    if (c.kind == CheckKind::kPassword) {
+      const std::size_t org = org_index++;
+      if (s.ok()) s = ResolvePasswordCheck(c, i, org);
+    } else if (IsOrgCheck(c.kind)) {
       const OrgView org = batch_.org(org_index++);
       if (s.ok()) s = ResolveOrgPolicyInto(c.org_id, org, batch_.instance(), c.strict, resolution);
     } else if (s.ok()) {
@@ -204,6 +264,18 @@ bool RequestHandler::ResolveChecks(const RequestView& request) {
   return need_domains;
 }
 
+Status RequestHandler::ResolvePasswordCheck(const CheckRequest& check, std::size_t i,
+                                            std::size_t org) {
+  const OrgView view = batch_.org(org);
+  POLICYD_RETURN_IF_ERROR(CheckOrgLookup(check.org_id, view.known, check.strict));
+  resolutions_[i].org_known = view.known;
+  const KindPolicy* own =
+      view.known ? batch_.kind_policy(org, PolicyKind::kPasswordComplexity) : nullptr;
+  return ResolveKindInto(PolicyKind::kPasswordComplexity, own,
+                         batch_.kind_default(PolicyKind::kPasswordComplexity),
+                         password_policies_[i]);
+}
+
 bool RequestHandler::NeedsDomains(const CheckRequest& check, const Resolution& resolution) {
   // An org the store does not know has no domains, and org checks need only the org's.
   if (IsOrgCheck(check.kind) && !resolution.org_known) return false;
@@ -212,6 +284,7 @@ bool RequestHandler::NeedsDomains(const CheckRequest& check, const Resolution& r
 
 void RequestHandler::DecideCheck(const CheckRequest& check, std::size_t i,
                                  std::optional<std::size_t> org) {
+  if (check.kind == CheckKind::kPassword) return DecidePassword(check, i);
   const Resolution& resolution = resolutions_[i];
   std::span<const OrgDomain> org_domains;
   std::span<const std::string> instance_domains;
@@ -229,6 +302,22 @@ void RequestHandler::DecideCheck(const CheckRequest& check, std::size_t i,
   view.org_known = resolution.org_known;
   view.policy = &resolution.policy;
   view.decision = &decisions_[i];
+}
+
+void RequestHandler::DecidePassword(const CheckRequest& check, std::size_t i) {
+  const KindResolution& policy = password_policies_[i];
+  const PasswordVerdict verdict = CheckPassword(*policy.policy, check.value);
+  CheckDecision& decision = decisions_[i];
+  decision.Clear();
+  decision.allowed = verdict.allowed;
+  decision.reason = PasswordCheckReason(verdict.failed);
+  decision.message.assign(verdict.message);
+  CheckResultView& view = check_views_[i];
+  view.org_known = resolutions_[i].org_known;
+  view.decision = &decision;
+  view.password_policy = policy.policy;
+  view.password_is_default = policy.is_default;
+  view.error_id = verdict.error_id;
 }
 
 Code RequestHandler::HandleStatus(const RequestView& request, Timestamp now,

@@ -7,6 +7,10 @@
 // of domains, and the verified-domain point read while its files hold range tombstones, as after
 // a snapshot load until compaction drops them).
 //
+// Kinds: a lookup naming generic kinds reads them with the domain policy in the same Store::Read,
+// so one frame's answers come from one consistent view; each resolves on its own rows
+// (resolve.h ResolveKindInto). A lookup without kinds (every older client) answers as before.
+//
 // Checks: the policies of every org a request's checks name, the instance default and, for each
 // login name with an '@', the orgs that have its domain verified (check/check.h
 // LoginNameClaimedDomain; the store's verified-domain index) come from one Store::Read. When a
@@ -40,6 +44,10 @@
 
 namespace policyd {
 
+// Whether an answered request frame may have held a secret (a PASSWORD check's password): then
+// its bytes are to be overwritten (FrameBuffer::WipeLast) as soon as it is answered.
+enum class FrameSecrets : std::uint8_t { kNone, kMayHoldSecret };
+
 // Fills a status answer's counters (every thread's requests, connections, sync).
 using CountersSource = std::function<void(DaemonCounters&)>;
 
@@ -52,8 +60,10 @@ class RequestHandler {
                  const CountersSource* counters = nullptr);
 
   // Appends exactly one response frame answering `frame` (a request FlatBuffer without its
-  // length prefix, 8-byte aligned) to `out`. Every failure becomes an error response.
-  void Handle(std::span<const std::uint8_t> frame, std::vector<std::uint8_t>& out);
+  // length prefix, 8-byte aligned) to `out`. Every failure becomes an error response. Returns
+  // kMayHoldSecret for a request with a PASSWORD check and for a frame that could not be decoded
+  // (which may be one); the answer never holds the password.
+  FrameSecrets Handle(std::span<const std::uint8_t> frame, std::vector<std::uint8_t>& out);
 
   // Appends an error response for a frame whose length prefix cannot be answered (the session
   // then closes the connection); counted as an undecodable request and a bad frame.
@@ -68,16 +78,25 @@ class RequestHandler {
   // Each returns the code of the answer it appended.
   Code Answer(const RequestView& request, std::vector<std::uint8_t>& out);
   Code HandleOrgs(const RequestView& request, bool stale, std::vector<std::uint8_t>& out);
-  Code HandleDefault(std::uint64_t id, bool stale, std::vector<std::uint8_t>& out);
+  Code HandleDefault(const RequestView& request, bool stale, std::vector<std::uint8_t>& out);
+  // Resolves org `i` of a lookup (batch_ read) for `kinds` into resolutions_[i] and
+  // kind_answers_[i].
+  Status ResolveOrg(const RequestView& request, std::size_t i, KindSet kinds);
+  // Resolves the generic kinds in `kinds` into `out` from batch_: org `org`'s own rows, else the
+  // instance defaults (nullopt: the defaults alone).
+  Status ResolveKinds(KindSet kinds, std::optional<std::size_t> org, KindAnswers& out) const;
   Code HandleStatus(const RequestView& request, Timestamp now, std::vector<std::uint8_t>& out);
   Code HandleChecks(const RequestView& request, bool stale, std::vector<std::uint8_t>& out);
   // Validates and resolves every check of `request` on the policies batch_ holds, into
   // resolutions_ (or errors_) and check_views_; returns whether any resolved check needs domains.
   bool ResolveChecks(const RequestView& request);
   static bool NeedsDomains(const CheckRequest& check, const Resolution& resolution);
+  // Resolves check `i`, a PASSWORD check of org `org` in batch_, into password_policies_[i].
+  Status ResolvePasswordCheck(const CheckRequest& check, std::size_t i, std::size_t org);
   // Decides resolved check `i` (org index `org` in batch_, none for the instance's checks) into
   // decisions_[i] and completes its view; its domains, when needed, are batch_'s.
   void DecideCheck(const CheckRequest& check, std::size_t i, std::optional<std::size_t> org);
+  void DecidePassword(const CheckRequest& check, std::size_t i);
   Code Fail(std::uint64_t id, const Status& error, std::vector<std::uint8_t>& out);
 
   const Store& store_;
@@ -90,6 +109,9 @@ class RequestHandler {
   ResponseEncoder encoder_;
   std::vector<Resolution> resolutions_;  // grows to the largest batch, never shrinks
   DomainPolicy default_policy_;
+  std::vector<KindAnswers> kind_answers_;  // per org of a lookup that names kinds
+  KindAnswers default_kinds_;
+  std::vector<KindResolution> password_policies_;  // per check: PASSWORD's policy
   std::vector<Status> errors_;
   std::vector<OrgAnswer> answers_;
   std::vector<CheckDecision> decisions_;  // grows to the largest check batch, never shrinks

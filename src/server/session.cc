@@ -39,7 +39,7 @@ Answered AnswerFrames(FrameBuffer& in, RequestHandler& handler, std::size_t max_
       return a;
     }
     if (frame->empty()) return a;
-    handler.Handle(*frame, out);
+    if (handler.Handle(*frame, out) == FrameSecrets::kMayHoldSecret) in.WipeLast();
     ++a.frames;
   }
 }

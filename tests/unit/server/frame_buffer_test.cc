@@ -108,5 +108,55 @@ TEST(FrameBufferTest, ExactlyTheMaximumIsAccepted) {
   ASSERT_EQ(Feed(buffer, stream, 512).size(), 1u);
 }
 
+bool AllZero(std::span<const std::uint8_t> bytes) {
+  return std::all_of(bytes.begin(), bytes.end(), [](std::uint8_t b) { return b == 0; });
+}
+
+TEST(FrameBufferTest, WipeLastZeroesTheFrameInPlaceAndItsAlignedCopy) {
+  FrameBuffer buffer(1024);
+  std::vector<std::uint8_t> stream;
+  AppendFrame(stream, Body(8, 1));   // body at offset 4: copied to be aligned
+  AppendFrame(stream, Body(24, 2));  // body at offset 16: read in place
+  std::span<std::uint8_t> tail = buffer.WritableTail();
+  std::memcpy(tail.data(), stream.data(), stream.size());
+  buffer.Commit(stream.size());
+  for (std::uint8_t seed : {1, 2}) {
+    Result<std::span<const std::uint8_t>> f = buffer.Next();
+    ASSERT_TRUE(f.has_value());
+    const std::vector<std::uint8_t> body(f->begin(), f->end());
+    EXPECT_EQ(body, Body(f->size(), seed));
+    buffer.WipeLast();
+    EXPECT_TRUE(AllZero(*f)) << "frame " << int{seed};
+  }
+}
+
+TEST(FrameBufferTest, MovingAnIncompleteFrameLeavesNoCopyBehind) {
+  FrameBuffer buffer(8192);
+  std::vector<std::uint8_t> stream;
+  AppendFrame(stream, Body(4000, 3));
+  AppendFrame(stream, Body(200, 4));
+  std::span<std::uint8_t> tail = buffer.WritableTail();
+  ASSERT_EQ(tail.size(), FrameBuffer::kInitialBytes);
+  std::memcpy(tail.data(), stream.data(), tail.size());
+  buffer.Commit(tail.size());
+  ASSERT_EQ(buffer.Next()->size(), 4000u);  // not wiped: the move must not keep it either
+  ASSERT_TRUE(buffer.Next()->empty());
+  const std::size_t pending = buffer.Pending();
+  tail = buffer.WritableTail();  // moves the start of the second frame to the front
+  EXPECT_EQ(tail.size(), FrameBuffer::kInitialBytes - pending);
+  EXPECT_TRUE(AllZero(tail));
+}
+
+TEST(FrameBufferTest, GrowingLeavesTheReceivedBytesIntact) {
+  FrameBuffer buffer(64 * 1024);
+  std::vector<std::uint8_t> stream;
+  AppendFrame(stream, Body(20000, 5));
+  AppendFrame(stream, Body(100, 6));
+  const std::vector<std::vector<std::uint8_t>> frames = Feed(buffer, stream, 3000);
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_EQ(frames[0], Body(20000, 5));
+  EXPECT_EQ(frames[1], Body(100, 6));
+}
+
 }  // namespace
 }  // namespace policyd
