@@ -65,6 +65,35 @@ int RunStatus(const CliContext& ctx, bool json) {
 
 namespace policyd {
 
+namespace {
+
+// Reads the rows of the other policy kinds, one org (or the instance) at a time, for the dump.
+class KindRowsReader {
+ public:
+  explicit KindRowsReader(const Store& store) : store_(store) { batch_.set_kinds(KindSet::All()); }
+  // The instance's defaults when `org_id` is empty, else the org's own rows.
+  Status Read(std::string_view org_id) {
+    batch_.Clear();
+    if (!org_id.empty()) batch_.Add(org_id);
+    POLICYD_RETURN_IF_ERROR(store_.Read(batch_));
+    rows_.clear();
+    for (const PolicyKind kind : kGenericKinds) {
+      const KindPolicy* row =
+          org_id.empty() ? batch_.kind_default(kind) : batch_.kind_policy(0, kind);
+      if (row != nullptr) rows_.push_back(row);
+    }
+    return Status::Ok();
+  }
+  std::span<const KindPolicy* const> rows() const { return rows_; }
+
+ private:
+  const Store& store_;
+  LookupBatch batch_;
+  std::vector<const KindPolicy*> rows_;
+};
+
+}  // namespace
+
 int RunDump(const CliContext& ctx, const std::string& data_dir, const std::string& output) {
   StoreOptions options;
   options.read_only = true;
@@ -84,11 +113,13 @@ int RunDump(const CliContext& ctx, const std::string& data_dir, const std::strin
   // A read-only store shows the state as of opening, so the per-org domain reads below and the
   // walk see one and the same state.
   DomainSet domains;
+  KindRowsReader kinds(**store);
   Status read = Status::Ok();
   Status walk = (*store)->ForEach(
       [&](const InstanceRecord& instance) {
         read = (*store)->ReadDomains("", domains);  // no org: the instance's domains only
-        AppendSnapshotBegin(buffer, instance, domains.instance);
+        if (read.ok()) read = kinds.Read("");
+        AppendSnapshotBegin(buffer, instance, domains.instance, kinds.rows());
         have_instance = true;
       },
       [&](const OrgRecord& org) {
@@ -97,7 +128,8 @@ int RunDump(const CliContext& ctx, const std::string& data_dir, const std::strin
         }
         POLICYD_RETURN_IF_ERROR(read);
         POLICYD_RETURN_IF_ERROR((*store)->ReadDomains(org.id, domains));
-        AppendSnapshotOrg(buffer, org, first, domains.org);
+        POLICYD_RETURN_IF_ERROR(kinds.Read(org.id));
+        AppendSnapshotOrg(buffer, org, first, domains.org, kinds.rows());
         first = false;
         if (buffer.size() > (1u << 20)) {
           out << buffer;
