@@ -33,7 +33,8 @@
 // these paths are 405, as the upstream's gateway answers.
 //
 // As for the domain policy (http/compat_common.h): no data yet 503, a kind with no instance
-// default stored yet (a store written before the kinds, until its cold start) 503, store errors
+// default stored yet (a store written before the kinds, until its cold start; the label preview
+// of a store only loaded from a snapshot, which carries no previews) 503, store errors
 // 500, stale data answered with x-policyd-stale or refused with 503 (--refuse-when-stale).
 //
 // Not served (404 as any unknown path): the v2 settings twins (/v2/settings/password/complexity,
