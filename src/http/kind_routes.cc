@@ -39,9 +39,9 @@ void KindApi::AddRoutes(Router& router) const {
   });
   for (std::string_view prefix : {kAdminPolicies, kManagementPolicies}) {
     const std::string label = std::string(prefix) + "label/";
-    AddWrites(router, "POST", label + "_activate");
+    AddRejectedWrite(router, "POST", label + "_activate");
     for (const char* asset : {"logo", "logo_dark", "icon", "icon_dark", "font"}) {
-      AddWrites(router, "DELETE", label + asset);
+      AddRejectedWrite(router, "DELETE", label + asset);
     }
   }
 }
@@ -56,16 +56,17 @@ void KindApi::AddKindRoutes(Router& router, PolicyKind kind) const {
       "GET", std::string(kManagementPolicies) + "default/" + std::string(PathOf(spec)),
       [this, kind](const HttpRequest& r) { return Get(r, kind, Scope::kManagementDefault); });
   // The lockout policy's admin write is on another path than its read (admin.proto).
-  AddWrites(router, "PUT",
-            kind == PolicyKind::kLockout ? std::string(kAdminPolicies) + "password/lockout"
-                                         : std::string(spec.admin_path));
-  if (kind == PolicyKind::kNotification) AddWrites(router, "POST", spec.admin_path);
+  AddRejectedWrite(router, "PUT",
+                   kind == PolicyKind::kLockout ? std::string(kAdminPolicies) + "password/lockout"
+                                                : std::string(spec.admin_path));
+  if (kind == PolicyKind::kNotification) AddRejectedWrite(router, "POST", spec.admin_path);
   for (const char* method : {"POST", "PUT", "DELETE"}) {
-    AddWrites(router, method, spec.management_path);
+    AddRejectedWrite(router, method, spec.management_path);
   }
 }
 
-void KindApi::AddWrites(Router& router, std::string_view method, std::string_view path) const {
+void KindApi::AddRejectedWrite(Router& router, std::string_view method,
+                               std::string_view path) const {
   router.Add(std::string(method), path,
              [this](const HttpRequest& r) { return WriteRejected(r, upstream_); });
 }

@@ -75,7 +75,7 @@ class KindApi {
   };
 
   void AddKindRoutes(Router& router, PolicyKind kind) const;
-  void AddWrites(Router& router, std::string_view method, std::string_view path) const;
+  void AddRejectedWrite(Router& router, std::string_view method, std::string_view path) const;
   HttpResponse Get(const HttpRequest& request, PolicyKind kind, Scope scope) const;
   // Reads `kind` (and `org`, which the store need not be able to hold: then it is an org it does
   // not know) and answers it in `scope`; a named org must be known (else 403).
