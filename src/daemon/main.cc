@@ -18,6 +18,7 @@
 #include "daemon/systemd.h"
 #include "http/compat_routes.h"
 #include "http/http_server.h"
+#include "http/kind_routes.h"
 #include "json/snapshot_json.h"
 #include "metrics/endpoints.h"
 #include "server/server.h"
@@ -353,6 +354,8 @@ int Run(const DaemonConfig& config) {
   http::Router http_routes;
   const http::CompatApi compat_api(**store, state, clock, config.upstream);
   compat_api.AddRoutes(http_routes);
+  const http::KindApi kind_api(**store, state, clock, config.upstream);
+  kind_api.AddRoutes(http_routes);
   AddObservabilityRoutes(observability.endpoints(), http_routes);  // /metrics, /healthz, /readyz
   http::HttpServer http_server(http_routes, HttpServerOptionsFor(config));
   if (!config.http_socket.empty()) {
@@ -360,7 +363,7 @@ int Run(const DaemonConfig& config) {
       spdlog::critical("{}", s.ToString());
       return s.code() == Code::kInternal ? 1 : kExitConfig;
     }
-    spdlog::info("serving the upstream's domain policy reads over HTTP on {}", config.http_socket);
+    spdlog::info("serving the upstream's policy reads over HTTP on {}", config.http_socket);
   }
   // Fleet mode: returns at once (NATS is reached in the background); a credentials or CA file
   // that cannot be read stops the start.

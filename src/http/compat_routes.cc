@@ -7,15 +7,6 @@
 namespace policyd::http {
 namespace {
 
-constexpr std::string_view kOrgIdHeader = "x-zitadel-orgid";
-
-HttpResponse Error(Code code, std::string_view text, std::string_view error_id = {}) {
-  HttpResponse response;
-  response.status = HttpStatusFromCode(code);
-  response.body = FormatStatusBody(code, text, error_id);
-  return response;
-}
-
 // Characters as the upstream's request validation counts them (Go runes): every byte that does
 // not continue a UTF-8 sequence.
 std::size_t RuneCount(std::string_view s) {
@@ -40,11 +31,12 @@ void CompatApi::AddRoutes(Router& router) const {
     router.Add("GET", "/admin/v1" + suffix,
                [this, s](const HttpRequest&) { return AdminDefault(s); });
     router.Add("PUT", "/admin/v1" + suffix,
-               [this](const HttpRequest& r) { return WriteRejected(r); });
+               [this](const HttpRequest& r) { return WriteRejected(r, upstream_); });
     const std::string org_path = "/admin/v1/orgs/{orgId}" + suffix;
     router.Add("GET", org_path, [this, s](const HttpRequest& r) { return AdminOrg(r, s); });
     for (const char* method : {"POST", "PUT", "DELETE"}) {
-      router.Add(method, org_path, [this](const HttpRequest& r) { return WriteRejected(r); });
+      router.Add(method, org_path,
+                 [this](const HttpRequest& r) { return WriteRejected(r, upstream_); });
     }
   }
   router.Add("GET", "/v2/settings/domain",
@@ -53,11 +45,7 @@ void CompatApi::AddRoutes(Router& router) const {
 
 HttpResponse CompatApi::ManagementPolicy(const HttpRequest& request, Shape shape) const {
   const std::optional<std::string_view> org = request.Header(kOrgIdHeader);
-  if (!org || org->empty()) {
-    return Error(Code::kInvalidArgument,
-                 "x-zitadel-orgid header missing: policyd has no caller whose org it could use; "
-                 "name the org in the x-zitadel-orgid header");
-  }
+  if (!org || org->empty()) return OrgHeaderMissing();
   return Answer(*org, /*strict=*/true, shape);
 }
 
@@ -69,11 +57,11 @@ HttpResponse CompatApi::AdminOrg(const HttpRequest& request, Shape shape) const 
   const std::string_view id = request.PathParam("orgId");
   if (RuneCount(id) > kMaxIdLength) {
     // protoc-gen-validate's message for the request's `org_id` rule (1-200 characters).
-    return Error(Code::kInvalidArgument,
-                 std::string("invalid ") +
-                     (shape == Shape::kOrgIamPolicy ? "GetCustomOrgIAMPolicyRequest"
-                                                    : "GetCustomDomainPolicyRequest") +
-                     ".OrgId: value length must be between 1 and 200 runes, inclusive");
+    return ErrorAnswer(Code::kInvalidArgument,
+                       std::string("invalid ") +
+                           (shape == Shape::kOrgIamPolicy ? "GetCustomOrgIAMPolicyRequest"
+                                                          : "GetCustomDomainPolicyRequest") +
+                           ".OrgId: value length must be between 1 and 200 runes, inclusive");
   }
   return Answer(id, /*strict=*/false, shape);
 }
@@ -92,16 +80,10 @@ HttpResponse CompatApi::DomainSettings(const HttpRequest& request) const {
   if (std::optional<std::string_view> org = request.Header(kOrgIdHeader); org && !org->empty()) {
     return Answer(*org, /*strict=*/true, Shape::kDomainSettings);
   }
-  return Error(Code::kInvalidArgument,
-               "no org given: policyd has no caller whose org it could use; add ctx.orgId=<org "
-               "id> or ctx.instance=true to the query, or the x-zitadel-orgid header");
-}
-
-HttpResponse CompatApi::WriteRejected(const HttpRequest& request) const {
-  std::string text = "policyd answers reads only: send " + request.method + " " + request.path +
-                     " to the upstream IAM";
-  text += upstream_.empty() ? " (policyd is not syncing from one)" : " at " + upstream_;
-  return Error(Code::kUnimplemented, text);
+  return ErrorAnswer(
+      Code::kInvalidArgument,
+      "no org given: policyd has no caller whose org it could use; add ctx.orgId=<org "
+      "id> or ctx.instance=true to the query, or the x-zitadel-orgid header");
 }
 
 std::string CompatApi::Body(const DomainPolicy& policy, Shape shape) {
@@ -118,30 +100,18 @@ std::string CompatApi::Body(const DomainPolicy& policy, Shape shape) {
 
 HttpResponse CompatApi::Answer(std::optional<std::string_view> org, bool strict,
                                Shape shape) const {
-  const bool stale = state_.IsStale(clock_.Now());
-  if (stale && state_.refuse_when_stale()) {
-    return Error(Code::kUnavailable,
-                 "policy data is older than max-staleness and policyd is configured to refuse "
-                 "stale data");
-  }
   // An id the store cannot hold is not one of its orgs: no need to look it up.
   const bool storable = org && ValidateId("org id", *org).ok();
   LookupBatch batch;
   if (storable) batch.Add(*org);
-  if (Status s = store_.Read(batch); !s.ok()) {
-    return Error(s.code() == Code::kDataLoss ? Code::kDataLoss : Code::kInternal,
-                 "policyd cannot read its store: " + s.message());
-  }
-  if (batch.instance() == nullptr) {
-    return Error(Code::kUnavailable,
-                 "policyd has no policy data yet (nothing synced from the upstream or loaded from "
-                 "a snapshot)");
+  bool stale = false;
+  if (std::optional<HttpResponse> refused = ReadForAnswer(store_, state_, clock_, batch, stale)) {
+    return std::move(*refused);
   }
   HttpResponse response;
   const OrgView view = storable ? batch.org(0) : OrgView{};
   if (org && strict && !view.known) {
-    // What the upstream's auth interceptor answers for an x-zitadel-orgid it does not know.
-    response = Error(Code::kPermissionDenied, "Organisation doesn't exist", "AUTH-Bs7Ds");
+    response = OrgDoesNotExist();
   } else {
     Result<DomainPolicy> policy = ResolveDefaultPolicy(batch.instance());
     if (storable) {
@@ -149,10 +119,10 @@ HttpResponse CompatApi::Answer(std::optional<std::string_view> org, bool strict,
       policy = resolved ? Result<DomainPolicy>(std::move(resolved->policy))
                         : Result<DomainPolicy>(Err(resolved.error()));
     }
-    if (!policy) return Error(policy.error().code(), policy.error().message());
+    if (!policy) return ErrorAnswer(policy.error().code(), policy.error().message());
     response.body = Body(*policy, shape);
   }
-  if (stale) response.headers.emplace_back(kStaleHeader, "true");
+  MarkStale(response, stale);
   return response;
 }
 

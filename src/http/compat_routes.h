@@ -36,14 +36,12 @@
 #include <string_view>
 
 #include "base/clock.h"
+#include "http/compat_common.h"
 #include "http/router.h"
 #include "server/serving_state.h"
 #include "store/store.h"
 
 namespace policyd::http {
-
-// The header added to answers made from stale data.
-inline constexpr std::string_view kStaleHeader = "x-policyd-stale";
 
 class CompatApi {
  public:
@@ -61,7 +59,6 @@ class CompatApi {
   HttpResponse AdminDefault(Shape shape) const;
   HttpResponse AdminOrg(const HttpRequest& request, Shape shape) const;
   HttpResponse DomainSettings(const HttpRequest& request) const;
-  HttpResponse WriteRejected(const HttpRequest& request) const;
   // Reads the org (nullopt: the instance default) and answers its effective policy in `shape`;
   // when `strict`, an unknown org is 403 AUTH-Bs7Ds. The id need not be one the store can hold:
   // an over-long id, or one with control characters, is an org it does not know, as upstream.

@@ -78,7 +78,11 @@ std::optional<std::string> FakeUpstreamImpl::KindBody(const KindSpec& kind, std:
 
 Reply FakeUpstreamImpl::GetKindPolicy(const httplib::Request& req, const KindRoute& route) {
   std::string org_id;
-  if (route.scope == KindScope::kManagement) {
+  // The auth interceptor checks the org of every management call: the x-zitadel-orgid, else the
+  // caller's. The default reads need none, so a fake without a caller org answers them.
+  const bool named = !req.get_header_value("x-zitadel-orgid").empty();
+  if (route.scope == KindScope::kManagement ||
+      (route.scope == KindScope::kManagementDefault && named)) {
     org_id = CallerOrg(req);
     if (state_.FindOrg(org_id) == nullptr) {
       return StatusReply(Status::PermissionDenied("Organisation doesn't exist (AUTH-Bs7Ds)"));

@@ -166,6 +166,16 @@ TEST(FakeUpstreamKindsTest, UnknownOrgIs403AndOnlyGetIsServed) {
   EXPECT_EQ(r.status, 403);
   EXPECT_EQ(r.Json()["code"], 7);
   EXPECT_EQ(fake.KindPolicyBody("login", "404404"), "");
+  // The management default reads check a named org too.
+  EXPECT_EQ(TestClient(fake)
+                .Get("/management/v1/policies/default/login", {{"x-zitadel-orgid", "404404"}})
+                .status,
+            403);
+  EXPECT_EQ(
+      TestClient(fake)
+          .Get("/management/v1/policies/default/login", {{"x-zitadel-orgid", fake.AddOrg("known")}})
+          .body,
+      fake.DefaultKindPolicyBody("login"));
   EXPECT_EQ(TestClient(fake).Send("PUT", "/admin/v1/policies/login", "{}").status, 405);
   EXPECT_EQ(TestClient(fake).Get("/admin/v1/policies/password").status, 404);
   EXPECT_EQ(TestClient(fake, "").Get("/admin/v1/policies/login").status, 401);

@@ -324,7 +324,10 @@ int main(int argc, char** argv) {
         R"("creationDate":"2025-03-01T09:12:45Z","payload":{"mfaType":2},)"
         R"("type":"org.policy.login.secondfactor.added"},{"aggregate":{"id":"42","type":"org"},)"
         R"("sequence":"5","creationDate":"2025-03-01T09:12:46Z",)"
-        R"("payload":{"storeKey":"policy/label/logo-1"},"type":"org.policy.label.logo.added"}]})");
+        R"("payload":{"storeKey":"policy/label/logo-1"},"type":"org.policy.label.logo.added"},)"
+        R"({"aggregate":{"id":"1","type":"instance"},"sequence":"6",)"
+        R"("creationDate":"2025-03-01T09:12:47Z","payload":{},)"
+        R"("type":"instance.policy.label.added"}]})");
   Write(root / "fuzz_json", "timestamp",
         "\x02"
         "2025-03-01T09:12:44.123456+02:00");

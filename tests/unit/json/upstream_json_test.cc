@@ -144,6 +144,39 @@ TEST(ListEventsResponseTest, ReadsThePayloadsOfEveryPolicyKind) {
   }
 }
 
+// An added event leaves out the Go zero values: an enum whose Go zero is not proto's zero (the
+// label's themeMode, Go's auto) gets its mapped zero, as the upstream's answers show
+// (THEME_MODE_AUTO for the instance's setup label policy, whose payload has no themeMode).
+TEST(ListEventsResponseTest, AnAddedEventsMissingEnumIsTheUpstreamsZero) {
+  const KindSpec& label = SpecOf(PolicyKind::kLabel);
+  const auto theme = static_cast<std::uint8_t>(FindKindField(label, "themeMode"));
+  const auto color = static_cast<std::uint8_t>(FindKindField(label, "primaryColor"));
+  const auto body = [](std::string_view type, std::string_view payload) {
+    return R"({"events":[{"aggregate":{"id":"1","type":"instance","resourceOwner":"1"},)"
+           R"("sequence":"13","creationDate":"2025-03-01T09:12:44Z","payload":)" +
+           std::string(payload) + R"(,"type":")" + std::string(type) + R"("}]})";
+  };
+  using Fields = std::vector<std::pair<std::uint8_t, FieldValue>>;
+  const std::vector<std::tuple<std::string, std::string, Fields>> cases = {
+      {"instance.policy.label.added", R"({"primaryColor":"#5469d4"})",
+       Fields{{color, FieldValue{0, "#5469d4", {}}}, {theme, FieldValue{1, {}, {}}}}},
+      {"instance.policy.label.added", "{}", Fields{{theme, FieldValue{1, {}, {}}}}},
+      {"instance.policy.label.added", "null", Fields{{theme, FieldValue{1, {}, {}}}}},
+      {"instance.policy.label.added", R"({"themeMode":1})", Fields{{theme, FieldValue{3, {}, {}}}}},
+      // A changed event's missing key is unchanged.
+      {"instance.policy.label.changed", R"({"primaryColor":"#5469d4"})",
+       Fields{{color, FieldValue{0, "#5469d4", {}}}}},
+      // Enums whose Go zero is proto's zero need nothing.
+      {"instance.policy.login.added", "{}", Fields{}},
+  };
+  for (const auto& [type, payload, want] : cases) {
+    auto events = ParseListEventsResponse(body(type, payload));
+    ASSERT_TRUE(events.has_value()) << events.error().ToString();
+    ASSERT_EQ(events->size(), 1u);
+    EXPECT_EQ((*events)[0].kind_patch.fields, want) << type << " " << payload;
+  }
+}
+
 TEST(ListEventsResponseTest, MissingNullOrEmptyEventsMeanNoEvents) {
   for (std::string_view body :
        {R"({})", R"({"events":null})", R"({"events":[]})", R"( {"other":{"x":[1,2]}} )"}) {
