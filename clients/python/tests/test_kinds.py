@@ -1,0 +1,449 @@
+"""The Python client's policy kinds and password check against the real policyd serving the
+example snapshot, and against fake servers for what a real daemon does not answer (an older
+daemon, enum numbers of a newer one).
+
+Expected policies come from the snapshot file: an org's own row of a kind, else the instance
+default (which carries isDefault true), compared byte for byte with the client's JSON.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import struct
+import unittest
+
+import flatbuffers
+from fixtures import Daemon, FakeServer, snapshot_path
+
+from policyd_client import (
+    Check,
+    CheckKind,
+    CheckReason,
+    Client,
+    Code,
+    PolicyAnswer,
+    PolicydError,
+    PolicyKind,
+    SecondFactorType,
+    ThemeMode,
+)
+from policyd_client import kind_json
+from policyd_client.fb import response_generated as rs
+from policyd_client.kinds import ANSWER_FIELDS, KIND_CLASSES
+
+UNKNOWN_ORG = "no-such-org"
+ORG_42 = "300000000000000042"  # own password complexity (12 bytes, no symbol), login, label
+ORG_233 = "300000000000000233"  # own lockout and privacy
+SNAPSHOT_NAMES = {
+    PolicyKind.PASSWORD_COMPLEXITY: "passwordComplexity",
+    PolicyKind.PASSWORD_AGE: "passwordAge",
+    PolicyKind.LOCKOUT: "lockout",
+    PolicyKind.LOGIN: "login",
+    PolicyKind.PRIVACY: "privacy",
+    PolicyKind.NOTIFICATION: "notification",
+    PolicyKind.LABEL: "label",
+}
+ALL_KINDS = list(PolicyKind)
+# The management Get<Kind>PolicyResponse messages with the deprecated top-level `is_default = 2`
+# (../shared/upstream/zitadel-events-and-policies.md §3).
+TOP_LEVEL_IS_DEFAULT = {
+    PolicyKind.PASSWORD_COMPLEXITY,
+    PolicyKind.PASSWORD_AGE,
+    PolicyKind.LOCKOUT,
+    PolicyKind.LOGIN,
+    PolicyKind.LABEL,
+}
+
+
+def compact(obj) -> str:
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+
+
+class Snapshot:
+    def __init__(self, path: str):
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+        self.instance = data["instance"]
+        self.orgs = {o["id"]: o for o in data["orgs"]}
+
+    def expected(self, org_id, kind) -> tuple[dict, bool]:
+        """The upstream's policy object of the org's effective `kind` and whether it is the
+        inherited default (org_id None: the instance default)."""
+        org = self.orgs.get(org_id, {})
+        if kind == PolicyKind.DOMAIN:
+            own, default = org.get("policy"), self.instance["policy"]
+        else:
+            name = SNAPSHOT_NAMES[kind]
+            own = org.get("policies", {}).get(name)
+            default = self.instance["policies"][name]
+        if own is not None:
+            return own, False
+        assert default.get("isDefault") is True, "the instance defaults carry isDefault"
+        return default, True
+
+    def get_body(self, org_id, kind) -> str:
+        """What the upstream's GET of `kind` answers: management for an org, admin without."""
+        policy, is_default = self.expected(org_id, kind)
+        top = org_id is not None and is_default and kind in TOP_LEVEL_IS_DEFAULT
+        return '{"policy":' + compact(policy) + (',"isDefault":true' if top else "") + "}"
+
+
+def expected_value(spec, obj: dict):
+    """A field's typed value as the upstream's JSON object `obj` gives it."""
+    raw = obj.get(spec.json_name)
+    if spec.type == kind_json.BOOL:
+        return bool(raw)
+    if spec.type == kind_json.UINT64:
+        return int(raw or "0")
+    if spec.type == kind_json.STRING:
+        return raw or ""
+    if spec.type == kind_json.DURATION:
+        return raw  # compared as str(Duration)
+    if spec.type == kind_json.ENUM:
+        return spec.enum[raw] if raw else 0
+    return tuple(spec.enum[name] for name in raw or ())
+
+
+class KindsTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.snapshot = Snapshot(snapshot_path())
+        cls.daemon = Daemon(snapshot_path())
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.daemon.stop()
+
+    def setUp(self):
+        self.client = Client(self.daemon.socket, timeout=10.0)
+
+    def tearDown(self):
+        self.client.close()
+
+    def assert_answer_matches(self, answer, org_id, lookup_org=None):
+        """Every kind of `answer` equals the snapshot's effective policy of `lookup_org`: every
+        field, is_default, details, and the GET body byte for byte."""
+        for kind in ALL_KINDS:
+            with self.subTest(org=org_id, kind=kind.name):
+                obj, is_default = self.snapshot.expected(lookup_org, kind)
+                policy = answer.kind(kind)
+                self.assertIsNotNone(policy)
+                self.assertEqual(policy.is_default, is_default)
+                self.assertEqual(policy.to_json(), compact(obj))
+                self.assertEqual(answer.to_json(kind), self.snapshot.get_body(org_id, kind))
+                self.assertEqual(str(policy.details.sequence), obj["details"]["sequence"])
+                self.assertEqual(policy.details.resource_owner, obj["details"]["resourceOwner"])
+                if kind == PolicyKind.DOMAIN:
+                    continue
+                for spec in policy.fields():
+                    value = getattr(policy, spec.name)
+                    if spec.type == kind_json.DURATION:
+                        value = str(value)
+                    self.assertEqual(value, expected_value(spec, obj), spec.name)
+
+    def test_every_kind_of_an_org_with_own_rows_in_one_frame(self):
+        answer = self.client.get_org_kinds(ORG_42, reversed(ALL_KINDS))
+        self.assertEqual(answer.org_id, ORG_42)
+        self.assertTrue(answer.org_known)
+        self.assertFalse(answer.stale)
+        self.assert_answer_matches(answer, ORG_42, ORG_42)
+        # A few typed values, spelled out.
+        self.assertEqual(answer.password_complexity.min_length, 12)
+        self.assertFalse(answer.password_complexity.has_symbol)
+        self.assertTrue(answer.login.force_mfa)
+        self.assertEqual(str(answer.login.password_check_lifetime), "86400s")
+        self.assertEqual(answer.login.password_check_lifetime.total_nanos, 86400 * 10**9)
+        self.assertEqual(answer.login.password_check_lifetime.to_timedelta().days, 1)
+        self.assertEqual(answer.login.second_factors, (SecondFactorType.SECOND_FACTOR_TYPE_U2F,))
+        self.assertEqual(answer.label.theme_mode, ThemeMode.THEME_MODE_LIGHT)
+        self.assertTrue(answer.lockout.is_default)
+
+    def test_own_rows_and_inherited_defaults_per_kind(self):
+        for org_id in self.snapshot.orgs:
+            answer = self.client.get_org_kinds(org_id, ALL_KINDS)
+            self.assertTrue(answer.org_known)
+            self.assert_answer_matches(answer, org_id, org_id)
+        answer = self.client.get_org_kinds(ORG_233, [PolicyKind.LOCKOUT, PolicyKind.PRIVACY])
+        self.assertFalse(answer.lockout.is_default)
+        self.assertEqual(answer.lockout.max_password_attempts, 5)
+        self.assertEqual(answer.privacy.support_email, "support@initech.io")
+        self.assertIsNone(answer.policy, "DOMAIN was not asked for")
+        self.assertIsNone(answer.login)
+        with self.assertRaises(ValueError):
+            answer.to_json(PolicyKind.LOGIN)
+
+    def test_an_unknown_org_gets_the_instance_defaults_unless_strict(self):
+        answer = self.client.get_org_kinds(UNKNOWN_ORG, ALL_KINDS)
+        self.assertFalse(answer.org_known)
+        self.assert_answer_matches(answer, UNKNOWN_ORG, None)
+        with self.assertRaises(PolicydError) as caught:
+            self.client.get_org_kinds(UNKNOWN_ORG, [PolicyKind.LOGIN], strict=True)
+        self.assertEqual(caught.exception.code, Code.NOT_FOUND)
+        self.assertTrue(self.client.connected)
+
+    def test_the_instance_defaults_are_the_admin_bodies(self):
+        answer = self.client.get_default_kinds(ALL_KINDS)
+        self.assertIsNone(answer.org_id)
+        self.assert_answer_matches(answer, None, None)
+        for kind in ALL_KINDS:
+            self.assertTrue(answer.kind(kind).is_default)
+            self.assertFalse(answer.to_json(kind).endswith(',"isDefault":true}'), kind.name)
+
+    def test_a_batch_answers_every_org_with_its_own_status(self):
+        orgs = [ORG_42, UNKNOWN_ORG, ORG_233]
+        kinds = [PolicyKind.PASSWORD_COMPLEXITY, PolicyKind.LOCKOUT, PolicyKind.LABEL]
+        loose = self.client.get_orgs_kinds(orgs, kinds)
+        self.assertEqual([a.org_id for a in loose], orgs)
+        self.assertEqual([a.org_known for a in loose], [True, False, True])
+        self.assertTrue(all(a.ok for a in loose))
+        self.assertFalse(loose[0].password_complexity.is_default)
+        self.assertTrue(loose[1].password_complexity.is_default)
+        self.assertFalse(loose[2].lockout.is_default)
+        for answer in loose:
+            for kind in kinds:
+                self.assertEqual(answer.to_json(kind), self.snapshot.get_body(answer.org_id, kind))
+        strict = self.client.get_orgs_kinds(orgs, kinds, strict=True)
+        self.assertTrue(strict[0].ok and strict[2].ok)
+        self.assertEqual(strict[1].error.code, Code.NOT_FOUND)
+        self.assertIsNone(strict[1].password_complexity)
+        with self.assertRaises(PolicydError):
+            strict[1].to_json(PolicyKind.LOCKOUT)
+        lockout = PolicyKind.LOCKOUT
+        self.assertEqual(strict[2].to_json(lockout), loose[2].to_json(lockout))
+
+    def test_bad_kinds_are_refused_before_sending(self):
+        spy = SocketSpy(self.client._sock)
+        self.client._sock = spy
+        for kinds in ([], [8], [PolicyKind.LOGIN, 255]):
+            with self.assertRaises(PolicydError) as caught:
+                self.client.get_org_kinds(ORG_42, kinds)
+            self.assertEqual(caught.exception.code, Code.INVALID_ARGUMENT)
+        with self.assertRaises(TypeError):
+            self.client.get_org_kinds(ORG_42, "login")
+        self.assertEqual(spy.sent, [])
+        # Repeats are asked once; the old call still answers the domain policy alone.
+        answer = self.client.get_org_kinds(ORG_42, [PolicyKind.LOGIN, PolicyKind.LOGIN])
+        self.assertIsNotNone(answer.login)
+        old = self.client.get_org_policy(ORG_42)
+        self.assertIsNotNone(old.policy)
+        self.assertIsNone(old.login)
+
+
+class PasswordTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.daemon = Daemon(snapshot_path())
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.daemon.stop()
+
+    def setUp(self):
+        self.client = Client(self.daemon.socket, timeout=10.0)
+
+    def tearDown(self):
+        self.client.close()
+
+    def verdict(self, org_id, password, reason, error_id, is_default):
+        answer = self.client.check_password(org_id, password)
+        self.assertEqual(answer.kind, CheckKind.PASSWORD)
+        self.assertEqual(answer.reason, reason, answer.message)
+        self.assertEqual(answer.allowed, reason == CheckReason.PASSWORD_ALLOWED)
+        self.assertEqual(answer.error_id, error_id)
+        self.assertEqual(answer.message == "", reason == CheckReason.PASSWORD_ALLOWED)
+        self.assertIsNone(answer.policy)
+        self.assertEqual(answer.is_default, is_default)
+        self.assertEqual(answer.password_complexity.is_default, is_default)
+        return answer
+
+    def test_each_rule_of_an_orgs_own_policy(self):
+        r = CheckReason
+        self.verdict(ORG_42, "Abcdefghij1", r.PASSWORD_TOO_SHORT, "DOMAIN-HuJf6", False)
+        # Length counts bytes: 11 characters, 12 bytes.
+        self.verdict(ORG_42, "Abcdéfghij1", r.PASSWORD_ALLOWED, "", False)
+        self.verdict(ORG_42, "ABCDEFGHIJK1", r.PASSWORD_NO_LOWERCASE, "DOMAIN-co3Xw", False)
+        self.verdict(ORG_42, "abcdefghijk1", r.PASSWORD_NO_UPPERCASE, "DOMAIN-VoaRj", False)
+        self.verdict(ORG_42, "Abcdefghijkl", r.PASSWORD_NO_NUMBER, "DOMAIN-ZBv4H", False)
+        answer = self.verdict(ORG_42, "Abcdefghijk1", r.PASSWORD_ALLOWED, "", False)  # no symbol
+        self.assertEqual(answer.password_complexity.min_length, 12)
+        self.assertEqual(answer.org_id, ORG_42)
+        short = self.verdict(ORG_42, "", r.PASSWORD_TOO_SHORT, "DOMAIN-HuJf6", False)
+        self.assertEqual(short.message, "Password is too short")
+
+    def test_each_rule_of_the_instance_default(self):
+        r = CheckReason
+        for org_id in ("300000000000000107", ORG_233, UNKNOWN_ORG):
+            self.verdict(org_id, "Ab1!xyz", r.PASSWORD_TOO_SHORT, "DOMAIN-HuJf6", True)
+            self.verdict(org_id, "AB1!XYZW", r.PASSWORD_NO_LOWERCASE, "DOMAIN-co3Xw", True)
+            self.verdict(org_id, "ab1!xyzw", r.PASSWORD_NO_UPPERCASE, "DOMAIN-VoaRj", True)
+            self.verdict(org_id, "Ab!!xyzw", r.PASSWORD_NO_NUMBER, "DOMAIN-ZBv4H", True)
+            self.verdict(org_id, "Ab1xyzwv", r.PASSWORD_NO_SYMBOL, "DOMAIN-ZDLwA", True)
+            self.verdict(org_id, "Ab1!xyzw", r.PASSWORD_ALLOWED, "", True)
+            # A space and a non-ASCII letter count as symbols.
+            self.verdict(org_id, "Ab1 xyzw", r.PASSWORD_ALLOWED, "", True)
+            self.verdict(org_id, "Ab1éxyzw", r.PASSWORD_ALLOWED, "", True)
+        with self.assertRaises(PolicydError) as caught:
+            self.client.check_password(UNKNOWN_ORG, "Ab1!xyzw", strict=True)
+        self.assertEqual(caught.exception.code, Code.NOT_FOUND)
+
+    def test_passwords_as_bytes_and_in_a_batch(self):
+        answer = self.client.check_password(ORG_42, bytearray(b"Abcdefghijk1"))
+        self.assertTrue(answer.allowed)
+        answers = self.client.check_batch(
+            [
+                Check.password(ORG_42, b"short"),
+                Check.password(UNKNOWN_ORG, "Ab1!xyzw", strict=True),
+                Check.login_name(ORG_42, "alice"),
+            ]
+        )
+        self.assertEqual(answers[0].reason, CheckReason.PASSWORD_TOO_SHORT)
+        self.assertEqual(answers[1].error.code, Code.NOT_FOUND)
+        self.assertEqual(answers[2].kind, CheckKind.LOGIN_NAME)
+        self.assertNotIn("short", repr(Check.password(ORG_42, "short")))
+
+    def test_the_password_is_sent_once_then_wiped_and_never_answered(self):
+        spy = SocketSpy(self.client._sock)
+        self.client._sock = spy
+        password = "Sup3r secret!"
+        answer = self.client.check_password(ORG_42, password)
+        self.assertTrue(answer.allowed)
+        self.assertEqual(len(spy.sent), 1)
+        frame, copy = spy.sent[0]
+        self.assertIn(password.encode(), copy, "the frame held the password when sent")
+        self.assertEqual(frame, bytearray(len(frame)), "the frame is zeroed after sending")
+        self.assertNotIn(password.encode(), bytes(spy.received))
+        self.assertNotIn(password, repr(answer))
+
+
+class SocketSpy:
+    """Wraps the client's socket: records each frame object sent (and a copy of its bytes at the
+    time) and every byte received."""
+
+    def __init__(self, sock):
+        self._sock = sock
+        self.sent = []
+        self.received = bytearray()
+
+    def sendall(self, data):
+        self.sent.append((data, bytes(data)))
+        return self._sock.sendall(data)
+
+    def recv_into(self, view):
+        n = self._sock.recv_into(view)
+        self.received += bytes(view[:n])
+        return n
+
+    def __getattr__(self, name):
+        return getattr(self._sock, name)
+
+
+def policy_result_frame(request_id: int, build_kinds=None, domain: bool = True) -> bytes:
+    """A framed PolicyResult for org "org-1": the domain policy (when `domain`) and whatever
+    build_kinds(builder) returns: a dict of PolicyResult adder name -> table offset."""
+    builder = flatbuffers.Builder(256)
+    tables = build_kinds(builder) if build_kinds else {}
+    policy = None
+    if domain:
+        rs.DomainPolicyStart(builder)
+        rs.DomainPolicyAddUserLoginMustBeDomain(builder, True)
+        policy = rs.DomainPolicyEnd(builder)
+    org = builder.CreateString(b"org-1")
+    rs.PolicyResultStart(builder)
+    rs.PolicyResultAddOrgId(builder, org)
+    rs.PolicyResultAddOrgKnown(builder, True)
+    if policy is not None:
+        rs.PolicyResultAddPolicy(builder, policy)
+    for adder, offset in tables.items():
+        getattr(rs, "PolicyResultAdd" + adder)(builder, offset)
+    body = rs.PolicyResultEnd(builder)
+    rs.ResponseStart(builder)
+    rs.ResponseAddId(builder, request_id)
+    rs.ResponseAddBodyType(builder, rs.ResponseBody.PolicyResult)
+    rs.ResponseAddBody(builder, body)
+    builder.Finish(rs.ResponseEnd(builder), b"PDRS")
+    payload = builder.Output()
+    return struct.pack("<I", len(payload)) + payload
+
+
+def newer_login(builder, second_factors=(2, 9), passwordless=7, nanos=1):
+    """A LoginPolicy with enum numbers this client does not know (a newer daemon's)."""
+    rs.LoginPolicyStartSecondFactorsVector(builder, len(second_factors))
+    for n in reversed(second_factors):
+        builder.PrependInt32(n)
+    factors = builder.EndVector()
+    rs.LoginPolicyStart(builder)
+    rs.LoginPolicyAddPasswordlessType(builder, passwordless)
+    rs.LoginPolicyAddIsDefault(builder, True)
+    rs.LoginPolicyAddPasswordCheckLifetime(builder, rs.CreateDuration(builder, 1, nanos))
+    rs.LoginPolicyAddSecondFactors(builder, factors)
+    return {"Login": rs.LoginPolicyEnd(builder)}
+
+
+class FakeDaemonTest(unittest.TestCase):
+    def serve(self, reply):
+        fake = FakeServer(reply)
+        self.addCleanup(fake.stop)
+        client = Client(fake.socket, timeout=5.0)
+        self.addCleanup(client.close)
+        return client
+
+    def test_an_older_daemons_domain_only_answer_is_unimplemented(self):
+        client = self.serve(lambda i: policy_result_frame(i))
+        with self.assertRaises(PolicydError) as caught:
+            client.get_org_kinds("org-1", [PolicyKind.DOMAIN, PolicyKind.LOGIN])
+        self.assertEqual(caught.exception.code, Code.UNIMPLEMENTED)
+        self.assertIn("login", caught.exception.message)
+
+    def test_enum_numbers_of_a_newer_daemon_are_kept(self):
+        client = self.serve(lambda i: policy_result_frame(i, newer_login, domain=False))
+        answer = client.get_org_kinds("org-1", [PolicyKind.LOGIN])
+        login = answer.login
+        self.assertEqual(login.passwordless_type, 7)
+        self.assertEqual(login.second_factors, (SecondFactorType.SECOND_FACTOR_TYPE_U2F, 9))
+        self.assertEqual(str(login.password_check_lifetime), "1.000000001s")
+        self.assertEqual(str(login.external_login_check_lifetime), "0s")
+        # Written as policyd writes them: an unknown enum left out, "" inside a list.
+        self.assertEqual(
+            login.to_json(),
+            '{"details":{},"isDefault":true,"passwordCheckLifetime":"1.000000001s",'
+            '"externalLoginCheckLifetime":"0s","mfaInitSkipLifetime":"0s",'
+            '"secondFactorCheckLifetime":"0s","multiFactorCheckLifetime":"0s",'
+            '"secondFactors":["SECOND_FACTOR_TYPE_U2F",""]}',
+        )
+
+    def test_a_table_against_the_rules_is_an_undecodable_answer(self):
+        for build in (
+            lambda b: newer_login(b, passwordless=-1),
+            lambda b: newer_login(b, second_factors=(1,) * 65),
+            lambda b: newer_login(b, nanos=-5),  # seconds 1, nanos negative
+        ):
+            client = self.serve(lambda i, build=build: policy_result_frame(i, build, False))
+            with self.assertRaises(PolicydError) as caught:
+                client.get_org_kinds("org-1", [PolicyKind.LOGIN])
+            self.assertEqual(caught.exception.code, Code.INTERNAL)
+            self.assertFalse(client.connected)
+
+    def test_durations_are_written_as_protojson(self):
+        cases = {
+            0: "0s",
+            864000 * 10**9: "864000s",
+            1_500_000_000: "1.500s",
+            -1: "-0.000000001s",
+            1_000_001_000: "1.000001s",
+        }
+        for nanos, text in cases.items():
+            self.assertEqual(kind_json.format_duration(nanos), text)
+
+    def test_every_kind_has_a_class_and_an_answer_attribute(self):
+        answer_fields = {f.name for f in dataclasses.fields(PolicyAnswer)}
+        self.assertEqual(set(KIND_CLASSES) | {PolicyKind.DOMAIN}, set(PolicyKind))
+        for kind in PolicyKind:
+            self.assertIn(ANSWER_FIELDS[kind], answer_fields)
+        for kind, cls in KIND_CLASSES.items():
+            self.assertEqual(cls.KIND, kind)
+            self.assertIn("is_default", [f.name for f in cls.fields()])
+
+
+if __name__ == "__main__":
+    unittest.main()
