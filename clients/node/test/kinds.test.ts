@@ -20,6 +20,7 @@ import { PolicyResult } from '../src/generated/policyd/fb/policy-result';
 import { Response } from '../src/generated/policyd/fb/response';
 import { ResponseBody } from '../src/generated/policyd/fb/response-body';
 import { answerField, GenericKind } from '../src/kinds';
+import { DecodedResponse } from '../src/messages';
 import { Daemon, FakeServer, snapshotPath } from './fixtures';
 
 const UNKNOWN_ORG = 'no-such-org';
@@ -328,6 +329,55 @@ describe('password check against policyd', () => {
     assert.ok(!JSON.stringify(answer, (_k, v) => (typeof v === 'bigint' ? `${v}` : v))
                    .includes(password));
     other.close();
+  });
+});
+
+describe('mutated answers', () => {
+  // Answers with random bytes changed (a broken or hostile peer; the npm FlatBuffers runtime has
+  // no Verifier) decode or throw an Error, which the client reports as INTERNAL; never anything
+  // else, and never a hang.
+  const frames: Buffer[] = [];
+
+  before(async () => {
+    const daemon = await Daemon.start(snapshotPath());
+    try {
+      const client = await PolicydClient.connect(daemon.socket, { timeoutMs: 10_000 });
+      const socket = (client as unknown as { socket: NodeJS.EventEmitter }).socket;
+      const received: Buffer[] = [];
+      socket.on('data', (chunk: Buffer) => received.push(Buffer.from(chunk)));
+      await client.getOrgKinds(ORG_42, ALL_KINDS);
+      frames.push(Buffer.concat(received.splice(0)).subarray(4));
+      await client.checkPassword(ORG_42, 'short');
+      frames.push(Buffer.concat(received.splice(0)).subarray(4));
+      client.close();
+    } finally {
+      await daemon.stop();
+    }
+  });
+
+  it('fail with an Error and nothing else', () => {
+    let seed = 14;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    assert.notEqual(new DecodedResponse(frames[0]).kindsAnswer().login, null);
+    assert.notEqual(new DecodedResponse(frames[1]).check().passwordComplexity, null);
+    let failures = 0;
+    for (const [i, frame] of frames.entries()) {
+      for (let round = 0; round < 1500; ++round) {
+        const data = Buffer.from(frame);
+        for (let k = 1 + random(4); k > 0; --k) data[random(data.length)] = random(256);
+        try {
+          const r = new DecodedResponse(data);
+          if (i === 0) r.kindsAnswer(); else r.check();
+        } catch (e) {
+          assert.ok(e instanceof Error, `threw ${e}`);
+          ++failures;
+        }
+      }
+    }
+    assert.ok(failures > 0, 'some mutations must break the frames');
   });
 });
 

@@ -243,10 +243,13 @@ class Client:
             raise answer.error
         return answer
 
+    # What decoding a malformed answer raises (the FlatBuffers runtime has no Verifier).
+    DECODE_ERRORS = (ValueError, IndexError, TypeError, AttributeError, struct.error)
+
     def _decode(self, decode):
         try:
             return decode()
-        except (ValueError, IndexError, TypeError, AttributeError, struct.error) as e:
+        except self.DECODE_ERRORS as e:
             self.close()
             raise PolicydError(Code.INTERNAL, f"undecodable answer from policyd: {e}") from None
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import random
 import struct
 import unittest
 
@@ -28,7 +29,7 @@ from policyd_client import (
     SecondFactorType,
     ThemeMode,
 )
-from policyd_client import kind_json
+from policyd_client import kind_json, messages
 from policyd_client.fb import response_generated as rs
 from policyd_client.kinds import ANSWER_FIELDS, KIND_CLASSES
 
@@ -314,6 +315,53 @@ class PasswordTest(unittest.TestCase):
         self.assertEqual(frame, bytearray(len(frame)), "the frame is zeroed after sending")
         self.assertNotIn(password.encode(), bytes(spy.received))
         self.assertNotIn(password, repr(answer))
+
+
+class MutatedAnswersTest(unittest.TestCase):
+    """Answers with random bytes changed (a broken or hostile peer; Python's FlatBuffers runtime
+    has no Verifier) fail as the client's decode errors, which it reports as INTERNAL, and never
+    as anything else."""
+
+    DECODE_ERRORS = Client.DECODE_ERRORS
+
+    @classmethod
+    def setUpClass(cls):
+        daemon = Daemon(snapshot_path())
+        try:
+            with Client(daemon.socket, timeout=10.0) as client:
+                spy = SocketSpy(client._sock)
+                client._sock = spy
+                client.get_org_kinds(ORG_42, ALL_KINDS)
+                cls.kinds_frame = bytes(spy.received[4:])
+                spy.received.clear()
+                client.check_password(ORG_42, "short")
+                cls.check_frame = bytes(spy.received[4:])
+        finally:
+            daemon.stop()
+
+    def mutate(self, frame: bytes, decode, seed: int, rounds: int = 1500):
+        rng = random.Random(seed)
+        failures = 0
+        for _ in range(rounds):
+            data = bytearray(frame)
+            for _ in range(rng.randint(1, 4)):
+                data[rng.randrange(len(data))] = rng.randrange(256)
+            try:
+                decode(messages.Response(bytes(data)))
+            except self.DECODE_ERRORS:
+                failures += 1
+        return failures
+
+    def test_mutated_kinds_answers(self):
+        decode = messages.Response(self.kinds_frame).answer(kinds=True)
+        self.assertIsNotNone(decode.login)
+        failures = self.mutate(self.kinds_frame, lambda r: r.answer(kinds=True), seed=14)
+        self.assertGreater(failures, 0, "some mutations must break the frame")
+
+    def test_mutated_password_answers(self):
+        self.assertIsNotNone(messages.Response(self.check_frame).check().password_complexity)
+        failures = self.mutate(self.check_frame, lambda r: r.check(), seed=7)
+        self.assertGreater(failures, 0, "some mutations must break the frame")
 
 
 class SocketSpy:
