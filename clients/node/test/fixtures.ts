@@ -21,7 +21,8 @@ import { ResponseBody } from '../src/generated/policyd/fb/response-body';
 import { StatusReply } from '../src/generated/policyd/fb/status-reply';
 import { Timestamp } from '../src/generated/policyd/fb/timestamp';
 
-const repo = path.resolve(process.cwd(), '..', '..');
+/** The repository (the tests run in clients/node). */
+export const repo = path.resolve(process.cwd(), '..', '..');
 
 function binary(env: string, fallback: string): string {
   const file = process.env[env] || path.join(repo, 'build', fallback);

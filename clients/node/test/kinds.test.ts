@@ -4,6 +4,8 @@
 // a kind, else the instance default (which carries isDefault true), compared byte for byte.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import * as flatbuffers from 'flatbuffers';
@@ -21,7 +23,7 @@ import { Response } from '../src/generated/policyd/fb/response';
 import { ResponseBody } from '../src/generated/policyd/fb/response-body';
 import { answerField, GenericKind } from '../src/kinds';
 import { DecodedResponse } from '../src/messages';
-import { Daemon, FakeServer, snapshotPath } from './fixtures';
+import { Daemon, FakeServer, repo, snapshotPath } from './fixtures';
 
 const UNKNOWN_ORG = 'no-such-org';
 const ORG_42 = '300000000000000042'; // own password complexity (12 bytes, no symbol), login, label
@@ -234,6 +236,56 @@ describe('policy kinds against policyd', () => {
     const old = await other.getOrgPolicy(ORG_42);
     assert.equal((old as unknown as Partial<KindPolicySet>).login, undefined);
     other.close();
+  });
+});
+
+// An org whose own row of each kind sets every field of the upstream's message, to extreme values
+// (uint64 max, Durations with fractions, negative and at Go's limit, escapes, non-ASCII text,
+// every factor, the asset URLs): the example snapshot plus tests/clients/kinds_every_field.json,
+// whose objects are in the upstream's field order.
+describe('every field of every kind', () => {
+  const org = JSON.parse(fs.readFileSync(
+      path.join(repo, 'tests', 'clients', 'kinds_every_field.json'), 'utf8')) as SnapshotOrg;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'policyd-node-kinds-'));
+  let daemon: Daemon;
+
+  before(async () => {
+    const file = path.join(dir, 'snapshot.json');
+    fs.writeFileSync(file, JSON.stringify({ ...snapshot, orgs: [...snapshot.orgs, org] }));
+    daemon = await Daemon.start(file);
+  });
+  after(async () => {
+    await daemon?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('round-trips byte for byte', async () => {
+    const client = await PolicydClient.connect(daemon.socket, { timeoutMs: 10_000 });
+    const answer = await client.getOrgKinds(org.id, ALL_KINDS);
+    client.close();
+    for (const [kind, name] of Object.entries(SNAPSHOT_NAMES)) {
+      const k = Number(kind) as GenericKind;
+      const obj = org.policies![name];
+      const policy = answer[answerField(k)]!;
+      assert.equal(kindPolicyJson(k as PolicyKind, policy), JSON.stringify(obj), name);
+      assert.equal(kindsAnswerJson(answer, k), `{"policy":${JSON.stringify(obj)}}`, name);
+      const values = policy as unknown as Record<string, unknown>;
+      for (const f of KIND_SPECS[k].fields) {
+        const value = f.type === 'duration' ? formatDuration(values[f.name] as never)
+                                            : values[f.name];
+        assert.deepEqual(value, expectedValue(f.type, f.names as never, obj[f.name]), f.name);
+      }
+    }
+    assert.equal(answer.passwordComplexity?.minLength, 2n ** 64n - 1n);
+    assert.equal(answer.passwordComplexity?.details.sequence, 2n ** 64n - 1n);
+    assert.equal(answer.passwordAge?.details.sequence, 2n ** 53n + 1n);
+    assert.equal(answer.lockout?.maxOtpAttempts, 4294967296n);
+    assert.deepEqual(answer.login?.mfaInitSkipLifetime, { seconds: -2n, nanos: -1 });
+    assert.deepEqual(answer.login?.secondFactorCheckLifetime,
+                     { seconds: 9223372036n, nanos: 854775807 });
+    assert.equal(answer.login?.secondFactors.length, 4);
+    assert.equal(answer.label?.themeMode, ThemeMode.THEME_MODE_DARK);
+    assert.ok(answer.label?.fontUrl.endsWith('font-3.ttf'));
   });
 });
 

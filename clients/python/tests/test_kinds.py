@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import random
+import shutil
 import struct
+import tempfile
 import unittest
 
 import flatbuffers
-from fixtures import Daemon, FakeServer, snapshot_path
+from fixtures import REPO, Daemon, FakeServer, snapshot_path
 
 from policyd_client import (
     Check,
@@ -23,6 +26,7 @@ from policyd_client import (
     CheckReason,
     Client,
     Code,
+    Duration,
     PolicyAnswer,
     PolicydError,
     PolicyKind,
@@ -229,6 +233,57 @@ class KindsTest(unittest.TestCase):
         old = self.client.get_org_policy(ORG_42)
         self.assertIsNotNone(old.policy)
         self.assertIsNone(old.login)
+
+
+class EveryFieldTest(unittest.TestCase):
+    """An org whose own row of each kind sets every field of the upstream's message, to extreme
+    values (uint64 max, Durations with fractions, negative and at Go's limit, escapes, non-ASCII
+    text, every factor, the asset URLs): the example snapshot plus
+    tests/clients/kinds_every_field.json, whose objects are in the upstream's field order."""
+
+    @classmethod
+    def setUpClass(cls):
+        with open(os.path.join(REPO, "tests", "clients", "kinds_every_field.json"), "rb") as f:
+            cls.org = json.loads(f.read().decode("utf-8"))
+        with open(snapshot_path(), encoding="utf-8") as f:
+            snapshot = json.load(f)
+        snapshot["orgs"].append(cls.org)
+        cls.dir = tempfile.mkdtemp(prefix="policyd-py-kinds-")
+        path = os.path.join(cls.dir, "snapshot.json")
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(snapshot, f, ensure_ascii=False)
+        cls.daemon = Daemon(path)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.daemon.stop()
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def test_every_field_round_trips_byte_for_byte(self):
+        with Client(self.daemon.socket, timeout=10.0) as client:
+            answer = client.get_org_kinds(self.org["id"], ALL_KINDS)
+        for kind, name in SNAPSHOT_NAMES.items():
+            obj = self.org["policies"][name]
+            policy = answer.kind(kind)
+            self.assertEqual(policy.to_json(), compact(obj), name)
+            self.assertEqual(answer.to_json(kind), '{"policy":' + compact(obj) + "}", name)
+            for spec in policy.fields():
+                value = getattr(policy, spec.name)
+                if spec.type == kind_json.DURATION:
+                    value = str(value)
+                self.assertEqual(value, expected_value(spec, obj), spec.name)
+        self.assertEqual(answer.password_complexity.min_length, 2**64 - 1)
+        self.assertEqual(answer.password_complexity.details.sequence, 2**64 - 1)
+        self.assertEqual(answer.password_age.details.sequence, 2**53 + 1)
+        login = answer.login
+        self.assertEqual(login.mfa_init_skip_lifetime.total_nanos, -2_000_000_001)
+        self.assertEqual(login.mfa_init_skip_lifetime, Duration(-2, -1))
+        self.assertEqual(login.second_factor_check_lifetime.total_nanos, 2**63 - 1)
+        self.assertEqual(login.external_login_check_lifetime.to_timedelta().microseconds, 1)
+        self.assertEqual(len(login.second_factors), 4)
+        self.assertIn(r"line\nbreak", answer.privacy.to_json())
+        self.assertEqual(answer.label.theme_mode, ThemeMode.THEME_MODE_DARK)
+        self.assertTrue(answer.label.font_url.endswith("font-3.ttf"))
 
 
 class PasswordTest(unittest.TestCase):
