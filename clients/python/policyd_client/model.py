@@ -10,10 +10,21 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Optional, Tuple, Union
+from typing import TYPE_CHECKING, Optional, Tuple, Union
 
 from . import upstream_json
 from .fb import response_generated as _fb
+
+if TYPE_CHECKING:  # kinds.py builds on this module
+    from .kinds import (
+        LabelPolicy,
+        LockoutPolicy,
+        LoginPolicy,
+        NotificationPolicy,
+        PasswordAgePolicy,
+        PasswordComplexityPolicy,
+        PrivacyPolicy,
+    )
 
 
 def enum_from_generated(name: str, generated: type) -> type:

@@ -1,6 +1,6 @@
-"""The Python client's policy kinds and password check against the real policyd serving the
-example snapshot, and against fake servers for what a real daemon does not answer (an older
-daemon, enum numbers of a newer one).
+"""The Python client's policy kinds against the real policyd serving the example snapshot (and
+an org setting every field). test_password.py has the password check, test_kinds_wire.py what a
+real daemon does not answer.
 
 Expected policies come from the snapshot file: an org's own row of a kind, else the instance
 default (which carries isDefault true), compared byte for byte with the client's JSON.
@@ -8,34 +8,24 @@ default (which carries isDefault true), compared byte for byte with the client's
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
-import random
 import shutil
-import struct
 import tempfile
 import unittest
 
-import flatbuffers
-from fixtures import REPO, Daemon, FakeServer, snapshot_path
+from fixtures import REPO, Daemon, SocketSpy, snapshot_path
 
 from policyd_client import (
-    Check,
-    CheckKind,
-    CheckReason,
     Client,
     Code,
     Duration,
-    PolicyAnswer,
     PolicydError,
     PolicyKind,
     SecondFactorType,
     ThemeMode,
 )
-from policyd_client import kind_json, messages
-from policyd_client.fb import response_generated as rs
-from policyd_client.kinds import ANSWER_FIELDS, KIND_CLASSES
+from policyd_client import kind_json
 
 UNKNOWN_ORG = "no-such-org"
 ORG_42 = "300000000000000042"  # own password complexity (12 bytes, no symbol), login, label
@@ -284,268 +274,6 @@ class EveryFieldTest(unittest.TestCase):
         self.assertIn(r"line\nbreak", answer.privacy.to_json())
         self.assertEqual(answer.label.theme_mode, ThemeMode.THEME_MODE_DARK)
         self.assertTrue(answer.label.font_url.endswith("font-3.ttf"))
-
-
-class PasswordTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.daemon = Daemon(snapshot_path())
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.daemon.stop()
-
-    def setUp(self):
-        self.client = Client(self.daemon.socket, timeout=10.0)
-
-    def tearDown(self):
-        self.client.close()
-
-    def verdict(self, org_id, password, reason, error_id, is_default):
-        answer = self.client.check_password(org_id, password)
-        self.assertEqual(answer.kind, CheckKind.PASSWORD)
-        self.assertEqual(answer.reason, reason, answer.message)
-        self.assertEqual(answer.allowed, reason == CheckReason.PASSWORD_ALLOWED)
-        self.assertEqual(answer.error_id, error_id)
-        self.assertEqual(answer.message == "", reason == CheckReason.PASSWORD_ALLOWED)
-        self.assertIsNone(answer.policy)
-        self.assertEqual(answer.is_default, is_default)
-        self.assertEqual(answer.password_complexity.is_default, is_default)
-        return answer
-
-    def test_each_rule_of_an_orgs_own_policy(self):
-        r = CheckReason
-        self.verdict(ORG_42, "Abcdefghij1", r.PASSWORD_TOO_SHORT, "DOMAIN-HuJf6", False)
-        # Length counts bytes: 11 characters, 12 bytes.
-        self.verdict(ORG_42, "Abcdéfghij1", r.PASSWORD_ALLOWED, "", False)
-        self.verdict(ORG_42, "ABCDEFGHIJK1", r.PASSWORD_NO_LOWERCASE, "DOMAIN-co3Xw", False)
-        self.verdict(ORG_42, "abcdefghijk1", r.PASSWORD_NO_UPPERCASE, "DOMAIN-VoaRj", False)
-        self.verdict(ORG_42, "Abcdefghijkl", r.PASSWORD_NO_NUMBER, "DOMAIN-ZBv4H", False)
-        answer = self.verdict(ORG_42, "Abcdefghijk1", r.PASSWORD_ALLOWED, "", False)  # no symbol
-        self.assertEqual(answer.password_complexity.min_length, 12)
-        self.assertEqual(answer.org_id, ORG_42)
-        short = self.verdict(ORG_42, "", r.PASSWORD_TOO_SHORT, "DOMAIN-HuJf6", False)
-        self.assertEqual(short.message, "Password is too short")
-
-    def test_each_rule_of_the_instance_default(self):
-        r = CheckReason
-        for org_id in ("300000000000000107", ORG_233, UNKNOWN_ORG):
-            self.verdict(org_id, "Ab1!xyz", r.PASSWORD_TOO_SHORT, "DOMAIN-HuJf6", True)
-            self.verdict(org_id, "AB1!XYZW", r.PASSWORD_NO_LOWERCASE, "DOMAIN-co3Xw", True)
-            self.verdict(org_id, "ab1!xyzw", r.PASSWORD_NO_UPPERCASE, "DOMAIN-VoaRj", True)
-            self.verdict(org_id, "Ab!!xyzw", r.PASSWORD_NO_NUMBER, "DOMAIN-ZBv4H", True)
-            self.verdict(org_id, "Ab1xyzwv", r.PASSWORD_NO_SYMBOL, "DOMAIN-ZDLwA", True)
-            self.verdict(org_id, "Ab1!xyzw", r.PASSWORD_ALLOWED, "", True)
-            # A space and a non-ASCII letter count as symbols.
-            self.verdict(org_id, "Ab1 xyzw", r.PASSWORD_ALLOWED, "", True)
-            self.verdict(org_id, "Ab1éxyzw", r.PASSWORD_ALLOWED, "", True)
-        with self.assertRaises(PolicydError) as caught:
-            self.client.check_password(UNKNOWN_ORG, "Ab1!xyzw", strict=True)
-        self.assertEqual(caught.exception.code, Code.NOT_FOUND)
-
-    def test_passwords_as_bytes_and_in_a_batch(self):
-        answer = self.client.check_password(ORG_42, bytearray(b"Abcdefghijk1"))
-        self.assertTrue(answer.allowed)
-        answers = self.client.check_batch(
-            [
-                Check.password(ORG_42, b"short"),
-                Check.password(UNKNOWN_ORG, "Ab1!xyzw", strict=True),
-                Check.login_name(ORG_42, "alice"),
-            ]
-        )
-        self.assertEqual(answers[0].reason, CheckReason.PASSWORD_TOO_SHORT)
-        self.assertEqual(answers[1].error.code, Code.NOT_FOUND)
-        self.assertEqual(answers[2].kind, CheckKind.LOGIN_NAME)
-        self.assertNotIn("short", repr(Check.password(ORG_42, "short")))
-
-    def test_the_password_is_sent_once_then_wiped_and_never_answered(self):
-        spy = SocketSpy(self.client._sock)
-        self.client._sock = spy
-        password = "Sup3r secret!"
-        answer = self.client.check_password(ORG_42, password)
-        self.assertTrue(answer.allowed)
-        self.assertEqual(len(spy.sent), 1)
-        frame, copy = spy.sent[0]
-        self.assertIn(password.encode(), copy, "the frame held the password when sent")
-        self.assertEqual(frame, bytearray(len(frame)), "the frame is zeroed after sending")
-        self.assertNotIn(password.encode(), bytes(spy.received))
-        self.assertNotIn(password, repr(answer))
-
-
-class MutatedAnswersTest(unittest.TestCase):
-    """Answers with random bytes changed (a broken or hostile peer; Python's FlatBuffers runtime
-    has no Verifier) fail as the client's decode errors, which it reports as INTERNAL, and never
-    as anything else."""
-
-    DECODE_ERRORS = Client.DECODE_ERRORS
-
-    @classmethod
-    def setUpClass(cls):
-        daemon = Daemon(snapshot_path())
-        try:
-            with Client(daemon.socket, timeout=10.0) as client:
-                spy = SocketSpy(client._sock)
-                client._sock = spy
-                client.get_org_kinds(ORG_42, ALL_KINDS)
-                cls.kinds_frame = bytes(spy.received[4:])
-                spy.received.clear()
-                client.check_password(ORG_42, "short")
-                cls.check_frame = bytes(spy.received[4:])
-        finally:
-            daemon.stop()
-
-    def mutate(self, frame: bytes, decode, seed: int, rounds: int = 1500):
-        rng = random.Random(seed)
-        failures = 0
-        for _ in range(rounds):
-            data = bytearray(frame)
-            for _ in range(rng.randint(1, 4)):
-                data[rng.randrange(len(data))] = rng.randrange(256)
-            try:
-                decode(messages.Response(bytes(data)))
-            except self.DECODE_ERRORS:
-                failures += 1
-        return failures
-
-    def test_mutated_kinds_answers(self):
-        decode = messages.Response(self.kinds_frame).answer(kinds=True)
-        self.assertIsNotNone(decode.login)
-        failures = self.mutate(self.kinds_frame, lambda r: r.answer(kinds=True), seed=14)
-        self.assertGreater(failures, 0, "some mutations must break the frame")
-
-    def test_mutated_password_answers(self):
-        self.assertIsNotNone(messages.Response(self.check_frame).check().password_complexity)
-        failures = self.mutate(self.check_frame, lambda r: r.check(), seed=7)
-        self.assertGreater(failures, 0, "some mutations must break the frame")
-
-
-class SocketSpy:
-    """Wraps the client's socket: records each frame object sent (and a copy of its bytes at the
-    time) and every byte received."""
-
-    def __init__(self, sock):
-        self._sock = sock
-        self.sent = []
-        self.received = bytearray()
-
-    def sendall(self, data):
-        self.sent.append((data, bytes(data)))
-        return self._sock.sendall(data)
-
-    def recv_into(self, view):
-        n = self._sock.recv_into(view)
-        self.received += bytes(view[:n])
-        return n
-
-    def __getattr__(self, name):
-        return getattr(self._sock, name)
-
-
-def policy_result_frame(request_id: int, build_kinds=None, domain: bool = True) -> bytes:
-    """A framed PolicyResult for org "org-1": the domain policy (when `domain`) and whatever
-    build_kinds(builder) returns: a dict of PolicyResult adder name -> table offset."""
-    builder = flatbuffers.Builder(256)
-    tables = build_kinds(builder) if build_kinds else {}
-    policy = None
-    if domain:
-        rs.DomainPolicyStart(builder)
-        rs.DomainPolicyAddUserLoginMustBeDomain(builder, True)
-        policy = rs.DomainPolicyEnd(builder)
-    org = builder.CreateString(b"org-1")
-    rs.PolicyResultStart(builder)
-    rs.PolicyResultAddOrgId(builder, org)
-    rs.PolicyResultAddOrgKnown(builder, True)
-    if policy is not None:
-        rs.PolicyResultAddPolicy(builder, policy)
-    for adder, offset in tables.items():
-        getattr(rs, "PolicyResultAdd" + adder)(builder, offset)
-    body = rs.PolicyResultEnd(builder)
-    rs.ResponseStart(builder)
-    rs.ResponseAddId(builder, request_id)
-    rs.ResponseAddBodyType(builder, rs.ResponseBody.PolicyResult)
-    rs.ResponseAddBody(builder, body)
-    builder.Finish(rs.ResponseEnd(builder), b"PDRS")
-    payload = builder.Output()
-    return struct.pack("<I", len(payload)) + payload
-
-
-def newer_login(builder, second_factors=(2, 9), passwordless=7, nanos=1):
-    """A LoginPolicy with enum numbers this client does not know (a newer daemon's)."""
-    rs.LoginPolicyStartSecondFactorsVector(builder, len(second_factors))
-    for n in reversed(second_factors):
-        builder.PrependInt32(n)
-    factors = builder.EndVector()
-    rs.LoginPolicyStart(builder)
-    rs.LoginPolicyAddPasswordlessType(builder, passwordless)
-    rs.LoginPolicyAddIsDefault(builder, True)
-    rs.LoginPolicyAddPasswordCheckLifetime(builder, rs.CreateDuration(builder, 1, nanos))
-    rs.LoginPolicyAddSecondFactors(builder, factors)
-    return {"Login": rs.LoginPolicyEnd(builder)}
-
-
-class FakeDaemonTest(unittest.TestCase):
-    def serve(self, reply):
-        fake = FakeServer(reply)
-        self.addCleanup(fake.stop)
-        client = Client(fake.socket, timeout=5.0)
-        self.addCleanup(client.close)
-        return client
-
-    def test_an_older_daemons_domain_only_answer_is_unimplemented(self):
-        client = self.serve(lambda i: policy_result_frame(i))
-        with self.assertRaises(PolicydError) as caught:
-            client.get_org_kinds("org-1", [PolicyKind.DOMAIN, PolicyKind.LOGIN])
-        self.assertEqual(caught.exception.code, Code.UNIMPLEMENTED)
-        self.assertIn("login", caught.exception.message)
-
-    def test_enum_numbers_of_a_newer_daemon_are_kept(self):
-        client = self.serve(lambda i: policy_result_frame(i, newer_login, domain=False))
-        answer = client.get_org_kinds("org-1", [PolicyKind.LOGIN])
-        login = answer.login
-        self.assertEqual(login.passwordless_type, 7)
-        self.assertEqual(login.second_factors, (SecondFactorType.SECOND_FACTOR_TYPE_U2F, 9))
-        self.assertEqual(str(login.password_check_lifetime), "1.000000001s")
-        self.assertEqual(str(login.external_login_check_lifetime), "0s")
-        # Written as policyd writes them: an unknown enum left out, "" inside a list.
-        self.assertEqual(
-            login.to_json(),
-            '{"details":{},"isDefault":true,"passwordCheckLifetime":"1.000000001s",'
-            '"externalLoginCheckLifetime":"0s","mfaInitSkipLifetime":"0s",'
-            '"secondFactorCheckLifetime":"0s","multiFactorCheckLifetime":"0s",'
-            '"secondFactors":["SECOND_FACTOR_TYPE_U2F",""]}',
-        )
-
-    def test_a_table_against_the_rules_is_an_undecodable_answer(self):
-        for build in (
-            lambda b: newer_login(b, passwordless=-1),
-            lambda b: newer_login(b, second_factors=(1,) * 65),
-            lambda b: newer_login(b, nanos=-5),  # seconds 1, nanos negative
-        ):
-            client = self.serve(lambda i, build=build: policy_result_frame(i, build, False))
-            with self.assertRaises(PolicydError) as caught:
-                client.get_org_kinds("org-1", [PolicyKind.LOGIN])
-            self.assertEqual(caught.exception.code, Code.INTERNAL)
-            self.assertFalse(client.connected)
-
-    def test_durations_are_written_as_protojson(self):
-        cases = {
-            0: "0s",
-            864000 * 10**9: "864000s",
-            1_500_000_000: "1.500s",
-            -1: "-0.000000001s",
-            1_000_001_000: "1.000001s",
-        }
-        for nanos, text in cases.items():
-            self.assertEqual(kind_json.format_duration(nanos), text)
-
-    def test_every_kind_has_a_class_and_an_answer_attribute(self):
-        answer_fields = {f.name for f in dataclasses.fields(PolicyAnswer)}
-        self.assertEqual(set(KIND_CLASSES) | {PolicyKind.DOMAIN}, set(PolicyKind))
-        for kind in PolicyKind:
-            self.assertIn(ANSWER_FIELDS[kind], answer_fields)
-        for kind, cls in KIND_CLASSES.items():
-            self.assertEqual(cls.KIND, kind)
-            self.assertIn("is_default", [f.name for f in cls.fields()])
 
 
 if __name__ == "__main__":
