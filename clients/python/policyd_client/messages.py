@@ -154,7 +154,18 @@ def _check(builder: flatbuffers.Builder, check: Check) -> int:
         # bytearray values are used as they are.
         raw = check.value
         if isinstance(raw, str):
-            raw = bytearray(raw, "utf-8")
+            bad_at = None
+            try:
+                raw = bytearray(raw, "utf-8")
+            except UnicodeEncodeError as e:
+                bad_at = e.start
+            if bad_at is not None:
+                # Raised outside the except block: the encoder's error holds the whole value
+                # (which may be a password) and must not become this one's __context__.
+                raise PolicydError(
+                    Code.INVALID_ARGUMENT,
+                    f"the check's value is not Unicode text (a lone surrogate at {bad_at})",
+                )
         value = builder.CreateString(raw)
         if raw is not check.value:
             wipe(raw)

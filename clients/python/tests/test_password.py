@@ -89,6 +89,15 @@ class PasswordTest(unittest.TestCase):
         self.assertEqual(answers[2].kind, CheckKind.LOGIN_NAME)
         self.assertNotIn("short", repr(Check.password(ORG_42, "short")))
 
+    def test_a_password_that_is_no_unicode_text_is_refused_without_it(self):
+        password = "Abc1!\ud800defgh"
+        with self.assertRaises(PolicydError) as caught:
+            self.client.check_password(ORG_42, password)
+        self.assertEqual(caught.exception.code, Code.INVALID_ARGUMENT)
+        self.assertNotIn("Abc1!", str(caught.exception))
+        self.assertIsNone(caught.exception.__context__)
+        self.assertTrue(self.client.connected)
+
     def test_the_password_is_sent_once_then_wiped_and_never_answered(self):
         spy = SocketSpy(self.client._sock)
         self.client._sock = spy
