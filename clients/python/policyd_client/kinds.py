@@ -248,7 +248,8 @@ ANSWER_FIELDS = {
 CLI_NAMES = {PolicyKind.DOMAIN: "domain", **{k: c.CLI_NAME for k, c in KIND_CLASSES.items()}}
 
 
-# ---- Field types, from the annotations above ----
+# ---- Field types, from the annotations above (strings: this module has
+# `from __future__ import annotations`) ----
 
 BOOL, UINT64, STRING = kind_json.BOOL, kind_json.UINT64, kind_json.STRING
 DURATION, ENUM, ENUM_LIST = kind_json.DURATION, kind_json.ENUM, kind_json.ENUM_LIST
