@@ -19,9 +19,10 @@ import {
   DecodedResponse, encodeCheck, encodeCheckBatch, encodeGetDefaultPolicy, encodeGetOrgPolicies,
   encodeGetOrgPolicy, encodeGetStatus, FRAME_HEADER_BYTES, MIN_FRAME_BYTES,
 } from './messages';
+import { answerField, kindName, PolicyKind } from './kinds';
 import {
-  BatchEntry, CheckAnswer, CheckEntry, CheckKind, CheckRequest, Code, PolicyAnswer, PolicydError,
-  ServerStatus,
+  BatchEntry, CheckAnswer, CheckEntry, CheckKind, CheckRequest, Code, KindsAnswer,
+  KindsBatchEntry, PasswordCheckAnswer, PolicyAnswer, PolicydError, ServerStatus,
 } from './types';
 
 export const DEFAULT_SOCKET = '/run/policyd/policyd.sock';
@@ -131,6 +132,44 @@ export class PolicydClient {
     return this.call(encodeGetDefaultPolicy, (r) => r.answer());
   }
 
+  // Several policy kinds in one round trip, all read from one consistent view of the daemon.
+  // `kinds` lists PolicyKind values (order and repeats do not matter); the answer's policy
+  // (DOMAIN), passwordComplexity, passwordAge, lockout, login, privacy, notification and label
+  // hold the kinds asked for, each with isDefault, and null for the others; kindsAnswerJson()
+  // renders one as the upstream's GET body. No kinds, or a number that is no kind, rejects with
+  // INVALID_ARGUMENT and sends nothing. A successful answer that lacks a kind asked for rejects
+  // with UNIMPLEMENTED: a daemon older than policy kinds answers the domain policy alone.
+
+  /**
+   * The effective policies of `kinds` for one org: its own, else the instance default (isDefault
+   * true). An unknown org gets the instance defaults with orgKnown false; with `strict` the call
+   * rejects with NOT_FOUND.
+   */
+  getOrgKinds(orgId: string, kinds: readonly PolicyKind[],
+              options: LookupOptions = {}): Promise<KindsAnswer> {
+    return this.kindsCall(kinds, (wanted) => this.call(
+        (id) => encodeGetOrgPolicy(id, orgId, options.strict ?? false, wanted),
+        (r) => answeredAll(r.kindsAnswer(), wanted)));
+  }
+
+  /**
+   * Many orgs (1..1024), the same kinds for each, in one round trip, in request order. Each entry
+   * has its own outcome (e.g. NOT_FOUND when strict): `entry.ok ? entry.login : entry.error`.
+   */
+  getOrgsKinds(orgIds: readonly string[], kinds: readonly PolicyKind[],
+               options: LookupOptions = {}): Promise<KindsBatchEntry[]> {
+    const ids = [...orgIds];
+    return this.kindsCall(kinds, (wanted) => this.call(
+        (id) => encodeGetOrgPolicies(id, ids, options.strict ?? false, wanted),
+        (r) => r.kindsAnswers(ids.length).map((e) => (e.ok ? answeredAll(e, wanted) : e))));
+  }
+
+  /** The instance defaults of `kinds` (orgId null, each isDefault true). */
+  getDefaultKinds(kinds: readonly PolicyKind[]): Promise<KindsAnswer> {
+    return this.kindsCall(kinds, (wanted) => this.call(
+        (id) => encodeGetDefaultPolicy(id, wanted), (r) => answeredAll(r.kindsAnswer(), wanted)));
+  }
+
   // Local policy checks (README "Checks"), each one round trip. A value that is no login name,
   // address or domain is answered (allowed false, an INVALID_* reason), not rejected.
 
@@ -159,6 +198,24 @@ export class PolicydClient {
                           options: LookupOptions = {}): Promise<CheckAnswer> {
     return this.check({ kind: CheckKind.DOMAIN_VERIFICATION, orgId, value: domain,
                         strict: options.strict });
+  }
+
+  /**
+   * Does `password` satisfy the org's effective password complexity policy (the upstream's
+   * PasswordComplexityPolicy.Check)? The answer has allowed, reason (PASSWORD_*), errorId and
+   * message of the first failing rule, and passwordComplexity, the policy used (isDefault: the
+   * instance default). The password is only sent: never logged, kept or in an error; the frame
+   * holding it is zeroed once written (README "Clients" says what a JS string cannot guarantee;
+   * pass a Uint8Array and zero it yourself to keep the copies down to what this client wipes).
+   */
+  async checkPassword(orgId: string, password: string | Uint8Array,
+                      options: LookupOptions = {}): Promise<PasswordCheckAnswer> {
+    const answer = await this.check({ kind: CheckKind.PASSWORD, orgId, value: password,
+                                      strict: options.strict });
+    if (answer.passwordComplexity === null) {
+      throw new PolicydError(Code.INTERNAL, 'policyd answered a password check without a policy');
+    }
+    return answer as PasswordCheckAnswer;
   }
 
   /** Any one check; rejects with the daemon's errors (INVALID_ARGUMENT, NOT_FOUND, ...). */
@@ -195,8 +252,23 @@ export class PolicydClient {
       const timer = setTimeout(() => this.onTimeout(id), this.timeoutMs);
       const settle = resolve as (value: unknown) => void;
       this.pendingCalls.set(id, { decode, resolve: settle, reject, timer });
-      this.socket.write(frame);
+      // The frame may hold a password (checkPassword): zero it once the socket is done with it.
+      this.socket.write(frame, () => frame.fill(0));
     });
+  }
+
+  // Checks `kinds` (each once, in number order, as policyd's C++ client sends them) and runs
+  // `send` with them; rejects with INVALID_ARGUMENT without sending for none or a non-kind.
+  private kindsCall<T>(kinds: readonly PolicyKind[],
+                       send: (wanted: PolicyKind[]) => Promise<T>): Promise<T> {
+    const wanted = [...new Set(kinds)].sort((a, b) => a - b);
+    const bad = wanted.find((k) => !Number.isInteger(k) || PolicyKind[k] === undefined);
+    if (wanted.length === 0 || bad !== undefined) {
+      return Promise.reject(new PolicydError(
+          Code.INVALID_ARGUMENT,
+          bad === undefined ? 'no policy kind asked for' : `${bad} is no policy kind`));
+    }
+    return send(wanted);
   }
 
   private onTimeout(id: bigint): void {
@@ -278,6 +350,18 @@ export class PolicydClient {
       call.reject(error);
     }
   }
+}
+
+// A daemon older than policy kinds ignores `kinds` and answers the domain policy alone.
+function answeredAll<T extends KindsAnswer>(answer: T, kinds: readonly PolicyKind[]): T {
+  for (const kind of kinds) {
+    if (answer[answerField(kind)] === null) {
+      throw new PolicydError(Code.UNIMPLEMENTED, `policyd did not answer policy kind ` +
+                                                     `${kindName(kind)} (a daemon older than ` +
+                                                     `policy kinds?)`);
+    }
+  }
+  return answer;
 }
 
 function undecodable(e: unknown): PolicydError {

@@ -1,6 +1,7 @@
 // Requests and responses: client values <-> FlatBuffers (the flatc-generated code in generated/).
 //
-// Pure: bytes in, bytes or values out; the only module besides types.ts that sees generated code.
+// Pure: bytes in, bytes or values out; the only module besides types.ts, kinds.ts and kind-wire.ts
+// (the policy kinds' tables) that sees generated code.
 // A new request kind in schemas/request.fbs needs one encode function here (and one client
 // method); see scripts/gen-clients.sh.
 //
@@ -14,6 +15,7 @@ import { Check } from './generated/policyd/fb/check';
 import { CheckBatch } from './generated/policyd/fb/check-batch';
 import { CheckResult } from './generated/policyd/fb/check-result';
 import { CheckResultBatch } from './generated/policyd/fb/check-result-batch';
+import { Details as FbDetails } from './generated/policyd/fb/details';
 import { DomainPolicy as FbDomainPolicy } from './generated/policyd/fb/domain-policy';
 import { Error as FbError } from './generated/policyd/fb/error';
 import { FleetStatus as FbFleetStatus } from './generated/policyd/fb/fleet-status';
@@ -29,47 +31,65 @@ import { Response } from './generated/policyd/fb/response';
 import { ResponseBody } from './generated/policyd/fb/response-body';
 import { StatusReply } from './generated/policyd/fb/status-reply';
 import { Timestamp as FbTimestamp } from './generated/policyd/fb/timestamp';
+import { kindPolicy, resultKinds } from './kind-wire';
+import { PolicyKind } from './kinds';
 import {
-  BatchEntry, CheckAnswer, CheckEntry, CheckReason, CheckRequest, Code, DomainPolicy,
-  FleetConnection, FleetPublisher, FleetRole, FleetStatus, PolicyAnswer, PolicydError,
-  ServerStatus, Timestamp,
+  BatchEntry, CheckAnswer, CheckEntry, CheckReason, CheckRequest, Code, Details, DomainPolicy,
+  FleetConnection, FleetPublisher, FleetRole, FleetStatus, KindsAnswer, KindsBatchEntry,
+  PolicyAnswer, PolicydError, ServerStatus, Timestamp,
 } from './types';
 
 export const FRAME_HEADER_BYTES = 4;
 export const MIN_FRAME_BYTES = 8; // root offset + file identifier
 const REQUEST_IDENTIFIER = 'PDRQ';
 const RESPONSE_IDENTIFIER = 'PDRS';
+const textEncoder = new TextEncoder();
 
+// Copies the finished request into a fresh (unpooled) Buffer and zeroes the builder's: a frame may
+// hold a password (encodeCheck), and the client zeroes the frame once written. The builder must
+// have been big enough from the start, as growing it leaves the old buffer behind unwiped.
 function frame(builder: flatbuffers.Builder, id: bigint, type: RequestBody,
                body: flatbuffers.Offset): Buffer {
   builder.finish(Request.createRequest(builder, id, type, body), REQUEST_IDENTIFIER);
   const payload = builder.asUint8Array();
-  const out = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payload.length);
+  const out = Buffer.alloc(FRAME_HEADER_BYTES + payload.length);
   out.writeUInt32LE(payload.length, 0);
   out.set(payload, FRAME_HEADER_BYTES);
+  builder.dataBuffer().bytes().fill(0);
   return out;
 }
 
-export function encodeGetOrgPolicy(id: bigint, orgId: string, strict: boolean): Buffer {
-  const builder = new flatbuffers.Builder(64);
-  // kinds (offset 0: absent) asks for the domain policy only, as before policy kinds.
-  const body = GetOrgPolicy.createGetOrgPolicy(builder, builder.createString(orgId), strict, 0);
+// The kinds vector; 0 (absent) asks for the domain policy only, as before policy kinds.
+type KindsVector = (builder: flatbuffers.Builder, data: PolicyKind[]) => flatbuffers.Offset;
+function kindsVector(builder: flatbuffers.Builder, create: KindsVector,
+                     kinds: readonly PolicyKind[] | undefined): flatbuffers.Offset {
+  return kinds === undefined ? 0 : create(builder, [...kinds]);
+}
+
+export function encodeGetOrgPolicy(id: bigint, orgId: string, strict: boolean,
+                                   kinds?: readonly PolicyKind[]): Buffer {
+  const builder = new flatbuffers.Builder(64 + 4 * orgId.length);
+  const org = builder.createString(orgId);
+  const body = GetOrgPolicy.createGetOrgPolicy(
+      builder, org, strict, kindsVector(builder, GetOrgPolicy.createKindsVector, kinds));
   return frame(builder, id, RequestBody.GetOrgPolicy, body);
 }
 
-export function encodeGetOrgPolicies(id: bigint, orgIds: readonly string[],
-                                     strict: boolean): Buffer {
+export function encodeGetOrgPolicies(id: bigint, orgIds: readonly string[], strict: boolean,
+                                     kinds?: readonly PolicyKind[]): Buffer {
   const builder = new flatbuffers.Builder(64 + 32 * orgIds.length);
   const offsets = orgIds.map((org) => builder.createString(org));
   const vector = GetOrgPolicies.createOrgIdsVector(builder, offsets);
-  const body = GetOrgPolicies.createGetOrgPolicies(builder, vector, strict, 0);  // no kinds
+  const body = GetOrgPolicies.createGetOrgPolicies(
+      builder, vector, strict, kindsVector(builder, GetOrgPolicies.createKindsVector, kinds));
   return frame(builder, id, RequestBody.GetOrgPolicies, body);
 }
 
-export function encodeGetDefaultPolicy(id: bigint): Buffer {
-  const builder = new flatbuffers.Builder(32);
-  return frame(builder, id, RequestBody.GetDefaultPolicy,
-               GetDefaultPolicy.createGetDefaultPolicy(builder, 0));  // no kinds
+export function encodeGetDefaultPolicy(id: bigint, kinds?: readonly PolicyKind[]): Buffer {
+  const builder = new flatbuffers.Builder(64);
+  const body = GetDefaultPolicy.createGetDefaultPolicy(
+      builder, kindsVector(builder, GetDefaultPolicy.createKindsVector, kinds));
+  return frame(builder, id, RequestBody.GetDefaultPolicy, body);
 }
 
 export function encodeGetStatus(id: bigint): Buffer {
@@ -78,20 +98,34 @@ export function encodeGetStatus(id: bigint): Buffer {
   return frame(builder, id, RequestBody.GetStatus, GetStatus.createGetStatus(builder, false));
 }
 
+// What a check adds to a frame, at most (3 UTF-8 bytes per UTF-16 unit): builders are made big
+// enough up front, so that none grows and leaves a copy of a password behind.
+function checkBytes(c: CheckRequest): number {
+  return 96 + 3 * ((c.orgId ?? '').length + (c.value ?? '').length);
+}
+
 function check(builder: flatbuffers.Builder, c: CheckRequest): flatbuffers.Offset {
   // An empty org id or value is left out (absent on the wire, read as empty).
   const org = c.orgId ? builder.createString(c.orgId) : 0;
-  const value = c.value ? builder.createString(c.value) : 0;
+  let value = 0;
+  if (c.value !== undefined && c.value.length > 0) {
+    // A string is encoded into bytes of our own, zeroed once copied into the builder (the string
+    // itself cannot be wiped); a caller's Uint8Array is used as it is, and left alone.
+    const bytes = typeof c.value === 'string' ? textEncoder.encode(c.value) : c.value;
+    value = builder.createString(bytes);
+    if (bytes !== c.value) bytes.fill(0);
+  }
   return Check.createCheck(builder, c.kind, org, value, c.strict ?? false);
 }
 
 export function encodeCheck(id: bigint, c: CheckRequest): Buffer {
-  const builder = new flatbuffers.Builder(64);
+  const builder = new flatbuffers.Builder(64 + checkBytes(c));
   return frame(builder, id, RequestBody.Check, check(builder, c));
 }
 
 export function encodeCheckBatch(id: bigint, checks: readonly CheckRequest[]): Buffer {
-  const builder = new flatbuffers.Builder(64 + 48 * checks.length);
+  const builder = new flatbuffers.Builder(
+      64 + checks.reduce((sum, c) => sum + checkBytes(c), 0));
   const offsets = checks.map((c) => check(builder, c));
   const body = CheckBatch.createCheckBatch(builder, CheckBatch.createChecksVector(builder, offsets));
   return frame(builder, id, RequestBody.CheckBatch, body);
@@ -110,19 +144,38 @@ function error(e: FbError): PolicydError {
 }
 
 function policy(p: FbDomainPolicy): DomainPolicy {
-  const d = p.details();
   return {
-    details: {
-      sequence: d?.sequence() ?? 0n,
-      creationDate: d === null ? null : timestamp(d.creationDate()),
-      changeDate: d === null ? null : timestamp(d.changeDate()),
-      resourceOwner: d?.resourceOwner() ?? '',
-    },
+    details: details(p.details()),
     userLoginMustBeDomain: p.userLoginMustBeDomain(),
     isDefault: p.isDefault(),
     validateOrgDomains: p.validateOrgDomains(),
     smtpSenderAddressMatchesInstanceDomain: p.smtpSenderAddressMatchesInstanceDomain(),
   };
+}
+
+function details(d: FbDetails | null): Details {
+  return {
+    sequence: d?.sequence() ?? 0n,
+    creationDate: d === null ? null : timestamp(d.creationDate()),
+    changeDate: d === null ? null : timestamp(d.changeDate()),
+    resourceOwner: d?.resourceOwner() ?? '',
+  };
+}
+
+const NO_KINDS = {
+  policy: null, passwordComplexity: null, passwordAge: null, lockout: null, login: null,
+  privacy: null, notification: null, label: null,
+} as const;
+
+function kindsEntry(r: PolicyResult, stale: boolean): KindsBatchEntry {
+  const e = r.error();
+  if (e !== null) {
+    return { ok: false, orgId: r.orgId() ?? '', orgKnown: r.orgKnown(), stale, error: error(e),
+             ...NO_KINDS };
+  }
+  const p = r.policy();
+  return { ok: true, error: null, orgId: r.orgId(), orgKnown: r.orgKnown(), stale,
+           policy: p === null ? null : policy(p), ...resultKinds(r) };
 }
 
 function entry(r: PolicyResult, stale: boolean): BatchEntry {
@@ -145,7 +198,12 @@ function checkEntry(r: CheckResult, stale: boolean): CheckEntry {
              policy: null, error: error(e) };
   }
   const p = r.policy();
-  if (p === null) throw new TypeError('CheckResult has neither policy nor error');
+  const c = r.passwordComplexity();
+  if (p === null && c === null) {
+    throw new TypeError('CheckResult has neither a policy nor an error');
+  }
+  const passwordComplexity =
+      c === null ? null : kindPolicy(PolicyKind.PASSWORD_COMPLEXITY, c);
   const reason = r.reason();
   return {
     ok: true,
@@ -158,10 +216,13 @@ function checkEntry(r: CheckResult, stale: boolean): CheckEntry {
     reasonName: CheckReason[reason] ?? 'UNKNOWN',
     matchedDomain: r.matchedDomain() ?? '',
     message: r.message() ?? '',
-    policy: policy(p),
+    policy: p === null ? null : policy(p),
     domainOnOrg: r.domainOnOrg(),
     domainVerified: r.domainVerified(),
     stale,
+    errorId: r.errorId() ?? '',
+    passwordComplexity,
+    isDefault: p !== null ? p.isDefault() : passwordComplexity?.isDefault === true,
   };
 }
 
@@ -250,15 +311,32 @@ export class DecodedResponse {
 
   /** The PolicyBatch body (GetOrgPolicies), which must hold `expected` results. */
   answers(expected: number): BatchEntry[] {
+    return this.batch(expected, entry);
+  }
+
+  /** The PolicyResult body of a request that named kinds; its error is thrown. */
+  kindsAnswer(): KindsAnswer {
+    const e = kindsEntry(this.body(ResponseBody.PolicyResult, new PolicyResult()), this.stale);
+    if (!e.ok) throw e.error;
+    const { ok: _ok, error: _error, ...answer } = e;
+    return answer;
+  }
+
+  /** The PolicyBatch body of a request that named kinds, with `expected` results. */
+  kindsAnswers(expected: number): KindsBatchEntry[] {
+    return this.batch(expected, kindsEntry);
+  }
+
+  private batch<T>(expected: number, decode: (r: PolicyResult, stale: boolean) => T): T[] {
     const batch = this.body(ResponseBody.PolicyBatch, new PolicyBatch());
     if (batch.resultsLength() !== expected) {
       throw new TypeError(`${batch.resultsLength()} results for ${expected} orgs`);
     }
-    const out: BatchEntry[] = [];
+    const out: T[] = [];
     for (let i = 0; i < expected; ++i) {
       const r = batch.results(i);
       if (r === null) throw new TypeError(`batch result ${i} missing`);
-      out.push(entry(r, this.stale));
+      out.push(decode(r, this.stale));
     }
     return out;
   }

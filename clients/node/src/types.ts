@@ -9,6 +9,7 @@ import { Code } from './generated/policyd/fb/code';
 import { FleetConnection } from './generated/policyd/fb/fleet-connection';
 import { FleetRole } from './generated/policyd/fb/fleet-role';
 import { Health } from './generated/policyd/fb/health';
+import type { KindPolicySet, PasswordComplexityPolicy } from './kinds';
 
 // gRPC canonical status codes, the daemon's health, a fleet-mode daemon's role and NATS
 // connection, and the checks' kinds and reasons, generated from schemas/.
@@ -70,6 +71,23 @@ export interface PolicyAnswer {
   stale: boolean;
   policy: DomainPolicy;
 }
+
+/**
+ * The answer of a kinds call for one org, or for the instance defaults (orgId null): the kinds
+ * asked for (KindPolicySet: policy for DOMAIN, passwordComplexity, ..., label; null when not
+ * asked for), each with isDefault, all read from one consistent view.
+ */
+export interface KindsAnswer extends KindPolicySet {
+  orgId: string | null;
+  orgKnown: boolean;
+  stale: boolean;
+}
+
+/** One org of a kinds batch: its answer, or its own error (e.g. NOT_FOUND when strict). */
+export type KindsBatchEntry =
+  | ({ ok: true; error: null } & KindsAnswer)
+  | ({ ok: false; orgId: string; orgKnown: boolean; stale: boolean; error: PolicydError } &
+     { [K in keyof KindPolicySet]: null });
 
 /** One org of a batch: its answer, or its own error (e.g. NOT_FOUND when strict). */
 export type BatchEntry =
@@ -141,13 +159,14 @@ export interface ServerStatus {
 }
 
 /**
- * One check to ask for (PolicydClient.check, checkBatch): `orgId` for LOGIN_NAME and
- * DOMAIN_VERIFICATION, none for SMTP_SENDER (the instance policy decides); `value` is the login
- * name, the sender address or the domain; `strict`: an unknown org is NOT_FOUND.
+ * One check to ask for (PolicydClient.check, checkBatch): `orgId` for LOGIN_NAME,
+ * DOMAIN_VERIFICATION and PASSWORD, none for SMTP_SENDER (the instance policy decides); `value` is
+ * the login name, the sender address, the domain or the password (a string, or its UTF-8 bytes);
+ * `strict`: an unknown org is NOT_FOUND.
  */
 export interface CheckRequest {
   kind: CheckKind;
-  value: string;
+  value: string | Uint8Array;
   orgId?: string;
   strict?: boolean;
 }
@@ -158,7 +177,10 @@ export interface CheckRequest {
  * at once be, verified. reason says why (reasonName its schema name, 'UNKNOWN' for a reason a
  * newer daemon added), message in words. matchedDomain: the domain that decided it, as stored
  * ('' when none). policy: the effective policy the decision used (the org's, or the instance
- * default for SMTP_SENDER). domainOnOrg / domainVerified: DOMAIN_VERIFICATION only.
+ * default for SMTP_SENDER); null for PASSWORD, which has passwordComplexity instead.
+ * domainOnOrg / domainVerified: DOMAIN_VERIFICATION only. PASSWORD: reason is a PASSWORD_* reason,
+ * errorId and message the upstream's for the first failing rule ('' when allowed). isDefault:
+ * the policy used is the inherited instance default. The password is never in an answer.
  */
 export interface CheckAnswer {
   kind: CheckKind;
@@ -169,10 +191,19 @@ export interface CheckAnswer {
   reasonName: string;
   matchedDomain: string;
   message: string;
-  policy: DomainPolicy;
+  policy: DomainPolicy | null;
   domainOnOrg: boolean;
   domainVerified: boolean;
   stale: boolean;
+  errorId: string;
+  passwordComplexity: PasswordComplexityPolicy | null;
+  isDefault: boolean;
+}
+
+/** The answer of checkPassword: the policy used is always there. */
+export interface PasswordCheckAnswer extends CheckAnswer {
+  policy: null;
+  passwordComplexity: PasswordComplexityPolicy;
 }
 
 /** One check of a batch: its answer, or its own error (e.g. NOT_FOUND when strict). */

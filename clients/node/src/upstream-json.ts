@@ -54,7 +54,7 @@ function present(ts: Timestamp | null): ts is Timestamp {
   return ts !== null && (ts.seconds !== 0 || ts.nanos !== 0);
 }
 
-function detailsJson(details: Details): string {
+export function detailsJson(details: Details): string {
   const fields: string[] = [];
   if (details.sequence !== 0n) fields.push(`"sequence":"${details.sequence}"`);
   if (present(details.creationDate)) {

@@ -72,7 +72,7 @@ describe('checks against policyd', () => {
     assert.equal(answer.kind, CheckKind.LOGIN_NAME);
     assert.equal(answer.orgId, org.id);
     assert.equal(answer.orgKnown, true);
-    assert.equal(answer.policy.userLoginMustBeDomain, true);
+    assert.equal(answer.policy?.userLoginMustBeDomain, true);
     assert.equal(answer.policy.isDefault, org.policy === undefined);
 
     const refused = await client.checkLoginName(org.id, `alice@${unverified(org)[0]}`);
@@ -118,7 +118,7 @@ describe('checks against policyd', () => {
     assert.equal(answer.allowed, true, answer.message);
     assert.equal(answer.reason, CheckReason.ALLOWED_INSTANCE_DOMAIN);
     assert.equal(answer.orgId, null);
-    assert.equal(answer.policy.isDefault, true);
+    assert.equal(answer.policy?.isDefault, true);
     const other = orgWith('userLoginMustBeDomain', true, true, false);
     const refused = await client.checkSmtpSender(`noreply@${verified(other)[0]}`);
     assert.equal(refused.reason, CheckReason.SENDER_DOMAIN_NOT_INSTANCE_DOMAIN);
@@ -149,7 +149,7 @@ describe('checks against policyd', () => {
     assert.equal(client.connected, true);
     const fallback = await client.checkLoginName(UNKNOWN_ORG, 'alice');
     assert.equal(fallback.orgKnown, false);
-    assert.equal(fallback.policy.isDefault, true);
+    assert.equal(fallback.policy?.isDefault, true);
   });
 
   it('answers a batch in request order, each check on its own', async () => {

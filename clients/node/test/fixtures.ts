@@ -3,6 +3,7 @@
 // POLICYD_BIN / POLICYCTL_BIN name the binaries (ctest sets them; default: build/ of the repo,
 // found from the working directory clients/node), POLICYD_SNAPSHOT the snapshot to serve
 // (default: examples/snapshot.json).
+import * as assert from 'assert/strict';
 import { ChildProcess, spawn, spawnSync } from 'child_process';
 import * as flatbuffers from 'flatbuffers';
 import * as fs from 'fs';
@@ -10,7 +11,7 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 
-import { PolicydClient } from '../src';
+import { Code, PolicydClient, PolicydError } from '../src';
 import { Error as FbError } from '../src/generated/policyd/fb/error';
 import { FleetPublisher } from '../src/generated/policyd/fb/fleet-publisher';
 import { FleetStatus } from '../src/generated/policyd/fb/fleet-status';
@@ -21,7 +22,8 @@ import { ResponseBody } from '../src/generated/policyd/fb/response-body';
 import { StatusReply } from '../src/generated/policyd/fb/status-reply';
 import { Timestamp } from '../src/generated/policyd/fb/timestamp';
 
-const repo = path.resolve(process.cwd(), '..', '..');
+/** The repository (the tests run in clients/node). */
+export const repo = path.resolve(process.cwd(), '..', '..');
 
 function binary(env: string, fallback: string): string {
   const file = process.env[env] || path.join(repo, 'build', fallback);
@@ -209,3 +211,35 @@ export class FakeServer {
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }
+
+/** A predicate for assert.rejects: a PolicydError with `code`. */
+export function rejectsWith(code: Code): (e: unknown) => boolean {
+  return (e: unknown) => {
+    assert.ok(e instanceof PolicydError, `expected a PolicydError, got ${e}`);
+    assert.equal(e.code, code, e.message);
+    return true;
+  };
+}
+
+/** Whether `condition` holds within `ms` milliseconds, checked on every turn of the event loop. */
+export async function eventually(condition: () => boolean, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setImmediate(r));
+  }
+  return true;
+}
+
+/** Records every frame the client writes (the Buffer, and a copy of it at the time). */
+export function spyOnWrites(client: PolicydClient): { frame: Buffer; copy: Buffer }[] {
+  const writes: { frame: Buffer; copy: Buffer }[] = [];
+  const socket = (client as unknown as { socket: { write: (...a: unknown[]) => boolean } }).socket;
+  const write = socket.write.bind(socket);
+  socket.write = (...args: unknown[]) => {
+    writes.push({ frame: args[0] as Buffer, copy: Buffer.from(args[0] as Buffer) });
+    return write(...args);
+  };
+  return writes;
+}
+

@@ -1,4 +1,4 @@
-"""policyd client: ask the local policyd daemon for ZITADEL domain policies over its unix socket.
+"""policyd client: ask the local policyd daemon for ZITADEL policies over its unix socket.
 
     from policyd_client import Client, Code, PolicydError
 
@@ -9,12 +9,33 @@
         print(answer.to_json())                    # exactly what `policyctl get` prints
         check = client.check_login_name("300000000000000042", "alice@acme.com")
         check.allowed, check.reason.name           # True, 'ALLOWED_VERIFIED_DOMAIN'
+        kinds = client.get_org_kinds("300000000000000042",
+                                     [PolicyKind.LOGIN, PolicyKind.PASSWORD_COMPLEXITY])
+        kinds.login.force_mfa, kinds.password_complexity.min_length   # True, 12
+        print(kinds.to_json(PolicyKind.LOGIN))     # the upstream's GET .../policies/login body
+        verdict = client.check_password("300000000000000042", "short")
+        verdict.allowed, verdict.error_id          # False, 'DOMAIN-HuJf6'
 
 Standard library plus Debian's python3-flatbuffers. The FlatBuffers code in fb/ is generated
 from schemas/ by scripts/gen-clients.sh; do not edit it.
 """
 
 from .client import DEFAULT_SOCKET, Client
+from .kinds import (
+    Duration,
+    LabelPolicy,
+    LockoutPolicy,
+    LoginPolicy,
+    MultiFactorType,
+    NotificationPolicy,
+    PasswordAgePolicy,
+    PasswordComplexityPolicy,
+    PasswordlessType,
+    PolicyKind,
+    PrivacyPolicy,
+    SecondFactorType,
+    ThemeMode,
+)
 from .model import (
     Check,
     CheckAnswer,
@@ -44,13 +65,26 @@ __all__ = [
     "Code",
     "Details",
     "DomainPolicy",
+    "Duration",
     "FleetConnection",
     "FleetPublisher",
     "FleetRole",
     "FleetStatus",
     "Health",
+    "LabelPolicy",
+    "LockoutPolicy",
+    "LoginPolicy",
+    "MultiFactorType",
+    "NotificationPolicy",
+    "PasswordAgePolicy",
+    "PasswordComplexityPolicy",
+    "PasswordlessType",
     "PolicyAnswer",
+    "PolicyKind",
     "PolicydError",
+    "PrivacyPolicy",
+    "SecondFactorType",
     "ServerStatus",
+    "ThemeMode",
     "Timestamp",
 ]

@@ -18,9 +18,10 @@ from __future__ import annotations
 import socket
 import struct
 import time
-from typing import Callable, Optional, Sequence
+from typing import Callable, Iterable, Optional, Sequence, Union
 
 from . import messages
+from .kinds import CLI_NAMES, PolicyKind
 from .model import Check, CheckAnswer, Code, PolicyAnswer, PolicydError, ServerStatus
 
 DEFAULT_SOCKET = "/run/policyd/policyd.sock"
@@ -95,6 +96,48 @@ class Client:
         response = self._round_trip(messages.encode_get_default_policy)
         return self._single(response)
 
+    # Several policy kinds in one round trip, all read from one consistent view of the daemon.
+    # `kinds` is an iterable of PolicyKind (or their numbers; order and repeats do not matter):
+    # the answer's policy (DOMAIN) and password_complexity, password_age, lockout, login,
+    # privacy, notification, label attributes hold the kinds asked for, each with is_default.
+    # No kinds at all, or a number that is no kind, raises INVALID_ARGUMENT with nothing sent.
+    # A successful answer that lacks a kind asked for raises UNIMPLEMENTED: a daemon older than
+    # policy kinds ignores them and answers the domain policy alone.
+
+    def get_org_kinds(
+        self, org_id: messages.OrgId, kinds: Iterable[int], strict: bool = False
+    ) -> PolicyAnswer:
+        """The effective policies of `kinds` for one org: its own, else the instance default
+        (is_default True). An unknown org gets the instance defaults with org_known False; with
+        `strict` it raises NOT_FOUND instead."""
+        wanted = _kind_list(kinds)
+        response = self._round_trip(
+            lambda i: messages.encode_get_org_policy(i, org_id, strict, wanted)
+        )
+        return _answered_all(self._single(response, kinds=True), wanted)
+
+    def get_orgs_kinds(
+        self, org_ids: Sequence[messages.OrgId], kinds: Iterable[int], strict: bool = False
+    ) -> list[PolicyAnswer]:
+        """Many orgs (1..1024), the same kinds for each, in one round trip, answered in request
+        order. Each answer has its own error (e.g. NOT_FOUND when strict), returned rather than
+        raised."""
+        if isinstance(org_ids, (str, bytes)):
+            raise TypeError("org_ids must be a sequence of org ids, not one id")
+        org_ids = list(org_ids)
+        wanted = _kind_list(kinds)
+        response = self._round_trip(
+            lambda i: messages.encode_get_org_policies(i, org_ids, strict, wanted)
+        )
+        answers = self._decode(lambda: response.answers(len(org_ids), kinds=True))
+        return [_answered_all(a, wanted) for a in answers]
+
+    def get_default_kinds(self, kinds: Iterable[int]) -> PolicyAnswer:
+        """The instance defaults of `kinds` (org_id None, each is_default True)."""
+        wanted = _kind_list(kinds)
+        response = self._round_trip(lambda i: messages.encode_get_default_policy(i, wanted))
+        return _answered_all(self._single(response, kinds=True), wanted)
+
     # Local policy checks (README "Checks"): each one round trip. A value that is no login name,
     # address or domain is answered (allowed False, an INVALID_* reason), not raised.
 
@@ -118,6 +161,21 @@ class Client:
         verification (validateOrgDomains) or the org has it unverified; domain_on_org and
         domain_verified say whether the org already has it."""
         return self.check(Check.domain_verification(org_id, domain, strict))
+
+    def check_password(
+        self,
+        org_id: messages.OrgId,
+        password: Union[str, bytes, bytearray],
+        strict: bool = False,
+    ) -> CheckAnswer:
+        """Does `password` satisfy the org's effective password complexity policy (the
+        upstream's PasswordComplexityPolicy.Check)? The answer has allowed, reason (PASSWORD_*),
+        error_id and message of the first failing rule, and password_complexity, the policy used
+        (is_default: the instance default). The password is only sent: never logged, kept or in
+        an error, and the request buffers are zeroed after sending (README "Clients" says what a
+        Python str cannot guarantee; pass a bytearray and zero it yourself to keep the copies
+        down to what this client wipes)."""
+        return self.check(Check.password(org_id, password, strict))
 
     def check(self, check: Check) -> CheckAnswer:
         """Any one check. Raises the daemon's errors (INVALID_ARGUMENT, NOT_FOUND, ...)."""
@@ -156,6 +214,8 @@ class Client:
             # Keep reading: the daemon may have answered (and closed) before reading the
             # request, e.g. to refuse a peer or a connection over its limit.
             send_error = self._transport_error(e, "send to policyd")
+        finally:
+            messages.wipe(frame)  # it may hold a password (check_password)
         try:
             response = self._receive(deadline)
         except PolicydError:
@@ -177,16 +237,19 @@ class Client:
             raise response.error
         return response
 
-    def _single(self, response: messages.Response) -> PolicyAnswer:
-        answer = self._decode(response.answer)
+    def _single(self, response: messages.Response, kinds: bool = False) -> PolicyAnswer:
+        answer = self._decode(lambda: response.answer(kinds))
         if answer.error is not None:
             raise answer.error
         return answer
 
+    # What decoding a malformed answer raises (the FlatBuffers runtime has no Verifier).
+    DECODE_ERRORS = (ValueError, IndexError, TypeError, AttributeError, struct.error)
+
     def _decode(self, decode):
         try:
             return decode()
-        except (ValueError, IndexError, TypeError, AttributeError, struct.error) as e:
+        except self.DECODE_ERRORS as e:
             self.close()
             raise PolicydError(Code.INTERNAL, f"undecodable answer from policyd: {e}") from None
 
@@ -232,3 +295,31 @@ class Client:
         if isinstance(e, socket.timeout):
             return self._deadline_error()
         return PolicydError(Code.UNAVAILABLE, f"{what}: {e.strerror or e}")
+
+
+def _kind_list(kinds: Iterable[int]) -> list[int]:
+    """The kinds asked for, each once, in number order (as policyd's C++ client sends them)."""
+    if isinstance(kinds, (str, bytes)):
+        raise TypeError("kinds must be an iterable of PolicyKind")
+    wanted = set()
+    for kind in kinds:
+        try:
+            wanted.add(PolicyKind(kind))
+        except ValueError:
+            raise PolicydError(Code.INVALID_ARGUMENT, f"{kind!r} is no policy kind") from None
+    if not wanted:
+        raise PolicydError(Code.INVALID_ARGUMENT, "no policy kind asked for")
+    return sorted(wanted)
+
+
+def _answered_all(answer: PolicyAnswer, kinds: Sequence[int]) -> PolicyAnswer:
+    # A daemon older than policy kinds ignores `kinds` and answers the domain policy alone.
+    if answer.error is None:
+        for kind in kinds:
+            if answer.kind(kind) is None:
+                raise PolicydError(
+                    Code.UNIMPLEMENTED,
+                    f"policyd did not answer policy kind {CLI_NAMES[kind]} "
+                    "(a daemon older than policy kinds?)",
+                )
+    return answer

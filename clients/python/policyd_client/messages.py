@@ -1,6 +1,7 @@
 """Requests and responses: client values <-> FlatBuffers (the flatc-generated code in fb/).
 
-Pure: bytes in, bytes or values out. The only module besides model.py that sees generated code.
+Pure: bytes in, bytes or values out. The only module besides model.py, kinds.py and kind_wire.py
+(the policy kinds' tables) that sees generated code.
 A new request kind in schemas/request.fbs needs one encode_* function here (and one Client
 method); see scripts/gen-clients.sh.
 
@@ -15,8 +16,10 @@ from typing import Optional, Sequence, Union
 
 import flatbuffers
 
+from . import kind_wire
 from .fb import request_generated as rq
 from .fb import response_generated as rs
+from .kinds import PolicyKind
 from .model import (
     Check,
     CheckAnswer,
@@ -48,58 +51,124 @@ def _utf8(org_id: OrgId) -> bytes:
     return org_id.encode("utf-8") if isinstance(org_id, str) else bytes(org_id)
 
 
-def _frame(builder: flatbuffers.Builder, request_id: int, body_type: int, body: int) -> bytes:
+def wipe(buffer: bytearray) -> None:
+    """Overwrites `buffer` with zeros in place."""
+    buffer[:] = bytes(len(buffer))
+
+
+def _frame(builder: flatbuffers.Builder, request_id: int, body_type: int, body: int) -> bytearray:
+    # A bytearray the client zeroes once sent, and the builder's buffers zeroed here: a frame may
+    # hold a password (encode_check). The builder must have been big enough from the start, as
+    # growing it leaves the old buffer behind unwiped.
     rq.RequestStart(builder)
     rq.RequestAddId(builder, request_id)
     rq.RequestAddBodyType(builder, body_type)
     rq.RequestAddBody(builder, body)
     builder.Finish(rq.RequestEnd(builder), REQUEST_IDENTIFIER)
-    payload = builder.Output()
-    return FRAME_HEADER.pack(len(payload)) + payload
+    payload = builder.Output()  # a copy
+    frame = bytearray(FRAME_HEADER.size + len(payload))
+    FRAME_HEADER.pack_into(frame, 0, len(payload))
+    frame[FRAME_HEADER.size :] = payload
+    wipe(payload)
+    wipe(builder.Bytes)
+    return frame
 
 
-def encode_get_org_policy(request_id: int, org_id: OrgId, strict: bool) -> bytes:
-    builder = flatbuffers.Builder(64)
+def _kinds(builder: flatbuffers.Builder, kinds: Optional[Sequence[int]]) -> Optional[int]:
+    """The kinds vector (None: absent, the domain policy only, as before policy kinds)."""
+    if kinds is None:
+        return None
+    builder.StartVector(1, len(kinds), 1)
+    for kind in reversed(kinds):  # FlatBuffers vectors are built back to front
+        builder.PrependUint8(kind)
+    return builder.EndVector()
+
+
+def encode_get_org_policy(
+    request_id: int, org_id: OrgId, strict: bool, kinds: Optional[Sequence[int]] = None
+) -> bytearray:
+    builder = flatbuffers.Builder(64 + len(org_id) * 4)
     org = builder.CreateString(_utf8(org_id))
+    kinds_vector = _kinds(builder, kinds)
     rq.GetOrgPolicyStart(builder)
     rq.GetOrgPolicyAddOrgId(builder, org)
     rq.GetOrgPolicyAddStrict(builder, strict)
+    if kinds_vector is not None:
+        rq.GetOrgPolicyAddKinds(builder, kinds_vector)
     body = rq.GetOrgPolicyEnd(builder)
     return _frame(builder, request_id, rq.RequestBody.GetOrgPolicy, body)
 
 
-def encode_get_org_policies(request_id: int, org_ids: Sequence[OrgId], strict: bool) -> bytes:
+def encode_get_org_policies(
+    request_id: int,
+    org_ids: Sequence[OrgId],
+    strict: bool,
+    kinds: Optional[Sequence[int]] = None,
+) -> bytearray:
     builder = flatbuffers.Builder(64 + 32 * len(org_ids))
     offsets = [builder.CreateString(_utf8(org)) for org in org_ids]
     rq.GetOrgPoliciesStartOrgIdsVector(builder, len(offsets))
     for offset in reversed(offsets):  # FlatBuffers vectors are built back to front
         builder.PrependUOffsetTRelative(offset)
     ids = builder.EndVector()
+    kinds_vector = _kinds(builder, kinds)
     rq.GetOrgPoliciesStart(builder)
     rq.GetOrgPoliciesAddOrgIds(builder, ids)
     rq.GetOrgPoliciesAddStrict(builder, strict)
+    if kinds_vector is not None:
+        rq.GetOrgPoliciesAddKinds(builder, kinds_vector)
     body = rq.GetOrgPoliciesEnd(builder)
     return _frame(builder, request_id, rq.RequestBody.GetOrgPolicies, body)
 
 
-def encode_get_default_policy(request_id: int) -> bytes:
-    builder = flatbuffers.Builder(32)
+def encode_get_default_policy(request_id: int, kinds: Optional[Sequence[int]] = None) -> bytearray:
+    builder = flatbuffers.Builder(64)
+    kinds_vector = _kinds(builder, kinds)
     rq.GetDefaultPolicyStart(builder)
+    if kinds_vector is not None:
+        rq.GetDefaultPolicyAddKinds(builder, kinds_vector)
     body = rq.GetDefaultPolicyEnd(builder)
     return _frame(builder, request_id, rq.RequestBody.GetDefaultPolicy, body)
 
 
-def encode_get_status(request_id: int) -> bytes:
+def encode_get_status(request_id: int) -> bytearray:
     builder = flatbuffers.Builder(32)
     rq.GetStatusStart(builder)
     body = rq.GetStatusEnd(builder)
     return _frame(builder, request_id, rq.RequestBody.GetStatus, body)
 
 
+def _check_bytes(check: Check) -> int:
+    # What a check adds to a frame, at most (4 UTF-8 bytes per character): builders are made big
+    # enough up front, so that none grows and leaves a copy of a password behind.
+    return 96 + 4 * (len(check.org_id or "") + len(check.value or ""))
+
+
 def _check(builder: flatbuffers.Builder, check: Check) -> int:
     # Strings first: a table cannot be built while another object is open.
     org = builder.CreateString(_utf8(check.org_id)) if check.org_id else None
-    value = builder.CreateString(_utf8(check.value)) if check.value else None
+    value = None
+    if check.value:
+        # A str is encoded into a bytearray that is zeroed once copied into the builder (Python
+        # cannot wipe the str itself, nor the temporary bytes the encoder makes); bytes and
+        # bytearray values are used as they are.
+        raw = check.value
+        if isinstance(raw, str):
+            bad_at = None
+            try:
+                raw = bytearray(raw, "utf-8")
+            except UnicodeEncodeError as e:
+                bad_at = e.start
+            if bad_at is not None:
+                # Raised outside the except block: the encoder's error holds the whole value
+                # (which may be a password) and must not become this one's __context__.
+                raise PolicydError(
+                    Code.INVALID_ARGUMENT,
+                    f"the check's value is not Unicode text (a lone surrogate at {bad_at})",
+                )
+        value = builder.CreateString(raw)
+        if raw is not check.value:
+            wipe(raw)
     rq.CheckStart(builder)
     rq.CheckAddKind(builder, int(check.kind))
     if org is not None:
@@ -110,14 +179,14 @@ def _check(builder: flatbuffers.Builder, check: Check) -> int:
     return rq.CheckEnd(builder)
 
 
-def encode_check(request_id: int, check: Check) -> bytes:
-    builder = flatbuffers.Builder(64)
+def encode_check(request_id: int, check: Check) -> bytearray:
+    builder = flatbuffers.Builder(64 + _check_bytes(check))
     body = _check(builder, check)
     return _frame(builder, request_id, rq.RequestBody.Check, body)
 
 
-def encode_check_batch(request_id: int, checks: Sequence[Check]) -> bytes:
-    builder = flatbuffers.Builder(64 + 48 * len(checks))
+def encode_check_batch(request_id: int, checks: Sequence[Check]) -> bytearray:
+    builder = flatbuffers.Builder(64 + sum(_check_bytes(c) for c in checks))
     offsets = [_check(builder, c) for c in checks]
     rq.CheckBatchStartChecksVector(builder, len(offsets))
     for offset in reversed(offsets):  # FlatBuffers vectors are built back to front
@@ -147,18 +216,19 @@ def _error(e) -> PolicydError:
     return PolicydError(Code.UNKNOWN if code == Code.OK else code, _text(e.Message()))
 
 
-def _policy(p) -> DomainPolicy:
-    d = p.Details()
-    details = (
-        Details(0, None, None, "")
-        if d is None
-        else Details(
-            d.Sequence(),
-            _timestamp(d.CreationDate()),
-            _timestamp(d.ChangeDate()),
-            _text(d.ResourceOwner()),
-        )
+def _details(d) -> Details:
+    if d is None:
+        return Details(0, None, None, "")
+    return Details(
+        d.Sequence(),
+        _timestamp(d.CreationDate()),
+        _timestamp(d.ChangeDate()),
+        _text(d.ResourceOwner()),
     )
+
+
+def _policy(p) -> DomainPolicy:
+    details = _details(p.Details())
     return DomainPolicy(
         details=details,
         user_login_must_be_domain=p.UserLoginMustBeDomain(),
@@ -168,18 +238,22 @@ def _policy(p) -> DomainPolicy:
     )
 
 
-def _answer(r, stale: bool) -> PolicyAnswer:
+def _answer(r, stale: bool, kinds: bool = False) -> PolicyAnswer:
+    """A PolicyResult. `kinds`: it answers a request that named kinds, which may leave the domain
+    policy out (the client checks that each kind asked for is there)."""
     org_id = r.OrgId()
     error = r.Error()
     policy = r.Policy()
-    if error is None and policy is None:
+    if error is None and policy is None and not kinds:
         raise ValueError("PolicyResult has neither policy nor error")
+    others = {} if error is not None or not kinds else kind_wire.result_kinds(r)
     return PolicyAnswer(
         org_id=None if org_id is None else _text(org_id),
         org_known=r.OrgKnown(),
         stale=stale,
-        policy=None if error is not None else _policy(policy),
+        policy=None if error is not None or policy is None else _policy(policy),
         error=None if error is None else _error(error),
+        **others,
     )
 
 
@@ -195,8 +269,9 @@ def _check_answer(r, stale: bool) -> CheckAnswer:
     org_id = r.OrgId()
     error = r.Error()
     policy = r.Policy()
-    if error is None and policy is None:
-        raise ValueError("CheckResult has neither policy nor error")
+    complexity = r.PasswordComplexity()
+    if error is None and policy is None and complexity is None:
+        raise ValueError("CheckResult has neither a policy nor an error")
     return CheckAnswer(
         kind=_known(CheckKind, r.Kind()),
         org_id=None if org_id is None else _text(org_id),
@@ -205,11 +280,17 @@ def _check_answer(r, stale: bool) -> CheckAnswer:
         reason=_known(CheckReason, r.Reason()),
         matched_domain=_text(r.MatchedDomain()),
         message=_text(r.Message()),
-        policy=None if error is not None else _policy(policy),
+        policy=None if error is not None or policy is None else _policy(policy),
         domain_on_org=r.DomainOnOrg(),
         domain_verified=r.DomainVerified(),
         stale=stale,
         error=None if error is None else _error(error),
+        error_id=_text(r.ErrorId()),
+        password_complexity=(
+            None
+            if error is not None or complexity is None
+            else kind_wire.kind_policy(PolicyKind.PASSWORD_COMPLEXITY, complexity)
+        ),
     )
 
 
@@ -298,20 +379,21 @@ class Response:
         body.Init(table.Bytes, table.Pos)
         return body
 
-    def answer(self) -> PolicyAnswer:
-        """The PolicyResult body (GetOrgPolicy, GetDefaultPolicy)."""
+    def answer(self, kinds: bool = False) -> PolicyAnswer:
+        """The PolicyResult body (GetOrgPolicy, GetDefaultPolicy); `kinds`: of a request that
+        named kinds."""
         if self.kind != rs.ResponseBody.PolicyResult:
             raise ValueError(f"expected a PolicyResult, got body type {self.kind}")
-        return _answer(self._body(rs.PolicyResult), self.stale)
+        return _answer(self._body(rs.PolicyResult), self.stale, kinds)
 
-    def answers(self, expected: int) -> list[PolicyAnswer]:
+    def answers(self, expected: int, kinds: bool = False) -> list[PolicyAnswer]:
         """The PolicyBatch body (GetOrgPolicies), which must hold `expected` results."""
         if self.kind != rs.ResponseBody.PolicyBatch:
             raise ValueError(f"expected a PolicyBatch, got body type {self.kind}")
         batch = self._body(rs.PolicyBatch)
         if batch.ResultsLength() != expected:
             raise ValueError(f"{batch.ResultsLength()} results for {expected} orgs")
-        return [_answer(batch.Results(i), self.stale) for i in range(expected)]
+        return [_answer(batch.Results(i), self.stale, kinds) for i in range(expected)]
 
     def check(self) -> CheckAnswer:
         """The CheckResult body (one Check)."""

@@ -10,13 +10,24 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Optional, Tuple
+from typing import TYPE_CHECKING, Optional, Tuple, Union
 
 from . import upstream_json
 from .fb import response_generated as _fb
 
+if TYPE_CHECKING:  # kinds.py builds on this module
+    from .kinds import (
+        LabelPolicy,
+        LockoutPolicy,
+        LoginPolicy,
+        NotificationPolicy,
+        PasswordAgePolicy,
+        PasswordComplexityPolicy,
+        PrivacyPolicy,
+    )
 
-def _enum_from_generated(name: str, generated: type) -> type:
+
+def enum_from_generated(name: str, generated: type) -> type:
     # Built from the flatc-generated constants, so a value added to the schema appears here when
     # the code is regenerated (scripts/gen-clients.sh), with no hand-kept copy to forget.
     members = {k: v for k, v in vars(generated).items() if k.isupper() and isinstance(v, int)}
@@ -25,23 +36,23 @@ def _enum_from_generated(name: str, generated: type) -> type:
 
 # gRPC canonical status codes (schemas/common.fbs), as the upstream and policyd use them:
 # Code.NOT_FOUND == 5, Code.INVALID_ARGUMENT == 3, ...
-Code = _enum_from_generated("Code", _fb.Code)
+Code = enum_from_generated("Code", _fb.Code)
 
 # Health of the daemon (schemas/response.fbs): STARTING, SERVING, STALE, DEGRADED, REFUSING.
-Health = _enum_from_generated("Health", _fb.Health)
+Health = enum_from_generated("Health", _fb.Health)
 
 # A fleet-mode daemon's role (schemas/response.fbs): PUBLISHER, FOLLOWER (NONE is never sent).
-FleetRole = _enum_from_generated("FleetRole", _fb.FleetRole)
+FleetRole = enum_from_generated("FleetRole", _fb.FleetRole)
 
 # Its NATS connection: CONNECTING, CONNECTED, RECONNECTING, CLOSED.
-FleetConnection = _enum_from_generated("FleetConnection", _fb.FleetConnection)
+FleetConnection = enum_from_generated("FleetConnection", _fb.FleetConnection)
 
-# Which local check (schemas/common.fbs): LOGIN_NAME, SMTP_SENDER, DOMAIN_VERIFICATION.
-CheckKind = _enum_from_generated("CheckKind", _fb.CheckKind)
+# Which local check (schemas/common.fbs): LOGIN_NAME, SMTP_SENDER, DOMAIN_VERIFICATION, PASSWORD.
+CheckKind = enum_from_generated("CheckKind", _fb.CheckKind)
 
 # Why a check was answered as it was (schemas/response.fbs, where each is explained):
 # ALLOWED_VERIFIED_DOMAIN, DOMAIN_NOT_VERIFIED, NOT_REQUIRED, ...
-CheckReason = _enum_from_generated("CheckReason", _fb.CheckReason)
+CheckReason = enum_from_generated("CheckReason", _fb.CheckReason)
 
 
 def to_code(value: int) -> "Code":
@@ -117,19 +128,41 @@ class PolicyAnswer:
     org_id: Optional[str]
     org_known: bool
     stale: bool
-    policy: Optional[DomainPolicy]
+    policy: Optional[DomainPolicy]  # None also when a kinds request left DOMAIN out
     error: Optional[PolicydError] = None
+    # The other kinds a kinds request (Client.get_org_kinds ...) asked for (kinds.py), all read
+    # from one consistent view of the daemon; None when not asked for.
+    password_complexity: Optional["PasswordComplexityPolicy"] = None
+    password_age: Optional["PasswordAgePolicy"] = None
+    lockout: Optional["LockoutPolicy"] = None
+    login: Optional["LoginPolicy"] = None
+    privacy: Optional["PrivacyPolicy"] = None
+    notification: Optional["NotificationPolicy"] = None
+    label: Optional["LabelPolicy"] = None
 
     @property
     def ok(self) -> bool:
         return self.error is None
 
-    def to_json(self) -> str:
-        """What `policyctl get` prints (without its newline): the upstream's GetDomainPolicy
-        response, {"policy":{...}}. Raises the org's error for a failed batch entry."""
+    def kind(self, kind: int):
+        """The answered policy of `kind` (a PolicyKind), or None when it was not asked for."""
+        from .kinds import ANSWER_FIELDS, PolicyKind
+
+        return getattr(self, ANSWER_FIELDS[PolicyKind(kind)])
+
+    def to_json(self, kind: int = 0) -> str:
+        """The body of the upstream's GET of `kind` (a PolicyKind; default DOMAIN), byte for
+        byte: for an org the management API's (for DOMAIN, what `policyctl get` prints without
+        its newline), for the instance default (org_id None) the admin API's. Raises the org's
+        error for a failed batch entry, ValueError for a kind the answer does not hold."""
         if self.error is not None:
             raise self.error
-        return upstream_json.get_policy_response_json(self.policy)
+        policy = self.kind(kind)
+        if policy is None:
+            raise ValueError(f"the answer holds no {kind!r} policy (it was not asked for)")
+        if kind == 0:
+            return upstream_json.get_policy_response_json(policy)
+        return policy.get_response_json(management=self.org_id is not None)
 
 
 @dataclass(frozen=True)
@@ -193,16 +226,24 @@ class ServerStatus:
     fleet: Optional[FleetStatus] = None  # a publisher's or follower's NATS side; None otherwise
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Check:
-    """One check to ask for in a batch (Client.check_batch). `org_id` for LOGIN_NAME and
-    DOMAIN_VERIFICATION; none for SMTP_SENDER (the instance policy decides). `value` is the login
-    name, the sender address or the domain. `strict`: an unknown org is NOT_FOUND."""
+    """One check to ask for in a batch (Client.check_batch). `org_id` for LOGIN_NAME,
+    DOMAIN_VERIFICATION and PASSWORD; none for SMTP_SENDER (the instance policy decides). `value`
+    is the login name, the sender address, the domain or the password (str, or UTF-8 bytes /
+    bytearray; repr() never shows a password). `strict`: an unknown org is NOT_FOUND."""
 
     kind: "CheckKind"
-    value: str
+    value: Union[str, bytes, bytearray]
     org_id: Optional[str] = None
     strict: bool = False
+
+    def __repr__(self) -> str:
+        value = "<password>" if self.kind == CheckKind.PASSWORD else repr(self.value)
+        return (
+            f"Check(kind={self.kind!r}, value={value}, org_id={self.org_id!r}, "
+            f"strict={self.strict!r})"
+        )
 
     @staticmethod
     def login_name(org_id: str, login_name: str, strict: bool = False) -> "Check":
@@ -216,6 +257,12 @@ class Check:
     def domain_verification(org_id: str, domain: str, strict: bool = False) -> "Check":
         return Check(CheckKind.DOMAIN_VERIFICATION, domain, org_id, strict)
 
+    @staticmethod
+    def password(
+        org_id: str, password: Union[str, bytes, bytearray], strict: bool = False
+    ) -> "Check":
+        return Check(CheckKind.PASSWORD, password, org_id, strict)
+
 
 @dataclass(frozen=True)
 class CheckAnswer:
@@ -227,7 +274,9 @@ class CheckAnswer:
     the domain that decided it, as stored ("" when none). policy: the effective policy the decision
     used (the org's, or the instance default for SMTP_SENDER). domain_on_org / domain_verified:
     DOMAIN_VERIFICATION only. In a batch a check may fail on its own: then error is set and
-    allowed is False.
+    allowed is False. PASSWORD (Client.check_password): reason is a PASSWORD_* reason, error_id
+    and message those of the upstream's error for the first failing rule, password_complexity the
+    policy used; the password is never in an answer.
     """
 
     kind: "CheckKind"
@@ -237,12 +286,22 @@ class CheckAnswer:
     reason: "CheckReason"
     matched_domain: str
     message: str
-    policy: Optional[DomainPolicy]
+    policy: Optional[DomainPolicy]  # None for PASSWORD (see password_complexity)
     domain_on_org: bool
     domain_verified: bool
     stale: bool
     error: Optional[PolicydError] = None
+    # PASSWORD: the upstream's error id of the failing rule ("DOMAIN-HuJf6"; "" when allowed)
+    # and the org's effective password complexity policy the decision used.
+    error_id: str = ""
+    password_complexity: Optional["PasswordComplexityPolicy"] = None
 
     @property
     def ok(self) -> bool:
         return self.error is None
+
+    @property
+    def is_default(self) -> bool:
+        """The policy the decision used is the inherited instance default."""
+        used = self.password_complexity if self.policy is None else self.policy
+        return used is not None and used.is_default

@@ -52,7 +52,7 @@ def format_timestamp(ts) -> str:
     return text + fraction + "Z"
 
 
-def _string(s: str) -> str:
+def json_string(s: str) -> str:
     # ensure_ascii=False escapes exactly what policyd's AppendJsonString escapes: '"', '\\' and
     # control characters (\b \f \n \r \t, others as \u00xx); everything else is written as is.
     return json.dumps(s, ensure_ascii=False)
@@ -71,7 +71,7 @@ def details_json(details) -> str:
     if _present(details.change_date):
         fields.append(f'"changeDate":"{format_timestamp(details.change_date)}"')
     if details.resource_owner:
-        fields.append(f'"resourceOwner":{_string(details.resource_owner)}')
+        fields.append(f'"resourceOwner":{json_string(details.resource_owner)}')
     return "{" + ",".join(fields) + "}"
 
 

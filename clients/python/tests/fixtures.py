@@ -212,3 +212,25 @@ class FakeServer:
             conn.close()
         self._thread.join(timeout=5)
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class SocketSpy:
+    """Wraps the client's socket: records each frame object sent (and a copy of its bytes at the
+    time) and every byte received."""
+
+    def __init__(self, sock):
+        self._sock = sock
+        self.sent = []
+        self.received = bytearray()
+
+    def sendall(self, data):
+        self.sent.append((data, bytes(data)))
+        return self._sock.sendall(data)
+
+    def recv_into(self, view):
+        n = self._sock.recv_into(view)
+        self.received += bytes(view[:n])
+        return n
+
+    def __getattr__(self, name):
+        return getattr(self._sock, name)
