@@ -257,8 +257,10 @@ policyd::Status Follower::ColdStart(Session& session) {
   POLICYD_RETURN_IF_ERROR(ReadInitialValues(session, load));
   std::optional<LocalInstance> local_instance;
   std::vector<LocalOrg> local_orgs;
+  std::vector<KindRow> local_kind_rows;
   POLICYD_RETURN_IF_ERROR(ReadKeptEntries(load, local_instance, local_orgs));
-  Result<Snapshot> snapshot = load.Build(local_instance, local_orgs);
+  POLICYD_RETURN_IF_ERROR(ReadKeptKindRows(load, local_kind_rows));
+  Result<Snapshot> snapshot = load.Build(local_instance, local_orgs, local_kind_rows);
   if (!snapshot) return snapshot.error().WithContext("cold start from bucket " + options_.bucket);
   const FleetCursor cursor{options_.bucket, session.created_ns, load.highest_revision()};
   // Store::Replace stamps its `now` as both last_sync and last_change. The data is as fresh as
@@ -274,7 +276,15 @@ policyd::Status Follower::ColdStart(Session& session) {
     spdlog::warn("follower: cold start: flush: {}", flushed.ToString());
   }
   ++counters_.cold_starts;
-  counters_.values_applied += snapshot->orgs.size() + 1;
+  counters_.values_applied += snapshot->orgs.size() + 1 + snapshot->kind_rows.size();
+  pending_kinds_ = PendingKindRows();
+  for (const auto& [entry, version] : load.OrphanKindRows(*snapshot)) {
+    if (pending_kinds_.Hold(entry, version)) {
+      ++counters_.kind_rows_held;
+    } else {
+      ++counters_.kind_rows_dropped;
+    }
+  }
   {
     std::lock_guard lock(mu_);
     publishers_ = load.publishers();
@@ -317,6 +327,32 @@ policyd::Status Follower::ReadKeptEntries(const ColdLoad& load,
     local.domains.org_id = local.org.id;
     local.version = batch.version(i);
     orgs.push_back(std::move(local));
+  }
+  return policyd::Status::Ok();
+}
+
+policyd::Status Follower::ReadKeptKindRows(const ColdLoad& load, std::vector<KindRow>& rows) {
+  if (load.kept_kind_rows().empty()) return policyd::Status::Ok();
+  LookupBatch batch;
+  batch.set_with_versions(true);
+  batch.set_kinds(KindSet::AllStored());
+  for (const auto& [kind, org] : load.kept_kind_rows()) {
+    if (!org.empty()) batch.Add(org);
+  }
+  POLICYD_RETURN_IF_ERROR(store_.Read(batch));
+  std::size_t i = 0;
+  for (const auto& [kind, org] : load.kept_kind_rows()) {
+    const KindPolicy* policy = nullptr;
+    SourceVersion version;
+    if (org.empty()) {
+      policy = batch.kind_default(kind);
+      version = batch.kind_default_version(kind);
+    } else {
+      policy = batch.kind_policy(i, kind);
+      version = batch.kind_version(i, kind);
+      ++i;
+    }
+    if (policy != nullptr) rows.push_back(KindRow{org, *policy, version});
   }
   return policyd::Status::Ok();
 }
@@ -391,6 +427,42 @@ Result<SourceVersion> Follower::HeldVersion(const fleet::FleetKey& key) {
   return key.kind == fleet::KeyKind::kOrg ? batch.version(0) : batch.instance_version();
 }
 
+policyd::Status Follower::DecideKind(Decoded& decoded, Outcome& out) {
+  const fleet::FleetKey& key = decoded.key;
+  if (!decoded.value) {
+    // A removed org's kind key: the org's own marker came first and took its rows.
+    pending_kinds_.DropOrg(key.id);
+    ++counters_.values_skipped;
+    return policyd::Status::Ok();
+  }
+  LookupBatch batch;
+  batch.set_with_versions(true);
+  batch.set_kinds(KindSet::Of(key.policy));
+  const bool org = key.kind == fleet::KeyKind::kKindOrg;
+  if (org) batch.Add(key.id);
+  POLICYD_RETURN_IF_ERROR(store_.Read(batch).WithContext("read the store's version"));
+  if (org && !batch.org(0).known) {
+    const auto& entry = std::get<fleet::KindEntry>(decoded.value->entry);
+    if (pending_kinds_.Hold(entry, decoded.value->version)) {
+      ++counters_.kind_rows_held;
+    } else {
+      ++counters_.kind_rows_dropped;
+      spdlog::warn("follower: {} kind rows of unknown orgs held already; dropping {}",
+                   pending_kinds_.size(), fleet::QuoteKey(key.id, 64));
+    }
+    return policyd::Status::Ok();
+  }
+  const SourceVersion& held =
+      org ? batch.kind_version(0, key.policy) : batch.kind_default_version(key.policy);
+  out.apply = ShouldApply(decoded, held);
+  if (out.apply) {
+    out.change = ChangeFor(decoded);
+  } else {
+    ++counters_.values_skipped;
+  }
+  return policyd::Status::Ok();
+}
+
 // A heartbeat: the publisher table, and while caught up the data's age (Outcome::synced).
 void Follower::RecordHeartbeat(const Session& session, const fleet::FleetValue& value,
                                Outcome& out) {
@@ -411,12 +483,24 @@ policyd::Status Follower::Decide(const Session& session, const Message& message,
     CountRefusal(decoded.error());
   } else if (decoded->key.kind == fleet::KeyKind::kHeartbeat) {
     RecordHeartbeat(session, *decoded->value, out);
+  } else if (decoded->key.kind == fleet::KeyKind::kKindInstance ||
+             decoded->key.kind == fleet::KeyKind::kKindOrg) {
+    return DecideKind(*decoded, out);
   } else {
     Result<SourceVersion> held = HeldVersion(decoded->key);
     if (!held) return held.error().WithContext("read the store's version");
     out.apply = ShouldApply(*decoded, *held);
+    if (out.apply && !decoded->value) pending_kinds_.DropOrg(decoded->key.id);
     if (out.apply) {
       out.change = ChangeFor(*decoded);
+      // Kind rows held for this org go into the org's batch (they are forgotten once it is
+      // written: HandleEntry).
+      if (decoded->value) {
+        for (KindRowChange& row : pending_kinds_.Take(decoded->key.id)) {
+          out.change.put_kind_rows.push_back(row);
+          out.held_rows.push_back(std::move(row));
+        }
+      }
     } else {
       ++counters_.values_skipped;
     }
@@ -439,11 +523,14 @@ policyd::Status Follower::HandleEntry(Session& session, const nats::KvEntry& ent
     CountRefusal({RefusalReason::kValue,
                   written.WithContext("bucket revision " + std::to_string(entry.revision))});
     out.apply = false;
+    pending_kinds_.Restore(std::move(out.held_rows));  // the org is not stored: still held
+    out.held_rows.clear();
     StoreChange cursor_only;
     cursor_only.cursor = std::move(out.change.cursor);
     written = Write(cursor_only);
   }
   if (!written.ok()) {
+    pending_kinds_.Restore(std::move(out.held_rows));
     return written.WithContext("apply bucket revision " + std::to_string(entry.revision));
   }
   if (out.apply) ++counters_.values_applied;

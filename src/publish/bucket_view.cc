@@ -56,28 +56,30 @@ std::optional<KeyState> Summarise(const nats::KvEntry& entry, RateLimitedLog* lo
 BucketView::BucketView(std::string own_heartbeat_key)
     : own_heartbeat_key_(std::move(own_heartbeat_key)) {}
 
+namespace {
+
+// The org id of an org's key (domain.org.<escaped id> or <kind>.org.<escaped id>); empty for
+// any other key.
+std::string OrgIdOf(const std::string& key) {
+  Result<fleet::FleetKey> parsed = fleet::ParseKey(key);
+  if (!parsed || !fleet::IsOrgKey(parsed->kind)) return {};
+  return std::move(parsed->id);
+}
+
+bool IsOrgKeyString(const std::string& key) { return !OrgIdOf(key).empty(); }
+
+}  // namespace
+
 void BucketView::Observe(const nats::KvEntry& entry) {
   if (entry.key.starts_with("heartbeat.") && entry.key != own_heartbeat_key_) return;
   std::optional<KeyState> state = Summarise(entry, &log_);
   if (!state) return;
-  Keep(entry.key, *state, entry.key.starts_with("domain.org."));
+  Keep(entry.key, *state, IsOrgKeyString(entry.key));
 }
 
 void BucketView::Set(const std::string& key, const KeyState& state) {
-  Keep(key, state, key.starts_with("domain.org."));
+  Keep(key, state, IsOrgKeyString(key));
 }
-
-namespace {
-
-// The org id of an org key ("domain.org.<escaped id>"); empty for any other key.
-std::string OrgIdOf(const std::string& key) {
-  constexpr std::string_view kPrefix = "domain.org.";
-  if (!key.starts_with(kPrefix)) return {};
-  Result<std::string> id = fleet::UnescapeKeyToken(std::string_view(key).substr(kPrefix.size()));
-  return id ? *id : std::string();
-}
-
-}  // namespace
 
 void BucketView::Pack(const std::string& key, const KeyState& state, Slot& slot) {
   slot.revision = state.revision;
