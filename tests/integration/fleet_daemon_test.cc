@@ -25,6 +25,7 @@
 #include <sstream>
 
 #include "fake_upstream/fake_upstream.h"
+#include "json/kind_json.h"
 #include "nats/connection.h"
 #include "nats/kv_bucket.h"
 #include "store/store.h"
@@ -77,6 +78,7 @@ class RandomChanges {
     if (r < 0.22) return ChangeDefault();
     if (r < 0.40) return ChangeDomains(org);
     if (r < 0.45) return ChangeInstanceDomains();
+    if (r < 0.62) return ChangeKind(org);
     const std::vector<std::string> own = upstream_.OrgsWithOwnPolicy();
     if (!std::binary_search(own.begin(), own.end(), org)) {
       return Expect(upstream_.AddOrgPolicy(org, Flags()), "add policy");
@@ -92,6 +94,48 @@ class RandomChanges {
     flags.validate_org_domains = !flags.validate_org_domains;
     if (Uniform() < 0.5) flags.user_login_must_be_domain = !flags.user_login_must_be_domain;
     Expect(upstream_.ChangeOrgPolicy(org, flags), "change policy");
+  }
+
+  // A generic kind (issue #14): an org's own row added, changed or removed (falling back), the
+  // default changed, the label policy's preview activated.
+  void ChangeKind(const std::string& org) {
+    static constexpr const char* kKinds[] = {
+        "passwordComplexity", "passwordAge", "lockout", "login", "privacy", "label"};
+    const std::string kind = kKinds[Index(std::size(kKinds))];
+    const std::string body = KindBody(kind);
+    if (Uniform() < 0.15) {
+      Expect(upstream_.ChangeDefaultKindPolicy(kind, body), "change a kind's default");
+    } else {
+      const std::vector<std::string> own = upstream_.OrgsWithOwnKindPolicy(kind);
+      if (!std::binary_search(own.begin(), own.end(), org)) {
+        Expect(upstream_.AddOrgKindPolicy(kind, org, body), "add a kind's row");
+      } else if (Uniform() < 0.35) {
+        return Expect(upstream_.RemoveOrgKindPolicy(kind, org), "remove a kind's row");
+      } else {
+        Expect(upstream_.ChangeOrgKindPolicy(kind, org, body), "change a kind's row");
+      }
+    }
+    // The label policy's edits reach its answers only once activated.
+    if (kind == "label" && Uniform() < 0.7) {
+      const std::vector<std::string> own = upstream_.OrgsWithOwnKindPolicy(kind);
+      const bool has_own = std::binary_search(own.begin(), own.end(), org);
+      Expect(upstream_.ActivateLabelPolicy(has_own ? org : ""), "activate a label policy");
+    }
+  }
+  // A body with values no earlier change used (a change must change something).
+  std::string KindBody(const std::string& kind) {
+    const std::string n = std::to_string(++kind_values_);
+    if (kind == "passwordComplexity") {
+      return R"({"minLength":)" + n + R"(,"hasUppercase":)" + (Uniform() < 0.5 ? "true" : "false") +
+             "}";
+    }
+    if (kind == "passwordAge") return R"({"maxAgeDays":)" + n + R"(,"expireWarnDays":3})";
+    if (kind == "lockout") return R"({"maxPasswordAttempts":)" + n + "}";
+    if (kind == "login") {
+      return R"({"allowRegister":true,"passwordCheckLifetime":")" + n + R"(s"})";
+    }
+    if (kind == "privacy") return R"({"tosLink":"https://tos.example/)" + n + R"("})";
+    return R"({"primaryColor":"#)" + std::to_string(100000 + kind_values_) + R"("})";
   }
 
   void AddOrg() {
@@ -176,6 +220,7 @@ class RandomChanges {
   int next_name_ = 0;
   int next_domain_ = 0;
   int changes_ = 0;
+  int kind_values_ = 0;
 };
 
 // The follower's store (opened read-only while it runs, as `policyctl dump` does) holds exactly
@@ -209,6 +254,44 @@ class RandomChanges {
     if (got.instance != want.instance) {
       return ::testing::AssertionFailure() << "instance domains: " << got.instance.size()
                                            << " held, upstream " << want.instance.size();
+    }
+  }
+  return ::testing::AssertionSuccess();
+}
+
+// The follower's store answers every generic kind as the upstream does (issue #14 item 8): for
+// every org, the management GET of each kind built from the store's own row or the default
+// (json/kind_json.h, as the daemon answers) equals the upstream's body byte for byte, and so
+// does each default's admin GET.
+::testing::AssertionResult KindsMatchUpstream(const std::string& data_dir,
+                                              const FakeUpstream& upstream) {
+  StoreOptions options;
+  options.read_only = true;
+  options.block_cache_bytes = 8u << 20;
+  Result<std::unique_ptr<Store>> store = OpenRocksStore(data_dir, options);
+  if (!store) return ::testing::AssertionFailure() << store.error().ToString();
+  const std::vector<std::string> ids = upstream.OrgIds();
+  LookupBatch batch;
+  batch.set_kinds(KindSet::All());
+  for (const std::string& id : ids) batch.Add(id);
+  if (Status s = (*store)->Read(batch); !s.ok())
+    return ::testing::AssertionFailure() << s.ToString();
+  for (PolicyKind kind : kGenericKinds) {
+    const KindSpec& spec = SpecOf(kind);
+    const KindPolicy* def = batch.kind_default(kind);
+    if (def == nullptr) return ::testing::AssertionFailure() << spec.cli_name << ": no default";
+    if (FormatKindGetResponse(*def, true, false) !=
+        upstream.DefaultKindPolicyBody(spec.snapshot_name)) {
+      return ::testing::AssertionFailure() << spec.cli_name << " default differs";
+    }
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      const KindPolicy* own = batch.kind_policy(i, kind);
+      const std::string got = FormatKindGetResponse(own ? *own : *def, own == nullptr, true);
+      const std::string want = upstream.KindPolicyBody(spec.snapshot_name, ids[i]);
+      if (got != want) {
+        return ::testing::AssertionFailure()
+               << spec.cli_name << " of org " << ids[i] << ": " << got << " upstream " << want;
+      }
     }
   }
   return ::testing::AssertionSuccess();
@@ -253,6 +336,11 @@ class FleetDaemonTest : public ::testing::Test {
         r = WaitFor([&] { return bool(DomainsMatchUpstream(f.data_dir(), upstream_)); }, seconds(5),
                     "the follower's domains");
         if (!r) r << ": " << DomainsMatchUpstream(f.data_dir(), upstream_).message();
+      }
+      if (r) {
+        r = WaitFor([&] { return bool(KindsMatchUpstream(f.data_dir(), upstream_)); }, seconds(10),
+                    "the follower's policy kinds");
+        if (!r) r << ": " << KindsMatchUpstream(f.data_dir(), upstream_).message();
       }
       if (!r) return r << " (follower " << i << ")\n" << f.Log();
     }
