@@ -41,6 +41,8 @@ std::optional<KeyState> Summarise(const nats::KvEntry& entry, RateLimitedLog* lo
   if (value) {
     state.kind = KeyState::Kind::kValue;
     state.version = value->version;
+    const auto* kind = std::get_if<fleet::KindEntry>(&value->entry);
+    state.tombstone = kind != nullptr && !kind->policy;
     return state;
   }
   const bool newer = value.error().code() == Code::kFailedPrecondition;
@@ -87,6 +89,7 @@ void BucketView::Pack(const std::string& key, const KeyState& state, Slot& slot)
   slot.sequence = state.version.sequence;
   slot.date = state.version.date;
   slot.kind = state.kind;
+  slot.tombstone = state.tombstone;
   slot.stream.reset();
   const EventStream& stream = state.version.stream;
   if (stream.type.empty() && stream.id.empty()) {
@@ -100,7 +103,8 @@ void BucketView::Pack(const std::string& key, const KeyState& state, Slot& slot)
 }
 
 KeyState BucketView::Unpack(const std::string& key, const Slot& slot) {
-  KeyState state{slot.revision, slot.kind, {slot.date, {}, slot.sequence}, slot.value_hash};
+  KeyState state{
+      slot.revision, slot.kind, {slot.date, {}, slot.sequence}, slot.value_hash, slot.tombstone};
   if (slot.stream_form == Slot::Stream::kOwnOrg) {
     state.version.stream = EventStream{"org", OrgIdOf(key)};
   } else if (slot.stream_form == Slot::Stream::kOtherStream) {

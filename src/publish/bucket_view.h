@@ -86,6 +86,7 @@ class BucketView {
     std::unique_ptr<EventStream> stream;  // kOtherStream only
     std::uint32_t pass = 0;               // the last pass that touched the key
     KeyState::Kind kind = KeyState::Kind::kValue;
+    bool tombstone = false;
     enum class Stream : std::uint8_t { kNone, kOwnOrg, kOtherStream } stream_form = Stream::kNone;
     bool org = false;
   };

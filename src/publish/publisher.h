@@ -157,6 +157,12 @@ class Publisher {
   // `horizon`.
   ::policyd::Status DeleteKindKeys(const std::vector<std::string>& ids, bool anti_entropy,
                                    Timestamp horizon);
+  // Full pass: kind keys `keys` ((kind, org id)) that hold an own row while the store holds the
+  // org but no entry of the kind (e.g. the own row was removed while this publisher was away and
+  // it came back with a cold start): a tombstone dated `horizon` (the absent horizon: no event
+  // this publisher will still apply is older) replaces each whose version is older than it.
+  ::policyd::Status FallBackKindKeys(const std::vector<std::pair<PolicyKind, std::string>>& keys,
+                                     Timestamp horizon);
   ::policyd::Status MaybeHeartbeat(bool synced);
   // Makes one key hold what `want` says (plan.h decides). Thread-safe: ConvergeAll runs it on
   // several threads at once, for different keys.

@@ -142,4 +142,37 @@ PStatus Publisher::DeleteKindKeys(const std::vector<std::string>& ids, bool anti
   return ConvergeAll(wants);
 }
 
+PStatus Publisher::FallBackKindKeys(const std::vector<KindRowId>& keys, Timestamp horizon) {
+  if (keys.empty() || horizon.IsZero()) return PStatus::Ok();
+  const SourceVersion version{horizon, {}, 0};
+  LookupBatch batch;
+  batch.set_with_versions(true);
+  batch.set_kinds(KindSet::AllStored());
+  for (std::size_t begin = 0; begin < keys.size(); begin += kKindReadChunk) {
+    const std::size_t end = std::min(keys.size(), begin + kKindReadChunk);
+    batch.Clear();
+    for (std::size_t i = begin; i < end; ++i) batch.Add(keys[i].second);
+    POLICYD_RETURN_IF_ERROR(store_.Read(batch));
+    std::vector<Want> wants;
+    for (std::size_t i = begin; i < end; ++i) {
+      const auto& [kind, org] = keys[i];
+      const std::size_t at = i - begin;
+      // An org the store lacks: its keys are deleted (PublishOrgs); an entry: written as it is.
+      if (!batch.org(at).known || RowValue(batch, at, kind, org)) continue;
+      std::string key = fleet::KindKey(kind, org);
+      std::optional<KeyState> held = view_.Find(key);
+      if (!held || held->kind != KeyState::Kind::kValue || held->tombstone ||
+          CompareSourceVersion(held->version, version) >= 0) {
+        continue;
+      }
+      Result<std::string> bytes = fleet::EncodeValue({fleet::KeyKind::kKindOrg, org, kind},
+                                                     {version, fleet::KindEntry{kind, org, {}}});
+      if (!bytes) continue;  // the store validated the id
+      wants.push_back(Want{std::move(key), true, version, std::move(*bytes), false, {}, false});
+    }
+    POLICYD_RETURN_IF_ERROR(ConvergeAll(wants));
+  }
+  return PStatus::Ok();
+}
+
 }  // namespace policyd::publish

@@ -131,16 +131,20 @@ PStatus Publisher::FullPass() {
   }
   POLICYD_RETURN_IF_ERROR(PublishKindRows(std::move(kind_rows), true));
   // Keys of orgs the store did not hold, org keys and kind keys (each org read again from the
-  // store before its keys are deleted). A kind key of an org the store holds but with no row of
-  // that kind is left alone (docs/fleet.md "Policy kinds").
+  // store before its keys are deleted). A kind key holding an own row of an org the store holds
+  // with no entry of that kind gets a tombstone (FallBackKindKeys).
   std::vector<std::string> absent;
+  std::vector<std::pair<PolicyKind, std::string>> untouched_kinds;
   for (const std::string& key : view_.UntouchedOrgKeys()) {
     Result<fleet::FleetKey> fk = fleet::ParseKey(key);
-    if (fk) absent.push_back(fk->id);
+    if (!fk) continue;
+    absent.push_back(fk->id);
+    if (fk->kind == fleet::KeyKind::kKindOrg) untouched_kinds.emplace_back(fk->policy, fk->id);
   }
   std::sort(absent.begin(), absent.end());
   absent.erase(std::unique(absent.begin(), absent.end()), absent.end());
   POLICYD_RETURN_IF_ERROR(PublishOrgs(absent, true, horizon->absent, false));
+  POLICYD_RETURN_IF_ERROR(FallBackKindKeys(untouched_kinds, horizon->absent));
   ++resync_passes_;
   spdlog::info(
       "publisher: full pass over {} entries and {} keys of orgs the store lacks: {} written, {} ms",

@@ -122,6 +122,7 @@ TEST_F(PublisherKindsTest, FillsTheBucketWithEveryKindAndFollowsLiveChanges) {
     EXPECT_GT(e->revision, org->revision) << fleet::KindKeyName(kind);
   }
   // No more writes than changes: a pass over an equal bucket writes nothing.
+  ASSERT_TRUE(WaitFor([&] { return !a.publisher->Status().publishers.empty(); }, 5s, "heartbeat"));
   const std::uint64_t writes = a.publisher->Status().writes;
   const std::uint64_t passes = a.publisher->Status().resync_passes;
   a.publisher->Resync();
@@ -182,6 +183,55 @@ TEST_F(PublisherKindsTest, AntiEntropyRepairsKindKeysAndRespectsNewerAndFinalOne
         }());
       },
       10s));
+}
+
+TEST_F(PublisherKindsTest, AnOwnRowTheStoreNoLongerHasGetsATombstoneOnce) {
+  // The bucket holds org 4's login row from before its removal, which this publisher (back with
+  // a cold start: no tombstone, no entry) never saw; a row newer than its horizon stays.
+  PublisherNode a;
+  a.Apply(KindFill(6, 1000));
+  auto put = [&](PolicyKind kind, const std::string& id, std::int64_t seconds) {
+    const fleet::FleetKey fk{fleet::KeyKind::kKindOrg, id, kind};
+    nats::testing::MustPut(
+        *bucket_, fleet::KindKey(kind, id),
+        Encoded(fk, {OrgVersion(seconds, id),
+                     fleet::KindEntry{kind, id, SampleKindPolicy(kind, 5, id)}}));
+  };
+  put(PolicyKind::kLogin, OrgId(4), 800);
+  put(PolicyKind::kPrivacy, OrgId(4), 999);  // within the horizon's margin: left alone
+  ASSERT_TRUE(a.Start(Options(cluster_.Urls(), "pub-a")));
+  const std::set<std::string> extra = {"privacy.org." + OrgId(4)};
+  ASSERT_TRUE(Eventually(
+      [&]() -> ::testing::AssertionResult {
+        std::optional<nats::KvEntry> e = Get("login.org." + OrgId(4));
+        if (!e || e->op != nats::KvOp::kPut) return ::testing::AssertionFailure() << "no value";
+        auto v = fleet::DecodeValue(fleet::ParseKey(e->key).value(), e->value);
+        if (!v || std::get<fleet::KindEntry>(v->entry).policy) {
+          return ::testing::AssertionFailure() << "not a tombstone";
+        }
+        return ::testing::AssertionSuccess();
+      },
+      10s));
+  auto v = fleet::DecodeValue(fleet::ParseKey("login.org." + OrgId(4)).value(),
+                              Get("login.org." + OrgId(4))->value);
+  // Dated the publisher's absent horizon: its cursor's from() (1000 - 2 s) minus 60 s.
+  EXPECT_EQ(v->version, (SourceVersion{T(1000 - 2 - kAbsentMarginSeconds), {}, 0}));
+  auto privacy = fleet::DecodeValue(fleet::ParseKey("privacy.org." + OrgId(4)).value(),
+                                    Get("privacy.org." + OrgId(4))->value);
+  ASSERT_TRUE(privacy);
+  EXPECT_TRUE(std::get<fleet::KindEntry>(privacy->entry).policy);
+  // Written once: the next pass leaves the tombstone alone.
+  // After the first pass and the heartbeat that follows it.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        const FleetStatus st = a.publisher->Status();
+        return st.resync_passes >= 1 && !st.publishers.empty();
+      },
+      5s, "a pass and a heartbeat"));
+  const std::uint64_t writes = a.publisher->Status().writes;
+  a.publisher->Resync();
+  ASSERT_TRUE(WaitFor([&] { return a.publisher->Status().resync_passes >= 2; }, 5s, "pass"));
+  EXPECT_EQ(a.publisher->Status().writes, writes);
 }
 
 TEST_F(PublisherKindsTest, AFollowerEndsWithThePublishersKindRows) {
