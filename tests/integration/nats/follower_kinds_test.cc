@@ -59,6 +59,10 @@ TEST_F(FollowerKindsTest, ColdLoadAndLiveRowsTombstonesAndRemovals) {
   local.put_kind_rows.push_back({PolicyKind::kLockout, "local-1",
                                  SampleKindPolicy(PolicyKind::kLockout, 1, "local-1"),
                                  Version(1600000000, "local-1")});
+  // Org 10 is in the bucket, its notification row is not.
+  local.put_kind_rows.push_back({PolicyKind::kNotification, "10",
+                                 SampleKindPolicy(PolicyKind::kNotification, 1, "10"),
+                                 Version(1600000000, "10")});
   ASSERT_TRUE(store_->Apply(local, Now()).ok());
 
   BucketWriter w(server_.Urls());
@@ -76,6 +80,9 @@ TEST_F(FollowerKindsTest, ColdLoadAndLiveRowsTombstonesAndRemovals) {
 
   EXPECT_EQ(RowCount(), 8u + 2);  // every default, org 10's two rows
   EXPECT_FALSE(ReadKind(PolicyKind::kLockout, "local-1").known);
+  const KindState notification = ReadKind(PolicyKind::kNotification, "10");
+  EXPECT_TRUE(notification.known);
+  EXPECT_EQ(notification.policy, nullptr);
   for (PolicyKind kind : fleet::kBucketKinds) {
     const KindState def = ReadKind(kind, "");
     ASSERT_NE(def.policy, nullptr) << fleet::KindKeyName(kind);
