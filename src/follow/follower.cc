@@ -331,32 +331,6 @@ policyd::Status Follower::ReadKeptEntries(const ColdLoad& load,
   return policyd::Status::Ok();
 }
 
-policyd::Status Follower::ReadKeptKindRows(const ColdLoad& load, std::vector<KindRow>& rows) {
-  if (load.kept_kind_rows().empty()) return policyd::Status::Ok();
-  LookupBatch batch;
-  batch.set_with_versions(true);
-  batch.set_kinds(KindSet::AllStored());
-  for (const auto& [kind, org] : load.kept_kind_rows()) {
-    if (!org.empty()) batch.Add(org);
-  }
-  POLICYD_RETURN_IF_ERROR(store_.Read(batch));
-  std::size_t i = 0;
-  for (const auto& [kind, org] : load.kept_kind_rows()) {
-    const KindPolicy* policy = nullptr;
-    SourceVersion version;
-    if (org.empty()) {
-      policy = batch.kind_default(kind);
-      version = batch.kind_default_version(kind);
-    } else {
-      policy = batch.kind_policy(i, kind);
-      version = batch.kind_version(i, kind);
-      ++i;
-    }
-    if (policy != nullptr) rows.push_back(KindRow{org, *policy, version});
-  }
-  return policyd::Status::Ok();
-}
-
 policyd::Status Follower::Follow(Session& session) {
   const milliseconds poll = std::min(kPoll, options_.bucket_check_interval);
   auto next_check = steady_clock::now() + options_.bucket_check_interval;
@@ -425,42 +399,6 @@ Result<SourceVersion> Follower::HeldVersion(const fleet::FleetKey& key) {
   if (key.kind == fleet::KeyKind::kOrg) batch.Add(key.id);
   if (policyd::Status read = store_.Read(batch); !read.ok()) return Err(read);
   return key.kind == fleet::KeyKind::kOrg ? batch.version(0) : batch.instance_version();
-}
-
-policyd::Status Follower::DecideKind(Decoded& decoded, Outcome& out) {
-  const fleet::FleetKey& key = decoded.key;
-  if (!decoded.value) {
-    // A removed org's kind key: the org's own marker came first and took its rows.
-    pending_kinds_.DropOrg(key.id);
-    ++counters_.values_skipped;
-    return policyd::Status::Ok();
-  }
-  LookupBatch batch;
-  batch.set_with_versions(true);
-  batch.set_kinds(KindSet::Of(key.policy));
-  const bool org = key.kind == fleet::KeyKind::kKindOrg;
-  if (org) batch.Add(key.id);
-  POLICYD_RETURN_IF_ERROR(store_.Read(batch).WithContext("read the store's version"));
-  if (org && !batch.org(0).known) {
-    const auto& entry = std::get<fleet::KindEntry>(decoded.value->entry);
-    if (pending_kinds_.Hold(entry, decoded.value->version)) {
-      ++counters_.kind_rows_held;
-    } else {
-      ++counters_.kind_rows_dropped;
-      spdlog::warn("follower: {} kind rows of unknown orgs held already; dropping {}",
-                   pending_kinds_.size(), fleet::QuoteKey(key.id, 64));
-    }
-    return policyd::Status::Ok();
-  }
-  const SourceVersion& held =
-      org ? batch.kind_version(0, key.policy) : batch.kind_default_version(key.policy);
-  out.apply = ShouldApply(decoded, held);
-  if (out.apply) {
-    out.change = ChangeFor(decoded);
-  } else {
-    ++counters_.values_skipped;
-  }
-  return policyd::Status::Ok();
 }
 
 // A heartbeat: the publisher table, and while caught up the data's age (Outcome::synced).
