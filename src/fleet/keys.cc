@@ -1,5 +1,7 @@
 #include "fleet/keys.h"
 
+#include <optional>
+
 #include "model/domain_policy.h"
 #include "resolve/resolve.h"
 
@@ -23,13 +25,32 @@ int HexValue(char c) {
   return -1;
 }
 
-Result<FleetKey> ParseIdKey(std::string_view key, KeyKind kind, std::string_view token) {
+Result<FleetKey> ParseIdKey(std::string_view key, KeyKind kind, std::string_view token,
+                            PolicyKind policy = PolicyKind::kDomain) {
   auto id = UnescapeKeyToken(token);
   if (!id) return Err(id.error().WithContext("bucket key " + QuoteKey(key, 120)));
-  const char* what = kind == KeyKind::kOrg ? "org id" : "publisher id";
+  const char* what = kind == KeyKind::kHeartbeat ? "publisher id" : "org id";
   Status valid = ValidateId(what, *id);
   if (!valid.ok()) return Err(valid.WithContext("bucket key " + QuoteKey(key, 120)));
-  return FleetKey{kind, std::move(*id)};
+  return FleetKey{kind, std::move(*id), policy};
+}
+
+// "<kind>.instance" or "<kind>.org.<id>" of a bucket kind; nullopt when `key` starts with no
+// bucket kind's name and a dot.
+std::optional<Result<FleetKey>> ParseKindKey(std::string_view key) {
+  for (PolicyKind kind : kBucketKinds) {
+    const std::string_view name = KindKeyName(kind);
+    if (key.size() <= name.size() || !key.starts_with(name) || key[name.size()] != '.') continue;
+    const std::string_view rest = key.substr(name.size() + 1);
+    if (rest == "instance") return FleetKey{KeyKind::kKindInstance, {}, kind};
+    if (rest.starts_with("org.")) {
+      return ParseIdKey(key, KeyKind::kKindOrg, rest.substr(4), kind);
+    }
+    return Result<FleetKey>(Err(Status::InvalidArgument(
+        "bucket key " + QuoteKey(key, 120) + " is neither " + std::string(name) + ".instance nor " +
+        std::string(name) + ".org.<id>")));
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -58,20 +79,42 @@ std::string_view KeyKindName(KeyKind kind) {
       return "org";
     case KeyKind::kHeartbeat:
       return "heartbeat";
+    case KeyKind::kKindInstance:
+      return "kind instance";
+    case KeyKind::kKindOrg:
+      return "kind org";
   }
   return "unknown";
 }
 
+std::string_view KindKeyName(PolicyKind kind) {
+  if (kind == PolicyKind::kLabelPreview) return "label-preview";
+  return SpecOf(kind).cli_name;
+}
+
 std::string InstanceKey() { return std::string(kInstanceKey); }
 
+std::string KindKey(PolicyKind kind, std::string_view org_id) {
+  std::string out(KindKeyName(kind));
+  if (org_id.empty()) return out + ".instance";
+  return out + ".org." + EscapeKeyToken(org_id);
+}
+
 Result<std::string> FormatKey(const FleetKey& key) {
-  if (key.kind == KeyKind::kInstance) {
-    if (!key.id.empty()) return Err(Status::InvalidArgument("the instance key takes no id"));
-    return InstanceKey();
+  const bool kind_key = key.kind == KeyKind::kKindInstance || key.kind == KeyKind::kKindOrg;
+  if (kind_key != (key.policy != PolicyKind::kDomain) || (kind_key && !IsBucketKind(key.policy))) {
+    return Err(Status::InvalidArgument("key of kind " + std::string(KeyKindName(key.kind)) +
+                                       " with policy kind " +
+                                       std::to_string(static_cast<int>(key.policy))));
   }
-  const bool org = key.kind == KeyKind::kOrg;
-  if (Status s = ValidateId(org ? "org id" : "publisher id", key.id); !s.ok()) return Err(s);
-  return std::string(org ? kOrgPrefix : kHeartbeatPrefix) + EscapeKeyToken(key.id);
+  if (key.kind == KeyKind::kInstance || key.kind == KeyKind::kKindInstance) {
+    if (!key.id.empty()) return Err(Status::InvalidArgument("an instance key takes no id"));
+    return key.kind == KeyKind::kInstance ? InstanceKey() : KindKey(key.policy, {});
+  }
+  const bool heartbeat = key.kind == KeyKind::kHeartbeat;
+  if (Status s = ValidateId(heartbeat ? "publisher id" : "org id", key.id); !s.ok()) return Err(s);
+  if (key.kind == KeyKind::kKindOrg) return KindKey(key.policy, key.id);
+  return std::string(heartbeat ? kHeartbeatPrefix : kOrgPrefix) + EscapeKeyToken(key.id);
 }
 
 std::string EscapeKeyToken(std::string_view id) {
@@ -129,9 +172,10 @@ Result<FleetKey> ParseKey(std::string_view key) {
   if (key.starts_with(kHeartbeatPrefix)) {
     return ParseIdKey(key, KeyKind::kHeartbeat, key.substr(kHeartbeatPrefix.size()));
   }
+  if (std::optional<Result<FleetKey>> kind = ParseKindKey(key)) return std::move(*kind);
   return Err(Status::InvalidArgument("bucket key " + QuoteKey(key, 120) +
                                      " is none of domain.instance, domain.org.<id>, "
-                                     "heartbeat.<id>"));
+                                     "heartbeat.<id>, <kind>.instance, <kind>.org.<id>"));
 }
 
 }  // namespace policyd::fleet

@@ -2,6 +2,7 @@
 
 #include <flatbuffers/flatbuffers.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "fleet_generated.h"
@@ -88,6 +89,24 @@ Status CheckEntry(const FleetKey& key, const Heartbeat& h) {
   return CheckText("policyd version", h.policyd_version, kMaxPolicydVersionLength);
 }
 
+Status CheckEntry(const FleetKey& key, const KindEntry& e) {
+  if (!IsBucketKind(e.kind) || e.kind != key.policy) {
+    return Status::InvalidArgument("kind row of kind " + std::to_string(static_cast<int>(e.kind)) +
+                                   " under a key of another kind");
+  }
+  if (e.org_id != key.id) return Status::InvalidArgument("org id differs from the key's");
+  if (!e.org_id.empty()) POLICYD_RETURN_IF_ERROR(ValidateId("org id", e.org_id));
+  if (!e.policy) {
+    if (e.org_id.empty()) return Status::InvalidArgument("an instance default cannot be removed");
+    return Status::Ok();
+  }
+  if (e.policy->kind != e.kind) return Status::InvalidArgument("row of another kind");
+  POLICYD_RETURN_IF_ERROR(CheckKindPolicy("kind row", *e.policy));
+  POLICYD_RETURN_IF_ERROR(
+      CheckText("kind row resource owner", e.policy->details.resource_owner, kMaxIdLength));
+  return CheckStream("kind row", e.policy->stream);
+}
+
 // "bucket key domain.org.42: <message>", keeping the code.
 Status Named(const FleetKey& key, const Status& s) {
   if (s.ok()) return s;
@@ -146,6 +165,40 @@ flatbuffers::Offset<void> BuildEntry(flatbuffers::FlatBufferBuilder& fbb, const 
       .Union();
 }
 
+// One field's value: only the member its type uses (so that decoding is canonical).
+flatbuffers::Offset<fb::KindField> BuildField(flatbuffers::FlatBufferBuilder& fbb,
+                                              const FieldSpec& spec, const FieldValue& v) {
+  switch (spec.type) {
+    case FieldType::kString:
+      return fb::CreateKindField(fbb, 0, Str(fbb, v.text));
+    case FieldType::kEnumList:
+      return fb::CreateKindField(fbb, 0, 0, v.list.empty() ? 0 : fbb.CreateVector(v.list));
+    default:
+      return fb::CreateKindField(fbb, v.number);
+  }
+}
+
+flatbuffers::Offset<void> BuildEntry(flatbuffers::FlatBufferBuilder& fbb, const KindEntry& e) {
+  auto org_id = Str(fbb, e.org_id);
+  if (!e.policy) {
+    return fb::CreateKindEntry(fbb, static_cast<std::uint8_t>(e.kind), org_id, false).Union();
+  }
+  const KindPolicy& p = *e.policy;
+  const KindSpec& spec = SpecOf(p.kind);
+  std::vector<flatbuffers::Offset<fb::KindField>> fields;
+  fields.reserve(p.fields.size());
+  for (std::size_t i = 0; i < p.fields.size() && i < spec.fields.size(); ++i) {
+    fields.push_back(BuildField(fbb, spec.fields[i], p.fields[i]));
+  }
+  const fb::Timestamp created = ToFb(p.details.creation_date);
+  const fb::Timestamp changed = ToFb(p.details.change_date);
+  return fb::CreateKindEntry(fbb, static_cast<std::uint8_t>(e.kind), org_id, true,
+                             fbb.CreateVector(fields), p.details.sequence, &created, &changed,
+                             Str(fbb, p.details.resource_owner), Str(fbb, p.stream.type),
+                             Str(fbb, p.stream.id))
+      .Union();
+}
+
 fb::Entry EntryType(const FleetValue& v) {
   switch (KindOf(v)) {
     case KeyKind::kInstance:
@@ -154,6 +207,9 @@ fb::Entry EntryType(const FleetValue& v) {
       return fb::Entry::OrgEntry;
     case KeyKind::kHeartbeat:
       return fb::Entry::Heartbeat;
+    case KeyKind::kKindInstance:
+    case KeyKind::kKindOrg:
+      return fb::Entry::KindEntry;
   }
   return fb::Entry::NONE;
 }
@@ -223,6 +279,70 @@ Heartbeat FromFb(const fb::Heartbeat& h) {
                    std::string(View(h.source())), std::string(View(h.policyd_version()))};
 }
 
+// The member of `f` that a field of type `type` uses; the others are ignored. Strings and lists
+// are bounded before they are copied.
+Status FieldFromFb(const FieldSpec& spec, const fb::KindField& f, FieldValue& out) {
+  switch (spec.type) {
+    case FieldType::kString:
+      if (f.text() != nullptr && f.text()->size() > kMaxKindStringLength) {
+        return Status::InvalidArgument("kind row field " + std::string(spec.proto_name) +
+                                       " is longer than " + std::to_string(kMaxKindStringLength) +
+                                       " bytes");
+      }
+      out.text = View(f.text());
+      return Status::Ok();
+    case FieldType::kEnumList:
+      if (f.list() != nullptr) {
+        if (f.list()->size() > kMaxKindListLength) {
+          return Status::InvalidArgument("kind row field " + std::string(spec.proto_name) +
+                                         " holds more than " + std::to_string(kMaxKindListLength) +
+                                         " values");
+        }
+        out.list.assign(f.list()->begin(), f.list()->end());
+      }
+      return Status::Ok();
+    default:
+      out.number = f.number();
+      return Status::Ok();
+  }
+}
+
+Result<KindEntry> FromFb(const fb::KindEntry& e) {
+  KindEntry out;
+  const std::uint8_t number = e.kind();
+  if (number == 0 || !IsStoredKind(number)) {
+    return Err(Status::InvalidArgument("kind row of unknown kind " + std::to_string(number)));
+  }
+  out.kind = static_cast<PolicyKind>(number);
+  out.org_id = View(e.org_id());
+  const auto* fields = e.fields();
+  if (!e.has_policy()) {
+    if ((fields != nullptr && fields->size() != 0) || e.sequence() != 0 ||
+        e.resource_owner() != nullptr || e.stream_type() != nullptr) {
+      return Err(Status::InvalidArgument("a kind row tombstone carries a row"));
+    }
+    return out;
+  }
+  if (fields != nullptr && fields->size() > kMaxKindFieldsInValue) {
+    return Err(Status::InvalidArgument("kind row holds " + std::to_string(fields->size()) +
+                                       " fields; the maximum is " +
+                                       std::to_string(kMaxKindFieldsInValue)));
+  }
+  KindPolicy& p = out.policy.emplace(EmptyKindPolicy(out.kind));
+  const KindSpec& spec = SpecOf(out.kind);
+  const std::size_t n =
+      fields == nullptr ? 0 : std::min<std::size_t>(fields->size(), spec.fields.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    if (Status s = FieldFromFb(spec.fields[i], *fields->Get(i), p.fields[i]); !s.ok()) {
+      return Err(s);
+    }
+  }
+  p.details = {e.sequence(), FromFb(e.creation_date()), FromFb(e.change_date()),
+               std::string(View(e.resource_owner()))};
+  p.stream = Stream(e.stream_type(), e.stream_id());
+  return out;
+}
+
 // The entry of `v`, which the Verifier accepted, if it is of the key's kind.
 Result<FleetValue> EntryFromFb(const FleetKey& key, const fb::Value& v) {
   FleetValue out;
@@ -258,6 +378,15 @@ Result<FleetValue> EntryFromFb(const FleetKey& key, const fb::Value& v) {
       const fb::Heartbeat* e = v.entry_as_Heartbeat();
       if (e == nullptr) return wrong_kind();
       out.entry = FromFb(*e);
+      return out;
+    }
+    case KeyKind::kKindInstance:
+    case KeyKind::kKindOrg: {
+      const fb::KindEntry* e = v.entry_as_KindEntry();
+      if (e == nullptr) return wrong_kind();
+      auto entry = FromFb(*e);
+      if (!entry) return Err(entry.error());
+      out.entry = std::move(*entry);
       return out;
     }
   }
@@ -317,8 +446,11 @@ KeyKind KindOf(const FleetValue& value) {
       return KeyKind::kInstance;
     case 1:
       return KeyKind::kOrg;
-    default:
+    case 2:
       return KeyKind::kHeartbeat;
+    default:
+      return std::get<KindEntry>(value.entry).org_id.empty() ? KeyKind::kKindInstance
+                                                             : KeyKind::kKindOrg;
   }
 }
 

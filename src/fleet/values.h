@@ -8,6 +8,9 @@
 //   domain.org.<org id>      OrgEntry: the org (its presence = existence), its own policy if
 //                            any, its domain list. A removed org is a KV delete marker, no value.
 //   heartbeat.<publisher id> Heartbeat: the publisher's last successful upstream sync
+//   <kind>.instance          KindEntry: the instance default of a generic kind (issue #14)
+//   <kind>.org.<org id>      KindEntry: the org's own row of the kind, or its tombstone (own row
+//                            removed, version kept). A removed org: a delete marker, no value.
 // and every value carries the schema version (major 1; another major is refused) and the entry's
 // SourceVersion. A heartbeat's version must be {last_sync} (no stream, sequence 0), so an older
 // heartbeat never overwrites a newer one.
@@ -19,7 +22,11 @@
 //                        differs from the key's, a domain list ValidateOrgDomains /
 //                        ValidateInstanceDomains refuses, timestamp nanos outside
 //                        [0, 1e9), an over-long or control-character string, a heartbeat
-//                        whose version is not {last_sync};
+//                        whose version is not {last_sync}; for a KindEntry: a kind other than
+//                        the key's, a row CheckKindPolicy refuses (an enum number this build
+//                        does not know, a bool beyond 1, a string over 4096 bytes, a list over
+//                        64), a tombstone under an instance key or one that carries fields,
+//                        more than kMaxKindFieldsInValue fields;
 //   FAILED_PRECONDITION  a schema major other than kSchemaMajor (a newer publisher; the
 //                        follower keeps its store and says so).
 // Encoding runs the same field checks first (a publisher never writes what followers refuse)
@@ -29,6 +36,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -39,11 +47,17 @@
 #include "fleet/source_version.h"
 #include "model/domain_policy.h"
 #include "model/domains.h"
+#include "model/policy_kinds.h"
 
 namespace policyd::fleet {
 
 inline constexpr std::uint32_t kSchemaMajor = 1;
-inline constexpr std::uint32_t kSchemaMinor = 0;
+// 1: the generic kinds' keys and KindEntry (issue #14). A reader of minor 0 refuses their keys
+// (an unknown kind) and keeps everything else.
+inline constexpr std::uint32_t kSchemaMinor = 1;
+// Most fields a KindEntry may carry (a spec has at most 32; a newer spec's extra fields are
+// ignored, missing trailing ones read as zero).
+inline constexpr std::size_t kMaxKindFieldsInValue = 255;
 // Largest value: NATS's default max_payload (1 MiB). A full domain list (kMaxDomainsPerList
 // names of kMaxDomainLength bytes) encodes to about 300 KB.
 inline constexpr std::size_t kMaxValueBytes = 1 << 20;
@@ -76,10 +90,21 @@ struct Heartbeat {
   friend bool operator==(const Heartbeat&, const Heartbeat&) = default;
 };
 
+// Keys <kind>.instance (org_id empty) and <kind>.org.<id>: one stored row of a generic kind.
+// `policy` (its kind equal to `kind`) is the instance default or the org's own row; nullopt (org
+// keys only) is a tombstone: the org's own row was removed and it falls back to the default.
+struct KindEntry {
+  PolicyKind kind = PolicyKind::kPasswordComplexity;
+  std::string org_id;
+  std::optional<KindPolicy> policy;
+
+  friend bool operator==(const KindEntry&, const KindEntry&) = default;
+};
+
 // One decoded value. The entry's alternative matches the key's kind.
 struct FleetValue {
   SourceVersion version;
-  std::variant<InstanceEntry, OrgEntry, Heartbeat> entry;
+  std::variant<InstanceEntry, OrgEntry, Heartbeat, KindEntry> entry;
 
   friend bool operator==(const FleetValue&, const FleetValue&) = default;
 };

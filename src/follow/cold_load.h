@@ -8,6 +8,13 @@
 // entry (the caller reads it: see kept_orgs() and Build()), rather than dropping the org or
 // taking a value it cannot read. Heartbeats go to publishers(), not into the snapshot.
 //
+// Kind keys (issue #14): the snapshot carries each kind's default and the own rows of the orgs
+// it holds (Snapshot::kind_rows). A tombstone (own row removed) is not carried: a snapshot has no
+// such row, and the org without one falls back all the same; its version is not kept. Rows of
+// orgs the snapshot does not hold are returned by OrphanKindRows for the caller to hold until
+// the org arrives (follow/messages.h PendingKindRows). A refused kind value keeps the local
+// store's row (kept_kind_rows()), like a refused org value.
+//
 // Pure. Thread-compatible.
 #pragma once
 
@@ -16,6 +23,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "follow/messages.h"
@@ -55,10 +63,21 @@ class ColdLoad {
   // The snapshot: the bucket's instance (or `local_instance` when keeps_instance()), its orgs
   // plus those of `local_orgs` named in kept_orgs() (others are ignored), each with its domains
   // and version (Snapshot::org_versions, instance_version).
+  // Kind rows: the bucket's defaults and own rows of the snapshot's orgs, plus those of
+  // `local_kind_rows` named in kept_kind_rows() whose org the snapshot holds.
   // FAILED_PRECONDITION when there is no instance at all (the bucket holds no readable
   // domain.instance yet and the store has none to keep): nothing to serve a default from.
   Result<Snapshot> Build(const std::optional<LocalInstance>& local_instance,
-                         const std::vector<LocalOrg>& local_orgs) const;
+                         const std::vector<LocalOrg>& local_orgs,
+                         const std::vector<KindRow>& local_kind_rows = {}) const;
+
+  using KindRowId = std::pair<PolicyKind, std::string>;  // (kind, org id; empty: the default)
+  // Rows whose kind value was refused and for which the bucket gave nothing better.
+  const std::set<KindRowId>& kept_kind_rows() const { return kept_kind_rows_; }
+  // The bucket's kind rows (and tombstones) of orgs `snapshot` (Build's) does not hold.
+  std::vector<std::pair<fleet::KindEntry, SourceVersion>> OrphanKindRows(
+      const Snapshot& snapshot) const;
+  std::size_t kind_row_count() const { return kinds_.size(); }
 
  private:
   struct Org {
@@ -71,6 +90,12 @@ class ColdLoad {
   bool keeps_instance_ = false;
   std::map<std::string, Org> orgs_;
   std::set<std::string> kept_orgs_;
+  struct Kind {
+    fleet::KindEntry entry;
+    SourceVersion version;
+  };
+  std::map<KindRowId, Kind> kinds_;
+  std::set<KindRowId> kept_kind_rows_;
   PublisherTable publishers_;
 };
 

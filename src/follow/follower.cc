@@ -257,8 +257,10 @@ policyd::Status Follower::ColdStart(Session& session) {
   POLICYD_RETURN_IF_ERROR(ReadInitialValues(session, load));
   std::optional<LocalInstance> local_instance;
   std::vector<LocalOrg> local_orgs;
+  std::vector<KindRow> local_kind_rows;
   POLICYD_RETURN_IF_ERROR(ReadKeptEntries(load, local_instance, local_orgs));
-  Result<Snapshot> snapshot = load.Build(local_instance, local_orgs);
+  POLICYD_RETURN_IF_ERROR(ReadKeptKindRows(load, local_kind_rows));
+  Result<Snapshot> snapshot = load.Build(local_instance, local_orgs, local_kind_rows);
   if (!snapshot) return snapshot.error().WithContext("cold start from bucket " + options_.bucket);
   const FleetCursor cursor{options_.bucket, session.created_ns, load.highest_revision()};
   // Store::Replace stamps its `now` as both last_sync and last_change. The data is as fresh as
@@ -274,7 +276,15 @@ policyd::Status Follower::ColdStart(Session& session) {
     spdlog::warn("follower: cold start: flush: {}", flushed.ToString());
   }
   ++counters_.cold_starts;
-  counters_.values_applied += snapshot->orgs.size() + 1;
+  counters_.values_applied += snapshot->orgs.size() + 1 + snapshot->kind_rows.size();
+  pending_kinds_ = PendingKindRows();
+  for (const auto& [entry, version] : load.OrphanKindRows(*snapshot)) {
+    if (pending_kinds_.Hold(entry, version)) {
+      ++counters_.kind_rows_held;
+    } else {
+      ++counters_.kind_rows_dropped;
+    }
+  }
   {
     std::lock_guard lock(mu_);
     publishers_ = load.publishers();
@@ -411,12 +421,24 @@ policyd::Status Follower::Decide(const Session& session, const Message& message,
     CountRefusal(decoded.error());
   } else if (decoded->key.kind == fleet::KeyKind::kHeartbeat) {
     RecordHeartbeat(session, *decoded->value, out);
+  } else if (decoded->key.kind == fleet::KeyKind::kKindInstance ||
+             decoded->key.kind == fleet::KeyKind::kKindOrg) {
+    return DecideKind(*decoded, out);
   } else {
     Result<SourceVersion> held = HeldVersion(decoded->key);
     if (!held) return held.error().WithContext("read the store's version");
     out.apply = ShouldApply(*decoded, *held);
+    if (out.apply && !decoded->value) pending_kinds_.DropOrg(decoded->key.id);
     if (out.apply) {
       out.change = ChangeFor(*decoded);
+      // Kind rows held for this org go into the org's batch (they are forgotten once it is
+      // written: HandleEntry).
+      if (decoded->value) {
+        for (KindRowChange& row : pending_kinds_.Take(decoded->key.id)) {
+          out.change.put_kind_rows.push_back(row);
+          out.held_rows.push_back(std::move(row));
+        }
+      }
     } else {
       ++counters_.values_skipped;
     }
@@ -439,11 +461,14 @@ policyd::Status Follower::HandleEntry(Session& session, const nats::KvEntry& ent
     CountRefusal({RefusalReason::kValue,
                   written.WithContext("bucket revision " + std::to_string(entry.revision))});
     out.apply = false;
+    pending_kinds_.Restore(std::move(out.held_rows));  // the org is not stored: still held
+    out.held_rows.clear();
     StoreChange cursor_only;
     cursor_only.cursor = std::move(out.change.cursor);
     written = Write(cursor_only);
   }
   if (!written.ok()) {
+    pending_kinds_.Restore(std::move(out.held_rows));
     return written.WithContext("apply bucket revision " + std::to_string(entry.revision));
   }
   if (out.apply) ++counters_.values_applied;

@@ -13,7 +13,9 @@
 //      cursor = highest revision, bucket identity and data in the same batch).
 //   3. Applies every later message (the same watch's live updates, or the consumer's) as one
 //      Store::Apply batch carrying the new cursor (follow/messages.h: older versions skipped,
-//      hostile values refused, logged at most once per refusal_log_interval and counted).
+//      hostile values refused, logged at most once per refusal_log_interval and counted). A
+//      kind row of an org the store does not have is held in memory and applied in the batch
+//      of the org's entry (the store requires the org of a kind row to exist).
 //   4. On any failure (NATS down, bucket missing, a store write failed): keeps serving, backs
 //      off (exponential, full jitter, capped) and starts over from step 1 with the store's
 //      cursor, so it converges once the cause is gone. A recreated bucket (another creation
@@ -95,6 +97,10 @@ struct FollowerCounters {
   std::atomic<std::uint64_t> values_refused{0};
   std::array<std::atomic<std::uint64_t>, kRefusalReasons> refused_by_reason{};
   std::atomic<std::uint64_t> heartbeats{0};  // heartbeat values recorded
+  // Kind rows held because the store does not have their org (yet), and held rows lost because
+  // the holding set was full (follow/messages.h PendingKindRows).
+  std::atomic<std::uint64_t> kind_rows_held{0};
+  std::atomic<std::uint64_t> kind_rows_dropped{0};
   std::atomic<std::uint64_t> cold_starts{0};
   std::atomic<std::uint64_t> failures{0};  // attempts that ended in an error (then backoff)
 };
@@ -140,14 +146,19 @@ class Follower {
     StoreChange change;
     bool apply = false;
     std::optional<Timestamp> synced;
+    // Held kind rows that `change` applies with their org: held again if it is not written.
+    std::vector<KindRowChange> held_rows;
   };
   policyd::Status HandleEntry(Session& session, const nats::KvEntry& entry);
   policyd::Status Decide(const Session& session, const Message& message, Outcome& out);
+  // A kind key's value or marker (issue #14): applied, skipped, or held until its org arrives.
+  policyd::Status DecideKind(Decoded& decoded, Outcome& out);
   void RecordHeartbeat(const Session& session, const fleet::FleetValue& value, Outcome& out);
   policyd::Status OnCaughtUp();
   Result<SourceVersion> HeldVersion(const fleet::FleetKey& key);
   policyd::Status ReadKeptEntries(const ColdLoad& load, std::optional<LocalInstance>& instance,
                                   std::vector<LocalOrg>& orgs);
+  policyd::Status ReadKeptKindRows(const ColdLoad& load, std::vector<KindRow>& rows);
   policyd::Status Write(const StoreChange& change);
   void CountRefusal(const Refusal& refusal);
   bool Stopping() const;
@@ -160,6 +171,9 @@ class Follower {
   const FollowerOptions options_;
   const std::string source_;
   FollowerCounters counters_;
+  // Kind rows of orgs the store does not have yet (follower thread only). Kept across warm
+  // restarts of a session (their messages are behind the cursor); rebuilt by a cold start.
+  PendingKindRows pending_kinds_;
   std::atomic<bool> check_bucket_{false};  // set on reconnect: check the bucket's identity now
 
   mutable std::mutex mu_;

@@ -11,6 +11,15 @@
 //                                       marker has no version (ZITADEL never reuses an org id,
 //                                       so a removal is final); a purge marker counts as one.
 //   heartbeat.<id> = Heartbeat          not data: the publisher table (below) and staleness
+//   <kind>.instance = KindEntry         a generic kind's default (issue #14):
+//                                       StoreChange{put_kind_rows: {kind, "", row, version}}
+//   <kind>.org.<id> = KindEntry         the org's own row of the kind, or its tombstone (own
+//                                       row removed): StoreChange{put_kind_rows}. The store
+//                                       needs the org to exist: the follower holds a row of an
+//                                       org it does not have (PendingKindRows) and applies it
+//                                       with the org's entry, in the same batch
+//   <kind>.org.<id> = delete marker     the org was removed (its org key's marker comes first
+//                                       and takes the org's rows with it): nothing to apply
 //
 // Refused, and counted by reason (metric label values):
 //   key     a key ParseKey refuses (unknown kind, wrong number of tokens, bad escape or id:
@@ -19,7 +28,8 @@
 //           than its key (an InstanceEntry under an org key), ids that differ from the key's,
 //           bad fields
 //   schema  a value of another schema major (a newer publisher; FAILED_PRECONDITION)
-//   marker  a delete or purge marker on a key other than an org's
+//   marker  a delete or purge marker on a key other than an org's (domain.org.<id> or
+//           <kind>.org.<id>)
 // A refused message changes nothing but the follower's cursor, so it is read once, not forever.
 //
 // The apply rule (fleet::FollowerShouldApply): a value is applied unless its version is strictly
@@ -79,14 +89,41 @@ struct Decoded {
 // Decodes `message` as described above; a Refusal for everything refused.
 tl::expected<Decoded, Refusal> DecodeMessage(const Message& message);
 
-// True when `decoded` is data (instance or org, put or removal) and should be applied over an
-// entry whose stored version is `held` (a zero SourceVersion when the store has none): always
-// for a removal, FollowerShouldApply(held, version) for a put. False for heartbeats.
+// True when `decoded` is data (instance, org or kind row, put or org removal) and should be
+// applied over an entry whose stored version is `held` (a zero SourceVersion when the store has
+// none): always for an org's removal, FollowerShouldApply(held, version) for a put. False for
+// heartbeats and for a kind key's marker.
 bool ShouldApply(const Decoded& decoded, const SourceVersion& held);
 
-// The store change of a data message (no cursor: the caller adds it). For a heartbeat, an
-// empty change.
+// The store change of a data message (no cursor: the caller adds it). For a heartbeat or a kind
+// key's marker, an empty change.
 StoreChange ChangeFor(const Decoded& decoded);
+
+// The store's change of one kind row value (a KindEntry).
+KindRowChange KindChangeOf(const fleet::KindEntry& entry, const SourceVersion& version);
+
+// Kind rows of orgs the follower's store does not have (yet): a kind key read before its org's
+// key (another publisher's order, a refused org value, a removed org whose kind keys are not
+// deleted yet). Each is applied with the org's entry when that arrives (Take), dropped when the
+// org is removed (DropOrg). At most `capacity` rows; beyond, Hold refuses (the row is lost until
+// a publisher writes the key again: logged by the caller). Thread-compatible.
+class PendingKindRows {
+ public:
+  explicit PendingKindRows(std::size_t capacity = 100'000) : capacity_(capacity) {}
+  // Keeps `entry` unless the row held for the same (kind, org) is newer. False when full.
+  bool Hold(const fleet::KindEntry& entry, const SourceVersion& version);
+  // The rows held for `org_id`, as changes, removed from the set.
+  std::vector<KindRowChange> Take(std::string_view org_id);
+  void DropOrg(std::string_view org_id);
+  // Holds again rows Take() gave (a write that failed), whatever the capacity.
+  void Restore(std::vector<KindRowChange> rows);
+  std::size_t size() const { return rows_.size(); }
+
+ private:
+  std::size_t capacity_;
+  // By (org id, kind).
+  std::map<std::pair<std::string, PolicyKind>, KindRowChange, std::less<>> rows_;
+};
 
 // The publishers' heartbeats a follower has read (in memory): who publishes, and how fresh the
 // newest publisher's sync is. A follower's data is as fresh as the newest heartbeat it applied.

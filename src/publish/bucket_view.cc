@@ -41,6 +41,8 @@ std::optional<KeyState> Summarise(const nats::KvEntry& entry, RateLimitedLog* lo
   if (value) {
     state.kind = KeyState::Kind::kValue;
     state.version = value->version;
+    const auto* kind = std::get_if<fleet::KindEntry>(&value->entry);
+    state.tombstone = kind != nullptr && !kind->policy;
     return state;
   }
   const bool newer = value.error().code() == Code::kFailedPrecondition;
@@ -56,28 +58,30 @@ std::optional<KeyState> Summarise(const nats::KvEntry& entry, RateLimitedLog* lo
 BucketView::BucketView(std::string own_heartbeat_key)
     : own_heartbeat_key_(std::move(own_heartbeat_key)) {}
 
+namespace {
+
+// The org id of an org's key (domain.org.<escaped id> or <kind>.org.<escaped id>); empty for
+// any other key.
+std::string OrgIdOf(const std::string& key) {
+  Result<fleet::FleetKey> parsed = fleet::ParseKey(key);
+  if (!parsed || !fleet::IsOrgKey(parsed->kind)) return {};
+  return std::move(parsed->id);
+}
+
+bool IsOrgKeyString(const std::string& key) { return !OrgIdOf(key).empty(); }
+
+}  // namespace
+
 void BucketView::Observe(const nats::KvEntry& entry) {
   if (entry.key.starts_with("heartbeat.") && entry.key != own_heartbeat_key_) return;
   std::optional<KeyState> state = Summarise(entry, &log_);
   if (!state) return;
-  Keep(entry.key, *state, entry.key.starts_with("domain.org."));
+  Keep(entry.key, *state, IsOrgKeyString(entry.key));
 }
 
 void BucketView::Set(const std::string& key, const KeyState& state) {
-  Keep(key, state, key.starts_with("domain.org."));
+  Keep(key, state, IsOrgKeyString(key));
 }
-
-namespace {
-
-// The org id of an org key ("domain.org.<escaped id>"); empty for any other key.
-std::string OrgIdOf(const std::string& key) {
-  constexpr std::string_view kPrefix = "domain.org.";
-  if (!key.starts_with(kPrefix)) return {};
-  Result<std::string> id = fleet::UnescapeKeyToken(std::string_view(key).substr(kPrefix.size()));
-  return id ? *id : std::string();
-}
-
-}  // namespace
 
 void BucketView::Pack(const std::string& key, const KeyState& state, Slot& slot) {
   slot.revision = state.revision;
@@ -85,6 +89,7 @@ void BucketView::Pack(const std::string& key, const KeyState& state, Slot& slot)
   slot.sequence = state.version.sequence;
   slot.date = state.version.date;
   slot.kind = state.kind;
+  slot.tombstone = state.tombstone;
   slot.stream.reset();
   const EventStream& stream = state.version.stream;
   if (stream.type.empty() && stream.id.empty()) {
@@ -98,7 +103,8 @@ void BucketView::Pack(const std::string& key, const KeyState& state, Slot& slot)
 }
 
 KeyState BucketView::Unpack(const std::string& key, const Slot& slot) {
-  KeyState state{slot.revision, slot.kind, {slot.date, {}, slot.sequence}, slot.value_hash};
+  KeyState state{
+      slot.revision, slot.kind, {slot.date, {}, slot.sequence}, slot.value_hash, slot.tombstone};
   if (slot.stream_form == Slot::Stream::kOwnOrg) {
     state.version.stream = EventStream{"org", OrgIdOf(key)};
   } else if (slot.stream_form == Slot::Stream::kOtherStream) {

@@ -67,9 +67,10 @@ class BucketView {
   void Clear();
   std::size_t size() const;
 
-  // A full pass: BeginPass(), Touch() every org key the store holds, then UntouchedOrgKeys()
-  // lists the org keys (with a value, not deleted) the pass did not touch. A key that first
-  // appears during a pass counts as touched by it.
+  // A full pass: BeginPass(), Touch() every org key and org kind key the store holds, then
+  // UntouchedOrgKeys() lists the keys of orgs (domain.org.<id> and <kind>.org.<id>, with a
+  // value, not deleted) the pass did not touch. A key that first appears during a pass counts as
+  // touched by it.
   void BeginPass();
   void Touch(const std::string& key);
   std::vector<std::string> UntouchedOrgKeys() const;
@@ -85,6 +86,7 @@ class BucketView {
     std::unique_ptr<EventStream> stream;  // kOtherStream only
     std::uint32_t pass = 0;               // the last pass that touched the key
     KeyState::Kind kind = KeyState::Kind::kValue;
+    bool tombstone = false;
     enum class Stream : std::uint8_t { kNone, kOwnOrg, kOtherStream } stream_form = Stream::kNone;
     bool org = false;
   };

@@ -11,7 +11,7 @@
 //            "instance" when it sets instance, instance_domains or instance_version; "synced"
 //            when synced_at is non-zero (a sync round completed, the heartbeat's news);
 //            and each (kind, org id) of put_kind_rows and of removed orgs' rows (the org id empty
-//            for an instance default; recorded only, the fleet does not publish kinds yet);
+//            for an instance default; the publisher writes their <kind>.* keys);
 //   Replace  "everything" and "synced" (a cold start or a snapshot: the publisher makes a full
 //            pass).
 // Pending org ids are kept until taken; past `max_pending_orgs` they collapse into "everything"

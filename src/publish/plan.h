@@ -45,6 +45,8 @@ struct KeyState {
   Kind kind = Kind::kValue;
   fleet::SourceVersion version;
   std::uint64_t value_hash = 0;  // ValueHash() of the value's bytes
+  // kValue of a kind key: a tombstone (the org's own row of the kind removed), not a row.
+  bool tombstone = false;
 
   friend bool operator==(const KeyState&, const KeyState&) = default;
 };

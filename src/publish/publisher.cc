@@ -213,18 +213,21 @@ PStatus Publisher::Step() {
   if (!view_.caught_up()) return PStatus::Ok();  // woken by the watch when it is
   FeedChanges changes = feed_.Take();
   pending_orgs_.insert(changes.orgs.begin(), changes.orgs.end());
+  pending_kind_rows_.insert(changes.kind_rows.begin(), changes.kind_rows.end());
   pending_instance_ = pending_instance_ || changes.instance;
   heartbeat_due_ = heartbeat_due_ || changes.synced;
   const bool reconnected = reconnected_.exchange(false);
   const bool asked = resync_requested_.exchange(false);
   if (changes.everything || reconnected || asked || Steady::now() >= next_resync_ ||
-      pending_orgs_.size() > ChangeFeed::kDefaultMaxPendingOrgs) {
+      pending_orgs_.size() > ChangeFeed::kDefaultMaxPendingOrgs ||
+      pending_kind_rows_.size() > ChangeFeed::kDefaultMaxPendingOrgs) {
     need_full_pass_ = true;
   }
   if (need_full_pass_) {
     POLICYD_RETURN_IF_ERROR(FullPass());
     need_full_pass_ = false;
     pending_instance_ = false;
+    pending_kind_rows_.clear();  // the pass wrote every row the store holds
     next_resync_ = Steady::now() + options_.resync_interval;
   }
   if (pending_instance_) {
@@ -240,6 +243,12 @@ PStatus Publisher::Step() {
     // A failure leaves them pending: published again on the next step (done ones are skipped).
     POLICYD_RETURN_IF_ERROR(PublishOrgs(ids, false, horizon->removed, true));
     pending_orgs_.clear();
+  }
+  if (!pending_kind_rows_.empty()) {
+    // After the orgs: a new org's key precedes its kind keys in the bucket.
+    POLICYD_RETURN_IF_ERROR(
+        PublishKindRows({pending_kind_rows_.begin(), pending_kind_rows_.end()}, false));
+    pending_kind_rows_.clear();
   }
   return MaybeHeartbeat(changes.synced);
 }

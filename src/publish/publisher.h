@@ -5,7 +5,12 @@
 //
 // What it writes: `domain.instance` and one `domain.org.<id>` per org (fleet/keys.h,
 // fleet/values.h), each value carrying the entry's SourceVersion from the store; a delete marker
-// for a removed org; `heartbeat.<publisher id>` with its last successful sync. The decisions are
+// for a removed org; `heartbeat.<publisher id>` with its last successful sync; and the rows of
+// the generic policy kinds (issue #14): `<kind>.instance` for each default the store holds and
+// `<kind>.org.<id>` for each org's own row or tombstone (own row removed, version kept), with
+// the row's version (LookupBatch::kind_version); a removed org's kind keys get delete markers
+// after its org key. Kind keys follow the same rules as org keys, and no kind key of an org is
+// written over a delete marker of its org key (a removal is final). The decisions are
 // publish/plan.h's: write only a strictly newer version (an anti-entropy pass also rewrites an
 // equal version whose bytes differ), never over a delete marker, delete only an org the store
 // lacks and only up to the publisher's horizon, never the instance key, never another
@@ -39,6 +44,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "base/clock.h"
@@ -136,6 +142,27 @@ class Publisher {
   ::policyd::Status PublishOrgs(const std::vector<std::string>& ids, bool anti_entropy,
                                 Timestamp absent_horizon, bool removals_seen);
   ::policyd::Status PublishInstance(bool anti_entropy);
+  // publisher_kinds.cc
+  // Walks the store's kind rows (ForEachKindRow), touching each org kind key in the view and
+  // listing the rows whose key needs a write.
+  ::policyd::Status PlanKindPass(std::vector<std::pair<PolicyKind, std::string>>& rows,
+                                 Timestamp& newest, std::uint64_t& entries);
+  // Publishes the kind rows `rows` ((kind, org id), empty id: the default) as the store holds
+  // them now. Rows of orgs the store lacks, and rows it has no entry for, are left alone (the
+  // org's removal deletes its kind keys: DeleteKindKeys).
+  ::policyd::Status PublishKindRows(std::vector<std::pair<PolicyKind, std::string>> rows,
+                                    bool anti_entropy);
+  // Delete markers for the kind keys of orgs `ids`, which the store lacks, once their org key is
+  // deleted (or never existed): each key that holds a value whose version date is up to
+  // `horizon`.
+  ::policyd::Status DeleteKindKeys(const std::vector<std::string>& ids, bool anti_entropy,
+                                   Timestamp horizon);
+  // Full pass: kind keys `keys` ((kind, org id)) that hold an own row while the store holds the
+  // org but no entry of the kind (e.g. the own row was removed while this publisher was away and
+  // it came back with a cold start): a tombstone dated `horizon` (the absent horizon: no event
+  // this publisher will still apply is older) replaces each whose version is older than it.
+  ::policyd::Status FallBackKindKeys(const std::vector<std::pair<PolicyKind, std::string>>& keys,
+                                     Timestamp horizon);
   ::policyd::Status MaybeHeartbeat(bool synced);
   // Makes one key hold what `want` says (plan.h decides). Thread-safe: ConvergeAll runs it on
   // several threads at once, for different keys.
@@ -177,6 +204,7 @@ class Publisher {
   std::int64_t bucket_created_ns_ = 0;  // BucketInfo::created_ns of the bound bucket
   std::chrono::steady_clock::time_point next_resync_{};
   std::set<std::string> pending_orgs_;
+  std::set<std::pair<PolicyKind, std::string>> pending_kind_rows_;
   bool pending_instance_ = false;
   bool heartbeat_due_ = true;
   std::chrono::steady_clock::time_point last_heartbeat_{};

@@ -12,6 +12,7 @@
 #include "fleet/keys.h"
 #include "fleet/values.h"
 #include "publish/publisher.h"
+#include "publish/publisher_want.h"
 
 namespace policyd::publish {
 
@@ -33,16 +34,6 @@ bool Transient(const PStatus& s) {
 }
 
 }  // namespace
-
-struct Publisher::Want {
-  std::string key;
-  bool present = true;  // write `value`; false: a delete marker
-  fleet::SourceVersion version;
-  std::string value;
-  bool anti_entropy = false;
-  Timestamp horizon;          // for a delete
-  bool removal_seen = false;  // for a delete: this publisher applied the org's removal
-};
 
 Result<Horizon> Publisher::CurrentHorizon() const {
   if (options_.static_source) return Horizon{static_horizon_, static_horizon_};
@@ -129,14 +120,31 @@ PStatus Publisher::FullPass() {
   }
   if (plan.instance) POLICYD_RETURN_IF_ERROR(PublishInstance(true));
   POLICYD_RETURN_IF_ERROR(PublishOrgs(plan.orgs, true, horizon->removed, false));
-  // Keys of orgs the store did not hold (each read again from the store before it is deleted).
+  // The kind rows after the orgs (an org's key precedes its kind keys), from a second view.
+  std::vector<std::pair<PolicyKind, std::string>> kind_rows;
+  if (PStatus s = PlanKindPass(kind_rows, plan.newest, plan.entries); !s.ok()) {
+    return s.WithContext("read store");
+  }
+  if (options_.static_source && plan.newest > static_horizon_) {
+    static_horizon_ = plan.newest;
+    horizon = Horizon{plan.newest, plan.newest};
+  }
+  POLICYD_RETURN_IF_ERROR(PublishKindRows(std::move(kind_rows), true));
+  // Keys of orgs the store did not hold, org keys and kind keys (each org read again from the
+  // store before its keys are deleted). A kind key holding an own row of an org the store holds
+  // with no entry of that kind gets a tombstone (FallBackKindKeys).
   std::vector<std::string> absent;
+  std::vector<std::pair<PolicyKind, std::string>> untouched_kinds;
   for (const std::string& key : view_.UntouchedOrgKeys()) {
     Result<fleet::FleetKey> fk = fleet::ParseKey(key);
-    if (fk) absent.push_back(fk->id);
+    if (!fk) continue;
+    absent.push_back(fk->id);
+    if (fk->kind == fleet::KeyKind::kKindOrg) untouched_kinds.emplace_back(fk->policy, fk->id);
   }
   std::sort(absent.begin(), absent.end());
+  absent.erase(std::unique(absent.begin(), absent.end()), absent.end());
   POLICYD_RETURN_IF_ERROR(PublishOrgs(absent, true, horizon->absent, false));
+  POLICYD_RETURN_IF_ERROR(FallBackKindKeys(untouched_kinds, horizon->absent));
   ++resync_passes_;
   spdlog::info(
       "publisher: full pass over {} entries and {} keys of orgs the store lacks: {} written, {} ms",
@@ -157,6 +165,7 @@ PStatus Publisher::PublishOrgs(const std::vector<std::string>& ids, bool anti_en
     POLICYD_RETURN_IF_ERROR(store_.Read(batch));
     std::vector<Want> wants;
     wants.reserve(batch.size());
+    std::vector<std::string> removed;  // orgs the store lacks
     for (std::size_t i = 0; i < batch.size(); ++i) {
       const std::string& id = ids[begin + i];
       const fleet::FleetKey fk{fleet::KeyKind::kOrg, id};
@@ -164,6 +173,7 @@ PStatus Publisher::PublishOrgs(const std::vector<std::string>& ids, bool anti_en
       if (!key) continue;
       Want want{*key, false, {}, {}, anti_entropy, absent_horizon, removals_seen};
       const OrgView org = batch.org(i);
+      if (!org.known) removed.push_back(id);
       if (org.known) {
         OrgRecord record{id, std::nullopt};
         if (org.own_policy != nullptr) record.policy = *org.own_policy;
@@ -183,6 +193,9 @@ PStatus Publisher::PublishOrgs(const std::vector<std::string>& ids, bool anti_en
       wants.push_back(std::move(want));
     }
     POLICYD_RETURN_IF_ERROR(ConvergeAll(wants));
+    // A removed org's kind keys after its org key: a follower that reads them first has
+    // already dropped the org with its rows.
+    POLICYD_RETURN_IF_ERROR(DeleteKindKeys(removed, anti_entropy, absent_horizon));
   }
   return PStatus::Ok();
 }

@@ -28,6 +28,8 @@ std::string Body(const std::vector<std::uint8_t>& frame) {
   return std::string(frame.begin() + 4, frame.end());  // without the length prefix
 }
 
+policyd::KindPolicy SampleKind(policyd::PolicyKind kind);
+
 // fuzz_fleet: "<key>\n<value>" for each kind of bucket entry.
 void WriteFleetSeeds(const std::filesystem::path& dir, const policyd::PolicyRecord& policy,
                      const policyd::InstanceRecord& instance) {
@@ -52,6 +54,20 @@ void WriteFleetSeeds(const std::filesystem::path& dir, const policyd::PolicyReco
   write("org_escaped_id", {KeyKind::kOrg, "a.b=c d"},
         {version, OrgEntry{{"a.b=c d", std::nullopt},
                            {"a.b=c d", {{"x.example", false, false}}, 1, {"org", "a.b=c d"}}}});
+  // Every generic kind's row (an org's own and the instance default) and a tombstone.
+  for (PolicyKind kind : kBucketKinds) {
+    const std::string name(KindKeyName(kind));
+    KindPolicy row = SampleKind(kind == PolicyKind::kLabelPreview ? PolicyKind::kLabel : kind);
+    row.kind = kind;
+    row.stream = {"org", "org-1"};
+    write("kind_" + name, {KeyKind::kKindOrg, "org-1", kind},
+          {version, KindEntry{kind, "org-1", row}});
+    row.details.resource_owner = instance.id;
+    write("kind_default_" + name, {KeyKind::kKindInstance, "", kind},
+          {{{1740820364, 0}, {"instance", "IAM"}, 4}, KindEntry{kind, "", row}});
+  }
+  write("kind_tombstone", {KeyKind::kKindOrg, "org-1", PolicyKind::kLogin},
+        {version, KindEntry{PolicyKind::kLogin, "org-1", std::nullopt}});
   write("heartbeat", {KeyKind::kHeartbeat, "publisher-1"},
         {{{1740820400, 5}, {}, 0},
          Heartbeat{"publisher-1", {1740820400, 5}, "iam.example.com", "0.9.0"}});

@@ -157,8 +157,8 @@ inline std::string Encoded(const fleet::FleetKey& key, const fleet::FleetValue& 
   return bytes.value_or("");
 }
 
-// The bucket holds exactly the store's entries (every value byte for byte what the store
-// encodes to), and a delete marker (or nothing) for every other org key.
+// The bucket holds exactly the store's entries and kind rows (every value byte for byte what the
+// store encodes to), and a delete marker (or nothing) for every other org or kind key.
 // `extra`: org keys that may hold a value although the store lacks the org; `ignored`: keys of
 // the store not compared.
 inline ::testing::AssertionResult BucketEqualsStore(nats::KvBucket& bucket, const Store& store,
@@ -193,9 +193,21 @@ inline ::testing::AssertionResult BucketEqualsStore(nats::KvBucket& bucket, cons
         return Status::Ok();
       });
   if (!s.ok()) return ::testing::AssertionFailure() << s.ToString();
+  // The generic kinds' rows (issue #14): defaults, own rows and tombstones.
+  s = store.ForEachKindRow([&](const KindRow& row, bool has_policy) {
+    const PolicyKind kind = row.policy.kind;
+    fleet::KindEntry entry{kind, row.org_id, std::nullopt};
+    if (has_policy) entry.policy = row.policy;
+    check({row.org_id.empty() ? fleet::KeyKind::kKindInstance : fleet::KeyKind::kKindOrg,
+           row.org_id, kind},
+          {row.version, std::move(entry)});
+    return Status::Ok();
+  });
+  if (!s.ok()) return ::testing::AssertionFailure() << s.ToString();
   for (const auto& [key, entry] : keys) {
-    if (key.starts_with("domain.") && !expected.contains(key) && !extra.contains(key) &&
-        entry.op == nats::KvOp::kPut) {
+    Result<fleet::FleetKey> fk = fleet::ParseKey(key);
+    const bool data = fk && fk->kind != fleet::KeyKind::kHeartbeat;
+    if (data && !expected.contains(key) && !extra.contains(key) && entry.op == nats::KvOp::kPut) {
       problems += key + " should be deleted; ";
     }
   }

@@ -141,6 +141,30 @@ TEST(BucketViewTest, AFullPassFindsTheOrgKeysItDidNotTouch) {
   EXPECT_EQ(view.size(), 0u);
 }
 
+std::string KindValue(PolicyKind kind, const std::string& id, std::int64_t seconds,
+                      bool tombstone) {
+  fleet::KindEntry entry{kind, id, std::nullopt};
+  if (!tombstone) entry.policy = EmptyKindPolicy(kind);
+  return fleet::EncodeValue({fleet::KeyKind::kKindOrg, id, kind}, {V(seconds, id), entry}).value();
+}
+
+TEST(BucketViewTest, KindKeysAreOrgKeysAndTombstonesAreKnown) {
+  BucketView view("heartbeat.me");
+  const std::string row = KindValue(PolicyKind::kLogin, "7", 100, false);
+  const std::string tombstone = KindValue(PolicyKind::kLabelPreview, "7", 101, true);
+  view.Observe(Entry("login.org.7", row, 1));
+  view.Observe(Entry("label-preview.org.7", tombstone, 2));
+  view.Observe(Entry("privacy.org.8", "", 3, nats::KvOp::kDelete));
+  EXPECT_EQ(*view.Find("login.org.7"),
+            (KeyState{1, KeyState::Kind::kValue, V(100, "7"), ValueHash(row), false}));
+  EXPECT_EQ(*view.Find("label-preview.org.7"),
+            (KeyState{2, KeyState::Kind::kValue, V(101, "7"), ValueHash(tombstone), true}));
+  EXPECT_EQ(view.Find("privacy.org.8")->kind, KeyState::Kind::kDeleted);
+  view.BeginPass();
+  view.Touch("login.org.7");
+  EXPECT_EQ(view.UntouchedOrgKeys(), std::vector<std::string>{"label-preview.org.7"});
+}
+
 // The figure docs/fleet.md quotes: heap bytes per key of the view (ZITADEL-like 18-digit ids,
 // versions on the org's own stream).
 TEST(BucketViewTest, MemoryPerKey) {
