@@ -7,6 +7,7 @@
 
 #include "fleet/servers.h"
 #include "follow/cursor.h"
+#include "follow/stall_watch.h"
 #include "nats/connection.h"
 #include "nats/kv_bucket.h"
 #include "nats/kv_stream.h"
@@ -334,6 +335,7 @@ policyd::Status Follower::ReadKeptEntries(const ColdLoad& load,
 policyd::Status Follower::Follow(Session& session) {
   const milliseconds poll = std::min(kPoll, options_.bucket_check_interval);
   auto next_check = steady_clock::now() + options_.bucket_check_interval;
+  StallWatch stall;
   for (;;) {
     if (Stopping()) return policyd::Status::Ok();
     if (check_bucket_.exchange(false) || steady_clock::now() >= next_check) {
@@ -347,6 +349,13 @@ policyd::Status Follower::Follow(Session& session) {
         return policyd::Status(
             Code::kAborted,
             "bucket " + options_.bucket + " was recreated; starting over with a cold start");
+      }
+      if (info && stall.Check(CurrentCursor(), info->last_seq)) {
+        return policyd::Status::Unavailable("no message from bucket " + options_.bucket + " for " +
+                                            std::to_string(options_.bucket_check_interval.count()) +
+                                            " ms although it holds revision " +
+                                            std::to_string(info->last_seq) +
+                                            "; re-creating the consumer from the cursor");
       }
     }
     Result<nats::KvEvent> event = session.stream->Next(poll);
@@ -368,6 +377,11 @@ policyd::Status Follower::Follow(Session& session) {
     ++counters_.messages_read;
     POLICYD_RETURN_IF_ERROR(HandleEntry(session, event->entry));
   }
+}
+
+std::uint64_t Follower::CurrentCursor() const {
+  std::lock_guard lock(mu_);
+  return cursor_;
 }
 
 policyd::Status Follower::OnCaughtUp() {

@@ -80,7 +80,9 @@ struct FollowerOptions {
   // cnats re-create the consumer (how a follower survives the death of the server holding it).
   std::chrono::milliseconds consumer_heartbeat{std::chrono::seconds(5)};
   // How often the bucket's creation time is checked (one API request), besides after every
-  // reconnect: a bucket deleted and recreated meanwhile means a cold start.
+  // reconnect: a bucket deleted and recreated meanwhile means a cold start. The same check
+  // notices a stream that stopped delivering (follow/stall_watch.h): no message over a whole
+  // interval while the bucket holds newer revisions makes a new consumer from the cursor.
   std::chrono::milliseconds bucket_check_interval{std::chrono::seconds(30)};
   // NATS connection (nats::ConnectOptions).
   std::chrono::milliseconds connect_timeout{std::chrono::seconds(2)};
@@ -155,6 +157,7 @@ class Follower {
   policyd::Status DecideKind(Decoded& decoded, Outcome& out);
   void RecordHeartbeat(const Session& session, const fleet::FleetValue& value, Outcome& out);
   policyd::Status OnCaughtUp();
+  std::uint64_t CurrentCursor() const;
   Result<SourceVersion> HeldVersion(const fleet::FleetKey& key);
   policyd::Status ReadKeptEntries(const ColdLoad& load, std::optional<LocalInstance>& instance,
                                   std::vector<LocalOrg>& orgs);

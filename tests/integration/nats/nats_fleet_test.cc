@@ -92,25 +92,39 @@ TEST(NatsClusterTest, RetriedWritesWithTheSameMsgIdLandOnceWhenTheStreamLeaderIs
 
   // Both readers converge on v3. Their consumers may have lived on the killed server: the
   // library re-creates them after two missed heartbeats, from the last revision it delivered,
-  // so a value superseded meanwhile may be skipped, but none comes twice or out of order.
-  for (KvStream* reader : {resume->get(), watch->get()}) {
+  // so a value superseded meanwhile may be skipped, but none comes twice or out of order. Now
+  // and then a re-created consumer never delivers; the follower then makes a new one from its
+  // cursor after a quiet interval (follow/stall_watch.h), and so do these readers after 10 s.
+  int recreated = 0;
+  for (std::unique_ptr<KvStream>* reader : {&*resume, &*watch}) {
     const auto t0 = std::chrono::steady_clock::now();
+    auto quiet_since = t0;
     std::uint64_t last = 0;
     std::string value;
     while (value != "v3" && std::chrono::steady_clock::now() - t0 < 45s) {
-      Result<KvEntry> got = NextEntry(*reader, 1s);
-      if (!got && got.error().code() == Code::kDeadlineExceeded) continue;
+      Result<KvEntry> got = NextEntry(**reader, 1s);
+      if (!got && got.error().code() == Code::kDeadlineExceeded) {
+        if (std::chrono::steady_clock::now() - quiet_since < 10s) continue;
+        Result<std::unique_ptr<KvStream>> fresh = KvStream::FromRevision(**rb, last + 1, 1s);
+        ASSERT_TRUE(fresh.has_value()) << fresh.error().ToString();
+        *reader = std::move(*fresh);
+        ++recreated;
+        quiet_since = std::chrono::steady_clock::now();
+        continue;
+      }
       ASSERT_TRUE(got.has_value()) << got.error().ToString();
       EXPECT_GT(got->revision, last);
       last = got->revision;
       value = got->value;
+      quiet_since = std::chrono::steady_clock::now();
     }
     EXPECT_EQ(value, "v3") << reader_events.Dump();
     EXPECT_EQ(last, after->last_seq);
-    std::cerr << "[ info ] reader " << (reader == watch->get() ? "watch" : "resume")
-              << " reached v3 " << (std::chrono::steady_clock::now() - t0) / 1ms
-              << " ms after the writes\n";
+    std::cerr << "[ info ] reader " << (reader == &*watch ? "watch" : "resume") << " reached v3 "
+              << (std::chrono::steady_clock::now() - t0) / 1ms << " ms after the writes\n";
   }
+  std::cerr << "[ info ] consumers re-created by the test after a quiet 10 s: " << recreated
+            << "\n";
   std::cerr << "[ info ] " << attempts << " write attempts through the failover\n";
 }
 
