@@ -27,9 +27,10 @@ int main(int argc, char** argv) {
   std::string kind_name = "domain";
   CLI::App* get = app.add_subcommand(
       "get",
-      "Print an org's effective policy of KIND exactly as the upstream's management GET returns "
-      "it (for domain: GET /management/v1/policies/domain); without --org, the instance default "
-      "as the admin GET returns it (GET /admin/v1/policies/domain)");
+      "Print an org's effective policy of KIND (default domain) exactly as the upstream's "
+      "management GET returns it (for domain: GET /management/v1/policies/domain, with the "
+      "x-zitadel-orgid header); without --org, the instance default as the admin GET returns it "
+      "(GET /admin/v1/policies/domain)");
   get->add_option("--kind", kind_name, "Policy kind: one of " + policyd::PolicyKindNames())
       ->capture_default_str()
       ->check(CLI::Validator(
@@ -100,8 +101,9 @@ int main(int argc, char** argv) {
   CLI::App* check_password = check->add_subcommand(
       "password",
       "Does the password on standard input meet ORG's effective password complexity policy? "
-      "Reads all of standard input (one trailing newline removed), or on a terminal one line "
-      "typed without echo; never from the command line. Exit 0 allowed, 1 refused");
+      "Reads all of standard input (one trailing newline removed; at most 4096 bytes), or on a "
+      "terminal one line typed without echo; never from the command line. Exit 0 allowed, 1 "
+      "refused");
   check_password->add_option("org", check_org, "Org id")->required();
   check_password->add_flag("--strict", check_strict,
                            "Fail (exit 3) for an org policyd does not know, instead of deciding "
