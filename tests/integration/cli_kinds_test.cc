@@ -219,6 +219,11 @@ TEST_F(CliKindsTest, CheckPasswordAppliesEachRuleOfTheOrgsEffectivePolicy) {
       EXPECT_EQ(j["orgId"], c.org);
     }
   }
+  // Nor does policyd log any of them.
+  const std::string log = daemon_->process().Log();
+  for (const PasswordCase& c : cases) {
+    EXPECT_EQ(log.find(c.input.substr(0, c.input.find_first_of("\r\n"))), std::string::npos);
+  }
 }
 
 TEST_F(CliKindsTest, CheckPasswordShowsThePolicyItUsed) {
