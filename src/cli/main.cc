@@ -6,6 +6,39 @@
 
 #include "cli/commands.h"
 
+namespace {
+
+// `get --kind`: a name of policy_kinds.h's table; the error lists them.
+CLI::Validator KindName() {
+  return CLI::Validator(
+      [](std::string& name) -> std::string {
+        if (policyd::KindFromCliName(name)) return {};
+        return "unknown kind \"" + name + "\"; one of " + policyd::PolicyKindNames();
+      },
+      "KIND");
+}
+
+// `check password ORG [--strict] [--json]`. The password never comes from the command line (`ps`
+// shows it): the subcommand keeps extra arguments so that main refuses them without repeating
+// them, as CLI11's own error would.
+CLI::App* AddPasswordCheck(CLI::App& check, std::string& org, bool& strict, bool& json) {
+  CLI::App* sub = check.add_subcommand(
+      "password",
+      "Does the password on standard input meet ORG's effective password complexity policy? "
+      "Reads all of standard input (one trailing newline removed; at most 4096 bytes), or on a "
+      "terminal one line typed without echo; never from the command line. Exit 0 allowed, 1 "
+      "refused");
+  sub->add_option("org", org, "Org id")->required();
+  sub->add_flag("--strict", strict,
+                "Fail (exit 3) for an org policyd does not know, instead of deciding on the "
+                "instance default like the upstream");
+  sub->add_flag("--json", json, "Print the answer as one line of JSON");
+  sub->allow_extras();
+  return sub;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   CLI::App app{
       "policyctl: query policyd, the local cache of ZITADEL's policies.\n"
@@ -33,12 +66,7 @@ int main(int argc, char** argv) {
       "(GET /admin/v1/policies/domain)");
   get->add_option("--kind", kind_name, "Policy kind: one of " + policyd::PolicyKindNames())
       ->capture_default_str()
-      ->check(CLI::Validator(
-          [](std::string& name) -> std::string {
-            if (policyd::KindFromCliName(name)) return {};
-            return "unknown kind \"" + name + "\"; one of " + policyd::PolicyKindNames();
-          },
-          "KIND"));
+      ->check(KindName());
   get->add_option("--org", org, "Org id");
   get->add_flag("--strict", strict,
                 "Fail (exit 3) for an org policyd does not know, instead of "
@@ -96,20 +124,7 @@ int main(int argc, char** argv) {
                 "verification (validateOrgDomains) or the org has it unverified",
                 true, "domain", "The domain");
 
-  // The password never comes from the command line (`ps` shows it): extras are refused below
-  // without being echoed.
-  CLI::App* check_password = check->add_subcommand(
-      "password",
-      "Does the password on standard input meet ORG's effective password complexity policy? "
-      "Reads all of standard input (one trailing newline removed; at most 4096 bytes), or on a "
-      "terminal one line typed without echo; never from the command line. Exit 0 allowed, 1 "
-      "refused");
-  check_password->add_option("org", check_org, "Org id")->required();
-  check_password->add_flag("--strict", check_strict,
-                           "Fail (exit 3) for an org policyd does not know, instead of deciding "
-                           "on the instance default like the upstream");
-  check_password->add_flag("--json", check_json, "Print the answer as one line of JSON");
-  check_password->allow_extras();
+  CLI::App* check_password = AddPasswordCheck(*check, check_org, check_strict, check_json);
 
   std::string data_dir, output;
   CLI::App* dump = app.add_subcommand(
