@@ -19,8 +19,8 @@ CLI::Validator KindName() {
 }
 
 // `check password ORG [--strict] [--json]`. The password never comes from the command line (`ps`
-// shows it): the subcommand keeps extra arguments so that main refuses them without repeating
-// them, as CLI11's own error would.
+// shows it): the subcommand keeps extra arguments, which main refuses without repeating them
+// (CLI11's own error would print them).
 CLI::App* AddPasswordCheck(CLI::App& check, std::string& org, bool& strict, bool& json) {
   CLI::App* sub = check.add_subcommand(
       "password",

@@ -13,7 +13,7 @@ namespace policyd {
 namespace {
 
 // The terminal a signal handler must restore: plain globals, read by an async-signal-safe handler.
-int g_tty_fd = -1;
+volatile sig_atomic_t g_tty_fd = -1;
 struct termios g_tty_saved;
 
 constexpr int kEndingSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
