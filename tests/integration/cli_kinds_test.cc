@@ -1,6 +1,7 @@
-// policyctl against a real policyd serving the bundled example snapshot: `get --kind` prints each
-// kind exactly as the upstream's management GET (with --org) or admin GET would, and
-// `check password` decides the password on standard input, never showing it.
+// policyctl against a real policyd serving the bundled example snapshot (and one syncing from the
+// fake upstream): `get --kind` prints each kind exactly as the upstream's management GET (with
+// --org) or admin GET would, and `check password` decides the password on standard input, never
+// showing it.
 //
 // The expected bodies are built from examples/snapshot.json's "policies" objects, which are the
 // upstream's GET objects: an org's own object, else the instance's (which carries isDefault),
@@ -17,6 +18,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "fake_upstream/fake_upstream.h"
 #include "support/daemon.h"
 
 namespace policyd::testing_support {
@@ -337,6 +339,103 @@ TEST_F(CliKindsTest, CheckPasswordOnATerminalPromptsWithoutEchoAndRestoresIt) {
   EXPECT_EQ(text.str().find("Tty-Secret"), std::string::npos);
   close(slave);
   close(master);
+}
+
+// Against the fake upstream: what `get --kind` prints is the upstream's own GET body, byte for
+// byte, through changes; `check password` follows the org's policy as it changes and falls back
+// to the default when the org's own is removed; and a stale daemon's answers carry the warning.
+TEST(CliKindsSyncTest, GetIsTheUpstreamsBodyAndCheckPasswordFollowsItsChanges) {
+  FakeUpstream upstream;
+  ASSERT_TRUE(upstream.ok());
+  TempDir dir;
+  const std::string token = dir.Join("token");
+  std::ofstream(token) << "fake-pat-0123456789\n";
+  chmod(token.c_str(), 0600);
+  const std::string a = upstream.AddOrg("Acme");
+  const std::string b = upstream.AddOrg("Globex");
+  const std::string c = upstream.AddOrg("Initech");
+  ASSERT_TRUE(upstream
+                  .AddOrgKindPolicy("passwordComplexity", a,
+                                    R"({"minLength":"12","hasUppercase":true,"hasLowercase":true,)"
+                                    R"("hasNumber":true})")
+                  .ok());
+  ASSERT_TRUE(upstream.AddOrgKindPolicy("lockout", b, R"({"maxPasswordAttempts":"5"})").ok());
+  ASSERT_TRUE(
+      upstream.AddOrgKindPolicy("privacy", b, R"({"tosLink":"https://b.example/tos"})").ok());
+  ASSERT_TRUE(upstream.AddOrgKindPolicy("notification", c, R"({"passwordChange":true})").ok());
+  ASSERT_TRUE(
+      upstream.ChangeDefaultKindPolicy("passwordAge", R"({"maxAgeDays":"90","expireWarnDays":"7"})")
+          .ok());
+  // The setup's label default has no themeMode in its event: a policyd without main's 4ae0eb0
+  // (kind_json) answers it without THEME_MODE_AUTO. A changed default carries its themeMode, so
+  // this test is about policyctl's bytes and passes with or without that fix.
+  ASSERT_TRUE(upstream
+                  .ChangeDefaultKindPolicy(
+                      "label", R"({"primaryColor":"#112233","themeMode":"THEME_MODE_DARK"})")
+                  .ok());
+  ASSERT_TRUE(upstream.ActivateLabelPolicy("").ok());
+
+  Daemon daemon(dir, {"--upstream", upstream.base_url(), "--token-file", token, "--poll-interval",
+                      "200ms", "--request-timeout", "2s", "--max-staleness", "2s"});
+  ASSERT_TRUE(daemon.WaitReady());
+  std::string mismatch;
+  auto all_equal = [&] {
+    for (const KindCase& kind : kKinds) {
+      CommandResult admin = daemon.Ctl({"get", "--kind", kind.cli_name});
+      if (admin.out != upstream.DefaultKindPolicyBody(kind.snapshot_name) + "\n") {
+        mismatch = std::string(kind.cli_name) + ": " + admin.out + admin.err;
+        return false;
+      }
+      for (const std::string& org : {a, b, c}) {
+        CommandResult got = daemon.Ctl({"get", "--kind", kind.cli_name, "--org", org});
+        if (got.out != upstream.KindPolicyBody(kind.snapshot_name, org) + "\n") {
+          mismatch = std::string(kind.cli_name) + " " + org + ": " + got.out + got.err;
+          return false;
+        }
+      }
+    }
+    return true;
+  };
+  ASSERT_TRUE(WaitFor(all_equal, std::chrono::seconds(20), "every kind's body")) << mismatch;
+  EXPECT_NE(
+      daemon.Ctl({"get", "--kind", "password-age", "--org", a}).out.find("\"maxAgeDays\":\"90\""),
+      std::string::npos);
+
+  auto error_id = [&](const std::string& org, const std::string& password) {
+    CommandResult r = daemon.CtlWithInput({"check", "password", org, "--json"}, password + "\n");
+    if (r.exit_code != 0 && r.exit_code != 1) return "exit " + std::to_string(r.exit_code) + r.err;
+    return nlohmann::json::parse(r.out)["errorId"].get<std::string>();
+  };
+  EXPECT_EQ(error_id(a, "Abcdefghij12"), "");
+  EXPECT_EQ(error_id(b, "Abcdefghij12"), "DOMAIN-ZDLwA");  // the default wants a symbol
+  ASSERT_TRUE(
+      upstream
+          .ChangeOrgKindPolicy("passwordComplexity", a, R"({"minLength":"16","hasSymbol":true})")
+          .ok());
+  EXPECT_TRUE(WaitFor([&] { return error_id(a, "Abcdefghij12") == "DOMAIN-HuJf6"; },
+                      std::chrono::seconds(10), "the changed policy"));
+  EXPECT_EQ(error_id(a, "abcdefghij12!@#$"), "");  // no class but the symbol is required now
+  ASSERT_TRUE(upstream.RemoveOrgKindPolicy("passwordComplexity", a).ok());
+  EXPECT_TRUE(WaitFor([&] { return error_id(a, "abcdefghij12!@#$") == "DOMAIN-VoaRj"; },
+                      std::chrono::seconds(10), "the default again"));
+  ASSERT_TRUE(WaitFor(all_equal, std::chrono::seconds(10), "every kind's body")) << mismatch;
+
+  // An outage: the answers stay the last good ones and say they are stale.
+  upstream.InjectFault(Fault{FaultKind::kInternalError, Fault::kForever});
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return daemon.Ctl({"get", "--kind", "login", "--org", a})
+                   .err.find("warning: policyd's data is stale") != std::string::npos;
+      },
+      std::chrono::seconds(15), "the stale warning"));
+  CommandResult stale = daemon.Ctl({"get", "--kind", "lockout", "--org", b});
+  EXPECT_EQ(stale.exit_code, 0);
+  EXPECT_EQ(stale.out, upstream.KindPolicyBody("lockout", b) + "\n");
+  EXPECT_EQ(stale.err, "policyctl: warning: policyd's data is stale\n");
+  CommandResult stale_check =
+      daemon.CtlWithInput({"check", "password", b, "--json"}, "Abcdefgh1!\n");
+  EXPECT_EQ(stale_check.exit_code, 0);
+  EXPECT_NE(stale_check.out.find("\"stale\":true"), std::string::npos) << stale_check.out;
 }
 
 }  // namespace
