@@ -1,5 +1,6 @@
 #include "cli/check_output.h"
 
+#include "json/kind_json.h"
 #include "json/policy_json.h"
 
 namespace policyd {
@@ -21,9 +22,74 @@ std::string PolicyLine(const DomainPolicy& p) {
   return line;
 }
 
+// "minLength=12 hasUppercase=true ... hasSymbol=false" (every field, by its JSON name) plus
+// where the policy came from; "(not in the answer)" when the daemon sent none.
+std::string PasswordPolicyLine(const std::optional<KindValue>& value) {
+  if (!value) return "(not in the answer)";
+  const KindSpec& spec = SpecOf(value->policy.kind);
+  std::string line;
+  for (std::size_t i = 0; i < spec.fields.size() && i < value->policy.fields.size(); ++i) {
+    const FieldValue& field = value->policy.fields[i];
+    line += spec.fields[i].json_name;
+    line += '=';
+    line += spec.fields[i].type == FieldType::kBool ? Bool(field.number != 0)
+                                                    : std::to_string(field.number);
+    line += ' ';
+  }
+  line += value->is_default ? "(instance default" : "(own policy of ";
+  if (!value->is_default) line += value->policy.details.resource_owner;
+  line += ")";
+  return line;
+}
+
+std::string FormatPasswordText(const CheckAnswer& a) {
+  std::string out = a.allowed ? "allowed: " : "refused: ";
+  out += a.allowed && a.message.empty() ? "the password meets the password complexity policy"
+                                        : a.message;
+  out += "\nreason:  ";
+  out += CheckReasonName(a.reason);
+  if (!a.error_id.empty()) {
+    out += "\nerror:   ";
+    out += a.error_id;
+  }
+  out += "\norg:     ";
+  out += a.org_id;
+  if (!a.org_known) out += " (unknown to policyd)";
+  out += "\npolicy:  ";
+  out += PasswordPolicyLine(a.password_complexity);
+  out += '\n';
+  return out;
+}
+
+std::string FormatPasswordJson(const CheckAnswer& a) {
+  std::string j = "{\"allowed\":";
+  j += Bool(a.allowed);
+  j += ",\"reason\":";
+  AppendJsonString(j, CheckReasonName(a.reason));
+  j += ",\"kind\":\"password\",\"orgId\":";
+  AppendJsonString(j, a.org_id);
+  j += ",\"orgKnown\":";
+  j += Bool(a.org_known);
+  j += ",\"errorId\":";
+  AppendJsonString(j, a.error_id);
+  j += ",\"message\":";
+  AppendJsonString(j, a.message);
+  j += ",\"stale\":";
+  j += Bool(a.stale);
+  j += ",\"policy\":";
+  if (a.password_complexity) {
+    AppendKindPolicyJson(j, a.password_complexity->policy, a.password_complexity->is_default);
+  } else {
+    j += "null";
+  }
+  j += '}';
+  return j;
+}
+
 }  // namespace
 
 std::string FormatCheckText(const CheckAnswer& a) {
+  if (a.kind == CheckKind::kPassword) return FormatPasswordText(a);
   std::string out = a.allowed ? "allowed: " : "refused: ";
   out += a.message;
   out += "\nreason:  ";
@@ -48,6 +114,7 @@ std::string FormatCheckText(const CheckAnswer& a) {
 }
 
 std::string FormatCheckJson(const CheckAnswer& a) {
+  if (a.kind == CheckKind::kPassword) return FormatPasswordJson(a);
   std::string j = "{\"allowed\":";
   j += Bool(a.allowed);
   j += ",\"reason\":";

@@ -1,11 +1,15 @@
 #include "cli/commands.h"
 
+#include <sys/prctl.h>
+
 #include <fstream>
 #include <ostream>
 
 #include "cli/check_output.h"
+#include "cli/password_input.h"
 #include "cli/status_output.h"
 #include "client/client.h"
+#include "json/kind_json.h"
 #include "json/policy_json.h"
 #include "json/snapshot_json.h"
 #include "store/store.h"
@@ -27,13 +31,36 @@ int ReportError(const CliContext& ctx, const Status& status, bool transport) {
   return status.code() == Code::kNotFound ? kExitNotFound : kExitError;
 }
 
-int RunGet(const CliContext& ctx, const std::string& org_id, bool strict) {
+std::string PolicyKindNames() {
+  std::string names;
+  for (std::size_t k = 0; k < kPolicyKindCount; ++k) {
+    if (k > 0) names += ", ";
+    names += SpecOf(static_cast<PolicyKind>(k)).cli_name;
+  }
+  return names;
+}
+
+int RunGet(const CliContext& ctx, const std::string& org_id, bool strict, PolicyKind kind) {
   Result<Client> client = ConnectFor(ctx);
   if (!client) return ReportError(ctx, client.error(), /*transport=*/true);
+  const bool domain = kind == PolicyKind::kDomain;
   Result<PolicyAnswer> answer =
-      org_id.empty() ? client->GetDefaultPolicy() : client->GetOrgPolicy(org_id, strict);
+      domain ? (org_id.empty() ? client->GetDefaultPolicy() : client->GetOrgPolicy(org_id, strict))
+             : (org_id.empty() ? client->GetDefaultKinds(KindSet::Of(kind))
+                               : client->GetOrgKinds(org_id, KindSet::Of(kind), strict));
   if (!answer) return ReportError(ctx, answer.error(), !client->connected());
-  ctx.out << FormatGetPolicyResponse(answer->policy) << '\n';
+  if (domain) {
+    ctx.out << FormatGetPolicyResponse(answer->policy) << '\n';
+  } else {
+    // The client makes sure a kind asked for is in a successful answer (else UNIMPLEMENTED).
+    const KindValue* value = answer->kind(kind);
+    if (value == nullptr) {
+      return ReportError(ctx, Status::Internal("policyd's answer lacks the kind asked for"), false);
+    }
+    ctx.out << FormatKindGetResponse(value->policy, value->is_default,
+                                     /*management=*/!org_id.empty())
+            << '\n';
+  }
   if (answer->stale) ctx.err << "policyctl: warning: policyd's data is stale\n";
   return kExitOk;
 }
@@ -50,6 +77,19 @@ int RunCheck(const CliContext& ctx, const CheckRequest& check, bool json) {
   ctx.out << (json ? FormatCheckJson(*answer) + '\n' : FormatCheckText(*answer));
   if (answer->stale) ctx.err << "policyctl: warning: policyd's data is stale\n";
   return answer->allowed ? kExitOk : kExitCheckRefused;
+}
+
+int RunCheckPassword(const CliContext& ctx, const std::string& org_id, bool strict, bool json,
+                     int input_fd) {
+  // No core dump or same-uid ptrace of a process that holds a password.
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  SecretBuffer password;  // wiped when this returns, whichever way
+  const Status read = ReadPassword(input_fd, ctx.err, password);
+  if (!read.ok()) {
+    ctx.err << "policyctl: " << read.ToString() << '\n';
+    return read.code() == Code::kInvalidArgument ? kExitUsage : kExitCheckError;
+  }
+  return RunCheck(ctx, CheckRequest{CheckKind::kPassword, org_id, password.view(), strict}, json);
 }
 
 int RunStatus(const CliContext& ctx, bool json) {

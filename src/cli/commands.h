@@ -10,6 +10,7 @@
 
 #include "base/status.h"
 #include "check/check.h"
+#include "model/policy_kinds.h"
 
 namespace policyd {
 
@@ -32,9 +33,15 @@ struct CliContext {
   std::ostream& err;
 };
 
-// `policyctl get [--org ID] [--strict]`: prints the upstream's JSON for the org's effective
-// policy (GET /management/v1/policies/domain), or the instance default without --org.
-int RunGet(const CliContext& ctx, const std::string& org_id, bool strict);
+// `policyctl get [--kind KIND] [--org ID] [--strict]`: prints exactly the body of the upstream's
+// management GET of `kind` for the org's effective policy (SpecOf(kind).management_path, with the
+// deprecated top-level isDefault where that response has it), or without --org the admin GET of
+// the instance default (admin_path). kDomain is the domain policy, as before kinds existed.
+int RunGet(const CliContext& ctx, const std::string& org_id, bool strict,
+           PolicyKind kind = PolicyKind::kDomain);
+
+// The names `get --kind` takes, in kind number order: "domain, password-complexity, ..., label".
+std::string PolicyKindNames();
 
 // `policyctl status [--json]`.
 int RunStatus(const CliContext& ctx, bool json);
@@ -53,6 +60,14 @@ int RunTop(const CliContext& ctx, const TopOptions& options);
 // codes: 0 allowed, 1 refused, 2 usage, 3 unknown org with --strict, 4 unreachable, 5 any other
 // error.
 int RunCheck(const CliContext& ctx, const CheckRequest& check, bool json);
+
+// `policyctl check password ORG [--strict] [--json]`: reads the password from `input_fd`
+// (cli/password_input.h: all of it, or one line typed with echo off on a terminal; one trailing
+// newline removed), asks policyd to check it against the org's effective password complexity
+// policy and prints the answer; the password is wiped before this returns. Exit codes as
+// RunCheck's, plus 2 for an empty or over-long password.
+int RunCheckPassword(const CliContext& ctx, const std::string& org_id, bool strict, bool json,
+                     int input_fd);
 
 // `policyctl dump --data-dir DIR [--output FILE]`: writes the store as a snapshot.
 int RunDump(const CliContext& ctx, const std::string& data_dir, const std::string& output);

@@ -1,15 +1,51 @@
 // policyctl: ask a running policyd for policies and status, or dump its store.
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <iostream>
 
 #include "cli/commands.h"
 
+namespace {
+
+// `get --kind`: a name of policy_kinds.h's table; the error lists them.
+CLI::Validator KindName() {
+  return CLI::Validator(
+      [](std::string& name) -> std::string {
+        if (policyd::KindFromCliName(name)) return {};
+        return "unknown kind \"" + name + "\"; one of " + policyd::PolicyKindNames();
+      },
+      "KIND");
+}
+
+// `check password ORG [--strict] [--json]`. The password never comes from the command line (`ps`
+// shows it): the subcommand keeps extra arguments, which main refuses without repeating them
+// (CLI11's own error would print them).
+CLI::App* AddPasswordCheck(CLI::App& check, std::string& org, bool& strict, bool& json) {
+  CLI::App* sub = check.add_subcommand(
+      "password",
+      "Does the password on standard input meet ORG's effective password complexity policy? "
+      "Reads all of standard input (one trailing newline removed; at most 4096 bytes), or on a "
+      "terminal one line typed without echo; never from the command line. Exit 0 allowed, 1 "
+      "refused");
+  sub->add_option("org", org, "Org id")->required();
+  sub->add_flag("--strict", strict,
+                "Fail (exit 3) for an org policyd does not know, instead of deciding on the "
+                "instance default like the upstream");
+  sub->add_flag("--json", json, "Print the answer as one line of JSON");
+  sub->allow_extras();
+  return sub;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   CLI::App app{
-      "policyctl: query policyd, the local domain-policy cache.\n"
+      "policyctl: query policyd, the local cache of ZITADEL's policies.\n"
       "Exit codes: 0 ok, 1 error answered by policyd (or other failure), 2 usage error,\n"
       "3 org not found (--strict), 4 policyd unreachable or not answering in time.\n"
-      "check: 0 allowed, 1 refused, 5 an error policyd answered (2, 3, 4 as above)."};
+      "check: 0 allowed, 1 refused, 5 an error policyd answered (2, 3, 4 as above; check\n"
+      "password: 2 also for an empty password or one over 4096 bytes)."};
   app.set_version_flag("--version", "policyctl " POLICYD_VERSION);
   app.require_subcommand(1);
   std::string socket = "/run/policyd/policyd.sock";
@@ -21,11 +57,16 @@ int main(int argc, char** argv) {
 
   std::string org;
   bool strict = false;
+  std::string kind_name = "domain";
   CLI::App* get = app.add_subcommand(
       "get",
-      "Print an org's effective domain policy exactly as the upstream's "
-      "GET /management/v1/policies/domain returns it; without --org, the instance default as "
-      "GET /admin/v1/policies/domain returns it");
+      "Print an org's effective policy of KIND (default domain) exactly as the upstream's "
+      "management GET returns it (for domain: GET /management/v1/policies/domain, with the "
+      "x-zitadel-orgid header); without --org, the instance default as the admin GET returns it "
+      "(GET /admin/v1/policies/domain)");
+  get->add_option("--kind", kind_name, "Policy kind: one of " + policyd::PolicyKindNames())
+      ->capture_default_str()
+      ->check(KindName());
   get->add_option("--org", org, "Org id");
   get->add_flag("--strict", strict,
                 "Fail (exit 3) for an org policyd does not know, instead of "
@@ -83,6 +124,8 @@ int main(int argc, char** argv) {
                 "verification (validateOrgDomains) or the org has it unverified",
                 true, "domain", "The domain");
 
+  CLI::App* check_password = AddPasswordCheck(*check, check_org, check_strict, check_json);
+
   std::string data_dir, output;
   CLI::App* dump = app.add_subcommand(
       "dump",
@@ -102,9 +145,19 @@ int main(int argc, char** argv) {
     return policyd::kExitUsage;
   }
   const policyd::CliContext ctx{socket, timeout_ms, std::cout, std::cerr};
-  if (get->parsed()) return policyd::RunGet(ctx, org, strict);
+  if (get->parsed()) {
+    return policyd::RunGet(ctx, org, strict, *policyd::KindFromCliName(kind_name));
+  }
   if (status->parsed()) return policyd::RunStatus(ctx, json);
   if (top->parsed()) return policyd::RunTop(ctx, top_options);
+  if (check_password->parsed()) {
+    if (check_password->remaining_size() > 0) {
+      std::cerr << "policyctl: check password takes one argument, ORG: the password is read from "
+                   "standard input, never from the command line (see --help)\n";
+      return policyd::kExitUsage;
+    }
+    return policyd::RunCheckPassword(ctx, check_org, check_strict, check_json, STDIN_FILENO);
+  }
   if (check->parsed()) {
     policyd::CheckRequest request{policyd::CheckKind::kLoginName, check_org, check_value,
                                   check_strict};

@@ -103,4 +103,10 @@ CommandResult Daemon::Ctl(std::vector<std::string> args) {
   return RunCommand(argv);
 }
 
+CommandResult Daemon::CtlWithInput(std::vector<std::string> args, const std::string& input) {
+  std::vector<std::string> argv = {BinDir() + "/cli/policyctl", "--socket", socket_};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunCommandWithInput(argv, input);
+}
+
 }  // namespace policyd::testing_support

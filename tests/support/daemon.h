@@ -43,6 +43,8 @@ class Daemon {
   Client Connect();
   // policyctl with --socket set.
   CommandResult Ctl(std::vector<std::string> args);
+  // The same with `input` on its standard input.
+  CommandResult CtlWithInput(std::vector<std::string> args, const std::string& input);
 
  private:
   std::string socket_;

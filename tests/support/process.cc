@@ -25,10 +25,11 @@ std::string ReadAll(const std::string& path) {
 }
 
 pid_t Spawn(const std::vector<std::string>& argv, const std::string& out_path,
-            const std::string& err_path, const std::vector<std::string>& extra_env = {}) {
+            const std::string& err_path, const std::vector<std::string>& extra_env = {},
+            const std::string& in_path = "/dev/null") {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 0, in_path.c_str(), O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
                                    0644);
   posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
@@ -98,9 +99,19 @@ TempDir::~TempDir() {
 }
 
 CommandResult RunCommand(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
+  return RunCommandWithInput(argv, "/dev/null", timeout, /*input_is_path=*/true);
+}
+
+CommandResult RunCommandWithInput(const std::vector<std::string>& argv, const std::string& input,
+                                  std::chrono::milliseconds timeout, bool input_is_path) {
   TempDir dir;
   CommandResult result;
-  const pid_t pid = Spawn(argv, dir.Join("out"), dir.Join("err"));
+  std::string in_path = input;
+  if (!input_is_path) {
+    in_path = dir.Join("in");
+    std::ofstream(in_path, std::ios::binary) << input;
+  }
+  const pid_t pid = Spawn(argv, dir.Join("out"), dir.Join("err"), {}, in_path);
   if (pid < 0) {
     result.err = "spawn failed: " + argv[0];
     return result;
@@ -119,9 +130,9 @@ CommandResult RunCommand(const std::vector<std::string>& argv, std::chrono::mill
 }
 
 ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::string& log_path,
-                           const std::vector<std::string>& extra_env)
+                           const std::vector<std::string>& extra_env, const std::string& stdin_path)
     : log_path_(log_path) {
-  pid_ = Spawn(argv, log_path + ".out", log_path, extra_env);
+  pid_ = Spawn(argv, log_path + ".out", log_path, extra_env, stdin_path);
 }
 
 ChildProcess::~ChildProcess() {

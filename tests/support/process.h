@@ -39,16 +39,24 @@ struct CommandResult {
   std::string err;
 };
 
-// Runs `argv` to completion (killed after `timeout`), capturing stdout and stderr.
+// Runs `argv` to completion (killed after `timeout`), capturing stdout and stderr; standard
+// input is /dev/null.
 CommandResult RunCommand(const std::vector<std::string>& argv,
                          std::chrono::milliseconds timeout = std::chrono::seconds(30));
+// The same with `input` on standard input: its bytes (written to a temp file first), or with
+// `input_is_path` the file (or terminal) of that name.
+CommandResult RunCommandWithInput(const std::vector<std::string>& argv, const std::string& input,
+                                  std::chrono::milliseconds timeout = std::chrono::seconds(30),
+                                  bool input_is_path = false);
 
 // A background process whose stderr goes to a file.
 class ChildProcess {
  public:
-  // `extra_env` ("NAME=value") is added to this process's environment for the child.
+  // `extra_env` ("NAME=value") is added to this process's environment for the child; its
+  // standard input is `stdin_path`, its standard output goes to log_path + ".out".
   ChildProcess(const std::vector<std::string>& argv, const std::string& log_path,
-               const std::vector<std::string>& extra_env = {});
+               const std::vector<std::string>& extra_env = {},
+               const std::string& stdin_path = "/dev/null");
   ~ChildProcess();  // SIGKILLs a process still running
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
