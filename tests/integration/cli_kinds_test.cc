@@ -366,14 +366,6 @@ TEST(CliKindsSyncTest, GetIsTheUpstreamsBodyAndCheckPasswordFollowsItsChanges) {
   ASSERT_TRUE(
       upstream.ChangeDefaultKindPolicy("passwordAge", R"({"maxAgeDays":"90","expireWarnDays":"7"})")
           .ok());
-  // The setup's label default has no themeMode in its event: a policyd without main's 4ae0eb0
-  // (kind_json) answers it without THEME_MODE_AUTO. A changed default carries its themeMode, so
-  // this test is about policyctl's bytes and passes with or without that fix.
-  ASSERT_TRUE(upstream
-                  .ChangeDefaultKindPolicy(
-                      "label", R"({"primaryColor":"#112233","themeMode":"THEME_MODE_DARK"})")
-                  .ok());
-  ASSERT_TRUE(upstream.ActivateLabelPolicy("").ok());
 
   Daemon daemon(dir, {"--upstream", upstream.base_url(), "--token-file", token, "--poll-interval",
                       "200ms", "--request-timeout", "2s", "--max-staleness", "2s"});
