@@ -158,5 +158,155 @@ TEST_F(KindsColdStartTest, ARetentionColdStartReadsEveryKindOfEveryOrgByGet) {
   EXPECT_EQ(ColdStarts(*daemon), 1u);
 }
 
+// The domain state in `store` as comparable text: the instance default and each org's own
+// policy (flags and details), each org's domains and the instance's, sorted by name (a cold start
+// from the lists may order them otherwise). Entry versions and list sequences are left out: a
+// cold start writes its own.
+std::string DomainStateText(const Store& store) {
+  std::string out;
+  const auto policy = [&out](const PolicyRecord& p) {
+    out += FormatGetPolicyResponse(DomainPolicy{p.flags, false, p.details});
+  };
+  const auto domains = [&out](std::vector<std::string> names) {
+    std::sort(names.begin(), names.end());
+    for (const std::string& n : names) out += " " + n;
+    out += "\n";
+  };
+  Status s = store.ForEachEntry(
+      [&](const InstanceRecord& i, const InstanceDomains& d, const SourceVersion&) {
+        out += "instance " + i.id + " ";
+        policy(i.policy);
+        domains(d.names);
+        return Status::Ok();
+      },
+      [&](const OrgRecord& o, const OrgDomains& d, const SourceVersion&) {
+        out += "org " + o.id + " ";
+        if (o.policy) policy(*o.policy);
+        std::vector<std::string> names;
+        for (const OrgDomain& domain : d.domains) {
+          names.push_back(domain.name + (domain.verified ? "+verified" : "") +
+                          (domain.primary ? "+primary" : ""));
+        }
+        domains(std::move(names));
+        return Status::Ok();
+      });
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return out;
+}
+
+std::unique_ptr<Store> OpenStore(const std::string& dir) {
+  auto store = OpenRocksStore(dir, StoreOptions{});
+  EXPECT_TRUE(store.has_value()) << store.error().ToString();
+  return store ? std::move(*store) : nullptr;
+}
+
+// Rewrites `store` as a policyd that kept only the domain policy left it: the same domain rows
+// and versions, no row of any other kind, and its cursor as a "v3" one.
+void RewriteAsBeforeKinds(Store& store) {
+  Result<StoreMeta> meta = store.Meta();
+  ASSERT_TRUE(meta.has_value());
+  ASSERT_TRUE(meta->cursor.starts_with("v4 ")) << meta->cursor;
+  Snapshot old;
+  Status read = store.ForEachEntry(
+      [&](const InstanceRecord& i, const InstanceDomains& d, const SourceVersion& v) {
+        old.instance = i;
+        old.instance_domains = d;
+        old.instance_version = v;
+        return Status::Ok();
+      },
+      [&](const OrgRecord& o, const OrgDomains& d, const SourceVersion& v) {
+        old.orgs.push_back(o);
+        if (!d.domains.empty() || d.sequence != 0) old.org_domains.push_back(d);
+        old.org_versions.push_back(v);
+        return Status::Ok();
+      });
+  ASSERT_TRUE(read.ok()) << read.ToString();
+  Status written =
+      store.Replace(old, "v3" + meta->cursor.substr(2), meta->source, meta->last_change);
+  ASSERT_TRUE(written.ok()) << written.ToString();
+  int kind_rows = 0;
+  ASSERT_TRUE(store
+                  .ForEachKindRow([&](const ::policyd::KindRow&, bool) {
+                    ++kind_rows;
+                    return Status::Ok();
+                  })
+                  .ok());
+  ASSERT_EQ(kind_rows, 0);
+}
+
+// Issue #14 item 2: "Stores written by today's policyd upgrade in place: one cold start fetches
+// the new kinds, and nothing already stored is lost." With the complete history (replay) and
+// under retention (each kind read per org by GET).
+class KindsUpgradeTest : public KindsDaemonTest, public ::testing::WithParamInterface<bool> {};
+
+TEST_P(KindsUpgradeTest, AStoreWithOnlyTheDomainPolicyGetsEveryKindFromOneColdStart) {
+  RandomKindHistory history(upstream_, Seed() + 200);
+  for (int i = 0; i < 6; ++i) history.AddOrg();
+  for (int step = 0; step < 40; ++step) history.Step(history.AnyKind());
+  const std::vector<std::string> orgs = upstream_.OrgIds();
+  ASSERT_GE(orgs.size(), 3u);
+  ASSERT_TRUE(upstream_.AddOrgPolicy(orgs[0], {true, false, true}).ok());
+  ASSERT_TRUE(upstream_.AddOrgPolicy(orgs[1], {false, true, false}).ok());
+  ASSERT_TRUE(upstream_.ChangeDefaultPolicy({false, true, true}).ok());
+  ASSERT_TRUE(upstream_.AddOrgDomain(orgs[2], "upgrade.example.com").ok());
+  {
+    auto daemon = Start();
+    ASSERT_TRUE(Matches(*daemon, history.gone()));
+    ASSERT_EQ(daemon->process().Stop(SIGTERM), 0) << daemon->process().Log();
+  }
+  std::string before;
+  {
+    std::unique_ptr<Store> store = OpenStore(dir_.Join("data"));
+    ASSERT_TRUE(store);
+    before = DomainStateText(*store);
+    RewriteAsBeforeKinds(*store);
+    ASSERT_EQ(DomainStateText(*store), before);
+  }
+  if (GetParam()) {
+    upstream_.AdvanceClock(std::chrono::hours(48));
+    upstream_.SetAuditLogRetention(std::chrono::hours(24));
+  }
+  // A change of another kind while the old version was down (and the newest event visible).
+  ASSERT_TRUE(
+      upstream_.ChangeDefaultKindPolicy("privacy", R"({"tosLink":"https://up.grade/"})").ok());
+
+  // The upstream down: what the old version stored is served at once; the other kinds are not
+  // there yet (no default), so they are UNAVAILABLE.
+  upstream_.InjectFault(Fault{FaultKind::kUnavailable, Fault::kForever});
+  {
+    auto daemon = Start();
+    EXPECT_TRUE(AnswersMatchUpstream(daemon->socket(), upstream_, history.gone()));
+    Result<PolicyAnswer> kinds = daemon->Connect().GetOrgKinds(orgs[0], GenericKindSet());
+    const Status status = kinds ? kinds->status : kinds.error();
+    EXPECT_EQ(status.code(), Code::kUnavailable) << status.ToString();
+    ASSERT_EQ(daemon->process().Stop(SIGTERM), 0) << daemon->process().Log();
+  }
+  upstream_.ClearFaults();
+
+  const int default_reads = upstream_.RequestCount("/admin/v1/policies/domain");
+  auto daemon = Start();
+  ASSERT_TRUE(Matches(*daemon, history.gone()));
+  EXPECT_TRUE(AnswersMatchUpstream(daemon->socket(), upstream_, history.gone()));
+  EXPECT_EQ(ColdStarts(*daemon), 1u);
+  EXPECT_EQ(upstream_.RequestCount("/admin/v1/policies/domain"), default_reads + 1);
+  EXPECT_NE(daemon->process().Log().find("only the domain policy"), std::string::npos);
+  // From then on incrementally.
+  ASSERT_TRUE(upstream_.ChangeDefaultKindPolicy("notification", "{}").ok());
+  ASSERT_TRUE(Matches(*daemon, history.gone()));
+  EXPECT_EQ(ColdStarts(*daemon), 1u);
+  ASSERT_EQ(daemon->process().Stop(SIGTERM), 0) << daemon->process().Log();
+  daemon.reset();
+  std::unique_ptr<Store> store = OpenStore(dir_.Join("data"));
+  ASSERT_TRUE(store);
+  EXPECT_EQ(DomainStateText(*store), before) << "the domain state changed in the upgrade";
+  EXPECT_TRUE(store->Meta()->cursor.starts_with("v4 "));
+}
+
+INSTANTIATE_TEST_SUITE_P(History, KindsUpgradeTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& param) {
+                           return param.param ? std::string("UnderRetention")
+                                              : std::string("Complete");
+                         });
+
 }  // namespace
 }  // namespace policyd::testing_support

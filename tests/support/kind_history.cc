@@ -71,8 +71,8 @@ std::string RandomKindHistory::Step(const KindSpec& kind) {
     return Step(kind);
   }
   if (op == 1) {
+    if (upstream_.OrgIds().size() < 5) return "AddOrg " + AddOrg();  // keep a few orgs
     const std::string org = AnyOrg();
-    if (org.empty() || upstream_.OrgIds().size() < 3) return "no org removed";
     Status s = upstream_.RemoveOrg(org);
     if (s.ok()) gone_.push_back(org);
     return Do("RemoveOrg " + org, s);
