@@ -291,7 +291,8 @@ TEST_P(KindsUpgradeTest, AStoreWithOnlyTheDomainPolicyGetsEveryKindFromOneColdSt
   EXPECT_EQ(upstream_.RequestCount("/admin/v1/policies/domain"), default_reads + 1);
   EXPECT_NE(daemon->process().Log().find("only the domain policy"), std::string::npos);
   // From then on incrementally.
-  ASSERT_TRUE(upstream_.ChangeDefaultKindPolicy("notification", "{}").ok());
+  ASSERT_TRUE(
+      upstream_.ChangeDefaultKindPolicy("privacy", R"({"tosLink":"https://up.grade/2"})").ok());
   ASSERT_TRUE(Matches(*daemon, history.gone()));
   EXPECT_EQ(ColdStarts(*daemon), 1u);
   ASSERT_EQ(daemon->process().Stop(SIGTERM), 0) << daemon->process().Log();

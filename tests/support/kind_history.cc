@@ -65,7 +65,22 @@ std::string RandomKindHistory::Owner(const KindSpec& kind) {
 }
 
 std::string RandomKindHistory::Step(const KindSpec& kind) {
-  const unsigned op = rng_() % 14;
+  const unsigned op = rng_() % 16;
+  if (op == 14) {
+    // The instance's events move to another stream (ZITADEL's rename: aggregate id "IAM", then
+    // the instance id), whose sequences start again at 1; then the default of `kind` changes.
+    upstream_.SetInstanceAggregateId(OneIn(2) ? "IAM" : "");
+    return "new instance stream, " + KindStep(kind, 5);
+  }
+  if (op == 15) {
+    // A burst: several changes in one poll, half the time all with one creationDate.
+    const bool shared = OneIn(2);
+    if (shared) upstream_.BeginSharedTimestamp();
+    std::string did = shared ? "burst with one date:" : "burst:";
+    for (unsigned n = 2 + rng_() % 4; n > 0; --n) did += " [" + Step(kind) + "]";
+    if (shared) upstream_.EndSharedTimestamp();
+    return did;
+  }
   if (op == 0) {
     if (upstream_.OrgIds().size() < 12) return "AddOrg " + AddOrg();
     return Step(kind);

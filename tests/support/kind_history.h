@@ -1,13 +1,14 @@
 // Test support: seeded random histories of the generic policy kinds (issue #14) on the fake
 // upstream, for differential tests of policyd against it.
 //
-// Each Step() makes one random change through the fake's public mutations: an org's own row
-// added, changed (random field values within what the upstream accepts) or removed; the
-// instance default changed (which reaches every org without its own row); login factors added
-// and removed; label policies activated and their assets added and removed; orgs added and
-// removed; now and then a change of another kind than the one asked. A change the upstream
-// refuses (a row that exists already, "not changed", ...) is part of the history too: it pushes
-// nothing, as the real API would.
+// Each Step() makes one random change through the fake's public mutations (or a burst of them):
+// an org's own row added, changed (random field values within what the upstream accepts) or
+// removed; the instance default changed (which reaches every org without its own row); login
+// factors added and removed; label policies activated and their assets added and removed; orgs
+// added and removed; the instance's events moved to a new stream (sequences starting again at
+// 1); bursts of changes within one poll, some sharing one creationDate; now and then a change of
+// another kind than the one asked. A change the upstream refuses (a row that exists already,
+// "not changed", ...) is part of the history too: it pushes nothing, as the real API would.
 //
 // Not thread-safe; the FakeUpstream must outlive it.
 #pragma once
