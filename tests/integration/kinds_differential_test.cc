@@ -2,12 +2,12 @@
 // policyd against the fake upstream. After every step of a seeded random history (own rows
 // added, changed and removed, default changes reaching every org without its own row, login
 // factors, label activations and assets, orgs added and removed, restarts of policyd on the same
-// data dir with SIGTERM or SIGKILL) and once policyd has synced the newest event, every org's
-// answer of every kind, rendered as the upstream renders it, equals the fake's management GET
-// byte for byte, an unknown org and removed orgs answer the defaults, and the defaults equal the
-// admin GETs. Also: the same after a cold start under event retention (every kind read per org
-// by GET), and the upgrade of a store written before the other kinds (a v3 cursor, domain rows
-// only): one cold start fetches every kind and nothing stored before is lost.
+// data dir with SIGTERM or SIGKILL, before a change or right after it) and once policyd has synced
+// the newest event, every org's answer of every kind, rendered as the upstream renders it, equals
+// the fake's management GET byte for byte, an unknown org and removed orgs answer the defaults, and
+// the defaults equal the admin GETs. Also: the same after a cold start under event retention (every
+// kind read per org by GET), and the upgrade of a store written before the other kinds (a v3
+// cursor, domain rows only): one cold start fetches every kind and nothing stored before is lost.
 //
 // POLICYD_KINDS_SEED replays another history (the seed is printed, and named in every failure);
 // POLICYD_KINDS_STEPS makes each kind's history longer (docs/reliability.md).
@@ -90,16 +90,21 @@ TEST_P(KindsDifferentialTest, EveryOrgAnswersAsTheUpstreamAfterEveryStepOfARando
   int restarts = 0;
   const auto start = std::chrono::steady_clock::now();
   for (std::uint64_t step = 0; step < steps; ++step) {
-    // A restart: policyd stops (SIGKILL one time in three), the step happens while it is down.
+    // One step in six restarts policyd on its data dir: stopped before the step (SIGTERM, or
+    // SIGKILL one time in three), which happens while it is down, or killed (SIGKILL) right
+    // after it, at whatever point of a poll it is.
     const bool restart = history.OneIn(6);
-    if (restart) {
-      const int signal = history.OneIn(3) ? SIGKILL : SIGTERM;
-      daemon->process().Stop(signal);
+    const bool kill_after = restart && history.OneIn(3);
+    if (restart && !kill_after) {
+      daemon->process().Stop(history.OneIn(3) ? SIGKILL : SIGTERM);
       daemon.reset();
-      ++restarts;
     }
     const std::string did = history.Step(kind);
-    if (restart) daemon = Start();
+    if (kill_after) daemon->process().Stop(SIGKILL);
+    if (restart) {
+      daemon = Start();
+      ++restarts;
+    }
     ASSERT_TRUE(Matches(*daemon, history.gone()))
         << "step " << step << (restart ? " (restarted)" : "") << ": " << did;
     const std::string org = history.AnyOrg();
