@@ -129,39 +129,52 @@ INSTANTIATE_TEST_SUITE_P(AllKinds, KindsDifferentialTest,
                            return std::string(param.param);
                          });
 
-using KindsColdStartTest = KindsDaemonTest;
+class KindsColdStartTest : public KindsDaemonTest, public ::testing::WithParamInterface<bool> {};
 
-// Under event retention a cold start cannot replay: it reads each kind of each org by the
-// management GET (x-zitadel-orgid), the label policy's preview too, and each default.
-TEST_F(KindsColdStartTest, ARetentionColdStartReadsEveryKindOfEveryOrgByGet) {
-  const std::uint64_t seed = Seed() + 100;
+// A cold start after a long history of every kind: with the complete history it replays the
+// events and reads no org's policy; under retention (every event of the history hidden) it
+// cannot, and reads each kind of each org by the management GET (x-zitadel-orgid), the label
+// policy's preview too, and each default. Then a few steps incrementally.
+TEST_P(KindsColdStartTest, EveryKindOfEveryOrgIsRightAfterAColdStart) {
+  const bool retention = GetParam();
   SCOPED_TRACE("replay: POLICYD_KINDS_SEED=" + std::to_string(Seed()));
-  RandomKindHistory history(upstream_, seed);
+  RandomKindHistory history(upstream_, Seed() + 100);
   for (int i = 0; i < 8; ++i) history.AddOrg();
-  for (int step = 0; step < 80; ++step) history.Step(history.AnyKind());
-  upstream_.AdvanceClock(std::chrono::hours(48));
-  upstream_.SetAuditLogRetention(std::chrono::hours(24));  // every event so far is hidden
-  // One visible event, so that the newest event the daemon can see is the upstream's newest.
-  ASSERT_FALSE(history.AddOrg().empty());
+  for (int step = 0; step < 120; ++step) history.Step(history.AnyKind());
+  if (retention) {
+    upstream_.AdvanceClock(std::chrono::hours(48));
+    upstream_.SetAuditLogRetention(std::chrono::hours(24));  // every event so far is hidden
+    // One visible event, so that the newest event the daemon can see is the upstream's newest.
+    ASSERT_FALSE(history.AddOrg().empty());
+  }
   auto daemon = Start();
   ASSERT_TRUE(Matches(*daemon, history.gone()));
   EXPECT_EQ(ColdStarts(*daemon), 1u);
   const int orgs = static_cast<int>(upstream_.OrgIds().size());
   for (const KindSpec& kind : AllKinds()) {
-    EXPECT_EQ(upstream_.RequestCount("/management/v1/policies/" + std::string(kind.path)), orgs)
+    EXPECT_EQ(upstream_.RequestCount("/management/v1/policies/" + std::string(kind.path)),
+              retention ? orgs : 0)
         << kind.name;
-    EXPECT_EQ(upstream_.RequestCount("/admin/v1/policies/" + std::string(kind.path)), 1)
-        << kind.name;
+    if (retention) {
+      EXPECT_EQ(upstream_.RequestCount("/admin/v1/policies/" + std::string(kind.path)), 1)
+          << kind.name;
+    }
   }
-  EXPECT_EQ(upstream_.RequestCount("/management/v1/policies/label/_preview"), orgs);
-  std::cout << orgs << " orgs, " << history.applied() << " changes hidden by retention\n";
-  // Then incrementally, from the events after the cold start's, for a few steps.
+  EXPECT_EQ(upstream_.RequestCount("/management/v1/policies/label/_preview"), retention ? orgs : 0);
+  std::cout << orgs << " orgs, " << history.gone().size() << " removed, " << history.applied()
+            << " changes before the cold start, " << upstream_.EventCount() << " events\n";
   for (int step = 0; step < 8; ++step) {
     const std::string did = history.Step(history.AnyKind());
     ASSERT_TRUE(Matches(*daemon, history.gone())) << "step " << step << ": " << did;
   }
   EXPECT_EQ(ColdStarts(*daemon), 1u);
 }
+
+INSTANTIATE_TEST_SUITE_P(History, KindsColdStartTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& param) {
+                           return param.param ? std::string("UnderRetention")
+                                              : std::string("Complete");
+                         });
 
 // The domain state in `store` as comparable text: the instance default and each org's own
 // policy (flags and details), each org's domains and the instance's, sorted by name (a cold start
