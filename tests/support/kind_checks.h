@@ -60,13 +60,56 @@ inline KindSet GenericKindSet() {
   return set;
 }
 
+// One org's answer of every kind against the upstream: known as the upstream says (`known`);
+// every generic kind as the management GET of a known org (or, for an unknown one, the default
+// as that GET shows it), the domain policy as the admin's org GET.
+inline ::testing::AssertionResult OrgAnswerMatches(const FakeUpstream& upstream,
+                                                   const std::string& id, const PolicyAnswer& a,
+                                                   bool known) {
+  if (a.org_known != known) {
+    return ::testing::AssertionFailure()
+           << "org " << id << " known: " << a.org_known << ", upstream: " << known;
+  }
+  if (a.status.ok() && FormatGetPolicyResponse(a.policy) != upstream.EffectivePolicyBody(id)) {
+    return ::testing::AssertionFailure()
+           << "org " << id << " domain\n upstream: " << upstream.EffectivePolicyBody(id)
+           << "\n policyd:  " << FormatGetPolicyResponse(a.policy);
+  }
+  for (PolicyKind kind : kGenericKinds) {
+    const std::string want = known ? upstream.KindPolicyBody(FakeKindName(kind), id)
+                                   : ManagementDefaultBody(upstream, kind);
+    const std::string got = RenderKindAnswer(a, kind, /*management=*/true);
+    if (got != want) {
+      return ::testing::AssertionFailure()
+             << "org " << id << (known ? "" : " (unknown)") << " kind " << FakeKindName(kind)
+             << "\n upstream: " << want << "\n policyd:  " << got;
+    }
+  }
+  return ::testing::AssertionSuccess();
+}
+
+// Each kind's instance default as the upstream's admin GET.
+inline ::testing::AssertionResult DefaultsMatch(Client& client, const FakeUpstream& upstream) {
+  Result<PolicyAnswer> defaults = client.GetDefaultKinds(GenericKindSet());
+  if (!defaults) {
+    return ::testing::AssertionFailure() << "defaults: " << defaults.error().ToString();
+  }
+  for (PolicyKind kind : kGenericKinds) {
+    const std::string want = upstream.DefaultKindPolicyBody(FakeKindName(kind));
+    const std::string got = RenderKindAnswer(*defaults, kind, /*management=*/false);
+    if (got != want) {
+      return ::testing::AssertionFailure() << "default " << FakeKindName(kind)
+                                           << "\n upstream: " << want << "\n policyd:  " << got;
+    }
+  }
+  return ::testing::AssertionSuccess();
+}
+
 // Over one connection to `socket`, in frames that ask every kind of up to 500 orgs:
-//   - every generic kind of every org of `upstream` renders byte for byte as the upstream's
-//     management GET (x-zitadel-orgid) of that org, its domain policy as the admin's org GET, and
-//     the org is known;
+//   - every org of `upstream` is known and OrgAnswerMatches;
 //   - an org the upstream never had and every id in `gone` (orgs removed upstream) are unknown
 //     and answer the instance default of each kind; asked strictly, NOT_FOUND;
-//   - the instance default of each kind renders as the upstream's admin GET.
+//   - DefaultsMatch.
 // The failure names the first difference: org, kind and both bodies.
 inline ::testing::AssertionResult KindAnswersMatchUpstream(
     const std::string& socket, const FakeUpstream& upstream,
@@ -83,52 +126,19 @@ inline ::testing::AssertionResult KindAnswersMatchUpstream(
     Result<std::vector<PolicyAnswer>> answers = client->GetOrgsKinds(chunk, KindSet::All());
     if (!answers) return ::testing::AssertionFailure() << "lookup: " << answers.error().ToString();
     for (std::size_t i = 0; i < chunk.size(); ++i) {
-      const PolicyAnswer& a = (*answers)[i];
-      const bool should_know = at + i < known;
-      if (a.org_known != should_know) {
-        return ::testing::AssertionFailure()
-               << "org " << chunk[i] << " known: " << a.org_known << ", upstream: " << should_know;
-      }
-      const std::string domain = a.status.ok() ? FormatGetPolicyResponse(a.policy) : "";
-      if (a.status.ok() && domain != upstream.EffectivePolicyBody(chunk[i])) {
-        return ::testing::AssertionFailure()
-               << "org " << chunk[i]
-               << " domain\n upstream: " << upstream.EffectivePolicyBody(chunk[i])
-               << "\n policyd:  " << domain;
-      }
-      for (PolicyKind kind : kGenericKinds) {
-        const std::string want = should_know ? upstream.KindPolicyBody(FakeKindName(kind), chunk[i])
-                                             : ManagementDefaultBody(upstream, kind);
-        const std::string got = RenderKindAnswer(a, kind, /*management=*/true);
-        if (got != want) {
-          return ::testing::AssertionFailure()
-                 << "org " << chunk[i] << (should_know ? "" : " (unknown)") << " kind "
-                 << FakeKindName(kind) << "\n upstream: " << want << "\n policyd:  " << got;
-        }
-      }
+      auto r = OrgAnswerMatches(upstream, chunk[i], (*answers)[i], at + i < known);
+      if (!r) return r;
     }
   }
   for (std::size_t i = known; i < ids.size(); ++i) {
     Result<PolicyAnswer> strict = client->GetOrgKinds(ids[i], GenericKindSet(), /*strict=*/true);
-    const Code code = strict ? strict->status.code() : strict.error().code();
-    if (code != Code::kNotFound) {
+    const Status status = strict ? strict->status : strict.error();
+    if (status.code() != Code::kNotFound) {
       return ::testing::AssertionFailure()
-             << "strict lookup of unknown org " << ids[i] << ": "
-             << (strict ? strict->status.ToString() : strict.error().ToString());
+             << "strict lookup of unknown org " << ids[i] << ": " << status.ToString();
     }
   }
-  Result<PolicyAnswer> defaults = client->GetDefaultKinds(GenericKindSet());
-  if (!defaults)
-    return ::testing::AssertionFailure() << "defaults: " << defaults.error().ToString();
-  for (PolicyKind kind : kGenericKinds) {
-    const std::string want = upstream.DefaultKindPolicyBody(FakeKindName(kind));
-    const std::string got = RenderKindAnswer(*defaults, kind, /*management=*/false);
-    if (got != want) {
-      return ::testing::AssertionFailure() << "default " << FakeKindName(kind)
-                                           << "\n upstream: " << want << "\n policyd:  " << got;
-    }
-  }
-  return ::testing::AssertionSuccess();
+  return DefaultsMatch(*client, upstream);
 }
 
 // One frame asking every kind of `org_id` answers each kind exactly as a frame asking that kind
