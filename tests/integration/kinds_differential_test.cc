@@ -149,7 +149,7 @@ TEST_P(KindsColdStartTest, EveryKindOfEveryOrgIsRightAfterAColdStart) {
   }
   auto daemon = Start();
   ASSERT_TRUE(Matches(*daemon, history.gone()));
-  EXPECT_EQ(ColdStarts(*daemon), 1u);
+  EXPECT_EQ(ColdStarts(*daemon), 1u) << daemon->process().Log();
   const int orgs = static_cast<int>(upstream_.OrgIds().size());
   for (const KindSpec& kind : AllKinds()) {
     EXPECT_EQ(upstream_.RequestCount("/management/v1/policies/" + std::string(kind.path)),
@@ -167,7 +167,7 @@ TEST_P(KindsColdStartTest, EveryKindOfEveryOrgIsRightAfterAColdStart) {
     const std::string did = history.Step(history.AnyKind());
     ASSERT_TRUE(Matches(*daemon, history.gone())) << "step " << step << ": " << did;
   }
-  EXPECT_EQ(ColdStarts(*daemon), 1u);
+  EXPECT_EQ(ColdStarts(*daemon), 1u) << daemon->process().Log();
 }
 
 INSTANTIATE_TEST_SUITE_P(History, KindsColdStartTest, ::testing::Bool(),
@@ -305,14 +305,14 @@ TEST_P(KindsUpgradeTest, AStoreWithOnlyTheDomainPolicyGetsEveryKindFromOneColdSt
   auto daemon = Start();
   ASSERT_TRUE(Matches(*daemon, history.gone()));
   EXPECT_TRUE(AnswersMatchUpstream(daemon->socket(), upstream_, history.gone()));
-  EXPECT_EQ(ColdStarts(*daemon), 1u);
+  EXPECT_EQ(ColdStarts(*daemon), 1u) << daemon->process().Log();
   EXPECT_EQ(upstream_.RequestCount("/admin/v1/policies/domain"), default_reads + 1);
   EXPECT_NE(daemon->process().Log().find("only the domain policy"), std::string::npos);
   // From then on incrementally.
   ASSERT_TRUE(
       upstream_.ChangeDefaultKindPolicy("privacy", R"({"tosLink":"https://up.grade/2"})").ok());
   ASSERT_TRUE(Matches(*daemon, history.gone()));
-  EXPECT_EQ(ColdStarts(*daemon), 1u);
+  EXPECT_EQ(ColdStarts(*daemon), 1u) << daemon->process().Log();
   ASSERT_EQ(daemon->process().Stop(SIGTERM), 0) << daemon->process().Log();
   daemon.reset();
   std::unique_ptr<Store> store = OpenStore(dir_.Join("data"));
