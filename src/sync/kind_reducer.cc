@@ -25,9 +25,25 @@ void Touch(KindPolicy& row, const Event& e) {
   row.stream = StreamOf(e);
 }
 
+// A row as the upstream's Go event struct is before its "added" payload is read: every field at
+// its zero value. "added" payloads omit zero values, and the zero of an enum the upstream numbers
+// differently from the proto is not the proto's zero: the label policy's theme mode 0 is "auto",
+// which its GETs always show as THEME_MODE_AUTO.
+KindPolicy ZeroEventRow(PolicyKind kind) {
+  KindPolicy row = EmptyKindPolicy(kind);
+  const KindSpec& spec = SpecOf(kind);
+  for (std::size_t i = 0; i < spec.fields.size() && i < row.fields.size(); ++i) {
+    const FieldSpec& f = spec.fields[i];
+    if (f.type == FieldType::kEnum && f.enum_spec != nullptr && !f.enum_spec->from_event.empty()) {
+      row.fields[i].number = f.enum_spec->from_event[0];
+    }
+  }
+  return row;
+}
+
 ReduceOutcome Add(const Event& e, PolicyKind kind, std::optional<KindPolicy>& row) {
   if (AlreadyApplied(row, e)) return ReduceOutcome::kNoEffect;
-  row = EmptyKindPolicy(kind);
+  row = ZeroEventRow(kind);
   for (const auto& [index, value] : e.kind_patch.fields) {
     if (index < row->fields.size()) row->fields[index] = value;
   }

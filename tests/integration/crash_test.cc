@@ -45,11 +45,6 @@ namespace {
 
 using std::chrono::milliseconds;
 
-std::uint64_t EnvNumber(const char* name, std::uint64_t fallback) {
-  const char* value = std::getenv(name);
-  return value != nullptr && *value != '\0' ? std::strtoull(value, nullptr, 10) : fallback;
-}
-
 // Drives the fake upstream from its own thread: policies added, changed (one key at a time, so a
 // lost `changed` event leaves a wrong flag), removed; orgs added and removed; default changes;
 // bursts of up to 300 changes sharing one creationDate; on request one burst of more than a page

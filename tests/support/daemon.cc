@@ -1,5 +1,7 @@
 #include "support/daemon.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <fstream>
 
@@ -61,6 +63,13 @@ DomainSet ExpectedDomains(const Snapshot& snapshot, const std::string& org_id) {
     if (d.org_id == org_id) set.org = d.domains;
   }
   return set;
+}
+
+std::string WriteFakePatFile(const TempDir& dir) {
+  const std::string path = dir.Join("token");
+  std::ofstream(path) << "fake-pat-0123456789\n";
+  chmod(path.c_str(), 0600);
+  return path;
 }
 
 Daemon::Daemon(const TempDir& dir, std::vector<std::string> extra,

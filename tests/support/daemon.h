@@ -28,6 +28,10 @@ DomainPolicy ExpectedPolicy(const Snapshot& snapshot, const std::string& org_id)
 // list in snapshot order (empty for an unknown org or one without domains) and the instance's.
 DomainSet ExpectedDomains(const Snapshot& snapshot, const std::string& org_id);
 
+// Writes the fake upstream's default PAT to `dir`/token (mode 0600, as policyd requires) and
+// returns the path, for --token-file.
+std::string WriteFakePatFile(const TempDir& dir);
+
 class Daemon {
  public:
   // Starts policyd on dir/policyd.sock with dir/data; `extra` are further flags, `env`

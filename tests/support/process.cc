@@ -73,6 +73,11 @@ std::string SourceDir() {
   return dir != nullptr ? dir : POLICYD_SOURCE_DIR_DEFAULT;
 }
 
+std::uint64_t EnvNumber(const char* name, std::uint64_t fallback) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? std::strtoull(value, nullptr, 10) : fallback;
+}
+
 TempDir::TempDir() {
   std::string pattern = (std::filesystem::temp_directory_path() / "policyd-test-XXXXXX").string();
   char* made = mkdtemp(pattern.data());

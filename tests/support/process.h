@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -14,6 +15,10 @@ namespace policyd::testing_support {
 // Where the build put the binaries (POLICYD_BIN_DIR, set by ctest) and the source tree.
 std::string BinDir();
 std::string SourceDir();
+
+// The number in environment variable `name` (decimal), or `fallback` when it is unset or empty:
+// the knobs of long and replayed test runs (seeds, step counts).
+std::uint64_t EnvNumber(const char* name, std::uint64_t fallback);
 
 // A fresh directory under $TMPDIR, removed (recursively) on destruction.
 class TempDir {

@@ -68,6 +68,31 @@ TEST(KindReducerTest, AddedChangedRemovedLikeTheProjection) {
   EXPECT_EQ(Apply(OrgEvent("org.policy.lockout.changed", 8, 30), rows), ReduceOutcome::kNoEffect);
 }
 
+// Regression (kinds_differential_test): an "added" payload omits zero values, and the label
+// policy's theme mode 0 is the upstream's "auto" (proto THEME_MODE_AUTO, 1), which its GETs always
+// show. policyd kept the proto's 0 and left themeMode out of every label answer.
+TEST(KindReducerTest, AnAddedEventWithoutAnEnumKeyHasTheUpstreamsZeroValue) {
+  KindRows rows;
+  for (const char* type : {"org.policy.label.added", "org.policy.login.added"}) {
+    ASSERT_EQ(Apply(OrgEvent(type, 5, 0), rows), ReduceOutcome::kApplied) << type;
+  }
+  const auto& preview = rows.at(PolicyKind::kLabelPreview);
+  ASSERT_TRUE(preview);
+  EXPECT_EQ(preview->fields[Field(PolicyKind::kLabel, "themeMode")].number, 1u);  // AUTO
+  ASSERT_EQ(Apply(OrgEvent("org.policy.label.activated", 6, 1), rows), ReduceOutcome::kApplied);
+  EXPECT_EQ(rows.at(PolicyKind::kLabel)->fields[Field(PolicyKind::kLabel, "themeMode")].number, 1u);
+  // domain.PasswordlessType 0 is the proto's 0 (NOT_ALLOWED).
+  EXPECT_EQ(
+      rows.at(PolicyKind::kLogin)->fields[Field(PolicyKind::kLogin, "passwordlessType")].number,
+      0u);
+  // A key that is there wins, mapped as before.
+  Event dark = OrgEvent("org.policy.label.added", 7, 2);
+  rows.at(PolicyKind::kLabelPreview).reset();
+  dark.kind_patch.fields = {{Field(PolicyKind::kLabel, "themeMode"), Number(2)}};
+  ASSERT_EQ(Apply(dark, rows), ReduceOutcome::kApplied);
+  EXPECT_EQ(preview->fields[Field(PolicyKind::kLabel, "themeMode")].number, 2u);
+}
+
 TEST(KindReducerTest, RowsOfUnknownStreamTakeNewerEventsByDateOrSequence) {
   KindRows rows;
   KindPolicy api = EmptyKindPolicy(PolicyKind::kPrivacy);  // read from the upstream's GET
