@@ -292,12 +292,10 @@ Status ParseKindPolicyValue(od::value& value, const JsonPath& path, PolicyKind k
   return ParseKindPolicyObject(object, path, kind, out);
 }
 
-namespace {
-
-// The keys of an added or changed payload that the kind's spec names, into out.fields.
-Status ReadKindPayloadKeys(od::value& value, const JsonPath& path, PolicyKind kind, bool added,
-                           KindPatch& out) {
+Status ParseKindPayloadValue(od::value& value, const JsonPath& path, PolicyKind kind, bool added,
+                             KindPatch& out) {
   const KindSpec& spec = SpecOf(kind);
+  out.fields.clear();
   od::json_type type;
   POLICYD_RETURN_IF_ERROR(GetType(value, path, type));
   if (type == od::json_type::null) return ValidateValue(value, path, 0);
@@ -328,36 +326,6 @@ Status ReadKindPayloadKeys(od::value& value, const JsonPath& path, PolicyKind ki
     POLICYD_RETURN_IF_ERROR(ReadPayloadValue(field_value, at, spec.fields[index], parsed));
     out.fields.emplace_back(static_cast<std::uint8_t>(index), std::move(parsed));
   }
-  return Status::Ok();
-}
-
-// An added payload lacks the keys of Go zero values (omitempty): an enum's is the Go enum's 0,
-// which is not always proto's 0 (the label's themeMode: Go's auto is THEME_MODE_AUTO = 1). Adds
-// those zeros, mapped, for the enum keys `out` lacks, so the row answers what the upstream's
-// projection and conversion give.
-void AddEnumZeros(const KindSpec& spec, KindPatch& out) {
-  for (std::size_t i = 0; i < spec.fields.size(); ++i) {
-    const FieldSpec& field = spec.fields[i];
-    if (field.type != FieldType::kEnum || field.event_key.empty() ||
-        field.enum_spec->from_event.empty() || field.enum_spec->from_event[0] == 0) {
-      continue;
-    }
-    bool present = false;
-    for (const auto& [index, unused] : out.fields) present = present || index == i;
-    if (!present) {
-      out.fields.emplace_back(static_cast<std::uint8_t>(i),
-                              FieldValue{field.enum_spec->from_event[0], {}, {}});
-    }
-  }
-}
-
-}  // namespace
-
-Status ParseKindPayloadValue(od::value& value, const JsonPath& path, PolicyKind kind, bool added,
-                             KindPatch& out) {
-  out.fields.clear();
-  POLICYD_RETURN_IF_ERROR(ReadKindPayloadKeys(value, path, kind, added, out));
-  if (added) AddEnumZeros(SpecOf(kind), out);
   return Status::Ok();
 }
 

@@ -214,9 +214,7 @@ Status ParseKindPolicyValue(od::value& value, const JsonPath& path, PolicyKind k
 
 // Reads an added (`added`) or changed event payload of a generic kind (the object at `path`;
 // null: no keys) into out.fields: the keys the kind's spec names as event keys, other keys
-// validated and ignored; an added payload's missing enum keys are the Go enum's zero, mapped to
-// proto (the label's themeMode: THEME_MODE_AUTO), as the upstream answers such a row (defined in
-// kind_json.cc).
+// validated and ignored (defined in kind_json.cc).
 Status ParseKindPayloadValue(od::value& value, const JsonPath& path, PolicyKind kind, bool added,
                              KindPatch& out);
 
