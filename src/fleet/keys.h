@@ -54,15 +54,7 @@ enum class KeyKind {
 };
 
 // The generic kinds the bucket carries (every stored kind but kDomain), in number order.
-inline constexpr std::array<PolicyKind, kStoredKindCount - 1> kBucketKinds = {
-    PolicyKind::kPasswordComplexity,
-    PolicyKind::kPasswordAge,
-    PolicyKind::kLockout,
-    PolicyKind::kLogin,
-    PolicyKind::kPrivacy,
-    PolicyKind::kNotification,
-    PolicyKind::kLabel,
-    PolicyKind::kLabelPreview};
+inline constexpr std::array<PolicyKind, kStoredKindCount - 1> kBucketKinds = kStoredGenericKinds;
 
 // True for a kind with keys of its own (kBucketKinds).
 constexpr bool IsBucketKind(PolicyKind kind) {

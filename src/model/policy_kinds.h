@@ -60,6 +60,17 @@ inline constexpr std::array<PolicyKind, kPolicyKindCount - 1> kGenericKinds = {
     PolicyKind::kNotification,
     PolicyKind::kLabel};
 
+// Every stored kind held as KindPolicy: kGenericKinds and kLabelPreview, in number order.
+inline constexpr std::array<PolicyKind, kStoredKindCount - 1> kStoredGenericKinds = {
+    PolicyKind::kPasswordComplexity,
+    PolicyKind::kPasswordAge,
+    PolicyKind::kLockout,
+    PolicyKind::kLogin,
+    PolicyKind::kPrivacy,
+    PolicyKind::kNotification,
+    PolicyKind::kLabel,
+    PolicyKind::kLabelPreview};
+
 // A set of kinds, one bit per kind number.
 class KindSet {
  public:
