@@ -42,6 +42,13 @@ void PutTime(const Timestamp& t, std::string* out) {
   PutVarint(static_cast<std::uint32_t>(t.nanos), out);
 }
 
+std::size_t SharedPrefix(std::string_view a, std::string_view b) {
+  const std::size_t n = std::min(a.size(), b.size());
+  std::size_t i = 0;
+  while (i < n && a[i] == b[i]) ++i;
+  return i;
+}
+
 void Encode(std::string_view org_id, const KindPolicy& p, std::string* out) {
   PutVarint(p.details.sequence, out);
   PutTime(p.details.creation_date, out);
@@ -59,12 +66,17 @@ void Encode(std::string_view org_id, const KindPolicy& p, std::string* out) {
     PutText(p.stream.id, out);
   }
   const KindSpec& spec = SpecOf(p.kind);
+  std::string_view previous;  // the last string field's value
   for (std::size_t i = 0; i < spec.fields.size(); ++i) {
     const FieldValue& v = p.fields[i];
     switch (spec.fields[i].type) {
-      case FieldType::kString:
-        PutText(v.text, out);
+      case FieldType::kString: {
+        const std::size_t shared = SharedPrefix(previous, v.text);
+        PutVarint(shared, out);
+        PutText(std::string_view(v.text).substr(shared), out);
+        previous = v.text;
         break;
+      }
       case FieldType::kEnumList:
         PutVarint(v.list.size(), out);
         for (std::uint32_t n : v.list) PutVarint(n, out);
@@ -95,10 +107,21 @@ class Reader {
   }
   std::uint8_t Byte() { return p_ < end_ ? static_cast<std::uint8_t>(*p_++) : 0; }
   void Text(std::string* out) {
+    out->clear();
+    AppendText(out);
+  }
+  // A string field: the first `shared` bytes of `previous`, then the rest.
+  void FrontCodedText(const std::string& previous, std::string* out) {
+    const auto shared =
+        static_cast<std::size_t>(std::min<std::uint64_t>(Varint(), previous.size()));
+    out->assign(previous, 0, shared);
+    AppendText(out);
+  }
+  void AppendText(std::string* out) {
     const std::uint64_t n = Varint();
     const auto take =
         static_cast<std::size_t>(std::min<std::uint64_t>(n, static_cast<std::uint64_t>(end_ - p_)));
-    out->assign(p_, take);
+    out->append(p_, take);
     p_ += take;
   }
   void Time(Timestamp* t) {
@@ -197,6 +220,8 @@ void SharedKindRow::DecodeInto(KindPolicy* out) const {
   }
   const KindSpec& spec = SpecOf(blob_->kind);
   out->fields.resize(spec.fields.size());
+  static const std::string kNone;
+  const std::string* previous = &kNone;  // the last string field's value
   for (std::size_t i = 0; i < spec.fields.size(); ++i) {
     FieldValue& v = out->fields[i];
     const FieldType type = spec.fields[i].type;
@@ -206,7 +231,8 @@ void SharedKindRow::DecodeInto(KindPolicy* out) const {
     if (type != FieldType::kEnumList) v.list.clear();
     switch (type) {
       case FieldType::kString:
-        r.Text(&v.text);
+        r.FrontCodedText(*previous, &v.text);
+        previous = &v.text;
         break;
       case FieldType::kEnumList:
         v.list.resize(

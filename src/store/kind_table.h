@@ -15,7 +15,9 @@
 //             4 = stream is empty; else the string(s) follow (varint length, bytes): resource_owner
 //             unless flag 1, then stream type and id unless flag 2 or 4;
 //   then every field of the kind's spec in order: kBool, kEnum, kUint64: varint; kDuration: zigzag
-//   varint of the nanoseconds; kString: varint length, bytes; kEnumList: varint count, varints.
+//   varint of the nanoseconds; kString: front-coded against the row's previous string field
+//   (varint bytes shared with its start, then varint length and bytes of the rest: the label
+//   policy's five asset URLs differ only at their ends); kEnumList: varint count, varints.
 // A row also holds its org id (1..255 bytes; empty for a default) and kind, which its slot is
 // compared against.
 //

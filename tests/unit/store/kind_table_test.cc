@@ -115,6 +115,25 @@ TEST(SharedKindRowTest, AnOrgRowOfThePasswordComplexityPolicyIsSmall) {
   EXPECT_EQ(Decoded(row), p);
 }
 
+// Each string is front-coded against the previous one: the label policy's five asset URLs, which
+// differ only at their ends, cost little more than one.
+TEST(SharedKindRowTest, StringsSharingTheirStartAreHeldOnce) {
+  KindPolicy p = EmptyKindPolicy(PolicyKind::kLabel);
+  const std::string prefix = "https://login.example.com/assets/v1/310000000000000107/policy/label/";
+  std::size_t text = 0;
+  for (const char* f : {"logoUrl", "iconUrl", "logoUrlDark", "iconUrlDark", "fontUrl"}) {
+    std::string& v = p.fields[FindKindField(SpecOf(PolicyKind::kLabel), f)].text;
+    v = prefix + f + "-240000000000000107";
+    text += v.size();
+  }
+  p.fields[FindKindField(SpecOf(PolicyKind::kLabel), "primaryColor")].text = "#5469d4";
+  const SharedKindRow row = SharedKindRow::Make("310000000000000107", p);
+  EXPECT_EQ(Decoded(row), p);
+  // The shared start is held once, not five times; 100 bytes cover the header, the id, the
+  // details and the other fields.
+  EXPECT_LT(row.bytes(), text - 4 * prefix.size() + 100);
+}
+
 const SharedKindRow* FindIn(const KindTable& t, const std::string& id, PolicyKind k) {
   return t.Find(id, KindTable::HashId(id), k);
 }
