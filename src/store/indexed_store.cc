@@ -27,8 +27,13 @@ bool IndexedKind(PolicyKind kind) {
 // copies share each row's bytes (store/kind_table.h): rows to put (an empty org id: a default)
 // and own rows to remove.
 struct KindUpdate {
-  std::vector<SharedKindRow> put;
+  std::vector<std::pair<SharedKindRow, std::uint64_t>> put;  // with a default's serial
   std::vector<std::pair<std::string_view, PolicyKind>> erase;
+
+  void Put(std::string_view org_id, const KindPolicy& policy) {
+    put.emplace_back(SharedKindRow::Make(org_id, policy),
+                     org_id.empty() ? KindTable::NewSerial() : 0);
+  }
 };
 
 KindUpdate KindUpdateOf(const std::vector<KindRowChange>& changes) {
@@ -36,7 +41,7 @@ KindUpdate KindUpdateOf(const std::vector<KindRowChange>& changes) {
   for (const KindRowChange& c : changes) {
     if (!IndexedKind(c.kind)) continue;
     if (c.policy) {
-      u.put.push_back(SharedKindRow::Make(c.org_id, *c.policy));
+      u.Put(c.org_id, *c.policy);
     } else {
       u.erase.emplace_back(c.org_id, c.kind);
     }
@@ -47,7 +52,7 @@ KindUpdate KindUpdateOf(const std::vector<KindRowChange>& changes) {
 KindUpdate KindUpdateOf(const std::vector<KindRow>& rows) {
   KindUpdate u;
   for (const KindRow& row : rows) {
-    if (IndexedKind(row.policy.kind)) u.put.push_back(SharedKindRow::Make(row.org_id, row.policy));
+    if (IndexedKind(row.policy.kind)) u.Put(row.org_id, row.policy);
   }
   return u;
 }
@@ -73,7 +78,7 @@ struct IndexState {
     for (const auto& [id, domains] : previous) claims.RemoveList(id, domains);
     for (const OrgDomains& list : change.put_org_domains) claims.AddList(list.org_id, list.domains);
     for (const auto& [id, kind] : rows.erase) kinds.Erase(id, kind);
-    for (const SharedKindRow& row : rows.put) kinds.Put(row);
+    for (const auto& [row, serial] : rows.put) kinds.Put(row, serial);
   }
   void Assign(const Snapshot& snapshot, const KindUpdate& rows) {
     instance = snapshot.instance;
@@ -82,7 +87,7 @@ struct IndexState {
     claims.Clear();
     for (const OrgDomains& list : snapshot.org_domains) claims.AddList(list.org_id, list.domains);
     kinds.Clear();
-    for (const SharedKindRow& row : rows.put) kinds.Put(row);
+    for (const auto& [row, serial] : rows.put) kinds.Put(row, serial);
   }
 };
 
@@ -253,7 +258,12 @@ class IndexedStore final : public Store {
       const auto k = static_cast<std::size_t>(kind);
       const SharedKindRow* row = kinds.FindDefault(kind);
       batch.has_kind_default_[k] = row != nullptr;
-      if (row != nullptr) row->DecodeInto(&batch.kind_defaults_[k]);
+      // Most lookups answer the default: decode it only when the batch does not hold it yet.
+      const std::uint64_t serial = kinds.DefaultSerial(kind);
+      if (row != nullptr && batch.kind_default_serials_[k] != serial) {
+        row->DecodeInto(&batch.kind_defaults_[k]);
+        batch.kind_default_serials_[k] = serial;
+      }
       if (batch.kind_policies_[k].size() < n) batch.kind_policies_[k].resize(n);
       batch.has_kind_policy_[k].assign(n, 0);
     }
@@ -304,7 +314,8 @@ class IndexedStore final : public Store {
           return Status(Code::kCancelled, "index load: the store is closing");
         }
         if (has_policy && IndexedKind(row.policy.kind)) {
-          loaded.kinds.Put(SharedKindRow::Make(row.org_id, row.policy));
+          loaded.kinds.Put(SharedKindRow::Make(row.org_id, row.policy),
+                           row.org_id.empty() ? KindTable::NewSerial() : 0);
         }
         return Status::Ok();
       });

@@ -16,7 +16,8 @@
 // KindTable (store/kind_table.h) in the same copies as the orgs, so a batch's kinds come from the
 // same state as its org rows. Each row is encoded once and shared by both copies (~16 bytes per
 // row and copy besides); a read decodes the asked rows into the batch's KindPolicy values, reusing
-// their capacity, so a warmed-up read with kinds does not allocate. Not indexed, and read from
+// their capacity (a default only when it changed since the batch last held it: most orgs answer
+// the default), so a warmed-up read with kinds does not allocate. Not indexed, and read from
 // RocksDB whole (one consistent view) when a batch asks for them: the rows' versions
 // (set_with_versions; the sync reducer and the fleet publisher ask for them, lookups do not) and
 // the label preview rows (kLabelPreview, for the sync reducer only).

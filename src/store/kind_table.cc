@@ -1,6 +1,7 @@
 #include "store/kind_table.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cassert>
 #include <cstring>
 #include <functional>
@@ -271,6 +272,16 @@ std::size_t KindTable::Probe(std::string_view org_id, PolicyKind kind, std::uint
   }
 }
 
+std::uint64_t KindTable::NewSerial() {
+  static std::atomic<std::uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
+std::uint64_t KindTable::DefaultSerial(PolicyKind kind) const {
+  const auto k = static_cast<std::size_t>(kind);
+  return k < default_serials_.size() && defaults_[k] ? default_serials_[k] : 0;
+}
+
 const SharedKindRow* KindTable::FindDefault(PolicyKind kind) const {
   const auto k = static_cast<std::size_t>(kind);
   if (k >= defaults_.size() || !defaults_[k]) return nullptr;
@@ -284,14 +295,16 @@ const SharedKindRow* KindTable::Find(std::string_view org_id, std::uint64_t id_h
   return s.hash == 0 ? nullptr : &s.row;
 }
 
-void KindTable::Put(SharedKindRow row) {
+void KindTable::Put(SharedKindRow row, std::uint64_t default_serial) {
   assert(row && row.kind() != PolicyKind::kDomain &&
          static_cast<std::size_t>(row.kind()) < kPolicyKindCount);
   const std::size_t bytes = row.bytes();
   if (row.org_id().empty()) {
-    SharedKindRow& slot = defaults_[static_cast<std::size_t>(row.kind())];
+    const auto k = static_cast<std::size_t>(row.kind());
+    SharedKindRow& slot = defaults_[k];
     if (slot) row_bytes_ -= slot.bytes();
     slot = std::move(row);
+    default_serials_[k] = default_serial;
     row_bytes_ += bytes;
     return;
   }
@@ -345,6 +358,7 @@ void KindTable::Clear() {
   size_ = 0;
   row_bytes_ = 0;
   for (SharedKindRow& d : defaults_) d = SharedKindRow();
+  default_serials_.fill(0);
 }
 
 void KindTable::Rehash(std::size_t slot_count) {

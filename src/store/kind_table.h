@@ -74,15 +74,23 @@ class KindTable {
   // The hash of an org id that Find() takes (computed once per id for all kinds asked).
   static std::uint64_t HashId(std::string_view org_id);
 
+  // A number unique in the process (never 0), for each default row put: a reader that keeps a
+  // decoded default along with its serial need not decode it again while DefaultSerial() is the
+  // same.
+  static std::uint64_t NewSerial();
+
   // The instance default of `kind`, or nullptr. Valid until the next change of the table.
   const SharedKindRow* FindDefault(PolicyKind kind) const;
+  // The serial the default of `kind` was put with (0 when there is none).
+  std::uint64_t DefaultSerial(PolicyKind kind) const;
   // The own row of `kind` of org `org_id` (whose HashId is `id_hash`), or nullptr. Valid until the
   // next change of the table. Does not allocate.
   const SharedKindRow* Find(std::string_view org_id, std::uint64_t id_hash, PolicyKind kind) const;
 
   // Inserts `row` (non-null; a kind kPasswordComplexity..kLabel) or replaces the row of its org
-  // and kind; a row with an empty org id is its kind's instance default.
-  void Put(SharedKindRow row);
+  // and kind; a row with an empty org id is its kind's instance default, put with
+  // `default_serial` (NewSerial(); both copies of the index get the same one).
+  void Put(SharedKindRow row, std::uint64_t default_serial = 0);
   // Removes the own row of `kind` of `org_id` / every own row of `org_id`; absent rows are
   // ignored.
   void Erase(std::string_view org_id, PolicyKind kind);
@@ -111,6 +119,7 @@ class KindTable {
   std::size_t size_ = 0;
   std::size_t row_bytes_ = 0;
   std::array<SharedKindRow, kPolicyKindCount> defaults_{};
+  std::array<std::uint64_t, kPolicyKindCount> default_serials_{};
 };
 
 }  // namespace policyd

@@ -133,6 +133,9 @@ class LookupBatch {
   // presence flag each, so that reused batches keep the rows' capacity.
   KindSet kinds_{};
   std::array<KindPolicy, kStoredKindCount> kind_defaults_{};
+  // Per kind, the IndexedStore serial of the default kind_defaults_ holds (KindTable::NewSerial;
+  // 0: unknown), so that it is decoded again only when it changed. RocksDB reads reset it.
+  std::array<std::uint64_t, kStoredKindCount> kind_default_serials_{};
   std::array<bool, kStoredKindCount> has_kind_default_{};
   std::array<SourceVersion, kStoredKindCount> kind_default_versions_{};
   std::array<std::vector<KindPolicy>, kStoredKindCount> kind_policies_{};      // per id

@@ -176,6 +176,46 @@ TEST(IndexedStoreKindsTest, AWarmedUpReadWithKindsAllocatesNothing) {
   EXPECT_EQ(batch.kind_policy(1, PolicyKind::kLogin), nullptr);
 }
 
+// A batch keeps the decoded default and decodes it again only when it changed: every change of
+// a default reaches a reused batch, and so does a read of the same batch from RocksDB (here of
+// another store, whose default differs) between two reads from the index.
+TEST(IndexedStoreKindsTest, AReusedBatchSeesEveryChangeOfADefault) {
+  TempDir dir_a;
+  TempDir dir_b;
+  IndexedKinds a(dir_a.path());
+  IndexedKinds b(dir_b.path());
+  auto set_default = [](IndexedKinds& store, std::uint64_t seed) {
+    StoreChange change;
+    change.instance = Instance();
+    change.put_kind_rows.push_back(
+        Row(PolicyKind::kLabel, "", SeededPolicy(PolicyKind::kLabel, seed, "inst-1")));
+    return store->Apply(change, At(1));
+  };
+  KindSet label = KindSet::Of(PolicyKind::kLabel);
+  KindSet with_preview = label;
+  with_preview.insert(PolicyKind::kLabelPreview);
+  LookupBatch batch;
+  auto default_of = [&](IndexedKinds& store, KindSet kinds) -> std::optional<KindPolicy> {
+    batch.Clear();
+    batch.set_kinds(kinds);
+    batch.Add("org-x");
+    EXPECT_TRUE(store->Read(batch).ok());
+    const KindPolicy* p = batch.kind_default(PolicyKind::kLabel);
+    return p ? std::optional(*p) : std::nullopt;
+  };
+  EXPECT_EQ(default_of(a, label), std::nullopt);
+  for (std::uint64_t seed : {1, 2, 3}) {
+    ASSERT_TRUE(set_default(a, seed).ok());
+    EXPECT_EQ(default_of(a, label), SeededPolicy(PolicyKind::kLabel, seed, "inst-1"));
+    EXPECT_EQ(default_of(a, label), SeededPolicy(PolicyKind::kLabel, seed, "inst-1"));
+  }
+  ASSERT_TRUE(set_default(b, 9).ok());
+  EXPECT_EQ(default_of(b, with_preview), SeededPolicy(PolicyKind::kLabel, 9, "inst-1"));
+  EXPECT_EQ(default_of(a, label), SeededPolicy(PolicyKind::kLabel, 3, "inst-1"));
+  EXPECT_EQ(default_of(b, label), SeededPolicy(PolicyKind::kLabel, 9, "inst-1"));
+  EXPECT_EQ(default_of(a, label), SeededPolicy(PolicyKind::kLabel, 3, "inst-1"));
+}
+
 // Restarting on a store with kind rows loads them: the rows and their memory are counted, and
 // reads answer them from memory as RocksDB does.
 TEST(IndexedStoreKindsTest, TheLoadIndexesTheKindRowsAndCountsTheirMemory) {

@@ -142,7 +142,12 @@ TEST(KindTableTest, PutFindEraseAndDefaults) {
   KindTable t;
   EXPECT_EQ(FindIn(t, "a", PolicyKind::kLogin), nullptr);
   EXPECT_EQ(t.FindDefault(PolicyKind::kLogin), nullptr);
-  t.Put(SharedKindRow::Make("", SeededPolicy(PolicyKind::kLogin, 1, "inst")));
+  const std::uint64_t serial = KindTable::NewSerial();
+  EXPECT_NE(serial, 0u);
+  EXPECT_NE(KindTable::NewSerial(), serial);
+  t.Put(SharedKindRow::Make("", SeededPolicy(PolicyKind::kLogin, 1, "inst")), serial);
+  EXPECT_EQ(t.DefaultSerial(PolicyKind::kLogin), serial);
+  EXPECT_EQ(t.DefaultSerial(PolicyKind::kLabel), 0u);
   t.Put(SharedKindRow::Make("a", SeededPolicy(PolicyKind::kLogin, 2, "a")));
   t.Put(SharedKindRow::Make("a", SeededPolicy(PolicyKind::kLabel, 3, "a")));
   t.Put(SharedKindRow::Make("b", SeededPolicy(PolicyKind::kLogin, 4, "b")));
@@ -169,6 +174,7 @@ TEST(KindTableTest, PutFindEraseAndDefaults) {
   t.Clear();
   EXPECT_EQ(t.size(), 0u);
   EXPECT_EQ(t.RowBytes(), 0u);
+  EXPECT_EQ(t.DefaultSerial(PolicyKind::kLogin), 0u);
   EXPECT_EQ(t.FindDefault(PolicyKind::kLogin), nullptr);
   EXPECT_EQ(FindIn(t, "b", PolicyKind::kLogin), nullptr);
 }
