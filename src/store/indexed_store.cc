@@ -281,45 +281,13 @@ class IndexedStore final : public Store {
     }
   }
 
-  // One pass over the store, under the write lock so that no change slips in between.
+  // Passes over the store, under the write lock so that no change slips in between.
   IndexLoad Load() {
     const auto started = std::chrono::steady_clock::now();
     IndexLoad load;
     std::lock_guard lock(write_mu_);
     IndexState loaded;
-    if (Result<StoreMeta> meta = base_->Meta(); meta) loaded.orgs.Reserve(meta->org_count);
-    load.status =
-        base_->ForEach([&loaded](const InstanceRecord& instance) { loaded.instance = instance; },
-                       [this, &loaded](const OrgRecord& org) {
-                         if (stop_.load(std::memory_order_relaxed)) {
-                           return Status(Code::kCancelled, "index load: the store is closing");
-                         }
-                         loaded.orgs.Put(org.id, org.policy);
-                         return Status::Ok();
-                       });
-    // A second walk, over the domain rows; no write runs in between (we hold the lock).
-    if (load.status.ok()) {
-      load.status = base_->ForEachOrgDomains([this, &loaded](const OrgDomains& list) {
-        if (stop_.load(std::memory_order_relaxed)) {
-          return Status(Code::kCancelled, "index load: the store is closing");
-        }
-        loaded.claims.AddList(list.org_id, list.domains);
-        return Status::Ok();
-      });
-    }
-    // A third, over the kinds' rows (the label preview and removed rows' versions are not held).
-    if (load.status.ok()) {
-      load.status = base_->ForEachKindRow([this, &loaded](const KindRow& row, bool has_policy) {
-        if (stop_.load(std::memory_order_relaxed)) {
-          return Status(Code::kCancelled, "index load: the store is closing");
-        }
-        if (has_policy && IndexedKind(row.policy.kind)) {
-          loaded.kinds.Put(SharedKindRow::Make(row.org_id, row.policy),
-                           row.org_id.empty() ? KindTable::NewSerial() : 0);
-        }
-        return Status::Ok();
-      });
-    }
+    load.status = Walk(loaded);
     if (load.status.ok()) {
       loaded.write = writes_begun_.load(std::memory_order_seq_cst);  // none runs: we hold the lock
       load.orgs = loaded.orgs.size();
@@ -334,6 +302,36 @@ class IndexedStore final : public Store {
     load.took = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::steady_clock::now() - started);
     return load;
+  }
+
+  // CANCELLED once the store is closing (a load in progress stops), else OK.
+  Status Stopping() const {
+    if (!stop_.load(std::memory_order_relaxed)) return Status::Ok();
+    return Status(Code::kCancelled, "index load: the store is closing");
+  }
+
+  // Fills `loaded` in three walks (the caller holds the write lock, so no write runs in between):
+  // the orgs, the domain rows (for the claims), the kinds' rows (not the label preview, nor the
+  // versions of removed rows).
+  Status Walk(IndexState& loaded) const {
+    if (Result<StoreMeta> meta = base_->Meta(); meta) loaded.orgs.Reserve(meta->org_count);
+    POLICYD_RETURN_IF_ERROR(
+        base_->ForEach([&loaded](const InstanceRecord& instance) { loaded.instance = instance; },
+                       [this, &loaded](const OrgRecord& org) {
+                         loaded.orgs.Put(org.id, org.policy);
+                         return Stopping();
+                       }));
+    POLICYD_RETURN_IF_ERROR(base_->ForEachOrgDomains([this, &loaded](const OrgDomains& list) {
+      loaded.claims.AddList(list.org_id, list.domains);
+      return Stopping();
+    }));
+    return base_->ForEachKindRow([this, &loaded](const KindRow& row, bool has_policy) {
+      if (has_policy && IndexedKind(row.policy.kind)) {
+        loaded.kinds.Put(SharedKindRow::Make(row.org_id, row.policy),
+                         row.org_id.empty() ? KindTable::NewSerial() : 0);
+      }
+      return Stopping();
+    });
   }
 
   std::unique_ptr<Store> base_;
