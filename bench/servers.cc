@@ -169,7 +169,8 @@ std::string FileFrom(const std::string& path, std::uintmax_t offset) {
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-// Waits for the daemon's "lookup index loaded: N orgs, M MiB, in T ms" line in its log, written
+// Waits for the daemon's "lookup index loaded: N orgs, K own rows of other policy kinds, M MiB,
+// in T ms" line in its log, written
 // after `log_offset`.
 void WaitForIndex(Policyd& p, Clock::time_point t0, std::uintmax_t log_offset) {
   static constexpr std::string_view kLine = "lookup index loaded: ";

@@ -27,7 +27,8 @@ struct Policyd {
   double ready_s = -1;   // start -> READY=1 on the NOTIFY_SOCKET the benchmark owns
   double answer_s = -1;  // start -> first answered GetStatus
   // With wait_for_index: start -> the lookup index loaded (its log line), the daemon's RSS then
-  // (before any lookup), and what the daemon's log line says ("N orgs, M MiB, in T ms").
+  // (before any lookup), and what the daemon's log line says ("N orgs, K own rows of other policy
+  // kinds, M MiB, in T ms").
   double index_s = -1;
   long index_rss_kb = -1;
   std::string index_line;
