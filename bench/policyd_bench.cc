@@ -19,8 +19,9 @@
 //            --request-metrics false, at C = 1 and 16; and at C = 1 login-name checks against
 //            the plain lookup: on random orgs without and with an '@' (the verified-domain index
 //            read) and on orgs whose policy makes them read domains;
-//   scale    single lookups at C = 1 and 16 on stores of --small-orgs and --large-orgs orgs; READY
-//            time, RSS and size on disk of the large store;
+//   scale    single lookups at C = 1 and 16 on stores of --small-orgs and --large-orgs orgs, and of
+//            --large-orgs orgs with every generic kind's default and 1% own rows per kind
+//            (issue #14); READY time, RSS and size on disk of the large stores;
 //   sync     events applied per second from the fake upstream (sync_rate.h);
 //   fleet    fleet mode (issue #13) with real processes: one publisher and F followers over
 //            nats-server: upstream requests at rest, change-to-every-follower latency, RSS, a
@@ -378,33 +379,49 @@ std::vector<RunResult> RunFeatures(const Env& env, const Args& a) {
   return out;
 }
 
+// The scale stores: --small-orgs and --large-orgs orgs, and --large-orgs orgs with the generic
+// kinds (issue #14: every kind's default and 1% own rows per kind, bench_kinds.h), all restarted
+// on their populated data dirs; lookups interleaved, RSS after them.
 void RunScale(const Args& a, const std::string& binary, const std::string& dir, BenchResults& r) {
-  std::fprintf(stderr, "policyd_bench: scale: stores of %d and %d orgs\n", a.small_orgs,
-               a.large_orgs);
+  std::fprintf(stderr, "policyd_bench: scale: stores of %d and %d orgs, and %d with kinds\n",
+               a.small_orgs, a.large_orgs, a.large_orgs);
   PreparedStore small = PrepareStore(binary, dir, "small", a.small_orgs);
-  PreparedStore large = PrepareStore(binary, dir, "large", a.large_orgs);
-  std::fprintf(stderr,
-               "policyd_bench: %d orgs: snapshot written in %.2f s, loaded in %.2f s; restart: "
-               "READY after %.3f s\n",
-               a.large_orgs, large.write_snapshot_s, large.load_snapshot_s, large.serving.ready_s);
+  // The two large stores wait for their lookup index before any lookup (StartPolicyd): their
+  // RSS then differs by what the kinds cost, not by how much of RocksDB's block cache the first
+  // lookups happened to fill while the index loaded.
+  PreparedStore large = PrepareStore(binary, dir, "large", a.large_orgs, {}, false, true);
+  PreparedStore kinds = PrepareStore(binary, dir, "kinds", a.large_orgs, {}, true, true);
+  for (const PreparedStore* s : {&large, &kinds})
+    std::fprintf(stderr,
+                 "policyd_bench: %d orgs%s: snapshot written in %.2f s, loaded in %.2f s; "
+                 "restart: READY after %.3f s, index loaded after %.3f s (%s), RSS then %ld kB\n",
+                 s->orgs, s->kinds ? " with kinds" : "", s->write_snapshot_s, s->load_snapshot_s,
+                 s->serving.ready_s, s->serving.index_s, s->serving.index_line.c_str(),
+                 s->serving.index_rss_kb);
   ReadEveryOrg(small.serving.socket, small.org_ids);
   ReadEveryOrg(large.serving.socket, large.org_ids);
+  ReadEveryOrg(kinds.serving.socket, kinds.org_ids);
   for (int c : {1, 16}) {
     const int cpu = c == 1 ? a.pin_cpu : -1;
-    std::vector<RunResult> runs =
-        Interleaved({Spec(OrgsLabel(a.small_orgs), "single", c, 1, a.seconds, small.serving.pid,
-                          FrameLookups(small.serving.socket, small.org_ids, 1), cpu),
-                     Spec(OrgsLabel(a.large_orgs), "single", c, 1, a.seconds, large.serving.pid,
-                          FrameLookups(large.serving.socket, large.org_ids, 1), cpu)},
-                    a.rounds);
+    std::vector<RunResult> runs = Interleaved(
+        {Spec(OrgsLabel(a.small_orgs), "single", c, 1, a.seconds, small.serving.pid,
+              FrameLookups(small.serving.socket, small.org_ids, 1), cpu),
+         Spec(OrgsLabel(a.large_orgs), "single", c, 1, a.seconds, large.serving.pid,
+              FrameLookups(large.serving.socket, large.org_ids, 1), cpu),
+         Spec(OrgsLabel(a.large_orgs) + kKindsLabel, "single", c, 1, a.seconds, kinds.serving.pid,
+              FrameLookups(kinds.serving.socket, kinds.org_ids, 1), cpu)},
+        a.rounds);
     r.scale.insert(r.scale.end(), runs.begin(), runs.end());
   }
   r.small_store = FactsOf(small);
   r.large_store = FactsOf(large);
+  r.kinds_store = FactsOf(kinds);
   r.small_store->rss_kb = RssKb(small.serving.pid);
   r.large_store->rss_kb = RssKb(large.serving.pid);
+  r.kinds_store->rss_kb = RssKb(kinds.serving.pid);
   StopPolicyd(small.serving);
   StopPolicyd(large.serving);
+  StopPolicyd(kinds.serving);
 }
 
 Env SetUp(const Args& a, BenchResults& r) {

@@ -19,11 +19,19 @@
 
 namespace policyd::bench {
 
+// The suffix of the scale runs' server label on the store with the generic kinds.
+inline constexpr const char* kKindsLabel = ", 1% own rows per kind";
+
 struct StoreFacts {
   int orgs = 0;
   double write_snapshot_s = 0, load_snapshot_s = 0, ready_s = 0, answer_s = 0;
   std::uintmax_t snapshot_bytes = 0, store_bytes = 0, sst_bytes = 0;
   long rss_kb = -1;  // after the lookups
+  // When the start waited for the lookup index (StartPolicyd wait_for_index): start -> loaded,
+  // RSS then, and the daemon's log line about it.
+  double index_s = -1;
+  long index_rss_kb = -1;
+  std::string index_line;
 };
 StoreFacts FactsOf(const PreparedStore& s);
 
@@ -56,8 +64,9 @@ struct BenchResults {
   MessageSizes sizes;
   std::vector<RunResult> compare;  // medians of interleaved rounds
   EchoChoice echo;
-  std::optional<StoreFacts> small_store, large_store;
-  std::vector<RunResult> scale;  // server "policyd <N> orgs"
+  // kinds_store: large_store's orgs with the generic kinds (issue #14; bench_kinds.h).
+  std::optional<StoreFacts> small_store, large_store, kinds_store;
+  std::vector<RunResult> scale;  // server "policyd <N> orgs" (+ kKindsLabel for kinds_store)
   // The cost of optional work: each row against the "policyd" row of the same C and mode.
   std::vector<RunResult> features;
   std::optional<SyncRate> sync;

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <thread>
 
+#include "bench_kinds.h"
 #include "bench_support.h"
 #include "client/client.h"
 #include "json/snapshot_json.h"
@@ -26,8 +27,9 @@ double Since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-// Writes the snapshot with the production streaming writer; returns its size in bytes.
-std::uintmax_t WriteSnapshot(int orgs, const std::string& path) {
+// Writes the snapshot with the production streaming writer; returns its size in bytes. With
+// `kinds`, also every generic kind's default and 1% own rows per kind (bench_kinds.h).
+std::uintmax_t WriteSnapshot(int orgs, const std::string& path, bool kinds) {
   std::ofstream file(path, std::ios::binary);
   if (!file) Fail("cannot write " + path);
   InstanceRecord instance;
@@ -36,10 +38,22 @@ std::uintmax_t WriteSnapshot(int orgs, const std::string& path) {
   instance.policy.details = {7, Timestamp{1739260801, 500000000}, Timestamp{1740820364, 0},
                              instance.id};
   std::string out;
-  AppendSnapshotBegin(out, instance);
+  std::vector<KindPolicy> defaults;
+  std::vector<const KindPolicy*> rows;
+  if (kinds) {
+    for (PolicyKind k : kGenericKinds) defaults.push_back(BenchKindDefault(k, instance.id));
+    for (const KindPolicy& d : defaults) rows.push_back(&d);
+  }
+  AppendSnapshotBegin(out, instance, {}, rows);
+  std::vector<KindPolicy> own;
   for (int i = 0; i < orgs; ++i) {  // fixed-width ids: numeric order is byte order
     OrgRecord org;
     org.id = OrgId(i);
+    own.clear();
+    rows.clear();
+    for (PolicyKind k : kGenericKinds)
+      if (kinds && HasOwnKind(i, k)) own.push_back(BenchKindPolicy(k, i, org.id));
+    for (const KindPolicy& p : own) rows.push_back(&p);
     if (HasOwnPolicy(i)) {
       PolicyRecord p;
       p.flags = {i % 2 == 0, i % 3 == 0, i % 5 == 0};
@@ -50,7 +64,7 @@ std::uintmax_t WriteSnapshot(int orgs, const std::string& path) {
     // Every org has its generated domain, verified and primary, as the upstream gives it: the
     // login-name checks find it in the org's domains and in the verified-domain index.
     const OrgDomain generated{org.id + ".example.com", true, true};
-    AppendSnapshotOrg(out, org, i == 0, std::span<const OrgDomain>(&generated, 1));
+    AppendSnapshotOrg(out, org, i == 0, std::span<const OrgDomain>(&generated, 1), rows);
     if (out.size() > (1 << 20)) {
       file << out;
       out.clear();
@@ -147,10 +161,41 @@ void LoadRedis(Conn& redis, const std::string& policyd_socket,
   }
 }
 
+// The bytes of `path` from `offset` on (what a process started after `offset` was the size has
+// written to a log that earlier runs wrote too).
+std::string FileFrom(const std::string& path, std::uintmax_t offset) {
+  std::ifstream in(path, std::ios::binary);
+  in.seekg(static_cast<std::streamoff>(offset));
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// Waits for the daemon's "lookup index loaded: N orgs, K own rows of other policy kinds, M MiB,
+// in T ms" line in its log, written
+// after `log_offset`.
+void WaitForIndex(Policyd& p, Clock::time_point t0, std::uintmax_t log_offset) {
+  static constexpr std::string_view kLine = "lookup index loaded: ";
+  for (;;) {
+    CheckRunning(p);
+    const std::string log = FileFrom(p.log, log_offset);
+    if (const std::size_t at = log.find(kLine); at != std::string::npos) {
+      p.index_s = Since(t0);
+      p.index_rss_kb = RssKb(p.pid);
+      const std::size_t from = at + kLine.size();
+      const std::size_t end = log.find('\n', from);
+      p.index_line = log.substr(from, end == std::string::npos ? std::string::npos : end - from);
+      return;
+    }
+    if (log.find("lookup index not loaded") != std::string::npos)
+      Fail("policyd did not load its lookup index; log:\n" + log);
+    if (Since(t0) > 600) Fail("policyd did not load its lookup index within 10 min");
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+}
+
 }  // namespace
 
 std::uintmax_t WriteBenchSnapshot(int orgs, const std::string& path) {
-  return WriteSnapshot(orgs, path);
+  return WriteSnapshot(orgs, path, false);
 }
 
 std::string OrgId(int i) {
@@ -168,7 +213,8 @@ std::vector<std::string> OrgIds(int orgs) {
 
 Policyd StartPolicyd(const std::string& binary, const std::string& socket,
                      const std::string& data_dir, const std::string& snapshot,
-                     const std::string& log, const std::vector<std::string>& extra_args) {
+                     const std::string& log, const std::vector<std::string>& extra_args,
+                     bool wait_for_index) {
   if (access(binary.c_str(), X_OK) != 0)
     Fail("policyd binary not found at " + binary + " (build it, or pass --policyd PATH)");
   Policyd p;
@@ -176,11 +222,19 @@ Policyd StartPolicyd(const std::string& binary, const std::string& socket,
   p.data_dir = data_dir;
   p.log = log;
   NotifySocket notify(socket + ".notify");
-  std::vector<std::string> argv = {binary,   "--socket",    socket, "--data-dir",
-                                   data_dir, "--log-level", "warn"};
+  std::vector<std::string> argv = {binary,
+                                   "--socket",
+                                   socket,
+                                   "--data-dir",
+                                   data_dir,
+                                   "--log-level",
+                                   wait_for_index ? "info" : "warn"};
   if (!snapshot.empty()) argv.insert(argv.end(), {"--snapshot", snapshot});
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   std::string error;
+  std::error_code size_error;
+  std::uintmax_t log_offset = std::filesystem::file_size(log, size_error);
+  if (size_error) log_offset = 0;
   const auto t0 = Clock::now();
   p.pid = Spawn(argv, log, error, {"NOTIFY_SOCKET=" + notify.path()});
   if (p.pid < 0) Fail("cannot start policyd: " + error);
@@ -201,6 +255,7 @@ Policyd StartPolicyd(const std::string& binary, const std::string& socket,
     std::this_thread::sleep_for(std::chrono::microseconds(500));
   }
   p.answer_s = Since(t0);
+  if (wait_for_index) WaitForIndex(p, t0, log_offset);
   return p;
 }
 
@@ -211,16 +266,18 @@ void StopPolicyd(Policyd& p) {
 
 PreparedStore PrepareStore(const std::string& binary, const std::string& dir,
                            const std::string& name, int orgs,
-                           const std::vector<std::string>& serve_args) {
+                           const std::vector<std::string>& serve_args, bool kinds,
+                           bool wait_for_index) {
   PreparedStore s;
   s.orgs = orgs;
+  s.kinds = kinds;
   s.org_ids = OrgIds(orgs);
   const std::string snapshot = dir + "/" + name + ".json";
   const std::string data = dir + "/" + name + ".data";
   const std::string socket = dir + "/" + name + ".sock";
   const std::string log = dir + "/" + name + ".log";
   auto t0 = Clock::now();
-  s.snapshot_bytes = WriteSnapshot(orgs, snapshot);
+  s.snapshot_bytes = WriteSnapshot(orgs, snapshot, kinds);
   s.write_snapshot_s = Since(t0);
   Policyd loader = StartPolicyd(binary, socket, data, snapshot, log);
   s.load_snapshot_s = loader.answer_s;
@@ -228,7 +285,7 @@ PreparedStore PrepareStore(const std::string& binary, const std::string& dir,
   std::filesystem::remove(snapshot);
   s.store_bytes = DirSize(data);
   s.sst_bytes = SstBytes(data);
-  s.serving = StartPolicyd(binary, socket, data, "", log, serve_args);
+  s.serving = StartPolicyd(binary, socket, data, "", log, serve_args, wait_for_index);
   return s;
 }
 

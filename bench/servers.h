@@ -26,13 +26,22 @@ struct Policyd {
   std::string socket, data_dir, log;
   double ready_s = -1;   // start -> READY=1 on the NOTIFY_SOCKET the benchmark owns
   double answer_s = -1;  // start -> first answered GetStatus
+  // With wait_for_index: start -> the lookup index loaded (its log line), the daemon's RSS then
+  // (before any lookup), and what the daemon's log line says ("N orgs, K own rows of other policy
+  // kinds, M MiB, in T ms").
+  double index_s = -1;
+  long index_rss_kb = -1;
+  std::string index_line;
 };
 
 // Starts `binary` serving `data_dir` on `socket` (with --snapshot when `snapshot` is not empty)
-// and waits until it has sent READY=1 and answered GetStatus.
+// and waits until it has sent READY=1 and answered GetStatus. With `wait_for_index` it logs at
+// info and also waits until it has loaded its lookup index (store/indexed_store.h), so that no
+// lookup reads RocksDB (and fills its block cache) meanwhile.
 Policyd StartPolicyd(const std::string& binary, const std::string& socket,
                      const std::string& data_dir, const std::string& snapshot,
-                     const std::string& log, const std::vector<std::string>& extra_args = {});
+                     const std::string& log, const std::vector<std::string>& extra_args = {},
+                     bool wait_for_index = false);
 // SIGTERM, and waits for the exit (policyd flushes the store first).
 void StopPolicyd(Policyd& p);
 
@@ -40,16 +49,20 @@ void StopPolicyd(Policyd& p);
 // writer, loaded by `policyd --snapshot`, then policyd restarted on the populated data dir.
 struct PreparedStore {
   int orgs = 0;
+  bool kinds = false;  // with the generic kinds' rows (bench_kinds.h)
   std::vector<std::string> org_ids;
   double write_snapshot_s = 0;  // generating the snapshot file
   double load_snapshot_s = 0;   // start with --snapshot -> first answer (parse, write, flush)
   std::uintmax_t snapshot_bytes = 0, store_bytes = 0, sst_bytes = 0;
   Policyd serving;  // the second start, without --snapshot
 };
-// `serve_args` are added to the second start's command line.
+// `serve_args` are added to the second start's command line. With `kinds`, the snapshot also has
+// every generic kind's default and 1% own rows per kind (bench_kinds.h). `wait_for_index`: the
+// second start waits for the lookup index (StartPolicyd).
 PreparedStore PrepareStore(const std::string& binary, const std::string& dir,
                            const std::string& name, int orgs,
-                           const std::vector<std::string>& serve_args = {});
+                           const std::vector<std::string>& serve_args = {}, bool kinds = false,
+                           bool wait_for_index = false);
 
 // The raw frame policyd answers to GetOrgPolicy(org_ids[index]), prefix included; Fail()s unless
 // it decodes to the known org with the expected default/own flag.

@@ -219,8 +219,9 @@ int Run(const DaemonConfig& config) {
   // until it is complete they read RocksDB, so start-up does not wait for it.
   *store = WithMemoryIndex(std::move(*store), [](const IndexLoad& load) {
     if (load.status.ok()) {
-      spdlog::info("lookup index loaded: {} orgs, {} MiB, in {} ms", load.orgs, load.bytes >> 20,
-                   load.took.count());
+      spdlog::info(
+          "lookup index loaded: {} orgs, {} own rows of other policy kinds, {} MiB, in {} ms",
+          load.orgs, load.kind_rows, load.bytes >> 20, load.took.count());
     } else {
       spdlog::error("lookup index not loaded, lookups keep reading the store: {}",
                     load.status.ToString());

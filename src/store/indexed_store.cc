@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "store/claim_table.h"
+#include "store/kind_table.h"
 #include "store/left_right.h"
 #include "store/org_table.h"
 
@@ -17,29 +18,76 @@ namespace {
 // removed_orgs), read from the store before the change is written.
 using PreviousLists = std::map<std::string, std::vector<OrgDomain>, std::less<>>;
 
+// True for the kinds the index holds (kPasswordComplexity..kLabel: not the label preview).
+bool IndexedKind(PolicyKind kind) {
+  return kind != PolicyKind::kDomain && static_cast<std::size_t>(kind) < kPolicyKindCount;
+}
+
+// A write's rows of the generic kinds, encoded once before the index changes, so that both
+// copies share each row's bytes (store/kind_table.h): rows to put (an empty org id: a default)
+// and own rows to remove.
+struct KindUpdate {
+  std::vector<std::pair<SharedKindRow, std::uint64_t>> put;  // with a default's serial
+  std::vector<std::pair<std::string_view, PolicyKind>> erase;
+
+  void Put(std::string_view org_id, const KindPolicy& policy) {
+    put.emplace_back(SharedKindRow::Make(org_id, policy),
+                     org_id.empty() ? KindTable::NewSerial() : 0);
+  }
+};
+
+KindUpdate KindUpdateOf(const std::vector<KindRowChange>& changes) {
+  KindUpdate u;
+  for (const KindRowChange& c : changes) {
+    if (!IndexedKind(c.kind)) continue;
+    if (c.policy) {
+      u.Put(c.org_id, *c.policy);
+    } else {
+      u.erase.emplace_back(c.org_id, c.kind);
+    }
+  }
+  return u;
+}
+
+KindUpdate KindUpdateOf(const std::vector<KindRow>& rows) {
+  KindUpdate u;
+  for (const KindRow& row : rows) {
+    if (IndexedKind(row.policy.kind)) u.Put(row.org_id, row.policy);
+  }
+  return u;
+}
+
 // What lookups read: the instance default, every org, every org's verified-domain claims (as
-// hashes), and which write they reflect.
+// hashes), the generic kinds' defaults and own rows, and which write they reflect.
 struct IndexState {
   std::optional<InstanceRecord> instance;
   OrgTable orgs;
   ClaimTable claims;
+  KindTable kinds;
   // The number of the last write (IndexedStore::writes_begun_) whose outcome this state holds.
   std::uint64_t write = 0;
 
-  void Apply(const StoreChange& change, const PreviousLists& previous) {
+  void Apply(const StoreChange& change, const PreviousLists& previous, const KindUpdate& rows) {
     if (change.instance) instance = *change.instance;
-    for (const std::string& id : change.removed_orgs) orgs.Erase(id);
+    for (const std::string& id : change.removed_orgs) {
+      orgs.Erase(id);
+      kinds.EraseOrg(id);
+    }
     for (const OrgRecord& org : change.put_orgs) orgs.Put(org.id, org.policy);
     // As the store applies it: removed orgs lose their domains, listed orgs get their new list.
     for (const auto& [id, domains] : previous) claims.RemoveList(id, domains);
     for (const OrgDomains& list : change.put_org_domains) claims.AddList(list.org_id, list.domains);
+    for (const auto& [id, kind] : rows.erase) kinds.Erase(id, kind);
+    for (const auto& [row, serial] : rows.put) kinds.Put(row, serial);
   }
-  void Assign(const Snapshot& snapshot) {
+  void Assign(const Snapshot& snapshot, const KindUpdate& rows) {
     instance = snapshot.instance;
     orgs.Clear();
     for (const OrgRecord& org : snapshot.orgs) orgs.Put(org.id, org.policy);
     claims.Clear();
     for (const OrgDomains& list : snapshot.org_domains) claims.AddList(list.org_id, list.domains);
+    kinds.Clear();
+    for (const auto& [row, serial] : rows.put) kinds.Put(row, serial);
   }
 };
 
@@ -59,9 +107,10 @@ class IndexedStore final : public Store {
   }
 
   Status Read(LookupBatch& batch) const override {
-    // The index holds no domains and no versions: a batch that wants them is read from RocksDB.
+    // The index holds no domains, no versions and no label preview rows: a batch that wants them
+    // is read from RocksDB.
     if (!ready_.load(std::memory_order_acquire) || batch.with_domains() || batch.with_versions() ||
-        batch.kinds().has_generic()) {
+        batch.kinds().contains(PolicyKind::kLabelPreview)) {
       return base_->Read(batch);
     }
     if (batch.claim_query_count() == 0) {
@@ -106,8 +155,9 @@ class IndexedStore final : public Store {
     const Status s = base_->Apply(change, now);
     // Even a failed write (which changed nothing) gets its number, so that claim reads go on.
     if (ready) {
-      index_.Write([&change, &previous, &s, write](IndexState& st) {
-        if (s.ok()) st.Apply(change, previous);
+      const KindUpdate rows = s.ok() ? KindUpdateOf(change.put_kind_rows) : KindUpdate{};
+      index_.Write([&change, &previous, &rows, &s, write](IndexState& st) {
+        if (s.ok()) st.Apply(change, previous, rows);
         st.write = write;
       });
     }
@@ -120,8 +170,9 @@ class IndexedStore final : public Store {
     const std::uint64_t write = writes_begun_.fetch_add(1, std::memory_order_seq_cst) + 1;
     const Status s = base_->Replace(snapshot, cursor, source, now);
     if (ready_.load(std::memory_order_relaxed)) {
-      index_.Write([&snapshot, &s, write](IndexState& st) {
-        if (s.ok()) st.Assign(snapshot);
+      const KindUpdate rows = s.ok() ? KindUpdateOf(snapshot.kind_rows) : KindUpdate{};
+      index_.Write([&snapshot, &rows, &s, write](IndexState& st) {
+        if (s.ok()) st.Assign(snapshot, rows);
         st.write = write;
       });
     }
@@ -195,44 +246,92 @@ class IndexedStore final : public Store {
         batch.policies_[i] = *found.policy;
       }
     }
+    if (batch.kinds_.has_generic()) FillKinds(s.kinds, batch);
   }
 
-  // One pass over the store, under the write lock so that no change slips in between.
+  // Decodes each asked kind's default and each id's own row into the batch's rows, whose
+  // capacity they reuse (store/kind_table.h).
+  static void FillKinds(const KindTable& kinds, LookupBatch& batch) {
+    const std::size_t n = batch.ids_.size();
+    for (PolicyKind kind : kGenericKinds) {
+      if (!batch.kinds_.contains(kind)) continue;
+      const auto k = static_cast<std::size_t>(kind);
+      const SharedKindRow* row = kinds.FindDefault(kind);
+      batch.has_kind_default_[k] = row != nullptr;
+      // Most lookups answer the default: decode it only when the batch does not hold it yet.
+      const std::uint64_t serial = kinds.DefaultSerial(kind);
+      if (row != nullptr && batch.kind_default_serials_[k] != serial) {
+        row->DecodeInto(&batch.kind_defaults_[k]);
+        batch.kind_default_serials_[k] = serial;
+      }
+      if (batch.kind_policies_[k].size() < n) batch.kind_policies_[k].resize(n);
+      batch.has_kind_policy_[k].assign(n, 0);
+    }
+    if (kinds.size() == 0) return;
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint64_t hash = KindTable::HashId(batch.ids_[i]);
+      for (PolicyKind kind : kGenericKinds) {
+        if (!batch.kinds_.contains(kind)) continue;
+        const SharedKindRow* row = kinds.Find(batch.ids_[i], hash, kind);
+        if (row == nullptr) continue;
+        const auto k = static_cast<std::size_t>(kind);
+        row->DecodeInto(&batch.kind_policies_[k][i]);
+        batch.has_kind_policy_[k][i] = 1;
+      }
+    }
+  }
+
+  // Passes over the store, under the write lock so that no change slips in between.
   IndexLoad Load() {
     const auto started = std::chrono::steady_clock::now();
     IndexLoad load;
     std::lock_guard lock(write_mu_);
     IndexState loaded;
-    if (Result<StoreMeta> meta = base_->Meta(); meta) loaded.orgs.Reserve(meta->org_count);
-    load.status =
-        base_->ForEach([&loaded](const InstanceRecord& instance) { loaded.instance = instance; },
-                       [this, &loaded](const OrgRecord& org) {
-                         if (stop_.load(std::memory_order_relaxed)) {
-                           return Status(Code::kCancelled, "index load: the store is closing");
-                         }
-                         loaded.orgs.Put(org.id, org.policy);
-                         return Status::Ok();
-                       });
-    // A second walk, over the domain rows; no write runs in between (we hold the lock).
-    if (load.status.ok()) {
-      load.status = base_->ForEachOrgDomains([this, &loaded](const OrgDomains& list) {
-        if (stop_.load(std::memory_order_relaxed)) {
-          return Status(Code::kCancelled, "index load: the store is closing");
-        }
-        loaded.claims.AddList(list.org_id, list.domains);
-        return Status::Ok();
-      });
-    }
+    load.status = Walk(loaded);
     if (load.status.ok()) {
       loaded.write = writes_begun_.load(std::memory_order_seq_cst);  // none runs: we hold the lock
       load.orgs = loaded.orgs.size();
-      load.bytes = 2 * (loaded.orgs.MemoryBytes() + loaded.claims.MemoryBytes());
+      load.kind_rows = loaded.kinds.size();
+      // The kinds' rows are shared by both copies (store/kind_table.h): counted once.
+      load.bytes =
+          2 * (loaded.orgs.MemoryBytes() + loaded.claims.MemoryBytes() + loaded.kinds.SlotBytes()) +
+          loaded.kinds.RowBytes();
       index_.ResetUnshared(std::move(loaded));  // no reader uses index_ before ready_
       ready_.store(true, std::memory_order_release);
     }
     load.took = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::steady_clock::now() - started);
     return load;
+  }
+
+  // CANCELLED once the store is closing (a load in progress stops), else OK.
+  Status Stopping() const {
+    if (!stop_.load(std::memory_order_relaxed)) return Status::Ok();
+    return Status(Code::kCancelled, "index load: the store is closing");
+  }
+
+  // Fills `loaded` in three walks (the caller holds the write lock, so no write runs in between):
+  // the orgs, the domain rows (for the claims), the kinds' rows (not the label preview, nor the
+  // versions of removed rows).
+  Status Walk(IndexState& loaded) const {
+    if (Result<StoreMeta> meta = base_->Meta(); meta) loaded.orgs.Reserve(meta->org_count);
+    POLICYD_RETURN_IF_ERROR(
+        base_->ForEach([&loaded](const InstanceRecord& instance) { loaded.instance = instance; },
+                       [this, &loaded](const OrgRecord& org) {
+                         loaded.orgs.Put(org.id, org.policy);
+                         return Stopping();
+                       }));
+    POLICYD_RETURN_IF_ERROR(base_->ForEachOrgDomains([this, &loaded](const OrgDomains& list) {
+      loaded.claims.AddList(list.org_id, list.domains);
+      return Stopping();
+    }));
+    return base_->ForEachKindRow([this, &loaded](const KindRow& row, bool has_policy) {
+      if (has_policy && IndexedKind(row.policy.kind)) {
+        loaded.kinds.Put(SharedKindRow::Make(row.org_id, row.policy),
+                         row.org_id.empty() ? KindTable::NewSerial() : 0);
+      }
+      return Stopping();
+    });
   }
 
   std::unique_ptr<Store> base_;

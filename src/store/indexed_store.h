@@ -11,10 +11,16 @@
 // wait for a sync and always see one whole change or none — the same guarantee Read() gives on
 // RocksDB.
 //
-// The rows of the generic policy kinds (LookupBatch::set_kinds) are not indexed yet: a batch that
-// asks for any is read from RocksDB whole (one consistent view; one extra point read per org, and
-// RocksDB's allocations). Keeping them in memory (about 1% of orgs per kind) is issue #14's
-// remaining store work.
+// The generic policy kinds (LookupBatch::set_kinds, kPasswordComplexity..kLabel) are indexed too:
+// each kind's instance default and every org's own row of it (about 1% of orgs per kind), in a
+// KindTable (store/kind_table.h) in the same copies as the orgs, so a batch's kinds come from the
+// same state as its org rows. Each row is encoded once and shared by both copies (~16 bytes per
+// row and copy besides); a read decodes the asked rows into the batch's KindPolicy values, reusing
+// their capacity (a default only when it changed since the batch last held it: most orgs answer
+// the default), so a warmed-up read with kinds does not allocate. Not indexed, and read from
+// RocksDB whole (one consistent view) when a batch asks for them: the rows' versions
+// (set_with_versions; the sync reducer and the fleet publisher ask for them, lookups do not) and
+// the label preview rows (kLabelPreview, for the sync reducer only).
 //
 // Domains are not copied (with a generated domain per org the two copies would grow by well over
 // 100 MB per million orgs): a batch with domains is read from RocksDB. Verified-domain claims are
@@ -25,8 +31,8 @@
 // orgs whose lists it replaces or removes (to drop their claims), and the load reads every org's.
 //
 // Start-up: opening returns at once. The index is loaded by a background thread (one pass over
-// the orgs, ~0.5 s per million orgs, then one over the domain rows for the claims; not measured
-// at a million); until it is complete, Read() goes to RocksDB, so the
+// the orgs, ~0.5 s per million orgs, then one over the domain rows for the claims, then one over
+// the kinds' rows; not measured at a million); until it is complete, Read() goes to RocksDB, so the
 // daemon can be READY before the index is. Writers wait for the load to finish.
 #pragma once
 
@@ -39,9 +45,10 @@
 namespace policyd {
 
 struct IndexLoad {
-  Status status;          // OK, or why the index could not be loaded (reads stay on RocksDB)
-  std::size_t orgs = 0;   // orgs indexed
-  std::size_t bytes = 0;  // memory held by both copies of the index
+  Status status;              // OK, or why the index could not be loaded (reads stay on RocksDB)
+  std::size_t orgs = 0;       // orgs indexed
+  std::size_t kind_rows = 0;  // orgs' own rows of the generic kinds indexed (defaults not counted)
+  std::size_t bytes = 0;      // memory held by both copies of the index
   std::chrono::milliseconds took{0};
 };
 

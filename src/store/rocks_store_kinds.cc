@@ -56,6 +56,7 @@ Status RocksStore::ReadKindRows(const MultiGetBuffer& reads, std::size_t first,
   Status result;
   ForEachGenericKind(batch.kinds_, [&](std::size_t k) {
     batch.has_kind_default_[k] = false;
+    batch.kind_default_serials_[k] = 0;  // kind_defaults_[k] is rewritten (store/store.h)
     if (batch.kind_policies_[k].size() < n) batch.kind_policies_[k].resize(n);
     batch.has_kind_policy_[k].assign(n, 0);
     if (versions) {

@@ -79,7 +79,8 @@ class LookupBatch {
   // also reads, in the same consistent view: each kind's instance default and each org's own row.
   // kLabelPreview is for the sync reducer only. Empty by default; Clear() keeps the setting.
   // RocksDB reads one "kinds:" row per id for any set of kinds (store/keys.h); an IndexedStore
-  // answers such a batch from RocksDB for now.
+  // answers kPasswordComplexity..kLabel from memory, and a batch with kLabelPreview (or versions)
+  // from RocksDB (store/indexed_store.h).
   void set_kinds(KindSet kinds) { kinds_ = kinds; }
   KindSet kinds() const { return kinds_; }
   // After a successful Read() with `kind` in kinds(): the instance default of `kind` (nullptr when
@@ -132,6 +133,9 @@ class LookupBatch {
   // presence flag each, so that reused batches keep the rows' capacity.
   KindSet kinds_{};
   std::array<KindPolicy, kStoredKindCount> kind_defaults_{};
+  // Per kind, the IndexedStore serial of the default kind_defaults_ holds (KindTable::NewSerial;
+  // 0: unknown), so that it is decoded again only when it changed. RocksDB reads reset it.
+  std::array<std::uint64_t, kStoredKindCount> kind_default_serials_{};
   std::array<bool, kStoredKindCount> has_kind_default_{};
   std::array<SourceVersion, kStoredKindCount> kind_default_versions_{};
   std::array<std::vector<KindPolicy>, kStoredKindCount> kind_policies_{};      // per id

@@ -6,7 +6,9 @@
 // version), and as bytes that decode to the same value when it is an older row. Entry rows decode
 // the same with and without a version out (the lookup path skips the version's strings). The rows
 // of the generic policy kinds (store/kind_codec.h: a kind's default, an org's rows) have one
-// encoding: what decodes re-encodes to the same bytes.
+// encoding: what decodes re-encodes to the same bytes; and every policy they accept round-trips
+// through the lookup index's lean encoding (store/kind_table.h), also when decoded into a policy
+// that held another row.
 #include <algorithm>
 #include <cstdint>
 #include <span>
@@ -18,6 +20,7 @@
 #include "store/codec.h"
 #include "store/domain_index.h"
 #include "store/kind_codec.h"
+#include "store/kind_table.h"
 #include "sync/cursor.h"
 
 namespace {
@@ -29,6 +32,14 @@ void CheckReencoded(std::string_view bytes, const std::string& again, Same same,
                     std::uint8_t newest = policyd::kCodecV2) {
   const bool current = !bytes.empty() && static_cast<std::uint8_t>(bytes[0]) == newest;
   if (current ? again != bytes : !same(again)) __builtin_trap();
+}
+
+// Traps unless `p` comes back unchanged from the index's encoding as the row of `org_id` (an
+// org's owner when it is a valid id, so that both the owner-is-the-org and the other branch run).
+void CheckIndexRow(std::string_view org_id, const policyd::KindPolicy& p) {
+  thread_local policyd::KindPolicy reused;  // holds the previous input's row: none of it may stay
+  policyd::SharedKindRow::Make(org_id, p).DecodeInto(&reused);
+  if (reused != p) __builtin_trap();
 }
 
 }  // namespace
@@ -175,6 +186,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         std::string canonical;
         policyd::EncodeKindDefault(again, again_version, &canonical);
         if (canonical != out) __builtin_trap();
+        CheckIndexRow("", p);
       }
       break;
     }
@@ -195,6 +207,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         policyd::EncodeOrgKinds(std::span<const policyd::StoredKindRow>(again.data(), again_count),
                                 &canonical);
         if (canonical != out) __builtin_trap();
+        for (const policyd::StoredKindRow& row : decoded) {
+          const std::string& owner = row.policy.details.resource_owner;
+          if (row.has_policy) CheckIndexRow(owner.empty() ? "org-1" : owner, row.policy);
+        }
       }
       break;
     }

@@ -134,4 +134,43 @@ inline std::vector<SeenKindRow> ReadKinds(const Store& store, const std::vector<
   return out;
 }
 
+// What a Read() of `kinds` without versions answers for `ids` (through `batch`, cleared first,
+// so that a caller can reuse one across reads), as rows in ReadKinds' order. The answer kinds
+// alone (no kLabelPreview) are what an IndexedStore answers from memory.
+inline std::vector<SeenKindRow> ReadKindSet(const Store& store, const std::vector<std::string>& ids,
+                                            KindSet kinds, LookupBatch& batch) {
+  batch.Clear();
+  batch.set_kinds(kinds);
+  batch.set_with_versions(false);
+  for (const std::string& id : ids) batch.Add(id);
+  Status s = store.Read(batch);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  std::vector<SeenKindRow> out;
+  for (PolicyKind k : StoredGenericKinds()) {
+    if (const KindPolicy* p = batch.kind_default(k)) out.push_back({KindRow{"", *p, {}}, true});
+  }
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    for (PolicyKind k : StoredGenericKinds()) {
+      if (const KindPolicy* p = batch.kind_policy(i, k)) {
+        out.push_back({KindRow{ids[i], *p, {}}, true});
+      }
+    }
+  }
+  return out;
+}
+
+// Every kind of answer but kDomain: what an IndexedStore holds.
+inline KindSet AnswerKindSet() {
+  KindSet set;
+  for (PolicyKind k : kGenericKinds) set.insert(k);
+  return set;
+}
+
+// `rows` without kLabelPreview's.
+inline std::vector<SeenKindRow> WithoutPreview(std::vector<SeenKindRow> rows) {
+  std::erase_if(
+      rows, [](const SeenKindRow& r) { return r.row.policy.kind == PolicyKind::kLabelPreview; });
+  return rows;
+}
+
 }  // namespace policyd

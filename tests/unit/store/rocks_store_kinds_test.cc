@@ -317,8 +317,9 @@ INSTANTIATE_TEST_SUITE_P(Stores, KindRowsTest, ::testing::Values(false, true),
                          [](const auto& p) { return p.param ? "Indexed" : "Rocks"; });
 
 // Random changes (and a replace now and then) applied to a RocksStore and to an indexed one:
-// both answer every read alike, and agree with ForEachKindRow. Then an index loaded from the
-// result answers alike too.
+// both answer every read alike (the index's from memory when it holds every kind asked, from
+// RocksDB with versions or the label preview), and agree with ForEachKindRow. Then an index
+// loaded from the result answers alike too.
 TEST(KindRowsSameAnswersTest, RocksAndIndexedAnswerAlikeUnderRandomChanges) {
   TempDir rocks_dir;
   TempDir indexed_dir;
@@ -331,6 +332,8 @@ TEST(KindRowsSameAnswersTest, RocksAndIndexedAnswerAlikeUnderRandomChanges) {
   std::vector<std::string> ids;
   for (int i = 0; i < 40; ++i) ids.push_back("org-" + std::to_string(i));
   std::sort(ids.begin(), ids.end());  // ForEachKindRow's order
+  LookupBatch reused;
+  LookupBatch fresh;
   for (int step = 1; step <= 200; ++step) {
     std::set<std::string> known;
     for (const OrgRecord& o : DumpStore(*rocks).orgs) known.insert(o.id);
@@ -384,6 +387,15 @@ TEST(KindRowsSameAnswersTest, RocksAndIndexedAnswerAlikeUnderRandomChanges) {
     ASSERT_EQ(ReadKinds(*rocks, ids, true), all) << "step " << step;
     ASSERT_EQ(ReadKinds(*indexed, ids, true), all) << "step " << step;
     ASSERT_EQ(ReadKinds(*indexed, ids, false), ReadKinds(*rocks, ids, false)) << "step " << step;
+    // The answer kinds alone: the index answers them from memory (one reused batch, as a
+    // connection reuses one), all at once and a random subset.
+    const std::vector<SeenKindRow> answers = WithoutPreview(ReadKinds(*rocks, ids, false));
+    ASSERT_EQ(ReadKindSet(*indexed, ids, AnswerKindSet(), reused), answers) << "step " << step;
+    KindSet some;
+    for (PolicyKind k : kGenericKinds)
+      if (rng() % 3 == 0) some.insert(k);
+    ASSERT_EQ(ReadKindSet(*indexed, ids, some, reused), ReadKindSet(*rocks, ids, some, fresh))
+        << "step " << step;
   }
   const std::vector<SeenKindRow> without_versions = ReadKinds(*rocks, ids, false);
   indexed.reset();
@@ -391,6 +403,8 @@ TEST(KindRowsSameAnswersTest, RocksAndIndexedAnswerAlikeUnderRandomChanges) {
   ASSERT_NE(loaded, nullptr);
   EXPECT_EQ(ReadKinds(*loaded, ids, false), without_versions);
   EXPECT_EQ(ReadKinds(*loaded, ids, true), KindRows(*rocks));
+  // The index loaded from the store answers from memory what RocksDB holds.
+  EXPECT_EQ(ReadKindSet(*loaded, ids, AnswerKindSet(), reused), WithoutPreview(without_versions));
 }
 
 }  // namespace
