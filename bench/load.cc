@@ -309,4 +309,16 @@ OpFactory ClientLibraryLookups(const std::string& socket, const std::vector<std:
   };
 }
 
+std::vector<RunResult> Interleaved(const std::vector<LoadSpec>& specs, int rounds) {
+  std::vector<std::vector<RunResult>> runs(specs.size());
+  for (int round = 0; round < rounds; ++round)
+    for (std::size_t k = 0; k < specs.size(); ++k) {
+      const std::size_t i = (k + static_cast<std::size_t>(round)) % specs.size();
+      runs[i].push_back(RunLoad(specs[i]));
+    }
+  std::vector<RunResult> medians;
+  for (const auto& r : runs) medians.push_back(Median(r));
+  return medians;
+}
+
 }  // namespace policyd::bench

@@ -77,6 +77,9 @@ RunResult Unavailable(const std::string& server, const std::string& mode, int co
                       const std::string& why);
 // The median of each figure over `runs` of the same row (errors are summed).
 RunResult Median(const std::vector<RunResult>& runs);
+// Runs every spec once per round, rotating the order each round (so drift on a noisy machine
+// hits every row alike); returns the medians in the order of `specs`.
+std::vector<RunResult> Interleaved(const std::vector<LoadSpec>& specs, int rounds);
 
 // Operations. `orgs` and `socket` must outlive the runs.
 // `depth` GetOrgPolicy frames written at once, then `depth` answers read (depth 1: single).

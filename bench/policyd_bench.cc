@@ -1,7 +1,7 @@
 // policyd_bench: policyd side by side with its baselines, in one run on one machine (issue 5).
 //
 //   policyd_bench [--orgs 10000] [--seconds 2] [--rounds 3] [--out docs/benchmarks.md]
-//                 [--sections compare,features,scale,sync,fleet,asserts,profile]
+//                 [--sections compare,features,kinds,scale,sync,fleet,asserts,profile]
 //                 [--small-orgs 1000] [--large-orgs 1000000] [--pin-cpu N|none]
 //                 [--wide-threads 16] [--fleet-followers 1,10,50] [--fleet-cold-orgs 100000]
 //                 [--profile-dir DIR] [--policyd PATH] [--redis-server redis-server]
@@ -19,6 +19,8 @@
 //            --request-metrics false, at C = 1 and 16; and at C = 1 login-name checks against
 //            the plain lookup: on random orgs without and with an '@' (the verified-domain index
 //            read) and on orgs whose policy makes them read domains;
+//   kinds    the policy kinds' lookups (issue #14) on a store of --orgs orgs with every kind:
+//            one kind, and every kind in one frame, against the domain lookup (kinds_bench.h);
 //   scale    single lookups at C = 1 and 16 on stores of --small-orgs and --large-orgs orgs, and of
 //            --large-orgs orgs with every generic kind's default and 1% own rows per kind
 //            (issue #14); READY time, RSS and size on disk of the large stores;
@@ -57,6 +59,7 @@
 #include "assert_cost.h"
 #include "bench_support.h"
 #include "fleet_bench.h"
+#include "kinds_bench.h"
 #include "load.h"
 #include "profile.h"
 #include "report.h"
@@ -73,8 +76,8 @@ struct Args {
   int rounds = 3;
   int wide_threads = 16;  // also measure policyd with this many threads at C >= 16; 0: not
   int pin_cpu = -2;       // single-connection runs: client and server on this CPU; -1: no pinning
-  std::set<std::string> sections = {"compare", "features", "scale",  "sync",
-                                    "fleet",   "asserts",  "profile"};
+  std::set<std::string> sections = {"compare", "features", "kinds",   "scale",
+                                    "sync",    "fleet",    "asserts", "profile"};
   std::vector<int> fleet_followers = {1, 10, 50};
   int fleet_cold_orgs = 100'000;
   std::string nats_server = "/usr/sbin/nats-server";
@@ -89,7 +92,7 @@ struct Args {
   std::fprintf(stderr,
                "policyd_bench: %s\n"
                "usage: policyd_bench [--orgs N] [--seconds S] [--rounds R] [--out FILE]\n"
-               "         [--sections compare,features,scale,sync,fleet,asserts,profile]\n"
+               "         [--sections compare,features,kinds,scale,sync,fleet,asserts,profile]\n"
                "         [--small-orgs N] [--large-orgs N] [--pin-cpu N|none] [--wide-threads N]\n"
                "         [--fleet-followers N,N,...] [--fleet-cold-orgs N] [--profile-dir DIR]\n"
                "         [--policyd PATH] [--redis-server PATH] [--nats-server PATH]\n",
@@ -138,8 +141,8 @@ Args ParseArgs(int argc, char** argv) {
       std::stringstream list(value);
       std::string s;
       while (std::getline(list, s, ',')) {
-        if (s != "compare" && s != "features" && s != "scale" && s != "sync" && s != "fleet" &&
-            s != "asserts" && s != "profile")
+        if (s != "compare" && s != "features" && s != "kinds" && s != "scale" && s != "sync" &&
+            s != "fleet" && s != "asserts" && s != "profile")
           Usage("unknown section " + s);
         a.sections.insert(s);
       }
@@ -168,20 +171,6 @@ Args ParseArgs(int argc, char** argv) {
   if (a.pin_cpu == -2)
     a.pin_cpu = static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) - 1;
   return a;
-}
-
-// Runs every spec once per round, rotating the order each round; returns the medians in the
-// order of `specs`.
-std::vector<RunResult> Interleaved(const std::vector<LoadSpec>& specs, int rounds) {
-  std::vector<std::vector<RunResult>> runs(specs.size());
-  for (int round = 0; round < rounds; ++round)
-    for (std::size_t k = 0; k < specs.size(); ++k) {
-      const std::size_t i = (k + static_cast<std::size_t>(round)) % specs.size();
-      runs[i].push_back(RunLoad(specs[i]));
-    }
-  std::vector<RunResult> medians;
-  for (const auto& r : runs) medians.push_back(Median(r));
-  return medians;
 }
 
 std::string OrgsLabel(int orgs) {
@@ -545,6 +534,9 @@ int main(int argc, char** argv) {
     r.features = RunFeatures(env, a);
     StopPolicyd(env.no_metrics->serving);
   }
+  if (a.sections.count("kinds")) {
+    r.kinds = RunKindLookups(a.policyd, env.dir, a.orgs, a.seconds, a.rounds, a.pin_cpu);
+  }
   if (a.sections.count("scale")) RunScale(a, a.policyd, env.dir, r);
   if (a.sections.count("sync")) {
     std::fprintf(stderr, "policyd_bench: sync\n");
@@ -575,5 +567,6 @@ int main(int argc, char** argv) {
   for (const auto& run : r.compare) errors = errors || run.errors > 0;
   for (const auto& run : r.scale) errors = errors || run.errors > 0;
   for (const auto& run : r.features) errors = errors || run.errors > 0;
+  for (const auto& run : r.kinds) errors = errors || run.errors > 0;
   return errors ? 1 : 0;
 }

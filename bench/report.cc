@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "kinds_bench.h"
 #include "report_format.h"
 
 namespace policyd::bench {
@@ -141,6 +142,28 @@ void FeatureSection(std::ostringstream& o, const BenchResults& r) {
     if (v.server == "policyd" || base == nullptr || !v.available || v.ops == 0) continue;
     o << "| " << v.server << " (" << v.mode << ") | " << v.conns << " | "
       << Fmt("%.2f", v.p50 / base->p50) << " | " << Fmt("%.2f", v.rate / base->rate) << " |\n";
+  }
+  o << "\n";
+}
+
+void KindsSection(std::ostringstream& o, const BenchResults& r) {
+  if (r.kinds.empty()) return;
+  o << "## Policy kinds (issue #14)\n\n"
+    << "One policyd on a store of " << r.main_store.orgs
+    << " orgs with every kind's instance default and, per kind, own rows for 1% of the orgs "
+       "(bench_kinds.h: realistic values), restarted on its data dir and measured once its "
+       "lookup index is loaded. `domain` is GetOrgPolicy as every older client sends it; "
+       "`password-complexity` and `login` name that one kind (5 and 20 fields); `all kinds` "
+       "names every kind, the domain policy included, in one frame. Random orgs, C = 1 "
+       "pinned, interleaved; every shape's answer was decoded and checked first.\n\n";
+  RunTable(o, r.kinds);
+  o << "\n| row | p50 / domain | p50 / login |\n| --- | ---: | ---: |\n";
+  const RunResult* domain = Find(r.kinds, kKindsDomainRow, "single", 1);
+  const RunResult* login = Find(r.kinds, kKindsLoginRow, "single", 1);
+  for (const RunResult& v : r.kinds) {
+    if (!domain || !login || v.ops == 0) continue;
+    o << "| " << v.server << " | " << Fmt("%.2f", v.p50 / domain->p50) << " | "
+      << Fmt("%.2f", v.p50 / login->p50) << " |\n";
   }
   o << "\n";
 }
@@ -337,6 +360,19 @@ std::vector<Target> Targets(const BenchResults& r) {
                true, 1, " s", "scale not run", kinds_ready_note});
   t.push_back({large + " orgs, 1% own rows per kind (issue #14): RSS", kinds_rss, true, 300, " MB",
                "scale not run", kinds_rss_note});
+  const RunResult* kd = Find(r.kinds, kKindsDomainRow, "single", 1);
+  const RunResult* kl = Find(r.kinds, kKindsLoginRow, "single", 1);
+  const RunResult* kc = Find(r.kinds, kKindsComplexityRow, "single", 1);
+  const RunResult* ka = Find(r.kinds, kKindsAllRow, "single", 1);
+  t.push_back({"single-kind lookup p50 (login) / domain lookup p50 (issue #14)",
+               ratio(kl, kd, &RunResult::p50), true, 1.05, "×", "kinds not run",
+               kl && kd && kc
+                   ? Fmt("%.1f", kl->p50) + " µs vs " + Fmt("%.1f", kd->p50) +
+                         " µs; password-complexity " + Fmt("%.2f", kc->p50 / kd->p50) + "×"
+                   : ""});
+  t.push_back({"every kind in one frame p50 / single-kind (login) p50 (issue #14)",
+               ratio(ka, kl, &RunResult::p50), true, 1.5, "×", "kinds not run",
+               ka && kl ? Fmt("%.1f", ka->p50) + " µs vs " + Fmt("%.1f", kl->p50) + " µs" : ""});
   std::optional<double> sync;
   if (r.sync && r.sync->error.empty()) sync = r.sync->events_per_second;
   t.push_back({"sync: events applied per second", sync, false, 50'000, " events/s",
@@ -386,6 +422,7 @@ std::string Report(const BenchResults& r) {
   CompareSection(o, r);
   EchoSection(o, r);
   FeatureSection(o, r);
+  KindsSection(o, r);
   ScaleSection(o, r);
   SyncSection(o, r);
   if (r.fleet) o << FleetReport(*r.fleet, r.fleet_options);

@@ -69,6 +69,8 @@ struct BenchResults {
   std::vector<RunResult> scale;  // server "policyd <N> orgs" (+ kKindsLabel for kinds_store)
   // The cost of optional work: each row against the "policyd" row of the same C and mode.
   std::vector<RunResult> features;
+  // The policy kinds' lookups (kinds_bench.h), at C = 1.
+  std::vector<RunResult> kinds;
   std::optional<SyncRate> sync;
   std::optional<AssertCost> asserts;
   std::optional<ProfileSection> profile;
