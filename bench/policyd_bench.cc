@@ -536,6 +536,7 @@ int main(int argc, char** argv) {
   }
   if (a.sections.count("kinds")) {
     r.kinds = RunKindLookups(a.policyd, env.dir, a.orgs, a.seconds, a.rounds, a.pin_cpu);
+    r.kinds_orgs = a.orgs;
   }
   if (a.sections.count("scale")) RunScale(a, a.policyd, env.dir, r);
   if (a.sections.count("sync")) {

@@ -149,7 +149,7 @@ void FeatureSection(std::ostringstream& o, const BenchResults& r) {
 void KindsSection(std::ostringstream& o, const BenchResults& r) {
   if (r.kinds.empty()) return;
   o << "## Policy kinds (issue #14)\n\n"
-    << "One policyd on a store of " << r.main_store.orgs
+    << "One policyd on a store of " << r.kinds_orgs
     << " orgs with every kind's instance default and, per kind, own rows for 1% of the orgs "
        "(bench_kinds.h: realistic values), restarted on its data dir and measured once its "
        "lookup index is loaded. `domain` is GetOrgPolicy as every older client sends it; "

@@ -69,8 +69,9 @@ struct BenchResults {
   std::vector<RunResult> scale;  // server "policyd <N> orgs" (+ kKindsLabel for kinds_store)
   // The cost of optional work: each row against the "policyd" row of the same C and mode.
   std::vector<RunResult> features;
-  // The policy kinds' lookups (kinds_bench.h), at C = 1.
+  // The policy kinds' lookups (kinds_bench.h), at C = 1, on a store of kinds_orgs orgs.
   std::vector<RunResult> kinds;
+  int kinds_orgs = 0;
   std::optional<SyncRate> sync;
   std::optional<AssertCost> asserts;
   std::optional<ProfileSection> profile;
