@@ -61,15 +61,23 @@ std::string FormatPasswordText(const CheckAnswer& a) {
   return out;
 }
 
-std::string FormatPasswordJson(const CheckAnswer& a) {
+// The keys every check's JSON starts with: allowed, reason, kind, orgId, orgKnown.
+std::string CheckJsonHead(const CheckAnswer& a) {
   std::string j = "{\"allowed\":";
   j += Bool(a.allowed);
   j += ",\"reason\":";
   AppendJsonString(j, CheckReasonName(a.reason));
-  j += ",\"kind\":\"password\",\"orgId\":";
+  j += ",\"kind\":";
+  AppendJsonString(j, CheckKindName(a.kind));
+  j += ",\"orgId\":";
   AppendJsonString(j, a.org_id);
   j += ",\"orgKnown\":";
   j += Bool(a.org_known);
+  return j;
+}
+
+std::string FormatPasswordJson(const CheckAnswer& a) {
+  std::string j = CheckJsonHead(a);
   j += ",\"errorId\":";
   AppendJsonString(j, a.error_id);
   j += ",\"message\":";
@@ -115,16 +123,7 @@ std::string FormatCheckText(const CheckAnswer& a) {
 
 std::string FormatCheckJson(const CheckAnswer& a) {
   if (a.kind == CheckKind::kPassword) return FormatPasswordJson(a);
-  std::string j = "{\"allowed\":";
-  j += Bool(a.allowed);
-  j += ",\"reason\":";
-  AppendJsonString(j, CheckReasonName(a.reason));
-  j += ",\"kind\":";
-  AppendJsonString(j, CheckKindName(a.kind));
-  j += ",\"orgId\":";
-  AppendJsonString(j, a.org_id);
-  j += ",\"orgKnown\":";
-  j += Bool(a.org_known);
+  std::string j = CheckJsonHead(a);
   j += ",\"matchedDomain\":";
   AppendJsonString(j, a.matched_domain);
   j += ",\"message\":";
