@@ -31,9 +31,9 @@
 // orgs whose lists it replaces or removes (to drop their claims), and the load reads every org's.
 //
 // Start-up: opening returns at once. The index is loaded by a background thread (one pass over
-// the orgs, ~0.5 s per million orgs, then one over the domain rows for the claims, then one over
-// the kinds' rows; not measured at a million); until it is complete, Read() goes to RocksDB, so the
-// daemon can be READY before the index is. Writers wait for the load to finish.
+// the orgs, then one over the domain rows for the claims, then one over the kinds' rows: a few
+// seconds at a million orgs, docs/benchmarks.md); until it is complete, Read() goes to RocksDB, so
+// the daemon can be READY before the index is. Writers wait for the load to finish.
 #pragma once
 
 #include <chrono>
