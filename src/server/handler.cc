@@ -324,6 +324,7 @@ Code RequestHandler::HandleStatus(const RequestView& request, Timestamp now,
                                   std::vector<std::uint8_t>& out) {
   Result<StoreMeta> meta = store_.Meta();
   batch_.Clear();
+  batch_.set_kinds(KindSet{});  // the instance id only
   Status read = meta ? store_.Read(batch_) : meta.error();
   if (!read.ok()) return Fail(request.id(), read, out);
   ServerStatus status;
