@@ -9,6 +9,15 @@
 
 namespace policyd {
 
+namespace {
+
+// explicit_bzero, also for an empty range (whose pointer may be null, which it must not get).
+void Wipe(void* bytes, std::size_t n) {
+  if (n > 0) explicit_bzero(bytes, n);
+}
+
+}  // namespace
+
 FrameBuffer::FrameBuffer(std::uint32_t max_frame_bytes)
     : max_frame_bytes_(max_frame_bytes), data_(kInitialBytes) {}
 
@@ -19,7 +28,7 @@ std::span<std::uint8_t> FrameBuffer::WritableTail() {
     last_aligned_ = false;
     if (data_.size() > kKeepBytes) Reallocate(kInitialBytes);
     if (aligned_.size() * sizeof(std::uint64_t) > kKeepBytes) {
-      explicit_bzero(aligned_.data(), aligned_.size() * sizeof(std::uint64_t));
+      Wipe(aligned_.data(), aligned_.size() * sizeof(std::uint64_t));
       std::vector<std::uint64_t>().swap(aligned_);
     }
   }
@@ -48,7 +57,7 @@ Result<std::span<const std::uint8_t>> FrameBuffer::Next() {
   last_aligned_ = reinterpret_cast<std::uintptr_t>(body) % 8 != 0;
   if (!last_aligned_) return std::span(body, *length);
   if (aligned_.size() < *length / 8 + 1) {
-    explicit_bzero(aligned_.data(), aligned_.size() * sizeof(std::uint64_t));
+    Wipe(aligned_.data(), aligned_.size() * sizeof(std::uint64_t));
     aligned_.assign(*length / 8 + 1, 0);
   }
   std::memcpy(aligned_.data(), body, *length);
@@ -57,8 +66,8 @@ Result<std::span<const std::uint8_t>> FrameBuffer::Next() {
 
 void FrameBuffer::WipeLast() {
   if (last_length_ == 0) return;
-  explicit_bzero(data_.data() + last_begin_, kFrameHeaderBytes + last_length_);
-  if (last_aligned_) explicit_bzero(aligned_.data(), last_length_);
+  Wipe(data_.data() + last_begin_, kFrameHeaderBytes + last_length_);
+  if (last_aligned_) Wipe(aligned_.data(), last_length_);
   last_length_ = 0;
   last_aligned_ = false;
 }
@@ -67,7 +76,7 @@ void FrameBuffer::Compact() {
   const std::size_t pending = end_ - begin_;
   std::memmove(data_.data(), data_.data() + begin_, pending);
   // The moved bytes' old places beyond the new end still hold copies.
-  explicit_bzero(data_.data() + pending, end_ - pending);
+  Wipe(data_.data() + pending, end_ - pending);
   end_ = pending;
   begin_ = 0;
   last_length_ = 0;
@@ -77,7 +86,7 @@ void FrameBuffer::Compact() {
 void FrameBuffer::Reallocate(std::size_t size) {
   std::vector<std::uint8_t> next(size);
   std::memcpy(next.data(), data_.data() + begin_, end_ - begin_);
-  explicit_bzero(data_.data(), data_.size());
+  Wipe(data_.data(), data_.size());
   data_.swap(next);
   end_ -= begin_;
   begin_ = 0;
