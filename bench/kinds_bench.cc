@@ -1,7 +1,6 @@
 #include "kinds_bench.h"
 
 #include <cstdio>
-#include <cstring>
 #include <memory>
 #include <optional>
 
@@ -40,28 +39,20 @@ OpFactory KindLookups(const std::string& socket, const std::vector<std::string>&
 // asked, each own or default as bench_kinds.h made them.
 void ProbeKinds(const std::string& socket, const std::vector<std::string>& orgs, int index,
                 KindSet kinds) {
-  std::string error;
-  Conn conn;
-  if (!conn.Connect(socket, error)) Fail("kinds probe: " + error);
   std::vector<std::uint8_t> req;
-  AppendGetOrgKinds(req, 1, orgs[static_cast<std::size_t>(index)], kinds, false);
-  if (!conn.WriteAll(req)) Fail("kinds probe: write failed");
-  const std::span<const std::uint8_t> frame = conn.ReadFrame();
-  std::vector<std::uint64_t> aligned((frame.size() + 7) / 8);
-  std::memcpy(aligned.data(), frame.data(), frame.size());
-  Result<Response> r =
-      DecodeResponse({reinterpret_cast<const std::uint8_t*>(aligned.data()), frame.size()});
-  if (!r || r->kind != ResponseKind::kPolicy || r->policies.size() != 1 ||
-      !r->policies[0].status.ok()) {
-    Fail("kinds probe: org " + orgs[static_cast<std::size_t>(index)] + " not answered");
+  const std::string& org = orgs[static_cast<std::size_t>(index)];
+  AppendGetOrgKinds(req, 1, org, kinds, false);
+  const Response r = AskPolicyd(socket, req, "kinds probe, org " + org);
+  if (r.kind != ResponseKind::kPolicy || r.policies.size() != 1 || !r.policies[0].status.ok()) {
+    Fail("kinds probe: org " + org + " not answered");
   }
-  const PolicyAnswer& a = r->policies[0];
+  const PolicyAnswer& a = r.policies[0];
   for (PolicyKind kind : kGenericKinds) {
     const KindValue* v = a.kind(kind);
     if (kinds.contains(kind) != (v != nullptr) ||
         (v != nullptr && v->is_default == HasOwnKind(index, kind))) {
-      Fail("kinds probe: org " + orgs[static_cast<std::size_t>(index)] + ": kind " +
-           std::string(SpecOf(kind).cli_name) + " answered wrong");
+      Fail("kinds probe: org " + org + ": kind " + std::string(SpecOf(kind).cli_name) +
+           " answered wrong");
     }
   }
 }

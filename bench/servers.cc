@@ -289,23 +289,31 @@ PreparedStore PrepareStore(const std::string& binary, const std::string& dir,
   return s;
 }
 
-std::vector<std::uint8_t> ProbeLookup(const std::string& socket,
-                                      const std::vector<std::string>& org_ids, int index) {
+Response AskPolicyd(const std::string& socket, const std::vector<std::uint8_t>& request,
+                    const std::string& what, std::vector<std::uint8_t>* body) {
   Conn conn;
   std::string error;
-  if (!conn.Connect(socket, error)) Fail(error);
-  std::vector<std::uint8_t> req;
+  if (!conn.Connect(socket, error)) Fail(what + ": " + error);
+  if (!conn.WriteAll(request)) Fail(what + ": write to policyd failed");
+  const auto frame = conn.ReadFrame();
+  if (frame.empty()) Fail(what + ": no answer from policyd");
+  if (body != nullptr) body->assign(frame.begin(), frame.end());
+  std::vector<std::uint64_t> aligned((frame.size() + 7) / 8);
+  std::memcpy(aligned.data(), frame.data(), frame.size());
+  Result<Response> decoded =
+      DecodeResponse({reinterpret_cast<const std::uint8_t*>(aligned.data()), frame.size()});
+  if (!decoded) Fail(what + ": undecodable answer: " + decoded.error().ToString());
+  return std::move(*decoded);
+}
+
+std::vector<std::uint8_t> ProbeLookup(const std::string& socket,
+                                      const std::vector<std::string>& org_ids, int index) {
+  std::vector<std::uint8_t> req, body;
   AppendGetOrgPolicy(req, 1, org_ids[index], false);
-  if (!conn.WriteAll(req)) Fail("write to policyd failed");
-  const auto body = conn.ReadFrame();
-  if (body.empty()) Fail("no answer from policyd for org " + org_ids[index]);
-  std::vector<std::uint64_t> aligned((body.size() + 7) / 8);
-  std::memcpy(aligned.data(), body.data(), body.size());
-  auto decoded =
-      DecodeResponse({reinterpret_cast<const std::uint8_t*>(aligned.data()), body.size()});
-  if (!decoded || decoded->kind != ResponseKind::kPolicy || decoded->policies.size() != 1 ||
-      !decoded->policies[0].status.ok() || !decoded->policies[0].org_known ||
-      decoded->policies[0].policy.is_default == HasOwnPolicy(index))
+  const Response decoded = AskPolicyd(socket, req, "org " + org_ids[index], &body);
+  if (decoded.kind != ResponseKind::kPolicy || decoded.policies.size() != 1 ||
+      !decoded.policies[0].status.ok() || !decoded.policies[0].org_known ||
+      decoded.policies[0].policy.is_default == HasOwnPolicy(index))
     Fail("policyd's answer for org " + org_ids[index] + " is not the expected policy");
   return WithPrefix(body);
 }

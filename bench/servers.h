@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "echo_server.h"
+#include "wire/response.h"
 
 namespace policyd::bench {
 
@@ -63,6 +64,12 @@ PreparedStore PrepareStore(const std::string& binary, const std::string& dir,
                            const std::string& name, int orgs,
                            const std::vector<std::string>& serve_args = {}, bool kinds = false,
                            bool wait_for_index = false);
+
+// Sends `request` (one frame) on a new connection to `socket` and decodes the answer; Fail()s,
+// naming `what`, when policyd does not answer or the answer does not decode. `body`, when not
+// null, receives the answer's bytes (without the length prefix).
+Response AskPolicyd(const std::string& socket, const std::vector<std::uint8_t>& request,
+                    const std::string& what, std::vector<std::uint8_t>* body = nullptr);
 
 // The raw frame policyd answers to GetOrgPolicy(org_ids[index]), prefix included; Fail()s unless
 // it decodes to the known org with the expected default/own flag.
