@@ -53,12 +53,22 @@ enum class KeyKind {
   kKindOrg,       // <kind>.org.<org id>
 };
 
-// The generic kinds the bucket carries (every stored kind but kDomain), in number order.
-inline constexpr std::array<PolicyKind, kStoredKindCount - 1> kBucketKinds = kStoredGenericKinds;
+// The generic kinds the bucket carries (every stored kind but kDomain and kIdpTable, which only a
+// publisher's reducer needs: the login rows carry their links' names), in number order.
+inline constexpr std::array<PolicyKind, kStoredKindCount - 2> kBucketKinds = {
+    PolicyKind::kPasswordComplexity,
+    PolicyKind::kPasswordAge,
+    PolicyKind::kLockout,
+    PolicyKind::kLogin,
+    PolicyKind::kPrivacy,
+    PolicyKind::kNotification,
+    PolicyKind::kLabel,
+    PolicyKind::kLabelPreview};
 
 // True for a kind with keys of its own (kBucketKinds).
 constexpr bool IsBucketKind(PolicyKind kind) {
-  return kind != PolicyKind::kDomain && IsStoredKind(static_cast<std::uint8_t>(kind));
+  return kind != PolicyKind::kDomain && kind != PolicyKind::kIdpTable &&
+         IsStoredKind(static_cast<std::uint8_t>(kind));
 }
 
 // The first token of `kind`'s keys: its cli name, "label-preview" for kLabelPreview, "domain"

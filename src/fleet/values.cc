@@ -173,6 +173,16 @@ flatbuffers::Offset<fb::KindField> BuildField(flatbuffers::FlatBufferBuilder& fb
       return fb::CreateKindField(fbb, 0, Str(fbb, v.text));
     case FieldType::kEnumList:
       return fb::CreateKindField(fbb, 0, 0, v.list.empty() ? 0 : fbb.CreateVector(v.list));
+    case FieldType::kIdpLinks: {
+      if (v.links.empty()) return fb::CreateKindField(fbb);
+      std::vector<flatbuffers::Offset<fb::KindLink>> links;
+      links.reserve(v.links.size());
+      for (const IdpLink& link : v.links) {
+        links.push_back(
+            fb::CreateKindLink(fbb, fbb.CreateString(link.id), Str(fbb, link.name), link.type));
+      }
+      return fb::CreateKindField(fbb, 0, 0, 0, fbb.CreateVector(links));
+    }
     default:
       return fb::CreateKindField(fbb, v.number);
   }
@@ -279,6 +289,29 @@ Heartbeat FromFb(const fb::Heartbeat& h) {
                    std::string(View(h.source())), std::string(View(h.policyd_version()))};
 }
 
+// The links of an IdP link field, bounded before they are copied (CheckKindPolicy checks the
+// rest).
+Status LinksFromFb(const FieldSpec& spec, const fb::KindField& f, std::vector<IdpLink>& out) {
+  const auto bad = [&spec](const std::string& problem) {
+    return Status::InvalidArgument("kind row field " + std::string(spec.proto_name) + ": " +
+                                   problem);
+  };
+  if (f.links() == nullptr) return Status::Ok();
+  if (f.links()->size() > kMaxIdpLinks) {
+    return bad("more than " + std::to_string(kMaxIdpLinks) + " links");
+  }
+  out.reserve(f.links()->size());
+  for (const fb::KindLink* link : *f.links()) {
+    if (link->id() == nullptr || link->id()->size() > kMaxIdLength ||
+        (link->name() != nullptr && link->name()->size() > kMaxKindStringLength)) {
+      return bad("a link without an id, or too long");
+    }
+    out.push_back(
+        IdpLink{std::string(View(link->id())), std::string(View(link->name())), link->type(), {}});
+  }
+  return Status::Ok();
+}
+
 // The member of `f` that a field of type `type` uses; the others are ignored. Strings and lists
 // are bounded before they are copied.
 Status FieldFromFb(const FieldSpec& spec, const fb::KindField& f, FieldValue& out) {
@@ -301,6 +334,8 @@ Status FieldFromFb(const FieldSpec& spec, const fb::KindField& f, FieldValue& ou
         out.list.assign(f.list()->begin(), f.list()->end());
       }
       return Status::Ok();
+    case FieldType::kIdpLinks:
+      return LinksFromFb(spec, f, out.links);
     default:
       out.number = f.number();
       return Status::Ok();

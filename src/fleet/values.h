@@ -53,8 +53,9 @@ namespace policyd::fleet {
 
 inline constexpr std::uint32_t kSchemaMajor = 1;
 // 1: the generic kinds' keys and KindEntry (issue #14). A reader of minor 0 refuses their keys
-// (an unknown kind) and keeps everything else.
-inline constexpr std::uint32_t kSchemaMinor = 1;
+// (an unknown kind) and keeps everything else. 2: KindField.links, the login policy's IdP links,
+// which a reader of minor 1 ignores (it answers the login policy without them).
+inline constexpr std::uint32_t kSchemaMinor = 2;
 // Most fields a KindEntry may carry (a spec has at most 32; a newer spec's extra fields are
 // ignored, missing trailing ones read as zero).
 inline constexpr std::size_t kMaxKindFieldsInValue = 255;

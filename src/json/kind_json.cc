@@ -30,6 +30,29 @@ void Key(std::string& out, std::string_view name) {
   out += "\":";
 }
 
+// zitadel.idp.v1.IDPLoginPolicyLink objects: idpId, then idpName and idpType when set.
+void AppendLinksJson(std::string& out, const FieldSpec& field, const std::vector<IdpLink>& links) {
+  Key(out, field.json_name);
+  char separator = '[';
+  for (const IdpLink& link : links) {
+    out += separator;
+    separator = ',';
+    out += "{\"idpId\":";
+    AppendJsonString(out, link.id);
+    if (!link.name.empty()) {
+      out += ",\"idpName\":";
+      AppendJsonString(out, link.name);
+    }
+    if (link.type != 0 && link.type < field.enum_spec->values.size()) {
+      out += ",\"idpType\":\"";
+      out += field.enum_spec->values[link.type];
+      out += '"';
+    }
+    out += '}';
+  }
+  out += ']';
+}
+
 void AppendFieldJson(std::string& out, const FieldSpec& field, const FieldValue& value) {
   switch (field.type) {
     case FieldType::kBool:
@@ -79,6 +102,9 @@ void AppendFieldJson(std::string& out, const FieldSpec& field, const FieldValue&
         }
         out += ']';
       }
+      break;
+    case FieldType::kIdpLinks:
+      if (!value.links.empty()) AppendLinksJson(out, field, value.links);
       break;
   }
 }
@@ -149,6 +175,51 @@ Status ReadLimitedString(od::value& value, const JsonPath& path, std::string& ou
   return Status::Ok();
 }
 
+// One IDPLoginPolicyLink object: idpId required, idpName and idpType optional.
+Status ReadLink(od::value& value, const JsonPath& path, const EnumSpec& spec, IdpLink& out) {
+  constexpr std::array<FieldName, 3> kFields = {{
+      {"idpId", "idp_id"},
+      {"idpName", "idp_name"},
+      {"idpType", "idp_type"},
+  }};
+  od::object object;
+  POLICYD_RETURN_IF_ERROR(GetObject(value, path, object));
+  std::uint32_t seen = 0;
+  const Status read = ForEachField(object, path, kFields, seen,
+                                   [&](int index, od::value& field, const JsonPath& at) {
+                                     if (index == 0) return ReadString(field, at, out.id);
+                                     if (index == 1) return ReadLimitedString(field, at, out.name);
+                                     std::uint64_t number = 0;
+                                     POLICYD_RETURN_IF_ERROR(ReadEnum(field, at, spec, number));
+                                     out.type = static_cast<std::uint32_t>(number);
+                                     return Status::Ok();
+                                   });
+  if (!read.ok()) return read;
+  if (out.id.empty()) return Missing(path, "idpId");
+  if (out.id.size() > kMaxIdLength) return PathError(path.Field("idpId"), "longer than 200 bytes");
+  return Status::Ok();
+}
+
+Status ReadLinks(od::value& value, const JsonPath& path, const FieldSpec& field,
+                 std::vector<IdpLink>& out) {
+  out.clear();
+  std::vector<IdpLink> parsed;
+  const Status walked =
+      ForEachElement(value, path, 1, 1, parsed, [&](od::value& element, const JsonPath& at) {
+        if (parsed.size() >= kMaxIdpLinks) return PathError(at, "too many links");
+        IdpLink link;
+        POLICYD_RETURN_IF_ERROR(ReadLink(element, at, *field.enum_spec, link));
+        for (const IdpLink& other : parsed) {
+          if (other.id == link.id) return PathError(at, "IdP " + link.id + " linked twice");
+        }
+        parsed.push_back(std::move(link));
+        return Status::Ok();
+      });
+  if (!walked.ok()) return walked;
+  out = std::move(parsed);
+  return Status::Ok();
+}
+
 // A field of a policy object (protojson).
 Status ReadFieldValue(od::value& value, const JsonPath& path, const FieldSpec& field,
                       FieldValue& out) {
@@ -169,6 +240,8 @@ Status ReadFieldValue(od::value& value, const JsonPath& path, const FieldSpec& f
       return ReadEnum(value, path, *field.enum_spec, out.number);
     case FieldType::kEnumList:
       return ReadEnumList(value, path, *field.enum_spec, out.list);
+    case FieldType::kIdpLinks:
+      return ReadLinks(value, path, field, out.links);
   }
   return Status::Ok();
 }
@@ -228,6 +301,7 @@ Status ReadPayloadValue(od::value& value, const JsonPath& path, const FieldSpec&
       return Status::Ok();
     }
     case FieldType::kEnumList:
+    case FieldType::kIdpLinks:
       break;  // no payload key holds a list
   }
   return ValidateValue(value, path, 0);
@@ -335,11 +409,12 @@ void AppendKindPolicyJson(std::string& out, const KindPolicy& policy, bool is_de
   const KindSpec& spec = SpecOf(policy.kind);
   out += "{\"details\":";
   json_internal::AppendDetailsJson(out, policy.details, policy.details.resource_owner);
-  for (std::size_t i = 0; i <= spec.fields.size(); ++i) {
-    if (i == spec.is_default_index && is_default) out += ",\"isDefault\":true";
-    if (i < spec.fields.size() && i < policy.fields.size()) {
+  for (std::size_t position = 0; position <= spec.fields.size(); ++position) {
+    if (position == spec.is_default_index && is_default) out += ",\"isDefault\":true";
+    if (position == spec.fields.size()) break;
+    const std::size_t i = spec.JsonField(position);
+    if (i < policy.fields.size())
       json_internal::AppendFieldJson(out, spec.fields[i], policy.fields[i]);
-    }
   }
   out += '}';
 }

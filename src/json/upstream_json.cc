@@ -249,6 +249,40 @@ Status ReadKindPayload(od::value& value, const JsonPath& path, const KindEventTy
       });
 }
 
+// An IdP's name: null leaves it unset ("not changed").
+Status ReadIdpName(od::value& value, const JsonPath& path, std::optional<std::string>& out) {
+  bool is_null = false;
+  POLICYD_RETURN_IF_ERROR(ConsumeIfNull(value, path, is_null));
+  if (is_null) return Status::Ok();
+  std::string name;
+  POLICYD_RETURN_IF_ERROR(ReadString(value, path, name));
+  if (name.size() > kMaxKindStringLength) return PathError(path, "name too long");
+  out = std::move(name);
+  return Status::Ok();
+}
+
+// The payload of an IdP event of meaning `t` (model/idp_events.h): the IdP id under t.id_key and
+// the name. A payload without a valid id leaves idp_patch.id empty, which the reducer counts as a
+// malformed event and skips, rather than failing the page (these events are many and not all are
+// ones policyd exists for). Names longer than kMaxKindStringLength are refused like policy fields.
+Status ReadIdpPayload(od::value& value, const JsonPath& path, const IdpEventType& t, Event& out) {
+  IdpPatch& patch = out.idp_patch;
+  bool is_null = false;
+  POLICYD_RETURN_IF_ERROR(ConsumeIfNull(value, path, is_null));
+  if (is_null) return Status::Ok();
+  od::object object;
+  POLICYD_RETURN_IF_ERROR(json_internal::GetObject(value, path, object));
+  const std::array<FieldName, 2> fields = {{{t.id_key, t.id_key}, {"name", "name"}}};
+  std::uint32_t seen = 0;
+  POLICYD_RETURN_IF_ERROR(json_internal::ForEachField(
+      object, path, fields, seen, [&](int index, od::value& field, const JsonPath& at) {
+        if (index == 0) return ReadString(field, at, patch.id);
+        return ReadIdpName(field, at, patch.name);
+      }));
+  if (!ValidateId("IdP id", patch.id).ok()) patch.id.clear();
+  return Status::Ok();
+}
+
 enum EventField { kEventAggregate, kEventSequence, kEventCreationDate, kEventPayload, kEventType };
 constexpr std::array<FieldName, 5> kEventFields = {{
     {"aggregate", "aggregate"},
@@ -290,6 +324,12 @@ Status ReadEvent(od::value& value, const JsonPath& path, Event& out) {
       return SyntaxError(path, error);
     }
     POLICYD_RETURN_IF_ERROR(ReadKindPayload(payload, path.Field("payload"), *kind, out));
+  } else if (const auto idp = ClassifyIdpEvent(out.type); idp && (seen & (1u << kEventPayload))) {
+    od::value payload;
+    if (auto error = object.find_field_unordered("payload").get(payload)) {
+      return SyntaxError(path, error);
+    }
+    POLICYD_RETURN_IF_ERROR(ReadIdpPayload(payload, path.Field("payload"), *idp, out));
   }
   return Status::Ok();
 }

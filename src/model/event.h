@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/timestamp.h"
+#include "model/idp_events.h"
 #include "model/policy_kinds.h"
 
 namespace policyd {
@@ -36,6 +37,7 @@ struct Event {
   std::string domain;          // domain events: payload "domain"
   std::string org_id_payload;  // instance.default.org.set: payload "orgId"
   KindPatch kind_patch{};      // events of the other policy kinds (model/policy_kinds.h)
+  IdpPatch idp_patch{};        // IdP and IdP link events (model/idp_events.h)
 
   friend bool operator==(const Event&, const Event&) = default;
 };

@@ -1,5 +1,6 @@
 #include "model/policy_kinds.h"
 
+#include <algorithm>
 #include <string>
 
 namespace policyd {
@@ -36,6 +37,18 @@ constexpr std::string_view kThemeModeNames[] = {"THEME_MODE_UNSPECIFIED", "THEME
 // has THEME_MODE_UNSPECIFIED).
 constexpr std::uint32_t kThemeModeFromEvent[] = {1, 3, 2};
 constexpr EnumSpec kThemeMode{"ThemeMode", kThemeModeNames, kThemeModeFromEvent, 1};
+
+// zitadel.idp.v1.IDPType: there is no 2.
+constexpr std::string_view kIdpTypeNames[] = {"IDP_TYPE_UNSPECIFIED", "IDP_TYPE_OIDC", "",
+                                              "IDP_TYPE_JWT"};
+constexpr EnumSpec kIdpType{"IDPType", kIdpTypeNames, {}, 0};
+
+// The upstream's domain.IDPType (internal/domain/idp.go), which the kIdpTable row keeps.
+constexpr std::string_view kDomainIdpTypeNames[] = {
+    "unspecified", "oidc",   "jwt",       "oauth",  "ldap",
+    "azure_ad",    "github", "github_es", "gitlab", "gitlab_self_hosted",
+    "google",      "apple",  "saml",      "zitadel"};
+constexpr EnumSpec kDomainIdpType{"domain.IDPType", kDomainIdpTypeNames, {}, 0};
 
 // ---- Fields, in declaration order without details and is_default ----
 
@@ -84,6 +97,16 @@ constexpr FieldSpec kLoginFields[] = {
     // In the proto, but no event key for it was found in the upstream: read from the API and
     // snapshots only.
     {"useDefaultUriForNotificationLinks", "use_default_uri_for_notification_links", T::kBool, ""},
+    // Declared after multi_factors (field 18), appended here: set by the idpprovider events and
+    // the IdP events (sync/idp_reducer.h), not by added/changed payloads.
+    {"idps", "idps", T::kIdpLinks, "", &kIdpType},
+};
+constexpr std::uint8_t kLoginJsonOrder[] = {0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10,
+                                            11, 12, 13, 14, 20, 15, 16, 17, 18, 19};
+static_assert(std::size(kLoginJsonOrder) == std::size(kLoginFields));
+
+constexpr FieldSpec kIdpTableFields[] = {
+    {"idps", "idps", T::kIdpLinks, "", &kDomainIdpType},
 };
 
 constexpr FieldSpec kPrivacyFields[] = {
@@ -144,7 +167,7 @@ constexpr KindSpec kSpecs[kStoredKindCount] = {
     {PolicyKind::kLockout, "lockout", "lockout", "LockoutPolicy", "/admin/v1/policies/lockout",
      "/management/v1/policies/lockout", true, "policy.lockout", kLockoutFields, 2},
     {PolicyKind::kLogin, "login", "login", "LoginPolicy", "/admin/v1/policies/login",
-     "/management/v1/policies/login", true, "policy.login", kLoginFields, 5},
+     "/management/v1/policies/login", true, "policy.login", kLoginFields, 5, kLoginJsonOrder},
     {PolicyKind::kPrivacy, "privacy", "privacy", "PrivacyPolicy", "/admin/v1/policies/privacy",
      "/management/v1/policies/privacy", false, "policy.privacy", kPrivacyFields, 2},
     {PolicyKind::kNotification, "notification", "notification", "NotificationPolicy",
@@ -154,11 +177,15 @@ constexpr KindSpec kSpecs[kStoredKindCount] = {
      "/management/v1/policies/label", true, "policy.label", kLabelFields, 1},
     {PolicyKind::kLabelPreview, "", "", "LabelPolicy", "/admin/v1/policies/label/_preview",
      "/management/v1/policies/label/_preview", true, "policy.label", kLabelFields, 1},
+    {PolicyKind::kIdpTable, "", "", "IdpTable", "", "", false, "", kIdpTableFields, 1},
 };
 
 bool FitsEnum(const EnumSpec* spec, std::uint64_t number) {
-  return spec != nullptr && number < spec->values.size();
+  return spec != nullptr && number < spec->values.size() && !spec->values[number].empty();
 }
+
+Status CheckLinks(std::string_view what, PolicyKind kind, const FieldSpec& field,
+                  const std::vector<IdpLink>& links);
 
 Status FieldError(std::string_view what, const FieldSpec& field, std::string_view problem) {
   return Status::InvalidArgument(std::string(what) + "." + std::string(field.json_name) + ": " +
@@ -196,6 +223,38 @@ constexpr ActionSuffix kSuffixes[] = {
     {".font.removed", KindAction::kAssetRemoved, PolicyKind::kLabel, kFontUrl},
     {".assets.removed", KindAction::kAssetsRemoved, PolicyKind::kLabel, -1},
 };
+
+Status CheckLinks(std::string_view what, PolicyKind kind, const FieldSpec& field,
+                  const std::vector<IdpLink>& links) {
+  if (links.size() > MaxIdpLinks(kind)) return FieldError(what, field, "too many links");
+  for (const IdpLink& link : links) {
+    if (link.id.empty() || link.id.size() > kMaxIdLength) {
+      return FieldError(what, field, "an IdP id must have 1 to 200 bytes");
+    }
+    if (link.name.size() > kMaxKindStringLength) return FieldError(what, field, "name too long");
+    if (!FitsEnum(field.enum_spec, link.type)) {
+      return FieldError(what, field, "not a value of " + std::string(field.enum_spec->name));
+    }
+  }
+  // Each IdP once (the upstream's key is the owner and the IdP id). Small lists: pairwise.
+  if (links.size() <= 64) {
+    for (std::size_t i = 0; i < links.size(); ++i) {
+      for (std::size_t j = i + 1; j < links.size(); ++j) {
+        if (links[i].id == links[j].id)
+          return FieldError(what, field, "IdP " + links[i].id + " twice");
+      }
+    }
+    return Status::Ok();
+  }
+  std::vector<std::string_view> ids;
+  ids.reserve(links.size());
+  for (const IdpLink& link : links) ids.push_back(link.id);
+  std::sort(ids.begin(), ids.end());
+  if (auto twice = std::adjacent_find(ids.begin(), ids.end()); twice != ids.end()) {
+    return FieldError(what, field, "IdP " + std::string(*twice) + " twice");
+  }
+  return Status::Ok();
+}
 
 }  // namespace
 
@@ -309,6 +368,9 @@ Status CheckKindPolicy(std::string_view what, const KindPolicy& policy) {
         break;
       case FieldType::kString:
         if (value.text.size() > kMaxKindStringLength) return FieldError(what, field, "too long");
+        break;
+      case FieldType::kIdpLinks:
+        POLICYD_RETURN_IF_ERROR(CheckLinks(what, policy.kind, field, value.links));
         break;
       case FieldType::kUint64:
       case FieldType::kDuration:

@@ -44,11 +44,17 @@ enum class PolicyKind : std::uint8_t {
   // and its "activated" event copies onto the active row (kLabel). Only the store and the event
   // reducer hold it; it is never on the wire, in the bucket or in a snapshot.
   kLabelPreview = 8,
+  // Not a kind of answer: every identity provider (IdP) of the instance, its own and its orgs',
+  // with its name and the upstream's domain IDPType, as one instance-level row (an idps list of
+  // IdpLink). The login policy's links take their names and types from it when they are added,
+  // and its changes reach every link (sync/idp_reducer.h). Only the store and the event reducer
+  // hold it: never on the wire, in the bucket or in a snapshot.
+  kIdpTable = 9,
 };
 // Kinds of answers: kDomain..kLabel.
 inline constexpr std::size_t kPolicyKindCount = 8;
-// Kinds of stored rows: the answers and kLabelPreview.
-inline constexpr std::size_t kStoredKindCount = 9;
+// Kinds of stored rows: the answers, kLabelPreview and kIdpTable.
+inline constexpr std::size_t kStoredKindCount = 10;
 
 // The kinds held as KindPolicy (all but kDomain), in number order.
 inline constexpr std::array<PolicyKind, kPolicyKindCount - 1> kGenericKinds = {
@@ -60,7 +66,8 @@ inline constexpr std::array<PolicyKind, kPolicyKindCount - 1> kGenericKinds = {
     PolicyKind::kNotification,
     PolicyKind::kLabel};
 
-// Every stored kind held as KindPolicy: kGenericKinds and kLabelPreview, in number order.
+// Every stored kind held as KindPolicy: kGenericKinds, kLabelPreview and kIdpTable, in number
+// order.
 inline constexpr std::array<PolicyKind, kStoredKindCount - 1> kStoredGenericKinds = {
     PolicyKind::kPasswordComplexity,
     PolicyKind::kPasswordAge,
@@ -69,7 +76,8 @@ inline constexpr std::array<PolicyKind, kStoredKindCount - 1> kStoredGenericKind
     PolicyKind::kPrivacy,
     PolicyKind::kNotification,
     PolicyKind::kLabel,
-    PolicyKind::kLabelPreview};
+    PolicyKind::kLabelPreview,
+    PolicyKind::kIdpTable};
 
 // A set of kinds, one bit per kind number.
 class KindSet {
@@ -78,7 +86,7 @@ class KindSet {
   static constexpr KindSet Of(PolicyKind kind) { return KindSet(Bit(kind)); }
   // Every kind of answer (kDomain..kLabel).
   static constexpr KindSet All() { return KindSet((1u << kPolicyKindCount) - 1); }
-  // Every stored kind: the answers and kLabelPreview.
+  // Every stored kind: the answers, kLabelPreview and kIdpTable.
   static constexpr KindSet AllStored() { return KindSet((1u << kStoredKindCount) - 1); }
   constexpr bool contains(PolicyKind kind) const { return (bits_ & Bit(kind)) != 0; }
   constexpr void insert(PolicyKind kind) { bits_ |= Bit(kind); }
@@ -104,6 +112,9 @@ enum class FieldType : std::uint8_t {
   kDuration,  // google.protobuf.Duration: always written ("0s", "864000s", "1.500s")
   kEnum,      // JSON value name, omitted when 0
   kEnumList,  // JSON array of value names, omitted when empty
+  // repeated zitadel.idp.v1.IDPLoginPolicyLink: a JSON array of {"idpId","idpName","idpType"}
+  // objects (idpName omitted when empty, idpType when 0), omitted when empty
+  kIdpLinks,
 };
 
 // The names of an enum's values, indexed by number (numbers are dense from 0).
@@ -116,6 +127,32 @@ struct EnumSpec {
   std::span<const std::uint32_t> from_event;
   std::uint32_t event_default = 0;
 };
+
+// One identity provider link of a login policy (zitadel.idp.v1.IDPLoginPolicyLink), or one IdP
+// of the kIdpTable row.
+struct IdpLink {
+  std::string id;    // idpId: the IdP's id (never empty)
+  std::string name;  // idpName (may be empty: the upstream allows unnamed Google, GitHub, ... IdPs)
+  // The field's enum_spec numbers it: a login link holds zitadel.idp.v1.IDPType (0 unspecified,
+  // 1 OIDC, 3 JWT), a kIdpTable entry the upstream's domain.IDPType (0 unspecified, 1 OIDC, 2 JWT,
+  // 3 OAuth, ... 13 ZITADEL), which IdpTypeToProto maps.
+  std::uint32_t type = 0;
+  // A kIdpTable entry: the org that owns the IdP, empty for the instance's (or not known); its
+  // IdPs go when the org does. Empty in a login link.
+  std::string owner;
+
+  friend bool operator==(const IdpLink&, const IdpLink&) = default;
+};
+
+// zitadel.idp.v1.IDPType of the upstream's domain.IDPType `domain_type`, as its
+// IDPTypeToPb: OIDC (1) -> IDP_TYPE_OIDC (1), JWT (2) -> IDP_TYPE_JWT (3), anything else 0.
+constexpr std::uint32_t IdpTypeToProto(std::uint32_t domain_type) {
+  return domain_type == 1 ? 1 : domain_type == 2 ? 3 : 0;
+}
+// The inverse for the types a proto link can show (0 stays 0: unknown beyond OIDC and JWT).
+constexpr std::uint32_t IdpTypeFromProto(std::uint32_t proto_type) {
+  return proto_type == 1 ? 1 : proto_type == 3 ? 2 : 0;
+}
 
 struct FieldSpec {
   std::string_view json_name;   // lowerCamel, as the upstream's JSON has it
@@ -142,10 +179,20 @@ struct KindSpec {
   // The middle of its event types: "instance." + event_base + ".added" and so on.
   std::string_view event_base;
   // The fields of the message other than details (always field 1, written first) and is_default,
-  // in declaration order; is_default is written just before fields[is_default_index] (== size():
-  // last).
+  // in the order of their store, bucket and wire positions, which never change: new fields are
+  // appended. is_default is written just before the field at json position is_default_index
+  // (== size(): last).
   std::span<const FieldSpec> fields;
   std::size_t is_default_index;
+  // The order of the fields in the message's declaration, which JSON follows, as indexes into
+  // `fields`; empty: the order of `fields` (a field appended later but declared earlier, as the
+  // login policy's idps, needs it).
+  std::span<const std::uint8_t> json_order = {};
+
+  // The index into `fields` of the field at JSON position `position`.
+  std::size_t JsonField(std::size_t position) const {
+    return json_order.empty() ? position : json_order[position];
+  }
 };
 
 // The spec of `kind` (any stored kind). kDomain has names and paths but no fields (it keeps its
@@ -168,6 +215,7 @@ struct FieldValue {
   std::uint64_t number = 0;
   std::string text;                 // kString
   std::vector<std::uint32_t> list;  // kEnumList: enum numbers, in the upstream's order
+  std::vector<IdpLink> links{};     // kIdpLinks: in the order they were added
 
   std::int64_t duration_nanos() const { return static_cast<std::int64_t>(number); }
   friend bool operator==(const FieldValue&, const FieldValue&) = default;
@@ -239,9 +287,18 @@ KindPolicy EmptyKindPolicy(PolicyKind kind);
 
 // OK if `policy` has one value per field of its kind's spec and every value fits its field: bool
 // 0/1, enum numbers the spec names (lists too), strings of at most kMaxKindStringLength bytes,
-// lists of at most kMaxKindListLength. INVALID_ARGUMENT naming `what` and the field otherwise.
+// lists of at most kMaxKindListLength; links with a non-empty id of at most kMaxIdLength bytes, a
+// name of at most kMaxKindStringLength and a type the field's enum names, each id once, at most
+// kMaxIdpLinks of them (kMaxIdpTableSize in the kIdpTable row). INVALID_ARGUMENT naming `what`
+// and the field otherwise.
 inline constexpr std::size_t kMaxKindStringLength = 4096;
 inline constexpr std::size_t kMaxKindListLength = 64;
+inline constexpr std::size_t kMaxIdpLinks = 1000;
+inline constexpr std::size_t kMaxIdpTableSize = 100'000;
+// The most links a field of `kind` may hold.
+constexpr std::size_t MaxIdpLinks(PolicyKind kind) {
+  return kind == PolicyKind::kIdpTable ? kMaxIdpTableSize : kMaxIdpLinks;
+}
 Status CheckKindPolicy(std::string_view what, const KindPolicy& policy);
 
 // The index of the field whose json_name (or proto_name) is `name` in `spec`, or -1.

@@ -72,6 +72,7 @@ PStatus Publisher::PlanKindPass(std::vector<KindRowId>& rows, Timestamp& newest,
 }
 
 PStatus Publisher::PublishKindRows(std::vector<KindRowId> rows, bool anti_entropy) {
+  std::erase_if(rows, [](const KindRowId& row) { return !fleet::IsBucketKind(row.first); });
   // By org, so that one batch reads every kind of an org once.
   std::sort(rows.begin(), rows.end(),
             [](const KindRowId& a, const KindRowId& b) { return a.second < b.second; });

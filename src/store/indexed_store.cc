@@ -107,10 +107,11 @@ class IndexedStore final : public Store {
   }
 
   Status Read(LookupBatch& batch) const override {
-    // The index holds no domains, no versions and no label preview rows: a batch that wants them
-    // is read from RocksDB.
+    // The index holds no domains, no versions, no label preview rows and no IdP table: a batch
+    // that wants them is read from RocksDB.
     if (!ready_.load(std::memory_order_acquire) || batch.with_domains() || batch.with_versions() ||
-        batch.kinds().contains(PolicyKind::kLabelPreview)) {
+        batch.kinds().contains(PolicyKind::kLabelPreview) ||
+        batch.kinds().contains(PolicyKind::kIdpTable)) {
       return base_->Read(batch);
     }
     if (batch.claim_query_count() == 0) {

@@ -27,6 +27,15 @@ void PutKindPolicy(const KindPolicy& p, std::string* out) {
         PutFixed(static_cast<std::uint32_t>(v.list.size()), out);
         for (std::uint32_t n : v.list) PutFixed(n, out);
         break;
+      case FieldType::kIdpLinks:
+        PutFixed(static_cast<std::uint32_t>(v.links.size()), out);
+        for (const IdpLink& link : v.links) {
+          PutString(link.id, out);
+          PutString(link.name, out);
+          PutFixed(link.type, out);
+          PutString(link.owner, out);
+        }
+        break;
       default:
         PutFixed(v.number, out);
         break;
@@ -44,11 +53,32 @@ void PutKindRow(PolicyKind kind, const KindPolicy* policy, const SourceVersion& 
 
 // Decodes one field's value in place; the members its type does not use are reset, so that a
 // reused value holds nothing of an earlier one.
-bool FieldValueOf(Decoder& d, const FieldSpec& field, FieldValue* v) {
+bool LinksOf(Decoder& d, const FieldSpec& field, std::size_t max, std::vector<IdpLink>* links) {
+  std::uint32_t n = 0;
+  // Each link takes at least 4 length bytes per string and 4 for the type.
+  if (!d.Count(field.json_name, max, 16, &n)) return false;
+  links->resize(n);
+  for (IdpLink& link : *links) {
+    if (!d.String("idp id", 1, kMaxIdLength, &link.id) ||
+        !d.String("idp name", 0, kMaxKindStringLength, &link.name) ||
+        !d.Fixed("idp type", &link.type) || !d.String("idp owner", 0, kMaxIdLength, &link.owner)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool FieldValueOf(Decoder& d, const FieldSpec& field, std::size_t max_links, FieldValue* v) {
   if (field.type != FieldType::kString) v->text.clear();
   if (field.type != FieldType::kEnumList) v->list.clear();
-  if (field.type == FieldType::kString || field.type == FieldType::kEnumList) v->number = 0;
+  if (field.type != FieldType::kIdpLinks) v->links.clear();
+  if (field.type == FieldType::kString || field.type == FieldType::kEnumList ||
+      field.type == FieldType::kIdpLinks) {
+    v->number = 0;
+  }
   switch (field.type) {
+    case FieldType::kIdpLinks:
+      return LinksOf(d, field, max_links, &v->links);
     case FieldType::kString:
       return d.String(field.json_name, 0, kMaxKindStringLength, &v->text);
     case FieldType::kEnumList: {
@@ -70,6 +100,7 @@ void ZeroField(FieldValue* v) {
   v->number = 0;
   v->text.clear();
   v->list.clear();
+  v->links.clear();
 }
 
 bool KindPolicyOf(Decoder& d, PolicyKind kind, KindPolicy* p) {
@@ -92,7 +123,7 @@ bool KindPolicyOf(Decoder& d, PolicyKind kind, KindPolicy* p) {
   for (std::size_t i = 0; i < spec.fields.size(); ++i) {
     if (i >= count) {
       ZeroField(&p->fields[i]);
-    } else if (!FieldValueOf(d, spec.fields[i], &p->fields[i])) {
+    } else if (!FieldValueOf(d, spec.fields[i], MaxIdpLinks(kind), &p->fields[i])) {
       return false;
     }
   }

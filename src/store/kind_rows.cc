@@ -40,6 +40,10 @@ Status CheckKindRow(PolicyKind kind, std::string_view org_id, const KindPolicy* 
     return Status::InvalidArgument("kind " + KindName(kind) + " has no generic rows");
   }
   if (!org_id.empty()) POLICYD_RETURN_IF_ERROR(ValidateId("org id", org_id));
+  if (!org_id.empty() && kind == PolicyKind::kIdpTable) {
+    return Status::InvalidArgument("the IdP table is the instance's: org " + std::string(org_id) +
+                                   " cannot have one");
+  }
   if (policy != nullptr) {
     if (policy->kind != kind) {
       return Status::InvalidArgument("a policy of kind " + KindName(policy->kind) +

@@ -82,6 +82,14 @@ void Encode(std::string_view org_id, const KindPolicy& p, std::string* out) {
         PutVarint(v.list.size(), out);
         for (std::uint32_t n : v.list) PutVarint(n, out);
         break;
+      case FieldType::kIdpLinks:  // only login links live here: no owner
+        PutVarint(v.links.size(), out);
+        for (const IdpLink& link : v.links) {
+          PutText(link.id, out);
+          PutText(link.name, out);
+          PutVarint(link.type, out);
+        }
+        break;
       case FieldType::kDuration:
         PutVarint(ZigZag(v.duration_nanos()), out);
         break;
@@ -230,6 +238,7 @@ void SharedKindRow::DecodeInto(KindPolicy* out) const {
     v.number = 0;
     if (type != FieldType::kString) v.text.clear();
     if (type != FieldType::kEnumList) v.list.clear();
+    if (type != FieldType::kIdpLinks) v.links.clear();
     switch (type) {
       case FieldType::kString:
         r.FrontCodedText(*previous, &v.text);
@@ -239,6 +248,15 @@ void SharedKindRow::DecodeInto(KindPolicy* out) const {
         v.list.resize(
             static_cast<std::size_t>(std::min<std::uint64_t>(r.Varint(), kMaxKindListLength)));
         for (std::uint32_t& n : v.list) n = static_cast<std::uint32_t>(r.Varint());
+        break;
+      case FieldType::kIdpLinks:
+        v.links.resize(static_cast<std::size_t>(std::min<std::uint64_t>(r.Varint(), kMaxIdpLinks)));
+        for (IdpLink& link : v.links) {
+          r.Text(&link.id);
+          r.Text(&link.name);
+          link.type = static_cast<std::uint32_t>(r.Varint());
+          link.owner.clear();
+        }
         break;
       case FieldType::kDuration:
         v.number = static_cast<std::uint64_t>(UnZigZag(r.Varint()));

@@ -5,6 +5,7 @@
 
 #include "resolve/resolve.h"
 #include "sync/domain_reducer.h"
+#include "sync/idp_reducer.h"
 
 namespace policyd {
 namespace {
@@ -221,8 +222,11 @@ void RaiseVersion(const Event& e, SourceVersion& version) {
 }
 
 bool ChangesKinds(const std::vector<const Event*>& events) {
-  return std::any_of(events.begin(), events.end(),
-                     [](const Event* e) { return ClassifyKindEvent(e->type).has_value(); });
+  // org.removed: the org's IdPs leave the IdP table.
+  return std::any_of(events.begin(), events.end(), [](const Event* e) {
+    return ClassifyKindEvent(e->type).has_value() || ClassifyIdpEvent(e->type).has_value() ||
+           KindOf(e->type) == Kind::kOrgRemoved;
+  });
 }
 
 const std::vector<std::string>& SyncedEventTypes() {
@@ -285,7 +289,8 @@ std::vector<std::string> OrgsNamedBy(const std::vector<const Event*>& events) {
   for (const Event* e : events) {
     const bool org_kind_event = [e] {
       const auto t = ClassifyKindEvent(e->type);
-      return t && !t->instance;
+      const auto idp = ClassifyIdpEvent(e->type);
+      return (t && !t->instance) || (idp && !idp->instance);
     }();
     if ((IsOrgKind(KindOf(e->type)) || org_kind_event) &&
         ValidateId("org id", e->aggregate_id).ok()) {
@@ -316,13 +321,16 @@ ReduceOutcome Reduce(const Event& e, WorkingSet& set) {
   const Kind kind = KindOf(e.type);
   const std::optional<KindEventType> kind_event =
       kind == Kind::kOther ? ClassifyKindEvent(e.type) : std::nullopt;
-  if (kind == Kind::kOther && !kind_event) return ReduceOutcome::kNoEffect;
+  const std::optional<IdpEventType> idp_event =
+      kind == Kind::kOther && !kind_event ? ClassifyIdpEvent(e.type) : std::nullopt;
+  if (kind == Kind::kOther && !kind_event && !idp_event) return ReduceOutcome::kNoEffect;
   // Both name the stream the rows keep (store/codec.h bounds them like ids).
   if (!ValidateId("aggregate id", e.aggregate_id).ok() ||
       !ValidateId("aggregate type", e.aggregate_type).ok()) {
     return ReduceOutcome::kInvalid;
   }
   if (kind_event) return ReduceKind(e, *kind_event, set);
+  if (idp_event) return ReduceIdpEvent(e, *idp_event, set);
   if (!IsOrgKind(kind)) {
     const ReduceOutcome out = ReduceInstance(kind, e, set);
     if (out == ReduceOutcome::kApplied) {
@@ -339,6 +347,7 @@ ReduceOutcome Reduce(const Event& e, WorkingSet& set) {
     RaiseVersion(e, org.version);
     org.version_touched = true;
   }
+  if (kind == Kind::kOrgRemoved) (void)DropOrgIdps(e, e.aggregate_id, set);
   return out;
 }
 

@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "sync/domain_reducer.h"
+#include "sync/idp_reducer.h"
 #include "sync/reducer.h"
 
 namespace policyd {
@@ -188,7 +189,8 @@ Status Syncer::ApplyPage(const std::vector<Event>& page, SyncCursor& cursor, boo
   }
   counters_.events_skipped += page.size() - unseen.size();
   WorkingSet set;
-  const std::vector<std::string> ids = OrgsNamedBy(unseen);
+  std::vector<std::string> ids = OrgsNamedBy(unseen);
+  POLICYD_RETURN_IF_ERROR(AddOrgsLinkingChangedIdps(unseen, ids));
   batch_.Clear();
   for (const std::string& id : ids) batch_.Add(id);
   // The domain lists (a second key per org, read from RocksDB even where the index serves
@@ -218,6 +220,7 @@ Status Syncer::ApplyPage(const std::vector<Event>& page, SyncCursor& cursor, boo
       org.domains_stream = batch_.domains(i).stream;
     }
   }
+  if (kinds) POLICYD_RETURN_IF_ERROR(LearnUnknownIdps(unseen, set));
   std::uint64_t applied = 0, invalid = 0;
   for (const Event* e : unseen) {
     switch (Reduce(*e, set)) {
@@ -250,6 +253,41 @@ Status Syncer::ApplyPage(const std::vector<Event>& page, SyncCursor& cursor, boo
   counters_.events_applied += applied;
   counters_.events_skipped += unseen.size() - applied;
   state_.RecordSync(now);
+  return Status::Ok();
+}
+
+Status Syncer::AddOrgsLinkingChangedIdps(const std::vector<const Event*>& events,
+                                         std::vector<std::string>& ids) const {
+  const std::vector<std::string> changed = IdpsChangedBy(events);
+  if (changed.empty()) return Status::Ok();
+  const std::size_t before = ids.size();
+  POLICYD_RETURN_IF_ERROR(store_.ForEachKindRow([&](const KindRow& row, bool has_policy) {
+    if (has_policy && !row.org_id.empty() && LinksAnyOf(row.policy, changed)) {
+      ids.push_back(row.org_id);
+    }
+    return Status::Ok();
+  }));
+  if (ids.size() == before) return Status::Ok();
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return Status::Ok();
+}
+
+Status Syncer::LearnUnknownIdps(const std::vector<const Event*>& events, WorkingSet& set) {
+  for (const UnknownIdp& unknown : UnknownLinkedIdps(events, set)) {
+    Result<ParsedKindPolicy> login = upstream_.GetKindPolicy(PolicyKind::kLogin, unknown.owner);
+    if (!login) {
+      // An org removed since: its link goes with it. Anything else is retried with the page.
+      if (login.error().code() == Code::kPermissionDenied ||
+          login.error().code() == Code::kNotFound) {
+        continue;
+      }
+      return login.error().WithContext("IdP " + unknown.idp_id + " of a new login policy link");
+    }
+    const int field = FindKindField(SpecOf(PolicyKind::kLogin), "idps");
+    AddIdpFromLinks(login->policy.fields[static_cast<std::size_t>(field)].links, unknown.idp_id,
+                    set);
+  }
   return Status::Ok();
 }
 
@@ -398,6 +436,11 @@ Status Syncer::ReadCurrentState(Snapshot& snapshot) {
     if (!domains->empty()) snapshot.org_domains.push_back(OrgDomains{id, std::move(*domains), 0});
   }
   POLICYD_RETURN_IF_ERROR(ReadKindRows("", mark, snapshot));
+  // The IdPs the login policies link, as their links name them; IdPs no policy links yet are
+  // learnt when a link to one is added (LearnUnknownIdps).
+  if (std::optional<KindPolicy> idps = IdpTableFromLinks(snapshot.kind_rows)) {
+    snapshot.kind_rows.push_back(KindRow{"", std::move(*idps), {}});
+  }
   Result<std::vector<std::string>> instance = ReadInstanceDomains();
   if (!instance) return instance.error().WithContext("cold start: instance domains");
   snapshot.instance_domains = InstanceDomains{std::move(*instance), 0};
@@ -408,7 +451,8 @@ Status Syncer::ReadKindRows(const std::string& org_id, const MembershipMark& mar
                             Snapshot& snapshot) {
   for (std::size_t k = 0; k < kStoredKindCount; ++k) {
     const auto kind = static_cast<PolicyKind>(k);
-    if (kind == PolicyKind::kDomain) continue;
+    // The IdP table has no API of its own: ReadCurrentState derives it from the login links.
+    if (kind == PolicyKind::kDomain || kind == PolicyKind::kIdpTable) continue;
     Result<ParsedKindPolicy> p = upstream_.GetKindPolicy(kind, org_id);
     const std::string what = "cold start: " + std::string(SpecOf(kind).message_name) +
                              (kind == PolicyKind::kLabelPreview ? " preview" : "") +

@@ -143,6 +143,14 @@ class Syncer {
   std::string AssetPrefix() const;
   // After a Read of batch_ with kinds: org i's rows (nullopt: the instance defaults) into `rows`.
   void LoadKindRows(std::optional<std::size_t> org, KindRows& rows) const;
+  // Adds to `ids` (sorted, unique) every org whose login row links an IdP that `events` rename,
+  // retype or remove (a walk over the store's kind rows; such events are rare).
+  Status AddOrgsLinkingChangedIdps(const std::vector<const Event*>& events,
+                                   std::vector<std::string>& ids) const;
+  // Puts the IdPs that link-added events of `events` name but the IdP table lacks (their added
+  // event is older than the history read: a cold start under retention) into `set`'s table, as
+  // the linking owner's login policy read from the upstream shows them.
+  Status LearnUnknownIdps(const std::vector<const Event*>& events, WorkingSet& set);
   std::chrono::milliseconds NextWait(const Status& last);
   void Loop();
 

@@ -42,6 +42,18 @@ uoffset_t BuildIndirect(FlatBufferBuilder& fbb, const FieldSpec& field, const Fi
     if (value.text.empty()) return 0;
     return fbb.CreateString(value.text.data(), value.text.size()).o;
   }
+  if (field.type == FieldType::kIdpLinks) {
+    if (value.links.empty()) return 0;
+    std::vector<Offset<fb::IdpLink>> links;
+    links.reserve(value.links.size());
+    for (const IdpLink& link : value.links) {
+      auto name = link.name.empty() ? Offset<flatbuffers::String>()
+                                    : fbb.CreateString(link.name.data(), link.name.size());
+      links.push_back(fb::CreateIdpLink(fbb, fbb.CreateString(link.id.data(), link.id.size()), name,
+                                        static_cast<fb::IdpType>(link.type)));
+    }
+    return fbb.CreateVector(links).o;
+  }
   if (field.type != FieldType::kEnumList || value.list.empty()) return 0;
   fbb.StartVector(value.list.size(), sizeof(std::int32_t));
   for (auto it = value.list.rbegin(); it != value.list.rend(); ++it) {
@@ -69,6 +81,7 @@ void AddField(FlatBufferBuilder& fbb, voffset_t at, const FieldSpec& field, cons
     }
     case FieldType::kString:
     case FieldType::kEnumList:
+    case FieldType::kIdpLinks:
       if (indirect != 0) fbb.AddOffset(at, Offset<void>(indirect));
       break;
   }
@@ -96,6 +109,32 @@ Result<std::int64_t> ParseDuration(const fb::Duration* d, std::string_view what,
     return Err(Invalid(what, field, "duration out of range"));
   }
   return seconds * kNanos + nanos;
+}
+
+// The links of an IdP link field (the Verifier checked the vector and its tables).
+Status ParseLinks(const flatbuffers::Table& table, voffset_t at, const FieldSpec& field,
+                  std::string_view what, std::vector<IdpLink>& out) {
+  const auto* v = table.GetPointer<const flatbuffers::Vector<Offset<fb::IdpLink>>*>(at);
+  if (v == nullptr) return Status::Ok();
+  if (v->size() > kMaxIdpLinks) return Invalid(what, field, "too many links");
+  out.reserve(v->size());
+  for (const fb::IdpLink* link : *v) {
+    const flatbuffers::String* id = link->idp_id();
+    const flatbuffers::String* name = link->idp_name();
+    if (id == nullptr || id->size() == 0 || id->size() > kMaxIdLength) {
+      return Invalid(what, field, "a link without a valid idp_id");
+    }
+    if (name != nullptr && name->size() > kMaxKindStringLength) {
+      return Invalid(what, field, "idp_name too long");
+    }
+    const auto type = static_cast<std::int32_t>(link->idp_type());
+    if (type < 0) return Invalid(what, field, "negative idp_type " + std::to_string(type));
+    out.push_back(IdpLink{id->str(),
+                          name == nullptr ? std::string() : name->str(),
+                          static_cast<std::uint32_t>(type),
+                          {}});
+  }
+  return Status::Ok();
 }
 
 Status ParseField(const flatbuffers::Table& table, voffset_t at, const FieldSpec& field,
@@ -138,6 +177,8 @@ Status ParseField(const flatbuffers::Table& table, voffset_t at, const FieldSpec
       }
       return Status::Ok();
     }
+    case FieldType::kIdpLinks:
+      return ParseLinks(table, at, field, what, out.links);
   }
   return Status::Ok();
 }
@@ -193,6 +234,7 @@ const flatbuffers::Table* ResultKind(const fb::PolicyResult& r, PolicyKind kind)
       return AsTable(r.label());
     case PolicyKind::kDomain:
     case PolicyKind::kLabelPreview:
+    case PolicyKind::kIdpTable:
       break;
   }
   return nullptr;

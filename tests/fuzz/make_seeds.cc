@@ -13,6 +13,7 @@
 #include "store/codec.h"
 #include "store/domain_index.h"
 #include "store/kind_codec.h"
+#include "support/kind_samples.h"
 #include "sync/cursor.h"
 #include "wire/request.h"
 #include "wire/response.h"
@@ -100,6 +101,9 @@ policyd::KindPolicy SampleKind(policyd::PolicyKind kind) {
         break;
       case FieldType::kEnumList:
         for (std::uint32_t n = 1; n < field.enum_spec->values.size(); ++n) v.list.push_back(n);
+        break;
+      case FieldType::kIdpLinks:
+        v.links = test::SampleLinks(field, 0, 3);
         break;
     }
   }
@@ -313,6 +317,9 @@ int main(int argc, char** argv) {
           break;
         case FieldType::kEnumList:
           v.list = {1, 0};
+          break;
+        case FieldType::kIdpLinks:
+          v.links = test::SampleLinks(spec.fields[i], 1, 2);
           break;
         case FieldType::kDuration:
           v.number = 1'500'000'000;

@@ -6,10 +6,29 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "model/policy_kinds.h"
 
 namespace policyd::test {
+
+// `count` links that fit `field` (a kIdpLinks field): distinct ids, every third name empty (and
+// others with characters JSON escapes), types cycling through the values the field's enum names.
+inline std::vector<IdpLink> SampleLinks(const FieldSpec& field, std::uint64_t salt,
+                                        std::size_t count) {
+  std::vector<std::uint32_t> types;
+  for (std::uint32_t t = 0; t < field.enum_spec->values.size(); ++t) {
+    if (!field.enum_spec->values[t].empty()) types.push_back(t);
+  }
+  std::vector<IdpLink> links;
+  for (std::size_t i = 0; i < count; ++i) {
+    links.push_back(IdpLink{std::to_string(400000000000000000ULL + salt * 100 + i),
+                            i % 3 == 1 ? "" : "IdP \"" + std::to_string(salt) + "\" \xc3\xa9",
+                            types[(salt + i) % types.size()],
+                            {}});
+  }
+  return links;
+}
 
 inline KindPolicy SampleKindPolicy(PolicyKind kind, std::uint32_t salt = 0,
                                    const std::string& owner = "org-1") {
@@ -39,6 +58,9 @@ inline KindPolicy SampleKindPolicy(PolicyKind kind, std::uint32_t salt = 0,
         for (std::uint32_t n = 1 + salt % 2; n < field.enum_spec->values.size(); ++n) {
           v.list.push_back(n);
         }
+        break;
+      case FieldType::kIdpLinks:
+        v.links = SampleLinks(field, salt, 3);
         break;
     }
   }

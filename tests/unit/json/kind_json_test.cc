@@ -8,6 +8,8 @@
 #include <random>
 #include <string>
 
+#include "support/kind_samples.h"
+
 namespace policyd {
 namespace {
 
@@ -181,6 +183,9 @@ TEST(KindJsonTest, EveryKindRoundTripsThroughItsJson) {
               v.list.push_back(
                   static_cast<std::uint32_t>(rng() % spec.fields[i].enum_spec->values.size()));
             }
+            break;
+          case FieldType::kIdpLinks:
+            v.links = test::SampleLinks(spec.fields[i], rng() % 1000, rng() % 4);
             break;
         }
       }

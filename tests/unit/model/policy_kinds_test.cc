@@ -31,7 +31,9 @@ TEST(PolicyKindsTest, FieldsHaveEnumsWhereTheyNeedThem) {
   for (std::size_t i = 0; i < kStoredKindCount; ++i) {
     const KindSpec& spec = SpecOf(static_cast<PolicyKind>(i));
     for (const FieldSpec& field : spec.fields) {
-      const bool enumerated = field.type == FieldType::kEnum || field.type == FieldType::kEnumList;
+      const bool enumerated = field.type == FieldType::kEnum ||
+                              field.type == FieldType::kEnumList ||
+                              field.type == FieldType::kIdpLinks;
       EXPECT_EQ(enumerated, field.enum_spec != nullptr) << field.json_name;
       EXPECT_EQ(FindKindField(spec, field.json_name), FindKindField(spec, field.proto_name));
     }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "store/store.h"
+#include "support/kind_samples.h"
 
 namespace policyd {
 
@@ -51,6 +52,10 @@ inline KindPolicy SeededPolicy(PolicyKind kind, std::uint64_t seed, const std::s
         for (std::uint64_t j = 0; j < s % 3 + 1; ++j) {
           v.list.push_back(static_cast<std::uint32_t>((s + j) % f.enum_spec->values.size()));
         }
+        break;
+      case FieldType::kIdpLinks:
+        v.links = test::SampleLinks(f, s, s % 4);
+        if (kind == PolicyKind::kIdpTable && !v.links.empty()) v.links[0].owner = owner;
         break;
     }
   }

@@ -18,6 +18,7 @@
 
 #include "check/password.h"
 #include "response_generated.h"
+#include "support/kind_samples.h"
 #include "unit/wire/aligned.h"
 #include "unit/wire/allocations.h"
 #include "wire/frame.h"
@@ -88,6 +89,9 @@ KindPolicy RandomPolicy(PolicyKind kind, std::mt19937_64& rng) {
           n = static_cast<std::uint32_t>(rng() % f.enum_spec->values.size());
         }
         break;
+      case FieldType::kIdpLinks:
+        v.links = test::SampleLinks(f, rng() % 1000, rng() % 5);
+        break;
     }
   }
   p.details.sequence = rng();
@@ -148,6 +152,22 @@ class Fields {
     EXPECT_EQ(have, want) << name;
     if (want.empty()) {
       EXPECT_EQ(got, nullptr) << name;
+    }
+  }
+  void Links(const flatbuffers::Vector<flatbuffers::Offset<fb::IdpLink>>* got,
+             std::string_view name) {
+    const std::vector<IdpLink>& want = (*this)[name].links;
+    if (want.empty()) {
+      EXPECT_EQ(got, nullptr) << name;
+      return;
+    }
+    ASSERT_NE(got, nullptr) << name;
+    ASSERT_EQ(got->size(), want.size()) << name;
+    for (std::size_t i = 0; i < want.size(); ++i) {
+      const fb::IdpLink* link = got->Get(static_cast<flatbuffers::uoffset_t>(i));
+      EXPECT_EQ(link->idp_id()->str(), want[i].id) << name;
+      EXPECT_EQ(link->idp_name() == nullptr ? "" : link->idp_name()->str(), want[i].name) << name;
+      EXPECT_EQ(static_cast<std::uint32_t>(link->idp_type()), want[i].type) << name;
     }
   }
   void Default(bool got) { EXPECT_EQ(got, is_default_) << "is_default"; }
@@ -221,6 +241,7 @@ void Compare(const fb::LoginPolicy* t, Fields& f) {
   f.Bool(t->disable_login_with_phone(), "disable_login_with_phone");
   f.Bool(t->force_mfa_local_only(), "force_mfa_local_only");
   f.Bool(t->use_default_uri_for_notification_links(), "use_default_uri_for_notification_links");
+  f.Links(t->idps(), "idps");
 }
 
 void Compare(const fb::PrivacyPolicy* t, Fields& f) {

@@ -3,6 +3,8 @@
 export { Code } from './policyd/fb/code';
 export { Details } from './policyd/fb/details';
 export { Duration } from './policyd/fb/duration';
+export { IdpLink } from './policyd/fb/idp-link';
+export { IdpType } from './policyd/fb/idp-type';
 export { MultiFactorType } from './policyd/fb/multi-factor-type';
 export { PasswordlessType } from './policyd/fb/passwordless-type';
 export { SecondFactorType } from './policyd/fb/second-factor-type';

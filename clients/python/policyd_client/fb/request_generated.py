@@ -70,6 +70,13 @@ class MultiFactorType(object):
     MULTI_FACTOR_TYPE_U2F_WITH_VERIFICATION = 1
 
 
+# zitadel.idp.v1.IDPType (there is no 2)
+class IdpType(object):
+    IDP_TYPE_UNSPECIFIED = 0
+    IDP_TYPE_OIDC = 1
+    IDP_TYPE_JWT = 3
+
+
 # zitadel.policy.v1.ThemeMode (an answer never has UNSPECIFIED: the upstream maps it to AUTO)
 class ThemeMode(object):
     THEME_MODE_UNSPECIFIED = 0
@@ -316,6 +323,57 @@ def CreateDuration(builder, seconds, nanos):
     builder.PrependInt32(nanos)
     builder.PrependInt64(seconds)
     return builder.Offset()
+
+
+# zitadel.idp.v1.IDPLoginPolicyLink: an identity provider a login policy offers.
+class IdpLink(object):
+    __slots__ = ['_tab']
+
+    @classmethod
+    def GetRootAs(cls, buf, offset=0):
+        n = flatbuffers.encode.Get(flatbuffers.packer.uoffset, buf, offset)
+        x = IdpLink()
+        x.Init(buf, n + offset)
+        return x
+
+    @classmethod
+    def GetRootAsIdpLink(cls, buf, offset=0):
+        """This method is deprecated. Please switch to GetRootAs."""
+        return cls.GetRootAs(buf, offset)
+    @classmethod
+    def IdpLinkBufferHasIdentifier(cls, buf, offset, size_prefixed=False):
+        return flatbuffers.util.BufferHasIdentifier(buf, offset, b"\x50\x44\x52\x51", size_prefixed=size_prefixed)
+
+    # IdpLink
+    def Init(self, buf, pos):
+        self._tab = flatbuffers.table.Table(buf, pos)
+
+    # IdpLink
+    def IdpId(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(4))
+        if o != 0:
+            return self._tab.String(o + self._tab.Pos)
+        return None
+
+    # IdpLink
+    def IdpName(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(6))
+        if o != 0:
+            return self._tab.String(o + self._tab.Pos)
+        return None
+
+    # IdpLink
+    def IdpType(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(8))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, o + self._tab.Pos)
+        return 0
+
+def IdpLinkStart(builder): builder.StartObject(3)
+def IdpLinkAddIdpId(builder, idpId): builder.PrependUOffsetTRelativeSlot(0, flatbuffers.number_types.UOffsetTFlags.py_type(idpId), 0)
+def IdpLinkAddIdpName(builder, idpName): builder.PrependUOffsetTRelativeSlot(1, flatbuffers.number_types.UOffsetTFlags.py_type(idpName), 0)
+def IdpLinkAddIdpType(builder, idpType): builder.PrependInt32Slot(2, idpType, 0)
+def IdpLinkEnd(builder): return builder.EndObject()
 
 
 # zitadel.policy.v1.PasswordComplexityPolicy
@@ -763,7 +821,31 @@ class LoginPolicy(object):
             return bool(self._tab.Get(flatbuffers.number_types.BoolFlags, o + self._tab.Pos))
         return False
 
-def LoginPolicyStart(builder): builder.StartObject(22)
+    # LoginPolicy
+    def Idps(self, j):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(48))
+        if o != 0:
+            x = self._tab.Vector(o)
+            x += flatbuffers.number_types.UOffsetTFlags.py_type(j) * 4
+            x = self._tab.Indirect(x)
+            obj = IdpLink()
+            obj.Init(self._tab.Bytes, x)
+            return obj
+        return None
+
+    # LoginPolicy
+    def IdpsLength(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(48))
+        if o != 0:
+            return self._tab.VectorLen(o)
+        return 0
+
+    # LoginPolicy
+    def IdpsIsNone(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(48))
+        return o == 0
+
+def LoginPolicyStart(builder): builder.StartObject(23)
 def LoginPolicyAddDetails(builder, details): builder.PrependUOffsetTRelativeSlot(0, flatbuffers.number_types.UOffsetTFlags.py_type(details), 0)
 def LoginPolicyAddAllowUsernamePassword(builder, allowUsernamePassword): builder.PrependBoolSlot(1, allowUsernamePassword, 0)
 def LoginPolicyAddAllowRegister(builder, allowRegister): builder.PrependBoolSlot(2, allowRegister, 0)
@@ -788,6 +870,8 @@ def LoginPolicyAddDisableLoginWithEmail(builder, disableLoginWithEmail): builder
 def LoginPolicyAddDisableLoginWithPhone(builder, disableLoginWithPhone): builder.PrependBoolSlot(19, disableLoginWithPhone, 0)
 def LoginPolicyAddForceMfaLocalOnly(builder, forceMfaLocalOnly): builder.PrependBoolSlot(20, forceMfaLocalOnly, 0)
 def LoginPolicyAddUseDefaultUriForNotificationLinks(builder, useDefaultUriForNotificationLinks): builder.PrependBoolSlot(21, useDefaultUriForNotificationLinks, 0)
+def LoginPolicyAddIdps(builder, idps): builder.PrependUOffsetTRelativeSlot(22, flatbuffers.number_types.UOffsetTFlags.py_type(idps), 0)
+def LoginPolicyStartIdpsVector(builder, numElems): return builder.StartVector(4, numElems, 4)
 def LoginPolicyEnd(builder): return builder.EndObject()
 
 

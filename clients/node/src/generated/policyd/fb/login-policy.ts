@@ -4,6 +4,7 @@ import * as flatbuffers from 'flatbuffers';
 
 import { Details } from '../../policyd/fb/details';
 import { Duration } from '../../policyd/fb/duration';
+import { IdpLink } from '../../policyd/fb/idp-link';
 import { MultiFactorType } from '../../policyd/fb/multi-factor-type';
 import { PasswordlessType } from '../../policyd/fb/passwordless-type';
 import { SecondFactorType } from '../../policyd/fb/second-factor-type';
@@ -162,8 +163,18 @@ useDefaultUriForNotificationLinks():boolean {
   return offset ? !!this.bb!.readInt8(this.bb_pos + offset) : false;
 }
 
+idps(index: number, obj?:IdpLink):IdpLink|null {
+  const offset = this.bb!.__offset(this.bb_pos, 48);
+  return offset ? (obj || new IdpLink()).__init(this.bb!.__indirect(this.bb!.__vector(this.bb_pos + offset) + index * 4), this.bb!) : null;
+}
+
+idpsLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 48);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
 static startLoginPolicy(builder:flatbuffers.Builder) {
-  builder.startObject(22);
+  builder.startObject(23);
 }
 
 static addDetails(builder:flatbuffers.Builder, detailsOffset:flatbuffers.Offset) {
@@ -276,6 +287,22 @@ static addForceMfaLocalOnly(builder:flatbuffers.Builder, forceMfaLocalOnly:boole
 
 static addUseDefaultUriForNotificationLinks(builder:flatbuffers.Builder, useDefaultUriForNotificationLinks:boolean) {
   builder.addFieldInt8(21, +useDefaultUriForNotificationLinks, +false);
+}
+
+static addIdps(builder:flatbuffers.Builder, idpsOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(22, idpsOffset, 0);
+}
+
+static createIdpsVector(builder:flatbuffers.Builder, data:flatbuffers.Offset[]):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addOffset(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startIdpsVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
 }
 
 static endLoginPolicy(builder:flatbuffers.Builder):flatbuffers.Offset {
