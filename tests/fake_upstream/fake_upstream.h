@@ -182,6 +182,7 @@ struct IdpInfo {
   std::string name;       // may be empty
   std::int64_t type = 0;  // domain.IDPType (0 for an old-style config without its config event)
   bool config = false;    // an old-style IdP config (events keyed "idpConfigId")
+  bool active = true;     // configs only: false after SetIdpConfigActive(id, false)
 };
 
 class FakeUpstreamImpl;
@@ -305,6 +306,10 @@ class FakeUpstream {
   // ("clientId", "stylingType"), so the name key is absent. The type never changes.
   // FAILED_PRECONDITION: the same name; INVALID_ARGUMENT: empty where the kind needs a name.
   Status ChangeIdp(std::string_view idp_id, std::optional<std::string_view> name);
+  // An old-style config's <iam|org>.idp.config.deactivated / .reactivated {"idpConfigId"}: the
+  // templates projection does not reduce them, so links show the IdP as before.
+  // FAILED_PRECONDITION: a template, or already (in)active.
+  Status SetIdpConfigActive(std::string_view idp_id, bool active);
   // <...>.idp.oidc.migrated.<azure|google> with the whole added payload of the new kind: name and
   // type change. FAILED_PRECONDITION: not an OIDC template; INVALID_ARGUMENT: `to` is neither
   // kAzureAd nor kGoogle, or an empty name for Azure AD.

@@ -49,6 +49,11 @@ Status FakeUpstream::MigrateIdp(std::string_view idp_id, IdpKind to, std::string
   return impl_->state_.MigrateIdp(idp_id, to, name);
 }
 
+Status FakeUpstream::SetIdpConfigActive(std::string_view idp_id, bool active) {
+  std::lock_guard lock(impl_->mutex_);
+  return impl_->state_.SetIdpConfigActive(idp_id, active);
+}
+
 Status FakeUpstream::RemoveIdp(std::string_view idp_id) {
   std::lock_guard lock(impl_->mutex_);
   return impl_->state_.RemoveIdp(idp_id);
@@ -68,7 +73,7 @@ std::vector<IdpInfo> FakeUpstream::Idps() const {
   std::lock_guard lock(impl_->mutex_);
   std::vector<IdpInfo> out;
   for (const auto& [id, idp] : impl_->state_.idps()) {
-    out.push_back({idp.id, idp.org_id, idp.name, idp.type, !idp.kind.has_value()});
+    out.push_back({idp.id, idp.org_id, idp.name, idp.type, !idp.kind.has_value(), idp.active});
   }
   return out;  // idps() is ordered by id
 }

@@ -322,6 +322,30 @@ TEST(FakeUpstreamIdpsTest, ChangesRenameAndMigrationsChangeTheType) {
                 R"("}])");
 }
 
+TEST(FakeUpstreamIdpsTest, ADeactivatedConfigStaysLinked) {
+  FakeUpstream fake(Frozen());
+  const std::string org = fake.AddOrg("acme");
+  const std::string cfg = Id(fake.AddIdpConfig(org, IdpConfigKind::kOidc, "C"));
+  const std::string tmpl = Id(fake.AddIdp("", IdpKind::kOidc, "T"));
+  ASSERT_TRUE(fake.AddOrgKindPolicy("login", org, "{}").ok());
+  ASSERT_TRUE(fake.AddIdpToLoginPolicy(org, cfg).ok());
+  const std::string before = Management(fake, org);
+  ASSERT_TRUE(fake.SetIdpConfigActive(cfg, false).ok());
+  json e = Last(fake);
+  EXPECT_EQ(e["type"]["type"], "org.idp.config.deactivated");
+  EXPECT_EQ(e["payload"], json({{"idpConfigId", cfg}}));
+  EXPECT_FALSE(fake.Idps()[0].active);
+  EXPECT_EQ(Management(fake, org), before);
+  EXPECT_EQ(fake.SetIdpConfigActive(cfg, false).code(), Code::kFailedPrecondition);
+  EXPECT_EQ(fake.SetIdpConfigActive(tmpl, false).code(), Code::kFailedPrecondition);
+  ASSERT_TRUE(fake.SetIdpConfigActive(cfg, true).ok());
+  EXPECT_EQ(Last(fake)["type"]["type"], "org.idp.config.reactivated");
+  const std::string inst = Id(fake.AddIdpConfig("", IdpConfigKind::kJwt, "I"));
+  ASSERT_TRUE(fake.SetIdpConfigActive(inst, false).ok());
+  EXPECT_EQ(Last(fake)["type"]["type"], "iam.idp.config.deactivated");
+  EXPECT_EQ(Last(fake)["aggregate"]["type"]["type"], "instance");
+}
+
 TEST(FakeUpstreamIdpsTest, OrgMigrationAndChangeUseTheOrgAggregate) {
   FakeUpstream fake(Frozen());
   const std::string org = fake.AddOrg("acme");

@@ -279,6 +279,22 @@ Status UpstreamState::MigrateIdp(std::string_view idp_id, IdpKind to, std::strin
   return Status::Ok();
 }
 
+Status UpstreamState::SetIdpConfigActive(std::string_view idp_id, bool active) {
+  auto found = MutableIdp(idp_id);
+  if (!found) return found.error();
+  FakeIdp& idp = **found;
+  if (idp.kind) return Status::FailedPrecondition("Errors.IDP.NotAConfig (COMMAND-fake)");
+  if (idp.active == active) {
+    return Status::FailedPrecondition(active ? "Errors.IDPConfig.NotInactive (COMMAND-fake)"
+                                             : "Errors.IDPConfig.NotActive (COMMAND-fake)");
+  }
+  Push({OwnerEvent(
+      idp.org_id, ConfigPrefix(idp.org_id) + (active ? "config.reactivated" : "config.deactivated"),
+      IdpConfigIdPayload(idp.id))});
+  idp.active = active;
+  return Status::Ok();
+}
+
 Status UpstreamState::RemoveIdp(std::string_view idp_id) {
   auto found = MutableIdp(idp_id);
   if (!found) return found.error();

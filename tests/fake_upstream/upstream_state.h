@@ -72,6 +72,7 @@ struct FakeIdp {
   std::string name;
   std::int64_t type = 0;        // domain.IDPType
   std::optional<IdpKind> kind;  // a template's kind; nullopt: an old-style IdP config
+  bool active = true;           // configs: deactivated / reactivated (no effect on links)
 };
 
 class UpstreamState {
@@ -130,6 +131,7 @@ class UpstreamState {
                                    std::string_view name);
   Status ChangeIdp(std::string_view idp_id, std::optional<std::string_view> name);
   Status MigrateIdp(std::string_view idp_id, IdpKind to, std::string_view name);
+  Status SetIdpConfigActive(std::string_view idp_id, bool active);
   Status RemoveIdp(std::string_view idp_id);
   // AddIdpToLoginPolicy (`add`) or RemoveIdpFromLoginPolicy.
   Status LinkIdp(std::string_view org_id, std::string_view idp_id, bool add);

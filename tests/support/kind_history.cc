@@ -191,6 +191,11 @@ std::string RandomKindHistory::IdpStep() {
   const IdpInfo& idp = Pick(idps);
   switch (op) {
     case 3: {
+      if (idp.config && OneIn(3)) {
+        // Deactivation leaves the links as they are.
+        return Do(std::string(idp.active ? "Deactivate" : "Reactivate") + "IdpConfig " + idp.id,
+                  upstream_.SetIdpConfigActive(idp.id, !idp.active));
+      }
       // A rename (to "" now and then, which only some kinds take), or a change of another key.
       std::optional<std::string> name;
       if (!OneIn(3)) name = OneIn(4) ? "" : Pick(kIdpNames);
