@@ -16,7 +16,13 @@
 //                                                     + top-level isDefault where the real has it
 //   GET  /management/v1/policies/default/<kind path>  the default ({"policy":...})
 //        kind paths: password/complexity, password/age, lockout, login, privacy, notification,
-//        label (the active policy); see policy_kinds.h
+//        label (the active policy); see policy_kinds.h. The login policy's "idps" lists its
+//        linked IdPs ({idpId, idpName, idpType}, link order): the org's own policy's links, else
+//        the instance's
+//   POST /admin/v1/policies/login/idps/_search        the instance login policy's IdP links
+//   POST /management/v1/policies/login/idps/_search   x-zitadel-orgid; the org's links if it has
+//        its own login policy, else the instance's; {"query":{offset,limit,asc}} -> {"details":
+//        {totalResult,viewTimestamp},"result":[links]} (link order whatever asc says)
 //   POST /admin/v1/orgs/_search                       paging, sorted by name
 //   POST /admin/v1/events/_search                     filters, asc/desc, limit clamp 1000
 //   POST /management/v1/orgs/me/domains/_search       x-zitadel-orgid (else the caller's org);
@@ -32,7 +38,8 @@
 // (no ...:zitadel:aud scope; the real server would issue a token that the APIs then reject) and
 // invalid_grant (the assertion: signature, kid, iss/sub, aud = base_url(), exp, iat <= 1 h old).
 //
-// The state (instance, default policy row, orgs with domains and own policy rows) is the truth,
+// The state (instance, default policy row, orgs with domains and own policy rows, identity
+// providers and the login policies' links to them) is the truth,
 // kept like ZITADEL's projections, and every mutation is one *push* of events onto an
 // append-only log: the events of one push share one creationDate (strictly increasing across
 // pushes, microsecond resolution, from the fake clock = wall clock + an adjustable offset) and
@@ -145,6 +152,39 @@ enum class LoginFactor {
 // font>.<added|removed>, shown as logoUrl, iconUrl, logoUrlDark, iconUrlDark, fontUrl.
 enum class LabelAsset { kLogo, kIcon, kLogoDark, kIconDark, kFont };
 
+// Identity providers (the login policy's idps): the kinds of new-style IdP templates, with the
+// domain IDPType each sets (the login policy shows "IDP_TYPE_OIDC" for 1 and "IDP_TYPE_JWT" for 2
+// only) and the <x> of its events *.idp.<x>.added/changed.
+enum class IdpKind {
+  kOidc,              // 1  oidc
+  kJwt,               // 2  jwt
+  kOAuth,             // 3  oauth
+  kLdap,              // 4  instance: ldap.v2, org: ldap
+  kAzureAd,           // 5  azure
+  kGitHub,            // 6  github                (the name may be empty)
+  kGitHubEnterprise,  // 7  github_enterprise
+  kGitLab,            // 8  gitlab                (the name may be empty)
+  kGitLabSelfHosted,  // 9  gitlab_self_hosted
+  kGoogle,            // 10 google                (the name may be empty)
+  kApple,             // 11 apple                 (the name may be empty)
+  kSaml,              // 12 saml
+  kZitadel,           // 13 zitadel
+};
+// Old-style IdP configs: <iam|org>.idp.config.added, then in the same push the config that sets
+// the type: *.idp.oidc.config.added (OIDC, 1) or *.idp.jwt.config.added (JWT, 2); kNone pushes
+// none (an old SAML config: type 0).
+enum class IdpConfigKind { kOidc, kJwt, kNone };
+
+// A live identity provider as the upstream's templates projection holds it.
+struct IdpInfo {
+  std::string id;
+  std::string org_id;     // the owning org; "" for an instance IdP
+  std::string name;       // may be empty
+  std::int64_t type = 0;  // domain.IDPType (0 for an old-style config without its config event)
+  bool config = false;    // an old-style IdP config (events keyed "idpConfigId")
+  bool active = true;     // configs only: false after SetIdpConfigActive(id, false)
+};
+
 class FakeUpstreamImpl;
 
 class FakeUpstream {
@@ -213,11 +253,14 @@ class FakeUpstream {
   // privacy, notification, label (INVALID_ARGUMENT otherwise). `fields_json` is the management
   // API's request body for that kind: proto JSON names, durations "864000s", enums by name; an
   // absent field is zero (like the real request messages), so a change replaces every field.
-  // The login add body may carry "secondFactors"/"multiFactors" (names): their factor events
-  // follow the added event in the same push. Each call is one push; the payloads are the
-  // upstream's (added: non-zero keys; changed: only the changed keys); the rows' details follow
-  // the projections. Label: add/change (also of the default) edit the *preview* row, which GETs
-  // show only after ActivateLabelPolicy. FAILED_PRECONDITION when a change changes nothing.
+  // The login add body may carry "secondFactors"/"multiFactors" (names) and "idps"
+  // ([{"idpId":…,"ownerType":"IDP_OWNER_TYPE_SYSTEM"|"IDP_OWNER_TYPE_ORG"}], ownerType optional
+  // here: the IdP's owner then): their factor events, then the links' idpprovider.added events,
+  // follow the added event in the same push (FAILED_PRECONDITION for an IdP the org cannot link).
+  // A change cannot carry factors or idps (INVALID_ARGUMENT). Each call is one push; the payloads
+  // are the upstream's (added: non-zero keys; changed: only the changed keys); the rows' details
+  // follow the projections. Label: add/change (also of the default) edit the *preview* row, which
+  // GETs show only after ActivateLabelPolicy. FAILED_PRECONDITION when a change changes nothing.
   Status AddOrgKindPolicy(std::string_view kind, std::string_view org_id,
                           std::string_view fields_json);  // org.policy.<x>.added
   Status ChangeOrgKindPolicy(std::string_view kind, std::string_view org_id,
@@ -245,6 +288,50 @@ class FakeUpstream {
   std::vector<std::string> OrgsWithOwnKindPolicy(std::string_view kind) const;  // sorted by id
   // "<base_url()>/assets/v1": the prefix of the label policy's asset URLs.
   std::string AssetPrefix() const;
+
+  // --- Identity providers and the login policy's links to them ---
+  // Payloads (ListEvents' sorted keys) are the upstream's: templates {"id","name",…} with a few
+  // keys policyd does not read ("clientId", "issuer", ...; "name" left out when empty), configs
+  // {"idpConfigId","name",…}. `org_id` empty: the instance. Each call is one push; a refused one
+  // pushes nothing. NOT_FOUND: unknown org or IdP.
+  // <instance|org>.idp.<kind>.added. INVALID_ARGUMENT: an empty name for a kind that needs one.
+  Result<std::string> AddIdp(std::string_view org_id, IdpKind kind, std::string_view name);
+  // <iam|org>.idp.config.added {"idpConfigId","name","stylingType"[,"idpType"]} (+ the config
+  // event). The instance's are on the instance aggregate despite the "iam." prefix.
+  // INVALID_ARGUMENT: an empty name.
+  Result<std::string> AddIdpConfig(std::string_view org_id, IdpConfigKind kind,
+                                   std::string_view name);
+  // A template's <...>.idp.<kind>.changed {"id"[,"name"]} or a config's
+  // <iam|org>.idp.config.changed {"idpConfigId"[,"name"]}; nullopt changes another key
+  // ("clientId", "stylingType"), so the name key is absent. The type never changes.
+  // FAILED_PRECONDITION: the same name; INVALID_ARGUMENT: empty where the kind needs a name.
+  Status ChangeIdp(std::string_view idp_id, std::optional<std::string_view> name);
+  // An old-style config's <iam|org>.idp.config.deactivated / .reactivated {"idpConfigId"}: the
+  // templates projection does not reduce them, so links show the IdP as before.
+  // FAILED_PRECONDITION: a template, or already (in)active.
+  Status SetIdpConfigActive(std::string_view idp_id, bool active);
+  // <...>.idp.oidc.migrated.<azure|google> with the whole added payload of the new kind: name and
+  // type change. FAILED_PRECONDITION: not an OIDC template; INVALID_ARGUMENT: `to` is neither
+  // kAzureAd nor kGoogle, or an empty name for Azure AD.
+  Status MigrateIdp(std::string_view idp_id, IdpKind to, std::string_view name);
+  // Templates: instance.idp.removed / org.idp.removed {"id"} alone. Configs:
+  // iam.idp.config.removed {"idpConfigId"} + instance.policy.login.idpprovider.cascade.removed +
+  // org.policy.login.idpprovider.removed on an "org" aggregate whose id is the instance id (the
+  // command's quirk); org.idp.config.removed + org.policy.login.idpprovider.removed (the org
+  // "cascade", stored under the plain name). The links go too: an instance IdP's from the
+  // instance and every org, an org IdP's from its org.
+  Status RemoveIdp(std::string_view idp_id);
+  // <instance|org>.policy.login.idpprovider.added {"idpConfigId"[,"idpProviderType":1]} (1 when
+  // an org links its own IdP), appended to the owner's links. NOT_FOUND: no own login policy of
+  // the org, unknown IdP, or an IdP of another org (also for the instance linking an org's);
+  // ALREADY_EXISTS: linked already.
+  Status AddIdpToLoginPolicy(std::string_view org_id, std::string_view idp_id);
+  // <...>.policy.login.idpprovider.removed {"idpConfigId"}. NOT_FOUND: not linked.
+  Status RemoveIdpFromLoginPolicy(std::string_view org_id, std::string_view idp_id);
+  std::vector<IdpInfo> Idps() const;  // live IdPs, sorted by id
+  // The ids linked to the own login policy of `org_id` ("" the instance), in link order; empty
+  // for an org without one.
+  std::vector<std::string> LoginPolicyIdpLinks(std::string_view org_id) const;
 
   // Between Begin and End, all pushes share one creationDate (like one big transaction), e.g. to
   // make a group of more than 1000 events with the same creationDate. Nestable.

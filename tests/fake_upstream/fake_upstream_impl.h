@@ -109,6 +109,8 @@ class FakeUpstreamImpl {
   Reply SearchInstanceDomains(const httplib::Request& req);
   Reply Token(const httplib::Request& req);
   Reply GetKindPolicy(const httplib::Request& req, const KindRoute& route);
+  // POST /admin|management/v1/policies/login/idps/_search (fake_upstream_idps.cc).
+  Reply SearchLoginPolicyIdps(const httplib::Request& req, bool management);
   // The org a management/v2 call acts for: x-zitadel-orgid, else the caller's org.
   std::string CallerOrg(const httplib::Request& req) const;
   // Applies a fault that needs the real answer (truncation, malformed JSON) and writes `reply`.

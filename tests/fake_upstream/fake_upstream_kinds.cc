@@ -70,7 +70,8 @@ std::optional<std::string> FakeUpstreamImpl::KindBody(const KindSpec& kind, std:
   const KindRow* row = preview ? state_.EffectivePreviewLabelRow(management ? org_id : "")
                                : state_.EffectiveKindRow(kind, management ? org_id : "");
   if (row == nullptr) return std::nullopt;
-  std::string body = "{\"policy\":" + RenderKindPolicy(kind, *row, AssetPrefix());
+  std::string body =
+      "{\"policy\":" + RenderKindPolicy(kind, *row, AssetPrefix(), state_.IdpLinkViews(*row));
   // The deprecated top-level is_default of some management responses.
   if (management && kind.management_is_default && row->is_default) body += ",\"isDefault\":true";
   return body + "}";

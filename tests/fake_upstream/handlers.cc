@@ -16,6 +16,8 @@ constexpr std::string_view kJwtBearer = "urn:ietf:params:oauth:grant-type:jwt-be
 constexpr std::string_view kAudienceScope = "urn:zitadel:iam:org:project:id:zitadel:aud";
 constexpr std::string_view kOrgDomainsPath = "/management/v1/orgs/me/domains/_search";
 constexpr std::string_view kInstanceDomainsPath = "/admin/v1/domains/_search";
+constexpr std::string_view kAdminLoginIdpsPath = "/admin/v1/policies/login/idps/_search";
+constexpr std::string_view kManagementLoginIdpsPath = "/management/v1/policies/login/idps/_search";
 
 Reply MakeReply(int status, std::string body) {
   Reply reply;
@@ -192,7 +194,8 @@ Reply FakeUpstreamImpl::Route(const httplib::Request& req) {
              path == "/v2/settings/domain") {
     allowed = {"GET"};
   } else if (path == "/admin/v1/orgs/_search" || path == "/admin/v1/events/_search" ||
-             path == kOrgDomainsPath || path == kInstanceDomainsPath) {
+             path == kOrgDomainsPath || path == kInstanceDomainsPath ||
+             path == kAdminLoginIdpsPath || path == kManagementLoginIdpsPath) {
     allowed = {"POST"};
   } else if (ParseKindPath(path)) {
     allowed = {"GET"};  // the kinds' writes are FakeUpstream methods, not endpoints
@@ -229,6 +232,9 @@ Reply FakeUpstreamImpl::Route(const httplib::Request& req) {
   if (path == "/admin/v1/orgs/_search") return SearchOrgs(req);
   if (path == kOrgDomainsPath) return SearchOrgDomains(req);
   if (path == kInstanceDomainsPath) return SearchInstanceDomains(req);
+  if (path == kAdminLoginIdpsPath || path == kManagementLoginIdpsPath) {
+    return SearchLoginPolicyIdps(req, path == kManagementLoginIdpsPath);
+  }
   return SearchEvents(req);
 }
 

@@ -212,6 +212,36 @@ Result<std::vector<std::int64_t>> ParseFactors(const nlohmann::json& v,
   return out;
 }
 
+// AddCustomLoginPolicyRequest.idps: [{"idpId":"…","ownerType":"IDP_OWNER_TYPE_…"}].
+Result<std::vector<RequestedIdpLink>> ParseIdpLinks(const nlohmann::json& v) {
+  const auto bad = [](std::string_view why) {
+    return Err(Status::InvalidArgument("idps: " + std::string(why)));
+  };
+  if (!v.is_array()) return bad("expected an array");
+  std::vector<RequestedIdpLink> out;
+  for (const auto& item : v) {
+    if (!item.is_object()) return bad("expected objects");
+    RequestedIdpLink link;
+    for (const auto& [key, value] : item.items()) {
+      if (!value.is_string()) return bad(key + ": expected a string");
+      if (key == "idpId" || key == "idp_id") {
+        link.idp_id = value.get<std::string>();
+      } else if (key == "ownerType" || key == "owner_type") {
+        link.owner_type = value.get<std::string>();
+        if (link.owner_type != "IDP_OWNER_TYPE_SYSTEM" && link.owner_type != "IDP_OWNER_TYPE_ORG" &&
+            link.owner_type != "IDP_OWNER_TYPE_UNSPECIFIED") {
+          return bad("unknown ownerType");
+        }
+      } else {
+        return bad("unknown field " + key);
+      }
+    }
+    if (link.idp_id.empty()) return bad("idpId missing");
+    out.push_back(std::move(link));
+  }
+  return out;
+}
+
 // A value as the event payload's JSON (Go's encoding of the event struct's field).
 std::string PayloadValue(const FieldSpec& f, const FieldValue& v) {
   if (f.type == FT::kBool) return v.number != 0 ? "true" : "false";
@@ -295,8 +325,19 @@ std::string_view EnumOutName(const FieldSpec& f, std::int64_t domain) {
   return domain == 1 ? "PASSWORDLESS_TYPE_ALLOWED" : "";
 }
 
+void AppendIdps(std::string& out, std::string_view key, const std::vector<IdpLinkView>& idps) {
+  if (idps.empty()) return;
+  Key(out, key);
+  out += '[';
+  for (std::size_t i = 0; i < idps.size(); ++i) {
+    if (i > 0) out += ',';
+    out += RenderIdpLink(idps[i]);
+  }
+  out += ']';
+}
+
 void AppendField(std::string& out, const FieldSpec& f, const KindRow& row,
-                 std::string_view asset_prefix) {
+                 std::string_view asset_prefix, const std::vector<IdpLinkView>& idps) {
   const FieldValue& v = ValueOf(row.values, f.json);
   switch (f.type) {
     case FT::kDetails:
@@ -343,7 +384,7 @@ void AppendField(std::string& out, const FieldSpec& f, const KindRow& row,
       return AppendFactorList(out, f.json, row.multi_factors, kMultiFactors,
                               "MULTI_FACTOR_TYPE_UNSPECIFIED");
     case FT::kIdps:
-      return;  // the fake links no identity providers
+      return AppendIdps(out, f.json, idps);
   }
 }
 
@@ -376,6 +417,12 @@ Result<KindFields> ParseKindFields(const KindSpec& kind, std::string_view body) 
   }
   KindFields fields;
   for (const auto& [key, value] : json.items()) {
+    if (kind.id == KindId::kLogin && key == "idps") {
+      auto links = ParseIdpLinks(value);
+      if (!links) return Err(links.error());
+      fields.idps = std::move(*links);
+      continue;
+    }
     if (kind.id == KindId::kLogin && (key == "secondFactors" || key == "multiFactors")) {
       auto list = ParseFactors(value, key == "secondFactors" ? kSecondFactors : kMultiFactors);
       if (!list) return Err(list.error());
@@ -435,11 +482,27 @@ std::optional<std::int64_t> MultiFactorFromName(std::string_view name) {
   return d && *d != 0 ? d : std::nullopt;
 }
 
+std::string RenderIdpLink(const IdpLinkView& link) {
+  std::string out = "{";
+  Key(out, "idpId");
+  AppendQuoted(out, link.id);
+  if (!link.name.empty()) {
+    Key(out, "idpName");
+    AppendQuoted(out, link.name);
+  }
+  // IDPTypeToPb: domain OIDC (1) -> IDP_TYPE_OIDC (1), JWT (2) -> IDP_TYPE_JWT (3), else 0.
+  if (link.type == 1 || link.type == 2) {
+    Key(out, "idpType");
+    AppendQuoted(out, link.type == 1 ? "IDP_TYPE_OIDC" : "IDP_TYPE_JWT");
+  }
+  return out + "}";
+}
+
 std::string RenderKindPolicy(const KindSpec& kind, const KindRow& row,
-                             std::string_view asset_prefix) {
+                             std::string_view asset_prefix, const std::vector<IdpLinkView>& idps) {
   std::string out = "{";
   for (const FieldSpec& f : kind.fields) {
-    if (!f.hidden) AppendField(out, f, row, asset_prefix);
+    if (!f.hidden) AppendField(out, f, row, asset_prefix, idps);
   }
   return out + "}";
 }

@@ -91,20 +91,33 @@ struct KindRow {
   std::map<std::string, FieldValue, std::less<>> values;  // by JSON name; absent: zero
   std::vector<std::int64_t> second_factors;  // login: domain SecondFactorType, append order
   std::vector<std::int64_t> multi_factors;   // login: domain MultiFactorType
+  // login: the linked identity providers' ids in the order they were linked (the link
+  // projection's rows of this owner). Link events leave `details` as they are: the login policy
+  // projection does not reduce them.
+  std::vector<std::string> idps;
   Details details;
   bool is_default = false;
   friend bool operator==(const KindRow&, const KindRow&) = default;
 };
 
+// One entry of AddCustomLoginPolicyRequest.idps: {"idpId":…,"ownerType":"IDP_OWNER_TYPE_…"}.
+struct RequestedIdpLink {
+  std::string idp_id;
+  // "IDP_OWNER_TYPE_SYSTEM" (an instance IdP), "IDP_OWNER_TYPE_ORG" (the org's own); "" when the
+  // request leaves it out (the fake then takes the IdP's owner).
+  std::string owner_type;
+};
+
 // The fields of a request body (the management API's Add/UpdateCustom<X>PolicyRequest shape:
 // proto JSON names, durations "864000s", enums by name; absent fields are zero, as the real
-// request messages' are). The login body may carry "secondFactors" / "multiFactors" (names),
-// returned separately. INVALID_ARGUMENT: not an object, unknown or misspelt field, bad value,
-// password complexity minLength 0 or > 72.
+// request messages' are). The login body may carry "secondFactors" / "multiFactors" (names) and
+// "idps" ([{idpId, ownerType}], ownerType by name), returned separately. INVALID_ARGUMENT: not an
+// object, unknown or misspelt field, bad value, password complexity minLength 0 or > 72.
 struct KindFields {
   std::map<std::string, FieldValue, std::less<>> values;
   std::vector<std::int64_t> second_factors;
   std::vector<std::int64_t> multi_factors;
+  std::vector<RequestedIdpLink> idps;
 };
 Result<KindFields> ParseKindFields(const KindSpec& kind, std::string_view body);
 
@@ -120,9 +133,25 @@ std::optional<std::string> ChangedKindPayload(
 std::optional<std::int64_t> SecondFactorFromName(std::string_view name);
 std::optional<std::int64_t> MultiFactorFromName(std::string_view name);
 
+// One linked identity provider as the login policy shows it: zitadel.idp.v1.IDPLoginPolicyLink
+// {idpId, idpName, idpType}. `name` and `type` are the IdP's (the templates projection's row);
+// "" and 0 for an IdP the upstream does not know.
+struct IdpLinkView {
+  std::string id;
+  std::string name;
+  std::int64_t type = 0;  // domain.IDPType: 1 OIDC, 2 JWT, 3 OAuth, ... 13 ZITADEL
+  friend bool operator==(const IdpLinkView&, const IdpLinkView&) = default;
+};
+// The link as protojson: idpName left out when empty; idpType "IDP_TYPE_OIDC" for domain type 1,
+// "IDP_TYPE_JWT" for 2 (proto value 3), left out for every other type (IDPTypeToPb's
+// UNSPECIFIED).
+std::string RenderIdpLink(const IdpLinkView& link);
+
 // The policy message of `row` as protojson. `asset_prefix` (e.g. "http://host/assets/v1") makes
-// the label URLs: <prefix>/<row resourceOwner>/<store key>.
+// the label URLs: <prefix>/<row resourceOwner>/<store key>. `idps`: the login policy's links as
+// shown (the row's `idps` resolved against the IdPs), in the "idps" field; left out when empty.
 std::string RenderKindPolicy(const KindSpec& kind, const KindRow& row,
-                             std::string_view asset_prefix);
+                             std::string_view asset_prefix,
+                             const std::vector<IdpLinkView>& idps = {});
 
 }  // namespace policyd::testing_support

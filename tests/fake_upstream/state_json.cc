@@ -165,13 +165,16 @@ bool OrgMatches(const FakeOrg& org, const OrgQuery& q) {
 }
 
 // eventstore.AggregateTypeFromEventType: the aggregate type of an event type the upstream still
-// registers (its prefix), "" for the v1 names it no longer knows ("iam.policy.org.iam.*",
-// "org.iam.policy.*"), which therefore match nothing unless the query names aggregate types
+// registers (its prefix; "instance" for "iam.idp.*", registered there), "" for the v1 names it no
+// longer knows ("iam.policy.org.iam.*", "org.iam.policy.*"), which therefore match nothing unless
+// the query names aggregate types
 // (../shared/upstream/zitadel-events-and-policies.md §4).
 std::string RegisteredAggregateType(std::string_view event_type) {
   if (event_type.starts_with("iam.policy.org.iam.") || event_type.starts_with("org.iam.policy.")) {
     return "";
   }
+  // The old-style instance IdP configs kept the v1 names on the instance aggregate.
+  if (event_type.starts_with("iam.idp.")) return "instance";
   return std::string(event_type.substr(0, event_type.find('.')));
 }
 
@@ -309,6 +312,23 @@ std::string RenderInstanceDomains(const UpstreamState& state, const DomainSearch
     out += '}';
   }
   if (!page.empty()) out += ']';
+  return out + "}";
+}
+
+std::string RenderLoginPolicyIdps(const UpstreamState& state, const std::vector<IdpLinkView>& links,
+                                  const DomainSearch& search) {
+  std::string out = "{\"details\":{";
+  AppendUint(out, "totalResult", links.size());
+  const auto& events = state.events();
+  AppendTime(out, "viewTimestamp", events.empty() ? Timestamp{} : events.back().creation_date);
+  out += '}';
+  const std::uint32_t limit = ClampLimit(search.limit);
+  std::uint32_t count = 0;
+  for (std::uint64_t i = search.offset; i < links.size() && count < limit; ++i, ++count) {
+    out += count == 0 ? ",\"result\":[" : ",";
+    out += RenderIdpLink(links[i]);
+  }
+  if (count > 0) out += ']';
   return out + "}";
 }
 

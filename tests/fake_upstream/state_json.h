@@ -76,6 +76,13 @@ std::string RenderOrgDomains(const UpstreamState& state, const FakeOrg& org,
 // generated one and the primary.
 std::string RenderInstanceDomains(const UpstreamState& state, const DomainSearch& search);
 
+// The ListLoginPolicyIDPs response body (admin and management): {"details":{"totalResult":…,
+// "viewTimestamp":…},"result":[IDPLoginPolicyLink…]}, the page (offset, limit) of `links` in
+// their order: the upstream's query has no ORDER BY, so `asc` changes nothing. totalResult counts
+// every link (COUNT(*) OVER ()).
+std::string RenderLoginPolicyIdps(const UpstreamState& state, const std::vector<IdpLinkView>& links,
+                                  const DomainSearch& search);
+
 // The body of a v1 policy read: {"policy":<DomainPolicy>}, or with `org_iam` the deprecated
 // {"policy":<OrgIAMPolicy>} = {details, userLoginMustBeDomain, isDefault} of the .../orgiam reads.
 std::string RenderPolicy(const DomainPolicy& policy, bool org_iam);

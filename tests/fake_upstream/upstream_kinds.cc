@@ -179,6 +179,7 @@ Status UpstreamState::AddOrgKindPolicy(const KindSpec& kind, std::string_view or
   if (label ? r.label_preview.has_value() : r.rows.contains(kind.id)) {
     return {Code::kAlreadyExists, "Errors.Org." + std::string(kind.name) + "Policy.AlreadyExists"};
   }
+  if (Status s = CheckRequestedIdps(org_id, fields.idps); !s.ok()) return s;
   const std::string base(kind.event_base);
   std::vector<NewEvent> events = {
       KindEvent(org_id, base + ".added", AddedKindPayload(kind, fields.values))};
@@ -188,10 +189,18 @@ Status UpstreamState::AddOrgKindPolicy(const KindSpec& kind, std::string_view or
   for (const std::int64_t f : fields.multi_factors) {
     events.push_back(KindEvent(org_id, "policy.login.multifactor.added", MfaPayload(f)));
   }
-  const StoredEvent& last = Push(std::move(events));
+  // prepareAddLoginPolicy: the links come last, in request order.
+  for (const RequestedIdpLink& link : fields.idps) {
+    events.push_back(KindEvent(org_id, "policy.login.idpprovider.added",
+                               IdpProviderAddedPayload(org_id, idps_.find(link.idp_id)->second)));
+  }
+  Push(std::move(events));
+  // The login row's details come from its last own event: the link events are not its.
+  const StoredEvent& last = events_[events_.size() - 1 - fields.idps.size()];
   KindRow row = NewRow(fields.values, last, org_id, false);
   row.second_factors = fields.second_factors;
   row.multi_factors = fields.multi_factors;
+  for (const RequestedIdpLink& link : fields.idps) row.idps.push_back(link.idp_id);
   if (label) {
     r.label_preview = std::move(row);
   } else {
@@ -202,8 +211,8 @@ Status UpstreamState::AddOrgKindPolicy(const KindSpec& kind, std::string_view or
 
 Status UpstreamState::ChangeKindPolicy(const KindSpec& kind, std::string_view org_id,
                                        const KindFields& fields) {
-  if (!fields.second_factors.empty() || !fields.multi_factors.empty()) {
-    return Status::InvalidArgument("factors change through Add/RemoveLoginFactor");
+  if (!fields.second_factors.empty() || !fields.multi_factors.empty() || !fields.idps.empty()) {
+    return Status::InvalidArgument("factors and idps change through their own methods");
   }
   auto rows = MutableKindRows(org_id);
   if (!rows) return rows.error();

@@ -301,7 +301,8 @@ Status UpstreamState::RemoveOrg(std::string_view org_id) {
   auto org = MutableOrg(org_id);
   if (!org) return org.error();
   Push({OrgEvent(**org, "org.removed")});
-  orgs_.erase(orgs_.find(org_id));
+  orgs_.erase(orgs_.find(org_id));  // its rows, the login policy's links with them
+  std::erase_if(idps_, [&](const auto& idp) { return idp.second.org_id == org_id; });
   return Status::Ok();
 }
 

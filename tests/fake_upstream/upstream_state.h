@@ -1,6 +1,7 @@
 // UpstreamState: the fake upstream's truth. The instance with its default policy row and domains,
-// the orgs with their domains and own policy rows (kept like ZITADEL's projections), and the
-// append-only event log that every mutation extends by one push.
+// the orgs with their domains and own policy rows, the identity providers and the login
+// policies' links to them (kept like ZITADEL's projections), and the append-only event log that
+// every mutation extends by one push.
 //
 // Row details follow the projection: sequence = sequence of the last event applied to the row,
 // creationDate = when the row was added, changeDate = creationDate of that last event,
@@ -64,6 +65,16 @@ struct FakeOrg {
   KindRows kinds;  // the org's own rows
 };
 
+// An identity provider: a row of ZITADEL's idp_templates projection (old-style configs too).
+struct FakeIdp {
+  std::string id;
+  std::string org_id;  // the owner; "" for the instance
+  std::string name;
+  std::int64_t type = 0;        // domain.IDPType
+  std::optional<IdpKind> kind;  // a template's kind; nullopt: an old-style IdP config
+  bool active = true;           // configs: deactivated / reactivated (no effect on links)
+};
+
 class UpstreamState {
  public:
   // Pushes the instance setup (instance.added, instance.policy.domain.added,
@@ -113,6 +124,22 @@ class UpstreamState {
   const KindRow* EffectivePreviewLabelRow(std::string_view org_id) const;
   // The org's own row (label: its preview row); nullptr: none.
   const KindRow* OwnKindRow(const KindSpec& kind, std::string_view org_id) const;
+
+  // --- Identity providers and login policy links (upstream_idps.cc; see FakeUpstream) ---
+  Result<std::string> AddIdp(std::string_view org_id, IdpKind kind, std::string_view name);
+  Result<std::string> AddIdpConfig(std::string_view org_id, IdpConfigKind kind,
+                                   std::string_view name);
+  Status ChangeIdp(std::string_view idp_id, std::optional<std::string_view> name);
+  Status MigrateIdp(std::string_view idp_id, IdpKind to, std::string_view name);
+  Status SetIdpConfigActive(std::string_view idp_id, bool active);
+  Status RemoveIdp(std::string_view idp_id);
+  // AddIdpToLoginPolicy (`add`) or RemoveIdpFromLoginPolicy.
+  Status LinkIdp(std::string_view org_id, std::string_view idp_id, bool add);
+  const std::map<std::string, FakeIdp, std::less<>>& idps() const { return idps_; }
+  // The login row's links as GETs show them (names and types of the IdPs now).
+  std::vector<IdpLinkView> IdpLinkViews(const KindRow& row) const;
+  // The links of the login policy a GET for `org_id` shows (its own, else the instance's).
+  std::vector<IdpLinkView> EffectiveIdpLinks(std::string_view org_id) const;
 
   // --- Reads ---
   const std::string& instance_id() const { return instance_id_; }
@@ -164,6 +191,17 @@ class UpstreamState {
   Result<KindRows*> MutableKindRows(std::string_view org_id);
   NewEvent KindEvent(std::string_view org_id, std::string type,
                      std::optional<std::string> payload = std::nullopt) const;
+  // An event with the full `type` on the owner's aggregate (org, or the instance for "").
+  NewEvent OwnerEvent(std::string_view org_id, std::string type, std::string payload) const;
+  // AddOrgKindPolicy's login links: each requested IdP must be the instance's or the org's.
+  Status CheckRequestedIdps(std::string_view org_id,
+                            const std::vector<RequestedIdpLink>& idps) const;
+  // The payload of <...>.policy.login.idpprovider.added for an `org_id` ("": the instance).
+  std::string IdpProviderAddedPayload(std::string_view org_id, const FakeIdp& idp) const;
+  // Drops `idp_id` from the login links of the instance and every org (`org_id` empty) or of
+  // that org only.
+  void DropIdpLinks(std::string_view org_id, std::string_view idp_id);
+  Result<FakeIdp*> MutableIdp(std::string_view idp_id);
 
   std::string instance_id_;
   std::string instance_aggregate_id_;  // empty: instance_id_
@@ -175,6 +213,8 @@ class UpstreamState {
   PolicyRecord default_policy_;
   KindRows default_kinds_;
   std::map<std::string, FakeOrg, std::less<>> orgs_;
+  std::map<std::string, FakeIdp, std::less<>> idps_;
+  std::uint64_t idp_changes_ = 0;  // makes each nameless IdP change's value new
   std::vector<StoredEvent> events_;
   std::map<std::pair<std::string, std::string>, std::uint64_t> sequences_;  // (type, id) -> last
   std::uint64_t next_id_ = 0;

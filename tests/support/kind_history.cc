@@ -1,6 +1,8 @@
 #include "support/kind_history.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 namespace policyd::testing_support {
 namespace {
@@ -29,6 +31,30 @@ const std::vector<std::string> kMultiFactors = {"MULTI_FACTOR_TYPE_U2F_WITH_VERI
 const std::vector<LabelAsset> kAssets = {LabelAsset::kLogo, LabelAsset::kIcon,
                                          LabelAsset::kLogoDark, LabelAsset::kIconDark,
                                          LabelAsset::kFont};
+
+const std::vector<IdpKind> kIdpKinds = {IdpKind::kOidc,
+                                        IdpKind::kJwt,
+                                        IdpKind::kOAuth,
+                                        IdpKind::kLdap,
+                                        IdpKind::kAzureAd,
+                                        IdpKind::kGitHub,
+                                        IdpKind::kGitHubEnterprise,
+                                        IdpKind::kGitLab,
+                                        IdpKind::kGitLabSelfHosted,
+                                        IdpKind::kGoogle,
+                                        IdpKind::kApple,
+                                        IdpKind::kSaml,
+                                        IdpKind::kZitadel};
+const std::vector<IdpConfigKind> kIdpConfigKinds = {IdpConfigKind::kOidc, IdpConfigKind::kJwt,
+                                                    IdpConfigKind::kNone};
+const std::vector<std::string> kIdpNames = {"Google",          "Corp SSO",    "Entra ID",
+                                            "say \"hi\" \\ ✓", "Ünïcödé IdP", "x"};
+// Kinds whose name may be empty (Google, GitHub, GitLab, Apple).
+bool NameOptional(IdpKind kind) {
+  return kind == IdpKind::kGoogle || kind == IdpKind::kGitHub || kind == IdpKind::kGitLab ||
+         kind == IdpKind::kApple;
+}
+constexpr std::size_t kMaxIdps = 12;
 
 const std::vector<std::string>& StringsFor(const KindSpec& kind, std::string_view field) {
   if (kind.id == KindId::kLabel) return kColors;
@@ -92,7 +118,11 @@ std::string RandomKindHistory::Step(const KindSpec& kind) {
     if (s.ok()) gone_.push_back(org);
     return Do("RemoveOrg " + org, s);
   }
-  if (op == 2) return KindStep(AnyKind(), rng_() % 6);  // another kind changes meanwhile
+  if (op == 2) {
+    if (OneIn(5)) return IdpStep();          // the login policies' IdPs change meanwhile
+    return KindStep(AnyKind(), rng_() % 6);  // another kind changes meanwhile
+  }
+  if (kind.id == KindId::kLogin && op >= 5 && op <= 9) return IdpStep();
   if (kind.id == KindId::kLogin && op >= 10) return LoginFactorStep();
   if (kind.id == KindId::kLabel && op >= 10) return LabelStep();
   return KindStep(kind, op % 6);
@@ -105,7 +135,7 @@ std::string RandomKindHistory::KindStep(const KindSpec& kind, unsigned op) {
     case 1: {
       const std::string org = AnyOrg();
       return Do("AddOrgKindPolicy " + name + " " + org,
-                upstream_.AddOrgKindPolicy(name, org, Fields(kind, true)));
+                upstream_.AddOrgKindPolicy(name, org, Fields(kind, true, org)));
     }
     case 2:
     case 3: {
@@ -146,12 +176,126 @@ std::string RandomKindHistory::LabelStep() {
   return Do("RemoveLabelAsset " + Short(org) + " " + which, upstream_.RemoveLabelAsset(org, asset));
 }
 
-std::string RandomKindHistory::Fields(const KindSpec& kind, bool add) {
+std::vector<IdpInfo> RandomKindHistory::LinkableIdps(std::string_view org_id) {
+  std::vector<IdpInfo> out;
+  for (IdpInfo& idp : upstream_.Idps()) {
+    if (idp.org_id.empty() || idp.org_id == org_id) out.push_back(std::move(idp));
+  }
+  return out;
+}
+
+std::string RandomKindHistory::IdpStep() {
+  const std::vector<IdpInfo> idps = upstream_.Idps();
+  const unsigned op = rng_() % 12;
+  if (op <= 2 || idps.empty()) return AddIdpStep();
+  const IdpInfo& idp = Pick(idps);
+  switch (op) {
+    case 3: {
+      if (idp.config && OneIn(3)) {
+        // Deactivation leaves the links as they are.
+        return Do(std::string(idp.active ? "Deactivate" : "Reactivate") + "IdpConfig " + idp.id,
+                  upstream_.SetIdpConfigActive(idp.id, !idp.active));
+      }
+      // A rename (to "" now and then, which only some kinds take), or a change of another key.
+      std::optional<std::string> name;
+      if (!OneIn(3)) name = OneIn(4) ? "" : Pick(kIdpNames);
+      return Do("ChangeIdp " + idp.id + (name ? " to \"" + *name + "\"" : " (no name)"),
+                upstream_.ChangeIdp(idp.id, name));
+    }
+    case 4: {
+      // Mostly an OIDC IdP (the only kind that migrates); others are refused.
+      const IdpInfo* from = &idp;
+      for (const IdpInfo& i : idps) {
+        if (i.type == 1 && !i.config && !OneIn(3)) from = &i;
+      }
+      const IdpKind to = OneIn(2) ? IdpKind::kAzureAd : IdpKind::kGoogle;
+      const std::string name = to == IdpKind::kGoogle && OneIn(3) ? "" : Pick(kIdpNames);
+      return Do("MigrateIdp " + from->id + (to == IdpKind::kGoogle ? " to Google" : " to Azure"),
+                upstream_.MigrateIdp(from->id, to, name));
+    }
+    case 5:
+      return Do("RemoveIdp " + idp.id, upstream_.RemoveIdp(idp.id));
+    case 6:
+    case 7:
+    case 8:
+      return LinkStep(true);
+    case 9:
+      return LinkStep(false);
+    default:
+      return LoginPolicyWithLinksStep(op == 10);
+  }
+}
+
+std::string RandomKindHistory::AddIdpStep() {
+  if (upstream_.Idps().size() >= kMaxIdps) {
+    const IdpInfo idp = Pick(upstream_.Idps());
+    return Do("RemoveIdp " + idp.id + " (enough)", upstream_.RemoveIdp(idp.id));
+  }
+  const std::string org = OneIn(2) ? "" : AnyOrg();
+  std::string name = Pick(kIdpNames);
+  if (OneIn(4)) {
+    const IdpConfigKind kind = Pick(kIdpConfigKinds);
+    Result<std::string> id = upstream_.AddIdpConfig(org, kind, name);
+    return Do("AddIdpConfig " + Short(org) + " " + std::to_string(static_cast<int>(kind)) + " " +
+                  (id ? *id : ""),
+              id ? Status::Ok() : id.error());
+  }
+  const IdpKind kind = Pick(kIdpKinds);
+  if (NameOptional(kind) && OneIn(2)) name.clear();
+  Result<std::string> id = upstream_.AddIdp(org, kind, name);
+  return Do(
+      "AddIdp " + Short(org) + " " + std::to_string(static_cast<int>(kind)) + " " + (id ? *id : ""),
+      id ? Status::Ok() : id.error());
+}
+
+std::string RandomKindHistory::LinkStep(bool add) {
+  // Mostly a login policy that exists: the instance's or an org's own (now and then any org's).
+  const std::vector<std::string> owners = upstream_.OrgsWithOwnKindPolicy("login");
+  const std::string org = OneIn(8) ? AnyOrg() : OneIn(3) || owners.empty() ? "" : Pick(owners);
+  const std::vector<std::string> links = upstream_.LoginPolicyIdpLinks(org);
+  if (!add && !links.empty()) {
+    const std::string id = Pick(links);
+    return Do("RemoveIdpFromLoginPolicy " + Short(org) + " " + id,
+              upstream_.RemoveIdpFromLoginPolicy(org, id));
+  }
+  // Now and then an IdP the owner may not link (another org's): refused.
+  const std::vector<IdpInfo> linkable = OneIn(6) ? upstream_.Idps() : LinkableIdps(org);
+  if (linkable.empty()) return AddIdpStep();
+  const std::string id = Pick(linkable).id;
+  return Do("AddIdpToLoginPolicy " + Short(org) + " " + id, upstream_.AddIdpToLoginPolicy(org, id));
+}
+
+std::string RandomKindHistory::LoginPolicyWithLinksStep(bool add) {
+  const KindSpec& login = *FindKind("login");
+  const std::vector<std::string> owners = upstream_.OrgsWithOwnKindPolicy("login");
+  if (add) {
+    std::vector<std::string> without;
+    for (const std::string& org : upstream_.OrgIds()) {
+      if (std::find(owners.begin(), owners.end(), org) == owners.end()) without.push_back(org);
+    }
+    const std::string org = without.empty() ? AnyOrg() : Pick(without);
+    return Do("AddOrgKindPolicy login with idps " + org,
+              upstream_.AddOrgKindPolicy("login", org, Fields(login, true, org, true)));
+  }
+  std::vector<std::string> linked;
+  for (const std::string& org : owners) {
+    if (!upstream_.LoginPolicyIdpLinks(org).empty()) linked.push_back(org);
+  }
+  const std::string org = !linked.empty() ? Pick(linked) : Owner(login);
+  return Do("RemoveOrgKindPolicy login (links: " +
+                std::to_string(upstream_.LoginPolicyIdpLinks(org).size()) + ") " + org,
+            upstream_.RemoveOrgKindPolicy("login", org));
+}
+
+std::string RandomKindHistory::Fields(const KindSpec& kind, bool add, std::string_view org_id,
+                                      bool with_idps) {
   nlohmann::json body = nlohmann::json::object();
   for (const FieldSpec& f : kind.fields) {
     const std::string key(f.json);
-    // minLength 0 is refused by the upstream; every other field may be absent (zero).
-    if (f.hidden || (key != "minLength" && OneIn(4))) continue;
+    // minLength 0 is refused by the upstream, idps are there when asked for; every other field
+    // may be absent (zero).
+    const bool forced = key == "minLength" || (with_idps && f.type == FieldType::kIdps);
+    if (f.hidden || (!forced && OneIn(4))) continue;
     switch (f.type) {
       case FieldType::kBool:
         body[key] = OneIn(2);
@@ -177,6 +321,19 @@ std::string RandomKindHistory::Fields(const KindSpec& kind, bool add) {
           if (OneIn(2)) list.push_back(n);
         }
         body[key] = list;
+        break;
+      }
+      case FieldType::kIdps: {
+        if (!add || org_id.empty() || !(with_idps || OneIn(3))) break;
+        nlohmann::json list = nlohmann::json::array();
+        for (const IdpInfo& idp : LinkableIdps(org_id)) {
+          if (!OneIn(2)) continue;
+          nlohmann::json link = {{"idpId", idp.id}};
+          if (OneIn(2))
+            link["ownerType"] = idp.org_id.empty() ? "IDP_OWNER_TYPE_SYSTEM" : "IDP_OWNER_TYPE_ORG";
+          list.push_back(std::move(link));
+        }
+        body[key] = std::move(list);
         break;
       }
       default:

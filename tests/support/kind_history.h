@@ -7,8 +7,14 @@
 // factors added and removed; label policies activated and their assets added and removed; orgs
 // added and removed; the instance's events moved to a new stream (sequences starting again at
 // 1); bursts of changes within one poll, some sharing one creationDate; now and then a change of
-// another kind than the one asked. A change the upstream refuses (a row that exists already,
-// "not changed", ...) is part of the history too: it pushes nothing, as the real API would.
+// another kind than the one asked. Login histories (and now and then others) also change identity
+// providers and the login policies' links to them: IdPs of random kinds and styles (templates,
+// old-style configs; some nameless) added at the instance or an org, renamed, migrated and
+// removed; links added to and removed from the instance's and orgs' login policies; custom login
+// policies added with links; login policies with links removed. At most ~12 IdPs live at once, so
+// links often meet the same IdP. A change the upstream refuses (a row that exists already,
+// "not changed", a link to another org's IdP, ...) is part of the history too: it pushes nothing,
+// as the real API would.
 //
 // Not thread-safe; the FakeUpstream must outlive it.
 #pragma once
@@ -50,10 +56,20 @@ class RandomKindHistory {
   std::string KindStep(const KindSpec& kind, unsigned op);
   std::string LoginFactorStep();
   std::string LabelStep();
+  // One change of the identity providers or of the login policies' links.
+  std::string IdpStep();
+  std::string AddIdpStep();
+  std::string LinkStep(bool add);
+  // An org without its own login policy gets one with links; or one with links loses it.
+  std::string LoginPolicyWithLinksStep(bool add);
+  // The IdPs `org_id` ("" the instance) may link: the instance's and its own.
+  std::vector<IdpInfo> LinkableIdps(std::string_view org_id);
   // An org with its own row of `kind` if there is one (most of the time), else any org.
   std::string Owner(const KindSpec& kind);
-  // A request body of `kind`: proto JSON names, each field present or not (absent: zero).
-  std::string Fields(const KindSpec& kind, bool add);
+  // A request body of `kind`: proto JSON names, each field present or not (absent: zero). A login
+  // policy added to `org_id` may come with "idps" (always with `with_idps`).
+  std::string Fields(const KindSpec& kind, bool add, std::string_view org_id = "",
+                     bool with_idps = false);
   template <typename T>
   const T& Pick(const std::vector<T>& values) {
     return values[rng_() % values.size()];
