@@ -11,6 +11,15 @@
 // wait for a sync and always see one whole change or none — the same guarantee Read() gives on
 // RocksDB.
 //
+// Meta() never reports a change lookups cannot see yet: RocksDB takes each write just before the
+// index does, so its meta would for a moment run ahead of the lookups. Instead each successful
+// write reads the meta back (one point read, under the write lock) and publishes it in the same
+// switch of the index copies as the write's rows; Meta() copies the published one (a few tens of
+// ns, against ~800 ns for reading RocksDB's; lookups take no lock and do not touch it). The load
+// publishes the meta it read with the index; until then Meta() and lookups both read RocksDB. A
+// failed write keeps the published meta, and so does a successful write whose meta cannot be
+// read back: then the status trails the lookups until the next write, never leads them.
+//
 // The generic policy kinds (LookupBatch::set_kinds, kPasswordComplexity..kLabel) are indexed too:
 // each kind's instance default and every org's own row of it (about 1% of orgs per kind), in a
 // KindTable (store/kind_table.h) in the same copies as the orgs, so a batch's kinds come from the

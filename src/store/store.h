@@ -205,7 +205,11 @@ class Store {
   // Errors: INTERNAL / DATA_LOSS as for Read().
   virtual Status ReadDomains(std::string_view org_id, DomainSet& out) const = 0;
 
-  // The stored bookkeeping. Errors as for Read().
+  // The stored bookkeeping. Meta() never reports a change lookups cannot see yet: a Read() that
+  // begins after Meta() returned sees at least the state the meta describes (its cursor, counts
+  // and times), so a status never runs ahead of lookups. A store that answers reads from
+  // elsewhere than its meta (IndexedStore) publishes the meta together with what reads see.
+  // Errors as for Read().
   virtual Result<StoreMeta> Meta() const = 0;
 
   // Applies `change` atomically. `now` is stamped as last_change if the state changed.
