@@ -43,7 +43,8 @@ void AppendLinksJson(std::string& out, const FieldSpec& field, const std::vector
       out += ",\"idpName\":";
       AppendJsonString(out, link.name);
     }
-    if (link.type != 0 && link.type < field.enum_spec->values.size()) {
+    if (link.type != 0 && link.type < field.enum_spec->values.size() &&
+        !field.enum_spec->values[link.type].empty()) {
       out += ",\"idpType\":\"";
       out += field.enum_spec->values[link.type];
       out += '"';

@@ -10,14 +10,16 @@ namespace {
 // by a policyd that kept no domains: refusing it makes the syncer start over with a cold start,
 // once, which fetches them.
 // v4: ... and every policy kind (model/policy_kinds.h), not only the domain policy.
-constexpr std::string_view kVersion = "v4";
+// v5: ... with the login policy's IdP links and the IdP table (sync/idp_reducer.h).
+constexpr std::string_view kVersion = "v5";
 // Cursors of older versions, whose stores need one cold start: v1 kept no domains, v2 stores
 // may have skipped events of a new stream (their rows compared sequences across streams), and v3
 // stores hold the domain policy only (the cold start fetches the other kinds; nothing the store
-// holds is lost, it is read again with them).
+// holds is lost, it is read again with them), and v4 stores lack the login policy's IdP links.
 constexpr std::string_view kVersionWithoutDomains = "v1";
 constexpr std::string_view kVersionWithoutStreams = "v2";
 constexpr std::string_view kVersionWithoutKinds = "v3";
+constexpr std::string_view kVersionWithoutIdps = "v4";
 
 std::string FormatTime(Timestamp t) {
   return std::to_string(t.seconds) + "." + std::to_string(t.nanos);
@@ -137,6 +139,9 @@ Result<SyncCursor> SyncCursor::Decode(std::string_view text) {
   }
   if (token == kVersionWithoutKinds) {
     return bad("written by a policyd that kept only the domain policy (v3)");
+  }
+  if (token == kVersionWithoutIdps) {
+    return bad("written by a policyd that kept no IdP links of login policies (v4)");
   }
   if (token != kVersion) return bad("unknown version");
   SyncCursor c;

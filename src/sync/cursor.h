@@ -51,13 +51,14 @@ class SyncCursor {
   // newest - overlap, forgetting keys that can no longer come back.
   void Advance(const std::vector<Event>& events, std::int64_t overlap_ns);
 
-  // Text form for the store: "v4 <from|-> <newest> <n>\n", then per remembered aggregate
+  // Text form for the store: "v5 <from|-> <newest> <n>\n", then per remembered aggregate
   // "<date>\t<aggregate type>\t<aggregate id>\t<highest sequence>\n".
   std::string Encode() const;
   // Errors: INVALID_ARGUMENT for anything Encode() did not write, including the "v1" cursors of
   // policyd versions that kept no domains, the "v2" cursors of versions that compared sequences
-  // across event streams, whose stores may lack changes, and the "v3" cursors of versions that
-  // kept only the domain policy (the syncer then does a cold start).
+  // across event streams, whose stores may lack changes, the "v3" cursors of versions that kept
+  // only the domain policy and the "v4" cursors of versions that kept no IdP links of login
+  // policies (the syncer then does a cold start).
   static Result<SyncCursor> Decode(std::string_view text);
 
   friend bool operator==(const SyncCursor&, const SyncCursor&) = default;

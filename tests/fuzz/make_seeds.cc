@@ -351,6 +351,16 @@ int main(int argc, char** argv) {
         R"({"aggregate":{"id":"1","type":"instance"},"sequence":"6",)"
         R"("creationDate":"2025-03-01T09:12:47Z","payload":{},)"
         R"("type":"instance.policy.label.added"}]})");
+  Write(root / "fuzz_json", "events_idps",
+        "\x03"
+        R"({"events":[{"aggregate":{"id":"1","type":"instance"},"sequence":"7",)"
+        R"("creationDate":"2025-03-01T09:12:48Z","payload":{"id":"301","name":"Corp",)"
+        R"("clientId":"c"},"type":"instance.idp.oidc.added"},{"aggregate":{"id":"42",)"
+        R"("type":"org"},"sequence":"8","creationDate":"2025-03-01T09:12:49Z",)"
+        R"("payload":{"idpConfigId":"301","idpProviderType":0},)"
+        R"("type":"org.policy.login.idpprovider.added"},{"aggregate":{"id":"1",)"
+        R"("type":"instance"},"sequence":"9","creationDate":"2025-03-01T09:12:50Z",)"
+        R"("payload":{"idpConfigId":"302","name":null},"type":"iam.idp.config.changed"}]})");
   Write(root / "fuzz_json", "timestamp",
         "\x02"
         "2025-03-01T09:12:44.123456+02:00");

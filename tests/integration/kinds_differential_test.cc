@@ -225,7 +225,7 @@ std::unique_ptr<Store> OpenStore(const std::string& dir) {
 void RewriteAsBeforeKinds(Store& store) {
   Result<StoreMeta> meta = store.Meta();
   ASSERT_TRUE(meta.has_value());
-  ASSERT_TRUE(meta->cursor.starts_with("v4 ")) << meta->cursor;
+  ASSERT_TRUE(meta->cursor.starts_with("v5 ")) << meta->cursor;
   Snapshot old;
   Status read = store.ForEachEntry(
       [&](const InstanceRecord& i, const InstanceDomains& d, const SourceVersion& v) {
@@ -320,7 +320,7 @@ TEST_P(KindsUpgradeTest, AStoreWithOnlyTheDomainPolicyGetsEveryKindFromOneColdSt
   std::unique_ptr<Store> store = OpenStore(dir_.Join("data"));
   ASSERT_TRUE(store);
   EXPECT_EQ(DomainStateText(*store), before) << "the domain state changed in the upgrade";
-  EXPECT_TRUE(store->Meta()->cursor.starts_with("v4 "));
+  EXPECT_TRUE(store->Meta()->cursor.starts_with("v5 "));
 }
 
 INSTANTIATE_TEST_SUITE_P(History, KindsUpgradeTest, ::testing::Bool(),
@@ -328,6 +328,100 @@ INSTANTIATE_TEST_SUITE_P(History, KindsUpgradeTest, ::testing::Bool(),
                            return param.param ? std::string("UnderRetention")
                                               : std::string("Complete");
                          });
+
+// The login policy's IdP links under retention: IdPs whose events are hidden are learnt from the
+// links the cold start reads, and those no policy linked yet from the linking owner's login
+// policy, read when a link to one is added (one GET per owner). A rename of an instance IdP then
+// reaches every org's link (the syncer finds the orgs in its store).
+class KindsIdpTest : public KindsDaemonTest {};
+
+TEST_F(KindsIdpTest, UnderRetentionIdpsOlderThanTheHistoryGetTheirNamesWhenLinked) {
+  RandomKindHistory history(upstream_, Seed() + 300);
+  const std::string org = history.AddOrg();
+  const std::string other = history.AddOrg();
+  ASSERT_TRUE(upstream_.AddOrgKindPolicy("login", org, "{}").ok());
+  ASSERT_TRUE(upstream_.AddOrgKindPolicy("login", other, "{}").ok());
+  Result<std::string> linked = upstream_.AddIdp("", IdpKind::kSaml, "Linked SAML");
+  Result<std::string> corp = upstream_.AddIdp("", IdpKind::kOidc, "Corp OIDC");
+  Result<std::string> google = upstream_.AddIdp("", IdpKind::kGoogle, "");
+  Result<std::string> own = upstream_.AddIdpConfig(org, IdpConfigKind::kJwt, "Org JWT");
+  ASSERT_TRUE(linked && corp && google && own);
+  ASSERT_TRUE(upstream_.AddIdpToLoginPolicy(other, *linked).ok());
+  upstream_.AdvanceClock(std::chrono::hours(48));
+  upstream_.SetAuditLogRetention(std::chrono::hours(24));  // every IdP event is hidden
+  ASSERT_FALSE(history.AddOrg().empty());
+  auto daemon = Start();
+  ASSERT_TRUE(Matches(*daemon, history.gone()));
+  const auto login_reads = [this] {
+    return upstream_.RequestCount("/management/v1/policies/login") +
+           upstream_.RequestCount("/admin/v1/policies/login");
+  };
+  const int reads_after_cold_start = login_reads();
+  ASSERT_TRUE(upstream_.AddIdpToLoginPolicy("", *corp).ok());
+  ASSERT_TRUE(Matches(*daemon, history.gone()));
+  for (const std::string& idp : {*corp, *google, *own, *linked}) {
+    ASSERT_TRUE(upstream_.AddIdpToLoginPolicy(org, idp).ok()) << idp;
+    ASSERT_TRUE(Matches(*daemon, history.gone())) << "linked " << idp;
+  }
+  // corp (instance), then google and own (org); corp and linked were known by then.
+  EXPECT_EQ(login_reads() - reads_after_cold_start, 3) << daemon->process().Log();
+  const std::string body = upstream_.KindPolicyBody("login", org);
+  EXPECT_NE(body.find(R"("idpName":"Org JWT","idpType":"IDP_TYPE_JWT")"), std::string::npos)
+      << body;
+  ASSERT_TRUE(upstream_.ChangeIdp(*linked, "Renamed SAML").ok());
+  ASSERT_TRUE(Matches(*daemon, history.gone()));
+  ASSERT_TRUE(upstream_.RemoveIdp(*corp).ok());
+  ASSERT_TRUE(Matches(*daemon, history.gone()));
+  EXPECT_EQ(ColdStarts(*daemon), 1u) << daemon->process().Log();
+}
+
+// A store written by the policyd before the IdP links (cursor "v4", login rows without links, no
+// IdP table) gets them from one cold start.
+TEST_F(KindsIdpTest, AStoreWithoutIdpLinksGetsThemFromOneColdStart) {
+  RandomKindHistory history(upstream_, Seed() + 400);
+  const std::string org = history.AddOrg();
+  ASSERT_TRUE(upstream_.AddOrgKindPolicy("login", org, "{}").ok());
+  Result<std::string> idp = upstream_.AddIdp("", IdpKind::kOidc, "Corp OIDC");
+  ASSERT_TRUE(idp && upstream_.AddIdpToLoginPolicy(org, *idp).ok());
+  ASSERT_TRUE(upstream_.AddIdpToLoginPolicy("", *idp).ok());
+  {
+    auto daemon = Start();
+    ASSERT_TRUE(Matches(*daemon, history.gone()));
+    ASSERT_EQ(daemon->process().Stop(SIGTERM), 0) << daemon->process().Log();
+  }
+  {
+    std::unique_ptr<Store> store = OpenStore(dir_.Join("data"));
+    ASSERT_TRUE(store);
+    Result<StoreMeta> meta = store->Meta();
+    ASSERT_TRUE(meta && meta->cursor.starts_with("v5 "));
+    StoreChange change;
+    change.cursor = "v4" + meta->cursor.substr(2);
+    ASSERT_TRUE(store
+                    ->ForEachKindRow([&](const ::policyd::KindRow& row, bool has_policy) {
+                      const ::policyd::KindSpec& spec = ::policyd::SpecOf(row.policy.kind);
+                      if (!has_policy) return Status::Ok();
+                      KindPolicy stripped = row.policy;
+                      bool links = false;
+                      for (std::size_t i = 0; i < spec.fields.size(); ++i) {
+                        if (spec.fields[i].type != ::policyd::FieldType::kIdpLinks) continue;
+                        links = links || !stripped.fields[i].links.empty();
+                        stripped.fields[i].links.clear();
+                      }
+                      if (links) {
+                        change.put_kind_rows.push_back(
+                            {row.policy.kind, row.org_id, std::move(stripped), std::nullopt});
+                      }
+                      return Status::Ok();
+                    })
+                    .ok());
+    ASSERT_EQ(change.put_kind_rows.size(), 3u);  // the org's and the instance's, and the table
+    ASSERT_TRUE(store->Apply(change, meta->last_change).ok());
+  }
+  auto daemon = Start();
+  ASSERT_TRUE(Matches(*daemon, history.gone()));
+  EXPECT_EQ(ColdStarts(*daemon), 1u) << daemon->process().Log();
+  EXPECT_NE(daemon->process().Log().find("no IdP links"), std::string::npos);
+}
 
 }  // namespace
 }  // namespace policyd::testing_support

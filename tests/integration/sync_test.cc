@@ -363,7 +363,7 @@ TEST_F(SyncTest, AStoreWithoutDomainsGetsThemFromOneColdStart) {
   ASSERT_TRUE(Sync());
   Result<StoreMeta> meta = store_->Meta();
   ASSERT_TRUE(meta.has_value());
-  ASSERT_TRUE(meta->cursor.starts_with("v4 "));
+  ASSERT_TRUE(meta->cursor.starts_with("v5 "));
   StoreChange old;
   old.put_org_domains = {OrgDomains{a, {}, 0}};  // deletes the row
   old.instance_domains = InstanceDomains{};

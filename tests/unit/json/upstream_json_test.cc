@@ -175,6 +175,45 @@ TEST(ListEventsResponseTest, KindPayloadsCarryTheirOwnKeysOnly) {
   }
 }
 
+// IdP events (model/idp_events.h): the id under the type's key ("id" for the templates,
+// "idpConfigId" for the old configurations and the links) and the name when the key is there;
+// a payload without a valid id leaves it empty (the reducer skips the event), a wrong type fails.
+TEST(ListEventsResponseTest, IdpPayloadsCarryTheIdAndTheName) {
+  const auto body = [](std::string_view type, std::string_view payload) {
+    return R"({"events":[{"aggregate":{"id":"1","type":"instance","resourceOwner":"1"},)"
+           R"("sequence":"13","creationDate":"2025-03-01T09:12:44Z","payload":)" +
+           std::string(payload) + R"(,"type":")" + std::string(type) + R"("}]})";
+  };
+  const std::vector<std::tuple<std::string, std::string, IdpPatch>> cases = {
+      {"instance.idp.oidc.added", R"({"id":"301","name":"Corp","clientId":"x","idpConfigId":"9"})",
+       IdpPatch{"301", "Corp"}},
+      {"instance.idp.google.added", R"({"id":"302"})", IdpPatch{"302", std::nullopt}},
+      {"instance.idp.google.changed", R"({"id":"302","name":null})",
+       IdpPatch{"302", std::nullopt}},
+      {"iam.idp.config.added", R"({"idpConfigId":"303","name":"Old","id":"9"})",
+       IdpPatch{"303", "Old"}},
+      {"instance.policy.login.idpprovider.added", R"({"idpConfigId":"304"})",
+       IdpPatch{"304", std::nullopt}},
+      {"org.policy.login.idpprovider.added", R"({"idpConfigId":"305","idpProviderType":1})",
+       IdpPatch{"305", std::nullopt}},
+      {"instance.idp.removed", R"({"idpConfigId":"306"})", IdpPatch{}},  // not its key
+      {"instance.idp.removed", "{}", IdpPatch{}},
+      {"instance.idp.removed", "null", IdpPatch{}},
+      {"instance.idp.removed", R"({"id":""})", IdpPatch{}},
+      {"instance.idp.removed", R"({"id":")" + std::string(201, '7') + R"("})", IdpPatch{}},
+      {"instance.idp.config.added", R"({"idpConfigId":"307"})", IdpPatch{}},  // not an IdP event
+  };
+  for (const auto& [type, payload, want] : cases) {
+    auto events = ParseListEventsResponse(body(type, payload));
+    ASSERT_TRUE(events.has_value()) << type << " " << payload << ": " << events.error().ToString();
+    ASSERT_EQ(events->size(), 1u);
+    EXPECT_EQ((*events)[0].idp_patch, want) << type << " " << payload;
+  }
+  for (std::string_view bad : {R"({"id":301})", R"({"id":"301","name":7})", R"([1])"}) {
+    EXPECT_FALSE(ParseListEventsResponse(body("instance.idp.oidc.added", bad))) << bad;
+  }
+}
+
 TEST(ListEventsResponseTest, MissingNullOrEmptyEventsMeanNoEvents) {
   for (std::string_view body :
        {R"({})", R"({"events":null})", R"({"events":[]})", R"( {"other":{"x":[1,2]}} )"}) {

@@ -70,7 +70,7 @@ TEST(SyncCursorTest, DecodeRefusesACursorOfAVersionWithoutDomains) {
   SyncCursor c;
   c.Advance({Ev("a", 1, {100, 5})}, kSecond);
   std::string v1 = c.Encode();
-  ASSERT_TRUE(v1.starts_with("v4 "));
+  ASSERT_TRUE(v1.starts_with("v5 "));
   v1[1] = '1';
   Result<SyncCursor> d = SyncCursor::Decode(v1);
   ASSERT_FALSE(d.has_value());
@@ -105,10 +105,22 @@ TEST(SyncCursorTest, DecodeRefusesACursorOfAVersionWithOnlyTheDomainPolicy) {
       << d.error().ToString();
 }
 
+// A store written by a policyd that kept every kind but no IdP links of login policies: its v4
+// cursor is refused too, so one cold start fetches the links and the IdPs.
+TEST(SyncCursorTest, DecodeRefusesACursorOfAVersionWithoutIdpLinks) {
+  SyncCursor c;
+  c.Advance({Ev("a", 1, {100, 5})}, kSecond);
+  std::string v4 = c.Encode();
+  v4[1] = '4';
+  Result<SyncCursor> d = SyncCursor::Decode(v4);
+  ASSERT_FALSE(d.has_value());
+  EXPECT_NE(d.error().message().find("no IdP links"), std::string::npos) << d.error().ToString();
+}
+
 TEST(SyncCursorTest, DecodeRejectsAnythingElse) {
-  for (std::string bad : {"", "v5 - 0.0 0\n", "v4 - 0.0 1\n", "v4 x 0.0 0\n", "v4 - 0.0 0\nzz",
-                          "v4 1.1000000000 0.0 0\n", "v4 - 0.0 1\n1.0\torg\tid\tnotanumber\n",
-                          "v4 - 0.0 1\n1.0\torg\tid\n"}) {
+  for (std::string bad : {"", "v6 - 0.0 0\n", "v5 - 0.0 1\n", "v5 x 0.0 0\n", "v5 - 0.0 0\nzz",
+                          "v5 1.1000000000 0.0 0\n", "v5 - 0.0 1\n1.0\torg\tid\tnotanumber\n",
+                          "v5 - 0.0 1\n1.0\torg\tid\n"}) {
     EXPECT_FALSE(SyncCursor::Decode(bad).has_value()) << bad;
   }
   SyncCursor c;
