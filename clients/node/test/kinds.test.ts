@@ -12,8 +12,8 @@ import {
   Code, formatDuration, IdpType, KIND_SPECS, kindPolicyJson, KindPolicySet, kindsAnswerJson,
   KindsAnswer, PolicydClient, PolicyKind, SecondFactorType, ThemeMode,
 } from '../src';
-import { answerField, GenericKind } from '../src/kinds';
-import { Daemon, rejectsWith, repo, snapshotPath, spyOnWrites } from './fixtures';
+import { answerField, GenericKind, kindName } from '../src/kinds';
+import { Daemon, policyctl, rejectsWith, repo, snapshotPath, spyOnWrites } from './fixtures';
 
 const UNKNOWN_ORG = 'no-such-org';
 const ORG_42 = '300000000000000042'; // own password complexity (12 bytes, no symbol), login, label
@@ -265,6 +265,13 @@ describe('every field of every kind', () => {
         '{"idpId":"400000000000000003","idpName":"GitHub"}],"allowDomainDiscovery":true'));
     assert.equal(answer.label?.themeMode, ThemeMode.THEME_MODE_DARK);
     assert.ok(answer.label?.fontUrl.endsWith('font-3.ttf'));
+    // The daemon's own rendering (policyctl get), the IdP links included.
+    for (const kind of Object.keys(SNAPSHOT_NAMES).map(Number) as GenericKind[]) {
+      const ctl = policyctl(daemon.socket, 'get', '--kind', kindName(kind), '--org', org.id);
+      assert.equal(ctl.status, 0, ctl.stderr);
+      assert.equal(Buffer.from(kindsAnswerJson(answer, kind) + '\n', 'utf8').toString('hex'),
+                   ctl.stdout.toString('hex'), kindName(kind));
+    }
   });
 });
 

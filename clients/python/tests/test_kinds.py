@@ -14,7 +14,7 @@ import shutil
 import tempfile
 import unittest
 
-from fixtures import REPO, Daemon, SocketSpy, snapshot_path
+from fixtures import REPO, Daemon, SocketSpy, policyctl, snapshot_path
 
 from policyd_client import (
     Client,
@@ -300,6 +300,12 @@ class EveryFieldTest(unittest.TestCase):
             login.to_json(),
         )
         self.assertIn(r"line\nbreak", answer.privacy.to_json())
+        # The daemon's own rendering (policyctl get), the IdP links included.
+        for kind in SNAPSHOT_NAMES:
+            cli_name = answer.kind(kind).CLI_NAME
+            ctl = policyctl(self.daemon.socket, "get", "--kind", cli_name, "--org", self.org["id"])
+            self.assertEqual(ctl.returncode, 0, ctl.stderr)
+            self.assertEqual((answer.to_json(kind) + "\n").encode("utf-8"), ctl.stdout, kind.name)
         self.assertEqual(answer.label.theme_mode, ThemeMode.THEME_MODE_DARK)
         self.assertTrue(answer.label.font_url.endswith("font-3.ttf"))
 
