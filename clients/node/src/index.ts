@@ -8,9 +8,10 @@ export {
   KindsBatchEntry, PasswordCheckAnswer, PolicyAnswer, PolicydError, ServerStatus, Timestamp,
 } from './types';
 export {
-  Duration, GenericKind, KIND_SPECS, KindPolicies, KindPolicySet, LabelPolicy, LockoutPolicy,
-  LoginPolicy, MultiFactorType, NotificationPolicy, PasswordAgePolicy, PasswordComplexityPolicy,
-  PasswordlessType, PolicyKind, PrivacyPolicy, SecondFactorType, ThemeMode, kindName,
+  Duration, GenericKind, IdpLink, IdpType, KIND_SPECS, KindPolicies, KindPolicySet, LabelPolicy,
+  LockoutPolicy, LoginPolicy, MultiFactorType, NotificationPolicy, PasswordAgePolicy,
+  PasswordComplexityPolicy, PasswordlessType, PolicyKind, PrivacyPolicy, SecondFactorType,
+  ThemeMode, kindName,
 } from './kinds';
 export { formatDuration, kindGetResponseJson, kindPolicyJson, kindsAnswerJson } from './kind-json';
 export { formatTimestamp, policyJson, upstreamJson } from './upstream-json';

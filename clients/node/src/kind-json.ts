@@ -4,9 +4,11 @@
 // Pure. protojson as the upstream's gateway writes it: compact, details first, then the fields in
 // declaration order with isDefault at its place; false, 0, '' and empty lists omitted; uint64 as
 // decimal strings; enums by name (an enum number this client does not know is omitted, and written
-// as "" inside a list, as policyd does); durations always written ("864000s", "1.500s").
+// as "" inside a list, as policyd does); durations always written ("864000s", "1.500s"); the login
+// policy's idps as [{"idpId":"…","idpName":"…","idpType":"IDP_TYPE_OIDC"}], idpName left out when
+// empty and idpType when 0 or a number this client does not know.
 import {
-  answerField, Duration, FieldSpec, GenericKind, KIND_SPECS, KindPolicies, KindPolicySet,
+  answerField, Duration, FieldSpec, GenericKind, IdpLink, KIND_SPECS, KindPolicies, KindPolicySet,
   PolicyKind,
 } from './kinds';
 import { detailsJson, policyJson } from './upstream-json';
@@ -38,6 +40,14 @@ function enumName(spec: FieldSpec, value: number): string | undefined {
   return typeof name === 'string' ? name : undefined;
 }
 
+function linkJson(spec: FieldSpec, link: IdpLink): string {
+  let out = '{"idpId":' + JSON.stringify(link.idpId);
+  if (link.idpName !== '') out += ',"idpName":' + JSON.stringify(link.idpName);
+  const type = link.idpType !== 0 ? enumName(spec, link.idpType) : undefined;
+  if (type !== undefined) out += `,"idpType":"${type}"`;
+  return out + '}';
+}
+
 function fieldJson(spec: FieldSpec, value: unknown): string {
   const key = `,"${spec.name}":`;
   switch (spec.type) {
@@ -58,6 +68,11 @@ function fieldJson(spec: FieldSpec, value: unknown): string {
       const list = value as number[];
       if (list.length === 0) return '';
       return key + '[' + list.map((n) => `"${enumName(spec, n) ?? ''}"`).join(',') + ']';
+    }
+    case 'idpLinks': {
+      const links = value as IdpLink[];
+      if (links.length === 0) return '';
+      return key + '[' + links.map((link) => linkJson(spec, link)).join(',') + ']';
     }
   }
 }

@@ -3,7 +3,8 @@
 //
 // Pure. Applies the rules of policyd's C++ reader (src/wire/kind_wire.h ParseKindTable), since the
 // npm FlatBuffers runtime has no Verifier: an enum number this client does not know (a newer
-// daemon's) is kept; a negative enum number, a string over 4096 bytes, a list over 64 entries, a
+// daemon's) is kept; a negative enum number, a string over 4096 bytes, a list over 64 entries, an
+// IdP link list over 1000 links, a link without an idp_id or with one over 200 bytes, a
 // duration whose seconds and nanos differ in sign or whose nanos are beyond +-999,999,999 or that
 // overflows int64 nanoseconds, details nanos outside 0..999,999,999 and a resource owner over 200
 // bytes throw a TypeError (the client's INTERNAL, an undecodable answer).
@@ -11,15 +12,17 @@ import * as flatbuffers from 'flatbuffers';
 
 import { Details as FbDetails } from './generated/policyd/fb/details';
 import { Duration as FbDuration } from './generated/policyd/fb/duration';
+import { IdpLink as FbIdpLink } from './generated/policyd/fb/idp-link';
 import { PolicyResult } from './generated/policyd/fb/policy-result';
 import { Timestamp as FbTimestamp } from './generated/policyd/fb/timestamp';
 import {
-  Duration, FieldSpec, GenericKind, KIND_SPECS, KindPolicies, KindPolicySet,
+  Duration, FieldSpec, GenericKind, IdpLink, KIND_SPECS, KindPolicies, KindPolicySet,
 } from './kinds';
 import { Details, Timestamp } from './types';
 
 const MAX_STRING_BYTES = 4096;
 const MAX_LIST_LENGTH = 64;
+const MAX_IDP_LINKS = 1000;
 const MAX_ID_BYTES = 200;
 const NANOS = 1_000_000_000;
 const INT64_MIN = -(2n ** 63n);
@@ -69,6 +72,31 @@ function enumNumber(n: unknown, what: string): number {
   return n;
 }
 
+function text(raw: Uint8Array | null, what: string): string {
+  if (raw !== null && raw.length > MAX_STRING_BYTES) throw new TypeError(`${what}: too long`);
+  return raw === null ? '' : utf8.decode(raw);
+}
+
+function links(table: Table, spec: FieldSpec, what: string): IdpLink[] {
+  const n = (table[spec.name + 'Length'].bind(table))() as number;
+  if (n > MAX_IDP_LINKS) throw new TypeError(`${what}: too many links`);
+  const out: IdpLink[] = [];
+  for (let i = 0; i < n; ++i) {
+    const link = (table[spec.name].bind(table))(i) as FbIdpLink;
+    const id = link.idpId(flatbuffers.Encoding.UTF8_BYTES) as Uint8Array | null;
+    if (id === null || id.length === 0 || id.length > MAX_ID_BYTES) {
+      throw new TypeError(`${what}: a link without a valid idp_id`);
+    }
+    out.push({
+      idpId: utf8.decode(id),
+      idpName: text(link.idpName(flatbuffers.Encoding.UTF8_BYTES) as Uint8Array | null,
+                    `${what}.idpName`),
+      idpType: enumNumber(link.idpType(), `${what}.idpType`),
+    });
+  }
+  return out;
+}
+
 function field(table: Table, spec: FieldSpec, what: string): unknown {
   const get = table[spec.name].bind(table);
   switch (spec.type) {
@@ -76,11 +104,8 @@ function field(table: Table, spec: FieldSpec, what: string): unknown {
       return get() === true;
     case 'uint64':
       return get() as bigint;
-    case 'string': {
-      const raw = get(flatbuffers.Encoding.UTF8_BYTES) as Uint8Array | null;
-      if (raw !== null && raw.length > MAX_STRING_BYTES) throw new TypeError(`${what}: too long`);
-      return raw === null ? '' : utf8.decode(raw);
-    }
+    case 'string':
+      return text(get(flatbuffers.Encoding.UTF8_BYTES) as Uint8Array | null, what);
     case 'duration':
       return duration(get() as FbDuration | null, what);
     case 'enum':
@@ -92,6 +117,8 @@ function field(table: Table, spec: FieldSpec, what: string): unknown {
       for (let i = 0; i < n; ++i) out.push(enumNumber(get(i), what));
       return out;
     }
+    case 'idpLinks':
+      return links(table, spec, what);
   }
 }
 

@@ -5,11 +5,13 @@
 // JSON (lowerCamel) names: details, the message's fields, isDefault (true: the org inherits the
 // instance default). Value types: uint64 fields are bigint, bools boolean, strings string ('' when
 // unset), enums the generated enums (a number a newer daemon added is kept as that number), enum
-// lists arrays of them in the upstream's order, and google.protobuf.Duration fields a Duration
-// (formatDuration() gives the upstream's JSON form, "864000s"). kindPolicyJson() in
-// kind-json.ts renders a policy byte for byte as the upstream and policyd do.
+// lists arrays of them in the upstream's order, google.protobuf.Duration fields a Duration
+// (formatDuration() gives the upstream's JSON form, "864000s"), and the login policy's idps an
+// array of IdpLink. kindPolicyJson() in kind-json.ts renders a policy byte for byte as the
+// upstream and policyd do.
 //
 // Pure: no I/O.
+import { IdpType } from './generated/policyd/fb/idp-type';
 import { MultiFactorType } from './generated/policyd/fb/multi-factor-type';
 import { PasswordlessType } from './generated/policyd/fb/passwordless-type';
 import { PolicyKind } from './generated/policyd/fb/policy-kind';
@@ -19,7 +21,9 @@ import { Details, DomainPolicy } from './types';
 
 // Which policy (DOMAIN, PASSWORD_COMPLEXITY, ...; the wire's numbers) and the policy messages'
 // enums, generated from schemas/.
-export { MultiFactorType, PasswordlessType, PolicyKind, SecondFactorType, ThemeMode };
+// IdpType is zitadel.idp.v1.IDPType: IDP_TYPE_UNSPECIFIED (0: any IdP but generic OIDC and JWT),
+// IDP_TYPE_OIDC (1), IDP_TYPE_JWT (3); there is no 2.
+export { IdpType, MultiFactorType, PasswordlessType, PolicyKind, SecondFactorType, ThemeMode };
 
 /**
  * google.protobuf.Duration: seconds and nanos (-999,999,999..999,999,999) of the same sign.
@@ -57,7 +61,21 @@ export interface LockoutPolicy {
   isDefault: boolean;
 }
 
-/** zitadel.policy.v1.LoginPolicy. */
+/**
+ * zitadel.idp.v1.IDPLoginPolicyLink: an identity provider a login policy offers. idpId is never
+ * empty; idpName may be ('': the upstream allows unnamed Google, GitHub ... IdPs); idpType is an
+ * IdpType, or the number a newer daemon added.
+ */
+export interface IdpLink {
+  idpId: string;
+  idpName: string;
+  idpType: IdpType;
+}
+
+/**
+ * zitadel.policy.v1.LoginPolicy. idps (declared after multiFactors, as upstream) are the IdPs
+ * the policy offers, in the order they were added (empty: none).
+ */
 export interface LoginPolicy {
   details: Details;
   allowUsernamePassword: boolean;
@@ -76,6 +94,7 @@ export interface LoginPolicy {
   multiFactorCheckLifetime: Duration;
   secondFactors: SecondFactorType[];
   multiFactors: MultiFactorType[];
+  idps: IdpLink[];
   allowDomainDiscovery: boolean;
   disableLoginWithEmail: boolean;
   disableLoginWithPhone: boolean;
@@ -156,12 +175,14 @@ export interface KindPolicySet {
   label: LabelPolicy | null;
 }
 
-export type FieldType = 'bool' | 'uint64' | 'string' | 'duration' | 'enum' | 'enumList';
+export type FieldType =
+    'bool' | 'uint64' | 'string' | 'duration' | 'enum' | 'enumList' | 'idpLinks';
 
 export interface FieldSpec {
   name: string; // the JSON name, also the generated accessor's
   type: FieldType;
-  names?: Record<number, string>; // enum, enumList: the generated enum (number -> name)
+  // enum, enumList: the generated enum (number -> name); idpLinks: IdpType, the links' idpType
+  names?: Record<number, string>;
 }
 
 export interface KindSpec {
@@ -181,6 +202,7 @@ const enumOf = (name: string, names: Record<number, string>): FieldSpec =>
   ({ name, type: 'enum', names });
 const listOf = (name: string, names: Record<number, string>): FieldSpec =>
   ({ name, type: 'enumList', names });
+const idpLinks = (name: string): FieldSpec => ({ name, type: 'idpLinks', names: IdpType });
 const isDefault = bool('isDefault');
 
 /** The spec of every kind but DOMAIN, by kind (the C++ side's model/policy_kinds.cc). */
@@ -210,7 +232,7 @@ export const KIND_SPECS: Record<GenericKind, KindSpec> = {
       duration('passwordCheckLifetime'), duration('externalLoginCheckLifetime'),
       duration('mfaInitSkipLifetime'), duration('secondFactorCheckLifetime'),
       duration('multiFactorCheckLifetime'), listOf('secondFactors', SecondFactorType),
-      listOf('multiFactors', MultiFactorType), bool('allowDomainDiscovery'),
+      listOf('multiFactors', MultiFactorType), idpLinks('idps'), bool('allowDomainDiscovery'),
       bool('disableLoginWithEmail'), bool('disableLoginWithPhone'), bool('forceMfaLocalOnly'),
       bool('useDefaultUriForNotificationLinks'),
     ],

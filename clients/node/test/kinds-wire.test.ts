@@ -1,16 +1,18 @@
 // The Node client's decoding of policy kinds beyond what a real daemon answers: an older daemon's
-// domain-only answer, a newer one's enum numbers, tables against the rules, and answers with
-// random bytes changed.
+// domain-only answer, a newer one's enum numbers (IdP types too), tables and IdP links against the
+// rules, and answers with random bytes changed.
 import * as assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 
 import * as flatbuffers from 'flatbuffers';
 
 import {
-  Code, formatDuration, KIND_SPECS, kindPolicyJson, PolicydClient, PolicyKind, SecondFactorType,
+  Code, formatDuration, IdpType, KIND_SPECS, kindPolicyJson, PolicydClient, PolicyKind,
+  SecondFactorType,
 } from '../src';
 import { Duration as FbDuration } from '../src/generated/policyd/fb/duration';
 import { DomainPolicy as FbDomainPolicy } from '../src/generated/policyd/fb/domain-policy';
+import { IdpLink as FbIdpLink } from '../src/generated/policyd/fb/idp-link';
 import { LoginPolicy as FbLoginPolicy } from '../src/generated/policyd/fb/login-policy';
 import { PolicyResult } from '../src/generated/policyd/fb/policy-result';
 import { Response } from '../src/generated/policyd/fb/response';
@@ -43,6 +45,7 @@ describe('mutated answers', () => {
     } finally {
       await daemon.stop();
     }
+    frames.push(policyResultFrame(1n, false, loginWithLinks(SAMPLE_LINKS)).subarray(4));
   });
 
   it('fail with an Error and nothing else', () => {
@@ -53,6 +56,7 @@ describe('mutated answers', () => {
     };
     assert.notEqual(new DecodedResponse(frames[0]).kindsAnswer().login, null);
     assert.notEqual(new DecodedResponse(frames[1]).check().passwordComplexity, null);
+    assert.equal(new DecodedResponse(frames[2]).kindsAnswer().login?.idps.length, 3);
     let failures = 0;
     for (const [i, frame] of frames.entries()) {
       for (let round = 0; round < 1500; ++round) {
@@ -60,7 +64,7 @@ describe('mutated answers', () => {
         for (let k = 1 + random(4); k > 0; --k) data[random(data.length)] = random(256);
         try {
           const r = new DecodedResponse(data);
-          if (i === 0) r.kindsAnswer(); else r.check();
+          if (i === 1) r.check(); else r.kindsAnswer();
         } catch (e) {
           assert.ok(e instanceof Error, `threw ${e}`);
           ++failures;
@@ -115,6 +119,33 @@ function newerLogin(secondFactors = [2, 9], passwordless = 7, nanos = 1) {
   };
 }
 
+// [idpId, idpName, idpType] of a LoginPolicy's links; null: the field left out.
+type LinkFields = [Uint8Array | string | null, string | null, number | null];
+const SAMPLE_LINKS: LinkFields[] = [
+  ['400000000000000001', 'Okta', 1], ['400000000000000002', null, 3],
+  ['400000000000000003', 'GitHub \u00e9', null],
+];
+
+/** A LoginPolicy with IdP links. */
+function loginWithLinks(links: LinkFields[]) {
+  return (builder: flatbuffers.Builder): flatbuffers.Offset => {
+    const offsets = links.map(([idpId, name, type]) => {
+      const id = idpId === null ? 0 : builder.createString(idpId);
+      const nameOffset = name === null ? 0 : builder.createString(name);
+      FbIdpLink.startIdpLink(builder);
+      if (id !== 0) FbIdpLink.addIdpId(builder, id);
+      if (nameOffset !== 0) FbIdpLink.addIdpName(builder, nameOffset);
+      if (type !== null) FbIdpLink.addIdpType(builder, type);
+      return FbIdpLink.endIdpLink(builder);
+    });
+    const idps = FbLoginPolicy.createIdpsVector(builder, offsets);
+    FbLoginPolicy.startLoginPolicy(builder);
+    FbLoginPolicy.addIsDefault(builder, true);
+    FbLoginPolicy.addIdps(builder, idps);
+    return FbLoginPolicy.endLoginPolicy(builder);
+  };
+}
+
 describe('policy kinds against fake servers', () => {
   async function serve(reply: (id: bigint) => Buffer) {
     const fake = await FakeServer.start(reply);
@@ -144,6 +175,76 @@ describe('policy kinds against fake servers', () => {
                  '"externalLoginCheckLifetime":"0s","mfaInitSkipLifetime":"0s",' +
                  '"secondFactorCheckLifetime":"0s","multiFactorCheckLifetime":"0s",' +
                  '"secondFactors":["SECOND_FACTOR_TYPE_U2F",""]}');
+    client.close();
+    await fake.stop();
+  });
+
+  it('decodes IdP links in order and writes them as policyd does', async () => {
+    const { fake, client } = await serve(
+        (id) => policyResultFrame(id, false, loginWithLinks(SAMPLE_LINKS)));
+    const login = (await client.getOrgKinds('org-1', [PolicyKind.LOGIN])).login!;
+    assert.deepEqual(login.idps, [
+      { idpId: '400000000000000001', idpName: 'Okta', idpType: IdpType.IDP_TYPE_OIDC },
+      { idpId: '400000000000000002', idpName: '', idpType: IdpType.IDP_TYPE_JWT },
+      { idpId: '400000000000000003', idpName: 'GitHub \u00e9',
+        idpType: IdpType.IDP_TYPE_UNSPECIFIED },
+    ]);
+    assert.equal(kindPolicyJson(PolicyKind.LOGIN, login),
+                 '{"details":{},"isDefault":true,"passwordCheckLifetime":"0s",' +
+                 '"externalLoginCheckLifetime":"0s","mfaInitSkipLifetime":"0s",' +
+                 '"secondFactorCheckLifetime":"0s","multiFactorCheckLifetime":"0s",' +
+                 '"idps":[{"idpId":"400000000000000001","idpName":"Okta",' +
+                 '"idpType":"IDP_TYPE_OIDC"},{"idpId":"400000000000000002",' +
+                 '"idpType":"IDP_TYPE_JWT"},{"idpId":"400000000000000003",' +
+                 '"idpName":"GitHub \u00e9"}]}');
+    client.close();
+    await fake.stop();
+  });
+
+  it('keeps the IdP types of a newer daemon', async () => {
+    const links: LinkFields[] = [['400000000000000001', 'A', 2], ['400000000000000002', 'B', 9]];
+    const { fake, client } = await serve(
+        (id) => policyResultFrame(id, false, loginWithLinks(links)));
+    const login = (await client.getOrgKinds('org-1', [PolicyKind.LOGIN])).login!;
+    assert.deepEqual(login.idps.map((l) => l.idpType), [2, 9]);
+    // Written as policyd writes an enum it does not know: left out.
+    assert.ok(kindPolicyJson(PolicyKind.LOGIN, login).endsWith(
+        '"idps":[{"idpId":"400000000000000001","idpName":"A"},' +
+        '{"idpId":"400000000000000002","idpName":"B"}]}'));
+    client.close();
+    await fake.stop();
+  });
+
+  it('takes IdP links against the rules for an undecodable answer', async () => {
+    const cases: Record<string, LinkFields[]> = {
+      'no idp_id': [[null, 'A', 1]],
+      'empty idp_id': [[new Uint8Array(0), 'A', 1]],
+      'idp_id over 200 bytes': [['4'.repeat(201), 'A', 1]],
+      'idp_name over 4096 bytes': [['1', 'n'.repeat(4097), 1]],
+      'negative idp_type': [['1', 'A', -1]],
+      'over 1000 links':
+          Array.from({ length: 1001 }, (_, i): LinkFields => [String(i), null, null]),
+    };
+    for (const [name, links] of Object.entries(cases)) {
+      const { fake, client } = await serve(
+          (id) => policyResultFrame(id, false, loginWithLinks(links)));
+      await assert.rejects(client.getOrgKinds('org-1', [PolicyKind.LOGIN]),
+                           rejectsWith(Code.INTERNAL), name);
+      assert.equal(client.connected, false, name);
+      await fake.stop();
+    }
+    // At the limits: 1000 links, a 200-byte id, a 4096-byte name.
+    const links: LinkFields[] = [
+      ['4'.repeat(200), 'n'.repeat(4096), 3],
+      ...Array.from({ length: 999 }, (_, i): LinkFields => [String(i), null, 1]),
+    ];
+    const { fake, client } = await serve(
+        (id) => policyResultFrame(id, false, loginWithLinks(links)));
+    const idps = (await client.getOrgKinds('org-1', [PolicyKind.LOGIN])).login!.idps;
+    assert.equal(idps.length, 1000);
+    assert.deepEqual(idps[0], {
+      idpId: '4'.repeat(200), idpName: 'n'.repeat(4096), idpType: IdpType.IDP_TYPE_JWT,
+    });
     client.close();
     await fake.stop();
   });

@@ -9,11 +9,11 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import {
-  Code, formatDuration, KIND_SPECS, kindPolicyJson, KindPolicySet, kindsAnswerJson, KindsAnswer,
-  PolicydClient, PolicyKind, SecondFactorType, ThemeMode,
+  Code, formatDuration, IdpType, KIND_SPECS, kindPolicyJson, KindPolicySet, kindsAnswerJson,
+  KindsAnswer, PolicydClient, PolicyKind, SecondFactorType, ThemeMode,
 } from '../src';
-import { answerField, GenericKind } from '../src/kinds';
-import { Daemon, rejectsWith, repo, snapshotPath, spyOnWrites } from './fixtures';
+import { answerField, GenericKind, kindName } from '../src/kinds';
+import { Daemon, policyctl, rejectsWith, repo, snapshotPath, spyOnWrites } from './fixtures';
 
 const UNKNOWN_ORG = 'no-such-org';
 const ORG_42 = '300000000000000042'; // own password complexity (12 bytes, no symbol), login, label
@@ -69,6 +69,12 @@ function expectedValue(type: string, names: Record<string, unknown> | undefined,
     case 'string': return raw ?? '';
     case 'duration': return raw; // compared as formatDuration()
     case 'enum': return raw === undefined ? 0 : names![raw as string];
+    case 'idpLinks':
+      return ((raw as Json[] | undefined) ?? []).map((o) => ({
+        idpId: o.idpId,
+        idpName: o.idpName ?? '',
+        idpType: o.idpType === undefined ? 0 : names![o.idpType as string],
+      }));
     default: return ((raw as string[] | undefined) ?? []).map((n) => names![n]);
   }
 }
@@ -122,6 +128,9 @@ describe('policy kinds against policyd', () => {
     assert.deepEqual(answer.login?.secondFactors, [SecondFactorType.SECOND_FACTOR_TYPE_U2F]);
     assert.equal(answer.label?.themeMode, ThemeMode.THEME_MODE_LIGHT);
     assert.equal(answer.lockout?.isDefault, true);
+    // No IdP linked: an empty array, and no "idps" key in the JSON.
+    assert.deepEqual(answer.login?.idps, []);
+    assert.ok(!kindsAnswerJson(answer, PolicyKind.LOGIN).includes('"idps"'));
   });
 
   it('answers own rows and inherited defaults per kind for every org', async () => {
@@ -243,8 +252,26 @@ describe('every field of every kind', () => {
     assert.deepEqual(answer.login?.secondFactorCheckLifetime,
                      { seconds: 9223372036n, nanos: 854775807 });
     assert.equal(answer.login?.secondFactors.length, 4);
+    // The IdP links: OIDC, JWT and UNSPECIFIED (type left out), one without a name, in order.
+    assert.deepEqual(answer.login?.idps, [
+      { idpId: '400000000000000001', idpName: 'Okta "corp" é', idpType: IdpType.IDP_TYPE_OIDC },
+      { idpId: '400000000000000002', idpName: '', idpType: IdpType.IDP_TYPE_JWT },
+      { idpId: '400000000000000003', idpName: 'GitHub', idpType: IdpType.IDP_TYPE_UNSPECIFIED },
+    ]);
+    assert.ok(kindPolicyJson(PolicyKind.LOGIN, answer.login!).includes(
+        '"multiFactors":["MULTI_FACTOR_TYPE_U2F_WITH_VERIFICATION"],"idps":[{"idpId":' +
+        '"400000000000000001","idpName":"Okta \\"corp\\" é","idpType":"IDP_TYPE_OIDC"},' +
+        '{"idpId":"400000000000000002","idpType":"IDP_TYPE_JWT"},' +
+        '{"idpId":"400000000000000003","idpName":"GitHub"}],"allowDomainDiscovery":true'));
     assert.equal(answer.label?.themeMode, ThemeMode.THEME_MODE_DARK);
     assert.ok(answer.label?.fontUrl.endsWith('font-3.ttf'));
+    // The daemon's own rendering (policyctl get), the IdP links included.
+    for (const kind of Object.keys(SNAPSHOT_NAMES).map(Number) as GenericKind[]) {
+      const ctl = policyctl(daemon.socket, 'get', '--kind', kindName(kind), '--org', org.id);
+      assert.equal(ctl.status, 0, ctl.stderr);
+      assert.equal(Buffer.from(kindsAnswerJson(answer, kind) + '\n', 'utf8').toString('hex'),
+                   ctl.stdout.toString('hex'), kindName(kind));
+    }
   });
 });
 

@@ -23,6 +23,8 @@ from schemas/ by scripts/gen-clients.sh; do not edit it.
 from .client import DEFAULT_SOCKET, Client
 from .kinds import (
     Duration,
+    IdpLink,
+    IdpType,
     LabelPolicy,
     LockoutPolicy,
     LoginPolicy,
@@ -71,6 +73,8 @@ __all__ = [
     "FleetRole",
     "FleetStatus",
     "Health",
+    "IdpLink",
+    "IdpType",
     "LabelPolicy",
     "LockoutPolicy",
     "LoginPolicy",

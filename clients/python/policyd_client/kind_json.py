@@ -4,8 +4,10 @@ writes it (src/json/kind_json.cc).
 Pure. protojson as the upstream's gateway writes it: compact, details first, then the fields in
 declaration order with isDefault at its place; false, 0, "" and empty lists omitted; uint64 as
 decimal strings; enums by name (an enum number this client does not know is omitted, and written
-as "" inside a list, as policyd does); durations always written ("864000s", "1.500s"). Works on
-the kind dataclasses of kinds.py (anything with their fields() and attributes).
+as "" inside a list, as policyd does); durations always written ("864000s", "1.500s"); the login
+policy's idps as [{"idpId":"…","idpName":"…","idpType":"IDP_TYPE_OIDC"}], idpName left out when
+empty and idpType when 0 or a number this client does not know. Works on the kind dataclasses of
+kinds.py (anything with their fields() and attributes).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from . import upstream_json
 
 # Field types (kinds.FieldSpec.type).
 BOOL, UINT64, STRING, DURATION, ENUM, ENUM_LIST = "bool", "int", "str", "Duration", "enum", "list"
+IDP_LINKS = "links"
 
 _NANOS_PER_SECOND = 1_000_000_000
 
@@ -39,6 +42,16 @@ def _enum_name(spec, number: int):
         return None
 
 
+def _link_json(spec, link) -> str:
+    out = '{"idpId":' + upstream_json.json_string(link.idp_id)
+    if link.idp_name:
+        out += ',"idpName":' + upstream_json.json_string(link.idp_name)
+    name = _enum_name(spec, link.idp_type) if link.idp_type else None
+    if name is not None:
+        out += f',"idpType":"{name}"'
+    return out + "}"
+
+
 def _field_json(spec, value) -> str:
     key = f',"{spec.json_name}":'
     if spec.type == BOOL:
@@ -52,8 +65,10 @@ def _field_json(spec, value) -> str:
     if spec.type == ENUM:
         name = _enum_name(spec, value) if value else None
         return f'{key}"{name}"' if name is not None else ""
-    if not value:  # ENUM_LIST
+    if not value:  # ENUM_LIST, IDP_LINKS
         return ""
+    if spec.type == IDP_LINKS:
+        return key + "[" + ",".join(_link_json(spec, link) for link in value) + "]"
     return key + "[" + ",".join(f'"{_enum_name(spec, n) or ""}"' for n in value) + "]"
 
 

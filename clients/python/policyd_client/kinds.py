@@ -6,8 +6,9 @@ fields in declaration order and its snake_case names: `details` first, `is_defau
 upstream's REST API and policyd (src/json/kind_json.h) write it; see kind_json.py.
 
 Value types: uint64 fields are int, bools bool, strings str ("" when unset), enums the IntEnums
-below (or the plain int of a number a newer daemon added), enum lists tuples of those, and
-google.protobuf.Duration fields a Duration (str(d) is the upstream's JSON form, "864000s").
+below (or the plain int of a number a newer daemon added), enum lists tuples of those,
+google.protobuf.Duration fields a Duration (str(d) is the upstream's JSON form, "864000s"), and
+the login policy's idps a tuple of IdpLink.
 
 Pure: no I/O. The enums are built from the flatc-generated constants (fb/).
 """
@@ -32,6 +33,9 @@ PasswordlessType = enum_from_generated("PasswordlessType", _fb.PasswordlessType)
 SecondFactorType = enum_from_generated("SecondFactorType", _fb.SecondFactorType)
 MultiFactorType = enum_from_generated("MultiFactorType", _fb.MultiFactorType)
 ThemeMode = enum_from_generated("ThemeMode", _fb.ThemeMode)
+# zitadel.idp.v1.IDPType: IDP_TYPE_UNSPECIFIED (0: any IdP but generic OIDC and JWT),
+# IDP_TYPE_OIDC (1), IDP_TYPE_JWT (3); there is no 2.
+IdpType = enum_from_generated("IdpType", _fb.IdpType)
 
 _NANOS_PER_SECOND = 1_000_000_000
 
@@ -54,6 +58,17 @@ class Duration:
 
     def __str__(self) -> str:
         return kind_json.format_duration(self.total_nanos)
+
+
+@dataclass(frozen=True)
+class IdpLink:
+    """zitadel.idp.v1.IDPLoginPolicyLink: an identity provider a login policy offers. idp_id is
+    never empty; idp_name may be ("": the upstream allows unnamed Google, GitHub ... IdPs);
+    idp_type is an IdpType, or the plain int of a number a newer daemon added."""
+
+    idp_id: str
+    idp_name: str
+    idp_type: IdpType
 
 
 class _Kind:
@@ -128,7 +143,8 @@ class LockoutPolicy(_Kind):
 @dataclass(frozen=True)
 class LoginPolicy(_Kind):
     """zitadel.policy.v1.LoginPolicy. The five lifetimes are Durations; second_factors and
-    multi_factors keep the upstream's order."""
+    multi_factors keep the upstream's order; idps (declared after multi_factors, as upstream) are
+    the IdPs the policy offers, in the order they were added (empty: none)."""
 
     KIND: ClassVar[int] = PolicyKind.LOGIN
     CLI_NAME: ClassVar[str] = "login"
@@ -151,6 +167,7 @@ class LoginPolicy(_Kind):
     multi_factor_check_lifetime: Duration
     second_factors: Tuple[SecondFactorType, ...]
     multi_factors: Tuple[MultiFactorType, ...]
+    idps: Tuple[IdpLink, ...]
     allow_domain_discovery: bool
     disable_login_with_email: bool
     disable_login_with_phone: bool
@@ -253,6 +270,7 @@ CLI_NAMES = {PolicyKind.DOMAIN: "domain", **{k: c.CLI_NAME for k, c in KIND_CLAS
 
 BOOL, UINT64, STRING = kind_json.BOOL, kind_json.UINT64, kind_json.STRING
 DURATION, ENUM, ENUM_LIST = kind_json.DURATION, kind_json.ENUM, kind_json.ENUM_LIST
+IDP_LINKS = kind_json.IDP_LINKS
 
 _ENUMS = {
     "PasswordlessType": PasswordlessType,
@@ -266,14 +284,16 @@ _ENUMS = {
 class FieldSpec:
     name: str  # snake_case, the dataclass attribute and the proto name
     json_name: str  # lowerCamel, as the upstream's JSON has it
-    type: str  # BOOL, UINT64, STRING, DURATION, ENUM or ENUM_LIST
-    enum: object = None  # ENUM, ENUM_LIST: the IntEnum
+    type: str  # BOOL, UINT64, STRING, DURATION, ENUM, ENUM_LIST or IDP_LINKS
+    enum: object = None  # ENUM, ENUM_LIST: the IntEnum; IDP_LINKS: IdpType
 
 
 def _field_spec(f: dataclasses.Field) -> FieldSpec:
     head, *rest = f.name.split("_")
     json_name = head + "".join(part.capitalize() for part in rest)
     annotation = f.type
+    if annotation == "Tuple[IdpLink, ...]":
+        return FieldSpec(f.name, json_name, IDP_LINKS, IdpType)
     if annotation.startswith("Tuple["):
         return FieldSpec(f.name, json_name, ENUM_LIST, _ENUMS[annotation[6:].split(",")[0]])
     if annotation in _ENUMS:

@@ -14,12 +14,14 @@ import shutil
 import tempfile
 import unittest
 
-from fixtures import REPO, Daemon, SocketSpy, snapshot_path
+from fixtures import REPO, Daemon, SocketSpy, policyctl, snapshot_path
 
 from policyd_client import (
     Client,
     Code,
     Duration,
+    IdpLink,
+    IdpType,
     PolicydError,
     PolicyKind,
     SecondFactorType,
@@ -97,6 +99,12 @@ def expected_value(spec, obj: dict):
         return raw  # compared as str(Duration)
     if spec.type == kind_json.ENUM:
         return spec.enum[raw] if raw else 0
+    if spec.type == kind_json.IDP_LINKS:
+        unspecified = "IDP_TYPE_UNSPECIFIED"
+        return tuple(
+            IdpLink(o["idpId"], o.get("idpName", ""), spec.enum[o.get("idpType", unspecified)])
+            for o in raw or ()
+        )
     return tuple(spec.enum[name] for name in raw or ())
 
 
@@ -153,6 +161,9 @@ class KindsTest(unittest.TestCase):
         self.assertEqual(answer.login.second_factors, (SecondFactorType.SECOND_FACTOR_TYPE_U2F,))
         self.assertEqual(answer.label.theme_mode, ThemeMode.THEME_MODE_LIGHT)
         self.assertTrue(answer.lockout.is_default)
+        # No IdP linked: an empty tuple, and no "idps" key in the JSON.
+        self.assertEqual(answer.login.idps, ())
+        self.assertNotIn('"idps"', answer.to_json(PolicyKind.LOGIN))
 
     def test_own_rows_and_inherited_defaults_per_kind(self):
         for org_id in self.snapshot.orgs:
@@ -271,7 +282,30 @@ class EveryFieldTest(unittest.TestCase):
         self.assertEqual(login.second_factor_check_lifetime.total_nanos, 2**63 - 1)
         self.assertEqual(login.external_login_check_lifetime.to_timedelta().microseconds, 1)
         self.assertEqual(len(login.second_factors), 4)
+        # The IdP links: OIDC, JWT and UNSPECIFIED (type left out), one without a name, in order.
+        self.assertEqual(
+            login.idps,
+            (
+                IdpLink("400000000000000001", 'Okta "corp" é', IdpType.IDP_TYPE_OIDC),
+                IdpLink("400000000000000002", "", IdpType.IDP_TYPE_JWT),
+                IdpLink("400000000000000003", "GitHub", IdpType.IDP_TYPE_UNSPECIFIED),
+            ),
+        )
+        self.assertIs(type(login.idps[2].idp_type), IdpType)
+        self.assertIn(
+            '"multiFactors":["MULTI_FACTOR_TYPE_U2F_WITH_VERIFICATION"],"idps":[{"idpId":'
+            '"400000000000000001","idpName":"Okta \\"corp\\" é","idpType":"IDP_TYPE_OIDC"},'
+            '{"idpId":"400000000000000002","idpType":"IDP_TYPE_JWT"},'
+            '{"idpId":"400000000000000003","idpName":"GitHub"}],"allowDomainDiscovery":true',
+            login.to_json(),
+        )
         self.assertIn(r"line\nbreak", answer.privacy.to_json())
+        # The daemon's own rendering (policyctl get), the IdP links included.
+        for kind in SNAPSHOT_NAMES:
+            cli_name = answer.kind(kind).CLI_NAME
+            ctl = policyctl(self.daemon.socket, "get", "--kind", cli_name, "--org", self.org["id"])
+            self.assertEqual(ctl.returncode, 0, ctl.stderr)
+            self.assertEqual((answer.to_json(kind) + "\n").encode("utf-8"), ctl.stdout, kind.name)
         self.assertEqual(answer.label.theme_mode, ThemeMode.THEME_MODE_DARK)
         self.assertTrue(answer.label.font_url.endswith("font-3.ttf"))
 

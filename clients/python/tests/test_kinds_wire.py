@@ -1,6 +1,6 @@
 """The Python client's decoding of policy kinds beyond what a real daemon answers: an older
-daemon's domain-only answer, a newer one's enum numbers, tables against the rules, and answers
-with random bytes changed.
+daemon's domain-only answer, a newer one's enum numbers (IdP types too), tables and IdP links
+against the rules, and answers with random bytes changed.
 """
 
 from __future__ import annotations
@@ -13,7 +13,16 @@ import unittest
 import flatbuffers
 from fixtures import Daemon, FakeServer, SocketSpy, snapshot_path
 
-from policyd_client import Client, Code, PolicyAnswer, PolicydError, PolicyKind, SecondFactorType
+from policyd_client import (
+    Client,
+    Code,
+    IdpLink,
+    IdpType,
+    PolicyAnswer,
+    PolicydError,
+    PolicyKind,
+    SecondFactorType,
+)
 from policyd_client import kind_json, messages
 from policyd_client.fb import response_generated as rs
 from policyd_client.kinds import ANSWER_FIELDS, KIND_CLASSES
@@ -61,6 +70,13 @@ class MutatedAnswersTest(unittest.TestCase):
         decode = messages.Response(self.kinds_frame).answer(kinds=True)
         self.assertIsNotNone(decode.login)
         failures = self.mutate(self.kinds_frame, lambda r: r.answer(kinds=True), seed=14)
+        self.assertGreater(failures, 0, "some mutations must break the frame")
+
+    def test_mutated_answers_with_idp_links(self):
+        frame = policy_result_frame(1, lambda b: login_with_links(b, SAMPLE_LINKS), domain=False)
+        decoded = messages.Response(frame[4:]).answer(kinds=True)
+        self.assertEqual(len(decoded.login.idps), len(SAMPLE_LINKS))
+        failures = self.mutate(frame[4:], lambda r: r.answer(kinds=True), seed=21)
         self.assertGreater(failures, 0, "some mutations must break the frame")
 
     def test_mutated_password_answers(self):
@@ -111,6 +127,39 @@ def newer_login(builder, second_factors=(2, 9), passwordless=7, nanos=1):
     return {"Login": rs.LoginPolicyEnd(builder)}
 
 
+# (idp_id, idp_name, idp_type) of a LoginPolicy's links; None: the field left out.
+SAMPLE_LINKS = (
+    (b"400000000000000001", "Okta", 1),
+    (b"400000000000000002", None, 3),
+    (b"400000000000000003", "GitHub \u00e9", None),
+)
+
+
+def login_with_links(builder, links):
+    """A LoginPolicy with IdP links: (idp_id bytes or None, idp_name or None, idp_type or None)
+    each."""
+    offsets = []
+    for idp_id, name, idp_type in links:
+        id_offset = builder.CreateString(idp_id) if idp_id is not None else None
+        name_offset = builder.CreateString(name) if name is not None else None
+        rs.IdpLinkStart(builder)
+        if id_offset is not None:
+            rs.IdpLinkAddIdpId(builder, id_offset)
+        if name_offset is not None:
+            rs.IdpLinkAddIdpName(builder, name_offset)
+        if idp_type is not None:
+            rs.IdpLinkAddIdpType(builder, idp_type)
+        offsets.append(rs.IdpLinkEnd(builder))
+    rs.LoginPolicyStartIdpsVector(builder, len(offsets))
+    for offset in reversed(offsets):
+        builder.PrependUOffsetTRelative(offset)
+    idps = builder.EndVector()
+    rs.LoginPolicyStart(builder)
+    rs.LoginPolicyAddIsDefault(builder, True)
+    rs.LoginPolicyAddIdps(builder, idps)
+    return {"Login": rs.LoginPolicyEnd(builder)}
+
+
 class FakeDaemonTest(unittest.TestCase):
     def serve(self, reply):
         fake = FakeServer(reply)
@@ -142,6 +191,73 @@ class FakeDaemonTest(unittest.TestCase):
             '"secondFactorCheckLifetime":"0s","multiFactorCheckLifetime":"0s",'
             '"secondFactors":["SECOND_FACTOR_TYPE_U2F",""]}',
         )
+
+    def test_idp_links_decode_in_order_and_render_as_policyd(self):
+        client = self.serve(
+            lambda i: policy_result_frame(i, lambda b: login_with_links(b, SAMPLE_LINKS), False)
+        )
+        login = client.get_org_kinds("org-1", [PolicyKind.LOGIN]).login
+        self.assertEqual(
+            login.idps,
+            (
+                IdpLink("400000000000000001", "Okta", IdpType.IDP_TYPE_OIDC),
+                IdpLink("400000000000000002", "", IdpType.IDP_TYPE_JWT),
+                IdpLink("400000000000000003", "GitHub \u00e9", IdpType.IDP_TYPE_UNSPECIFIED),
+            ),
+        )
+        self.assertEqual(
+            login.to_json(),
+            '{"details":{},"isDefault":true,"passwordCheckLifetime":"0s",'
+            '"externalLoginCheckLifetime":"0s","mfaInitSkipLifetime":"0s",'
+            '"secondFactorCheckLifetime":"0s","multiFactorCheckLifetime":"0s",'
+            '"idps":[{"idpId":"400000000000000001","idpName":"Okta","idpType":"IDP_TYPE_OIDC"},'
+            '{"idpId":"400000000000000002","idpType":"IDP_TYPE_JWT"},'
+            '{"idpId":"400000000000000003","idpName":"GitHub \u00e9"}]}',
+        )
+
+    def test_idp_types_of_a_newer_daemon_are_kept(self):
+        links = ((b"400000000000000001", "A", 2), (b"400000000000000002", "B", 9))
+        client = self.serve(
+            lambda i: policy_result_frame(i, lambda b: login_with_links(b, links), False)
+        )
+        login = client.get_org_kinds("org-1", [PolicyKind.LOGIN]).login
+        self.assertEqual([link.idp_type for link in login.idps], [2, 9])
+        self.assertNotIsInstance(login.idps[0].idp_type, IdpType)
+        # Written as policyd writes an enum it does not know: left out.
+        self.assertIn(
+            '"idps":[{"idpId":"400000000000000001","idpName":"A"},'
+            '{"idpId":"400000000000000002","idpName":"B"}]}',
+            login.to_json(),
+        )
+
+    def test_idp_links_against_the_rules_are_an_undecodable_answer(self):
+        cases = {
+            "no idp_id": [(None, "A", 1)],
+            "empty idp_id": [(b"", "A", 1)],
+            "idp_id over 200 bytes": [(b"4" * 201, "A", 1)],
+            "idp_name over 4096 bytes": [(b"1", "n" * 4097, 1)],
+            "negative idp_type": [(b"1", "A", -1)],
+            "over 1000 links": [(str(i).encode(), None, None) for i in range(1001)],
+        }
+        for name, links in cases.items():
+            with self.subTest(name):
+                client = self.serve(
+                    lambda i, links=links: policy_result_frame(
+                        i, lambda b: login_with_links(b, links), False
+                    )
+                )
+                with self.assertRaises(PolicydError) as caught:
+                    client.get_org_kinds("org-1", [PolicyKind.LOGIN])
+                self.assertEqual(caught.exception.code, Code.INTERNAL)
+                self.assertFalse(client.connected)
+        # At the limits: 1000 links, a 200-byte id, a 4096-byte name.
+        links = [(b"4" * 200, "n" * 4096, 3)] + [(str(i).encode(), None, 1) for i in range(999)]
+        client = self.serve(
+            lambda i: policy_result_frame(i, lambda b: login_with_links(b, links), False)
+        )
+        idps = client.get_org_kinds("org-1", [PolicyKind.LOGIN]).login.idps
+        self.assertEqual(len(idps), 1000)
+        self.assertEqual(idps[0], IdpLink("4" * 200, "n" * 4096, IdpType.IDP_TYPE_JWT))
 
     def test_a_table_against_the_rules_is_an_undecodable_answer(self):
         for build in (
