@@ -128,9 +128,14 @@ describe('policy kinds against policyd', () => {
     assert.deepEqual(answer.login?.secondFactors, [SecondFactorType.SECOND_FACTOR_TYPE_U2F]);
     assert.equal(answer.label?.themeMode, ThemeMode.THEME_MODE_LIGHT);
     assert.equal(answer.lockout?.isDefault, true);
-    // No IdP linked: an empty array, and no "idps" key in the JSON.
-    assert.deepEqual(answer.login?.idps, []);
-    assert.ok(!kindsAnswerJson(answer, PolicyKind.LOGIN).includes('"idps"'));
+    // Its own login policy's IdP links, in order (the instance's link is not merged in).
+    assert.deepEqual(answer.login?.idps, [
+      { idpId: '300000000000000301', idpName: 'Acme Entra ID', idpType: IdpType.IDP_TYPE_OIDC },
+      { idpId: '300000000000000302', idpName: 'Acme Partners', idpType: IdpType.IDP_TYPE_JWT },
+    ]);
+    assert.ok(kindsAnswerJson(answer, PolicyKind.LOGIN).includes(
+        '"idps":[{"idpId":"300000000000000301","idpName":"Acme Entra ID",' +
+        '"idpType":"IDP_TYPE_OIDC"}'));
   });
 
   it('answers own rows and inherited defaults per kind for every org', async () => {

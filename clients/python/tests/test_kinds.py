@@ -161,9 +161,14 @@ class KindsTest(unittest.TestCase):
         self.assertEqual(answer.login.second_factors, (SecondFactorType.SECOND_FACTOR_TYPE_U2F,))
         self.assertEqual(answer.label.theme_mode, ThemeMode.THEME_MODE_LIGHT)
         self.assertTrue(answer.lockout.is_default)
-        # No IdP linked: an empty tuple, and no "idps" key in the JSON.
-        self.assertEqual(answer.login.idps, ())
-        self.assertNotIn('"idps"', answer.to_json(PolicyKind.LOGIN))
+        # Its own login policy's IdP links, in order (the instance's link is not merged in).
+        self.assertEqual(
+            answer.login.idps,
+            (IdpLink("300000000000000301", "Acme Entra ID", IdpType.IDP_TYPE_OIDC),
+             IdpLink("300000000000000302", "Acme Partners", IdpType.IDP_TYPE_JWT)))
+        self.assertIn('"multiFactors":["MULTI_FACTOR_TYPE_U2F_WITH_VERIFICATION"],"idps":[{"idpId":'
+                      '"300000000000000301","idpName":"Acme Entra ID","idpType":"IDP_TYPE_OIDC"}',
+                      answer.to_json(PolicyKind.LOGIN))
 
     def test_own_rows_and_inherited_defaults_per_kind(self):
         for org_id in self.snapshot.orgs:

@@ -104,8 +104,7 @@ TEST_F(IdpReducerTest, ALinkTakesItsIdpsNameAndProtoType) {
   // entry version.
   EXPECT_EQ(Rows(kOrgA).at(PolicyKind::kLogin)->details, before);
   EXPECT_TRUE(Touched(kOrgA, PolicyKind::kLogin));
-  EXPECT_EQ(Rows(kOrgA).versions[static_cast<std::size_t>(PolicyKind::kLogin)].sequence,
-            sequence_);
+  EXPECT_EQ(Rows(kOrgA).versions[static_cast<std::size_t>(PolicyKind::kLogin)].sequence, sequence_);
   EXPECT_TRUE(Links("").empty());
   EXPECT_EQ(Table().size(), 3u);
 }
@@ -220,8 +219,7 @@ TEST_F(IdpReducerTest, WhatTheSyncerAsksBeforeAPage) {
   const Event link_new = Ev("instance.policy.login.idpprovider.added", "", "310");
   const Event rename = Ev("instance.idp.oidc.changed", "", "301", "X");
   const std::vector<const Event*> page = {&link_known, &link_unknown, &add_new, &link_new, &rename};
-  EXPECT_EQ(UnknownLinkedIdps(page, set_),
-            (std::vector<UnknownIdp>{{std::string(kOrgA), "309"}}));
+  EXPECT_EQ(UnknownLinkedIdps(page, set_), (std::vector<UnknownIdp>{{std::string(kOrgA), "309"}}));
   EXPECT_EQ(IdpsChangedBy(page), (std::vector<std::string>{"301", "310"}));
 
   // The owner's login policy, as the upstream answers it, names the unknown IdP.
@@ -233,8 +231,8 @@ TEST_F(IdpReducerTest, WhatTheSyncerAsksBeforeAPage) {
   EXPECT_EQ(Links(kOrgA).back(), L("309", "Learnt", 3));
 
   KindPolicy login = EmptyKindPolicy(PolicyKind::kLogin);
-  login.fields[static_cast<std::size_t>(FindKindField(SpecOf(PolicyKind::kLogin), "idps"))].links =
-      {L("309", "Learnt", 3)};
+  login.fields[static_cast<std::size_t>(FindKindField(SpecOf(PolicyKind::kLogin), "idps"))]
+      .links = {L("309", "Learnt", 3)};
   EXPECT_TRUE(LinksAnyOf(login, {"301", "309"}));
   EXPECT_FALSE(LinksAnyOf(login, {"301", "310"}));
 }
