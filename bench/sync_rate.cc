@@ -10,6 +10,7 @@
 #include "base/clock.h"
 #include "fake_upstream/fake_upstream.h"
 #include "server/serving_state.h"
+#include "store/forwarding_store.h"
 #include "store/store.h"
 #include "sync/syncer.h"
 #include "upstream/upstream.h"
@@ -28,44 +29,17 @@ auto Timed(double& total, F&& f) {
   return result;
 }
 
-class TimedStore final : public Store {
+class TimedStore final : public ForwardingStore {
  public:
-  TimedStore(Store& inner, SyncRate& rate) : inner_(inner), rate_(rate) {}
+  TimedStore(Store& inner, SyncRate& rate) : ForwardingStore(inner), rate_(rate) {}
   Status Read(LookupBatch& batch) const override {
-    return Timed(rate_.read_s, [&] { return inner_.Read(batch); });
+    return Timed(rate_.read_s, [&] { return base().Read(batch); });
   }
-  Status ReadDomains(std::string_view org_id, DomainSet& out) const override {
-    return inner_.ReadDomains(org_id, out);
-  }
-  Result<StoreMeta> Meta() const override { return inner_.Meta(); }
   Status Apply(const StoreChange& change, Timestamp now) override {
-    return Timed(rate_.write_s, [&] { return inner_.Apply(change, now); });
+    return Timed(rate_.write_s, [&] { return base().Apply(change, now); });
   }
-  Status Replace(const Snapshot& snapshot, std::string_view cursor, std::string_view source,
-                 Timestamp now) override {
-    return inner_.Replace(snapshot, cursor, source, now);
-  }
-  Status ForEach(const std::function<void(const InstanceRecord&)>& on_instance,
-                 const std::function<Status(const OrgRecord&)>& on_org) const override {
-    return inner_.ForEach(on_instance, on_org);
-  }
-  Status ForEachOrgDomains(const std::function<Status(const OrgDomains&)>& visit) const override {
-    return inner_.ForEachOrgDomains(visit);
-  }
-  Status ForEachEntry(const std::function<Status(const InstanceRecord&, const InstanceDomains&,
-                                                 const SourceVersion&)>& on_instance,
-                      const std::function<Status(const OrgRecord&, const OrgDomains&,
-                                                 const SourceVersion&)>& on_org) const override {
-    return inner_.ForEachEntry(on_instance, on_org);
-  }
-  Status ForEachKindRow(
-      const std::function<Status(const KindRow& row, bool has_policy)>& visit) const override {
-    return inner_.ForEachKindRow(visit);
-  }
-  Status Flush() override { return inner_.Flush(); }
 
  private:
-  Store& inner_;
   SyncRate& rate_;
 };
 

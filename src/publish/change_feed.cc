@@ -5,7 +5,7 @@
 namespace policyd::publish {
 
 ChangeFeed::ChangeFeed(Store& inner, std::size_t max_pending_orgs)
-    : inner_(inner), max_pending_orgs_(max_pending_orgs) {}
+    : ForwardingStore(inner), max_pending_orgs_(max_pending_orgs) {}
 
 FeedChanges ChangeFeed::Take() {
   std::lock_guard lock(mu_);
@@ -69,7 +69,7 @@ void ChangeFeed::Record(const StoreChange& change) {
 }
 
 Status ChangeFeed::Apply(const StoreChange& change, Timestamp now) {
-  POLICYD_RETURN_IF_ERROR(inner_.Apply(change, now));
+  POLICYD_RETURN_IF_ERROR(base().Apply(change, now));
   Record(change);
   Notify();
   return Status::Ok();
@@ -77,7 +77,7 @@ Status ChangeFeed::Apply(const StoreChange& change, Timestamp now) {
 
 Status ChangeFeed::Replace(const Snapshot& snapshot, std::string_view cursor,
                            std::string_view source, Timestamp now) {
-  POLICYD_RETURN_IF_ERROR(inner_.Replace(snapshot, cursor, source, now));
+  POLICYD_RETURN_IF_ERROR(base().Replace(snapshot, cursor, source, now));
   {
     std::lock_guard lock(mu_);
     everything_ = synced_ = true;
@@ -87,37 +87,5 @@ Status ChangeFeed::Replace(const Snapshot& snapshot, std::string_view cursor,
   Notify();
   return Status::Ok();
 }
-
-Status ChangeFeed::Read(LookupBatch& batch) const { return inner_.Read(batch); }
-
-Status ChangeFeed::ReadDomains(std::string_view org_id, DomainSet& out) const {
-  return inner_.ReadDomains(org_id, out);
-}
-
-Result<StoreMeta> ChangeFeed::Meta() const { return inner_.Meta(); }
-
-Status ChangeFeed::ForEach(const std::function<void(const InstanceRecord&)>& on_instance,
-                           const std::function<Status(const OrgRecord&)>& on_org) const {
-  return inner_.ForEach(on_instance, on_org);
-}
-
-Status ChangeFeed::ForEachOrgDomains(const std::function<Status(const OrgDomains&)>& visit) const {
-  return inner_.ForEachOrgDomains(visit);
-}
-
-Status ChangeFeed::ForEachEntry(
-    const std::function<Status(const InstanceRecord&, const InstanceDomains&,
-                               const SourceVersion&)>& on_instance,
-    const std::function<Status(const OrgRecord&, const OrgDomains&, const SourceVersion&)>& on_org)
-    const {
-  return inner_.ForEachEntry(on_instance, on_org);
-}
-
-Status ChangeFeed::ForEachKindRow(
-    const std::function<Status(const KindRow& row, bool has_policy)>& visit) const {
-  return inner_.ForEachKindRow(visit);
-}
-
-Status ChangeFeed::Flush() { return inner_.Flush(); }
 
 }  // namespace policyd::publish

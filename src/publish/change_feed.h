@@ -34,6 +34,7 @@
 #include <utility>
 #include <vector>
 
+#include "store/forwarding_store.h"
 #include "store/store.h"
 
 namespace policyd::publish {
@@ -54,7 +55,7 @@ struct FeedChanges {
   }
 };
 
-class ChangeFeed final : public Store {
+class ChangeFeed final : public ForwardingStore {
  public:
   static constexpr std::size_t kDefaultMaxPendingOrgs = 10'000;
 
@@ -66,29 +67,15 @@ class ChangeFeed final : public Store {
   // Called after every recorded change; empty: none.
   void SetListener(std::function<void()> listener);
 
-  // Store, forwarded to the wrapped store.
-  Status Read(LookupBatch& batch) const override;
-  Status ReadDomains(std::string_view org_id, DomainSet& out) const override;
-  Result<StoreMeta> Meta() const override;
+  // Store: writes are forwarded and recorded; everything else is forwarded (ForwardingStore).
   Status Apply(const StoreChange& change, Timestamp now) override;
   Status Replace(const Snapshot& snapshot, std::string_view cursor, std::string_view source,
                  Timestamp now) override;
-  Status ForEach(const std::function<void(const InstanceRecord&)>& on_instance,
-                 const std::function<Status(const OrgRecord&)>& on_org) const override;
-  Status ForEachOrgDomains(const std::function<Status(const OrgDomains&)>& visit) const override;
-  Status ForEachEntry(const std::function<Status(const InstanceRecord&, const InstanceDomains&,
-                                                 const SourceVersion&)>& on_instance,
-                      const std::function<Status(const OrgRecord&, const OrgDomains&,
-                                                 const SourceVersion&)>& on_org) const override;
-  Status ForEachKindRow(
-      const std::function<Status(const KindRow& row, bool has_policy)>& visit) const override;
-  Status Flush() override;
 
  private:
   void Record(const StoreChange& change);
   void Notify();
 
-  Store& inner_;
   const std::size_t max_pending_orgs_;
   mutable std::mutex mu_;
   std::set<std::string> orgs_;                              // guarded by mu_

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "store/claim_table.h"
+#include "store/forwarding_store.h"
 #include "store/kind_table.h"
 #include "store/left_right.h"
 #include "store/org_table.h"
@@ -97,10 +98,12 @@ struct IndexState {
 
 }  // namespace
 
-class IndexedStore final : public Store {
+class IndexedStore final : public ForwardingStore {
  public:
   IndexedStore(std::unique_ptr<Store> base, std::function<void(const IndexLoad&)> on_loaded)
-      : base_(std::move(base)), loader_([this, done = std::move(on_loaded)] {
+      : ForwardingStore(*base),
+        base_(std::move(base)),
+        loader_([this, done = std::move(on_loaded)] {
           IndexLoad load = Load();
           if (done) done(load);
         }) {}
@@ -143,11 +146,8 @@ class IndexedStore final : public Store {
     return consistent ? Status::Ok() : base_->Read(batch);
   }
 
-  // Domains are not indexed: with a domain per org, the two copies would grow by well over
-  // 100 MB per million orgs.
-  Status ReadDomains(std::string_view org_id, DomainSet& out) const override {
-    return base_->ReadDomains(org_id, out);
-  }
+  // ReadDomains and the walks go to RocksDB (ForwardingStore): domains are not indexed, as with a
+  // domain per org the two copies would grow by well over 100 MB per million orgs.
 
   // Published with the index, in the same switch as the rows (IndexState::meta): a status never
   // reports a change lookups cannot see yet. Until the index is loaded, lookups and Meta() both
@@ -193,29 +193,6 @@ class IndexedStore final : public Store {
     }
     return s;
   }
-
-  Status ForEach(const std::function<void(const InstanceRecord&)>& on_instance,
-                 const std::function<Status(const OrgRecord&)>& on_org) const override {
-    return base_->ForEach(on_instance, on_org);
-  }
-
-  Status ForEachOrgDomains(const std::function<Status(const OrgDomains&)>& visit) const override {
-    return base_->ForEachOrgDomains(visit);
-  }
-
-  Status ForEachEntry(const std::function<Status(const InstanceRecord&, const InstanceDomains&,
-                                                 const SourceVersion&)>& on_instance,
-                      const std::function<Status(const OrgRecord&, const OrgDomains&,
-                                                 const SourceVersion&)>& on_org) const override {
-    return base_->ForEachEntry(on_instance, on_org);
-  }
-
-  Status ForEachKindRow(
-      const std::function<Status(const KindRow& row, bool has_policy)>& visit) const override {
-    return base_->ForEachKindRow(visit);
-  }
-
-  Status Flush() override { return base_->Flush(); }
 
  private:
   // The meta a successful write left in `base_`, read back (one point read) under the write lock

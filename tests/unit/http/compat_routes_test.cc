@@ -8,6 +8,8 @@
 
 #include <filesystem>
 
+#include "store/forwarding_store.h"
+
 namespace policyd::http {
 namespace {
 
@@ -66,9 +68,10 @@ std::string WriteRefused(std::string_view method, std::string_view path) {
 }
 
 // Forwards to a real store, or fails every read when told to.
-class SwitchableStore final : public Store {
+class SwitchableStore final : public ForwardingStore {
  public:
-  explicit SwitchableStore(std::unique_ptr<Store> inner) : inner_(std::move(inner)) {}
+  explicit SwitchableStore(std::unique_ptr<Store> inner)
+      : ForwardingStore(*inner), inner_(std::move(inner)) {}
   Store& inner() { return *inner_; }
   void FailReads(Status s) { failure_ = std::move(s); }
   Status Read(LookupBatch& batch) const override {
@@ -77,32 +80,6 @@ class SwitchableStore final : public Store {
   Status ReadDomains(std::string_view org_id, DomainSet& out) const override {
     return failure_.ok() ? inner_->ReadDomains(org_id, out) : failure_;
   }
-  Result<StoreMeta> Meta() const override { return inner_->Meta(); }
-  Status Apply(const StoreChange& change, Timestamp now) override {
-    return inner_->Apply(change, now);
-  }
-  Status Replace(const Snapshot& s, std::string_view cursor, std::string_view source,
-                 Timestamp now) override {
-    return inner_->Replace(s, cursor, source, now);
-  }
-  Status ForEach(const std::function<void(const InstanceRecord&)>& on_instance,
-                 const std::function<Status(const OrgRecord&)>& on_org) const override {
-    return inner_->ForEach(on_instance, on_org);
-  }
-  Status ForEachOrgDomains(const std::function<Status(const OrgDomains&)>& visit) const override {
-    return inner_->ForEachOrgDomains(visit);
-  }
-  Status ForEachEntry(const std::function<Status(const InstanceRecord&, const InstanceDomains&,
-                                                 const SourceVersion&)>& on_instance,
-                      const std::function<Status(const OrgRecord&, const OrgDomains&,
-                                                 const SourceVersion&)>& on_org) const override {
-    return inner_->ForEachEntry(on_instance, on_org);
-  }
-  Status ForEachKindRow(
-      const std::function<Status(const KindRow& row, bool has_policy)>& visit) const override {
-    return inner_->ForEachKindRow(visit);
-  }
-  Status Flush() override { return inner_->Flush(); }
 
  private:
   std::unique_ptr<Store> inner_;

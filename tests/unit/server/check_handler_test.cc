@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "server/handler.h"
+#include "store/forwarding_store.h"
 #include "store/indexed_store.h"
 #include "wire/frame.h"
 #include "wire/request.h"
@@ -37,50 +38,26 @@ namespace {
 
 // Forwards to a real store, counting reads and those that bring domains along; the latter can be
 // made to fail.
-class CountingStore final : public Store {
+class CountingStore final : public ForwardingStore {
  public:
-  explicit CountingStore(const Store& inner) : inner_(inner) {}
+  explicit CountingStore(Store& inner) : ForwardingStore(inner) {}
   Status Read(LookupBatch& batch) const override {
     ++reads;
     if (batch.with_domains()) {
       ++domain_reads;
       if (fail_domains) return Status::Internal("injected domain read failure");
     }
-    return inner_.Read(batch);
+    return base().Read(batch);
   }
-  Status ReadDomains(std::string_view org_id, DomainSet& out) const override {
-    return inner_.ReadDomains(org_id, out);
-  }
-  Result<StoreMeta> Meta() const override { return inner_.Meta(); }
   Status Apply(const StoreChange&, Timestamp) override { return Status::Internal("read only"); }
   Status Replace(const Snapshot&, std::string_view, std::string_view, Timestamp) override {
     return Status::Internal("read only");
-  }
-  Status ForEach(const std::function<void(const InstanceRecord&)>& on_instance,
-                 const std::function<Status(const OrgRecord&)>& on_org) const override {
-    return inner_.ForEach(on_instance, on_org);
-  }
-  Status ForEachOrgDomains(const std::function<Status(const OrgDomains&)>& visit) const override {
-    return inner_.ForEachOrgDomains(visit);
-  }
-  Status ForEachEntry(const std::function<Status(const InstanceRecord&, const InstanceDomains&,
-                                                 const SourceVersion&)>& on_instance,
-                      const std::function<Status(const OrgRecord&, const OrgDomains&,
-                                                 const SourceVersion&)>& on_org) const override {
-    return inner_.ForEachEntry(on_instance, on_org);
-  }
-  Status ForEachKindRow(
-      const std::function<Status(const KindRow& row, bool has_policy)>& visit) const override {
-    return inner_.ForEachKindRow(visit);
   }
   Status Flush() override { return Status::Ok(); }
 
   mutable int reads = 0;
   mutable int domain_reads = 0;
   bool fail_domains = false;
-
- private:
-  const Store& inner_;
 };
 
 PolicyRecord Record(PolicyFlags flags, std::string owner) {

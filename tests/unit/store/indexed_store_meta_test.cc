@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "store/forwarding_store.h"
 #include "store/indexed_store.h"
 #include "unit/store/store_test_util.h"
 
@@ -17,42 +18,16 @@ namespace policyd {
 namespace {
 
 // Forwards to a real store; Meta() fails while fail_meta is set.
-class MetaSwitchStore final : public Store {
+class MetaSwitchStore final : public ForwardingStore {
  public:
-  explicit MetaSwitchStore(std::unique_ptr<Store> base) : base_(std::move(base)) {}
+  explicit MetaSwitchStore(std::unique_ptr<Store> base)
+      : ForwardingStore(*base), base_(std::move(base)) {}
   std::atomic<bool> fail_meta{false};
 
-  Status Read(LookupBatch& batch) const override { return base_->Read(batch); }
-  Status ReadDomains(std::string_view id, DomainSet& out) const override {
-    return base_->ReadDomains(id, out);
-  }
   Result<StoreMeta> Meta() const override {
     if (fail_meta.load()) return Err(Status::Internal("meta: injected read error"));
     return base_->Meta();
   }
-  Status Apply(const StoreChange& c, Timestamp now) override { return base_->Apply(c, now); }
-  Status Replace(const Snapshot& s, std::string_view cursor, std::string_view source,
-                 Timestamp now) override {
-    return base_->Replace(s, cursor, source, now);
-  }
-  Status ForEach(const std::function<void(const InstanceRecord&)>& on_instance,
-                 const std::function<Status(const OrgRecord&)>& on_org) const override {
-    return base_->ForEach(on_instance, on_org);
-  }
-  Status ForEachOrgDomains(const std::function<Status(const OrgDomains&)>& visit) const override {
-    return base_->ForEachOrgDomains(visit);
-  }
-  Status ForEachEntry(const std::function<Status(const InstanceRecord&, const InstanceDomains&,
-                                                 const SourceVersion&)>& on_instance,
-                      const std::function<Status(const OrgRecord&, const OrgDomains&,
-                                                 const SourceVersion&)>& on_org) const override {
-    return base_->ForEachEntry(on_instance, on_org);
-  }
-  Status ForEachKindRow(
-      const std::function<Status(const KindRow& row, bool has_policy)>& visit) const override {
-    return base_->ForEachKindRow(visit);
-  }
-  Status Flush() override { return base_->Flush(); }
 
  private:
   std::unique_ptr<Store> base_;
