@@ -330,7 +330,7 @@ void RandomKindChange(FakeUpstream& upstream, std::mt19937& rng,
   const std::vector<std::string> own = upstream.OrgsWithOwnKindPolicy(name);
   const auto any = [&](const std::vector<std::string>& ids) { return ids[rng() % ids.size()]; };
   Status s;
-  switch (rng() % 10) {
+  switch (rng() % 11) {
     case 0:
       upstream.AddOrg("org " + std::to_string(rng()));
       return;
@@ -379,6 +379,22 @@ void RandomKindChange(FakeUpstream& upstream, std::mt19937& rng,
                                                 "SECOND_FACTOR_TYPE_OTP_EMAIL"};
       s = rng() % 2 ? upstream.AddLoginFactor(org, LoginFactor::kSecond, kSecond[rng() % 3])
                     : upstream.RemoveLoginFactor(org, LoginFactor::kSecond, kSecond[rng() % 3]);
+      break;
+    }
+    case 9: {  // the login policy's IdP links: an instance IdP added, linked, unlinked, renamed
+      const std::vector<IdpInfo> idps = upstream.Idps();
+      const std::vector<std::string> logins = upstream.OrgsWithOwnKindPolicy("login");
+      const std::string org = logins.empty() || rng() % 3 == 0 ? "" : any(logins);
+      if (idps.size() < 3 || rng() % 4 == 0) {
+        Result<std::string> id = upstream.AddIdp("", rng() % 2 ? IdpKind::kOidc : IdpKind::kGoogle,
+                                                 "IdP " + std::to_string(rng()));
+        if (!id) s = id.error();
+      } else if (const std::string& idp = idps[rng() % idps.size()].id; rng() % 5 == 0) {
+        s = upstream.ChangeIdp(idp, "Renamed " + std::to_string(rng()));
+      } else {
+        s = rng() % 3 ? upstream.AddIdpToLoginPolicy(org, idp)
+                      : upstream.RemoveIdpFromLoginPolicy(org, idp);
+      }
       break;
     }
     default:
