@@ -11,6 +11,8 @@
 //   instance.removed                everything is gone: a new cold start is needed
 //   events of the other policy kinds  their rows (sync/kind_reducer.h), each with its own entry
 //                                   version; an org event proves its org exists
+//   IdP and IdP link events         the login rows' idps and the IdP table (sync/idp_reducer.h);
+//                                   org.removed also drops the org's IdPs from the table
 //   org.domain.added/verified/primary.set/removed, instance.domain.added/removed
 //                                   the org's or the instance's domain list
 //                                   (sync/domain_reducer.h); a domain event also proves its org

@@ -239,8 +239,10 @@ Status Syncer::ApplyPage(const std::vector<Event>& page, SyncCursor& cursor, boo
     }
   }
   if (invalid > 0) {
-    spdlog::warn("skipped {} malformed events (bad aggregate id or domain, or a domain list full)",
-                 invalid);
+    spdlog::warn(
+        "skipped {} malformed events (bad aggregate id or domain, a domain list full, or an IdP "
+        "event without an IdP id)",
+        invalid);
   }
   cursor.Advance(page, Nanos(options_.overlap));
   StoreChange change = ToStoreChange(set);
