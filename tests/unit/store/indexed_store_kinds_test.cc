@@ -11,6 +11,7 @@
 #include "store/forwarding_store.h"
 #include "store/indexed_store.h"
 #include "store/kind_table.h"
+#include "unit/store/indexed_over.h"
 #include "unit/store/kind_test_util.h"
 #include "unit/store/store_test_util.h"
 #include "unit/store/thread_allocations.h"
@@ -35,34 +36,7 @@ class CountingStore final : public ForwardingStore {
   mutable std::atomic<int> reads_{0};
 };
 
-// A RocksStore in `dir` (prepared by `before`), counted, behind the index; waits for the load.
-class IndexedKinds {
- public:
-  explicit IndexedKinds(const std::string& dir, std::function<void(Store&)> before = nullptr) {
-    std::unique_ptr<RocksStore> rocks = OpenStore(dir);
-    if (before) before(*rocks);
-    auto counting = std::make_unique<CountingStore>(std::move(rocks));
-    counting_ = counting.get();
-    store_ = WithMemoryIndex(std::move(counting), [this](const IndexLoad& load) {
-      std::lock_guard lock(mu_);
-      load_ = load;
-      cv_.notify_all();
-    });
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [this] { return load_.has_value(); });
-  }
-  const IndexLoad& load() const { return *load_; }
-  int base_reads() const { return counting_->reads().load(); }
-  Store& operator*() { return *store_; }
-  Store* operator->() { return store_.get(); }
-
- private:
-  std::unique_ptr<Store> store_;
-  CountingStore* counting_ = nullptr;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::optional<IndexLoad> load_;
-};
+using IndexedKinds = IndexedOver<CountingStore>;
 
 KindRowChange Row(PolicyKind kind, std::string org, std::optional<KindPolicy> policy) {
   return KindRowChange{kind, std::move(org), std::move(policy), std::nullopt};
@@ -107,15 +81,15 @@ TEST(IndexedStoreKindsTest, AnswersTheKindsFromMemoryAndThePreviewFromRocksDb) {
   ASSERT_TRUE(store.load().status.ok()) << store.load().status.ToString();
   ASSERT_TRUE(store->Apply(Populated(12), At(1)).ok());
   const std::vector<std::string> ids = Ids(12);
-  const int before = store.base_reads();
+  const int before = store.base().reads().load();
   LookupBatch batch;
   const std::vector<SeenKindRow> answers = ReadKindSet(*store, ids, AnswerKindSet(), batch);
-  EXPECT_EQ(store.base_reads(), before);  // the index answered
+  EXPECT_EQ(store.base().reads().load(), before);  // the index answered
   EXPECT_EQ(answers.size(), 7u + 7u * 4u);
   EXPECT_EQ(answers, WithoutPreview(ReadKinds(*store, ids, false)));
-  EXPECT_EQ(store.base_reads(), before + 1);  // kLabelPreview asked: RocksDB answered
+  EXPECT_EQ(store.base().reads().load(), before + 1);  // kLabelPreview asked: RocksDB answered
   ReadKinds(*store, {"org-0"}, true);
-  EXPECT_EQ(store.base_reads(), before + 2);  // versions asked: RocksDB answered
+  EXPECT_EQ(store.base().reads().load(), before + 2);  // versions asked: RocksDB answered
 }
 
 // A warmed-up batch (as a connection keeps one) reads every kind of orgs with and without own
@@ -209,10 +183,10 @@ TEST(IndexedStoreKindsTest, TheLoadIndexesTheKindRowsAndCountsTheirMemory) {
     if (c.kind != PolicyKind::kLabelPreview) expected.Put(SharedKindRow::Make(c.org_id, *c.policy));
   }
   EXPECT_EQ(a.load().bytes - b.load().bytes, 2 * expected.SlotBytes() + expected.RowBytes());
-  const int before = a.base_reads();
+  const int before = a.base().reads().load();
   LookupBatch batch;
   const std::vector<SeenKindRow> answers = ReadKindSet(*a, Ids(30), AnswerKindSet(), batch);
-  EXPECT_EQ(a.base_reads(), before);
+  EXPECT_EQ(a.base().reads().load(), before);
   EXPECT_EQ(answers, WithoutPreview(ReadKinds(*a, Ids(30), false)));
 }
 

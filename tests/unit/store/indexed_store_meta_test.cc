@@ -12,6 +12,7 @@
 
 #include "store/forwarding_store.h"
 #include "store/indexed_store.h"
+#include "unit/store/indexed_over.h"
 #include "unit/store/store_test_util.h"
 
 namespace policyd {
@@ -33,35 +34,7 @@ class MetaSwitchStore final : public ForwardingStore {
   std::unique_ptr<Store> base_;
 };
 
-// A RocksStore in `dir` (prepared by `before`) behind a MetaSwitchStore and the index; waits for
-// the load.
-class IndexedMeta {
- public:
-  explicit IndexedMeta(const std::string& dir, std::function<void(Store&)> before = nullptr) {
-    std::unique_ptr<RocksStore> rocks = OpenStore(dir);
-    if (before) before(*rocks);
-    auto wrapped = std::make_unique<MetaSwitchStore>(std::move(rocks));
-    switch_ = wrapped.get();
-    store_ = WithMemoryIndex(std::move(wrapped), [this](const IndexLoad& load) {
-      std::lock_guard lock(mu_);
-      load_ = load;
-      cv_.notify_all();
-    });
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [this] { return load_.has_value(); });
-  }
-  const IndexLoad& load() const { return *load_; }
-  MetaSwitchStore& base() { return *switch_; }
-  Store* operator->() { return store_.get(); }
-  Store& operator*() { return *store_; }
-
- private:
-  std::unique_ptr<Store> store_;
-  MetaSwitchStore* switch_ = nullptr;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::optional<IndexLoad> load_;
-};
+using IndexedMeta = IndexedOver<MetaSwitchStore>;
 
 // Change `n`: the instance default and a group of orgs at sequence n, and cursor "n".
 StoreChange ChangeNumber(std::uint64_t n) {
