@@ -246,6 +246,19 @@ Timestamp FakeUpstream::LastEventTime() const {
   return impl_->state_.events().back().creation_date;
 }
 
+Event FakeUpstream::LastEvent() const {
+  std::lock_guard lock(impl_->mutex_);
+  const StoredEvent& last = impl_->state_.events().back();
+  Event e;
+  e.type = last.type;
+  e.aggregate_type = last.aggregate_type;
+  e.aggregate_id = last.aggregate_id;
+  e.resource_owner = last.resource_owner;
+  e.sequence = last.sequence;
+  e.creation_date = last.creation_date;
+  return e;
+}
+
 void FakeUpstream::SetPat(std::string pat) {
   std::lock_guard lock(impl_->mutex_);
   impl_->pat_ = std::move(pat);

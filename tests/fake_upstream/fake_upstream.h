@@ -66,6 +66,7 @@
 #include "base/timestamp.h"
 #include "model/domain_policy.h"
 #include "model/domains.h"
+#include "model/event.h"
 
 namespace policyd::testing_support {
 
@@ -358,6 +359,8 @@ class FakeUpstream {
   std::vector<std::string> InstanceDomains() const;
   std::size_t EventCount() const;
   Timestamp LastEventTime() const;  // creationDate of the newest event
+  // The newest event (type, aggregate, resource owner, sequence, creationDate; no payload).
+  Event LastEvent() const;
 
   // --- Authentication ---
   void SetPat(std::string pat);  // empty: PATs rejected

@@ -171,12 +171,14 @@ inline ::testing::AssertionResult OneFrameEqualsSingleKindAnswers(const std::str
   return ::testing::AssertionSuccess();
 }
 
-// Succeeds once the cursor policyd has stored (its status) has reached the creationDate of the
-// upstream's newest event: every event up to it is applied and readable.
+// Succeeds once the cursor policyd has stored (its status) has applied the upstream's newest event
+// (its date reached and the event itself seen): every event up to it is applied and readable.
 inline ::testing::AssertionResult WaitUntilSynced(const std::string& socket,
                                                   const FakeUpstream& upstream,
                                                   std::chrono::milliseconds timeout) {
-  const Timestamp newest = upstream.LastEventTime();
+  // The newest event itself, not only its date: the pushes of a burst share one creationDate, so
+  // a cursor that has the date may still lack the later pushes of that date.
+  const Event newest = upstream.LastEvent();
   std::string last = "no status";
   auto synced = [&] {
     Result<Client> client = Client::Connect(socket);
@@ -185,7 +187,7 @@ inline ::testing::AssertionResult WaitUntilSynced(const std::string& socket,
     if (!status) return false;
     last = status->meta.cursor.substr(0, status->meta.cursor.find('\n'));
     Result<SyncCursor> cursor = SyncCursor::Decode(status->meta.cursor);
-    return cursor && cursor->newest() >= newest;
+    return cursor && cursor->newest() >= newest.creation_date && cursor->Seen(newest);
   };
   ::testing::AssertionResult r = WaitFor(synced, timeout, "policyd to sync the newest event");
   if (!r) r << " (cursor: " << last << ")";
