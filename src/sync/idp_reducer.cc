@@ -20,7 +20,9 @@ const std::vector<IdpLink>& LinksOf(const KindPolicy& row) {
   return row.fields[LinksField(row.kind)].links;
 }
 
-std::vector<IdpLink>::iterator Find(std::vector<IdpLink>& links, std::string_view id) {
+// The link (or table entry) of IdP `id` in `links`, or end.
+template <typename Links>
+auto Find(Links& links, std::string_view id) {
   return std::find_if(links.begin(), links.end(), [id](const IdpLink& l) { return l.id == id; });
 }
 
@@ -41,7 +43,7 @@ const IdpLink* TableEntry(const WorkingSet& set, std::string_view id) {
   const std::optional<KindPolicy>& table = set.instance_kinds.at(kTable);
   if (!table) return nullptr;
   const std::vector<IdpLink>& links = LinksOf(*table);
-  auto it = std::find_if(links.begin(), links.end(), [id](const IdpLink& l) { return l.id == id; });
+  auto it = Find(links, id);
   return it == links.end() ? nullptr : &*it;
 }
 
@@ -253,8 +255,7 @@ std::vector<UnknownIdp> UnknownLinkedIdps(const std::vector<const Event*>& event
 
 void AddIdpFromLinks(const std::vector<IdpLink>& links, const std::string& idp_id,
                      WorkingSet& set) {
-  auto it = std::find_if(links.begin(), links.end(),
-                         [&idp_id](const IdpLink& l) { return l.id == idp_id; });
+  auto it = Find(links, idp_id);
   if (it == links.end() || TableEntry(set, idp_id) != nullptr) return;
   std::vector<IdpLink>& table = LinksOf(Table(set));
   if (table.size() >= kMaxIdpTableSize) return;

@@ -264,17 +264,6 @@ const FieldValue& ValueOf(const std::map<std::string, FieldValue, std::less<>>& 
   return it == values.end() ? kZero : it->second;
 }
 
-std::string JoinSorted(const std::map<std::string, std::string>& entries) {
-  std::string out = "{";
-  for (const auto& [key, value] : entries) {
-    if (out.size() > 1) out += ',';
-    AppendQuoted(out, key);
-    out += ':';
-    out += value;
-  }
-  return out + "}";
-}
-
 void Key(std::string& out, std::string_view key) {
   if (out.back() != '{') out += ',';
   AppendQuoted(out, key);
@@ -456,7 +445,7 @@ std::string AddedKindPayload(const KindSpec& kind,
     if (f.added_key.empty() || IsZero(f, v)) continue;
     entries[std::string(f.added_key)] = PayloadValue(f, v);
   }
-  return JoinSorted(entries);
+  return SortedJsonObject(entries);
 }
 
 std::optional<std::string> ChangedKindPayload(
@@ -469,7 +458,7 @@ std::optional<std::string> ChangedKindPayload(
     entries[std::string(f.changed_key)] = PayloadValue(f, now);
   }
   if (entries.empty()) return std::nullopt;
-  return JoinSorted(entries);
+  return SortedJsonObject(entries);
 }
 
 std::optional<std::int64_t> SecondFactorFromName(std::string_view name) {

@@ -127,4 +127,15 @@ void AppendQuoted(std::string& out, std::string_view s) {
   out += '"';
 }
 
+std::string SortedJsonObject(const std::map<std::string, std::string>& entries) {
+  std::string out = "{";
+  for (const auto& [key, value] : entries) {
+    if (out.size() > 1) out += ',';
+    AppendQuoted(out, key);
+    out += ':';
+    out += value;
+  }
+  return out + "}";
+}
+
 }  // namespace policyd::testing_support

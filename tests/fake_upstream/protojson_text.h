@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,5 +21,8 @@ std::optional<std::int64_t> ParseDuration(std::string_view text);
 std::string FormatKindTimestamp(Timestamp t);
 // Appends `s` as a JSON string, escaped like protojson.
 void AppendQuoted(std::string& out, std::string_view s);
+// A JSON object of key -> raw JSON value, compact, keys sorted (how ListEvents shows an event's
+// payload Struct, and how the fake writes its bodies).
+std::string SortedJsonObject(const std::map<std::string, std::string>& entries);
 
 }  // namespace policyd::testing_support

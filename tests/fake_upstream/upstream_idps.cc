@@ -117,18 +117,6 @@ std::string Quoted(std::string_view s) {
   return out;
 }
 
-// A payload from key -> raw JSON value: compact, keys sorted (ListEvents shows a Struct).
-std::string Payload(const std::map<std::string, std::string>& entries) {
-  std::string out = "{";
-  for (const auto& [key, value] : entries) {
-    if (out.size() > 1) out += ',';
-    AppendQuoted(out, key);
-    out += ':';
-    out += value;
-  }
-  return out + "}";
-}
-
 // The template's "<instance|org>.idp.<kind>." event prefix.
 std::string TemplatePrefix(std::string_view org_id, const IdpKindSpec& spec) {
   return org_id.empty() ? "instance.idp." + std::string(spec.instance_event) + "."
@@ -147,11 +135,11 @@ std::string TemplateAddedPayload(const IdpKindSpec& spec, std::string_view id,
       {"id", Quoted(id)}, {"isCreationAllowed", "true"}, {"isLinkingAllowed", "true"}};
   if (!name.empty()) entries["name"] = Quoted(name);
   for (const auto& [key, value] : spec.extra) entries[std::string(key)] = std::string(value);
-  return Payload(entries);
+  return SortedJsonObject(entries);
 }
 
 std::string IdpConfigIdPayload(std::string_view id) {
-  return Payload({{"idpConfigId", Quoted(id)}});
+  return SortedJsonObject({{"idpConfigId", Quoted(id)}});
 }
 
 Status UnknownIdp() { return Status::NotFound("Errors.IDPConfig.NotExisting (COMMAND-fake)"); }
@@ -201,23 +189,25 @@ Result<std::string> UpstreamState::AddIdpConfig(std::string_view org_id, IdpConf
   std::map<std::string, std::string> added = {
       {"idpConfigId", Quoted(id)}, {"name", Quoted(name)}, {"stylingType", "1"}};
   if (kind != IdpConfigKind::kOidc) added["idpType"] = kind == IdpConfigKind::kJwt ? "2" : "1";
-  std::vector<NewEvent> events = {OwnerEvent(org_id, prefix + "config.added", Payload(added))};
+  std::vector<NewEvent> events = {
+      OwnerEvent(org_id, prefix + "config.added", SortedJsonObject(added))};
   std::int64_t type = 0;  // the templates projection ignores idpType
   if (kind == IdpConfigKind::kOidc) {
-    events.push_back(OwnerEvent(org_id, prefix + "oidc.config.added",
-                                Payload({{"clientId", Quoted("oidc-config-client")},
-                                         {"idpConfigId", Quoted(id)},
-                                         {"issuer", Quoted("https://accounts.example.com")},
-                                         {"scopes", R"(["openid","profile","email"])"}})));
+    events.push_back(
+        OwnerEvent(org_id, prefix + "oidc.config.added",
+                   SortedJsonObject({{"clientId", Quoted("oidc-config-client")},
+                                     {"idpConfigId", Quoted(id)},
+                                     {"issuer", Quoted("https://accounts.example.com")},
+                                     {"scopes", R"(["openid","profile","email"])"}})));
     type = 1;
   } else if (kind == IdpConfigKind::kJwt) {
     events.push_back(
         OwnerEvent(org_id, prefix + "jwt.config.added",
-                   Payload({{"headerName", Quoted("x-auth-token")},
-                            {"idpConfigId", Quoted(id)},
-                            {"issuer", Quoted("https://jwt.example.com")},
-                            {"jwtEndpoint", Quoted("https://jwt.example.com/jwt")},
-                            {"keysEndpoint", Quoted("https://jwt.example.com/keys")}})));
+                   SortedJsonObject({{"headerName", Quoted("x-auth-token")},
+                                     {"idpConfigId", Quoted(id)},
+                                     {"issuer", Quoted("https://jwt.example.com")},
+                                     {"jwtEndpoint", Quoted("https://jwt.example.com/jwt")},
+                                     {"keysEndpoint", Quoted("https://jwt.example.com/keys")}})));
     type = 2;
   }
   Push(std::move(events));
@@ -254,7 +244,7 @@ Status UpstreamState::ChangeIdp(std::string_view idp_id, std::optional<std::stri
     entries["name"] = Quoted(*name);
     idp.name = std::string(*name);
   }
-  Push({OwnerEvent(idp.org_id, std::move(type), Payload(entries))});
+  Push({OwnerEvent(idp.org_id, std::move(type), SortedJsonObject(entries))});
   return Status::Ok();
 }
 
@@ -303,7 +293,7 @@ Status UpstreamState::RemoveIdp(std::string_view idp_id) {
   if (idp.kind) {
     events.push_back(OwnerEvent(idp.org_id,
                                 idp.org_id.empty() ? "instance.idp.removed" : "org.idp.removed",
-                                Payload({{"id", Quoted(idp.id)}})));
+                                SortedJsonObject({{"id", Quoted(idp.id)}})));
   } else {
     const std::string payload = IdpConfigIdPayload(idp.id);
     events.push_back(OwnerEvent(idp.org_id, ConfigPrefix(idp.org_id) + "config.removed", payload));
@@ -343,7 +333,7 @@ std::string UpstreamState::IdpProviderAddedPayload(std::string_view org_id,
   // domain.IdentityProviderType: System 0 (omitted), Org 1; only an org's own IdP is Org.
   std::map<std::string, std::string> entries = {{"idpConfigId", Quoted(idp.id)}};
   if (!org_id.empty() && !idp.org_id.empty()) entries["idpProviderType"] = "1";
-  return Payload(entries);
+  return SortedJsonObject(entries);
 }
 
 Status UpstreamState::LinkIdp(std::string_view org_id, std::string_view idp_id, bool add) {
