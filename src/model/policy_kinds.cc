@@ -336,6 +336,21 @@ int FindKindField(const KindSpec& spec, std::string_view name) {
   return -1;
 }
 
+namespace {
+std::size_t IdpLinksField(PolicyKind kind) {
+  static const auto login =
+      static_cast<std::size_t>(FindKindField(SpecOf(PolicyKind::kLogin), "idps"));
+  return kind == PolicyKind::kIdpTable ? 0 : login;
+}
+}  // namespace
+
+std::vector<IdpLink>& IdpLinksOf(KindPolicy& row) {
+  return row.fields[IdpLinksField(row.kind)].links;
+}
+const std::vector<IdpLink>& IdpLinksOf(const KindPolicy& row) {
+  return row.fields[IdpLinksField(row.kind)].links;
+}
+
 Status CheckKindPolicy(std::string_view what, const KindPolicy& policy) {
   if (policy.kind == PolicyKind::kDomain || !IsStoredKind(static_cast<std::uint8_t>(policy.kind))) {
     return Status::InvalidArgument(std::string(what) + ": not a generic policy kind");

@@ -304,4 +304,9 @@ Status CheckKindPolicy(std::string_view what, const KindPolicy& policy);
 // The index of the field whose json_name (or proto_name) is `name` in `spec`, or -1.
 int FindKindField(const KindSpec& spec, std::string_view name);
 
+// The IdP links of a login row (its `idps`) or the entries of the IdP table. Requires
+// `row.kind` to be kLogin or kIdpTable and `row.fields` to have its spec's size.
+std::vector<IdpLink>& IdpLinksOf(KindPolicy& row);
+const std::vector<IdpLink>& IdpLinksOf(const KindPolicy& row);
+
 }  // namespace policyd

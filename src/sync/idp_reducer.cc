@@ -10,16 +10,6 @@ namespace {
 constexpr auto kLogin = PolicyKind::kLogin;
 constexpr auto kTable = PolicyKind::kIdpTable;
 
-// The index of the links field of a login row or of the IdP table.
-std::size_t LinksField(PolicyKind kind) {
-  static const auto login = static_cast<std::size_t>(FindKindField(SpecOf(kLogin), "idps"));
-  return kind == kTable ? 0 : login;
-}
-std::vector<IdpLink>& LinksOf(KindPolicy& row) { return row.fields[LinksField(row.kind)].links; }
-const std::vector<IdpLink>& LinksOf(const KindPolicy& row) {
-  return row.fields[LinksField(row.kind)].links;
-}
-
 // The link (or table entry) of IdP `id` in `links`, or end.
 template <typename Links>
 auto Find(Links& links, std::string_view id) {
@@ -42,7 +32,7 @@ KindPolicy& Table(WorkingSet& set) {
 const IdpLink* TableEntry(const WorkingSet& set, std::string_view id) {
   const std::optional<KindPolicy>& table = set.instance_kinds.at(kTable);
   if (!table) return nullptr;
-  const std::vector<IdpLink>& links = LinksOf(*table);
+  const std::vector<IdpLink>& links = IdpLinksOf(*table);
   auto it = Find(links, id);
   return it == links.end() ? nullptr : &*it;
 }
@@ -54,7 +44,7 @@ bool EditLoginRows(const Event& e, WorkingSet& set, const std::string* only_org,
   bool changed = false;
   const auto visit = [&](KindRows& rows) {
     std::optional<KindPolicy>& login = rows.at(kLogin);
-    if (login && edit(LinksOf(*login))) {
+    if (login && edit(IdpLinksOf(*login))) {
       Touch(e, kLogin, rows);
       changed = true;
     }
@@ -89,7 +79,7 @@ ReduceOutcome Link(const Event& e, const IdpEventType& t, WorkingSet& set) {
   }
   std::optional<KindPolicy>& login = rows->at(kLogin);
   if (!login) return ReduceOutcome::kNoEffect;
-  std::vector<IdpLink>& links = LinksOf(*login);
+  std::vector<IdpLink>& links = IdpLinksOf(*login);
   auto it = Find(links, e.idp_patch.id);
   if (t.action == IdpAction::kLinkRemoved) {
     if (it == links.end()) return ReduceOutcome::kNoEffect;
@@ -110,7 +100,7 @@ ReduceOutcome Link(const Event& e, const IdpEventType& t, WorkingSet& set) {
 ReduceOutcome Remove(const Event& e, const IdpEventType& t, WorkingSet& set) {
   bool changed = false;
   if (set.instance_kinds.at(kTable)) {
-    std::vector<IdpLink>& table = LinksOf(*set.instance_kinds.at(kTable));
+    std::vector<IdpLink>& table = IdpLinksOf(*set.instance_kinds.at(kTable));
     if (auto it = Find(table, e.idp_patch.id); it != table.end()) {
       table.erase(it);
       Touch(e, kTable, set.instance_kinds);
@@ -155,7 +145,7 @@ ReduceOutcome Describe(const Event& e, const IdpEventType& t, WorkingSet& set) {
       entry.type = t.type;
       break;
   }
-  std::vector<IdpLink>& table = LinksOf(Table(set));
+  std::vector<IdpLink>& table = IdpLinksOf(Table(set));
   auto it = Find(table, p.id);
   bool changed = false;
   if (it == table.end()) {
@@ -191,7 +181,7 @@ bool DropOrgIdps(const Event& e, const std::string& org_id, WorkingSet& set) {
   std::optional<KindPolicy>& table = set.instance_kinds.at(kTable);
   if (!table) return false;
   const std::size_t erased = std::erase_if(
-      LinksOf(*table), [&org_id](const IdpLink& entry) { return entry.owner == org_id; });
+      IdpLinksOf(*table), [&org_id](const IdpLink& entry) { return entry.owner == org_id; });
   if (erased == 0) return false;
   Touch(e, kTable, set.instance_kinds);
   return true;
@@ -214,7 +204,7 @@ std::vector<std::string> IdpsChangedBy(const std::vector<const Event*>& events) 
 
 bool LinksAnyOf(const KindPolicy& policy, const std::vector<std::string>& sorted_ids) {
   if (policy.kind != kLogin) return false;
-  const std::vector<IdpLink>& links = LinksOf(policy);
+  const std::vector<IdpLink>& links = IdpLinksOf(policy);
   return std::any_of(links.begin(), links.end(), [&](const IdpLink& l) {
     return std::binary_search(sorted_ids.begin(), sorted_ids.end(), l.id);
   });
@@ -222,10 +212,10 @@ bool LinksAnyOf(const KindPolicy& policy, const std::vector<std::string>& sorted
 
 std::optional<KindPolicy> IdpTableFromLinks(const std::vector<KindRow>& rows) {
   KindPolicy table = EmptyKindPolicy(kTable);
-  std::vector<IdpLink>& entries = LinksOf(table);
+  std::vector<IdpLink>& entries = IdpLinksOf(table);
   for (const KindRow& row : rows) {
     if (row.policy.kind != kLogin) continue;
-    for (const IdpLink& link : LinksOf(row.policy)) {
+    for (const IdpLink& link : IdpLinksOf(row.policy)) {
       if (Find(entries, link.id) != entries.end() || entries.size() >= kMaxIdpTableSize) continue;
       entries.push_back(IdpLink{link.id, link.name, IdpTypeFromProto(link.type), {}});
     }
@@ -257,7 +247,7 @@ void AddIdpFromLinks(const std::vector<IdpLink>& links, const std::string& idp_i
                      WorkingSet& set) {
   auto it = Find(links, idp_id);
   if (it == links.end() || TableEntry(set, idp_id) != nullptr) return;
-  std::vector<IdpLink>& table = LinksOf(Table(set));
+  std::vector<IdpLink>& table = IdpLinksOf(Table(set));
   if (table.size() >= kMaxIdpTableSize) return;
   // Owner unknown (an org's login policy may link the instance's IdPs too): kept until removed.
   table.push_back(IdpLink{idp_id, it->name, IdpTypeFromProto(it->type), {}});

@@ -286,9 +286,7 @@ Status Syncer::LearnUnknownIdps(const std::vector<const Event*>& events, Working
       }
       return login.error().WithContext("IdP " + unknown.idp_id + " of a new login policy link");
     }
-    const int field = FindKindField(SpecOf(PolicyKind::kLogin), "idps");
-    AddIdpFromLinks(login->policy.fields[static_cast<std::size_t>(field)].links, unknown.idp_id,
-                    set);
+    AddIdpFromLinks(IdpLinksOf(login->policy), unknown.idp_id, set);
   }
   return Status::Ok();
 }
