@@ -129,7 +129,7 @@ void FeatureSection(std::ostringstream& o, const BenchResults& r) {
        "interleaved like the rows above. `--request-metrics false` serves without counting and "
        "timing requests (the per-request part of /metrics and `policyctl top`). "
        "`login-name check` rows ask the same policyd a login-name check instead of a lookup "
-       "(README \"Checks\"): on random orgs, which mostly need no domains, as `alice` (the "
+       "([checks.md](checks.md)): on random orgs, which mostly need no domains, as `alice` (the "
        "policy alone) and as `alice@<the org's own verified domain>` (`index read`: plus one "
        "RocksDB point read of the verified-domain index, since another org's verified domain "
        "is refused), and on orgs whose policy makes the check read the org's domains. Every "

@@ -18,7 +18,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 stages=("$@")
 ((${#stages[@]})) || stages=(asan tsan fuzz)
 fuzz_seconds=${FUZZ_SECONDS:-25}
-# Plain Debug (-O0 -g), as README's sanitizer build: it compiles fastest, and gcc's flow-based
+# Plain Debug (-O0 -g), as docs/tests.md's sanitizer build: it compiles fastest, and gcc's flow-based
 # warnings (-Werror) differ at each -O level, so no level that no other build uses.
 # The benchmark is not a test: not built here.
 sanitizer_flags=(-G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g -DPOLICYD_BENCH=OFF)

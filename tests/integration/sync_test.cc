@@ -744,7 +744,7 @@ TEST_F(SyncRetentionTest, ColdStartIsCorrectWhenOldEventsAreHidden) {
   // preview) and its domain list is the only correct way when history is hidden. Besides: the
   // newest event, the default, the history probe, one org page, the newest org.added/org.removed
   // event before and after it (no org came or went while the list was read), the instance's
-  // domain list and the other kinds' 8 defaults: README's 14 + ceil(N/1000) + 10N.
+  // domain list and the other kinds' 8 defaults: docs/sync.md's 14 + ceil(N/1000) + 10N.
   EXPECT_EQ(upstream_.TotalRequests() - before, 14 + 1 + 10 * 40);
   EXPECT_EQ(upstream_.RequestCount("/management/v1/policies/login"), 40);
   EXPECT_EQ(upstream_.RequestCount("/management/v1/policies/label/_preview"), 40);
