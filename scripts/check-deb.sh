@@ -3,6 +3,8 @@
 #
 #   scripts/check-deb.sh BUILD_DIR [--sanitized]
 #
+# 0. `cmake --install` (the build's prefix, /usr/local by default) writes a policyd.service
+#    whose ExecStart= is the policyd it installed.
 # 1. `cpack -G DEB` (BUILD_DIR's CPackConfig.cmake, into a scratch dir) makes exactly
 #    policyd_<version>_amd64.deb, <version> being project(VERSION).
 # 2. `dpkg-deb -c` lists exactly the files of tests/package/deb-contents.txt.
@@ -10,7 +12,10 @@
 #    package Depends: names, with "systemd | adduser" for the postinst; conffiles is
 #    /etc/policyd/policyd.toml; the maintainer scripts are packaging/deb's, mode 0755; the
 #    unit's ExecStart= names the packaged /usr/bin/policyd; the man pages are gzipped -9n.
-# 4. `lintian --fail-on error,warning` passes (docs/packaging.md lists the info tags left).
+# 4. dpkg --root into a scratch root (maintainer scripts chrootless, DPKG_ROOT set): install
+#    creates the group (with systemd-sysusers), a reinstall keeps an edited conffile, remove
+#    keeps it, purge removes it and the store.
+# 5. `lintian --fail-on error,warning` passes (docs/packaging.md lists the info tags left).
 # Exit 0 when all hold, 1 on a failed check, 77 (ctest: skipped) when a tool is missing or the
 # build is sanitized (--sanitized: such binaries are not shipped), 2 on bad usage.
 set -euo pipefail
@@ -35,6 +40,15 @@ fail() {
   echo "check-deb: FAIL: $*"
   failed=1
 }
+
+echo "== cmake --install (this build's prefix, component policyd): the unit names its binary"
+prefix=$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "$build/CMakeCache.txt")
+DESTDIR=$work/destdir cmake --install "$build" --component policyd >"$work/install.log" 2>&1 ||
+  { cat "$work/install.log"; fail "cmake --install failed"; }
+unit=$work/destdir$prefix/lib/systemd/system/policyd.service
+exec_start=$(sed -n 's/^ExecStart=\([^ ]*\) .*/\1/p' "$unit" 2>/dev/null || true)
+[[ $exec_start == "$prefix/bin/policyd" && -x $work/destdir$exec_start ]] ||
+  fail "cmake --install: ExecStart='$exec_start', expected the installed $prefix/bin/policyd"
 
 version=$(sed -nE 's/^project\(policyd VERSION ([0-9.]+) .*/\1/p' "$root/CMakeLists.txt")
 echo "== cpack -G DEB (version $version)"
@@ -93,6 +107,42 @@ for page in man1/policyctl.1 man5/policyd.toml.5 man8/policyd.8; do
 done
 "$work/tree/usr/bin/policyd" --version | grep -qx "policyd $version" ||
   fail "the packaged policyd does not say version $version"
+
+echo "== dpkg --root: install, reinstall over an edited conffile, remove, purge"
+# A scratch dpkg root with an empty database; the maintainer scripts run on this machine with
+# DPKG_ROOT set (--force-script-chrootless), which they honour: systemd-sysusers --root, no
+# systemctl. The libraries Depends: names are not in that root (--force-depends).
+r=$work/root
+mkdir -p "$r/var/lib/dpkg/updates" "$r/var/lib/dpkg/info" "$r/etc"
+touch "$r/var/lib/dpkg/status" "$r/var/lib/dpkg/available"
+dpkg_root() {
+  dpkg --root="$r" --force-script-chrootless --force-depends --force-confdef --force-confold \
+    --log=/dev/null "$@" </dev/null >>"$work/dpkg.log" 2>&1 || { cat "$work/dpkg.log"; return 1; }
+}
+status_of() { dpkg-query --admindir="$r/var/lib/dpkg" -W -f='${Status}' policyd 2>/dev/null || true; }
+conf=$r/etc/policyd/policyd.toml
+if dpkg_root -i "$deb"; then
+  [[ $(status_of) == "install ok installed" ]] || fail "after dpkg -i: status '$(status_of)'"
+  [[ -x $r/usr/bin/policyd && -f $conf ]] || fail "after dpkg -i: policyd or the config missing"
+  if command -v systemd-sysusers >/dev/null; then
+    grep -q '^policyd-clients:' "$r/etc/group" || fail "postinst did not create policyd-clients"
+  fi
+  echo '# edited by the operator' >>"$conf"
+  dpkg_root -i "$deb" || fail "dpkg -i again failed"
+  grep -q '^# edited by the operator' "$conf" || fail "reinstalling replaced the edited conffile"
+  dpkg_root -r policyd || fail "dpkg -r failed"
+  [[ $(status_of) == "deinstall ok config-files" ]] || fail "after dpkg -r: status '$(status_of)'"
+  [[ ! -e $r/usr/bin/policyd && -f $conf ]] || fail "dpkg -r: binary left or config removed"
+  mkdir -p "$r/var/lib/private/policyd"
+  ln -s private/policyd "$r/var/lib/policyd"
+  dpkg_root -P policyd || fail "dpkg -P failed"
+  [[ -z $(status_of) || $(status_of) == "unknown ok not-installed" ]] ||
+    fail "after dpkg -P: status '$(status_of)'"
+  [[ ! -e $conf && ! -e $r/var/lib/private/policyd && ! -L $r/var/lib/policyd ]] ||
+    fail "dpkg -P left the config or the store"
+else
+  fail "dpkg --root -i failed (log above)"
+fi
 
 echo "== lintian --fail-on error,warning"
 lintian_rc=0

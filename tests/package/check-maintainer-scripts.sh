@@ -82,6 +82,8 @@ expect "postinst configure, no systemd-sysusers, group exists" "getent group pol
   "$(GROUP_EXISTS=1 run postinst stopped no configure)"
 expect "postinst configure into DPKG_ROOT" "systemd-sysusers --root=$work/root policyd.conf" \
   "$(DPKG_ROOT=$work/root run postinst running yes configure)"
+expect "postinst configure into DPKG_ROOT, no systemd-sysusers (the host's groups stay)" "" \
+  "$(DPKG_ROOT=$work/root run postinst running no configure)"
 for action in abort-upgrade abort-remove abort-deconfigure triggered; do
   expect "postinst $action" "" "$(run postinst running yes "$action")"
 done
