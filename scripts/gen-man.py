@@ -51,10 +51,11 @@ class Option:
 
 
 class Command:
-    def __init__(self, path, about, usage):
+    """One program or subcommand, from its --help."""
+
+    def __init__(self, path, about):
         self.path = path  # ["check", "password"]; [] for the program itself
-        self.about = about
-        self.usage = usage
+        self.about = about  # the text above "Usage:"
         self.options = []
         self.positionals = []
         self.subcommands = []  # [(name, help)]
@@ -62,9 +63,7 @@ class Command:
 
 
 def run_help(binary, path):
-    env = dict(os.environ, COLUMNS="200")
-    proc = subprocess.run([binary, *path, "--help"], capture_output=True, text=True, env=env,
-                          check=False)
+    proc = subprocess.run([binary, *path, "--help"], capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise Fail(f"{binary} {' '.join(path)} --help exited {proc.returncode}: {proc.stderr}")
     return proc.stdout
@@ -98,9 +97,12 @@ def parse_section(lines, start):
     entries = []
     i = start
     m = re.match(r"  \S.*?\s{2,}(?=\S)", lines[i]) if i < len(lines) else None
-    if not m:
-        raise Fail(f"no description column in help line {lines[i]!r}")
-    column = m.end()
+    if m:
+        column = m.end()
+    elif i + 1 < len(lines) and re.match(r" {3,}\S", lines[i + 1]):  # the first entry wrapped
+        column = len(lines[i + 1]) - len(lines[i + 1].lstrip())
+    else:
+        raise Fail(f"no description column in help line {lines[min(i, len(lines) - 1)]!r}")
     while i < len(lines) and lines[i].strip():
         line = lines[i]
         if not line.startswith("  ") or line.startswith("   "):
@@ -119,12 +121,11 @@ def parse_section(lines, start):
 def parse_help(binary, path):
     text = run_help(binary, path)
     lines = text.split("\n")
-    usage_at = next((i for i, l in enumerate(lines) if l.startswith("Usage: ")), None)
+    usage_at = next((n for n, line in enumerate(lines) if line.startswith("Usage: ")), None)
     if usage_at is None:
         raise Fail(f"{binary} {' '.join(path)} --help printed no Usage line")
-    about = " ".join(l.strip() for l in lines[:usage_at] if l.strip())
-    usage = lines[usage_at][len("Usage: "):].split(" ", 1)[1] if " " in lines[usage_at] else ""
-    cmd = Command(path, about, usage)
+    about = " ".join(line.strip() for line in lines[:usage_at] if line.strip())
+    cmd = Command(path, about)
     i = usage_at + 1
     while i < len(lines):
         header = lines[i].strip()

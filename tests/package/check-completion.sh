@@ -70,7 +70,7 @@ done < <(help_paths "$policyctl")
 # shellcheck disable=SC2046
 expect_all "subcommands after an option's value" $(help_subcommands "$policyctl") -- \
   --socket /run/policyd/policyd.sock ""
-kinds=$(COLUMNS=200 "$policyctl" get --help | sed -nE 's/.*--kind .*one of (.*)$/\1/p' | tr -d ',')
+kinds=$("$policyctl" get --help | sed -nE 's/.*--kind .*one of (.*)$/\1/p' | tr -d ',')
 [[ -n $kinds ]] || fail "policyctl get --help names no kinds"
 # shellcheck disable=SC2086
 expect_all "values of get --kind" $kinds -- get --kind ""

@@ -11,7 +11,7 @@ help_section() {  # BIN SECTION PATH...: the lines of one section of --help
   local bin=$1 section=$2
   shift 2
   # (awk reads to the end: an early exit could kill the binary with SIGPIPE under pipefail.)
-  COLUMNS=200 "$bin" "$@" --help | awk -v s="$section:" '
+  "$bin" "$@" --help | awk -v s="$section:" '
     $0 == s && !done { on = 1; next }
     on && /^$/ { on = 0; done = 1 }
     on && /^  [^ ]/ { print }'
