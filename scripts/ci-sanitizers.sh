@@ -44,6 +44,11 @@ tsan_candidates=(store_test store_index_test upstream_test sync_test session_tes
 # killing processes is about durability, which the asan stage and the plain run check.
 tsan_skip='^SyncTest\.ColdStartOfTenThousandOrgsDoesNotAskPerOrg$|^SyncTest\.ReportsHowManyEventsItAppliesPerSecond$|^AbuseTest\.StormsAreSurvivedAndLeaveNoDescriptorsOrMemoryBehind$'
 
+# The man pages, completion and package (tests/package/): no threads, and their inputs (the man
+# target) are not among the targets built here. The asan stage runs them (DebPackage skips
+# itself in a sanitizer build: such binaries are not shipped).
+package_tests='^ManPagesCoverEveryFlag$|^BashCompletionCoversEveryCommand$|^DebMaintainerScripts$|^DebPackage$'
+
 summary=()
 now() { date +%s; }
 
@@ -104,7 +109,7 @@ stage_tsan() {
   t1=$(now)
   echo "ci-sanitizers: tsan: running ${targets[*]}"
   # Only the binaries built above: the others are registered as <name>_NOT_BUILT.
-  run_ctest "$build" tsan -E "_NOT_BUILT\$|^ClangFormat\$|^SystemdUnitsVerifyAndScore\$|$tsan_skip" ||
+  run_ctest "$build" tsan -E "_NOT_BUILT\$|^ClangFormat\$|^SystemdUnitsVerifyAndScore\$|$package_tests|$tsan_skip" ||
     return 1
   t2=$(now)
   summary+=("tsan: build $((t1 - t0)) s, ${#targets[@]} test binaries $((t2 - t1)) s")

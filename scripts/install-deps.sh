@@ -14,6 +14,9 @@ packages=(
   libcpp-httplib-dev nlohmann-json3-dev openssl libnats-dev nats-server
   python3 python3-flatbuffers redis-server redis-tools hyperfine systemd curl nodejs
   tmux
+  # The .deb and the man pages (tests/package, docs/packaging.md): cpack's dpkg-shlibdeps,
+  # lintian, and groff/man to check the pages render without warnings.
+  dpkg-dev lintian groff-base man-db
 )
 
 missing=()
