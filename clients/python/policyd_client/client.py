@@ -5,8 +5,8 @@
         if answer.policy.user_login_must_be_domain: ...
 
 One Client is one connection; requests carry increasing ids and each answer is checked to
-answer the request just sent. Every call has one deadline (`timeout` seconds) for sending the
-request and receiving its whole answer. Errors raise PolicydError (see model.py); after
+answer the request just sent. Every call has one deadline (`timeout` seconds, kept to within a
+millisecond) for sending the request and receiving its whole answer. Errors raise PolicydError (see model.py); after
 UNAVAILABLE, DEADLINE_EXCEEDED or INTERNAL the connection is closed (connected is False) and
 every further call raises UNAVAILABLE: make a new Client. Errors the daemon answered leave it open.
 
@@ -15,16 +15,40 @@ Not thread-safe: use one Client per thread (or a lock).
 
 from __future__ import annotations
 
+import os
 import socket
 import struct
 import time
 from typing import Callable, Iterable, Optional, Sequence, Union
 
-from . import messages
+from . import fast_wire, messages
 from .kinds import CLI_NAMES, PolicyKind
 from .model import Check, CheckAnswer, Code, PolicyAnswer, PolicydError, ServerStatus
 
 DEFAULT_SOCKET = "/run/policyd/policyd.sock"
+
+# Which wire code the clients use: "fast" (fast_wire.py: GetOrgPolicy from a template, the domain
+# policy decoded with one struct read per field) or "generated" (messages.py over the
+# flatc-generated code, the reference), forced with POLICYD_CLIENT_GENERATED=1 in the
+# environment when policyd_client is imported. Both answer alike; docs/clients-python.md.
+IMPLEMENTATION = "generated" if os.environ.get("POLICYD_CLIENT_GENERATED") == "1" else "fast"
+if IMPLEMENTATION == "fast":
+    RESPONSE = fast_wire.Response
+    ENCODE_GET_ORG_POLICY = fast_wire.encode_get_org_policy
+else:
+    RESPONSE = messages.Response
+    ENCODE_GET_ORG_POLICY = messages.encode_get_org_policy
+
+# The receive buffer each connection keeps: an answer that fits arrives with one recv_into.
+_RECEIVE_BUFFER_BYTES = 64 * 1024
+# Frames up to this size are sent with one blocking sendall bounded by SO_SNDTIMEO: the
+# daemon has read every earlier request (it answered them), so the socket takes them at once.
+_SMALL_FRAME_BYTES = 16 * 1024
+# A call may overrun its deadline by this much: a receive's kernel timeout is moved to the
+# deadline only when the time left is shorter than it by more (sending normally takes
+# microseconds, so the common call makes no setsockopt).
+_DEADLINE_SLACK = 0.001
+_TIMEVAL = struct.Struct("@ll")  # struct timeval
 
 
 class Client:
@@ -39,10 +63,19 @@ class Client:
         self._timeout = timeout
         self._max_response_bytes = max_response_bytes
         self._last_id = 0
+        # Received bytes not yet taken: self._buffer[self._start:self._end].
+        self._buffer = bytearray(_RECEIVE_BUFFER_BYTES)
+        self._start = self._end = 0
         self._sock: Optional[socket.socket] = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             self._sock.settimeout(timeout)
             self._sock.connect(socket_path)
+            # From here on the socket blocks and the kernel bounds each send and receive
+            # (SO_SNDTIMEO, SO_RCVTIMEO; see _arm), which saves Python's poll() before each of
+            # them and a settimeout() per call.
+            self._sock.settimeout(None)
+            self._armed = 0.0
+            self._arm(timeout)
         except socket.timeout:
             self.close()
             raise PolicydError(
@@ -64,6 +97,7 @@ class Client:
         if self._sock is not None:
             self._sock.close()
             self._sock = None
+        self._start = self._end = 0
 
     @property
     def connected(self) -> bool:
@@ -75,7 +109,7 @@ class Client:
     def get_org_policy(self, org_id: messages.OrgId, strict: bool = False) -> PolicyAnswer:
         """The effective policy of one org. An unknown org gets the instance default with
         org_known False, like the upstream; with `strict` it raises NOT_FOUND instead."""
-        response = self._round_trip(lambda i: messages.encode_get_org_policy(i, org_id, strict))
+        response = self._round_trip(lambda i: ENCODE_GET_ORG_POLICY(i, org_id, strict))
         return self._single(response)
 
     def get_org_policies(
@@ -112,7 +146,7 @@ class Client:
         `strict` it raises NOT_FOUND instead."""
         wanted = _kind_list(kinds)
         response = self._round_trip(
-            lambda i: messages.encode_get_org_policy(i, org_id, strict, wanted)
+            lambda i: ENCODE_GET_ORG_POLICY(i, org_id, strict, wanted)
         )
         return _answered_all(self._single(response, kinds=True), wanted)
 
@@ -208,8 +242,15 @@ class Client:
         deadline = time.monotonic() + self._timeout
         send_error: Optional[PolicydError] = None
         try:
-            self._sock.settimeout(self._remaining(deadline))
-            self._sock.sendall(frame)
+            if len(frame) <= _SMALL_FRAME_BYTES:
+                self._arm(self._timeout)
+                self._sock.sendall(frame)
+            else:  # Python's own timeout bounds the whole sendall, however many sends it takes
+                self._sock.settimeout(self._remaining(deadline))
+                try:
+                    self._sock.sendall(frame)
+                finally:
+                    self._sock.settimeout(None)
         except OSError as e:
             # Keep reading: the daemon may have answered (and closed) before reading the
             # request, e.g. to refuse a peer or a connection over its limit.
@@ -254,30 +295,61 @@ class Client:
             raise PolicydError(Code.INTERNAL, f"undecodable answer from policyd: {e}") from None
 
     def _receive(self, deadline: float) -> messages.Response:
-        header = self._read_exactly(messages.FRAME_HEADER.size, deadline)
-        (length,) = messages.FRAME_HEADER.unpack(header)
+        # One recv_into into the connection's buffer usually brings the whole answer; bytes past
+        # it (a daemon answering more than asked) stay there for the next call, as they would
+        # have stayed in the socket.
+        header = messages.FRAME_HEADER.size
+        if self._end - self._start < header:
+            self._fill(header, deadline)
+        (length,) = messages.FRAME_HEADER.unpack_from(self._buffer, self._start)
         if length < messages.MIN_FRAME_BYTES or length > self._max_response_bytes:
             self.close()
             raise PolicydError(Code.INTERNAL, f"bad frame from policyd: length {length}")
-        payload = self._read_exactly(length, deadline)
-        return self._decode(lambda: messages.Response(payload))
+        if self._end - self._start < header + length:
+            self._fill(header + length, deadline)
+        start = self._start + header
+        self._start = start + length
+        payload = bytes(self._buffer[start : self._start])
+        if self._start == self._end:
+            self._start = self._end = 0
+            if len(self._buffer) > _RECEIVE_BUFFER_BYTES:  # grown for a large answer
+                self._buffer = bytearray(_RECEIVE_BUFFER_BYTES)
+        return self._decode(lambda: RESPONSE(payload))
 
-    def _read_exactly(self, n: int, deadline: float) -> bytes:
-        buf = bytearray(n)
-        view = memoryview(buf)
-        got = 0
-        while got < n:
+    def _fill(self, n: int, deadline: float) -> None:
+        """Receives until the buffer holds `n` bytes from self._start, moving what it holds to
+        the front, into a larger buffer for a frame larger than it."""
+        if self._start + n > len(self._buffer):
+            held = self._buffer[self._start : self._end]
+            if n > len(self._buffer):
+                self._buffer = bytearray(n)
+            self._buffer[: len(held)] = held
+            self._start, self._end = 0, len(held)
+        view = memoryview(self._buffer)
+        while self._end - self._start < n:
             try:
-                self._sock.settimeout(self._remaining(deadline))
-                k = self._sock.recv_into(view[got:])
+                remaining = self._remaining(deadline)
+                if remaining < self._armed - _DEADLINE_SLACK:
+                    self._arm(remaining)
+                k = self._sock.recv_into(view[self._end :])
             except OSError as e:
                 self.close()
                 raise self._transport_error(e, "receive from policyd") from None
             if k == 0:
                 self.close()
                 raise PolicydError(Code.UNAVAILABLE, "policyd closed the connection")
-            got += k
-        return bytes(buf)
+            self._end += k
+
+    def _arm(self, seconds: float) -> None:
+        """Bounds each further send and receive by `seconds` (> 0) in the kernel; a no-op
+        when they already are."""
+        if seconds != self._armed:
+            whole = int(seconds)
+            micros = max(int((seconds - whole) * 1e6), 0 if whole else 1)  # 0 s: never times out
+            value = _TIMEVAL.pack(whole, micros)
+            self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, value)
+            self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, value)
+            self._armed = seconds
 
     def _remaining(self, deadline: float) -> float:
         remaining = deadline - time.monotonic()
@@ -292,7 +364,8 @@ class Client:
         )
 
     def _transport_error(self, e: OSError, what: str) -> PolicydError:
-        if isinstance(e, socket.timeout):
+        # BlockingIOError (EAGAIN): SO_SNDTIMEO / SO_RCVTIMEO expired.
+        if isinstance(e, (socket.timeout, BlockingIOError)):
             return self._deadline_error()
         return PolicydError(Code.UNAVAILABLE, f"{what}: {e.strerror or e}")
 
