@@ -19,6 +19,7 @@ differences that keep one call from disturbing the others:
     * A broken connection (closed by policyd, an answer that does not decode, or that answers
       no request) fails every pending call at once, with UNAVAILABLE or INTERNAL; connected is
       then False and further calls raise UNAVAILABLE: make a new Client.
+The requests made in one turn of the event loop are written together, in one system call.
 A password (check_password) is in a frame that is zeroed once handed to the transport; asyncio
 keeps its own copy of what the socket did not take at once, which this client cannot wipe.
 
@@ -98,6 +99,8 @@ class Client:
         self._transport: Optional[asyncio.Transport] = None
         self._pending: dict[int, asyncio.Future] = {}
         self._last_id = 0
+        self._out = bytearray()  # frames to write at the end of this turn of the event loop
+        self._flush_scheduled = False
         self._broken: Optional[PolicydError] = None
 
     async def connect(self) -> "Client":
@@ -246,10 +249,13 @@ class Client:
             self._last_id += 1
             request_id = self._last_id
             frame = encode(request_id)
-            try:
-                self._transport.write(frame)
-            finally:
-                messages.wipe(frame)  # it may hold a password (check_password)
+            # The frames of one turn of the event loop go out in one write (one system call and
+            # one wake-up of the daemon for a whole gather, instead of one per request).
+            self._out += frame
+            messages.wipe(frame)  # it may hold a password (check_password)
+            if not self._flush_scheduled:
+                self._flush_scheduled = True
+                asyncio.get_running_loop().call_soon(self._flush)
             answer = asyncio.get_running_loop().create_future()
             self._pending[request_id] = answer
             sent = True
@@ -262,6 +268,13 @@ class Client:
         if response.error is not None:
             raise response.error
         return response
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        if self._out and self._broken is None:
+            self._transport.write(self._out)
+        messages.wipe(self._out)
+        self._out.clear()
 
     def _check_open(self) -> None:
         if self._broken is not None or self._transport is None:
