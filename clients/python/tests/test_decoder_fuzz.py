@@ -16,7 +16,7 @@ import random
 import unittest
 
 import flatbuffers
-from fixtures import Daemon, SocketSpy, snapshot_path
+from fixtures import REPO, Daemon, SocketSpy, snapshot_path
 
 from policyd_client import Client, fast_wire, messages
 from policyd_client.fb import request_generated as rq
@@ -256,6 +256,18 @@ class DecoderFuzzTest(unittest.TestCase):
             self.assertEqual(request._tab.Pos % 4, 0)
             self.assertEqual((request._tab.Pos + request._tab.Offset(4)) % 8, 0)
             self.assertEqual(payload[76 + len(org.encode("utf-8"))], 0)  # the string's NUL
+
+    def test_the_fuzz_seeds_are_the_fast_layout(self):
+        # tests/fuzz/corpus/fuzz_request holds these frames (without their length) so that
+        # policyd's request fuzzer starts from the layout this client sends.
+        corpus = os.path.join(REPO, "tests", "fuzz", "corpus", "fuzz_request")
+        seeds = {
+            "python_fast_get_org": (1, "300000000000000042", True, None),
+            "python_fast_get_org_kinds": (12, "300000000000000042", False, list(range(8))),
+        }
+        for name, args in seeds.items():
+            with open(os.path.join(corpus, name), "rb") as f:
+                self.assertEqual(f.read(), bytes(fast_wire.encode_get_org_policy(*args)[4:]), name)
 
 
 if __name__ == "__main__":
