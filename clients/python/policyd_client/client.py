@@ -243,7 +243,8 @@ class Client:
         send_error: Optional[PolicydError] = None
         try:
             if len(frame) <= _SMALL_FRAME_BYTES:
-                self._arm(self._timeout)
+                if self._armed != self._timeout:
+                    self._arm(self._timeout)
                 self._sock.sendall(frame)
             else:  # Python's own timeout bounds the whole sendall, however many sends it takes
                 self._sock.settimeout(self._remaining(deadline))

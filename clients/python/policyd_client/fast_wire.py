@@ -82,9 +82,10 @@ def encode_get_org_policy(
 
 
 def _vtable(buf, pos: int):
-    """A table's vtable position and size, as Table.Offset reads them (it refuses, with
-    TypeError, a vtable before the buffer's start)."""
-    if pos < 0 or pos > _MAX_UOFFSET:
+    """A table's vtable position and size, as Table.Offset reads them: like the generated code
+    (number_types.enforce_number), refuses with TypeError a position outside the uoffset range,
+    such as a vtable before the buffer's start. `pos` is never negative (a sum of uoffsets)."""
+    if pos > _MAX_UOFFSET:
         raise TypeError(f"table at {pos}")
     vtable = pos - _I32(buf, pos)[0]
     if vtable < 0 or vtable > _MAX_UOFFSET:
@@ -97,13 +98,28 @@ _SLOTS = [struct.Struct(f"<{n}H").unpack_from for n in range(8)]
 _ZEROS = (0,) * 8
 
 
+def _entries(buf, vtable: int, size: int, count: int) -> tuple:
+    """The vtable entries of fields 0..count-1 (0: absent). The generated code reads field i's
+    entry, at 4 + 2 * i, when 4 + 2 * i < the vtable's size; for tables whose decoding reads
+    every one of those fields, one read of the entries reads the same bytes."""
+    if size >= 4 + 2 * count:
+        return _SLOTS[count](buf, vtable + 4)
+    present = (size - 3) // 2 if size > 4 else 0
+    return _SLOTS[present](buf, vtable + 4) + _ZEROS[: count - present]
+
+
 def _slots(buf, pos: int, count: int) -> tuple:
-    """The offsets in its table (0: absent) of a table's first `count` fields, for tables whose
-    decoding reads every one of them: the generated code reads field i's vtable entry, at
-    4 + 2 * i, when 4 + 2 * i < the vtable's size, so one read of those entries reads the same
-    bytes."""
-    vtable, size = _vtable(buf, pos)
-    present = min(count, max(0, (size - 3) // 2))
+    """The offsets in its table (0: absent) of the table at `pos`'s first `count` fields
+    (_vtable and _entries in one call: this is the decoder's most frequent call)."""
+    if pos > _MAX_UOFFSET:
+        raise TypeError(f"table at {pos}")
+    vtable = pos - _I32(buf, pos)[0]
+    if vtable < 0 or vtable > _MAX_UOFFSET:
+        raise TypeError(f"vtable at {vtable}")
+    size = _U16(buf, vtable)[0]
+    if size >= 4 + 2 * count:
+        return _SLOTS[count](buf, vtable + 4)
+    present = (size - 3) // 2 if size > 4 else 0
     return _SLOTS[present](buf, vtable + 4) + _ZEROS[: count - present]
 
 
@@ -224,8 +240,8 @@ class Response(messages.Response):
         self._r = None
         pos = _U32(payload, 0)[0]
         vtable, size = _vtable(payload, pos)
-        # Not _slots: the body's entry (field 3) is read only when there is no error.
-        id_at, error_at, kind_at = _slots(payload, pos, 3)
+        # Not all five at once: the body's entry (field 3) is read only when there is no error.
+        id_at, error_at, kind_at = _entries(payload, vtable, size, 3)
         stale_at = _U16(payload, vtable + 12)[0] if size > 12 else 0
         self.id = _U64(payload, pos + id_at)[0] if id_at else 0
         self.stale = _BOOL(payload, pos + stale_at)[0] if stale_at else False
