@@ -49,6 +49,8 @@ _SMALL_FRAME_BYTES = 16 * 1024
 # microseconds, so the common call makes no setsockopt).
 _DEADLINE_SLACK = 0.001
 _TIMEVAL = struct.Struct("@ll")  # struct timeval
+_FRAME_LENGTH = messages.FRAME_HEADER.unpack_from
+assert messages.FRAME_HEADER.size == 4
 
 
 class Client:
@@ -65,6 +67,7 @@ class Client:
         self._last_id = 0
         # Received bytes not yet taken: self._buffer[self._start:self._end].
         self._buffer = bytearray(_RECEIVE_BUFFER_BYTES)
+        self._view = memoryview(self._buffer)
         self._start = self._end = 0
         self._sock: Optional[socket.socket] = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
@@ -109,8 +112,14 @@ class Client:
     def get_org_policy(self, org_id: messages.OrgId, strict: bool = False) -> PolicyAnswer:
         """The effective policy of one org. An unknown org gets the instance default with
         org_known False, like the upstream; with `strict` it raises NOT_FOUND instead."""
-        response = self._round_trip(lambda i: ENCODE_GET_ORG_POLICY(i, org_id, strict))
-        return self._single(response)
+        response = self._round_trip(ENCODE_GET_ORG_POLICY, org_id, strict)
+        try:
+            answer = response.answer()
+        except self.DECODE_ERRORS as e:
+            self._undecodable(e)
+        if answer.error is not None:
+            raise answer.error
+        return answer
 
     def get_org_policies(
         self, org_ids: Sequence[messages.OrgId], strict: bool = False
@@ -233,12 +242,13 @@ class Client:
 
     # ---- Transport ----
 
-    def _round_trip(self, encode: Callable[[int], bytes]) -> messages.Response:
+    def _round_trip(self, encode: Callable[..., bytearray], *args) -> messages.Response:
+        """Sends encode(request id, *args); the answer to it, when it is no error."""
         if self._sock is None:
             raise PolicydError(Code.UNAVAILABLE, "connection to policyd is closed")
         self._last_id += 1
         request_id = self._last_id
-        frame = encode(request_id)
+        frame = encode(request_id, *args)
         deadline = time.monotonic() + self._timeout
         send_error: Optional[PolicydError] = None
         try:
@@ -292,30 +302,40 @@ class Client:
         try:
             return decode()
         except self.DECODE_ERRORS as e:
-            self.close()
-            raise PolicydError(Code.INTERNAL, f"undecodable answer from policyd: {e}") from None
+            self._undecodable(e)
+
+    def _undecodable(self, e: Exception):
+        self.close()
+        raise PolicydError(Code.INTERNAL, f"undecodable answer from policyd: {e}") from None
 
     def _receive(self, deadline: float) -> messages.Response:
         # One recv_into into the connection's buffer usually brings the whole answer; bytes past
         # it (a daemon answering more than asked) stay there for the next call, as they would
         # have stayed in the socket.
-        header = messages.FRAME_HEADER.size
-        if self._end - self._start < header:
-            self._fill(header, deadline)
-        (length,) = messages.FRAME_HEADER.unpack_from(self._buffer, self._start)
+        if self._end - self._start < 4:
+            self._fill(4, deadline)
+        (length,) = _FRAME_LENGTH(self._buffer, self._start)
         if length < messages.MIN_FRAME_BYTES or length > self._max_response_bytes:
             self.close()
             raise PolicydError(Code.INTERNAL, f"bad frame from policyd: length {length}")
-        if self._end - self._start < header + length:
-            self._fill(header + length, deadline)
-        start = self._start + header
-        self._start = start + length
-        payload = bytes(self._buffer[start : self._start])
-        if self._start == self._end:
+        start = self._start + 4
+        end = start + length
+        if end > self._end:
+            self._fill(4 + length, deadline)
+            start = self._start + 4
+            end = start + length
+        payload = bytes(self._buffer[start:end])
+        if end == self._end:
             self._start = self._end = 0
             if len(self._buffer) > _RECEIVE_BUFFER_BYTES:  # grown for a large answer
                 self._buffer = bytearray(_RECEIVE_BUFFER_BYTES)
-        return self._decode(lambda: RESPONSE(payload))
+                self._view = memoryview(self._buffer)
+        else:
+            self._start = end
+        try:
+            return RESPONSE(payload)
+        except self.DECODE_ERRORS as e:
+            self._undecodable(e)
 
     def _fill(self, n: int, deadline: float) -> None:
         """Receives until the buffer holds `n` bytes from self._start, moving what it holds to
@@ -324,15 +344,15 @@ class Client:
             held = self._buffer[self._start : self._end]
             if n > len(self._buffer):
                 self._buffer = bytearray(n)
+                self._view = memoryview(self._buffer)
             self._buffer[: len(held)] = held
             self._start, self._end = 0, len(held)
-        view = memoryview(self._buffer)
         while self._end - self._start < n:
             try:
                 remaining = self._remaining(deadline)
                 if remaining < self._armed - _DEADLINE_SLACK:
                     self._arm(remaining)
-                k = self._sock.recv_into(view[self._end :])
+                k = self._sock.recv_into(self._view[self._end :])
             except OSError as e:
                 self.close()
                 raise self._transport_error(e, "receive from policyd") from None
