@@ -29,6 +29,7 @@ All methods must be called from the event loop the Client was connected on; not 
 from __future__ import annotations
 
 import asyncio
+import collections
 from typing import Callable, Iterable, Optional, Sequence, Union
 
 from . import client as _sync
@@ -93,7 +94,11 @@ class Client:
         self._path = socket_path
         self._timeout = timeout
         self._max_response_bytes = max_response_bytes
-        self._places = asyncio.Semaphore(max_in_flight)
+        self._free = max_in_flight  # places for requests, see _take_place
+        self._expiries: collections.deque = collections.deque()  # see _expect
+        self._expiry_timer: Optional[asyncio.TimerHandle] = None
+        self._last_deadline = 0.0
+        self._waiters: collections.deque[asyncio.Future] = collections.deque()
         self._writable = asyncio.Event()
         self._writable.set()
         self._transport: Optional[asyncio.Transport] = None
@@ -230,21 +235,18 @@ class Client:
     # ---- Transport ----
 
     async def _call(self, encode: Callable[[int], bytearray]) -> messages.Response:
-        try:
-            async with asyncio.timeout(self._timeout):
-                return await self._send_and_wait(encode)
-        except TimeoutError:
-            raise PolicydError(
-                Code.DEADLINE_EXCEEDED, f"no answer from policyd within {self._timeout:g} s"
-            ) from None
-
-    async def _send_and_wait(self, encode: Callable[[int], bytearray]) -> messages.Response:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._timeout
         self._check_open()
-        await self._places.acquire()  # cancelled here: no place was taken
-        sent = False
+        if self._free > 0 and not self._waiters and self._writable.is_set():
+            self._free -= 1
+        else:
+            try:
+                async with asyncio.timeout_at(deadline):
+                    await self._take_place()
+            except TimeoutError:
+                raise self._deadline_error() from None
         try:
-            if not self._writable.is_set():
-                await self._writable.wait()
             self._check_open()
             self._last_id += 1
             request_id = self._last_id
@@ -255,19 +257,76 @@ class Client:
             messages.wipe(frame)  # it may hold a password (check_password)
             if not self._flush_scheduled:
                 self._flush_scheduled = True
-                asyncio.get_running_loop().call_soon(self._flush)
-            answer = asyncio.get_running_loop().create_future()
+                loop.call_soon(self._flush)
+            answer = loop.create_future()
             self._pending[request_id] = answer
-            sent = True
-        finally:
-            if not sent:
-                self._places.release()
+        except BaseException:
+            self._release()
+            raise
+        self._expect(loop, deadline, answer)
         # The place is freed when the answer arrives (_answered) or the connection fails, even
-        # if this call is cancelled while it waits.
+        # if this call is cancelled or times out while it waits.
         response = await answer
         if response.error is not None:
             raise response.error
         return response
+
+    def _deadline_error(self) -> PolicydError:
+        return PolicydError(
+            Code.DEADLINE_EXCEEDED, f"no answer from policyd within {self._timeout:g} s"
+        )
+
+    def _expect(self, loop, deadline: float, answer: asyncio.Future) -> None:
+        """Fails `answer` with DEADLINE_EXCEEDED at `deadline` unless it is done by then. One
+        timer for all calls (asyncio.timeout costs one each, with a heap push and a cancel):
+        the calls' deadlines, kept increasing, wait in order in self._expiries."""
+        deadline = max(deadline, self._last_deadline)  # later by at most a wait for a place
+        self._last_deadline = deadline
+        self._expiries.append((deadline, answer))
+        if self._expiry_timer is None:
+            self._expiry_timer = loop.call_at(deadline, self._expire)
+
+    def _expire(self) -> None:
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        expiries = self._expiries
+        while expiries and (expiries[0][1].done() or expiries[0][0] <= now):
+            _, answer = expiries.popleft()
+            if not answer.done():
+                answer.set_exception(self._deadline_error())
+        self._expiry_timer = loop.call_at(expiries[0][0], self._expire) if expiries else None
+
+    async def _take_place(self) -> None:
+        """Waits for a place (first come, first served) and for the transport to take more
+        bytes; on return the caller holds a place. (Not asyncio.Semaphore: its release scans the
+        waiters already woken, which a gather of thousands makes quadratic.)"""
+        held = False
+        waiter = None
+        try:
+            if self._free > 0 and not self._waiters:
+                self._free -= 1
+            else:
+                waiter = asyncio.get_running_loop().create_future()
+                self._waiters.append(waiter)
+                await waiter
+            held = True
+            while not self._writable.is_set():
+                await self._writable.wait()
+        except BaseException:
+            # Cancelled (or timed out) while waiting; a place handed over meanwhile goes on.
+            if held or (waiter is not None and waiter.done() and not waiter.cancelled()):
+                self._release()
+            raise
+
+    def _release(self) -> None:
+        """Frees a place: to the first call still waiting for one, else to the pool."""
+        waiters = self._waiters
+        while waiters:
+            waiter = waiters.popleft()
+            if not waiter.done():  # done: cancelled while waiting
+                waiter.set_result(None)
+                return
+        self._free += 1
 
     def _flush(self) -> None:
         self._flush_scheduled = False
@@ -301,9 +360,12 @@ class Client:
                     )
                 )
             return False
-        self._places.release()
+        self._release()
         if not answer.done():  # done: the call was cancelled or timed out; drop the answer
             answer.set_result(response)
+        expiries = self._expiries
+        while expiries and expiries[0][1].done():  # answered: no deadline to watch any more
+            expiries.popleft()
         return True
 
     def _fail(self, error: PolicydError) -> None:
@@ -313,8 +375,12 @@ class Client:
         if self._transport is not None:
             self._transport.close()
         pending, self._pending = self._pending, {}
+        self._expiries.clear()
+        if self._expiry_timer is not None:
+            self._expiry_timer.cancel()
+            self._expiry_timer = None
         for answer in pending.values():
-            self._places.release()
+            self._release()
             if not answer.done():
                 answer.set_exception(error)
         self._writable.set()  # a call waiting to write finds the connection closed
