@@ -150,7 +150,7 @@ class Client:
     # ---- Requests: the blocking Client's, as coroutines (client.py documents each) ----
 
     async def get_org_policy(self, org_id: messages.OrgId, strict: bool = False) -> PolicyAnswer:
-        response = await self._call(lambda i: _sync.ENCODE_GET_ORG_POLICY(i, org_id, strict))
+        response = await self._call(lambda i: _sync._ENCODE_GET_ORG_POLICY(i, org_id, strict))
         return self._single(response)
 
     async def get_org_policies(
@@ -173,7 +173,7 @@ class Client:
     ) -> PolicyAnswer:
         wanted = _sync._kind_list(kinds)
         response = await self._call(
-            lambda i: _sync.ENCODE_GET_ORG_POLICY(i, org_id, strict, wanted)
+            lambda i: _sync._ENCODE_GET_ORG_POLICY(i, org_id, strict, wanted)
         )
         return _sync._answered_all(self._single(response, kinds=True), wanted)
 
@@ -342,7 +342,7 @@ class Client:
     def _answered(self, payload: bytes) -> bool:
         """Hands one frame to its call; False when the connection had to be failed."""
         try:
-            response = _sync.RESPONSE(payload)
+            response = _sync._RESPONSE(payload)
         except _sync.Client.DECODE_ERRORS as e:
             self._fail(PolicydError(Code.INTERNAL, f"undecodable answer from policyd: {e}"))
             return False

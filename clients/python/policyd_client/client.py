@@ -33,11 +33,11 @@ DEFAULT_SOCKET = "/run/policyd/policyd.sock"
 # environment when policyd_client is imported. Both answer alike; docs/clients-python.md.
 IMPLEMENTATION = "generated" if os.environ.get("POLICYD_CLIENT_GENERATED") == "1" else "fast"
 if IMPLEMENTATION == "fast":
-    RESPONSE = fast_wire.Response
-    ENCODE_GET_ORG_POLICY = fast_wire.encode_get_org_policy
+    _RESPONSE = fast_wire.Response
+    _ENCODE_GET_ORG_POLICY = fast_wire.encode_get_org_policy
 else:
-    RESPONSE = messages.Response
-    ENCODE_GET_ORG_POLICY = messages.encode_get_org_policy
+    _RESPONSE = messages.Response
+    _ENCODE_GET_ORG_POLICY = messages.encode_get_org_policy
 
 # The receive buffer each connection keeps: an answer that fits arrives with one recv_into.
 _RECEIVE_BUFFER_BYTES = 64 * 1024
@@ -112,7 +112,7 @@ class Client:
     def get_org_policy(self, org_id: messages.OrgId, strict: bool = False) -> PolicyAnswer:
         """The effective policy of one org. An unknown org gets the instance default with
         org_known False, like the upstream; with `strict` it raises NOT_FOUND instead."""
-        response = self._round_trip(ENCODE_GET_ORG_POLICY, org_id, strict)
+        response = self._round_trip(_ENCODE_GET_ORG_POLICY, org_id, strict)
         try:
             answer = response.answer()
         except self.DECODE_ERRORS as e:
@@ -155,7 +155,7 @@ class Client:
         `strict` it raises NOT_FOUND instead."""
         wanted = _kind_list(kinds)
         response = self._round_trip(
-            lambda i: ENCODE_GET_ORG_POLICY(i, org_id, strict, wanted)
+            lambda i: _ENCODE_GET_ORG_POLICY(i, org_id, strict, wanted)
         )
         return _answered_all(self._single(response, kinds=True), wanted)
 
@@ -333,7 +333,7 @@ class Client:
         else:
             self._start = end
         try:
-            return RESPONSE(payload)
+            return _RESPONSE(payload)
         except self.DECODE_ERRORS as e:
             self._undecodable(e)
 
