@@ -6,9 +6,10 @@
 
 One Client is one connection; requests carry increasing ids and each answer is checked to
 answer the request just sent. Every call has one deadline (`timeout` seconds, kept to within a
-millisecond) for sending the request and receiving its whole answer. Errors raise PolicydError (see model.py); after
-UNAVAILABLE, DEADLINE_EXCEEDED or INTERNAL the connection is closed (connected is False) and
-every further call raises UNAVAILABLE: make a new Client. Errors the daemon answered leave it open.
+millisecond) for sending the request and receiving its whole answer. Errors raise PolicydError
+(see model.py); after UNAVAILABLE, DEADLINE_EXCEEDED or INTERNAL the connection is closed
+(connected is False) and every further call raises UNAVAILABLE: make a new Client. Errors the
+daemon answered leave it open. policyd_client.aio has the same calls for asyncio, pipelined.
 
 Not thread-safe: use one Client per thread (or a lock).
 """
