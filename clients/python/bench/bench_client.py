@@ -15,8 +15,10 @@ fresh worker process on one persistent connection:
     aio gather x1000           1000 concurrent calls on one aio.Client (per-call latency is the
                                batch's wall time / 1000; p99 is of batches)
 
-Each row prints the median over rounds of each round's p50 and p99 (microseconds per call) and
-its p50 over redis-py's. Usage (from the repository root, after building policyd):
+Each row prints the median over rounds of each round's p50 and p99 (microseconds per call), its
+p50 over redis-py's, and the worker's CPU time per call (user + system, warm-up included): on a
+loaded machine the latency of a CPU-bound row (the gather) says more about the CPU it was given
+than about the client. Usage (from the repository root, after building policyd):
 
     /usr/bin/python3 clients/python/bench/bench_client.py [--ops 20000] [--rounds 5]
         [--policyd build/src/daemon/policyd] [--baseline DIR] [--pin CPU]
@@ -58,14 +60,21 @@ def time_calls(call, ops: int) -> list[int]:
     return samples
 
 
-def worker(row: str, sock: str, ops: int) -> list[int]:
+def with_cpu(measure):
+    """measure()'s samples and this process's CPU time (user + system) per call, in µs."""
+    cpu = time.process_time()
+    samples, calls = measure()
+    return {"samples": samples, "cpu_us": (time.process_time() - cpu) * 1e6 / calls}
+
+
+def worker(row: str, sock: str, ops: int) -> dict:
     if row == "redis":
         import redis
 
         r = redis.Redis(unix_socket_path=sock)
         if r.get("key") != VALUE:
             raise RuntimeError("redis does not hold the value")
-        return time_calls(lambda: r.get("key"), ops)
+        return with_cpu(lambda: (time_calls(lambda: r.get("key"), ops), WARMUP + ops))
     if row in ("fast", "generated", "baseline"):
         import policyd_client
 
@@ -75,12 +84,12 @@ def worker(row: str, sock: str, ops: int) -> list[int]:
         client = policyd_client.Client(sock, timeout=5.0)
         if not client.get_org_policy(ORG).org_known:
             raise RuntimeError("policyd does not know the org")
-        return time_calls(lambda: client.get_org_policy(ORG), ops)
+        return with_cpu(lambda: (time_calls(lambda: client.get_org_policy(ORG), ops), WARMUP + ops))
     import asyncio
 
     from policyd_client import aio
 
-    async def run() -> list[int]:
+    async def run() -> tuple[list[int], int]:
         client = await aio.connect(sock, timeout=5.0)
         if not (await client.get_org_policy(ORG)).org_known:
             raise RuntimeError("policyd does not know the org")
@@ -93,18 +102,19 @@ def worker(row: str, sock: str, ops: int) -> list[int]:
                 start = clock()
                 await client.get_org_policy(ORG)
                 samples.append(clock() - start)
-            return samples
+            return samples, WARMUP + ops
         samples = []
-        for i in range(max(ops // 1000, 3) + 1):
+        batches = max(ops // 1000, 3) + 1
+        for i in range(batches):
             start = clock()
             answers = await asyncio.gather(*(client.get_org_policy(ORG) for _ in range(1000)))
             if i > 0:  # the first batch warms up
                 samples.append((clock() - start) // 1000)
             assert len(answers) == 1000
         client.close()
-        return samples
+        return samples, batches * 1000
 
-    return asyncio.run(run())
+    return with_cpu(lambda: asyncio.run(run()))
 
 
 # ---- Harness ----
@@ -146,7 +156,7 @@ def start_servers(tmp: str, policyd: str, pin):
     return daemon, redis, policyd_sock, redis_sock
 
 
-def run_worker(row: str, sock: str, ops: int, path: str, pin, generated: bool) -> list[int]:
+def run_worker(row: str, sock: str, ops: int, path: str, pin, generated: bool) -> dict:
     env = dict(os.environ, PYTHONPATH=path, PYTHONDONTWRITEBYTECODE="1")
     env.pop("POLICYD_CLIENT_GENERATED", None)
     if generated:
@@ -191,21 +201,23 @@ def main() -> int:
     daemon = redis = None
     try:
         daemon, redis, policyd_sock, redis_sock = start_servers(tmp, args.policyd, args.pin)
-        results: dict[str, list[tuple[float, float]]] = {name: [] for name, *_ in rows}
+        results: dict[str, list[tuple[float, float, float]]] = {name: [] for name, *_ in rows}
         for r in range(args.rounds):
             order = rows[r % len(rows):] + rows[: r % len(rows)]
             for name, row, path, generated in order:
                 sock = redis_sock if row == "redis" else policyd_sock
-                samples = sorted(run_worker(row, sock, args.ops, path, args.pin, generated))
-                results[name].append((percentile(samples, 0.5), percentile(samples, 0.99)))
-        redis_p50 = statistics.median(p50 for p50, _ in results["redis-py GET"])
+                measured = run_worker(row, sock, args.ops, path, args.pin, generated)
+                samples = sorted(measured["samples"])
+                results[name].append(
+                    (percentile(samples, 0.5), percentile(samples, 0.99), measured["cpu_us"])
+                )
+        redis_p50 = statistics.median(r[0] for r in results["redis-py GET"])
         print(f"{args.rounds} rounds x {args.ops} calls per row; median of the rounds' "
               f"percentiles, microseconds per call")
-        print(f"{'row':<26} {'p50':>8} {'p99':>8} {'p50 / redis':>12}")
+        print(f"{'row':<26} {'p50':>8} {'p99':>8} {'p50 / redis':>12} {'client CPU':>11}")
         for name, *_ in rows:
-            p50 = statistics.median(p for p, _ in results[name])
-            p99 = statistics.median(p for _, p in results[name])
-            print(f"{name:<26} {p50:>8.1f} {p99:>8.1f} {p50 / redis_p50:>11.2f}x")
+            p50, p99, cpu = (statistics.median(r[i] for r in results[name]) for i in range(3))
+            print(f"{name:<26} {p50:>8.1f} {p99:>8.1f} {p50 / redis_p50:>11.2f}x {cpu:>11.1f}")
     finally:
         for p in (daemon, redis):
             if p is not None and p.poll() is None:
