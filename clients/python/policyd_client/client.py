@@ -90,6 +90,9 @@ class Client:
             raise PolicydError(
                 Code.UNAVAILABLE, f"cannot connect to policyd at {socket_path}: {e.strerror or e}"
             ) from None
+        except BaseException:  # e.g. a timeout that is no number: no socket left open
+            self.close()
+            raise
 
     def __enter__(self) -> "Client":
         return self
