@@ -256,6 +256,15 @@ class AioTransportTest(unittest.IsolatedAsyncioTestCase):
         self.assertEqual({r.code for r in results}, {Code.INTERNAL})
         self.assertFalse(client.connected)
 
+    async def test_a_connection_level_refusal_fails_every_call_with_its_code(self):
+        client = await aio.connect(self.server.socket, timeout=10.0)
+        calls = [asyncio.create_task(client.get_org_policy(str(i))) for i in range(3)]
+        await self.server.wait_for_requests(3)
+        await self.server.answer([0])  # id 0: answered before a request id could be read
+        results = await asyncio.gather(*calls, return_exceptions=True)
+        self.assertEqual({(r.code, r.message) for r in results}, {(Code.NOT_FOUND, "answer 0")})
+        self.assertFalse(client.connected)
+
     async def test_unreachable_socket_is_unavailable(self):
         with self.assertRaises(PolicydError) as caught:
             await aio.connect(os.path.join(self.server.dir, "none.sock"))
