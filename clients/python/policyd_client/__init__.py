@@ -17,10 +17,12 @@
         verdict.allowed, verdict.error_id          # False, 'DOMAIN-HuJf6'
 
 Standard library plus Debian's python3-flatbuffers. The FlatBuffers code in fb/ is generated
-from schemas/ by scripts/gen-clients.sh; do not edit it.
+from schemas/ by scripts/gen-clients.sh; do not edit it. IMPLEMENTATION says which wire code
+answers lookups: "fast" (fast_wire.py) or, with POLICYD_CLIENT_GENERATED=1 in the environment,
+"generated" (the flatc-generated code alone). policyd_client.aio has the same client for asyncio.
 """
 
-from .client import DEFAULT_SOCKET, Client
+from .client import DEFAULT_SOCKET, IMPLEMENTATION, Client
 from .kinds import (
     Duration,
     IdpLink,
@@ -59,6 +61,7 @@ from .model import (
 
 __all__ = [
     "DEFAULT_SOCKET",
+    "IMPLEMENTATION",
     "Check",
     "CheckAnswer",
     "CheckKind",

@@ -5,26 +5,53 @@
         if answer.policy.user_login_must_be_domain: ...
 
 One Client is one connection; requests carry increasing ids and each answer is checked to
-answer the request just sent. Every call has one deadline (`timeout` seconds) for sending the
-request and receiving its whole answer. Errors raise PolicydError (see model.py); after
-UNAVAILABLE, DEADLINE_EXCEEDED or INTERNAL the connection is closed (connected is False) and
-every further call raises UNAVAILABLE: make a new Client. Errors the daemon answered leave it open.
+answer the request just sent. Every call has one deadline (`timeout` seconds, kept to within a
+millisecond) for sending the request and receiving its whole answer. Errors raise PolicydError
+(see model.py); after UNAVAILABLE, DEADLINE_EXCEEDED or INTERNAL the connection is closed
+(connected is False) and every further call raises UNAVAILABLE: make a new Client. Errors the
+daemon answered leave it open. policyd_client.aio has the same calls for asyncio, pipelined.
 
 Not thread-safe: use one Client per thread (or a lock).
 """
 
 from __future__ import annotations
 
+import os
 import socket
 import struct
 import time
 from typing import Callable, Iterable, Optional, Sequence, Union
 
-from . import messages
+from . import fast_wire, messages
 from .kinds import CLI_NAMES, PolicyKind
 from .model import Check, CheckAnswer, Code, PolicyAnswer, PolicydError, ServerStatus
 
 DEFAULT_SOCKET = "/run/policyd/policyd.sock"
+
+# Which wire code the clients use: "fast" (fast_wire.py: GetOrgPolicy from a template, the domain
+# policy decoded with one struct read per field) or "generated" (messages.py over the
+# flatc-generated code, the reference), forced with POLICYD_CLIENT_GENERATED=1 in the
+# environment when policyd_client is imported. Both answer alike; docs/clients-python.md.
+IMPLEMENTATION = "generated" if os.environ.get("POLICYD_CLIENT_GENERATED") == "1" else "fast"
+if IMPLEMENTATION == "fast":
+    _RESPONSE = fast_wire.Response
+    _ENCODE_GET_ORG_POLICY = fast_wire.encode_get_org_policy
+else:
+    _RESPONSE = messages.Response
+    _ENCODE_GET_ORG_POLICY = messages.encode_get_org_policy
+
+# The receive buffer each connection keeps: an answer that fits arrives with one recv_into.
+_RECEIVE_BUFFER_BYTES = 64 * 1024
+# Frames up to this size are sent with one blocking sendall bounded by SO_SNDTIMEO: the
+# daemon has read every earlier request (it answered them), so the socket takes them at once.
+_SMALL_FRAME_BYTES = 16 * 1024
+# A call may overrun its deadline by this much: a receive's kernel timeout is moved to the
+# deadline only when the time left is shorter than it by more (sending normally takes
+# microseconds, so the common call makes no setsockopt).
+_DEADLINE_SLACK = 0.001
+_TIMEVAL = struct.Struct("@ll")  # struct timeval
+_FRAME_LENGTH = messages.FRAME_HEADER.unpack_from
+assert messages.FRAME_HEADER.size == 4
 
 
 class Client:
@@ -39,10 +66,20 @@ class Client:
         self._timeout = timeout
         self._max_response_bytes = max_response_bytes
         self._last_id = 0
+        # Received bytes not yet taken: self._buffer[self._start:self._end].
+        self._buffer = bytearray(_RECEIVE_BUFFER_BYTES)
+        self._view = memoryview(self._buffer)
+        self._start = self._end = 0
         self._sock: Optional[socket.socket] = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             self._sock.settimeout(timeout)
             self._sock.connect(socket_path)
+            # From here on the socket blocks and the kernel bounds each send and receive
+            # (SO_SNDTIMEO, SO_RCVTIMEO; see _arm), which saves Python's poll() before each of
+            # them and a settimeout() per call.
+            self._sock.settimeout(None)
+            self._armed = 0.0
+            self._arm(timeout)
         except socket.timeout:
             self.close()
             raise PolicydError(
@@ -53,6 +90,9 @@ class Client:
             raise PolicydError(
                 Code.UNAVAILABLE, f"cannot connect to policyd at {socket_path}: {e.strerror or e}"
             ) from None
+        except BaseException:  # e.g. a timeout that is no number: no socket left open
+            self.close()
+            raise
 
     def __enter__(self) -> "Client":
         return self
@@ -64,6 +104,7 @@ class Client:
         if self._sock is not None:
             self._sock.close()
             self._sock = None
+        self._start = self._end = 0
 
     @property
     def connected(self) -> bool:
@@ -75,8 +116,14 @@ class Client:
     def get_org_policy(self, org_id: messages.OrgId, strict: bool = False) -> PolicyAnswer:
         """The effective policy of one org. An unknown org gets the instance default with
         org_known False, like the upstream; with `strict` it raises NOT_FOUND instead."""
-        response = self._round_trip(lambda i: messages.encode_get_org_policy(i, org_id, strict))
-        return self._single(response)
+        response = self._round_trip(_ENCODE_GET_ORG_POLICY, org_id, strict)
+        try:
+            answer = response.answer()
+        except self.DECODE_ERRORS as e:
+            self._undecodable(e)
+        if answer.error is not None:
+            raise answer.error
+        return answer
 
     def get_org_policies(
         self, org_ids: Sequence[messages.OrgId], strict: bool = False
@@ -112,7 +159,7 @@ class Client:
         `strict` it raises NOT_FOUND instead."""
         wanted = _kind_list(kinds)
         response = self._round_trip(
-            lambda i: messages.encode_get_org_policy(i, org_id, strict, wanted)
+            lambda i: _ENCODE_GET_ORG_POLICY(i, org_id, strict, wanted)
         )
         return _answered_all(self._single(response, kinds=True), wanted)
 
@@ -199,17 +246,26 @@ class Client:
 
     # ---- Transport ----
 
-    def _round_trip(self, encode: Callable[[int], bytes]) -> messages.Response:
+    def _round_trip(self, encode: Callable[..., bytearray], *args) -> messages.Response:
+        """Sends encode(request id, *args); the answer to it, when it is no error."""
         if self._sock is None:
             raise PolicydError(Code.UNAVAILABLE, "connection to policyd is closed")
         self._last_id += 1
         request_id = self._last_id
-        frame = encode(request_id)
+        frame = encode(request_id, *args)
         deadline = time.monotonic() + self._timeout
         send_error: Optional[PolicydError] = None
         try:
-            self._sock.settimeout(self._remaining(deadline))
-            self._sock.sendall(frame)
+            if len(frame) <= _SMALL_FRAME_BYTES:
+                if self._armed != self._timeout:
+                    self._arm(self._timeout)
+                self._sock.sendall(frame)
+            else:  # Python's own timeout bounds the whole sendall, however many sends it takes
+                self._sock.settimeout(self._remaining(deadline))
+                try:
+                    self._sock.sendall(frame)
+                finally:
+                    self._sock.settimeout(None)
         except OSError as e:
             # Keep reading: the daemon may have answered (and closed) before reading the
             # request, e.g. to refuse a peer or a connection over its limit.
@@ -250,34 +306,75 @@ class Client:
         try:
             return decode()
         except self.DECODE_ERRORS as e:
-            self.close()
-            raise PolicydError(Code.INTERNAL, f"undecodable answer from policyd: {e}") from None
+            self._undecodable(e)
+
+    def _undecodable(self, e: Exception):
+        self.close()
+        raise PolicydError(Code.INTERNAL, f"undecodable answer from policyd: {e}") from None
 
     def _receive(self, deadline: float) -> messages.Response:
-        header = self._read_exactly(messages.FRAME_HEADER.size, deadline)
-        (length,) = messages.FRAME_HEADER.unpack(header)
+        # One recv_into into the connection's buffer usually brings the whole answer; bytes past
+        # it (a daemon answering more than asked) stay there for the next call, as they would
+        # have stayed in the socket.
+        if self._end - self._start < 4:
+            self._fill(4, deadline)
+        (length,) = _FRAME_LENGTH(self._buffer, self._start)
         if length < messages.MIN_FRAME_BYTES or length > self._max_response_bytes:
             self.close()
             raise PolicydError(Code.INTERNAL, f"bad frame from policyd: length {length}")
-        payload = self._read_exactly(length, deadline)
-        return self._decode(lambda: messages.Response(payload))
+        start = self._start + 4
+        end = start + length
+        if end > self._end:
+            self._fill(4 + length, deadline)
+            start = self._start + 4
+            end = start + length
+        payload = bytes(self._buffer[start:end])
+        if end == self._end:
+            self._start = self._end = 0
+            if len(self._buffer) > _RECEIVE_BUFFER_BYTES:  # grown for a large answer
+                self._buffer = bytearray(_RECEIVE_BUFFER_BYTES)
+                self._view = memoryview(self._buffer)
+        else:
+            self._start = end
+        try:
+            return _RESPONSE(payload)
+        except self.DECODE_ERRORS as e:
+            self._undecodable(e)
 
-    def _read_exactly(self, n: int, deadline: float) -> bytes:
-        buf = bytearray(n)
-        view = memoryview(buf)
-        got = 0
-        while got < n:
+    def _fill(self, n: int, deadline: float) -> None:
+        """Receives until the buffer holds `n` bytes from self._start, moving what it holds to
+        the front, into a larger buffer for a frame larger than it."""
+        if self._start + n > len(self._buffer):
+            held = self._buffer[self._start : self._end]
+            if n > len(self._buffer):
+                self._buffer = bytearray(n)
+                self._view = memoryview(self._buffer)
+            self._buffer[: len(held)] = held
+            self._start, self._end = 0, len(held)
+        while self._end - self._start < n:
             try:
-                self._sock.settimeout(self._remaining(deadline))
-                k = self._sock.recv_into(view[got:])
+                remaining = self._remaining(deadline)
+                if remaining < self._armed - _DEADLINE_SLACK:
+                    self._arm(remaining)
+                k = self._sock.recv_into(self._view[self._end :])
             except OSError as e:
                 self.close()
                 raise self._transport_error(e, "receive from policyd") from None
             if k == 0:
                 self.close()
                 raise PolicydError(Code.UNAVAILABLE, "policyd closed the connection")
-            got += k
-        return bytes(buf)
+            self._end += k
+
+    def _arm(self, seconds: float) -> None:
+        """Bounds each further send and receive by `seconds` (> 0) in the kernel; a no-op
+        when they already are."""
+        if seconds != self._armed:
+            whole = int(seconds)
+            micros = max(int((seconds - whole) * 1e6), 0 if whole else 1)  # 0 s: never times out
+            value = _TIMEVAL.pack(whole, micros)
+            self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, value)
+            self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, value)
+            self._armed = seconds
 
     def _remaining(self, deadline: float) -> float:
         remaining = deadline - time.monotonic()
@@ -292,7 +389,8 @@ class Client:
         )
 
     def _transport_error(self, e: OSError, what: str) -> PolicydError:
-        if isinstance(e, socket.timeout):
+        # BlockingIOError (EAGAIN): SO_SNDTIMEO / SO_RCVTIMEO expired.
+        if isinstance(e, (socket.timeout, BlockingIOError)):
             return self._deadline_error()
         return PolicydError(Code.UNAVAILABLE, f"{what}: {e.strerror or e}")
 

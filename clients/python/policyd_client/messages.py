@@ -1,9 +1,10 @@
 """Requests and responses: client values <-> FlatBuffers (the flatc-generated code in fb/).
 
 Pure: bytes in, bytes or values out. The only module besides model.py, kinds.py and kind_wire.py
-(the policy kinds' tables) that sees generated code.
-A new request kind in schemas/request.fbs needs one encode_* function here (and one Client
-method); see scripts/gen-clients.sh.
+(the policy kinds' tables) and fast_wire.py (the lookups' hand-written fast path, which this
+module's Response is the reference for) that sees generated code.
+A new request kind in schemas/request.fbs needs one encode_* function here (and one method in
+client.Client and in aio.Client); see scripts/gen-clients.sh.
 
 Frames are a 4-byte little-endian length followed by one FlatBuffer: a Request with file
 identifier PDRQ out, a Response with PDRS back (schemas/common.fbs).
