@@ -3,13 +3,16 @@
 
     bench_driver.py --target pure|ext|aio|redis --socket PATH --orgs FILE
                     --mode sequential|concurrent|connect [--callers N] [--seconds S]
+                    [--warmup 200]
 
-Looks up random org ids of FILE (one per line) for S seconds after a warm-up (200 lookups per
-connection) and prints one JSON line: {"row", "mode", "callers", "lookups", "errors", "seconds",
+Looks up random org ids of FILE (one per line) for S seconds after a warm-up (--warmup lookups
+per caller) and prints one JSON line: {"row", "mode", "callers", "lookups", "errors", "seconds",
 "p50_us", "p99_us", "rate", "client_cpu_us", "implementation"}. Latencies are per lookup, from
 time.perf_counter_ns around the call; rate = lookups / seconds from the common start to the last
 caller's end; client_cpu_us = this process's CPU time (all threads) meanwhile, per lookup. When
-the client cannot run here it prints {"row", "mode", "callers", "unavailable": why} and exits 0.
+the client cannot run here it prints {"row", "mode", "callers", "unavailable": why}; when a caller
+fails (e.g. nothing listens on the socket), "errors" counts the failed callers and "error" holds
+the first error; both exit 0.
 
 Targets (what a lookup is):
   pure   policyd_client.Client.get_org_policy with POLICYD_CLIENT_PURE=1 (the pure-Python client)
@@ -43,7 +46,6 @@ ROWS = {
     "aio": "Python asyncio",
     "redis": "redis-py",
 }
-WARMUP = 200
 
 
 def parse_args(argv):
@@ -54,6 +56,7 @@ def parse_args(argv):
     p.add_argument("--mode", required=True, choices=["sequential", "concurrent", "connect"])
     p.add_argument("--callers", type=int, default=1)
     p.add_argument("--seconds", type=float, default=2.0)
+    p.add_argument("--warmup", type=int, default=200, help="lookups per caller before timing")
     return p.parse_args(argv)
 
 
@@ -130,7 +133,7 @@ def run_blocking(target, orgs, mode, callers, seconds):
         keys = [rng.choice(orgs) for _ in range(4096)]
         try:
             lookup = once if mode == "connect" else factory()
-            for k in range(WARMUP):
+            for k in range(ARGS.warmup):
                 lookup(keys[k % len(keys)])
         except Exception as e:  # reported, not raised: the bench prints it in the row
             errors[i] = f"{type(e).__name__}: {e}"
@@ -209,8 +212,8 @@ async def run_aio(orgs, mode, callers, seconds):
     ended = [0] * n
     rng = random.Random(1)
     keys = [rng.choice(orgs) for _ in range(4096)]
-    for k in range(WARMUP):
-        await client.get_org_policy(keys[k])
+    for k in range(ARGS.warmup):
+        await client.get_org_policy(keys[k % len(keys)])
     cpu = time.process_time_ns()
     start = time.perf_counter_ns()
     deadline = start + int(seconds * 1e9)

@@ -2,13 +2,15 @@
 //
 //   node driver.js --target policyd|ioredis --socket PATH --orgs FILE
 //                  --mode sequential|concurrent|connect [--callers N] [--seconds S]
+//                  [--warmup 200]
 //
-// Looks up random org ids of FILE (one per line) for S seconds after a warm-up (200 lookups) and
-// prints one JSON line: {row, mode, callers, lookups, errors, seconds, p50_us, p99_us, rate,
+// Looks up random org ids of FILE (one per line) for S seconds after a warm-up (--warmup lookups)
+// and prints one JSON line: {row, mode, callers, lookups, errors, seconds, p50_us, p99_us, rate,
 // client_cpu_us, implementation}; latencies per call from process.hrtime.bigint() around the
 // awaited call, rate = lookups / seconds from the start to the last caller's end, client_cpu_us =
 // process.cpuUsage() (all threads) during the run per lookup. When the client cannot run here it
-// prints {row, mode, callers, unavailable: why} and exits 0.
+// prints {row, mode, callers, unavailable: why}; when it fails (e.g. nothing listens on the
+// socket) {row, mode, callers, lookups: 0, errors: 1, error}; both exit 0.
 //
 // Targets: `policyd` is PolicydClient.getOrgPolicy (answer verified and decoded); `ioredis` is
 // ioredis (pinned in package-lock.json) GET of the org id, whose value the bench's Redis holds as
@@ -23,7 +25,6 @@ import * as fs from 'fs';
 
 import { PolicydClient } from '../src/index';
 
-const WARMUP = 200;
 const ROWS: Record<string, string> = { policyd: 'Node (PolicydClient)', ioredis: 'Node ioredis' };
 
 interface Args {
@@ -33,6 +34,7 @@ interface Args {
   mode: string;
   callers: number;
   seconds: number;
+  warmup: number;
 }
 
 class Unavailable extends Error {}
@@ -49,7 +51,9 @@ interface Target {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { target: '', socket: '', orgs: '', mode: '', callers: 1, seconds: 2 };
+  const a: Args = {
+    target: '', socket: '', orgs: '', mode: '', callers: 1, seconds: 2, warmup: 200,
+  };
   for (let i = 0; i + 1 < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1]];
     if (flag === '--target') a.target = value;
@@ -58,13 +62,15 @@ function parseArgs(argv: string[]): Args {
     else if (flag === '--mode') a.mode = value;
     else if (flag === '--callers') a.callers = Number(value);
     else if (flag === '--seconds') a.seconds = Number(value);
+    else if (flag === '--warmup') a.warmup = Number(value);
     else throw new Error(`unknown flag ${flag}`);
   }
   if (!(a.target in ROWS) || !a.socket || !a.orgs ||
       !['sequential', 'concurrent', 'connect'].includes(a.mode) ||
-      !(Number.isInteger(a.callers) && a.callers >= 1) || !(a.seconds > 0)) {
+      !(Number.isInteger(a.callers) && a.callers >= 1) || !(a.seconds > 0) ||
+      !(Number.isInteger(a.warmup) && a.warmup >= 0)) {
     throw new Error('usage: driver.js --target policyd|ioredis --socket PATH --orgs FILE ' +
-                    '--mode sequential|concurrent|connect [--callers N] [--seconds S]');
+                    '--mode sequential|concurrent|connect [--callers N] [--seconds S] [--warmup N]');
   }
   return a;
 }
@@ -132,7 +138,7 @@ async function measure(a: Args, target: Target, orgs: string[]): Promise<Record<
       c.close();
     }
   };
-  for (let k = 0; k < WARMUP; ++k) await lookupOnce(keys[k]);
+  for (let k = 0; k < a.warmup; ++k) await lookupOnce(keys[k & 4095]);
   const latencies: bigint[][] = [];
   const errors: string[] = [];
   const ended: bigint[] = [];
@@ -194,8 +200,11 @@ async function main(): Promise<void> {
     const target = a.target === 'policyd' ? policydTarget(a.socket) : ioredisTarget(a.socket);
     Object.assign(report, await measure(a, target, orgs));
   } catch (e) {
-    if (!(e instanceof Unavailable)) throw e;
-    report.unavailable = e.message;
+    if (e instanceof Unavailable) {
+      report.unavailable = e.message;
+    } else {  // e.g. no daemon on the socket: reported in the row, as bench_driver.py does
+      Object.assign(report, { lookups: 0, errors: 1, error: e instanceof Error ? e.message : e });
+    }
   }
   process.stdout.write(`${JSON.stringify(report)}\n`);
 }
