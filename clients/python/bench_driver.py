@@ -198,8 +198,8 @@ async def run_aio(orgs, mode, callers, seconds):
     os.environ.pop("POLICYD_CLIENT_PURE", None)
     try:
         from policyd_client import aio
-    except ImportError as e:
-        raise Unavailable(f"policyd_client.aio does not import ({e})")
+    except ImportError as e:  # the message without the package's path on this machine
+        raise Unavailable(f"policyd_client.aio does not import ({str(e).split(' (/')[0]})")
     import policyd_client
 
     implementation = "asyncio/" + getattr(policyd_client, "IMPLEMENTATION", "python")
