@@ -102,45 +102,64 @@ RunResult FromReport(const RowSpec& spec, const FlatJsonObject& json) {
   return r;
 }
 
+// The driver's command line for one run of `spec`, behind taskset when `pin`.
+std::vector<std::string> DriverArgv(const Driver& driver, const std::vector<std::string>& args,
+                                    const RowSpec& spec, const ClientsOptions& o, bool pin,
+                                    int cpu) {
+  std::vector<std::string> argv;
+  if (pin) argv = {"taskset", "-c", std::to_string(cpu)};
+  argv.insert(argv.end(), driver.argv.begin(), driver.argv.end());
+  argv.insert(argv.end(), args.begin(), args.end());
+  const char* mode = spec.mode == kModePerLookup ? "connect"
+                     : spec.callers > 1          ? "concurrent"
+                                                 : "sequential";
+  for (const std::string& a :
+       {std::string("--orgs"), o.work_dir + "/orgs.txt", std::string("--mode"), std::string(mode),
+        std::string("--callers"), std::to_string(spec.callers), std::string("--seconds"),
+        std::to_string(o.seconds)})
+    argv.push_back(a);
+  return argv;
+}
+
+// Waits for `pid` (SIGKILL after `timeout_s`); its wait status.
+int WaitForDriver(pid_t pid, double timeout_s) {
+  int status = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+  while (ChildRunning(pid, &status)) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      StopChild(pid, SIGKILL, 1000);
+      return -1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return status;
+}
+
 // Runs `driver` once for `spec` (pinned to `cpu` with the server `server_pid` when cpu >= 0)
 // and reads its JSON line. A driver that does not report is a row with an error.
 RunResult RunDriver(const Driver& driver, const std::vector<std::string>& args, const RowSpec& spec,
                     const ClientsOptions& o, pid_t server_pid, int cpu) {
   static int runs = 0;
   const std::string log = o.work_dir + "/driver-" + std::to_string(++runs) + ".log";
-  std::vector<std::string> argv;
   const bool pin = cpu >= 0 && InPath("taskset");
-  if (pin) {
-    argv = {"taskset", "-c", std::to_string(cpu)};
-    PinProcess(server_pid, cpu);
-  }
-  argv.insert(argv.end(), driver.argv.begin(), driver.argv.end());
-  argv.insert(argv.end(), args.begin(), args.end());
-  for (const std::string& a : std::vector<std::string>{"--orgs", o.work_dir + "/orgs.txt", "--mode",
-                                                       spec.mode == kModePerLookup ? "connect"
-                                                       : spec.callers > 1          ? "concurrent"
-                                                                                   : "sequential",
-                                                       "--callers", std::to_string(spec.callers),
-                                                       "--seconds", std::to_string(o.seconds)})
-    argv.push_back(a);
+  if (pin) PinProcess(server_pid, cpu);
   std::string error;
-  const pid_t pid = Spawn(argv, log, error, driver.env);
-  int status = 0;
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::duration<double>(o.seconds * 4 + 120);
-  while (pid > 0 && ChildRunning(pid, &status)) {
-    if (std::chrono::steady_clock::now() > deadline) StopChild(pid, SIGKILL, 1000);
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  const pid_t pid = Spawn(DriverArgv(driver, args, spec, o, pin, cpu), log, error, driver.env);
+  const int status = pid > 0 ? WaitForDriver(pid, o.seconds * 4 + 120) : -1;
   if (pin) PinProcess(server_pid, -1);
   const std::string output = FileTail(log, 16 * 1024);
   const std::size_t line = output.rfind("\n{");
-  const std::string last = output.substr(line == std::string::npos ? 0 : line + 1);
-  Result<FlatJsonObject> json = ParseFlatJsonObject(last);
+  Result<FlatJsonObject> json =
+      ParseFlatJsonObject(output.substr(line == std::string::npos ? 0 : line + 1));
   RunResult r;
-  if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0 || !json) {
+  if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0 || !json) {
+    const std::string how = status == -1         ? "did not run or timed out"
+                            : !WIFEXITED(status) ? "killed by a signal"
+                            : WEXITSTATUS(status) != 0
+                                ? "exit " + std::to_string(WEXITSTATUS(status))
+                                : "no JSON line";
     r = Unavailable(spec.row, spec.mode, spec.callers,
-                    "driver failed: " + (pid < 0 ? error : FileTail(log, 300)));
+                    "driver failed (" + how + "): " + (pid < 0 ? error : FileTail(log, 300)));
     r.errors = 1;
   } else {
     r = FromReport(spec, *json);

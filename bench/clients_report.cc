@@ -1,5 +1,6 @@
 // The "clients" section's markdown (clients_bench.h). Pure formatting.
 #include <sstream>
+#include <string>
 
 #include "clients_bench.h"
 #include "report_format.h"
@@ -7,18 +8,27 @@
 namespace policyd::bench {
 namespace {
 
+// `text` fit for a table cell: one line, no column separator.
+std::string Cell(std::string text) {
+  for (char& c : text) {
+    if (c == '\n' || c == '\r') c = ' ';
+    if (c == '|') c = '/';
+  }
+  return text;
+}
+
 void RowsTable(std::ostringstream& o, const std::vector<RunResult>& rows) {
   o << "| client | mode | callers | lookups/s | p50 µs | p99 µs | client CPU µs/lookup | notes |\n"
     << "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |\n";
   for (const RunResult& r : rows) {
     o << "| " << r.server << " | " << r.mode << " | " << r.conns << " | ";
     if (!r.available) {
-      o << "— | — | — | — | " << (r.errors > 0 ? "**failed**: " : "unavailable: ") << r.note
+      o << "— | — | — | — | " << (r.errors > 0 ? "**failed**: " : "unavailable: ") << Cell(r.note)
         << " |\n";
       continue;
     }
     o << Fmt("%.0f", r.rate) << " | " << Fmt("%.1f", r.p50) << " | " << Fmt("%.1f", r.p99) << " | "
-      << Fmt("%.1f", r.client_us) << " | " << r.note << " |\n";
+      << Fmt("%.1f", r.client_us) << " | " << Cell(r.note) << " |\n";
   }
 }
 
