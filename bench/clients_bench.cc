@@ -96,7 +96,11 @@ RunResult FromReport(const RowSpec& spec, const FlatJsonObject& json) {
   r.p50 = Number(json, "p50_us");
   r.p99 = Number(json, "p99_us");
   r.client_us = Number(json, "client_cpu_us");
-  if (const std::string* error = FlatString(json, "error")) r.note = *error;
+  if (const std::string* error = FlatString(json, "error")) {
+    r.note = *error;
+  } else if (const std::string* implementation = FlatString(json, "implementation")) {
+    r.note = *implementation;  // "fast", "c", "node v20.20.2", "redis-py 4.3.4", ...
+  }
   if (r.ops == 0 && r.errors == 0) r.errors = 1;
   if (r.errors > 0 && r.note.empty()) r.note = std::to_string(r.errors) + " error(s)";
   return r;

@@ -81,7 +81,9 @@ std::string ClientsReport(const ClientsResults& r, std::size_t value_bytes) {
        "modes run the caller and every server thread on the pinned CPU, like the C = 1 rows "
        "above; the concurrent modes are not pinned. Latency is per call (from before the call "
        "to its answer); with concurrent callers it includes waiting behind the others. Client "
-       "CPU: the caller process's CPU time per lookup. Each row is the median of the rounds, "
+       "CPU: the caller process's CPU time per lookup. Notes: the implementation the driver "
+       "measured (`policyd_client.IMPLEMENTATION`, the Node or Redis client's version). Each row "
+       "is the median of the rounds, "
        "which run interleaved.\n\n";
   RowsTable(o, r.rows);
   o << "\nGoal (issue #16): every policyd client at least as fast as the Redis client of its "
