@@ -1,11 +1,11 @@
 // policyd_bench: policyd side by side with its baselines, in one run on one machine (issue 5).
 //
 //   policyd_bench [--orgs 10000] [--seconds 2] [--rounds 3] [--out docs/benchmarks.md]
-//                 [--sections compare,features,kinds,scale,sync,fleet,asserts,profile]
+//                 [--sections compare,features,clients,kinds,scale,sync,fleet,asserts,profile]
 //                 [--small-orgs 1000] [--large-orgs 1000000] [--pin-cpu N|none]
 //                 [--wide-threads 16] [--fleet-followers 1,10,50] [--fleet-cold-orgs 100000]
 //                 [--profile-dir DIR] [--policyd PATH] [--redis-server redis-server]
-//                 [--nats-server /usr/sbin/nats-server]
+//                 [--nats-server /usr/sbin/nats-server] [--python /usr/bin/python3] [--node node]
 //
 // Every store is made the way a user would: a snapshot of N orgs (1% with their own policy)
 // written with the production writer, loaded by `policyd --snapshot`, and policyd restarted on
@@ -19,6 +19,9 @@
 //            --request-metrics false, at C = 1 and 16; and at C = 1 login-name checks against
 //            the plain lookup: on random orgs without and with an '@' (the verified-domain index
 //            read) and on orgs whose policy makes them read domains;
+//   clients  every client library (C++, Python pure / extension / asyncio, Node) next to the
+//            Redis client of its language, against the same policyd and Redis: one connection,
+//            16 callers, connection per lookup (clients_bench.h; issue #16);
 //   kinds    the policy kinds' lookups (issue #14) on a store of --orgs orgs with every kind:
 //            one kind, and every kind in one frame, against the domain lookup (kinds_bench.h);
 //   scale    single lookups at C = 1 and 16 on stores of --small-orgs and --large-orgs orgs, and of
@@ -58,6 +61,7 @@
 
 #include "assert_cost.h"
 #include "bench_support.h"
+#include "clients_bench.h"
 #include "fleet_bench.h"
 #include "kinds_bench.h"
 #include "load.h"
@@ -76,7 +80,7 @@ struct Args {
   int rounds = 3;
   int wide_threads = 16;  // also measure policyd with this many threads at C >= 16; 0: not
   int pin_cpu = -2;       // single-connection runs: client and server on this CPU; -1: no pinning
-  std::set<std::string> sections = {"compare", "features", "kinds",   "scale",
+  std::set<std::string> sections = {"compare", "features", "clients", "kinds",  "scale",
                                     "sync",    "fleet",    "asserts", "profile"};
   std::vector<int> fleet_followers = {1, 10, 50};
   int fleet_cold_orgs = 100'000;
@@ -85,18 +89,22 @@ struct Args {
   std::string profile_dir;  // keep perf data here (default: the temp dir, removed)
   std::string policyd;
   std::string redis_server = "redis-server";
+  std::string python = "/usr/bin/python3";  // the clients section's Python drivers
+  std::string node = "node";                // ... and Node drivers
   std::string command_line;
 };
 
 [[noreturn]] void Usage(const std::string& why) {
-  std::fprintf(stderr,
-               "policyd_bench: %s\n"
-               "usage: policyd_bench [--orgs N] [--seconds S] [--rounds R] [--out FILE]\n"
-               "         [--sections compare,features,kinds,scale,sync,fleet,asserts,profile]\n"
-               "         [--small-orgs N] [--large-orgs N] [--pin-cpu N|none] [--wide-threads N]\n"
-               "         [--fleet-followers N,N,...] [--fleet-cold-orgs N] [--profile-dir DIR]\n"
-               "         [--policyd PATH] [--redis-server PATH] [--nats-server PATH]\n",
-               why.c_str());
+  std::fprintf(
+      stderr,
+      "policyd_bench: %s\n"
+      "usage: policyd_bench [--orgs N] [--seconds S] [--rounds R] [--out FILE]\n"
+      "         [--sections compare,features,clients,kinds,scale,sync,fleet,asserts,profile]\n"
+      "         [--small-orgs N] [--large-orgs N] [--pin-cpu N|none] [--wide-threads N]\n"
+      "         [--fleet-followers N,N,...] [--fleet-cold-orgs N] [--profile-dir DIR]\n"
+      "         [--policyd PATH] [--redis-server PATH] [--nats-server PATH]\n"
+      "         [--python PATH] [--node PATH]\n",
+      why.c_str());
   std::exit(2);
 }
 
@@ -141,8 +149,8 @@ Args ParseArgs(int argc, char** argv) {
       std::stringstream list(value);
       std::string s;
       while (std::getline(list, s, ',')) {
-        if (s != "compare" && s != "features" && s != "kinds" && s != "scale" && s != "sync" &&
-            s != "fleet" && s != "asserts" && s != "profile")
+        if (s != "compare" && s != "features" && s != "clients" && s != "kinds" && s != "scale" &&
+            s != "sync" && s != "fleet" && s != "asserts" && s != "profile")
           Usage("unknown section " + s);
         a.sections.insert(s);
       }
@@ -164,6 +172,10 @@ Args ParseArgs(int argc, char** argv) {
       a.policyd = value;
     } else if (flag == "--redis-server") {
       a.redis_server = value;
+    } else if (flag == "--python") {
+      a.python = value;
+    } else if (flag == "--node") {
+      a.node = value;
     } else {
       Usage("unknown flag " + flag);
     }
@@ -468,6 +480,24 @@ void RunFleet(const Args& a, const std::string& dir, BenchResults& r) {
     std::fprintf(stderr, "policyd_bench: fleet: %s\n", r.fleet->error.c_str());
 }
 
+ClientsResults RunClientsSection(const Env& env, const Args& a) {
+  ClientsOptions o;
+  o.source_dir = POLICYD_SOURCE_DIR;
+  o.work_dir = env.dir;
+  o.policyd_socket = env.main.serving.socket;
+  o.policyd_pid = env.main.serving.pid;
+  o.redis_socket = env.redis.socket;
+  o.redis_pid = env.redis.pid;
+  o.redis_missing = env.redis.missing;
+  o.org_ids = &env.main.org_ids;
+  o.seconds = a.seconds;
+  o.rounds = a.rounds;
+  o.cpu = a.pin_cpu;
+  o.python = a.python;
+  o.node = a.node;
+  return RunClients(o);
+}
+
 bool WriteReport(const std::string& path, const std::string& report) {
   std::error_code ec;
   const auto parent = std::filesystem::path(path).parent_path();
@@ -495,8 +525,8 @@ int main(int argc, char** argv) {
   r.load_before = LoadAverage();
 
   // The main store, the echo servers and Redis serve the lookup sections only.
-  const bool needs_main =
-      a.sections.count("compare") || a.sections.count("features") || a.sections.count("profile");
+  const bool needs_main = a.sections.count("compare") || a.sections.count("features") ||
+                          a.sections.count("clients") || a.sections.count("profile");
   Env env;
   if (needs_main) {
     env = SetUp(a, r);
@@ -534,6 +564,7 @@ int main(int argc, char** argv) {
     r.features = RunFeatures(env, a);
     StopPolicyd(env.no_metrics->serving);
   }
+  if (a.sections.count("clients")) r.clients = RunClientsSection(env, a);
   if (a.sections.count("kinds")) {
     r.kinds = RunKindLookups(a.policyd, env.dir, a.orgs, a.seconds, a.rounds, a.pin_cpu);
     r.kinds_orgs = a.orgs;
@@ -569,5 +600,7 @@ int main(int argc, char** argv) {
   for (const auto& run : r.scale) errors = errors || run.errors > 0;
   for (const auto& run : r.features) errors = errors || run.errors > 0;
   for (const auto& run : r.kinds) errors = errors || run.errors > 0;
+  if (r.clients)
+    for (const auto& run : r.clients->rows) errors = errors || run.errors > 0;
   return errors ? 1 : 0;
 }

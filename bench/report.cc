@@ -422,6 +422,7 @@ std::string Report(const BenchResults& r) {
   CompareSection(o, r);
   EchoSection(o, r);
   FeatureSection(o, r);
+  if (r.clients) o << ClientsReport(*r.clients, r.sizes.default_response - 4);
   KindsSection(o, r);
   ScaleSection(o, r);
   SyncSection(o, r);

@@ -10,6 +10,7 @@
 
 #include "assert_cost.h"
 #include "bench_support.h"
+#include "clients_bench.h"
 #include "echo_server.h"
 #include "fleet_bench.h"
 #include "load.h"
@@ -72,6 +73,7 @@ struct BenchResults {
   // The policy kinds' lookups (kinds_bench.h), at C = 1, on a store of kinds_orgs orgs.
   std::vector<RunResult> kinds;
   int kinds_orgs = 0;
+  std::optional<ClientsResults> clients;  // the client libraries against Redis clients
   std::optional<SyncRate> sync;
   std::optional<AssertCost> asserts;
   std::optional<ProfileSection> profile;

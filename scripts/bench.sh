@@ -4,7 +4,7 @@
 #
 #   scripts/bench.sh [BUILD_DIR] [policyd_bench flags...]     (BUILD_DIR default: build-bench)
 #
-# e.g. scripts/bench.sh build-bench --seconds 1 --rounds 1   for a quick look. About 11 minutes on
+# e.g. scripts/bench.sh build-bench --seconds 1 --rounds 1   for a quick look. About 15 minutes on
 # 2 cores with the defaults (build included); the machine should be otherwise idle, since the
 # client and the servers share its CPUs.
 set -euo pipefail

@@ -39,10 +39,10 @@ else
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-# The Node client's npm packages (clients/node: flatbuffers, typescript), exactly as
-# package-lock.json pins them, into clients/node/node_modules. Skipped while the lock file is the
-# one last installed. A nodejs that bundles npm (NodeSource's) needs no Debian npm package,
-# which would conflict with it.
+# The Node client's npm packages (clients/node: flatbuffers, typescript; ioredis for the
+# benchmark's clients section), exactly as package-lock.json pins them, into
+# clients/node/node_modules. Skipped while the lock file is the one last installed. A nodejs that
+# bundles npm (NodeSource's) needs no Debian npm package, which would conflict with it.
 if ! command -v npm >/dev/null; then
   $SUDO apt-get update -q
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends npm

@@ -1,13 +1,15 @@
 // Fuzzes every parser of JSON from outside: the upstream's bodies (policy, org list, org and
 // instance domain lists, events, token, error), the service-account key file, the snapshot file,
-// RFC 3339 timestamps, the other policy kinds' objects and GET bodies. Whatever parses must
-// format back and parse again to the same value.
+// RFC 3339 timestamps, the other policy kinds' objects and GET bodies, and the benchmark's
+// client-driver reports (flat objects). Whatever parses must format back and parse again to the
+// same value.
 #include <algorithm>
 #include <cassert>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
+#include "json/flat_json.h"
 #include "json/kind_json.h"
 #include "json/policy_json.h"
 #include "json/snapshot_json.h"
@@ -18,7 +20,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size == 0) return 0;
   // The first byte picks the parser, so one corpus covers them all.
   const std::string_view text(reinterpret_cast<const char*>(data) + 1, size - 1);
-  switch (data[0] % 9) {
+  switch (data[0] % 10) {
     case 0: {
       auto p = policyd::ParseDomainPolicyJson(text);
       if (p) {
@@ -103,6 +105,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
       (void)policyd::ParseKindGetResponse(kind, json);
       (void)policyd::ParseProtoDuration(json);
+      break;
+    }
+    case 9: {
+      auto o = policyd::ParseFlatJsonObject(text);
+      if (o) {
+        for (const auto& [name, value] : *o) {
+          if (value.type == policyd::FlatJsonValue::Type::kString &&
+              policyd::FlatString(*o, name) != &value.text)
+            __builtin_trap();
+        }
+      }
       break;
     }
   }

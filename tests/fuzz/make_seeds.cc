@@ -409,6 +409,10 @@ int main(int argc, char** argv) {
   Write(root / "fuzz_json", "error",
         "\x06"
         R"j({"code":7,"message":"No (AUTH-5mWD2)"})j");
+  Write(root / "fuzz_json", "driver_report",
+        "\x09"
+        R"j({"row":"Node (PolicydClient)","mode":"1 connection","callers":1,"lookups":120000,)j"
+        R"("seconds":2.0,"p50_us":12.5,"p99_us":40.1,"rate":60000,"note":null,"ok":true})");
   Write(root / "fuzz_json", "key",
         "\x07"
         R"({"type":"serviceaccount","keyId":"1","key":"-----BEGIN RSA PRIVATE KEY-----\n",)"
