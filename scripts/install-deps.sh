@@ -11,7 +11,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcurl4-openssl-dev libsimdjson-dev libsystemd-dev libexpected-dev
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev libssl-dev
-  libcpp-httplib-dev nlohmann-json3-dev openssl libnats-dev nats-server
+  libcpp-httplib-dev nlohmann-json3-dev openssl libnats-dev nats-server libprotobuf-dev protobuf-compiler
   python3 python3-flatbuffers redis-server redis-tools hyperfine systemd curl nodejs
   tmux
 )
