@@ -36,7 +36,8 @@ else
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-# The Node client's npm packages (clients/node: flatbuffers, typescript), exactly as
+# The Node client's npm packages (clients/node: flatbuffers, typescript; for its tests ZITADEL's
+# TypeScript SDK @zitadel/client with @connectrpc/connect-node, docs/connect.md), exactly as
 # package-lock.json pins them, into clients/node/node_modules. Skipped while the lock file is the
 # one last installed. A nodejs that bundles npm (NodeSource's) needs no Debian npm package,
 # which would conflict with it.

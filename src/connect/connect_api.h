@@ -17,8 +17,9 @@
 //   * another method name of the service: 404 unimplemented;
 //   * a Content-Type other than application/json or application/proto (the streaming forms,
 //     gRPC, gRPC-Web, anything else): 415 unimplemented, with Accept-Post naming the two;
-//   * a compressed request (Content-Encoding), a Connect-Protocol-Version other than 1, a bad
-//     Connect-Timeout-Ms: unimplemented / invalid_argument (CheckRequestHeaders);
+//   * a request compressed other than with gzip or br (Content-Encoding), a
+//     Connect-Protocol-Version other than 1, a bad Connect-Timeout-Ms: unimplemented /
+//     invalid_argument (CheckRequestHeaders);
 //   * a body that is not the request message: 400 invalid_argument;
 //   * GET (Connect's GET form is for methods declared side-effect free; the upstream's are not)
 //     and every other HTTP method: 405 unimplemented with Allow: POST.

@@ -118,11 +118,13 @@ std::optional<Error> CheckRequestHeaders(const RequestHeaders& headers) {
     return Error{Code::kInvalidArgument, "connect-protocol-version must be \"1\": got \"" +
                                              std::string(*headers.protocol_version) + "\""};
   }
-  if (headers.content_encoding && !headers.content_encoding->empty() &&
-      !EqualsIgnoreCase(Trim(*headers.content_encoding), "identity")) {
-    return Error{Code::kUnimplemented,
-                 "unknown compression \"" + std::string(*headers.content_encoding) +
-                     "\": policyd reads uncompressed requests only (supported: identity)"};
+  if (headers.content_encoding) {
+    const std::string_view encoding = Trim(*headers.content_encoding);
+    if (!encoding.empty() && !EqualsIgnoreCase(encoding, "identity") &&
+        !EqualsIgnoreCase(encoding, "gzip") && !EqualsIgnoreCase(encoding, "br")) {
+      return Error{Code::kUnimplemented, "unknown compression \"" + std::string(encoding) +
+                                             "\": supported are identity, gzip and br"};
+    }
   }
   if (headers.timeout_ms) {
     const std::string_view t = *headers.timeout_ms;

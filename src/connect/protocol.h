@@ -73,10 +73,11 @@ struct RequestHeaders {
 
 // OK when policyd can answer a request with these headers; otherwise the error to answer:
 // a Connect-Protocol-Version other than "1" is invalid_argument (an absent one is accepted, as
-// connect-go does by default); a Content-Encoding other than identity is unimplemented (policyd
-// reads no compressed requests: clients must not compress what they send, and answers are never
-// compressed); a Connect-Timeout-Ms that is not 1 to 10 ASCII digits is invalid_argument (a
-// valid one is accepted and not needed: answers come from the local store).
+// connect-go does by default); a Content-Encoding other than identity, gzip or br is
+// unimplemented (the HTTP server, cpp-httplib built with zlib and brotli, has decompressed gzip
+// and br bodies before a handler sees them; answers are never compressed); a Connect-Timeout-Ms
+// that is not 1 to 10 ASCII digits is invalid_argument (a valid one is accepted and not needed:
+// answers come from the local store).
 std::optional<Error> CheckRequestHeaders(const RequestHeaders& headers);
 
 }  // namespace policyd::connect
