@@ -3,6 +3,7 @@
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/message.h>
 #include <google/protobuf/struct.pb.h>
+#include <google/protobuf/stubs/logging.h>
 #include <google/protobuf/util/json_util.h>
 
 #include <cmath>
@@ -95,6 +96,9 @@ std::vector<ErrorDetail> ErrorDetails(const pb::Struct& status) {
 }  // namespace
 
 Result<std::string> ReadRequest(const MethodSpec& spec, Codec codec, std::string_view body) {
+  // Any local client could make libprotobuf log (an invalid UTF-8 string logs an ERROR line on
+  // top of the parse error answered): keep its lines out of policyd's log.
+  const pb::LogSilencer silence;
   const pb::MethodDescriptor* method = Descriptor(spec);
   if (method == nullptr)
     return Err(Status::Internal("no message types for " + std::string(spec.method)));
@@ -120,6 +124,7 @@ Result<std::string> ReadRequest(const MethodSpec& spec, Codec codec, std::string
 }
 
 Result<std::string> ResponseToBinary(const MethodSpec& spec, std::string_view json) {
+  const pb::LogSilencer silence;
   const pb::MethodDescriptor* method = Descriptor(spec);
   std::unique_ptr<pb::Message> response = method == nullptr ? nullptr : New(method->output_type());
   if (response == nullptr)
@@ -137,6 +142,7 @@ Result<std::string> ResponseToBinary(const MethodSpec& spec, std::string_view js
 }
 
 Error ErrorFromRestAnswer(int http_status, std::string_view body) {
+  const pb::LogSilencer silence;
   pb::Struct status;
   const bool parsed = !ParseJson(body, status).has_value();
   const auto code = parsed ? status.fields().find("code") : status.fields().end();

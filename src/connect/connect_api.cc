@@ -114,6 +114,9 @@ HttpResponse ConnectApi::Call(const MethodSpec& spec, const Handler& rest,
 }
 
 Status ConnectApi::AddRoutes(http::Router& router) {
+  if (!AllMethodsDeclared()) {
+    return Status::FailedPrecondition("connect: the generated messages lack a served method");
+  }
   std::vector<std::pair<const MethodSpec*, Handler>> reads;
   for (const MethodSpec& spec : Methods()) {
     Handler rest = router.Find("GET", spec.rest_pattern);

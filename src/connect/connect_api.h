@@ -40,7 +40,7 @@ class ConnectApi {
  public:
   // Adds the routes above to `router`, which must already have the REST reads each method is
   // answered by (http::CompatApi and http::KindApi added). FAILED_PRECONDITION naming the first
-  // missing one otherwise (nothing added then).
+  // missing one otherwise, or when the generated messages lack a method (nothing added then).
   static Status AddRoutes(http::Router& router);
 
   // The answer to the Connect call `request` of `spec`, answered by the REST read `rest`.

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 
-#include "http/compat_json.h"
 #include "json/policy_json.h"
 
 namespace policyd::connect {
@@ -110,7 +109,36 @@ std::string FormatErrorBody(const Error& error) {
 }
 
 int ErrorHttpStatus(const Error& error) {
-  return error.http_status != 0 ? error.http_status : http::HttpStatusFromCode(error.code);
+  if (error.http_status != 0) return error.http_status;
+  // The spec's table (https://connectrpc.com/docs/protocol#error-codes), which is also
+  // grpc-gateway's (http/compat_json.h HttpStatusFromCode).
+  switch (error.code) {
+    case Code::kCancelled:
+      return 499;
+    case Code::kInvalidArgument:
+    case Code::kFailedPrecondition:
+    case Code::kOutOfRange:
+      return 400;
+    case Code::kDeadlineExceeded:
+      return 504;
+    case Code::kNotFound:
+      return 404;
+    case Code::kAlreadyExists:
+    case Code::kAborted:
+      return 409;
+    case Code::kPermissionDenied:
+      return 403;
+    case Code::kResourceExhausted:
+      return 429;
+    case Code::kUnimplemented:
+      return 501;
+    case Code::kUnavailable:
+      return 503;
+    case Code::kUnauthenticated:
+      return 401;
+    default:
+      return 500;  // unknown, internal, data_loss (and OK, which no error carries)
+  }
 }
 
 std::optional<Error> CheckRequestHeaders(const RequestHeaders& headers) {

@@ -5,7 +5,7 @@
 // A unary call is POST /<package>.<Service>/<Method> with the request message as the body,
 // Content-Type application/json (protojson) or application/proto (binary); the answer is 200
 // with the response message in the same codec, or an error: an HTTP status from the code (the
-// same table as grpc-gateway's, http/compat_json.h HttpStatusFromCode) with the JSON body
+// spec's table, which is also grpc-gateway's) with the JSON body
 // {"code":"permission_denied","message":"...","details":[{"type":"zitadel.v1.ErrorDetail",
 // "value":"<base64>"}]}.
 //
@@ -48,7 +48,7 @@ struct Error {
   Code code = Code::kUnknown;
   std::string message;
   std::vector<ErrorDetail> details{};
-  // The HTTP status: 0 means the code's (HttpStatusFromCode); the protocol's own refusals set it
+  // The HTTP status: 0 means the code's (ErrorHttpStatus); the protocol's own refusals set it
   // (404 for an unknown method, 405 for GET, 415 for a content type).
   int http_status = 0;
 };
@@ -58,7 +58,8 @@ struct Error {
 // the spec writes them.
 std::string FormatErrorBody(const Error& error);
 
-// The HTTP status `error` is answered with.
+// The HTTP status `error` is answered with: its http_status when set, else the spec's status of
+// its code (invalid_argument 400, permission_denied 403, unimplemented 501, ...).
 int ErrorHttpStatus(const Error& error);
 
 // Standard base64 (RFC 4648 §4) without '=' padding.

@@ -92,6 +92,16 @@ TEST(CodecTest, ReadsRequestsInBothCodecs) {
   }
 }
 
+TEST(CodecTest, MalformedRequestsLeaveNoLibraryLogLines) {
+  // libprotobuf logs an ERROR line for a proto3 string that is not UTF-8: a local client must not
+  // be able to write policyd's log.
+  ::testing::internal::CaptureStderr();
+  const Result<std::string> org_id = ReadRequest(Method(kAdminService, "GetCustomOrgIAMPolicy"),
+                                                 Codec::kProto, std::string("\x0a\x01\xfe", 3));
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+  EXPECT_FALSE(org_id.has_value());
+}
+
 TEST(CodecTest, EncodesAnswersWithTheUpstreamsFieldNumbers) {
   Result<std::string> binary = ResponseToBinary(
       Method(kManagementService, "GetDomainPolicy"),
