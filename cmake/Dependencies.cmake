@@ -45,3 +45,8 @@ pkg_check_modules(SYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
 # target cnats::nats_static references the file ... but this file does not exist". Its
 # pkg-config file is complete: -> PkgConfig::NATS (libnats.so).
 pkg_check_modules(NATS REQUIRED IMPORTED_TARGET libnats>=3.4)
+
+# Protocol Buffers (libprotobuf-dev, protobuf-compiler 3.21): the upstream's messages for the
+# Connect endpoint (schemas/zitadel, src/connect). Debian ships no CMake config: CMake's
+# FindProtobuf module -> protobuf::libprotobuf, protobuf::protoc, protobuf_generate().
+find_package(Protobuf 3.21 REQUIRED)

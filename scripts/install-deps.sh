@@ -11,7 +11,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcurl4-openssl-dev libsimdjson-dev libsystemd-dev libexpected-dev
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev libssl-dev
-  libcpp-httplib-dev nlohmann-json3-dev openssl libnats-dev nats-server
+  libcpp-httplib-dev nlohmann-json3-dev openssl libnats-dev nats-server libprotobuf-dev protobuf-compiler
   python3 python3-flatbuffers python3-redis redis-server redis-tools hyperfine systemd curl nodejs
   tmux
   # The .deb and the man pages (tests/package, docs/packaging.md): cpack's dpkg-shlibdeps,
@@ -39,7 +39,8 @@ else
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-# The Node client's npm packages (clients/node: flatbuffers, typescript; ioredis for the
+# The Node client's npm packages (clients/node: flatbuffers, typescript; for its tests ZITADEL's
+# TypeScript SDK @zitadel/client with @connectrpc/connect-node, docs/connect.md; ioredis for the
 # benchmark's clients section), exactly as package-lock.json pins them, into
 # clients/node/node_modules. Skipped while the lock file is the one last installed. A nodejs that
 # bundles npm (NodeSource's) needs no Debian npm package, which would conflict with it.

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "base/clock.h"
+#include "connect/connect_api.h"
 #include "daemon/config.h"
 #include "daemon/fleet_mode.h"
 #include "daemon/observability.h"
@@ -357,6 +358,11 @@ int Run(const DaemonConfig& config) {
   compat_api.AddRoutes(http_routes);
   const http::KindApi kind_api(**store, state, clock, config.upstream);
   kind_api.AddRoutes(http_routes);
+  // The same reads as Connect unary calls (ZITADEL's TypeScript SDK), answered by the routes above.
+  if (Status s = connect::ConnectApi::AddRoutes(http_routes); !s.ok()) {
+    spdlog::critical("{}", s.ToString());
+    return 1;
+  }
   AddObservabilityRoutes(observability.endpoints(), http_routes);  // /metrics, /healthz, /readyz
   http::HttpServer http_server(http_routes, HttpServerOptionsFor(config));
   if (!config.http_socket.empty()) {

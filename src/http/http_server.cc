@@ -31,6 +31,7 @@ HttpRequest ToRequest(const httplib::Request& in) {
   out.path = in.path;
   out.query.insert(in.params.begin(), in.params.end());
   out.headers.insert(in.headers.begin(), in.headers.end());
+  out.body = in.body;
   return out;
 }
 

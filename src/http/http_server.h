@@ -12,8 +12,9 @@
 // `keep_alive_max_requests` requests and is closed after `keep_alive_timeout` idle; request
 // bodies over `max_body_bytes` are 413, request lines and headers over 8 KiB (the library's
 // build limit) 414 / 400. Every error the library makes itself gets a google.rpc.Status body.
-// Handlers see no request body (none of the routes needs one); a request that announces none is
-// answered without waiting for one.
+// Handlers see the request body (HttpRequest::body: the Connect calls of connect/connect_api.h
+// have one; the REST reads have none); a request that announces none is answered without
+// waiting for one.
 // A client that trickles bytes within the read timeout holds a worker; the socket's file
 // permissions decide who may connect at all.
 //
@@ -44,7 +45,7 @@ struct HttpServerOptions {
   std::chrono::seconds write_timeout{5};
   std::chrono::seconds keep_alive_timeout{2};
   std::size_t keep_alive_max_requests = 100;
-  std::size_t max_body_bytes = 16 * 1024;  // reads have no body; writes are refused anyway
+  std::size_t max_body_bytes = 16 * 1024;  // REST reads have none, Connect requests a few bytes
 };
 
 class HttpServer {

@@ -102,6 +102,17 @@ HttpResponse Router::Dispatch(HttpRequest request) const {
   return StatusResponse(404, Code::kNotFound, "Not Found");
 }
 
+Handler Router::Find(std::string_view method, std::string_view pattern) const {
+  const std::vector<std::string_view> want = Split(pattern);
+  for (const Route& route : routes_) {
+    if (route.method == method &&
+        std::equal(route.segments.begin(), route.segments.end(), want.begin(), want.end())) {
+      return route.handler;
+    }
+  }
+  return {};
+}
+
 HttpResponse ErrorForHttpStatus(int status) {
   switch (status) {
     case 400:

@@ -36,6 +36,8 @@ struct HttpRequest {
   std::multimap<std::string, std::string, CaseInsensitiveLess> headers;
   // Filled by Dispatch(): the values of the matched route's "{name}" segments.
   std::vector<std::pair<std::string, std::string>> path_params;
+  // The request body as received (empty when none was sent); the server bounds its size.
+  std::string body;
 
   // The first value of the header / query parameter `name`, or nullopt when absent.
   std::optional<std::string_view> Header(std::string_view name) const;
@@ -63,6 +65,12 @@ class Router {
   // The answer to `request`: the first route whose method and pattern match, else the routing
   // errors above.
   HttpResponse Dispatch(HttpRequest request) const;
+
+  // A copy of the handler of the first route added with exactly `method` and `pattern` (the
+  // strings given to Add(), "{name}" segments included), or an empty Handler when there is none:
+  // for front ends that answer the same reads in another protocol (connect/connect_api.h). The
+  // caller fills HttpRequest::path_params itself.
+  Handler Find(std::string_view method, std::string_view pattern) const;
 
  private:
   struct Route {

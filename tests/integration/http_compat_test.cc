@@ -6,6 +6,7 @@
 // kinds: after each round of random changes on the fake (orgs' own rows added, changed, removed,
 // defaults changed, label activations, assets and login factors, orgs added and removed) and
 // across a restart, every kind's reads for every org, a removed one and an unknown one.
+// The same reads as Connect calls (docs/connect.md) answer the upstream's REST bytes too.
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <signal.h>
@@ -21,6 +22,7 @@
 #include <random>
 #include <sstream>
 
+#include "connect/codec.h"
 #include "fake_upstream/fake_upstream.h"
 #include "model/policy_kinds.h"
 #include "support/daemon.h"
@@ -469,6 +471,81 @@ TEST_F(HttpCompatTest, EveryKindAnswersTheUpstreamsBytesThroughRandomChanges) {
 
 TEST_F(HttpCompatTest, EveryKindAnswersTheUpstreamsBytesAfterARetentionColdStart) {
   ExpectEveryKindToMatchThroughRandomChanges(/*retention=*/true);
+}
+
+// ZITADEL's SDK calls the same reads as Connect unary calls (docs/connect.md): each served method,
+// POSTed to policyd's socket in JSON, must answer the fake upstream's REST bytes of its REST twin
+// (an error: the same status, as the Connect error of the REST error); in binary, the same values.
+TEST_F(HttpCompatTest, ConnectCallsAnswerWhatTheUpstreamsRestReadsAnswer) {
+  std::mt19937 rng(15);
+  for (PolicyKind kind : kGenericKinds) {
+    ASSERT_TRUE(upstream_
+                    .AddOrgKindPolicy(std::string(SpecOf(kind).snapshot_name), own_,
+                                      RandomKindFields(kind, rng))
+                    .ok());
+  }
+  ASSERT_TRUE(upstream_.ActivateLabelPolicy(own_).ok());
+  ASSERT_TRUE(upstream_.AddOrgKindPolicy("label", plain_, RandomKindFields(PolicyKind::kLabel, rng))
+                  .ok());  // a preview only
+  auto daemon = Start();
+  httplib::Client upstream = Upstream();
+  httplib::Client policyd = Policyd();
+  int asked = 0;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return KindDifference(upstream, policyd, {own_, plain_}, asked).empty();
+      },
+      std::chrono::seconds(20), "every kind's reads to match the upstream's"));
+  int compared = 0, errors = 0;
+  for (const connect::MethodSpec& spec : connect::Methods()) {
+    for (const std::string& org : {own_, plain_, reset_, removed_, unknown_, too_long_}) {
+      std::string path(spec.rest_pattern);
+      httplib::Headers rest_headers;
+      std::string json = "{}", binary;
+      if (spec.org_id_in_request) {
+        path.replace(path.find("{orgId}"), 7, org);
+        json = R"({"orgId":")" + org + "\"}";
+        // org_id (field 1, length-delimited), its length a varint: 201 takes two bytes.
+        const std::size_t n = org.size();
+        binary = n < 0x80 ? std::string{'\x0a', static_cast<char>(n)}
+                          : std::string{'\x0a', static_cast<char>(0x80 | (n & 0x7f)),
+                                        static_cast<char>(n >> 7)};
+        binary += org;
+      } else if (spec.service == connect::kManagementService) {
+        rest_headers.emplace("x-zitadel-orgid", org);
+      }
+      const Answer want = Ask(upstream, "GET", path, rest_headers);
+      ASSERT_NE(want.status, 0) << path;
+      const std::string target = "/" + std::string(spec.service) + "/" + std::string(spec.method);
+      const std::string what = target + " org " + org.substr(0, 20);
+      for (bool proto : {false, true}) {
+        httplib::Headers headers = rest_headers;
+        headers.emplace("Connect-Protocol-Version", "1");
+        httplib::Result r = policyd.Post(target.c_str(), headers, proto ? binary : json,
+                                         proto ? "application/proto" : "application/json");
+        ASSERT_TRUE(r) << what;
+        EXPECT_EQ(r->status, want.status) << what << ": " << r->body;
+        if (want.status != 200) {
+          EXPECT_EQ(r->get_header_value("Content-Type"), "application/json") << what;
+          EXPECT_EQ(r->body,
+                    connect::FormatErrorBody(connect::ErrorFromRestAnswer(want.status, want.body)))
+              << what;
+          ++errors;
+          continue;
+        }
+        EXPECT_EQ(r->get_header_value("Content-Type"),
+                  proto ? "application/proto" : "application/json")
+            << what;
+        EXPECT_EQ(r->body, proto ? connect::ResponseToBinary(spec, want.body).value() : want.body)
+            << what;
+        ++compared;
+      }
+    }
+  }
+  std::cout << "connect: " << compared << " answers and " << errors
+            << " errors as the upstream's REST reads\n";
+  EXPECT_GT(compared, 200);
+  EXPECT_GT(errors, 50);
 }
 
 TEST_F(HttpCompatTest, CurlOverTheUnixSocketGetsWhatTheUpstreamWould) {

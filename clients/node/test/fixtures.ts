@@ -38,20 +38,28 @@ export function snapshotPath(): string {
 export class Daemon {
   readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'policyd-node-'));
   readonly socket = path.join(this.dir, 'policyd.sock');
+  /** The --http-socket (the upstream's REST and Connect reads), when started with one. */
+  readonly httpSocket: string | null;
   private readonly process: ChildProcess;
   private log = '';
 
-  private constructor(snapshot: string) {
+  private constructor(snapshot: string, withHttp: boolean) {
+    this.httpSocket = withHttp ? path.join(this.dir, 'http.sock') : null;
+    const http = this.httpSocket === null ? [] : ['--http-socket', this.httpSocket];
     this.process = spawn(binary('POLICYD_BIN', 'src/daemon/policyd'), [
       '--socket', this.socket, '--data-dir', path.join(this.dir, 'data'), '--snapshot', snapshot,
+      ...http,
     ], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.process.stdout!.on('data', (d: Buffer) => { this.log += d.toString(); });
     this.process.stderr!.on('data', (d: Buffer) => { this.log += d.toString(); });
   }
 
-  /** Starts policyd and waits until it answers a status request (30 s at most). */
-  static async start(snapshot: string): Promise<Daemon> {
-    const daemon = new Daemon(snapshot);
+  /**
+   * Starts policyd and waits until it answers a status request (30 s at most); with `withHttp`
+   * also on an --http-socket, which policyd binds before it serves the lookup socket.
+   */
+  static async start(snapshot: string, withHttp = false): Promise<Daemon> {
+    const daemon = new Daemon(snapshot, withHttp);
     const deadline = Date.now() + 30_000;
     let last: unknown;
     while (Date.now() < deadline) {

@@ -78,6 +78,22 @@ TEST(RouterTest, FirstMatchingRouteWins) {
   EXPECT_EQ(router.Dispatch(Request("GET", "/x/y")).body, "1");
 }
 
+TEST(RouterTest, FindsTheHandlerOfAnExactMethodAndPattern) {
+  const Router router = TestRouter();
+  const Handler org = router.Find("GET", "/admin/v1/orgs/{orgId}/policies/domain");
+  ASSERT_TRUE(org);
+  HttpRequest request = Request("GET", "(not routed)");
+  request.path_params.emplace_back("orgId", "4/2");
+  EXPECT_EQ(org(request).body, "org orgId=4/2");
+  EXPECT_EQ(router.Find("PUT", "/admin/v1/policies/domain")(Request("PUT", "")).body,
+            "write default");
+  // Patterns are compared as written: no matching of a path against them.
+  EXPECT_FALSE(router.Find("GET", "/admin/v1/orgs/42/policies/domain"));
+  EXPECT_FALSE(router.Find("POST", "/admin/v1/policies/domain"));
+  EXPECT_FALSE(router.Find("GET", "/admin/v1/policies"));
+  EXPECT_FALSE(router.Find("HEAD", "/admin/v1/policies/domain"));
+}
+
 TEST(RouterTest, HeadersAreCaseInsensitiveAndQueryParametersAreNot) {
   HttpRequest r = Request("GET", "/");
   r.headers.emplace("X-Zitadel-OrgId", "42");

@@ -1,0 +1,179 @@
+#include "connect/codec.h"
+
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/message.h>
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/stubs/logging.h>
+#include <google/protobuf/util/json_util.h>
+
+#include <cmath>
+#include <memory>
+
+#include "zitadel/admin.pb.h"
+#include "zitadel/management.pb.h"
+#include "zitadel/message.pb.h"
+
+namespace policyd::connect {
+namespace {
+
+namespace pb = google::protobuf;
+
+constexpr std::string_view kErrorDetailType = "zitadel.v1.ErrorDetail";
+
+// The method's descriptor in the generated pool. Naming a generated message of each service's
+// file links those files in (their static registration lives in the same object files).
+const pb::MethodDescriptor* Descriptor(const MethodSpec& spec) {
+  static const bool linked = zitadel::management::v1::GetDomainPolicyRequest::descriptor() &&
+                             zitadel::admin::v1::GetDomainPolicyRequest::descriptor();
+  if (!linked) return nullptr;
+  const std::string name = std::string(spec.service) + "." + std::string(spec.method);
+  return pb::DescriptorPool::generated_pool()->FindMethodByName(name);
+}
+
+std::unique_ptr<pb::Message> New(const pb::Descriptor* type) {
+  const pb::Message* prototype = pb::MessageFactory::generated_factory()->GetPrototype(type);
+  return std::unique_ptr<pb::Message>(prototype == nullptr ? nullptr : prototype->New());
+}
+
+// Parses `json` into `message`, unknown fields ignored. The error text when it does not parse.
+std::optional<std::string> ParseJson(std::string_view json, pb::Message& message) {
+  pb::util::JsonParseOptions options;
+  options.ignore_unknown_fields = true;
+  const auto status =
+      pb::util::JsonStringToMessage(pb::StringPiece(json.data(), json.size()), &message, options);
+  if (status.ok()) return std::nullopt;
+  return std::string(status.message());
+}
+
+// The google.rpc.Code of an HTTP status, for an error answer that carries none.
+Code CodeOfHttpStatus(int status) {
+  switch (status) {
+    case 400:
+      return Code::kInvalidArgument;
+    case 401:
+      return Code::kUnauthenticated;
+    case 403:
+      return Code::kPermissionDenied;
+    case 404:
+      return Code::kNotFound;
+    case 409:
+      return Code::kAborted;
+    case 429:
+      return Code::kResourceExhausted;
+    case 501:
+      return Code::kUnimplemented;
+    case 503:
+      return Code::kUnavailable;
+    case 504:
+      return Code::kDeadlineExceeded;
+    default:
+      return status >= 500 ? Code::kInternal : Code::kUnknown;
+  }
+}
+
+// The details of a google.rpc.Status JSON that are zitadel.v1.ErrorDetail messages.
+std::vector<ErrorDetail> ErrorDetails(const pb::Struct& status) {
+  std::vector<ErrorDetail> out;
+  const auto details = status.fields().find("details");
+  if (details == status.fields().end()) return out;
+  for (const pb::Value& value : details->second.list_value().values()) {
+    const auto& fields = value.struct_value().fields();
+    const auto type = fields.find("@type");
+    if (type == fields.end() ||
+        type->second.string_value() != "type.googleapis.com/" + std::string(kErrorDetailType)) {
+      continue;
+    }
+    const auto id = fields.find("id");
+    const auto message = fields.find("message");
+    out.push_back(ErrorDetail{
+        std::string(kErrorDetailType),
+        EncodeErrorDetail(id == fields.end() ? "" : id->second.string_value(),
+                          message == fields.end() ? "" : message->second.string_value())});
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::string> ReadRequest(const MethodSpec& spec, Codec codec, std::string_view body) {
+  // Any local client could make libprotobuf log (an invalid UTF-8 string logs an ERROR line on
+  // top of the parse error answered): keep its lines out of policyd's log.
+  const pb::LogSilencer silence;
+  const pb::MethodDescriptor* method = Descriptor(spec);
+  if (method == nullptr)
+    return Err(Status::Internal("no message types for " + std::string(spec.method)));
+  std::unique_ptr<pb::Message> request = New(method->input_type());
+  if (request == nullptr)
+    return Err(Status::Internal("no message types for " + std::string(spec.method)));
+  const std::string& type = method->input_type()->full_name();
+  if (codec == Codec::kJson) {
+    if (body.empty()) {
+      return Err(Status::InvalidArgument("cannot read the request as " + type +
+                                         ": an empty body is not a JSON object"));
+    }
+    if (std::optional<std::string> error = ParseJson(body, *request)) {
+      return Err(Status::InvalidArgument("cannot read the request as " + type + ": " + *error));
+    }
+  } else if (!request->ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+    return Err(Status::InvalidArgument("cannot read the request as " + type +
+                                       ": not a valid binary encoding of it"));
+  }
+  const pb::FieldDescriptor* org_id = method->input_type()->FindFieldByName("org_id");
+  if (org_id == nullptr || org_id->type() != pb::FieldDescriptor::TYPE_STRING) return std::string();
+  return request->GetReflection()->GetString(*request, org_id);
+}
+
+Result<std::string> ResponseToBinary(const MethodSpec& spec, std::string_view json) {
+  const pb::LogSilencer silence;
+  const pb::MethodDescriptor* method = Descriptor(spec);
+  std::unique_ptr<pb::Message> response = method == nullptr ? nullptr : New(method->output_type());
+  if (response == nullptr)
+    return Err(Status::Internal("no message types for " + std::string(spec.method)));
+  if (std::optional<std::string> error = ParseJson(json, *response)) {
+    return Err(Status::Internal("cannot encode the answer as " +
+                                method->output_type()->full_name() + ": " + *error));
+  }
+  std::string out;
+  if (!response->SerializeToString(&out)) {
+    return Err(
+        Status::Internal("cannot encode the answer as " + method->output_type()->full_name()));
+  }
+  return out;
+}
+
+Error ErrorFromRestAnswer(int http_status, std::string_view body) {
+  const pb::LogSilencer silence;
+  pb::Struct status;
+  const bool parsed = !ParseJson(body, status).has_value();
+  const auto code = parsed ? status.fields().find("code") : status.fields().end();
+  const double number = code == status.fields().end() ? -1 : code->second.number_value();
+  if (!(number >= 1 && number <= 16 && std::floor(number) == number)) {
+    return Error{CodeOfHttpStatus(http_status), std::string(body)};
+  }
+  const auto message = status.fields().find("message");
+  return Error{static_cast<Code>(static_cast<int>(number)),
+               message == status.fields().end() ? "" : message->second.string_value(),
+               ErrorDetails(status)};
+}
+
+std::string EncodeErrorDetail(std::string_view id, std::string_view message) {
+  zitadel::v1::ErrorDetail detail;
+  detail.set_id(std::string(id));
+  detail.set_message(std::string(message));
+  return detail.SerializeAsString();
+}
+
+bool AllMethodsDeclared() {
+  for (const MethodSpec& spec : Methods()) {
+    const pb::MethodDescriptor* method = Descriptor(spec);
+    if (method == nullptr || New(method->input_type()) == nullptr ||
+        New(method->output_type()) == nullptr) {
+      return false;
+    }
+    const bool has_org_id = method->input_type()->FindFieldByName("org_id") != nullptr;
+    if (has_org_id != spec.org_id_in_request) return false;
+  }
+  return true;
+}
+
+}  // namespace policyd::connect

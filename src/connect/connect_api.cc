@@ -1,0 +1,146 @@
+#include "connect/connect_api.h"
+
+#include <utility>
+#include <vector>
+
+#include "connect/codec.h"
+#include "http/compat_common.h"
+
+namespace policyd::connect {
+namespace {
+
+using http::Handler;
+using http::HttpRequest;
+using http::HttpResponse;
+
+std::string RoutePath(std::string_view service, std::string_view method) {
+  return "/" + std::string(service) + "/" + std::string(method);
+}
+
+HttpResponse UnsupportedMediaType(std::optional<std::string_view> content_type) {
+  const std::string got = content_type ? "\"" + std::string(*content_type) + "\"" : "none";
+  HttpResponse response = ConnectApi::ErrorResponse(
+      Error{Code::kUnimplemented,
+            "unsupported content type " + got +
+                ": policyd serves Connect unary calls as application/json or application/proto "
+                "(no streaming, gRPC or gRPC-Web)",
+            {},
+            415});
+  response.headers.emplace_back("Accept-Post", "application/json, application/proto");
+  return response;
+}
+
+HttpResponse MethodNotAllowed(const HttpRequest& request) {
+  HttpResponse response = ConnectApi::ErrorResponse(
+      Error{Code::kUnimplemented,
+            request.method + " is not served: Connect unary calls are POST (policyd serves no "
+                             "Connect GET requests)",
+            {},
+            405});
+  response.headers.emplace_back("Allow", "POST");
+  return response;
+}
+
+HttpResponse UnknownMethod(const HttpRequest& request) {
+  return ConnectApi::ErrorResponse(
+      Error{Code::kUnimplemented,
+            request.path.substr(1) +
+                " is not served by policyd: it answers the upstream's policy reads only "
+                "(docs/connect.md); send other calls to the upstream IAM",
+            {},
+            404});
+}
+
+// The REST read's request for `spec`'s call: GET of its route, with the call's org.
+std::optional<HttpRequest> RestRequest(const MethodSpec& spec, const HttpRequest& call,
+                                       const std::string& org_id) {
+  HttpRequest rest;
+  rest.method = "GET";
+  rest.path = std::string(spec.rest_pattern);
+  if (std::optional<std::string_view> org = call.Header(http::kOrgIdHeader)) {
+    rest.headers.emplace(std::string(http::kOrgIdHeader), std::string(*org));
+  }
+  if (spec.org_id_in_request) {
+    // The REST path cannot have an empty segment: the upstream's request validation answers it.
+    if (org_id.empty()) return std::nullopt;
+    rest.path_params.emplace_back("orgId", org_id);
+    rest.path.replace(rest.path.find("{orgId}"), 7, org_id);
+  }
+  return rest;
+}
+
+}  // namespace
+
+HttpResponse ConnectApi::ErrorResponse(const Error& error) {
+  HttpResponse response;
+  response.status = ErrorHttpStatus(error);
+  response.content_type = "application/json";
+  response.body = FormatErrorBody(error);
+  return response;
+}
+
+HttpResponse ConnectApi::Call(const MethodSpec& spec, const Handler& rest,
+                              const HttpRequest& request) {
+  const std::optional<std::string_view> content_type = request.Header("Content-Type");
+  const std::optional<Codec> codec = content_type ? UnaryCodec(*content_type) : std::nullopt;
+  if (!codec) return UnsupportedMediaType(content_type);
+  if (std::optional<Error> refused = CheckRequestHeaders(
+          {request.Header("Connect-Protocol-Version"), request.Header("Content-Encoding"),
+           request.Header("Connect-Timeout-Ms")})) {
+    return ErrorResponse(*refused);
+  }
+  Result<std::string> org_id = ReadRequest(spec, *codec, request.body);
+  if (!org_id) return ErrorResponse(Error{org_id.error().code(), org_id.error().message()});
+  std::optional<HttpRequest> rest_request = RestRequest(spec, request, *org_id);
+  if (!rest_request) {
+    return ErrorResponse(Error{Code::kInvalidArgument,
+                               "invalid " + std::string(spec.method) +
+                                   "Request.OrgId: value length must be between 1 and 200 runes, "
+                                   "inclusive"});
+  }
+  HttpResponse answer = rest(*rest_request);
+  if (answer.status != 200) {
+    HttpResponse error = ErrorResponse(ErrorFromRestAnswer(answer.status, answer.body));
+    error.headers = std::move(answer.headers);
+    return error;
+  }
+  if (*codec == Codec::kProto) {
+    Result<std::string> binary = ResponseToBinary(spec, answer.body);
+    if (!binary) return ErrorResponse(Error{binary.error().code(), binary.error().message()});
+    answer.body = std::move(*binary);
+  }
+  answer.content_type = std::string(ContentType(*codec));
+  return answer;
+}
+
+Status ConnectApi::AddRoutes(http::Router& router) {
+  if (!AllMethodsDeclared()) {
+    return Status::FailedPrecondition("connect: the generated messages lack a served method");
+  }
+  std::vector<std::pair<const MethodSpec*, Handler>> reads;
+  for (const MethodSpec& spec : Methods()) {
+    Handler rest = router.Find("GET", spec.rest_pattern);
+    if (!rest) {
+      return Status::FailedPrecondition("connect: no REST read GET " +
+                                        std::string(spec.rest_pattern) + " for " +
+                                        RoutePath(spec.service, spec.method));
+    }
+    reads.emplace_back(&spec, std::move(rest));
+  }
+  for (auto& [spec, rest] : reads) {
+    router.Add("POST", RoutePath(spec->service, spec->method),
+               [spec = spec, rest = std::move(rest)](const HttpRequest& request) {
+                 return Call(*spec, rest, request);
+               });
+  }
+  for (std::string_view service : {kManagementService, kAdminService}) {
+    const std::string any = RoutePath(service, "{method}");
+    router.Add("POST", any, UnknownMethod);
+    for (const char* method : {"GET", "PUT", "PATCH", "DELETE", "OPTIONS"}) {
+      router.Add(method, any, MethodNotAllowed);
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace policyd::connect
