@@ -92,7 +92,7 @@ int main(int argc, char** argv) {
   CLI::App* check = app.add_subcommand(
       "check",
       "Ask policyd to decide a check locally, as the upstream would: exit 0 allowed, 1 refused "
-      "(README \"Checks\" has the rules)");
+      "(docs/checks.md has the rules)");
   check->require_subcommand(1);
   std::string check_org, check_value;
   bool check_strict = false, check_json = false;

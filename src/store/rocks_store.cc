@@ -85,11 +85,13 @@ rocksdb::Options MakeOptions(const std::shared_ptr<rocksdb::Cache>& cache) {
 enum class DirKind { kMissing, kEmpty, kRocksDb, kForeign, kNotDirectory };
 
 // Names an interrupted RocksDB create leaves behind before it writes CURRENT (and lost+found,
-// which every ext4 mount point has): a directory holding only these counts as empty.
+// which every ext4 mount point has): a directory holding only these counts as empty. RocksDB
+// writes IDENTITY and CURRENT as "<number>.dbtmp" files renamed into place, so a SIGKILL during
+// the first start can leave one (seen in CrashTest).
 bool IsIgnorableEntry(const std::string& name) {
   return name == "lost+found" || name == "LOCK" || name == "IDENTITY" || name == "LOG" ||
          name.starts_with("LOG.old.") || name.starts_with("MANIFEST-") ||
-         name.starts_with("OPTIONS-");
+         name.starts_with("OPTIONS-") || name.ends_with(".dbtmp");
 }
 
 Result<DirKind> InspectDir(const std::string& dir) {

@@ -144,6 +144,19 @@ TEST(RocksStoreTest, RefusesADirectoryWithForeignFiles) {
   EXPECT_FALSE(std::filesystem::exists(tmp.Sub("LOCK")));
 }
 
+TEST(RocksStoreTest, OpensWhatAKilledFirstStartLeftBeforeCurrent) {
+  // RocksDB's create writes IDENTITY and CURRENT through "<n>.dbtmp" files: a SIGKILL before
+  // CURRENT exists leaves a directory that is still no database, and the next start creates one.
+  TempDir tmp;
+  for (const char* name : {"000000.dbtmp", "000001.dbtmp", "MANIFEST-000001", "LOCK", "LOG"}) {
+    std::ofstream(tmp.Sub(name)) << "partial";
+  }
+  std::unique_ptr<RocksStore> store = OpenStore(tmp.path());
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->Replace(Snapshot{Instance(), {Org("a", 1)}}, "c", "s", At(1)).ok());
+  EXPECT_EQ(DumpStore(*store), DumpOf(Instance(), {{"a", Policy(1, "a")}}));
+}
+
 TEST(RocksStoreTest, RefusesAFileInsteadOfADirectory) {
   TempDir tmp;
   std::ofstream(tmp.Sub("file")) << "x";
