@@ -239,7 +239,7 @@ TEST_F(SocketDumpTest, APeerTheDaemonAllowsDumpsWithoutRootAndOthersAreRefused) 
   EXPECT_TRUE(ReadFile(dir_.Join("other.json")).empty());
 }
 
-TEST_F(SocketDumpTest, ADumpWithoutStateFailsWithOneLineAndAnOldDaemonsRefusalIsExplained) {
+TEST_F(SocketDumpTest, ADumpOfADaemonWithoutStateFailsWithOneLine) {
   daemon_ = std::make_unique<Daemon>(dir_);  // an empty store, no upstream, no snapshot
   ASSERT_TRUE(daemon_->WaitReady());
   CommandResult dump = daemon_->Ctl({"dump"});
