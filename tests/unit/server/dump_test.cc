@@ -107,6 +107,32 @@ Collected Collect(DumpStream& stream, std::uint64_t id, std::string prefix = "")
   return c;
 }
 
+TEST(DumpWireTest, ADumpRequestDecodesAndItsChunksRoundTrip) {
+  std::vector<std::uint8_t> frame;
+  AppendDump(frame, 77);
+  std::vector<std::uint64_t> aligned(frame.size() / 8 + 1);
+  std::memcpy(aligned.data(), frame.data() + kFrameHeaderBytes, frame.size() - kFrameHeaderBytes);
+  auto request = DecodeRequest(
+      {reinterpret_cast<const std::uint8_t*>(aligned.data()), frame.size() - kFrameHeaderBytes});
+  ASSERT_TRUE(request.has_value()) << request.error().status.ToString();
+  EXPECT_EQ(request->id(), 77u);
+  EXPECT_EQ(request->kind(), RequestKind::kDump);
+  // A full chunk fits the bound; `orgs` is only written on the last chunk.
+  DumpChunkEncoder encoder;
+  const std::string data(kDumpChunkBytes, 'x');
+  for (const bool last : {false, true}) {
+    frame.clear();
+    encoder.Append(frame, 77, 1234, data, last, 42);
+    EXPECT_LE(frame.size(), kFrameHeaderBytes + kDumpChunkBytes + kDumpFrameOverhead);
+    Response r = DecodeFrame(frame.data() + kFrameHeaderBytes, frame.size() - kFrameHeaderBytes);
+    EXPECT_EQ(r.kind, ResponseKind::kDump);
+    EXPECT_EQ(r.dump.offset, 1234u);
+    EXPECT_TRUE(r.dump.data == data);
+    EXPECT_EQ(r.dump.last, last);
+    EXPECT_EQ(r.dump.orgs, last ? 42u : 0u);
+  }
+}
+
 class DumpTest : public ::testing::Test {
  protected:
   void SetUp() override {
