@@ -189,4 +189,28 @@ int RunDump(const CliContext& ctx, const std::string& data_dir, const std::strin
   return kExitOk;
 }
 
+int RunSocketDump(const CliContext& ctx, const std::string& output) {
+  Result<Client> client = ConnectFor(ctx);
+  if (!client) return ReportError(ctx, client.error(), /*transport=*/true);
+  std::ofstream file;
+  if (!output.empty()) {
+    file.open(output, std::ios::binary | std::ios::trunc);
+    if (!file) return ReportError(ctx, Status::InvalidArgument("cannot write " + output), false);
+  }
+  std::ostream& out = output.empty() ? ctx.out : file;
+  bool write_failed = false;
+  Result<DumpSummary> dump = client->Dump([&out, &write_failed](std::string_view bytes) {
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    write_failed = !out;
+    return write_failed ? Status::Internal("write failed") : Status::Ok();
+  });
+  if (!dump) {
+    return ReportError(ctx, dump.error().WithContext("dump"),
+                       !write_failed && !client->connected());
+  }
+  out.flush();
+  if (!out) return ReportError(ctx, Status::Internal("write failed"), false);
+  return kExitOk;
+}
+
 }  // namespace policyd

@@ -69,8 +69,15 @@ int RunCheck(const CliContext& ctx, const CheckRequest& check, bool json);
 int RunCheckPassword(const CliContext& ctx, const std::string& org_id, bool strict, bool json,
                      int input_fd);
 
-// `policyctl dump --data-dir DIR [--output FILE]`: writes the store as a snapshot.
+// `policyctl dump --data-dir DIR [--output FILE]`: writes the store as a snapshot, reading the
+// RocksDB files directly (the offline mode: needs read access to the data directory).
 int RunDump(const CliContext& ctx, const std::string& data_dir, const std::string& output);
+
+// `policyctl dump [--socket PATH] [--output FILE]`: asks the daemon on ctx.socket_path for the
+// same document (Client::Dump) and writes it as it arrives; --timeout-ms applies to each frame.
+// Exit codes: 0, 4 unreachable (or the connection lost midway), 1 any other failure (the output
+// is then incomplete).
+int RunSocketDump(const CliContext& ctx, const std::string& output);
 
 // Prints a failure as one line ("policyctl: <CODE>: <message>") and maps it to an exit code:
 // `transport` failures (no daemon, connection lost, timeout) are kExitUnreachable.

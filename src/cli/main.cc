@@ -129,9 +129,12 @@ int main(int argc, char** argv) {
   std::string data_dir, output;
   CLI::App* dump = app.add_subcommand(
       "dump",
-      "Write the store as a snapshot (the format --snapshot loads); works while policyd "
-      "runs");
-  dump->add_option("--data-dir", data_dir, "policyd's data directory")->required();
+      "Write the store as a snapshot (the format --snapshot loads). By default policyd streams "
+      "it over its socket, from one consistent view, to any peer it allows; with --data-dir "
+      "policyctl reads the store files itself (offline mode; works while policyd runs, needs "
+      "read access to the directory). Same bytes either way");
+  dump->add_option("--socket", socket, "policyd's unix socket (as before the subcommand)");
+  dump->add_option("--data-dir", data_dir, "Read this data directory instead of the socket");
   dump->add_option("--output,-o", output, "File to write (default: standard output)");
 
   try {
@@ -165,5 +168,6 @@ int main(int argc, char** argv) {
     if (check_domain->parsed()) request.kind = policyd::CheckKind::kDomainVerification;
     return policyd::RunCheck(ctx, request, check_json);
   }
+  if (data_dir.empty()) return policyd::RunSocketDump(ctx, output);
   return policyd::RunDump(ctx, data_dir, output);
 }

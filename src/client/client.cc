@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "wire/dump.h"
 #include "wire/frame.h"
 #include "wire/request.h"
 
@@ -313,6 +314,45 @@ Result<ServerStatus> Client::GetStatus(bool with_counters) {
     return Err(Status::Internal("policyd answered a status request with another kind"));
   }
   return std::move(r->status);
+}
+
+Result<DumpSummary> Client::Dump(const std::function<Status(std::string_view)>& sink) {
+  const std::uint64_t id = NextId();
+  AppendDump(out_, id);
+  Result<Response> r = RoundTrip(id);
+  if (!r && r.error().code() == Code::kInvalidArgument &&
+      r.error().message().find("unsupported request kind") != std::string::npos) {
+    return Err(Status(Code::kUnimplemented,
+                      "this policyd cannot dump over the socket (it is older); use --data-dir"));
+  }
+  DumpSummary summary;
+  for (;;) {
+    if (!r) return Err(r.error());
+    if (r->kind != ResponseKind::kDump || r->dump.offset != summary.bytes) {
+      Close();
+      return Err(Status::Internal(r->kind != ResponseKind::kDump
+                                      ? "policyd answered a dump with another kind"
+                                      : "policyd sent dump bytes at offset " +
+                                            std::to_string(r->dump.offset) + " where " +
+                                            std::to_string(summary.bytes) + " were expected"));
+    }
+    if (Status s = sink(r->dump.data); !s.ok()) {
+      Close();  // the rest of the dump is unread
+      return Err(std::move(s));
+    }
+    summary.bytes += r->dump.data.size();
+    if (r->dump.last) {
+      summary.orgs = r->dump.orgs;
+      return summary;
+    }
+    r = Receive();
+    if (r && r->id != id) {
+      Close();
+      return Err(Status::Internal("policyd answered request " + std::to_string(r->id) +
+                                  " in the middle of dump " + std::to_string(id)));
+    }
+    if (r && r->kind == ResponseKind::kError) r = Err(r->error);
+  }
 }
 
 }  // namespace policyd

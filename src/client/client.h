@@ -21,6 +21,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -32,6 +33,12 @@
 #include "wire/response.h"
 
 namespace policyd {
+
+// What a dump transferred (Client::Dump).
+struct DumpSummary {
+  std::uint64_t orgs = 0;   // orgs in the document
+  std::uint64_t bytes = 0;  // the document's size
+};
 
 struct ClientOptions {
   std::chrono::milliseconds timeout{std::chrono::seconds(5)};  // per send and per receive
@@ -88,6 +95,16 @@ class Client {
   // Store and sync state; `with_counters` adds what the daemon has done since it started
   // (ServerStatus::counters: requests, latency histogram, connections, sync rounds).
   Result<ServerStatus> GetStatus(bool with_counters = false);
+
+  // The whole store as the snapshot document (json/snapshot_json.h), exactly what `policyctl dump
+  // --data-dir` writes for the same state, read by the daemon from one consistent view and
+  // streamed in frames (wire/dump.h): `sink` gets the document's bytes in order, a piece per
+  // frame (at most 256 KiB), as they arrive. The timeout applies to each frame. Errors: those of
+  // every call; the daemon's FAILED_PRECONDITION (no state yet) or an error that ends the dump
+  // midway (what `sink` got is then incomplete); UNIMPLEMENTED from a daemon older than dumps
+  // over the socket; INTERNAL for chunks out of order; the sink's own error. The connection is
+  // closed unless the dump ended with its last frame or an error frame.
+  Result<DumpSummary> Dump(const std::function<Status(std::string_view)>& sink);
 
   // False once a transport failure closed the connection (errors the daemon answered with
   // leave it open).

@@ -30,7 +30,8 @@ inline constexpr std::uint8_t kKindGetDefaultPolicy = 3;
 inline constexpr std::uint8_t kKindGetStatus = 4;
 inline constexpr std::uint8_t kKindCheck = 5;       // one local check (check/check.h)
 inline constexpr std::uint8_t kKindCheckBatch = 6;  // a batch of checks
-inline constexpr std::size_t kCountedKinds = 7;
+inline constexpr std::uint8_t kKindDump = 7;        // a dump of the store (wire/dump.h)
+inline constexpr std::size_t kCountedKinds = 8;
 inline constexpr std::size_t kCountedCodes = 17;  // Code::kOk .. Code::kUnauthenticated
 
 // The Prometheus label value of a counted kind ("get_org_policy"; "undecodable" for 0;
@@ -38,7 +39,7 @@ inline constexpr std::size_t kCountedCodes = 17;  // Code::kOk .. Code::kUnauthe
 constexpr std::string_view CountedKindName(std::uint8_t kind) {
   constexpr std::array<std::string_view, kCountedKinds> kNames = {
       "undecodable", "get_org_policy", "get_org_policies", "get_default_policy",
-      "get_status",  "check",          "check_batch"};
+      "get_status",  "check",          "check_batch",      "dump"};
   return kind < kNames.size() ? kNames[kind] : "unknown";
 }
 

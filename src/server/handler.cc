@@ -23,6 +23,8 @@ std::uint8_t CountedKind(RequestKind kind) {
       return kKindCheck;
     case RequestKind::kCheckBatch:
       return kKindCheckBatch;
+    case RequestKind::kDump:
+      return kKindDump;
   }
   return kKindUndecodable;
 }
@@ -79,6 +81,7 @@ FrameSecrets RequestHandler::Handle(std::span<const std::uint8_t> frame,
 Code RequestHandler::Answer(const RequestView& request, std::vector<std::uint8_t>& out) {
   const Timestamp now = clock_.Now();
   if (request.kind() == RequestKind::kGetStatus) return HandleStatus(request, now, out);
+  if (request.kind() == RequestKind::kDump) return HandleDump(request, out);
   const bool stale = state_.IsStale(now);
   if (stale && state_.refuse_when_stale()) {
     return Fail(request.id(),
@@ -91,6 +94,13 @@ Code RequestHandler::Answer(const RequestView& request, std::vector<std::uint8_t
     return HandleChecks(request, stale, out);
   }
   return HandleOrgs(request, stale, out);
+}
+
+Code RequestHandler::HandleDump(const RequestView& request, std::vector<std::uint8_t>& out) {
+  Result<std::unique_ptr<DumpCursor>> cursor = store_.OpenDumpCursor();
+  if (!cursor) return Fail(request.id(), cursor.error(), out);
+  dump_ = std::make_unique<DumpStream>(request.id(), std::move(*cursor));
+  return Code::kOk;
 }
 
 Code RequestHandler::HandleOrgs(const RequestView& request, bool stale,

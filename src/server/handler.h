@@ -17,6 +17,11 @@
 // decision needs domains (CheckNeedsDomains; never for an org the store does not know) all of it
 // is read again with the domains, from one RocksDB view, and every check is decided on that.
 //
+// Dumps: a Dump request opens a DumpStream (server/dump_stream.h) on a Store::OpenDumpCursor
+// view and appends nothing; the session takes the stream (TakeDump) and writes its frames before
+// it answers anything after the Dump. A dump is served whatever the data's age (it is an
+// operator's copy, not an answer to a service), like a status request.
+//
 // Counting: with a RequestMetrics (the serving thread's), every answered frame is counted by kind
 // and result code, and the session reports latency through RecordLatency. With a counters
 // source, a status request asking for counters gets them.
@@ -28,6 +33,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -36,6 +42,7 @@
 #include "base/clock.h"
 #include "base/status.h"
 #include "check/check.h"
+#include "server/dump_stream.h"
 #include "server/request_metrics.h"
 #include "server/serving_state.h"
 #include "store/store.h"
@@ -69,6 +76,11 @@ class RequestHandler {
   // then closes the connection); counted as an undecodable request and a bad frame.
   void AppendError(std::uint64_t id, const Status& error, std::vector<std::uint8_t>& out);
 
+  // Whether the last Handle() began a dump, and the stream that answers it (null when none); the
+  // caller writes every frame of it before handling the next request.
+  bool dump_pending() const { return dump_ != nullptr; }
+  std::unique_ptr<DumpStream> TakeDump() { return std::move(dump_); }
+
   // Records that `frames` requests were answered `ns` nanoseconds after they were read.
   void RecordLatency(std::uint64_t ns, std::size_t frames) {
     if (metrics_ != nullptr) metrics_->RecordLatency(ns, frames);
@@ -87,6 +99,7 @@ class RequestHandler {
   Status ResolveKinds(KindSet kinds, std::optional<std::size_t> org, KindAnswers& out) const;
   Code HandleStatus(const RequestView& request, Timestamp now, std::vector<std::uint8_t>& out);
   Code HandleChecks(const RequestView& request, bool stale, std::vector<std::uint8_t>& out);
+  Code HandleDump(const RequestView& request, std::vector<std::uint8_t>& out);
   // Validates and resolves every check of `request` on the policies batch_ holds, into
   // resolutions_ (or errors_) and check_views_; returns whether any resolved check needs domains.
   bool ResolveChecks(const RequestView& request);
@@ -117,6 +130,7 @@ class RequestHandler {
   std::vector<CheckDecision> decisions_;  // grows to the largest check batch, never shrinks
   std::vector<CheckResultView> check_views_;
   std::vector<std::size_t> claim_queries_;  // per check: its claim query in batch_, or kNoClaims
+  std::unique_ptr<DumpStream> dump_;        // a Dump's answer until the session takes it
   static constexpr std::size_t kNoClaims = SIZE_MAX;
 };
 

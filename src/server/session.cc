@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "server/limits.h"
+#include "wire/frame.h"
 
 namespace policyd {
 namespace {
@@ -41,6 +42,11 @@ Answered AnswerFrames(FrameBuffer& in, RequestHandler& handler, std::size_t max_
     if (frame->empty()) return a;
     if (handler.Handle(*frame, out) == FrameSecrets::kMayHoldSecret) in.WipeLast();
     ++a.frames;
+    if (handler.dump_pending()) {
+      a.dump = true;
+      a.more = true;  // the requests after the dump wait until it has been written
+      return a;
+    }
   }
 }
 
@@ -108,12 +114,17 @@ asio::awaitable<void> RunSession(std::shared_ptr<Connection> c,
       if (!written) break;
       const SteadyClock::time_point written_at = SteadyClock::now();
       progress(written_at);
-      if (answered.frames > 0) {
+      // A dump's own frames are not a lookup's latency: its request is left out.
+      const std::size_t timed = answered.frames - (answered.dump ? 1 : 0);
+      if (timed > 0) {
         handler->RecordLatency(
             static_cast<std::uint64_t>(
                 std::chrono::duration_cast<std::chrono::nanoseconds>(written_at - read_at).count()),
-            answered.frames);
+            timed);
       }
+    }
+    if (answered.dump && !co_await WriteDump(c, handler->TakeDump(), limits.idle_timeout)) {
+      break;
     }
     if (answered.close) break;
     if (answered.more) continue;  // answer what is buffered before reading more
@@ -135,6 +146,26 @@ asio::awaitable<void> RunSession(std::shared_ptr<Connection> c,
   c->socket.shutdown(asio::socket_base::shutdown_both, ignored);
   c->socket.close(ignored);
   c->timer.cancel();
+}
+
+asio::awaitable<bool> WriteDump(std::shared_ptr<Connection> c, std::unique_ptr<DumpStream> dump,
+                                std::chrono::milliseconds idle_timeout) {
+  std::vector<std::uint8_t> frame;
+  frame.reserve(kDumpChunkBytes + kDumpFrameOverhead + kFrameHeaderBytes);
+  for (bool last = false; !last;) {
+    frame.clear();
+    last = dump->AppendNextFrame(frame);
+    // Always asynchronous: the next frame is made only after this one is in the socket, and the
+    // completion runs through the event loop, so the thread's other connections are served
+    // between frames.
+    asio::error_code ec;
+    std::size_t written = 0;
+    std::tie(ec, written) = co_await asio::async_write(c->socket, asio::buffer(frame), kNoThrow);
+    if (ec) co_return false;
+    SetDeadline(*c, SteadyClock::now() +
+                        (c->stopping ? std::chrono::milliseconds(kDrainQuiet) : idle_timeout));
+  }
+  co_return true;
 }
 
 asio::awaitable<void> RunIdleWatchdog(std::shared_ptr<Connection> c) {

@@ -8,6 +8,14 @@
 // instead of growing the daemon. Between batches the session yields, so one busy connection
 // does not starve the others on its thread.
 //
+// A Dump request (wire/dump.h) stops the step that answered it: the answers before it are
+// written, then its frames one at a time, each made only once the one before was written to the
+// socket (an asynchronous write's completion, which also lets the thread's other connections
+// run between frames). So a peer that reads slowly holds up its own dump, never the daemon's
+// memory, and the idle timeout closes a dump whose peer stopped reading. The requests after it
+// are answered once it has ended; a peer that goes away mid-dump ends the session, which
+// destroys the dump (and releases its store view).
+//
 // A bad length prefix is answered with an error and the connection is closed (the stream cannot
 // be re-synchronised); a bad FlatBuffer inside a well-framed message is answered with
 // INVALID_ARGUMENT and the connection stays open. A connection is closed when it makes no
@@ -62,9 +70,17 @@ struct Answered {
   std::size_t frames = 0;
   bool more = false;   // stopped at a limit: complete frames may still be buffered
   bool close = false;  // bad framing: close once the answers are written
+  bool dump = false;   // the last frame answered began a dump (RequestHandler::TakeDump)
 };
 Answered AnswerFrames(FrameBuffer& in, RequestHandler& handler, std::size_t max_inflight,
                       std::vector<std::uint8_t>& out);
+
+// Writes every frame of `dump` to the connection, each once the one before was written, moving
+// the connection's deadline on (by `idle_timeout`, or kDrainQuiet while the server stops) after
+// each. Returns false when the connection failed (the dump is then dropped).
+asio::awaitable<bool> WriteDump(std::shared_ptr<Connection> connection,
+                                std::unique_ptr<DumpStream> dump,
+                                std::chrono::milliseconds idle_timeout);
 
 // Serves `connection` until the peer closes, an error, idleness or shutdown.
 asio::awaitable<void> RunSession(std::shared_ptr<Connection> connection,

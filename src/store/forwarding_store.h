@@ -47,6 +47,9 @@ class ForwardingStore : public Store {
     return base_.ForEachKindRow(visit);
   }
   Status Flush() override { return base_.Flush(); }
+  Result<std::unique_ptr<DumpCursor>> OpenDumpCursor() const override {
+    return base_.OpenDumpCursor();
+  }
 
  protected:
   Store& base() const { return base_; }

@@ -54,6 +54,8 @@ class RocksStore final : public Store {
   Status ForEachKindRow(
       const std::function<Status(const KindRow& row, bool has_policy)>& visit) const override;
   Status Flush() override;
+  // From a RocksDB snapshot, with fill_cache off (rocks_store_dump.cc).
+  Result<std::unique_ptr<DumpCursor>> OpenDumpCursor() const override;
 
  private:
   RocksStore(std::string dir, std::shared_ptr<rocksdb::Cache> cache,

@@ -190,9 +190,47 @@ struct StoreOptions {
   bool read_only = false;
 };
 
+// What a dump writes of the instance: its default, its domains and its generic kinds' defaults.
+struct DumpInstance {
+  InstanceRecord instance;
+  std::vector<std::string> domains;
+  std::vector<KindPolicy> kinds;  // the defaults of kGenericKinds that are stored, in kind order
+};
+
+// What a dump writes of one org: its row, its domains (as stored) and its own rows of the
+// generic kinds (kGenericKinds only; no label preview, no removed rows), in kind order.
+struct DumpEntry {
+  OrgRecord org;
+  std::vector<OrgDomain> domains;
+  std::vector<KindPolicy> kinds;
+};
+
+// A resumable walk over the whole store, for streaming a dump in pieces (server/dump_stream.h):
+// everything it yields comes from one consistent view taken when it was opened (RocksDB: a
+// snapshot), whatever is written meanwhile. Holding the view pins what it sees (RocksDB keeps the
+// memtables and table files it needs until the cursor is destroyed) but nothing grows with the
+// store: the cursor holds one org at a time. One thread at a time; must not outlive its store.
+class DumpCursor {
+ public:
+  virtual ~DumpCursor() = default;
+  // The instance, read when the cursor was opened.
+  virtual const DumpInstance& instance() const = 0;
+  // Fills `out` with the next org in id byte order (its buffers reused) and returns true, or
+  // false once every org was visited. Errors: INTERNAL / DATA_LOSS as for Store::Read(); the
+  // cursor is then not to be used again.
+  virtual Result<bool> Next(DumpEntry& out) = 0;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
+
+  // Opens a DumpCursor on the current state. Errors: FAILED_PRECONDITION when no instance
+  // default is stored yet (nothing to dump); UNIMPLEMENTED for a store that cannot (test
+  // doubles); INTERNAL / DATA_LOSS as for Read().
+  virtual Result<std::unique_ptr<DumpCursor>> OpenDumpCursor() const {
+    return Err(Status(Code::kUnimplemented, "this store cannot be dumped"));
+  }
 
   // Fills `batch` with the instance default, every requested org and the answers to its claim
   // queries, from one consistent view.

@@ -148,6 +148,9 @@ struct RequestDecoder {
         view.checks_ = checks;
         return view;
       }
+      case fb::RequestBody::Dump:
+        view.kind_ = RequestKind::kDump;
+        return view;
       case fb::RequestBody::NONE:
         return fail(view.id_, "request has no body");
     }

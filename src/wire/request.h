@@ -25,6 +25,7 @@ enum class RequestKind : std::uint8_t {
   kGetStatus,
   kCheck,       // one Check (check/check.h)
   kCheckBatch,  // 1..kMaxBatchChecks Checks
+  kDump,        // the whole store, answered in DumpChunk frames (wire/dump.h)
 };
 
 // Most orgs one GetOrgPolicies frame may ask for, and most checks one CheckBatch may hold.

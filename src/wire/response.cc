@@ -493,6 +493,17 @@ Result<Response> DecodeResponse(std::span<const std::uint8_t> frame) {
       }
       return out;
     }
+    case fb::ResponseBody::DumpChunk: {
+      const fb::DumpChunk* chunk = r->body_as_DumpChunk();
+      out.kind = ResponseKind::kDump;
+      out.dump.offset = chunk->offset();
+      if (const auto* data = chunk->data()) {
+        out.dump.data.assign(reinterpret_cast<const char*>(data->data()), data->size());
+      }
+      out.dump.last = chunk->last();
+      out.dump.orgs = chunk->orgs();
+      return out;
+    }
     default:
       return Err(Status::InvalidArgument("response has neither an error nor a known body"));
   }

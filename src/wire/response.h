@@ -140,7 +140,23 @@ struct CheckAnswer {
   std::optional<KindValue> password_complexity;
 };
 
-enum class ResponseKind : std::uint8_t { kError, kPolicy, kBatch, kStatus, kCheck, kCheckBatch };
+// One frame of a Dump's answer (wire/dump.h), owning its bytes (client side).
+struct DumpChunk {
+  std::uint64_t offset = 0;  // where `data` begins in the snapshot document
+  std::string data;          // the next bytes of the document
+  bool last = false;         // the document ends with this chunk
+  std::uint64_t orgs = 0;    // last chunk: the document's org count
+};
+
+enum class ResponseKind : std::uint8_t {
+  kError,
+  kPolicy,
+  kBatch,
+  kStatus,
+  kCheck,
+  kCheckBatch,
+  kDump,
+};
 
 struct Response {
   std::uint64_t id = 0;
@@ -150,6 +166,7 @@ struct Response {
   std::vector<PolicyAnswer> policies;  // kPolicy: one; kBatch: one per requested org
   ServerStatus status;                 // kStatus
   std::vector<CheckAnswer> checks;     // kCheck: one; kCheckBatch: one per check asked
+  DumpChunk dump;                      // kDump
 };
 
 // Verifies and decodes one response frame (without the length prefix; 8-byte aligned).

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <vector>
 
+#include "wire/dump.h"
 #include "wire/frame.h"
 #include "wire/request.h"
 #include "wire/response.h"
@@ -70,6 +71,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (response && response->kind == policyd::ResponseKind::kPolicy &&
       response->policies[0].status.ok()) {
     RoundTripKinds(*response);
+  }
+  if (response && response->kind == policyd::ResponseKind::kDump) {
+    // A decoded dump chunk survives a re-encode unchanged (what policyctl writes is its data).
+    const policyd::DumpChunk& chunk = response->dump;
+    policyd::DumpChunkEncoder encoder;
+    std::vector<std::uint8_t> frame;
+    encoder.Append(frame, response->id, chunk.offset, chunk.data, chunk.last, chunk.orgs);
+    std::vector<std::uint64_t> storage;
+    auto again = policyd::DecodeResponse(AlignedBody(frame, storage));
+    if (!again || again->kind != policyd::ResponseKind::kDump || again->dump.data != chunk.data ||
+        again->dump.offset != chunk.offset || again->dump.last != chunk.last ||
+        again->dump.orgs != (chunk.last ? chunk.orgs : 0)) {
+      __builtin_trap();
+    }
   }
   if (response && response->kind == policyd::ResponseKind::kStatus) {
     const policyd::ServerStatus& status = response->status;

@@ -15,6 +15,7 @@
 #include "store/kind_codec.h"
 #include "support/kind_samples.h"
 #include "sync/cursor.h"
+#include "wire/dump.h"
 #include "wire/request.h"
 #include "wire/response.h"
 
@@ -285,6 +286,18 @@ int main(int argc, char** argv) {
   enc.AppendCheckBatch(f, 9, answers, true);
   Write(root / "fuzz_request", "response_check_batch", Body(f));
   WriteKindSeeds(root / "fuzz_request", res, not_found);
+  // A dump: its request, a chunk in the middle of the document and the last one.
+  f.clear();
+  AppendDump(f, 12);
+  Write(root / "fuzz_request", "dump", Body(f));
+  DumpChunkEncoder chunks;
+  f.clear();
+  chunks.Append(f, 12, 0, R"({"instance":{"id":"1","policy":{"isDefault":true}},"orgs":[)", false,
+                0);
+  Write(root / "fuzz_request", "response_dump_chunk", Body(f));
+  f.clear();
+  chunks.Append(f, 12, 59, "\n{\"id\":\"org-1\"}\n]}\n", true, 1);
+  Write(root / "fuzz_request", "response_dump_last", Body(f));
 
   const std::string policy_json =
       R"({"details":{"sequence":"17","creationDate":"2025-02-11T08:00:01.500Z","changeDate":)"

@@ -75,13 +75,12 @@ std::string WriteFakePatFile(const TempDir& dir) {
 Daemon::Daemon(const TempDir& dir, std::vector<std::string> extra,
                const std::vector<std::string>& env)
     : socket_(dir.Join("policyd.sock")) {
-  std::vector<std::string> argv = {BinDir() + "/daemon/policyd",
-                                   "--socket",
-                                   socket_,
-                                   "--data-dir",
-                                   dir.Join("data"),
-                                   "--threads",
-                                   "2"};
+  std::vector<std::string> argv = {BinDir() + "/daemon/policyd", "--socket", socket_, "--data-dir",
+                                   dir.Join("data")};
+  // Two serving threads unless the test chose.
+  if (std::find(extra.begin(), extra.end(), "--threads") == extra.end()) {
+    argv.insert(argv.end(), {"--threads", "2"});
+  }
   argv.insert(argv.end(), extra.begin(), extra.end());
   process_ = std::make_unique<ChildProcess>(argv, dir.Join("policyd.log"), env);
 }

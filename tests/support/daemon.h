@@ -34,7 +34,8 @@ std::string WriteFakePatFile(const TempDir& dir);
 
 class Daemon {
  public:
-  // Starts policyd on dir/policyd.sock with dir/data; `extra` are further flags, `env`
+  // Starts policyd on dir/policyd.sock with dir/data and two serving threads (unless `extra`
+  // has --threads); `extra` are further flags, `env`
   // ("NAME=value") further environment variables.
   explicit Daemon(const TempDir& dir, std::vector<std::string> extra = {},
                   const std::vector<std::string>& env = {});

@@ -1,4 +1,4 @@
-// The C++ client's policy kinds and password check against a fake daemon: a thread on a real
+// The C++ client's policy kinds, password check and dump against a fake daemon: a thread on a real
 // unix socket that decodes each request with wire/request.h and answers with ResponseEncoder,
 // the way the server's handler will (what it answers is decided by each test).
 #include <gtest/gtest.h>
@@ -16,6 +16,7 @@
 
 #include "check/password.h"
 #include "client/client.h"
+#include "wire/dump.h"
 #include "wire/frame.h"
 #include "wire/request.h"
 #include "wire/response.h"
@@ -294,6 +295,73 @@ TEST(ClientKindsTest, CheckPasswordSendsThePasswordAndDecodesTheVerdict) {
     EXPECT_EQ(bytes.find("a long passphrase"), std::string::npos);
   }
   EXPECT_EQ(daemon.answers().size(), 2u);
+}
+
+// Client::Dump: the chunks' bytes in order, checked by offset.
+TEST(ClientDumpTest, ChunksReachTheSinkInOrderAndTheLastOneEndsTheDump) {
+  FakeDaemon daemon([](const RequestView& r, ResponseEncoder&, std::vector<std::uint8_t>& out) {
+    DumpChunkEncoder chunks;
+    chunks.Append(out, r.id(), 0, "{\"instance\":", false, 0);
+    chunks.Append(out, r.id(), 12, "{}}", true, 7);
+  });
+  auto client = Client::Connect(daemon.path());
+  ASSERT_TRUE(client);
+  std::string got;
+  Result<DumpSummary> dump = client->Dump([&got](std::string_view bytes) {
+    got += bytes;
+    return Status::Ok();
+  });
+  ASSERT_TRUE(dump) << dump.error().ToString();
+  EXPECT_EQ(got, "{\"instance\":{}}");
+  EXPECT_EQ(dump->orgs, 7u);
+  EXPECT_EQ(dump->bytes, got.size());
+  EXPECT_TRUE(client->connected());
+}
+
+TEST(ClientDumpTest, AChunkOutOfPlaceIsInternalAndClosesTheConnection) {
+  FakeDaemon daemon([](const RequestView& r, ResponseEncoder&, std::vector<std::uint8_t>& out) {
+    DumpChunkEncoder chunks;
+    chunks.Append(out, r.id(), 0, "{\"instance\":", false, 0);
+    chunks.Append(out, r.id(), 13, "}}", true, 1);  // one byte went missing
+  });
+  auto client = Client::Connect(daemon.path());
+  ASSERT_TRUE(client);
+  Result<DumpSummary> dump = client->Dump([](std::string_view) { return Status::Ok(); });
+  ASSERT_FALSE(dump);
+  EXPECT_EQ(dump.error().code(), Code::kInternal);
+  EXPECT_NE(dump.error().message().find("offset 13"), std::string::npos);
+  EXPECT_FALSE(client->connected());
+}
+
+TEST(ClientDumpTest, AnErrorMidwayEndsTheDumpAndASinkErrorStopsIt) {
+  FakeDaemon daemon([](const RequestView& r, ResponseEncoder& enc, std::vector<std::uint8_t>& out) {
+    DumpChunkEncoder chunks;
+    chunks.Append(out, r.id(), 0, "{", false, 0);
+    enc.AppendError(out, r.id(), Status::DataLoss("dump: org row does not decode"));
+  });
+  auto client = Client::Connect(daemon.path());
+  ASSERT_TRUE(client);
+  Result<DumpSummary> dump = client->Dump([](std::string_view) { return Status::Ok(); });
+  ASSERT_FALSE(dump);
+  EXPECT_EQ(dump.error().code(), Code::kDataLoss);
+  EXPECT_TRUE(client->connected());  // the error frame ended the dump: the connection is usable
+  dump = client->Dump([](std::string_view) { return Status::Internal("disk full"); });
+  ASSERT_FALSE(dump);
+  EXPECT_EQ(dump.error().message(), "disk full");
+  EXPECT_FALSE(client->connected());  // the rest of the dump was not read
+}
+
+TEST(ClientDumpTest, AnOlderDaemonsRefusalSaysToUseTheDataDirectory) {
+  FakeDaemon daemon([](const RequestView& r, ResponseEncoder& enc, std::vector<std::uint8_t>& out) {
+    // What a daemon that does not know the Dump body answers (wire/request.cc).
+    enc.AppendError(out, r.id(), Status::InvalidArgument("unsupported request kind 7"));
+  });
+  auto client = Client::Connect(daemon.path());
+  ASSERT_TRUE(client);
+  Result<DumpSummary> dump = client->Dump([](std::string_view) { return Status::Ok(); });
+  ASSERT_FALSE(dump);
+  EXPECT_EQ(dump.error().code(), Code::kUnimplemented);
+  EXPECT_NE(dump.error().message().find("--data-dir"), std::string::npos);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 export { Check } from './policyd/fb/check';
 export { CheckBatch } from './policyd/fb/check-batch';
 export { CheckKind } from './policyd/fb/check-kind';
+export { Dump } from './policyd/fb/dump';
 export { GetDefaultPolicy } from './policyd/fb/get-default-policy';
 export { GetOrgPolicies } from './policyd/fb/get-org-policies';
 export { GetOrgPolicy } from './policyd/fb/get-org-policy';

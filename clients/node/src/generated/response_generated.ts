@@ -7,6 +7,7 @@ export { CheckResultBatch } from './policyd/fb/check-result-batch';
 export { Code } from './policyd/fb/code';
 export { Counters } from './policyd/fb/counters';
 export { DomainPolicy } from './policyd/fb/domain-policy';
+export { DumpChunk } from './policyd/fb/dump-chunk';
 export { Error } from './policyd/fb/error';
 export { FleetConnection } from './policyd/fb/fleet-connection';
 export { FleetPublisher } from './policyd/fb/fleet-publisher';

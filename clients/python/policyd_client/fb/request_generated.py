@@ -93,6 +93,7 @@ class RequestBody(object):
     GetStatus = 4
     Check = 5
     CheckBatch = 6
+    Dump = 7
 
 
 # A point in time, UTC. Formatted as RFC 3339 like protojson when shown as JSON.
@@ -1568,8 +1569,39 @@ def CheckBatchStartChecksVector(builder, numElems): return builder.StartVector(4
 def CheckBatchEnd(builder): return builder.EndObject()
 
 
+# The whole store as a snapshot document (`policyctl dump`; docs/dump.md), read from one
+# consistent view. Unlike every other request it is answered by a SEQUENCE of Responses with
+# its id: DumpChunk frames in order, the last with `last` set, or an error Response (which ends
+# the dump). The connection serves the requests after it once the dump has ended.
+class Dump(object):
+    __slots__ = ['_tab']
+
+    @classmethod
+    def GetRootAs(cls, buf, offset=0):
+        n = flatbuffers.encode.Get(flatbuffers.packer.uoffset, buf, offset)
+        x = Dump()
+        x.Init(buf, n + offset)
+        return x
+
+    @classmethod
+    def GetRootAsDump(cls, buf, offset=0):
+        """This method is deprecated. Please switch to GetRootAs."""
+        return cls.GetRootAs(buf, offset)
+    @classmethod
+    def DumpBufferHasIdentifier(cls, buf, offset, size_prefixed=False):
+        return flatbuffers.util.BufferHasIdentifier(buf, offset, b"\x50\x44\x52\x51", size_prefixed=size_prefixed)
+
+    # Dump
+    def Init(self, buf, pos):
+        self._tab = flatbuffers.table.Table(buf, pos)
+
+def DumpStart(builder): builder.StartObject(0)
+def DumpEnd(builder): return builder.EndObject()
+
+
 # One request. The server answers every request with exactly one Response carrying the same
-# id, in the order requests arrived on the connection, so clients may pipeline.
+# id (a Dump: its sequence of them), in the order requests arrived on the connection, so
+# clients may pipeline.
 class Request(object):
     __slots__ = ['_tab']
 

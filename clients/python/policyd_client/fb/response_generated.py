@@ -143,6 +143,7 @@ class ResponseBody(object):
     StatusReply = 3
     CheckResult = 4
     CheckResultBatch = 5
+    DumpChunk = 6
 
 
 # A point in time, UTC. Formatted as RFC 3339 like protojson when shown as JSON.
@@ -2345,6 +2346,88 @@ def CheckResultBatchStart(builder): builder.StartObject(1)
 def CheckResultBatchAddResults(builder, results): builder.PrependUOffsetTRelativeSlot(0, flatbuffers.number_types.UOffsetTFlags.py_type(results), 0)
 def CheckResultBatchStartResultsVector(builder, numElems): return builder.StartVector(4, numElems, 4)
 def CheckResultBatchEnd(builder): return builder.EndObject()
+
+
+# One frame of the answer to a Dump: the next bytes of the snapshot document
+# (json/snapshot_json.h, exactly what `policyctl dump --data-dir` writes). Chunks cut the
+# document anywhere (not at org boundaries); concatenated in order they are the document.
+class DumpChunk(object):
+    __slots__ = ['_tab']
+
+    @classmethod
+    def GetRootAs(cls, buf, offset=0):
+        n = flatbuffers.encode.Get(flatbuffers.packer.uoffset, buf, offset)
+        x = DumpChunk()
+        x.Init(buf, n + offset)
+        return x
+
+    @classmethod
+    def GetRootAsDumpChunk(cls, buf, offset=0):
+        """This method is deprecated. Please switch to GetRootAs."""
+        return cls.GetRootAs(buf, offset)
+    @classmethod
+    def DumpChunkBufferHasIdentifier(cls, buf, offset, size_prefixed=False):
+        return flatbuffers.util.BufferHasIdentifier(buf, offset, b"\x50\x44\x52\x53", size_prefixed=size_prefixed)
+
+    # DumpChunk
+    def Init(self, buf, pos):
+        self._tab = flatbuffers.table.Table(buf, pos)
+
+    # DumpChunk
+    def Offset(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(4))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Uint64Flags, o + self._tab.Pos)
+        return 0
+
+    # DumpChunk
+    def Data(self, j):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(6))
+        if o != 0:
+            a = self._tab.Vector(o)
+            return self._tab.Get(flatbuffers.number_types.Uint8Flags, a + flatbuffers.number_types.UOffsetTFlags.py_type(j * 1))
+        return 0
+
+    # DumpChunk
+    def DataAsNumpy(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(6))
+        if o != 0:
+            return self._tab.GetVectorAsNumpy(flatbuffers.number_types.Uint8Flags, o)
+        return 0
+
+    # DumpChunk
+    def DataLength(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(6))
+        if o != 0:
+            return self._tab.VectorLen(o)
+        return 0
+
+    # DumpChunk
+    def DataIsNone(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(6))
+        return o == 0
+
+    # DumpChunk
+    def Last(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(8))
+        if o != 0:
+            return bool(self._tab.Get(flatbuffers.number_types.BoolFlags, o + self._tab.Pos))
+        return False
+
+    # DumpChunk
+    def Orgs(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(10))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Uint64Flags, o + self._tab.Pos)
+        return 0
+
+def DumpChunkStart(builder): builder.StartObject(4)
+def DumpChunkAddOffset(builder, offset): builder.PrependUint64Slot(0, offset, 0)
+def DumpChunkAddData(builder, data): builder.PrependUOffsetTRelativeSlot(1, flatbuffers.number_types.UOffsetTFlags.py_type(data), 0)
+def DumpChunkStartDataVector(builder, numElems): return builder.StartVector(1, numElems, 1)
+def DumpChunkAddLast(builder, last): builder.PrependBoolSlot(2, last, 0)
+def DumpChunkAddOrgs(builder, orgs): builder.PrependUint64Slot(3, orgs, 0)
+def DumpChunkEnd(builder): return builder.EndObject()
 
 
 # One response, carrying the id of the request it answers.

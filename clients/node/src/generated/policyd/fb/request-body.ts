@@ -2,6 +2,7 @@
 
 import { Check } from '../../policyd/fb/check';
 import { CheckBatch } from '../../policyd/fb/check-batch';
+import { Dump } from '../../policyd/fb/dump';
 import { GetDefaultPolicy } from '../../policyd/fb/get-default-policy';
 import { GetOrgPolicies } from '../../policyd/fb/get-org-policies';
 import { GetOrgPolicy } from '../../policyd/fb/get-org-policy';
@@ -15,13 +16,14 @@ export enum RequestBody {
   GetDefaultPolicy = 3,
   GetStatus = 4,
   Check = 5,
-  CheckBatch = 6
+  CheckBatch = 6,
+  Dump = 7
 }
 
 export function unionToRequestBody(
   type: RequestBody,
-  accessor: (obj:Check|CheckBatch|GetDefaultPolicy|GetOrgPolicies|GetOrgPolicy|GetStatus) => Check|CheckBatch|GetDefaultPolicy|GetOrgPolicies|GetOrgPolicy|GetStatus|null
-): Check|CheckBatch|GetDefaultPolicy|GetOrgPolicies|GetOrgPolicy|GetStatus|null {
+  accessor: (obj:Check|CheckBatch|Dump|GetDefaultPolicy|GetOrgPolicies|GetOrgPolicy|GetStatus) => Check|CheckBatch|Dump|GetDefaultPolicy|GetOrgPolicies|GetOrgPolicy|GetStatus|null
+): Check|CheckBatch|Dump|GetDefaultPolicy|GetOrgPolicies|GetOrgPolicy|GetStatus|null {
   switch(RequestBody[type]) {
     case 'NONE': return null; 
     case 'GetOrgPolicy': return accessor(new GetOrgPolicy())! as GetOrgPolicy;
@@ -30,15 +32,16 @@ export function unionToRequestBody(
     case 'GetStatus': return accessor(new GetStatus())! as GetStatus;
     case 'Check': return accessor(new Check())! as Check;
     case 'CheckBatch': return accessor(new CheckBatch())! as CheckBatch;
+    case 'Dump': return accessor(new Dump())! as Dump;
     default: return null;
   }
 }
 
 export function unionListToRequestBody(
   type: RequestBody, 
-  accessor: (index: number, obj:Check|CheckBatch|GetDefaultPolicy|GetOrgPolicies|GetOrgPolicy|GetStatus) => Check|CheckBatch|GetDefaultPolicy|GetOrgPolicies|GetOrgPolicy|GetStatus|null, 
+  accessor: (index: number, obj:Check|CheckBatch|Dump|GetDefaultPolicy|GetOrgPolicies|GetOrgPolicy|GetStatus) => Check|CheckBatch|Dump|GetDefaultPolicy|GetOrgPolicies|GetOrgPolicy|GetStatus|null, 
   index: number
-): Check|CheckBatch|GetDefaultPolicy|GetOrgPolicies|GetOrgPolicy|GetStatus|null {
+): Check|CheckBatch|Dump|GetDefaultPolicy|GetOrgPolicies|GetOrgPolicy|GetStatus|null {
   switch(RequestBody[type]) {
     case 'NONE': return null; 
     case 'GetOrgPolicy': return accessor(index, new GetOrgPolicy())! as GetOrgPolicy;
@@ -47,6 +50,7 @@ export function unionListToRequestBody(
     case 'GetStatus': return accessor(index, new GetStatus())! as GetStatus;
     case 'Check': return accessor(index, new Check())! as Check;
     case 'CheckBatch': return accessor(index, new CheckBatch())! as CheckBatch;
+    case 'Dump': return accessor(index, new Dump())! as Dump;
     default: return null;
   }
 }

@@ -7,7 +7,8 @@ import { RequestBody, unionToRequestBody, unionListToRequestBody } from '../../p
 
 /**
  * One request. The server answers every request with exactly one Response carrying the same
- * id, in the order requests arrived on the connection, so clients may pipeline.
+ * id (a Dump: its sequence of them), in the order requests arrived on the connection, so
+ * clients may pipeline.
  */
 export class Request {
   bb: flatbuffers.ByteBuffer|null = null;

@@ -2,6 +2,7 @@
 
 import { CheckResult } from '../../policyd/fb/check-result';
 import { CheckResultBatch } from '../../policyd/fb/check-result-batch';
+import { DumpChunk } from '../../policyd/fb/dump-chunk';
 import { PolicyBatch } from '../../policyd/fb/policy-batch';
 import { PolicyResult } from '../../policyd/fb/policy-result';
 import { StatusReply } from '../../policyd/fb/status-reply';
@@ -13,13 +14,14 @@ export enum ResponseBody {
   PolicyBatch = 2,
   StatusReply = 3,
   CheckResult = 4,
-  CheckResultBatch = 5
+  CheckResultBatch = 5,
+  DumpChunk = 6
 }
 
 export function unionToResponseBody(
   type: ResponseBody,
-  accessor: (obj:CheckResult|CheckResultBatch|PolicyBatch|PolicyResult|StatusReply) => CheckResult|CheckResultBatch|PolicyBatch|PolicyResult|StatusReply|null
-): CheckResult|CheckResultBatch|PolicyBatch|PolicyResult|StatusReply|null {
+  accessor: (obj:CheckResult|CheckResultBatch|DumpChunk|PolicyBatch|PolicyResult|StatusReply) => CheckResult|CheckResultBatch|DumpChunk|PolicyBatch|PolicyResult|StatusReply|null
+): CheckResult|CheckResultBatch|DumpChunk|PolicyBatch|PolicyResult|StatusReply|null {
   switch(ResponseBody[type]) {
     case 'NONE': return null; 
     case 'PolicyResult': return accessor(new PolicyResult())! as PolicyResult;
@@ -27,15 +29,16 @@ export function unionToResponseBody(
     case 'StatusReply': return accessor(new StatusReply())! as StatusReply;
     case 'CheckResult': return accessor(new CheckResult())! as CheckResult;
     case 'CheckResultBatch': return accessor(new CheckResultBatch())! as CheckResultBatch;
+    case 'DumpChunk': return accessor(new DumpChunk())! as DumpChunk;
     default: return null;
   }
 }
 
 export function unionListToResponseBody(
   type: ResponseBody, 
-  accessor: (index: number, obj:CheckResult|CheckResultBatch|PolicyBatch|PolicyResult|StatusReply) => CheckResult|CheckResultBatch|PolicyBatch|PolicyResult|StatusReply|null, 
+  accessor: (index: number, obj:CheckResult|CheckResultBatch|DumpChunk|PolicyBatch|PolicyResult|StatusReply) => CheckResult|CheckResultBatch|DumpChunk|PolicyBatch|PolicyResult|StatusReply|null, 
   index: number
-): CheckResult|CheckResultBatch|PolicyBatch|PolicyResult|StatusReply|null {
+): CheckResult|CheckResultBatch|DumpChunk|PolicyBatch|PolicyResult|StatusReply|null {
   switch(ResponseBody[type]) {
     case 'NONE': return null; 
     case 'PolicyResult': return accessor(index, new PolicyResult())! as PolicyResult;
@@ -43,6 +46,7 @@ export function unionListToResponseBody(
     case 'StatusReply': return accessor(index, new StatusReply())! as StatusReply;
     case 'CheckResult': return accessor(index, new CheckResult())! as CheckResult;
     case 'CheckResultBatch': return accessor(index, new CheckResultBatch())! as CheckResultBatch;
+    case 'DumpChunk': return accessor(index, new DumpChunk())! as DumpChunk;
     default: return null;
   }
 }
