@@ -29,13 +29,15 @@ sanitizer_flags=(-G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g -D
 # storms and storage faults, per-peer connection limits and checks, the webhook listener, and the
 # NATS client (cnats's reader, flusher, timer and callback threads against the test's reader
 # threads), and fleet mode: the publisher (its writer, watch and feed threads), the follower and
-# the daemons of both. Pure-logic binaries are left to the asan stage.
+# the daemons of both, and the dump over the socket (its stream on the server's loop beside other
+# clients' lookups, against a store the test writes meanwhile). Pure-logic binaries are left to
+# the asan stage.
 # Names that do not exist (yet) are skipped.
 tsan_candidates=(store_test store_index_test upstream_test sync_test session_test daemon_test
   daemon_sync_test systemd_test abuse_test storage_fault_test request_metrics_test
   metrics_test top_test http_server_test http_compat_test nats_test peer_limits_test webhook_test
   webhook_daemon_test checks_test server_limits_test publish_test publish_unit_test follower_test
-  fleet_daemon_test)
+  fleet_daemon_test dump_test socket_dump_test)
 # Tests of scale and endurance that add no thread interaction the others lack, and that TSan's
 # slowdown stretches to minutes each (measured: 220 s, 116 s, 34 s of a 351-s stage): the 10,000-
 # org cold start and the sync rate report (the syncer's threads are those of the shorter sync
