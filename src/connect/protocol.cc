@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 
+#include "base/base64.h"
+#include "base/http_status.h"
 #include "json/policy_json.h"
 
 namespace policyd::connect {
@@ -65,28 +67,6 @@ std::string_view ConnectCodeName(Code code) {
   return n < kCodeNames.size() ? kCodeNames[n] : "unknown";
 }
 
-std::string Base64NoPad(std::string_view bytes) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((bytes.size() * 4 + 2) / 3);
-  std::size_t i = 0;
-  for (; i + 3 <= bytes.size(); i += 3) {
-    const auto v = static_cast<unsigned>(static_cast<unsigned char>(bytes[i])) << 16 |
-                   static_cast<unsigned>(static_cast<unsigned char>(bytes[i + 1])) << 8 |
-                   static_cast<unsigned>(static_cast<unsigned char>(bytes[i + 2]));
-    for (int shift : {18, 12, 6, 0}) out += kAlphabet[(v >> shift) & 63];
-  }
-  const std::size_t rest = bytes.size() - i;
-  if (rest == 0) return out;
-  unsigned v = static_cast<unsigned>(static_cast<unsigned char>(bytes[i])) << 16;
-  if (rest == 2) v |= static_cast<unsigned>(static_cast<unsigned char>(bytes[i + 1])) << 8;
-  out += kAlphabet[(v >> 18) & 63];
-  out += kAlphabet[(v >> 12) & 63];
-  if (rest == 2) out += kAlphabet[(v >> 6) & 63];
-  return out;
-}
-
 std::string FormatErrorBody(const Error& error) {
   std::string out = "{\"code\":\"";
   out += ConnectCodeName(error.code);
@@ -101,7 +81,8 @@ std::string FormatErrorBody(const Error& error) {
       if (i > 0) out += ',';
       out += "{\"type\":";
       AppendJsonString(out, error.details[i].type);
-      out += ",\"value\":\"" + Base64NoPad(error.details[i].value) + "\"}";
+      out += ",\"value\":\"" +
+             Base64EncodeNoPad(error.details[i].value, Base64Alphabet::kStandard) + "\"}";
     }
     out += ']';
   }
@@ -109,36 +90,8 @@ std::string FormatErrorBody(const Error& error) {
 }
 
 int ErrorHttpStatus(const Error& error) {
-  if (error.http_status != 0) return error.http_status;
-  // The spec's table (https://connectrpc.com/docs/protocol#error-codes), which is also
-  // grpc-gateway's (http/compat_json.h HttpStatusFromCode).
-  switch (error.code) {
-    case Code::kCancelled:
-      return 499;
-    case Code::kInvalidArgument:
-    case Code::kFailedPrecondition:
-    case Code::kOutOfRange:
-      return 400;
-    case Code::kDeadlineExceeded:
-      return 504;
-    case Code::kNotFound:
-      return 404;
-    case Code::kAlreadyExists:
-    case Code::kAborted:
-      return 409;
-    case Code::kPermissionDenied:
-      return 403;
-    case Code::kResourceExhausted:
-      return 429;
-    case Code::kUnimplemented:
-      return 501;
-    case Code::kUnavailable:
-      return 503;
-    case Code::kUnauthenticated:
-      return 401;
-    default:
-      return 500;  // unknown, internal, data_loss (and OK, which no error carries)
-  }
+  // The spec's table (https://connectrpc.com/docs/protocol#error-codes) is grpc-gateway's.
+  return error.http_status != 0 ? error.http_status : HttpStatusFromCode(error.code);
 }
 
 std::optional<Error> CheckRequestHeaders(const RequestHeaders& headers) {

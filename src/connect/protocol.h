@@ -62,9 +62,6 @@ std::string FormatErrorBody(const Error& error);
 // its code (invalid_argument 400, permission_denied 403, unimplemented 501, ...).
 int ErrorHttpStatus(const Error& error);
 
-// Standard base64 (RFC 4648 §4) without '=' padding.
-std::string Base64NoPad(std::string_view bytes);
-
 // The headers of a unary request that policyd checks, as received (nullopt: absent).
 struct RequestHeaders {
   std::optional<std::string_view> protocol_version;  // Connect-Protocol-Version

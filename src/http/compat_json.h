@@ -9,13 +9,11 @@
 #include <string>
 #include <string_view>
 
+#include "base/http_status.h"  // HttpStatusFromCode, which these answers go with
 #include "base/status.h"
 #include "model/domain_policy.h"
 
 namespace policyd::http {
-
-// grpc-gateway's HTTP status for a gRPC code (HTTPStatusFromCode).
-int HttpStatusFromCode(Code code);
 
 // A google.rpc.Status body. With a ZITADEL error id, the message is "<text> (<id>)" and the
 // details carry one zitadel.v1.ErrorDetail {id, message: <text>}, as ZITADEL's handlers and

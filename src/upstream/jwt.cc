@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "base/base64.h"
 #include "json/policy_json.h"
 
 namespace policyd::upstream_internal {
@@ -47,29 +48,7 @@ int Base64Value(char c) {
 }  // namespace
 
 std::string Base64UrlEncode(std::string_view bytes) {
-  std::string out;
-  out.reserve((bytes.size() * 4 + 2) / 3);
-  std::size_t i = 0;
-  const auto byte = [&bytes](std::size_t k) { return static_cast<unsigned char>(bytes[k]); };
-  for (; i + 3 <= bytes.size(); i += 3) {
-    const std::uint32_t n = (byte(i) << 16) | (byte(i + 1) << 8) | byte(i + 2);
-    out += kBase64UrlAlphabet[(n >> 18) & 63];
-    out += kBase64UrlAlphabet[(n >> 12) & 63];
-    out += kBase64UrlAlphabet[(n >> 6) & 63];
-    out += kBase64UrlAlphabet[n & 63];
-  }
-  const std::size_t rest = bytes.size() - i;
-  if (rest == 1) {
-    const std::uint32_t n = byte(i) << 16;
-    out += kBase64UrlAlphabet[(n >> 18) & 63];
-    out += kBase64UrlAlphabet[(n >> 12) & 63];
-  } else if (rest == 2) {
-    const std::uint32_t n = (byte(i) << 16) | (byte(i + 1) << 8);
-    out += kBase64UrlAlphabet[(n >> 18) & 63];
-    out += kBase64UrlAlphabet[(n >> 12) & 63];
-    out += kBase64UrlAlphabet[(n >> 6) & 63];
-  }
-  return out;
+  return Base64EncodeNoPad(bytes, Base64Alphabet::kUrl);
 }
 
 std::optional<std::string> Base64UrlDecode(std::string_view text) {

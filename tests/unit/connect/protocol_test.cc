@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "base/base64.h"
+
 namespace policyd::connect {
 namespace {
 
@@ -74,7 +76,7 @@ TEST(ErrorHttpStatusTest, FollowsTheSpecsTableUnlessTheProtocolSetsOne) {
   EXPECT_EQ(ErrorHttpStatus(Error{Code::kUnimplemented, "x", {}, 404}), 404);
 }
 
-TEST(Base64NoPadTest, EncodesTheRfcVectorsWithoutPadding) {
+TEST(Base64EncodeNoPadTest, EncodesTheRfcVectorsWithoutPaddingForErrorDetails) {
   const std::vector<std::pair<std::string_view, std::string_view>> cases = {
       {"", ""},
       {"f", "Zg"},
@@ -85,7 +87,8 @@ TEST(Base64NoPadTest, EncodesTheRfcVectorsWithoutPadding) {
       {"foobar", "Zm9vYmFy"},
       {std::string_view("\xff\xfe\x00", 3), "//4A"},
   };
-  for (const auto& [bytes, want] : cases) EXPECT_EQ(Base64NoPad(bytes), want) << want;
+  for (const auto& [bytes, want] : cases)
+    EXPECT_EQ(Base64EncodeNoPad(bytes, Base64Alphabet::kStandard), want) << want;
 }
 
 TEST(FormatErrorBodyTest, WritesCodeMessageAndDetails) {
