@@ -12,6 +12,7 @@
 #include "zitadel/admin.pb.h"
 #include "zitadel/management.pb.h"
 #include "zitadel/message.pb.h"
+#include "zitadel/settings_v2.pb.h"
 
 namespace policyd::connect {
 namespace {
@@ -24,7 +25,8 @@ constexpr std::string_view kErrorDetailType = "zitadel.v1.ErrorDetail";
 // file links those files in (their static registration lives in the same object files).
 const pb::MethodDescriptor* Descriptor(const MethodSpec& spec) {
   static const bool linked = zitadel::management::v1::GetDomainPolicyRequest::descriptor() &&
-                             zitadel::admin::v1::GetDomainPolicyRequest::descriptor();
+                             zitadel::admin::v1::GetDomainPolicyRequest::descriptor() &&
+                             zitadel::settings::v2::GetDomainSettingsRequest::descriptor();
   if (!linked) return nullptr;
   const std::string name = std::string(spec.service) + "." + std::string(spec.method);
   return pb::DescriptorPool::generated_pool()->FindMethodByName(name);
@@ -93,9 +95,62 @@ std::vector<ErrorDetail> ErrorDetails(const pb::Struct& status) {
   return out;
 }
 
+// The string field org_id of `message`'s type, or nullptr.
+const pb::FieldDescriptor* OrgIdField(const pb::Descriptor& type) {
+  const pb::FieldDescriptor* field = type.FindFieldByName("org_id");
+  return field != nullptr && field->type() == pb::FieldDescriptor::TYPE_STRING ? field : nullptr;
+}
+
+// The message field ctx of `type` when it is a zitadel.object.v2.RequestContext, or nullptr.
+const pb::FieldDescriptor* ContextField(const pb::Descriptor& type) {
+  const pb::FieldDescriptor* field = type.FindFieldByName("ctx");
+  if (field == nullptr || field->type() != pb::FieldDescriptor::TYPE_MESSAGE) return nullptr;
+  return field->message_type()->full_name() == "zitadel.object.v2.RequestContext" ? field : nullptr;
+}
+
+// What the read request `request` of a `how` method says about its org.
+RequestArgs ArgsOf(RequestOrg how, const pb::Message& request) {
+  RequestArgs args;
+  const pb::Reflection& reflection = *request.GetReflection();
+  if (how == RequestOrg::kOrgIdInPath) {
+    if (const pb::FieldDescriptor* org_id = OrgIdField(*request.GetDescriptor())) {
+      args.org_id = reflection.GetString(request, org_id);
+    }
+  } else if (how == RequestOrg::kContextInQuery) {
+    const pb::FieldDescriptor* ctx = ContextField(*request.GetDescriptor());
+    if (ctx == nullptr || !reflection.HasField(request, ctx)) return args;
+    const pb::Message& context = reflection.GetMessage(request, ctx);
+    const pb::Reflection& of_context = *context.GetReflection();
+    const pb::Descriptor& type = *context.GetDescriptor();
+    const pb::FieldDescriptor* org_id = type.FindFieldByName("org_id");
+    const pb::FieldDescriptor* instance = type.FindFieldByName("instance");
+    if (org_id != nullptr && of_context.HasField(context, org_id)) {
+      args.org_id = of_context.GetString(context, org_id);
+    } else if (instance != nullptr && of_context.HasField(context, instance)) {
+      args.instance = of_context.GetBool(context, instance);
+    }
+  }
+  return args;
+}
+
+// True when the request type `type` has the field `how` reads (and kNone's has neither).
+bool RequestHasItsOrg(RequestOrg how, const pb::Descriptor& type) {
+  const bool org_id = OrgIdField(type) != nullptr;
+  const bool ctx = ContextField(type) != nullptr;
+  switch (how) {
+    case RequestOrg::kOrgIdInPath:
+      return org_id && !ctx;
+    case RequestOrg::kContextInQuery:
+      return ctx && !org_id;
+    case RequestOrg::kNone:
+      break;
+  }
+  return !org_id && !ctx;
+}
+
 }  // namespace
 
-Result<std::string> ReadRequest(const MethodSpec& spec, Codec codec, std::string_view body) {
+Result<RequestArgs> ReadRequest(const MethodSpec& spec, Codec codec, std::string_view body) {
   // Any local client could make libprotobuf log (an invalid UTF-8 string logs an ERROR line on
   // top of the parse error answered): keep its lines out of policyd's log.
   const pb::LogSilencer silence;
@@ -118,9 +173,7 @@ Result<std::string> ReadRequest(const MethodSpec& spec, Codec codec, std::string
     return Err(Status::InvalidArgument("cannot read the request as " + type +
                                        ": not a valid binary encoding of it"));
   }
-  const pb::FieldDescriptor* org_id = method->input_type()->FindFieldByName("org_id");
-  if (org_id == nullptr || org_id->type() != pb::FieldDescriptor::TYPE_STRING) return std::string();
-  return request->GetReflection()->GetString(*request, org_id);
+  return ArgsOf(spec.org, *request);
 }
 
 Result<std::string> ResponseToBinary(const MethodSpec& spec, std::string_view json) {
@@ -170,8 +223,7 @@ bool AllMethodsDeclared() {
         New(method->output_type()) == nullptr) {
       return false;
     }
-    const bool has_org_id = method->input_type()->FindFieldByName("org_id") != nullptr;
-    if (has_org_id != spec.org_id_in_request) return false;
+    if (!RequestHasItsOrg(spec.org, *method->input_type())) return false;
   }
   return true;
 }

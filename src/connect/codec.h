@@ -8,6 +8,7 @@
 // distinct message objects, and every call makes its own.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -17,12 +18,21 @@
 
 namespace policyd::connect {
 
-// Reads the request message of `spec` from `body` in `codec`. Success: the request's org_id
-// (empty when it has none or it is not set). INVALID_ARGUMENT when `body` is not such a message:
+// What a request message says about the org its read answers for (methods.h, RequestOrg).
+struct RequestArgs {
+  // kOrgIdInPath: org_id, "" when not set. kContextInQuery: ctx.org_id when the request context
+  // is that case of its oneof (possibly ""). nullopt otherwise.
+  std::optional<std::string> org_id;
+  // kContextInQuery: ctx.instance when the request context is that case. nullopt otherwise.
+  std::optional<bool> instance;
+};
+
+// Reads the request message of `spec` from `body` in `codec`. Success: what it says about its
+// org (all empty for a kNone method). INVALID_ARGUMENT when `body` is not such a message:
 // for JSON, not one JSON object, a field of the wrong type, an empty body (connect-go's rule);
 // for binary, not a valid encoding (a proto3 string that is not UTF-8 included). Unknown
 // fields are ignored in both codecs, as connect-go does.
-Result<std::string> ReadRequest(const MethodSpec& spec, Codec codec, std::string_view body);
+Result<RequestArgs> ReadRequest(const MethodSpec& spec, Codec codec, std::string_view body);
 
 // The binary encoding of `spec`'s response message given as protojson (`json`, the REST
 // answer). JSON fields the message does not declare are dropped (the login policy's
@@ -42,7 +52,8 @@ Error ErrorFromRestAnswer(int http_status, std::string_view body);
 std::string EncodeErrorDetail(std::string_view id, std::string_view message);
 
 // True when every method of Methods() and its request and response messages are in the
-// generated protobuf code (a build check for the tests).
+// generated protobuf code, each request with the org field its RequestOrg reads (a build check
+// for the tests).
 bool AllMethodsDeclared();
 
 }  // namespace policyd::connect

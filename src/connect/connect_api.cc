@@ -51,20 +51,33 @@ HttpResponse UnknownMethod(const HttpRequest& request) {
             404});
 }
 
-// The REST read's request for `spec`'s call: GET of its route, with the call's org.
+// The REST read's request for `spec`'s call: GET of its route, with the call's org (the
+// x-zitadel-orgid header, and what the request message says). nullopt when the org_id that goes
+// to the route's path is empty.
 std::optional<HttpRequest> RestRequest(const MethodSpec& spec, const HttpRequest& call,
-                                       const std::string& org_id) {
+                                       const RequestArgs& args) {
   HttpRequest rest;
   rest.method = "GET";
   rest.path = std::string(spec.rest_pattern);
   if (std::optional<std::string_view> org = call.Header(http::kOrgIdHeader)) {
     rest.headers.emplace(std::string(http::kOrgIdHeader), std::string(*org));
   }
-  if (spec.org_id_in_request) {
-    // The REST path cannot have an empty segment: the upstream's request validation answers it.
-    if (org_id.empty()) return std::nullopt;
-    rest.path_params.emplace_back("orgId", org_id);
-    rest.path.replace(rest.path.find("{orgId}"), 7, org_id);
+  switch (spec.org) {
+    case RequestOrg::kOrgIdInPath: {
+      // The REST path cannot have an empty segment: the upstream's request validation answers it.
+      const std::string org_id = args.org_id.value_or("");
+      if (org_id.empty()) return std::nullopt;
+      rest.path_params.emplace_back("orgId", org_id);
+      rest.path.replace(rest.path.find("{orgId}"), 7, org_id);
+      break;
+    }
+    case RequestOrg::kContextInQuery:
+      // The query the upstream's gateway reads the same RequestContext from.
+      if (args.org_id) rest.query.emplace("ctx.orgId", *args.org_id);
+      if (args.instance) rest.query.emplace("ctx.instance", *args.instance ? "true" : "false");
+      break;
+    case RequestOrg::kNone:
+      break;
   }
   return rest;
 }
@@ -89,9 +102,9 @@ HttpResponse ConnectApi::Call(const MethodSpec& spec, const Handler& rest,
            request.Header("Connect-Timeout-Ms")})) {
     return ErrorResponse(*refused);
   }
-  Result<std::string> org_id = ReadRequest(spec, *codec, request.body);
-  if (!org_id) return ErrorResponse(Error{org_id.error().code(), org_id.error().message()});
-  std::optional<HttpRequest> rest_request = RestRequest(spec, request, *org_id);
+  Result<RequestArgs> args = ReadRequest(spec, *codec, request.body);
+  if (!args) return ErrorResponse(Error{args.error().code(), args.error().message()});
+  std::optional<HttpRequest> rest_request = RestRequest(spec, request, *args);
   if (!rest_request) {
     return ErrorResponse(Error{Code::kInvalidArgument,
                                "invalid " + std::string(spec.method) +
@@ -133,7 +146,7 @@ Status ConnectApi::AddRoutes(http::Router& router) {
                  return Call(*spec, rest, request);
                });
   }
-  for (std::string_view service : {kManagementService, kAdminService}) {
+  for (std::string_view service : kServices) {
     const std::string any = RoutePath(service, "{method}");
     router.Add("POST", any, UnknownMethod);
     for (const char* method : {"GET", "PUT", "PATCH", "DELETE", "OPTIONS"}) {

@@ -1,6 +1,7 @@
-// ConnectApi: the upstream's (ZITADEL's) v1 ManagementService and AdminService policy reads as
-// Connect unary calls on the HTTP socket, which is what ZITADEL's TypeScript SDK
-// (@zitadel/client, over @connectrpc/connect-node's createConnectTransport) calls:
+// ConnectApi: the upstream's (ZITADEL's) v1 ManagementService and AdminService policy reads and
+// the v2 SettingsService's GetDomainSettings as Connect unary calls on the HTTP socket, which is
+// what ZITADEL's TypeScript SDK (@zitadel/client, over @connectrpc/connect-node's
+// createConnectTransport) calls:
 //
 //   POST /zitadel.management.v1.ManagementService/GetDomainPolicy
 //   Content-Type: application/json (body "{}")  or  application/proto (binary, empty body)
@@ -8,12 +9,13 @@
 //
 // Each method (connect/methods.h) is answered by the REST read of the same data, called
 // in-process with the request's org (x-zitadel-orgid, or the request's org_id for the admin's
-// GetCustom*Policy): the JSON answer is the REST body byte for byte, the binary answer the same
-// values in the upstream's message (connect/codec.h), and a REST error becomes the Connect error
-// with the same code and message (an unknown org in x-zitadel-orgid: permission_denied, 403,
-// with the zitadel.v1.ErrorDetail "AUTH-Bs7Ds"). Stale answers keep x-policyd-stale.
+// GetCustom*Policy, or GetDomainSettings' ctx as the query ctx.orgId= / ctx.instance=): the JSON
+// answer is the REST body byte for byte, the binary answer the same values in the upstream's
+// message (connect/codec.h), and a REST error becomes the Connect error with the same code and
+// message (an unknown org in x-zitadel-orgid: permission_denied, 403, with the
+// zitadel.v1.ErrorDetail "AUTH-Bs7Ds"). Stale answers keep x-policyd-stale.
 //
-// What the Connect protocol itself refuses (connect/protocol.h), on the two services' paths:
+// What the Connect protocol itself refuses (connect/protocol.h), on the three services' paths:
 //   * another method name of the service: 404 unimplemented;
 //   * a Content-Type other than application/json or application/proto (the streaming forms,
 //     gRPC, gRPC-Web, anything else): 415 unimplemented, with Accept-Post naming the two;

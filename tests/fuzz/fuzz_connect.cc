@@ -49,9 +49,15 @@ void Call(const policyd::connect::MethodSpec& spec, std::string_view payload) {
     Require(policyd::connect::FormatErrorBody(*refused).starts_with("{\"code\":\""));
     return;
   }
-  const policyd::Result<std::string> org_id = policyd::connect::ReadRequest(spec, *codec, payload);
-  Require(org_id.has_value() || org_id.error().code() == policyd::Code::kInvalidArgument);
-  if (org_id && !spec.org_id_in_request) Require(org_id->empty());
+  const policyd::Result<policyd::connect::RequestArgs> args =
+      policyd::connect::ReadRequest(spec, *codec, payload);
+  Require(args.has_value() || args.error().code() == policyd::Code::kInvalidArgument);
+  if (!args) return;
+  // Only the request context has an instance; only a request with an org field gives an org id.
+  if (spec.org != policyd::connect::RequestOrg::kContextInQuery) Require(!args->instance);
+  if (spec.org == policyd::connect::RequestOrg::kNone) Require(!args->org_id);
+  if (spec.org == policyd::connect::RequestOrg::kOrgIdInPath) Require(args->org_id.has_value());
+  Require(!(args->org_id && args->instance));
 }
 
 }  // namespace
@@ -64,9 +70,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view payload(reinterpret_cast<const char*>(data + 2), size - 2);
   switch ((data[1] >> 1) % 4) {
     case 0: {
-      const policyd::Result<std::string> org_id =
+      const policyd::Result<policyd::connect::RequestArgs> args =
           policyd::connect::ReadRequest(spec, codec, payload);
-      Require(org_id.has_value() || org_id.error().code() == policyd::Code::kInvalidArgument);
+      Require(args.has_value() || args.error().code() == policyd::Code::kInvalidArgument);
       break;
     }
     case 1: {

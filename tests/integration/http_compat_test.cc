@@ -31,6 +31,16 @@
 namespace policyd::testing_support {
 namespace {
 
+// Field 1 of a message, length-delimited, holding `value` (its length a varint: 201 takes two
+// bytes).
+std::string Field1(const std::string& value) {
+  const std::size_t n = value.size();
+  std::string out = n < 0x80 ? std::string{'\x0a', static_cast<char>(n)}
+                             : std::string{'\x0a', static_cast<char>(0x80 | (n & 0x7f)),
+                                           static_cast<char>(n >> 7)};
+  return out + value;
+}
+
 struct Answer {
   int status = 0;  // 0: no answer
   std::string content_type;
@@ -497,50 +507,72 @@ TEST_F(HttpCompatTest, ConnectCallsAnswerWhatTheUpstreamsRestReadsAnswer) {
       },
       std::chrono::seconds(20), "every kind's reads to match the upstream's"));
   int compared = 0, errors = 0;
+  // The call of `spec` in both codecs against `want`, the upstream's REST answer.
+  const auto compare = [&](const connect::MethodSpec& spec, const httplib::Headers& rest_headers,
+                           const std::string& json, const std::string& binary, const Answer& want,
+                           const std::string& what) {
+    const std::string target = "/" + std::string(spec.service) + "/" + std::string(spec.method);
+    for (bool proto : {false, true}) {
+      httplib::Headers headers = rest_headers;
+      headers.emplace("Connect-Protocol-Version", "1");
+      httplib::Result r = policyd.Post(target.c_str(), headers, proto ? binary : json,
+                                       proto ? "application/proto" : "application/json");
+      ASSERT_TRUE(r) << what;
+      EXPECT_EQ(r->status, want.status) << what << ": " << r->body;
+      if (want.status != 200) {
+        EXPECT_EQ(r->get_header_value("Content-Type"), "application/json") << what;
+        EXPECT_EQ(r->body,
+                  connect::FormatErrorBody(connect::ErrorFromRestAnswer(want.status, want.body)))
+            << what;
+        ++errors;
+        continue;
+      }
+      EXPECT_EQ(r->get_header_value("Content-Type"),
+                proto ? "application/proto" : "application/json")
+          << what;
+      EXPECT_EQ(r->body, proto ? connect::ResponseToBinary(spec, want.body).value() : want.body)
+          << what;
+      ++compared;
+    }
+  };
   for (const connect::MethodSpec& spec : connect::Methods()) {
     for (const std::string& org : {own_, plain_, reset_, removed_, unknown_, too_long_}) {
       std::string path(spec.rest_pattern);
       httplib::Headers rest_headers;
       std::string json = "{}", binary;
-      if (spec.org_id_in_request) {
+      if (spec.org == connect::RequestOrg::kOrgIdInPath) {
         path.replace(path.find("{orgId}"), 7, org);
         json = R"({"orgId":")" + org + "\"}";
-        // org_id (field 1, length-delimited), its length a varint: 201 takes two bytes.
-        const std::size_t n = org.size();
-        binary = n < 0x80 ? std::string{'\x0a', static_cast<char>(n)}
-                          : std::string{'\x0a', static_cast<char>(0x80 | (n & 0x7f)),
-                                        static_cast<char>(n >> 7)};
-        binary += org;
+        binary = Field1(org);
+      } else if (spec.org == connect::RequestOrg::kContextInQuery) {
+        path += "?ctx.orgId=" + org;
+        json = R"({"ctx":{"orgId":")" + org + "\"}}";
+        binary = Field1(Field1(org));
       } else if (spec.service == connect::kManagementService) {
         rest_headers.emplace("x-zitadel-orgid", org);
       }
       const Answer want = Ask(upstream, "GET", path, rest_headers);
       ASSERT_NE(want.status, 0) << path;
-      const std::string target = "/" + std::string(spec.service) + "/" + std::string(spec.method);
-      const std::string what = target + " org " + org.substr(0, 20);
-      for (bool proto : {false, true}) {
-        httplib::Headers headers = rest_headers;
-        headers.emplace("Connect-Protocol-Version", "1");
-        httplib::Result r = policyd.Post(target.c_str(), headers, proto ? binary : json,
-                                         proto ? "application/proto" : "application/json");
-        ASSERT_TRUE(r) << what;
-        EXPECT_EQ(r->status, want.status) << what << ": " << r->body;
-        if (want.status != 200) {
-          EXPECT_EQ(r->get_header_value("Content-Type"), "application/json") << what;
-          EXPECT_EQ(r->body,
-                    connect::FormatErrorBody(connect::ErrorFromRestAnswer(want.status, want.body)))
-              << what;
-          ++errors;
-          continue;
-        }
-        EXPECT_EQ(r->get_header_value("Content-Type"),
-                  proto ? "application/proto" : "application/json")
-            << what;
-        EXPECT_EQ(r->body, proto ? connect::ResponseToBinary(spec, want.body).value() : want.body)
-            << what;
-        ++compared;
-      }
+      compare(spec, rest_headers, json, binary, want,
+              std::string(spec.method) + " org " + org.substr(0, 20));
     }
+  }
+  // GetDomainSettings' other request contexts: the instance (over the header's org), and none
+  // (the header's org, known or not).
+  const connect::MethodSpec& settings =
+      *connect::FindMethod(connect::kSettingsService, "GetDomainSettings");
+  for (const auto& [json, binary, path, org] :
+       std::vector<std::tuple<std::string, std::string, std::string, std::string>>{
+           {R"({"ctx":{"instance":true}})", std::string("\x0a\x02\x10\x01", 4),
+            "/v2/settings/domain?ctx.instance=true", own_},
+           {"{}", "", "/v2/settings/domain", own_},
+           {"{}", "", "/v2/settings/domain", plain_},
+           {"{}", "", "/v2/settings/domain", removed_},
+           {"{}", "", "/v2/settings/domain", unknown_}}) {
+    const httplib::Headers headers{{"x-zitadel-orgid", org}};
+    const Answer want = Ask(upstream, "GET", path, headers);
+    ASSERT_NE(want.status, 0) << path;
+    compare(settings, headers, json, binary, want, path + " x-zitadel-orgid " + org);
   }
   std::cout << "connect: " << compared << " answers and " << errors
             << " errors as the upstream's REST reads\n";

@@ -1,8 +1,8 @@
-// ZITADEL's own TypeScript SDK (@zitadel/client's v1 management and admin clients over
-// @connectrpc/connect-node's Connect transport) against the real policyd's --http-socket, as
-// docs/connect.md tells users to point it: every policy read policyd serves, in JSON and in
-// binary, for an org with its own policies, orgs on the defaults, an unknown org, and malformed
-// requests. Every answer is compared deeply with the REST answer of the same daemon.
+// ZITADEL's own TypeScript SDK (@zitadel/client's v1 management and admin clients and its v2
+// settings client, over @connectrpc/connect-node's Connect transport) against the real policyd's
+// --http-socket, as docs/connect.md tells users to point it: every policy read policyd serves,
+// in JSON and in binary, for an org with its own policies, orgs on the defaults, an unknown org,
+// and malformed requests. Every answer is compared deeply with the REST answer of the same daemon.
 import * as assert from 'node:assert/strict';
 import * as http from 'node:http';
 import * as zlib from 'node:zlib';
@@ -12,9 +12,11 @@ import { DescMessage, Message, toJson } from '@bufbuild/protobuf';
 import { Code, ConnectError, Transport } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
 import { createAdminServiceClient, createManagementServiceClient } from '@zitadel/client/v1';
+import { createSettingsServiceClient, makeReqCtx } from '@zitadel/client/v2';
 import { AdminService } from '@zitadel/proto/zitadel/admin_pb';
 import { ManagementService } from '@zitadel/proto/zitadel/management_pb';
 import { ErrorDetailSchema } from '@zitadel/proto/zitadel/message_pb';
+import { GetDomainSettingsResponseSchema } from '@zitadel/proto/zitadel/settings/v2/settings_service_pb';
 
 import { Daemon, snapshotPath } from './fixtures.js';
 
@@ -212,6 +214,36 @@ describe('ZITADEL SDK (@zitadel/client v1) over Connect on the --http-socket', (
         assert.match(error.rawMessage, /GetCustomDomainPolicyRequest\.OrgId/);
         return true;
       });
+    });
+
+    it(`answers the v2 getDomainSettings in ${codec} as GET /v2/settings/domain does`, async () => {
+      const settings = createSettingsServiceClient(transport(binary));
+      // The request context (the SDK's makeReqCtx: an org, or the instance) and the REST query
+      // of the same read; ORG_UNKNOWN's ctx.orgId is not checked (the default), as REST.
+      const cases: [string | undefined, string][] = [
+        [ORG_OWN, `?ctx.orgId=${ORG_OWN}`],
+        [ORG_DEFAULT, `?ctx.orgId=${ORG_DEFAULT}`],
+        [ORG_UNKNOWN, `?ctx.orgId=${ORG_UNKNOWN}`],
+        [undefined, '?ctx.instance=true'],
+      ];
+      const owners = new Set<unknown>();
+      for (const [org, query] of cases) {
+        const want = await request(socket, 'GET', `/v2/settings/domain${query}`, {});
+        assert.equal(want.status, 200, `${query}: ${want.body}`);
+        const answer = await settings.getDomainSettings({ ctx: makeReqCtx(org) });
+        const got = toJson(GetDomainSettingsResponseSchema, answer) as
+          { settings: { resourceOwnerType: unknown } };
+        assert.deepEqual(got, JSON.parse(want.body), query);
+        owners.add(got.settings.resourceOwnerType);
+      }
+      assert.equal(owners.size, 2, 'an org with its own domain policy and the instance default');
+      // Without ctx the org is the x-zitadel-orgid header, as REST; an unknown one is 403.
+      await assert.rejects(
+        settings.getDomainSettings({}, { headers: { 'x-zitadel-orgid': ORG_UNKNOWN } }),
+        (e: unknown) => {
+          assert.equal(ConnectError.from(e).code, Code.PermissionDenied);
+          return true;
+        });
     });
 
     it(`answers a call policyd does not serve unimplemented in ${codec}`, async () => {

@@ -8,6 +8,7 @@
 #include "zitadel/admin.pb.h"
 #include "zitadel/management.pb.h"
 #include "zitadel/message.pb.h"
+#include "zitadel/settings_v2.pb.h"
 
 namespace policyd::connect {
 namespace {
@@ -78,10 +79,12 @@ TEST(CodecTest, ReadsRequestsInBothCodecs) {
   for (const Case& c : cases) {
     const std::string what =
         std::string(c.spec->method) + " " + (c.codec == Codec::kJson ? "json " : "proto ") + c.body;
-    Result<std::string> org_id = ReadRequest(*c.spec, c.codec, c.body);
+    Result<RequestArgs> org_id = ReadRequest(*c.spec, c.codec, c.body);
     if (c.org_id) {
       ASSERT_TRUE(org_id.has_value()) << what << ": " << org_id.error().ToString();
-      EXPECT_EQ(*org_id, *c.org_id) << what;
+      EXPECT_EQ(org_id->org_id.value_or(""), *c.org_id) << what;
+      EXPECT_EQ(org_id->org_id.has_value(), c.spec == &custom) << what;
+      EXPECT_FALSE(org_id->instance.has_value()) << what;
     } else {
       ASSERT_FALSE(org_id.has_value()) << what;
       EXPECT_EQ(org_id.error().code(), Code::kInvalidArgument) << what;
@@ -92,11 +95,88 @@ TEST(CodecTest, ReadsRequestsInBothCodecs) {
   }
 }
 
+TEST(CodecTest, ReadsTheRequestContextOfTheV2Settings) {
+  const MethodSpec& settings = Method(kSettingsService, "GetDomainSettings");
+  EXPECT_EQ(settings.rest_pattern, "/v2/settings/domain");
+  EXPECT_EQ(settings.org, RequestOrg::kContextInQuery);
+  struct Case {
+    Codec codec;
+    std::string body;
+    std::optional<std::string> org_id;
+    std::optional<bool> instance;
+  };
+  // ctx (1) { org_id (1) | instance (2) }
+  const std::vector<Case> cases = {
+      {Codec::kJson, "{}", std::nullopt, std::nullopt},
+      {Codec::kJson, R"({"ctx":{}})", std::nullopt, std::nullopt},
+      {Codec::kJson, R"({"ctx":{"orgId":"42"}})", "42", std::nullopt},
+      {Codec::kJson, R"({"ctx":{"org_id":""}})", "", std::nullopt},
+      {Codec::kJson, R"({"ctx":{"instance":true}})", std::nullopt, true},
+      {Codec::kJson, R"({"ctx":{"instance":false}})", std::nullopt, false},
+      {Codec::kProto, "", std::nullopt, std::nullopt},
+      {Codec::kProto, std::string("\x0a\x00", 2), std::nullopt, std::nullopt},
+      {Codec::kProto,
+       std::string("\x0a\x04\x0a\x02"
+                   "42",
+                   6),
+       "42", std::nullopt},
+      {Codec::kProto, std::string("\x0a\x02\x0a\x00", 4), "", std::nullopt},
+      {Codec::kProto, std::string("\x0a\x02\x10\x01", 4), std::nullopt, true},
+      // The oneof's last case read wins, as protobuf's rule for a oneof sent twice.
+      {Codec::kProto,
+       std::string("\x0a\x06\x0a\x02"
+                   "42\x10\x01",
+                   8),
+       std::nullopt, true},
+      {Codec::kProto,
+       std::string("\x0a\x06\x10\x01\x0a\x02"
+                   "42",
+                   8),
+       "42", std::nullopt},
+  };
+  for (const Case& c : cases) {
+    const std::string what = (c.codec == Codec::kJson ? "json " : "proto ") + c.body;
+    const Result<RequestArgs> args = ReadRequest(settings, c.codec, c.body);
+    ASSERT_TRUE(args.has_value()) << what << ": " << args.error().ToString();
+    EXPECT_EQ(args->org_id, c.org_id) << what;
+    EXPECT_EQ(args->instance, c.instance) << what;
+  }
+  for (const auto& [codec, body] : std::vector<std::pair<Codec, std::string>>{
+           {Codec::kJson, R"({"ctx":{"orgId":42}})"},
+           {Codec::kJson, R"({"ctx":{"instance":[true]}})"},
+           {Codec::kJson, R"({"ctx":[]})"},
+           {Codec::kProto, std::string("\x0a\x04\x0a\x02\xff\xfe", 6)},
+           {Codec::kProto, std::string("\x0a\x05\x0a\x02", 4)},
+       }) {
+    const Result<RequestArgs> args = ReadRequest(settings, codec, body);
+    ASSERT_FALSE(args.has_value()) << body;
+    EXPECT_EQ(args.error().code(), Code::kInvalidArgument) << body;
+    EXPECT_NE(args.error().message().find("zitadel.settings.v2.GetDomainSettingsRequest"),
+              std::string::npos)
+        << args.error().message();
+  }
+}
+
+TEST(CodecTest, EncodesTheDomainSettingsWithTheUpstreamsFieldNumbers) {
+  const Result<std::string> binary = ResponseToBinary(
+      Method(kSettingsService, "GetDomainSettings"),
+      R"({"details":{"sequence":"17","resourceOwner":"o"},)"
+      R"("settings":{"loginNameIncludesDomain":true,"resourceOwnerType":"RESOURCE_OWNER_TYPE_ORG"}})");
+  ASSERT_TRUE(binary.has_value()) << binary.error().ToString();
+  // details (1) { sequence (1) = 17, resource_owner (3) = "o" },
+  // settings (2) { login_name_includes_domain (1) = true, resource_owner_type (6) = ORG (2) }
+  EXPECT_EQ(*binary, std::string("\x0a\x05\x08\x11\x1a\x01o\x12\x04\x08\x01\x30\x02", 13));
+  zitadel::settings::v2::GetDomainSettingsResponse response;
+  ASSERT_TRUE(response.ParseFromString(*binary));
+  EXPECT_EQ(response.settings().resource_owner_type(),
+            zitadel::settings::v2::RESOURCE_OWNER_TYPE_ORG);
+}
+
 TEST(CodecTest, MalformedRequestsLeaveNoLibraryLogLines) {
   // libprotobuf logs an ERROR line for a proto3 string that is not UTF-8: a local client must not
   // be able to write policyd's log.
   ::testing::internal::CaptureStderr();
-  const Result<std::string> org_id = ReadRequest(Method(kAdminService, "GetCustomOrgIAMPolicy"),
+  const Result<RequestArgs> org_id = ReadRequest(Method(kAdminService, "GetCustomOrgIAMPolicy"),
                                                  Codec::kProto, std::string("\x0a\x01\xfe", 3));
   EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
   EXPECT_FALSE(org_id.has_value());

@@ -91,23 +91,34 @@ class ConnectApiTest : public ::testing::Test {
     return router_.Dispatch(std::move(request));
   }
 
+  // The call of `spec` for `org`: in the request's org_id or ctx.org_id when it has one, else in
+  // the x-zitadel-orgid header.
   HttpResponse Call(const MethodSpec& spec, Codec codec, std::optional<std::string_view> org) {
     std::string body = codec == Codec::kJson ? "{}" : "";
-    if (spec.org_id_in_request && org) {
-      body = codec == Codec::kJson
-                 ? R"({"orgId":")" + std::string(*org) + "\"}"
-                 : "\x0a" + std::string(1, static_cast<char>(org->size())) + std::string(*org);
+    const bool in_request = spec.org != RequestOrg::kNone && org;
+    if (in_request) {
+      const std::string id(*org);
+      const std::string org_id = "\x0a" + std::string(1, static_cast<char>(id.size())) + id;
+      if (spec.org == RequestOrg::kOrgIdInPath) {
+        body = codec == Codec::kJson ? R"({"orgId":")" + id + "\"}" : org_id;
+      } else {
+        body = codec == Codec::kJson
+                   ? R"({"ctx":{"orgId":")" + id + "\"}}"
+                   : "\x0a" + std::string(1, static_cast<char>(org_id.size())) + org_id;
+      }
     }
     return Post("/" + std::string(spec.service) + "/" + std::string(spec.method),
-                std::string(ContentType(codec)), body, spec.org_id_in_request ? std::nullopt : org);
+                std::string(ContentType(codec)), body, in_request ? std::nullopt : org);
   }
 
   HttpResponse Rest(const MethodSpec& spec, std::optional<std::string_view> org) {
     HttpRequest request;
     request.method = "GET";
     request.path = std::string(spec.rest_pattern);
-    if (spec.org_id_in_request) {
+    if (spec.org == RequestOrg::kOrgIdInPath) {
       request.path.replace(request.path.find("{orgId}"), 7, std::string(org.value_or("x")));
+    } else if (spec.org == RequestOrg::kContextInQuery && org) {
+      request.query.emplace("ctx.orgId", std::string(*org));
     } else if (org) {
       request.headers.emplace("x-zitadel-orgid", std::string(*org));
     }
@@ -129,7 +140,7 @@ TEST_F(ConnectApiTest, EveryMethodAnswersWhatTheRestReadAnswers) {
     for (std::optional<std::string_view> org :
          {std::optional<std::string_view>(kOwn), std::optional<std::string_view>(kPlain),
           std::optional<std::string_view>(kUnknown), std::optional<std::string_view>()}) {
-      if (spec.org_id_in_request && !org) continue;
+      if (spec.org == RequestOrg::kOrgIdInPath && !org) continue;
       const HttpResponse rest = Rest(spec, org);
       for (Codec codec : {Codec::kJson, Codec::kProto}) {
         const std::string what = std::string(spec.service) + "/" + std::string(spec.method) +
@@ -152,8 +163,8 @@ TEST_F(ConnectApiTest, EveryMethodAnswersWhatTheRestReadAnswers) {
       }
     }
   }
-  // 29 methods: 27 x 4 orgs and the 2 GetCustom*Policy x 3 orgs, in two codecs.
-  EXPECT_EQ(compared_ok + compared_errors, 2 * (27 * 4 + 2 * 3));
+  // 30 methods: 28 x 4 orgs and the 2 GetCustom*Policy x 3 orgs, in two codecs.
+  EXPECT_EQ(compared_ok + compared_errors, 2 * (28 * 4 + 2 * 3));
   EXPECT_GT(compared_ok, 150);
 }
 
@@ -369,6 +380,104 @@ TEST_F(ConnectApiTest, OtherPathsAnswerAsBefore) {
   const HttpResponse rest = router_.Dispatch(request);
   EXPECT_EQ(rest.status, 200);
   EXPECT_TRUE(rest.body.starts_with(R"({"policy":{"details":)")) << rest.body;
+}
+
+TEST_F(ConnectApiTest, TheSettingsRequestContextIsTheRestQuery) {
+  const std::string path = "/zitadel.settings.v2.SettingsService/GetDomainSettings";
+  struct Case {
+    std::string what;
+    Codec codec;
+    std::string body;
+    std::optional<std::string_view> header;                  // x-zitadel-orgid, on both calls
+    std::vector<std::pair<std::string, std::string>> query;  // of the REST twin
+    int status;
+    std::string_view owner_type;  // in a 200 answer
+  };
+  const std::string own(kOwn);
+  const std::vector<Case> cases = {
+      {"instance",
+       Codec::kJson,
+       R"({"ctx":{"instance":true}})",
+       kOwn,
+       {{"ctx.instance", "true"}},
+       200,
+       "RESOURCE_OWNER_TYPE_INSTANCE"},
+      {"instance",
+       Codec::kProto,
+       std::string("\x0a\x02\x10\x01", 4),
+       kOwn,
+       {{"ctx.instance", "true"}},
+       200,
+       "RESOURCE_OWNER_TYPE_INSTANCE"},
+      {"org id over the header",
+       Codec::kJson,
+       R"({"ctx":{"orgId":")" + own + "\"}}",
+       kUnknown,
+       {{"ctx.orgId", own}},
+       200,
+       "RESOURCE_OWNER_TYPE_ORG"},
+      {"org_id",
+       Codec::kJson,
+       R"({"ctx":{"org_id":")" + own + "\"}}",
+       std::nullopt,
+       {{"ctx.orgId", own}},
+       200,
+       "RESOURCE_OWNER_TYPE_ORG"},
+      {"unknown org id: the default",
+       Codec::kProto,
+       "\x0a\x14\x0a\x12" + std::string(kUnknown),
+       std::nullopt,
+       {{"ctx.orgId", std::string(kUnknown)}},
+       200,
+       "RESOURCE_OWNER_TYPE_INSTANCE"},
+      {"no ctx: the header", Codec::kJson, "{}", kOwn, {}, 200, "RESOURCE_OWNER_TYPE_ORG"},
+      {"no ctx: the header", Codec::kProto, "", kOwn, {}, 200, "RESOURCE_OWNER_TYPE_ORG"},
+      {"empty org id: the header",
+       Codec::kJson,
+       R"({"ctx":{"orgId":""}})",
+       kOwn,
+       {{"ctx.orgId", ""}},
+       200,
+       "RESOURCE_OWNER_TYPE_ORG"},
+      {"instance false: the header",
+       Codec::kProto,
+       std::string("\x0a\x02\x10\x00", 4),
+       kOwn,
+       {{"ctx.instance", "false"}},
+       200,
+       "RESOURCE_OWNER_TYPE_ORG"},
+      {"unknown org in the header", Codec::kJson, "{}", kUnknown, {}, 403, ""},
+      {"no org at all", Codec::kProto, "", std::nullopt, {}, 400, ""},
+  };
+  for (const Case& c : cases) {
+    const std::string what = c.what + (c.codec == Codec::kJson ? " json" : " proto");
+    HttpRequest rest_request;
+    rest_request.method = "GET";
+    rest_request.path = "/v2/settings/domain";
+    rest_request.query.insert(c.query.begin(), c.query.end());
+    if (c.header) rest_request.headers.emplace("x-zitadel-orgid", std::string(*c.header));
+    const HttpResponse rest = router_.Dispatch(std::move(rest_request));
+    ASSERT_EQ(rest.status, c.status) << what << ": " << rest.body;
+    const HttpResponse answer = Post(path, std::string(ContentType(c.codec)), c.body, c.header);
+    ASSERT_EQ(answer.status, c.status) << what << ": " << answer.body;
+    if (c.status != 200) {
+      EXPECT_EQ(answer.body, FormatErrorBody(ErrorFromRestAnswer(rest.status, rest.body))) << what;
+      continue;
+    }
+    const std::string json =
+        c.codec == Codec::kJson
+            ? answer.body
+            : BinaryToJson(*FindMethod(kSettingsService, "GetDomainSettings"), answer.body);
+    EXPECT_EQ(json, rest.body) << what;
+    EXPECT_NE(json.find(c.owner_type), std::string::npos) << what << ": " << json;
+  }
+}
+
+TEST_F(ConnectApiTest, OtherSettingsMethodsAreUnimplemented) {
+  const HttpResponse answer =
+      Post("/zitadel.settings.v2.SettingsService/GetLoginSettings", "application/json", "{}", kOwn);
+  EXPECT_EQ(answer.status, 404);
+  EXPECT_TRUE(answer.body.starts_with(R"({"code":"unimplemented")")) << answer.body;
 }
 
 TEST_F(ConnectApiTest, StaleAnswersKeepTheStaleHeader) {
