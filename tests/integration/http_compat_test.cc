@@ -96,6 +96,7 @@ class HttpCompatTest : public ::testing::Test {
     return d;
   }
 
+  void AddRandomOwnKinds(std::mt19937& rng);
   void ExpectEveryKindToMatchThroughRandomChanges(bool retention);
 
   httplib::Client Upstream() {
@@ -423,12 +424,9 @@ void RandomKindChange(FakeUpstream& upstream, std::mt19937& rng,
 // of random changes with a restart halfway; after each round every kind's reads must converge to
 // the upstream's. `retention`: the history before the start is gone, so the cold start reads the
 // rows from the management API instead of replaying their events.
-void HttpCompatTest::ExpectEveryKindToMatchThroughRandomChanges(bool retention) {
-  const char* env = std::getenv("POLICYD_HTTP_KINDS_SEED");
-  const unsigned seed = env != nullptr ? static_cast<unsigned>(std::strtoul(env, nullptr, 10))
-                                       : std::random_device{}();
-  std::cout << "POLICYD_HTTP_KINDS_SEED=" << seed << "\n";
-  std::mt19937 rng(seed);
+// Gives org own_ a random row of every generic kind and an active label policy, and org plain_ a
+// label preview only.
+void HttpCompatTest::AddRandomOwnKinds(std::mt19937& rng) {
   for (PolicyKind kind : kGenericKinds) {
     ASSERT_TRUE(upstream_
                     .AddOrgKindPolicy(std::string(SpecOf(kind).snapshot_name), own_,
@@ -438,6 +436,15 @@ void HttpCompatTest::ExpectEveryKindToMatchThroughRandomChanges(bool retention) 
   ASSERT_TRUE(upstream_.ActivateLabelPolicy(own_).ok());
   ASSERT_TRUE(upstream_.AddOrgKindPolicy("label", plain_, RandomKindFields(PolicyKind::kLabel, rng))
                   .ok());  // a preview only
+}
+
+void HttpCompatTest::ExpectEveryKindToMatchThroughRandomChanges(bool retention) {
+  const char* env = std::getenv("POLICYD_HTTP_KINDS_SEED");
+  const unsigned seed = env != nullptr ? static_cast<unsigned>(std::strtoul(env, nullptr, 10))
+                                       : std::random_device{}();
+  std::cout << "POLICYD_HTTP_KINDS_SEED=" << seed << "\n";
+  std::mt19937 rng(seed);
+  ASSERT_NO_FATAL_FAILURE(AddRandomOwnKinds(rng));
   if (retention) {
     upstream_.AdvanceClock(std::chrono::hours(48));
     upstream_.SetAuditLogRetention(std::chrono::hours(24));
@@ -488,15 +495,7 @@ TEST_F(HttpCompatTest, EveryKindAnswersTheUpstreamsBytesAfterARetentionColdStart
 // (an error: the same status, as the Connect error of the REST error); in binary, the same values.
 TEST_F(HttpCompatTest, ConnectCallsAnswerWhatTheUpstreamsRestReadsAnswer) {
   std::mt19937 rng(15);
-  for (PolicyKind kind : kGenericKinds) {
-    ASSERT_TRUE(upstream_
-                    .AddOrgKindPolicy(std::string(SpecOf(kind).snapshot_name), own_,
-                                      RandomKindFields(kind, rng))
-                    .ok());
-  }
-  ASSERT_TRUE(upstream_.ActivateLabelPolicy(own_).ok());
-  ASSERT_TRUE(upstream_.AddOrgKindPolicy("label", plain_, RandomKindFields(PolicyKind::kLabel, rng))
-                  .ok());  // a preview only
+  ASSERT_NO_FATAL_FAILURE(AddRandomOwnKinds(rng));
   auto daemon = Start();
   httplib::Client upstream = Upstream();
   httplib::Client policyd = Policyd();
