@@ -44,7 +44,12 @@ tsan_candidates=(store_test store_index_test upstream_test sync_test session_tes
 # tests), the four storm rounds (the daemon's threads under concurrent clients: DaemonTest's
 # hundred clients, and the other abuse tests). crash_test (SIGKILL at random) is not built:
 # killing processes is about durability, which the asan stage and the plain run check.
-tsan_skip='^SyncTest\.ColdStartOfTenThousandOrgsDoesNotAskPerOrg$|^SyncTest\.ReportsHowManyEventsItAppliesPerSecond$|^AbuseTest\.StormsAreSurvivedAndLeaveNoDescriptorsOrMemoryBehind$'
+# DumpTest's dumps during a writer thread's writes race only inside RocksDB (its memtable, which
+# the writer fills and the dump's iterator reads, published by atomics TSan cannot see): TSan
+# reports our decoder reading the memtable without the writer's stack ("failed to restore"), so
+# tsan.supp's librocksdb entry cannot match; the dump's own threading (its stream on the server
+# loop) is covered by DumpSessionTest and socket_dump_test, which stay.
+tsan_skip='^DumpTest\.DumpsDuringWritesEachShowOneStateNeverAMixture$|^SyncTest\.ColdStartOfTenThousandOrgsDoesNotAskPerOrg$|^SyncTest\.ReportsHowManyEventsItAppliesPerSecond$|^AbuseTest\.StormsAreSurvivedAndLeaveNoDescriptorsOrMemoryBehind$'
 
 # The man pages, completion and package (tests/package/): no threads, and their inputs (the man
 # target) are not among the targets built here. The asan stage runs them (DebPackage skips

@@ -2,13 +2,12 @@
 
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/message.h>
-#include <google/protobuf/struct.pb.h>
 #include <google/protobuf/stubs/logging.h>
 #include <google/protobuf/util/json_util.h>
 
-#include <cmath>
 #include <memory>
 
+#include "json/rpc_status_json.h"
 #include "zitadel/admin.pb.h"
 #include "zitadel/management.pb.h"
 #include "zitadel/message.pb.h"
@@ -74,23 +73,13 @@ Code CodeOfHttpStatus(int status) {
 }
 
 // The details of a google.rpc.Status JSON that are zitadel.v1.ErrorDetail messages.
-std::vector<ErrorDetail> ErrorDetails(const pb::Struct& status) {
+// The zitadel.v1.ErrorDetail details of `status`, each encoded as its binary message.
+std::vector<ErrorDetail> ErrorDetails(const RpcStatus& status) {
   std::vector<ErrorDetail> out;
-  const auto details = status.fields().find("details");
-  if (details == status.fields().end()) return out;
-  for (const pb::Value& value : details->second.list_value().values()) {
-    const auto& fields = value.struct_value().fields();
-    const auto type = fields.find("@type");
-    if (type == fields.end() ||
-        type->second.string_value() != "type.googleapis.com/" + std::string(kErrorDetailType)) {
-      continue;
-    }
-    const auto id = fields.find("id");
-    const auto message = fields.find("message");
-    out.push_back(ErrorDetail{
-        std::string(kErrorDetailType),
-        EncodeErrorDetail(id == fields.end() ? "" : id->second.string_value(),
-                          message == fields.end() ? "" : message->second.string_value())});
+  for (const RpcStatusDetail& detail : status.details) {
+    if (detail.type != "type.googleapis.com/" + std::string(kErrorDetailType)) continue;
+    out.push_back(
+        ErrorDetail{std::string(kErrorDetailType), EncodeErrorDetail(detail.id, detail.message)});
   }
   return out;
 }
@@ -195,18 +184,14 @@ Result<std::string> ResponseToBinary(const MethodSpec& spec, std::string_view js
 }
 
 Error ErrorFromRestAnswer(int http_status, std::string_view body) {
-  const pb::LogSilencer silence;
-  pb::Struct status;
-  const bool parsed = !ParseJson(body, status).has_value();
-  const auto code = parsed ? status.fields().find("code") : status.fields().end();
-  const double number = code == status.fields().end() ? -1 : code->second.number_value();
-  if (!(number >= 1 && number <= 16 && std::floor(number) == number)) {
+  // Read with the json module, not into a google.protobuf.Struct: libprotobuf's Map code,
+  // inlined into a TSan build and run on a map the uninstrumented library filled, crashed in
+  // CI's tsan stage.
+  Result<RpcStatus> status = ParseRpcStatus(body);
+  if (!status || status->code < 1 || status->code > 16) {
     return Error{CodeOfHttpStatus(http_status), std::string(body)};
   }
-  const auto message = status.fields().find("message");
-  return Error{static_cast<Code>(static_cast<int>(number)),
-               message == status.fields().end() ? "" : message->second.string_value(),
-               ErrorDetails(status)};
+  return Error{static_cast<Code>(status->code), status->message, ErrorDetails(*status)};
 }
 
 std::string EncodeErrorDetail(std::string_view id, std::string_view message) {
