@@ -59,7 +59,8 @@ Observability::Observability(const Store& store, const ServingState& state, cons
           [this] { return CurrentStatus(); }, [this] { return server_.loops_turning(); },
           metrics::MetricsContext{options_.version, options_.rocksdb_version,
                                   options_.max_staleness, std::nullopt},
-          [this] { return DirectoryBytes(options_.data_dir); }}) {}
+          [this] { return DirectoryBytes(options_.data_dir); },
+          [this] { return server_.accepting(); }}) {}
 
 Observability::~Observability() { Stop(); }
 

@@ -3,7 +3,8 @@
 // systemd STATUS= line (daemon/main.cc) and the status request use the same ServingState and
 // wording (metrics::HealthSummary), so every surface agrees.
 //
-// Lifecycle: construct after the Server (and Syncer), StartListener() after Server::Start(),
+// Lifecycle: construct after the Server (and Syncer); StartListener() may come before
+// Server::Start() (/readyz answers 503 until the server accepts, Server::accepting()),
 // Stop() (or destroy) before the Server, Syncer and Store go away.
 //
 // Thread-safety: CurrentStatus() and endpoints() from any thread.

@@ -107,6 +107,9 @@ HttpReply Endpoints::Healthz() const {
 }
 
 HttpReply Endpoints::Readyz() const {
+  if (sources_.accepting && !sources_.accepting()) {
+    return Plain(503, "not ready: the lookup socket is not accepting connections");
+  }
   Result<ServerStatus> status = sources_.status();
   if (!status) return Plain(503, "not ready: store unreadable: " + status.error().ToString());
   const bool ready = IsReady(status->health);

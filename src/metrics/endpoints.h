@@ -9,7 +9,8 @@
 //   /readyz   readiness: 200 "ready health=<state>: <summary>" when lookups get answers from data
 //             (serving, stale, degraded); 503 "not ready health=<state>: <summary>" when they do
 //             not (starting: no data yet; refusing: stale and failing closed), or when the store
-//             cannot be read. <summary> is the systemd STATUS= line.
+//             cannot be read. <summary> is the systemd STATUS= line. Also 503 while the lookup
+//             socket is not accepting (the listener starts before it, and stays through shutdown).
 //
 // Thread-safety: Answer() may run on any number of threads at once if the sources may.
 #pragma once
@@ -52,6 +53,8 @@ struct EndpointSources {
   // Build facts and settings; store_bytes is refreshed by `store_bytes` at each scrape.
   MetricsContext context;
   std::function<std::optional<std::uint64_t>()> store_bytes;
+  // Whether the lookup socket accepts connections now (readiness); empty: always.
+  std::function<bool()> accepting;
 };
 
 // "HOST:PORT" split into its parts: an IPv4 literal, "localhost", or an IPv6 literal in

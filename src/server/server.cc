@@ -342,6 +342,7 @@ struct Server::Impl {
   std::vector<std::unique_ptr<Worker>> workers;
   std::optional<UnixSocket::acceptor> acceptor;
   std::atomic<bool> stopping{false};
+  std::atomic<bool> listening{false};       // set by a successful Start()
   std::shared_ptr<const PeerPolicy> peers;  // std::atomic_load / std::atomic_store
   std::mutex denied_mu;
   std::set<uid_t> denied_uids;        // guarded by denied_mu
@@ -384,6 +385,8 @@ bool Server::loops_turning() const {
                      [oldest](const auto& w) { return w->last_tick_ms.load() >= oldest; });
 }
 
+bool Server::accepting() const { return impl_->listening.load() && !impl_->stopping.load(); }
+
 const std::string& Server::socket_path() const { return impl_->options.socket.path; }
 unsigned Server::thread_count() const { return static_cast<unsigned>(impl_->workers.size()); }
 
@@ -411,6 +414,7 @@ Status Server::Start() {
                      [](std::exception_ptr e) { LogIfFailed("heartbeat", e); });
     }
   }
+  impl_->listening = true;
   return Status::Ok();
 }
 

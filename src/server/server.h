@@ -93,6 +93,9 @@ class Server {
   // False when a serving loop has not turned for two heartbeat intervals (what withholds the
   // systemd watchdog); always true without a heartbeat. Thread-safe.
   bool loops_turning() const;
+  // True from a successful Start() until Stop(): the socket is listening and connections are
+  // accepted (served once Run() runs). Thread-safe.
+  bool accepting() const;
 
   // The socket path served (empty for an adopted fd).
   const std::string& socket_path() const;

@@ -21,7 +21,8 @@ ServerStatus StatusIn(Health health) {
 Endpoints Make(std::function<Result<ServerStatus>()> status, bool turning = true) {
   return Endpoints(EndpointSources{std::move(status), [turning] { return turning; },
                                    MetricsContext{"v", "r", std::chrono::seconds(60), {}},
-                                   [] { return std::optional<std::uint64_t>(123); }});
+                                   [] { return std::optional<std::uint64_t>(123); },
+                                   /*accepting=*/{}});
 }
 
 TEST(HealthSummaryTest, EachStateLeadsWithItsNameAsSystemdShowsIt) {
@@ -108,6 +109,23 @@ TEST(EndpointsTest, HealthzFailsWhenAServingLoopIsWedged) {
   const Endpoints e = Make([] { return StatusIn(Health::kServing); }, /*turning=*/false);
   EXPECT_EQ(e.Answer("/healthz")->status, 503);
   EXPECT_EQ(e.Answer("/readyz")->status, 200);  // readiness is about the data
+}
+
+TEST(EndpointsTest, ReadyzIsNotReadyWhileTheLookupSocketIsNotAccepting) {
+  // The HTTP listener starts before the lookup socket listens and outlives it at shutdown: a
+  // probe must not send traffic to a socket that is not there yet (or any more).
+  bool accepting = false;
+  const Endpoints e(EndpointSources{[] { return StatusIn(Health::kServing); }, [] { return true; },
+                                    MetricsContext{"v", "r", std::chrono::seconds(60), {}},
+                                    [] { return std::optional<std::uint64_t>(1); },
+                                    [&accepting] { return accepting; }});
+  EXPECT_EQ(e.Answer("/readyz")->status, 503);
+  EXPECT_EQ(e.Answer("/readyz")->body,
+            "not ready: the lookup socket is not accepting connections\n");
+  EXPECT_EQ(e.Answer("/healthz")->status, 200);
+  EXPECT_EQ(e.Answer("/metrics")->status, 200);
+  accepting = true;
+  EXPECT_EQ(e.Answer("/readyz")->status, 200);
 }
 
 TEST(EndpointsTest, MetricsIsTheTextExpositionWithTheStoreSize) {
