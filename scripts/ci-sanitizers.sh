@@ -18,10 +18,11 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 stages=("$@")
 ((${#stages[@]})) || stages=(asan tsan fuzz)
 fuzz_seconds=${FUZZ_SECONDS:-25}
-# Plain Debug (-O0 -g), as docs/tests.md's sanitizer build: it compiles fastest, and gcc's flow-based
-# warnings (-Werror) differ at each -O level, so no level that no other build uses.
+# Debug (-O0), as docs/tests.md's sanitizer build: it compiles fastest, and gcc's flow-based
+# warnings (-Werror) differ at each -O level, so no level that no other build uses. Line tables
+# (-g1) are all a sanitizer report's stack needs; full -g costs compile and link time.
 # The benchmark is not a test: not built here.
-sanitizer_flags=(-G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g -DPOLICYD_BENCH=OFF)
+sanitizer_flags=(-G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DPOLICYD_BENCH=OFF)
 
 # Test binaries whose tests run several threads (in the test or in the policyd they start):
 # the store and its index under concurrent readers and writers, the upstream client against a

@@ -5,7 +5,8 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build pkg-config ccache clang clang-format libclang-rt-14-dev
+  # lld: the linker the build takes when present (CMakeLists.txt, POLICYD_LLD).
+  build-essential cmake ninja-build pkg-config ccache lld clang clang-format libclang-rt-14-dev
   librocksdb-dev rocksdb-tools libasio-dev
   libflatbuffers-dev flatbuffers-compiler flatbuffers-compiler-dev
   libgtest-dev libgmock-dev libbenchmark-dev
