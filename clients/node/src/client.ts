@@ -12,13 +12,14 @@
 // DEADLINE_EXCEEDED, UNAVAILABLE or INTERNAL, every other pending call with UNAVAILABLE, and
 // every later call with UNAVAILABLE; connect again.
 //
-// The socket does not keep Node's event loop alive by itself; pending calls do (their timers).
+// The socket does not keep Node's event loop alive by itself; pending calls do (the call timer).
 import * as net from 'net';
 
 import {
   DecodedResponse, encodeCheck, encodeCheckBatch, encodeGetDefaultPolicy, encodeGetOrgPolicies,
   encodeGetOrgPolicy, encodeGetStatus, FRAME_HEADER_BYTES, MIN_FRAME_BYTES,
 } from './messages';
+import { encodeGetOrgPolicyFast } from './fast-wire';
 import { answerField, kindName, PolicyKind } from './kinds';
 import {
   BatchEntry, CheckAnswer, CheckEntry, CheckKind, CheckRequest, Code, KindsAnswer,
@@ -43,12 +44,17 @@ interface Pending {
   decode: (response: DecodedResponse) => unknown;
   resolve: (value: unknown) => void;
   reject: (error: PolicydError) => void;
-  timer: NodeJS.Timeout;
+  deadline: number; // performance.now() when the call times out
 }
 
 export class PolicydClient {
-  private readonly pendingCalls = new Map<bigint, Pending>();
-  private lastId = 0n;
+  // In the order sent (a Map iterates in insertion order): the first is the oldest.
+  private readonly pendingCalls = new Map<number, Pending>();
+  private lastId = 0;
+  // One timer for every pending call, due when the oldest is (see armTimer()): a timer per call
+  // cost more than the rest of a lookup at many calls in flight. Referenced (keeping the event
+  // loop alive) only while calls are pending.
+  private timer: NodeJS.Timeout | null = null;
   private input: Buffer = Buffer.alloc(0);
   private closedBy: PolicydError | null = null;
   // True while the socket is corked for this turn of the event loop (see call()).
@@ -115,8 +121,8 @@ export class PolicydClient {
 
   /** The effective policy of one org. */
   getOrgPolicy(orgId: string, options: LookupOptions = {}): Promise<PolicyAnswer> {
-    return this.call((id) => encodeGetOrgPolicy(id, orgId, options.strict ?? false),
-                     (r) => r.answer());
+    const strict = options.strict ?? false;
+    return this.call((id) => encodeGetOrgPolicyFast(id, orgId, strict), answer);
   }
 
   /**
@@ -125,13 +131,13 @@ export class PolicydClient {
    */
   getOrgPolicies(orgIds: readonly string[], options: LookupOptions = {}): Promise<BatchEntry[]> {
     const ids = [...orgIds];
-    return this.call((id) => encodeGetOrgPolicies(id, ids, options.strict ?? false),
+    return this.call((id) => encodeGetOrgPolicies(BigInt(id), ids, options.strict ?? false),
                      (r) => r.answers(ids.length));
   }
 
   /** The instance default (orgId null, policy.isDefault true). */
   getDefaultPolicy(): Promise<PolicyAnswer> {
-    return this.call(encodeGetDefaultPolicy, (r) => r.answer());
+    return this.call((id) => encodeGetDefaultPolicy(BigInt(id)), answer);
   }
 
   // Several policy kinds in one round trip, all read from one consistent view of the daemon.
@@ -150,7 +156,7 @@ export class PolicydClient {
   getOrgKinds(orgId: string, kinds: readonly PolicyKind[],
               options: LookupOptions = {}): Promise<KindsAnswer> {
     return this.kindsCall(kinds, (wanted) => this.call(
-        (id) => encodeGetOrgPolicy(id, orgId, options.strict ?? false, wanted),
+        (id) => encodeGetOrgPolicy(BigInt(id), orgId, options.strict ?? false, wanted),
         (r) => answeredAll(r.kindsAnswer(), wanted)));
   }
 
@@ -162,14 +168,15 @@ export class PolicydClient {
                options: LookupOptions = {}): Promise<KindsBatchEntry[]> {
     const ids = [...orgIds];
     return this.kindsCall(kinds, (wanted) => this.call(
-        (id) => encodeGetOrgPolicies(id, ids, options.strict ?? false, wanted),
+        (id) => encodeGetOrgPolicies(BigInt(id), ids, options.strict ?? false, wanted),
         (r) => r.kindsAnswers(ids.length).map((e) => (e.ok ? answeredAll(e, wanted) : e))));
   }
 
   /** The instance defaults of `kinds` (orgId null, each isDefault true). */
   getDefaultKinds(kinds: readonly PolicyKind[]): Promise<KindsAnswer> {
     return this.kindsCall(kinds, (wanted) => this.call(
-        (id) => encodeGetDefaultPolicy(id, wanted), (r) => answeredAll(r.kindsAnswer(), wanted)));
+        (id) => encodeGetDefaultPolicy(BigInt(id), wanted),
+        (r) => answeredAll(r.kindsAnswer(), wanted)));
   }
 
   // Local policy checks (README "Checks"), each one round trip. A value that is no login name,
@@ -223,7 +230,7 @@ export class PolicydClient {
   /** Any one check; rejects with the daemon's errors (INVALID_ARGUMENT, NOT_FOUND, ...). */
   check(request: CheckRequest): Promise<CheckAnswer> {
     const c = { ...request };
-    return this.call((id) => encodeCheck(id, c), (r) => r.check());
+    return this.call((id) => encodeCheck(BigInt(id), c), (r) => r.check(), true);
   }
 
   /**
@@ -232,18 +239,20 @@ export class PolicydClient {
    */
   checkBatch(requests: readonly CheckRequest[]): Promise<CheckEntry[]> {
     const checks = requests.map((c) => ({ ...c }));
-    return this.call((id) => encodeCheckBatch(id, checks), (r) => r.checks(checks.length));
+    return this.call((id) => encodeCheckBatch(BigInt(id), checks), (r) => r.checks(checks.length),
+                     true);
   }
 
   /** The daemon's store and sync state. */
   getStatus(): Promise<ServerStatus> {
-    return this.call(encodeGetStatus, (r) => r.status());
+    return this.call((id) => encodeGetStatus(BigInt(id)), (r) => r.status());
   }
 
   // ---- Transport ----
 
-  private call<T>(encode: (id: bigint) => Buffer,
-                  decode: (response: DecodedResponse) => T): Promise<T> {
+  // Sends one request. `secret`: the frame may hold a password (checks), zeroed once written.
+  private call<T>(encode: (id: number) => Buffer, decode: (response: DecodedResponse) => T,
+                  secret = false): Promise<T> {
     if (this.closedBy !== null) {
       return Promise.reject(new PolicydError(
           Code.UNAVAILABLE, `the connection to policyd is closed (${this.closedBy.message})`));
@@ -251,10 +260,11 @@ export class PolicydClient {
     const id = ++this.lastId;
     const frame = encode(id);
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => this.onTimeout(id), this.timeoutMs);
       const settle = resolve as (value: unknown) => void;
       const alone = this.pendingCalls.size === 0;
-      this.pendingCalls.set(id, { decode, resolve: settle, reject, timer });
+      this.pendingCalls.set(id, { decode, resolve: settle, reject,
+                                  deadline: performance.now() + this.timeoutMs });
+      if (alone) this.armTimer();
       // Calls made while others are in flight (Promise.all, many callers) go out in one writev at
       // the end of this turn of the event loop rather than one write(2) each, which cost most of
       // the client's CPU at 64 calls in flight (docs/clients-node.md); a call alone goes at once.
@@ -266,9 +276,37 @@ export class PolicydClient {
           this.socket.uncork();
         });
       }
-      // The frame may hold a password (checkPassword): zero it once the socket is done with it.
-      this.socket.write(frame, () => frame.fill(0));
+      if (secret) {
+        this.socket.write(frame, () => frame.fill(0));
+      } else {
+        this.socket.write(frame);
+      }
     });
+  }
+
+  // With calls pending: makes sure the timer is referenced and will fire by the oldest call's
+  // deadline. Later calls have later deadlines, so the timer only moves when it fires.
+  private armTimer(): void {
+    if (this.timer !== null) {
+      this.timer.ref();
+      return;
+    }
+    this.timer = setTimeout(() => this.onTimer(), this.timeoutMs);
+  }
+
+  // Fails the oldest call if it is past its deadline, else waits for that deadline; with no call
+  // pending, the timer ends.
+  private onTimer(): void {
+    this.timer = null;
+    const oldest = this.pendingCalls.entries().next();
+    if (oldest.done === true) return;
+    const [id, call] = oldest.value;
+    const left = call.deadline - performance.now();
+    if (left > 0) {
+      this.timer = setTimeout(() => this.onTimer(), Math.ceil(left));
+      return;
+    }
+    this.onTimeout(id);
   }
 
   // Checks `kinds` (each once, in number order, as policyd's C++ client sends them) and runs
@@ -285,7 +323,7 @@ export class PolicydClient {
     return send(wanted);
   }
 
-  private onTimeout(id: bigint): void {
+  private onTimeout(id: number): void {
     const call = this.pendingCalls.get(id);
     if (call === undefined) return;
     this.pendingCalls.delete(id);
@@ -319,7 +357,8 @@ export class PolicydClient {
       this.fail(undecodable(e));
       return;
     }
-    const call = this.pendingCalls.get(response.id);
+    const id = Number(response.id);
+    const call = this.pendingCalls.get(id);
     if (call === undefined) {
       // Id 0 with an error: a connection-level refusal (connection limit, peer not allowed) or a
       // framing error, answered before the daemon could read a request id.
@@ -330,8 +369,8 @@ export class PolicydClient {
                           `policyd answered request ${response.id}, which is not pending`));
       return;
     }
-    this.pendingCalls.delete(response.id);
-    clearTimeout(call.timer);
+    this.pendingCalls.delete(id);
+    if (this.pendingCalls.size === 0) this.timer?.unref();
     if (response.error !== null) {
       call.reject(response.error);
       return;
@@ -357,12 +396,11 @@ export class PolicydClient {
     if (this.closedBy !== null) return;
     this.closedBy = error;
     this.socket.destroy();
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
     const calls = [...this.pendingCalls.values()];
     this.pendingCalls.clear();
-    for (const call of calls) {
-      clearTimeout(call.timer);
-      call.reject(error);
-    }
+    for (const call of calls) call.reject(error);
   }
 }
 
@@ -376,6 +414,10 @@ function answeredAll<T extends KindsAnswer>(answer: T, kinds: readonly PolicyKin
     }
   }
   return answer;
+}
+
+function answer(response: DecodedResponse): PolicyAnswer {
+  return response.answer();
 }
 
 function undecodable(e: unknown): PolicydError {

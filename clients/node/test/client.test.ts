@@ -246,6 +246,39 @@ describe('transport', () => {
     }
   });
 
+  it('times a later call out at its own deadline, not the first call\'s', async () => {
+    let requests = 0;
+    const server = await FakeServer.start(
+        (id) => (++requests === 1 ? errorFrame(id, Code.NOT_FOUND, 'answered') : null));
+    try {
+      const client = await PolicydClient.connect(server.socket, { timeoutMs: 300 });
+      await assert.rejects(client.getOrgPolicy('1'), assertPolicydError(Code.NOT_FOUND));
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      const start = Date.now();
+      await assert.rejects(client.getOrgPolicy('2'), assertPolicydError(Code.DEADLINE_EXCEEDED));
+      const elapsed = Date.now() - start;
+      assert.ok(elapsed >= 290 && elapsed < 5000, `timed out after ${elapsed} ms`);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('keeps the event loop alive only while calls are pending', async () => {
+    const server = await FakeServer.start((id) => errorFrame(id, Code.NOT_FOUND, 'x'));
+    try {
+      const client = await PolicydClient.connect(server.socket);
+      const timer = () => (client as unknown as { timer: NodeJS.Timeout | null }).timer;
+      const call = client.getOrgPolicy('1');
+      assert.equal(timer()?.hasRef(), true);
+      await assert.rejects(call, assertPolicydError(Code.NOT_FOUND));
+      assert.notEqual(timer()?.hasRef(), true);
+      client.close();
+      assert.equal(timer(), null);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('treats an answer to a request it did not send as INTERNAL', async () => {
     const server = await FakeServer.start((id) => errorFrame(id + 100n, Code.NOT_FOUND, 'x'));
     try {
