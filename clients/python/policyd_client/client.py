@@ -116,7 +116,7 @@ class Client:
     def get_org_policy(self, org_id: messages.OrgId, strict: bool = False) -> PolicyAnswer:
         """The effective policy of one org. An unknown org gets the instance default with
         org_known False, like the upstream; with `strict` it raises NOT_FOUND instead."""
-        response = self._round_trip(_ENCODE_GET_ORG_POLICY, org_id, strict)
+        response = self._round_trip(_ENCODE_GET_ORG_POLICY, org_id, strict, wipe=False)
         try:
             answer = response.answer()
         except self.DECODE_ERRORS as e:
@@ -246,8 +246,11 @@ class Client:
 
     # ---- Transport ----
 
-    def _round_trip(self, encode: Callable[..., bytearray], *args) -> messages.Response:
-        """Sends encode(request id, *args); the answer to it, when it is no error."""
+    def _round_trip(
+        self, encode: Callable[..., bytearray], *args, wipe: bool = True
+    ) -> messages.Response:
+        """Sends encode(request id, *args); the answer to it, when it is no error. The frame is
+        wiped once sent (it may hold a password) unless `wipe` is False (a lookup's frame)."""
         if self._sock is None:
             raise PolicydError(Code.UNAVAILABLE, "connection to policyd is closed")
         self._last_id += 1
@@ -271,7 +274,8 @@ class Client:
             # request, e.g. to refuse a peer or a connection over its limit.
             send_error = self._transport_error(e, "send to policyd")
         finally:
-            messages.wipe(frame)  # it may hold a password (check_password)
+            if wipe:
+                messages.wipe(frame)  # it may hold a password (check_password)
         try:
             response = self._receive(deadline)
         except PolicydError:
@@ -328,7 +332,7 @@ class Client:
             self._fill(4 + length, deadline)
             start = self._start + 4
             end = start + length
-        payload = bytes(self._buffer[start:end])
+        payload = bytes(self._view[start:end])  # one copy (a bytearray slice would be two)
         if end == self._end:
             self._start = self._end = 0
             if len(self._buffer) > _RECEIVE_BUFFER_BYTES:  # grown for a large answer
