@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -14,6 +15,7 @@
 #include <cstring>
 #include <list>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 #include <tuple>
@@ -38,6 +40,8 @@ struct Worker {
   std::optional<asio::steady_timer> heartbeat;
   std::atomic<std::int64_t> last_tick_ms{0};
   RequestMetrics metrics;  // written only by this worker's thread
+  // Connections given to this worker and not yet ended (set by the accept loop, lowered here).
+  std::atomic<std::size_t> serving{0};
 };
 
 std::int64_t SteadyMillis() {
@@ -202,6 +206,47 @@ struct Server::Impl {
     worker.connections.erase(it);
   }
 
+  // Where a new connection is served: on the accepting worker (the first), which is awake and
+  // whose reactor already holds the socket, unless it serves two or more connections more than
+  // the least busy worker. A connection per request (scripts, CLIs) then costs no wake-up of
+  // another thread, and long-lived connections still spread within one of even.
+  Worker& PickWorker() {
+    Worker* least = workers[0].get();
+    for (const auto& w : workers) {
+      if (w->serving.load(std::memory_order_relaxed) <
+          least->serving.load(std::memory_order_relaxed)) {
+        least = w.get();
+      }
+    }
+    Worker& local = *workers[0];
+    return local.serving.load(std::memory_order_relaxed) >=
+                   least->serving.load(std::memory_order_relaxed) + 2
+               ? *least
+               : local;
+  }
+
+  // The accepted `socket` (on the first worker's reactor) as a socket of `worker`'s reactor;
+  // nullopt (the socket closed) when it cannot be moved there.
+  template <typename Accepted>
+  std::optional<UnixSocket::socket> MoveTo(Worker& worker, Accepted& socket) {
+    if (&worker == workers[0].get()) return UnixSocket::socket(std::move(socket));
+    asio::error_code ec;
+    const int fd = socket.release(ec);
+    if (ec) {
+      spdlog::warn("cannot hand a new connection to another serving thread: {}", ec.message());
+      socket.close(ec);
+      return std::nullopt;
+    }
+    UnixSocket::socket moved(worker.io);
+    moved.assign(UnixSocket(), fd, ec);
+    if (ec) {
+      spdlog::warn("cannot hand a new connection to another serving thread: {}", ec.message());
+      ::close(fd);
+      return std::nullopt;
+    }
+    return moved;
+  }
+
   // Over the connection limit: one RESOURCE_EXHAUSTED answer and close, at once, so the client
   // gets a clear error instead of hanging, and a flood of them costs one descriptor at a time.
   // The answer is small enough for a fresh socket's buffer, so a non-blocking write suffices.
@@ -226,12 +271,10 @@ struct Server::Impl {
   // Accept failures (out of descriptors, out of memory) are retried after a growing pause and
   // logged once per burst; the loop itself never ends before Stop().
   asio::awaitable<void> AcceptLoop() {
-    std::size_t next = 0;
     BurstCount failures;
     asio::steady_timer pause(workers[0]->io);
     while (!stopping.load()) {
-      Worker& worker = *workers[next % workers.size()];
-      auto [ec, socket] = co_await acceptor->async_accept(worker.io.get_executor(), kNoThrow);
+      auto [ec, socket] = co_await acceptor->async_accept(workers[0]->io.get_executor(), kNoThrow);
       if (ec) {
         if (stopping.load() || ec == asio::error::operation_aborted) co_return;
         if (failures.Add()) {
@@ -261,9 +304,18 @@ struct Server::Impl {
         continue;
       }
       refusal_log.Admitted(uid, IsPrivilegedPeer(uid, connections.own_euid()));
-      ++next;
-      asio::co_spawn(worker.io, Serve(worker, std::move(socket), cred, known),
-                     [](std::exception_ptr e) { LogIfFailed("session", e); });
+      Worker& worker = PickWorker();
+      std::optional<UnixSocket::socket> served = MoveTo(worker, socket);
+      if (!served) {
+        connections.Close(uid);
+        continue;
+      }
+      worker.serving.fetch_add(1, std::memory_order_relaxed);
+      asio::co_spawn(worker.io, Serve(worker, std::move(*served), cred, known),
+                     [&worker](std::exception_ptr e) {
+                       worker.serving.fetch_sub(1, std::memory_order_relaxed);
+                       LogIfFailed("session", e);
+                     });
     }
   }
 

@@ -1,5 +1,7 @@
 // Server: the unix-socket front end. Accepts connections and runs one session per connection on
-// a pool of Asio io_contexts (one per thread, no locks between them).
+// a pool of Asio io_contexts (one per thread, no locks between them). The first thread accepts
+// and serves a new connection itself unless it serves two or more more than the least busy
+// thread, which then gets it: a connection per request costs no wake-up of another thread.
 //
 // Lifecycle: Create() → Start() (socket listening; clients can connect) → Run() blocks serving
 // until Stop() → Run() returns after in-flight requests are answered (or the drain deadline).
