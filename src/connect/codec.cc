@@ -72,12 +72,12 @@ Code CodeOfHttpStatus(int status) {
   }
 }
 
-// The details of a google.rpc.Status JSON that are zitadel.v1.ErrorDetail messages.
 // The zitadel.v1.ErrorDetail details of `status`, each encoded as its binary message.
 std::vector<ErrorDetail> ErrorDetails(const RpcStatus& status) {
   std::vector<ErrorDetail> out;
+  const std::string type_url = "type.googleapis.com/" + std::string(kErrorDetailType);
   for (const RpcStatusDetail& detail : status.details) {
-    if (detail.type != "type.googleapis.com/" + std::string(kErrorDetailType)) continue;
+    if (detail.type != type_url) continue;
     out.push_back(
         ErrorDetail{std::string(kErrorDetailType), EncodeErrorDetail(detail.id, detail.message)});
   }

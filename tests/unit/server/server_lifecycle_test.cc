@@ -1,18 +1,15 @@
 // Server::accepting() across the lifecycle: what /readyz reports, so it must be true exactly
 // while a client can connect.
 #include <gtest/gtest.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
 
 #include "base/clock.h"
+#include "client/client.h"
 #include "server/server.h"
 #include "server/serving_state.h"
 #include "store/store.h"
@@ -20,17 +17,8 @@
 namespace policyd {
 namespace {
 
-// Whether a unix-socket connect() to `path` succeeds.
-bool CanConnect(const std::string& path) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::memcpy(addr.sun_path, path.data(), path.size());
-  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-  close(fd);
-  return ok;
-}
+// Whether a client can connect to `path` now.
+bool CanConnect(const std::string& path) { return Client::Connect(path).has_value(); }
 
 TEST(ServerLifecycleTest, AcceptsExactlyFromStartUntilStop) {
   std::string dir = (std::filesystem::temp_directory_path() / "policyd-server-XXXXXX").string();
