@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 
 #include "wire/dump.h"
@@ -17,22 +18,25 @@
 namespace policyd {
 namespace {
 
-Status Unreachable(const std::string& what) {
-  return Status::Unavailable(what + ": " + strerror(errno));
+using Clock = std::chrono::steady_clock;
+
+// Where a frame's length header and payload start in the receive buffer: the payload 8-byte
+// aligned.
+constexpr std::size_t kHeaderAt = 4;
+constexpr std::size_t kPayloadAt = kHeaderAt + kFrameHeaderBytes;
+static_assert(kPayloadAt % 8 == 0);
+// The receive buffer's size: an answer that fits (most are a few hundred bytes) arrives with one
+// recv(). It grows for a larger frame and shrinks back after it. Small, as a connection per lookup
+// allocates it each time.
+constexpr std::size_t kReceiveBufferBytes = 4096;
+
+Status Expired(std::chrono::milliseconds timeout) {
+  return Status(Code::kDeadlineExceeded,
+                "no answer from policyd within " + std::to_string(timeout.count()) + " ms");
 }
 
-// Waits until `fd` is ready for `events`; DEADLINE_EXCEEDED after `timeout`.
-Status WaitFor(int fd, short events, std::chrono::milliseconds timeout) {
-  pollfd p{fd, events, 0};
-  for (;;) {
-    const int n = poll(&p, 1, static_cast<int>(timeout.count()));
-    if (n > 0) return Status::Ok();
-    if (n == 0) {
-      return Status(Code::kDeadlineExceeded,
-                    "no answer from policyd within " + std::to_string(timeout.count()) + " ms");
-    }
-    if (errno != EINTR) return Unreachable("poll");
-  }
+Status Unreachable(const std::string& what) {
+  return Status::Unavailable(what + ": " + strerror(errno));
 }
 
 // A kinds request's successful answer must hold every kind asked: an older daemon ignores
@@ -63,31 +67,53 @@ Result<Client> Client::Connect(const std::string& socket_path, ClientOptions opt
   }
   addr.sun_family = AF_UNIX;
   memcpy(addr.sun_path, socket_path.data(), socket_path.size());
-  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  // Non-blocking: connect() succeeds at once or, when the daemon's backlog is full, fails with
+  // EAGAIN (a unix socket has no connection in progress to wait for); sends and receives wait
+  // in poll().
+  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return Err(Unreachable("socket"));
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    Status s = Unreachable("cannot connect to policyd at " + socket_path);
-    close(fd);
-    return Err(s);
+  Client client(fd, std::move(options));
+  const Deadline deadline = client.StartCall();
+  for (;;) {
+    if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) return client;
+    if (errno != EAGAIN && errno != EINTR) {
+      return Err(Unreachable("cannot connect to policyd at " + socket_path));  // ~Client closes
+    }
+    // The backlog is full: try again a millisecond later, until the deadline.
+    Status s;
+    if (errno == EINTR) {
+      s = client.Interrupted();
+    } else if (Clock::now() >= deadline) {
+      s = Status(Code::kDeadlineExceeded, "cannot connect to policyd at " + socket_path +
+                                              ": timed out (its listen backlog is full)");
+    } else if (poll(nullptr, 0, 1) < 0 && errno == EINTR) {
+      s = client.Interrupted();
+    }
+    if (!s.ok()) return Err(std::move(s));
   }
-  return Client(fd, options);
 }
 
 Client::Client(Client&& other) noexcept
     : fd_(std::exchange(other.fd_, -1)),
-      options_(other.options_),
+      options_(std::move(other.options_)),
       last_id_(other.last_id_),
       out_(std::move(other.out_)),
-      in_(std::move(other.in_)) {}
+      in_(std::move(other.in_)),
+      in_capacity_(std::exchange(other.in_capacity_, 0)),
+      held_(std::exchange(other.held_, 0)),
+      taken_(std::exchange(other.taken_, 0)) {}
 
 Client& Client::operator=(Client&& other) noexcept {
   if (this != &other) {
     Close();
     fd_ = std::exchange(other.fd_, -1);
-    options_ = other.options_;
+    options_ = std::move(other.options_);
     last_id_ = other.last_id_;
     out_ = std::move(other.out_);
     in_ = std::move(other.in_);
+    in_capacity_ = std::exchange(other.in_capacity_, 0);
+    held_ = std::exchange(other.held_, 0);
+    taken_ = std::exchange(other.taken_, 0);
   }
   return *this;
 }
@@ -97,68 +123,135 @@ Client::~Client() { Close(); }
 void Client::Close() {
   if (fd_ >= 0) close(fd_);
   fd_ = -1;
+  held_ = taken_ = 0;
 }
 
-Status Client::Send(std::span<const std::uint8_t> frames) {
+// ---- Transport ----
+
+Client::Deadline Client::StartCall() {
+  return Clock::now() + std::max<std::chrono::milliseconds>(options_.timeout, {});
+}
+
+// Waits in poll() until `fd_` is ready for `events`: DEADLINE_EXCEEDED once the deadline has
+// passed. The deadline is rounded up to whole milliseconds, poll()'s unit.
+Status Client::Wait(short events, Deadline deadline) {
+  const auto left = deadline - Clock::now();
+  if (left <= Clock::duration::zero()) return Expired(options_.timeout);
+  const auto ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();
+  const int timeout = static_cast<int>(std::min<std::int64_t>(ms, std::numeric_limits<int>::max()));
+  pollfd p{fd_, events, 0};
+  if (poll(&p, 1, timeout) >= 0) return Status::Ok();  // ready, or try again (then checked)
+  return errno == EINTR ? Interrupted() : Unreachable("poll");
+}
+
+Status Client::Interrupted() { return options_.on_signal ? options_.on_signal() : Status::Ok(); }
+
+Status Client::Send(std::span<const std::uint8_t> frames) { return SendUntil(frames, StartCall()); }
+
+Status Client::SendUntil(std::span<const std::uint8_t> frames, Deadline deadline) {
   if (fd_ < 0) return Status::Unavailable("connection to policyd is closed");
   std::size_t sent = 0;
   while (sent < frames.size()) {
     const ssize_t n =
         send(fd_, frames.data() + sent, frames.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (n > 0) {
+    Status s;
+    if (n >= 0) {
       sent += static_cast<std::size_t>(n);
-    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      if (Status s = WaitFor(fd_, POLLOUT, options_.timeout); !s.ok()) {
-        Close();
-        return s;
-      }
-    } else if (n < 0 && errno == EINTR) {
       continue;
+    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      s = Wait(POLLOUT, deadline);
+    } else if (errno == EINTR) {
+      s = Interrupted();
     } else {
       // The connection stays open for reading: the daemon may have answered (and closed)
-      // before reading our request, e.g. to refuse a peer; RoundTrip reads that answer.
+      // before reading our request, e.g. to refuse a peer; Exchange and RoundTrip read that.
       return Unreachable("send to policyd");
+    }
+    if (!s.ok()) {
+      Close();
+      return s;
     }
   }
   return Status::Ok();
 }
 
-Result<Response> Client::Receive() {
+Result<std::span<const std::uint8_t>> Client::ReceiveFrame() { return ReceiveUntil(StartCall()); }
+
+Result<std::span<const std::uint8_t>> Client::ReceiveUntil(Deadline deadline) {
   if (fd_ < 0) return Err(Status::Unavailable("connection to policyd is closed"));
-  auto read_exactly = [this](std::uint8_t* to, std::size_t want) -> Status {
-    std::size_t got = 0;
-    while (got < want) {
-      const ssize_t n = recv(fd_, to + got, want - got, MSG_DONTWAIT);
-      if (n > 0) {
-        got += static_cast<std::size_t>(n);
-      } else if (n == 0) {
-        return Status::Unavailable("policyd closed the connection");
-      } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        POLICYD_RETURN_IF_ERROR(WaitFor(fd_, POLLIN, options_.timeout));
-      } else if (errno != EINTR) {
-        return Unreachable("receive from policyd");
-      }
+  // Drop the frame returned last; what follows it (a pipelined answer) moves to the front, and
+  // a buffer grown for a large frame shrinks back.
+  if (taken_ > 0) {
+    held_ -= taken_;
+    if (held_ > 0) memmove(Buffer() + kHeaderAt, Buffer() + kHeaderAt + taken_, held_);
+    taken_ = 0;
+    if (in_capacity_ > kReceiveBufferBytes && kHeaderAt + held_ <= kReceiveBufferBytes) {
+      Resize(kReceiveBufferBytes);
     }
-    return Status::Ok();
-  };
-  std::uint8_t header[kFrameHeaderBytes];
-  Status s = read_exactly(header, sizeof(header));
-  Result<std::uint32_t> length = s.ok() ? DecodeFrameLength(header, options_.max_response_bytes)
-                                        : Result<std::uint32_t>(Err(s));
-  if (length) {
-    in_.resize(*length / 8 + 1);
-    s = read_exactly(reinterpret_cast<std::uint8_t*>(in_.data()), *length);
-  } else {
-    s = length.error();
+  }
+  Status s = Fill(kFrameHeaderBytes, deadline);
+  std::uint32_t length = 0;
+  if (s.ok()) {
+    Result<std::uint32_t> l = DecodeFrameLength(Buffer() + kHeaderAt, options_.max_response_bytes);
+    if (l) {
+      length = *l;
+      s = Fill(kFrameHeaderBytes + length, deadline);
+    } else {
+      s = Status::Internal("bad frame from policyd: " + l.error().message());
+    }
   }
   if (!s.ok()) {
     Close();
-    return Err(s.code() == Code::kInvalidArgument || s.code() == Code::kResourceExhausted
-                   ? Status::Internal("bad frame from policyd: " + s.message())
-                   : s);
+    return Err(std::move(s));
   }
-  Result<Response> response =
-      DecodeResponse({reinterpret_cast<const std::uint8_t*>(in_.data()), *length});
+  taken_ = kFrameHeaderBytes + length;
+  return std::span<const std::uint8_t>(Buffer() + kPayloadAt, length);
+}
+
+// Receives until held_ >= `bytes`, as many bytes per recv() as the buffer has room for.
+Status Client::Fill(std::size_t bytes, Deadline deadline) {
+  if (in_capacity_ < kHeaderAt + bytes) {
+    Resize(std::max({kReceiveBufferBytes, kHeaderAt + bytes, 2 * in_capacity_}));
+  }
+  while (held_ < bytes) {
+    std::uint8_t* at = Buffer() + kHeaderAt + held_;
+    const ssize_t n = recv(fd_, at, in_capacity_ - kHeaderAt - held_, MSG_DONTWAIT);
+    if (n > 0) {
+      held_ += static_cast<std::size_t>(n);
+    } else if (n == 0) {
+      return Status::Unavailable("policyd closed the connection");
+    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      POLICYD_RETURN_IF_ERROR(Wait(POLLIN, deadline));
+    } else if (errno == EINTR) {
+      POLICYD_RETURN_IF_ERROR(Interrupted());
+    } else {
+      return Unreachable("receive from policyd");
+    }
+  }
+  return Status::Ok();
+}
+
+// Reallocates the receive buffer to `capacity` bytes (at least what it holds), keeping what it
+// holds.
+void Client::Resize(std::size_t capacity) {
+  std::unique_ptr<std::uint64_t[]> fresh(new std::uint64_t[(capacity + 7) / 8]);
+  if (held_ > 0) {
+    memcpy(reinterpret_cast<std::uint8_t*>(fresh.get()) + kHeaderAt, Buffer() + kHeaderAt, held_);
+  }
+  in_ = std::move(fresh);
+  in_capacity_ = (capacity + 7) / 8 * 8;
+}
+
+Result<std::span<const std::uint8_t>> Client::Exchange(std::span<const std::uint8_t> frames) {
+  const Deadline deadline = StartCall();
+  Status s = SendUntil(frames, deadline);
+  Result<std::span<const std::uint8_t>> frame = ReceiveUntil(deadline);
+  if (!s.ok() && !frame) return Err(std::move(s));
+  return frame;
+}
+
+Result<Response> Client::Decode(std::span<const std::uint8_t> payload) {
+  Result<Response> response = DecodeResponse(payload);
   if (!response) {
     Close();
     return Err(Status::Internal("undecodable answer from policyd: " + response.error().message()));
@@ -166,13 +259,19 @@ Result<Response> Client::Receive() {
   return response;
 }
 
+Result<Response> Client::Receive() {
+  Result<std::span<const std::uint8_t>> frame = ReceiveFrame();
+  if (!frame) return Err(frame.error());
+  return Decode(*frame);
+}
+
 Result<Response> Client::RoundTrip(std::uint64_t id) {
-  Status s = Send(out_);
+  Result<std::span<const std::uint8_t>> frame = Exchange(out_);
   // The frame may hold a password (CheckPassword): wipe it, not only forget it.
   std::fill(out_.begin(), out_.end(), std::uint8_t{0});
   out_.clear();
-  Result<Response> r = Receive();
-  if (!s.ok() && !r) return Err(s);
+  if (!frame) return Err(frame.error());
+  Result<Response> r = Decode(*frame);
   if (!r) return r;
   if (r->id != id && r->id == 0 && r->kind == ResponseKind::kError) {
     // A connection-level refusal (e.g. PERMISSION_DENIED for a peer not on the allowlist) or a

@@ -5,9 +5,12 @@
 //   auto answer = client->GetOrgPolicy("300000000000000042");
 //   if (answer && answer->policy.flags.user_login_must_be_domain) { ... }
 //
-// Plain blocking POSIX I/O with a per-call timeout: no event loop, no threads. Requests carry
-// increasing ids; the library checks that each response answers the request it sent. For
-// pipelining, Send() several frames built with wire/request.h and Receive() the answers in order.
+// Plain POSIX I/O with a per-call deadline: no event loop, no threads. A round trip is usually
+// four system calls: send, a receive that finds nothing yet, poll() until the answer is there,
+// and one receive that brings all of it (measured faster than a blocking receive bounded by
+// SO_RCVTIMEO). Requests carry increasing ids; the library checks that each response answers the
+// request it sent. For pipelining, Send() several frames built with wire/request.h and
+// Receive() the answers in order.
 //
 // Errors (Status codes): UNAVAILABLE (cannot connect, connection lost), DEADLINE_EXCEEDED
 // (no answer within the timeout), INTERNAL (the daemon answered something undecodable or for
@@ -22,9 +25,11 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/status.h"
@@ -41,8 +46,15 @@ struct DumpSummary {
 };
 
 struct ClientOptions {
-  std::chrono::milliseconds timeout{std::chrono::seconds(5)};  // per send and per receive
+  // Bounds connecting, and each call: sending its request and receiving its whole answer share
+  // one deadline (kept to the millisecond). Dump's later frames, Send() and Receive() get one
+  // each.
+  std::chrono::milliseconds timeout{std::chrono::seconds(5)};
   std::uint32_t max_response_bytes = 16u << 20;
+  // Called when a signal interrupts a blocking connect, send or receive. OK: keep waiting until
+  // the deadline; an error ends the call with it and closes the connection. Unset: keep waiting.
+  // (The Python extension lets KeyboardInterrupt through this way.)
+  std::function<Status()> on_signal;
 };
 
 class Client {
@@ -114,18 +126,46 @@ class Client {
   std::uint64_t NextId() { return ++last_id_; }
   Status Send(std::span<const std::uint8_t> frames);
   Result<Response> Receive();
+  // The next frame's payload, undecoded (its length checked against max_response_bytes): valid
+  // until the next call on this Client. For a caller with its own decoder (the Python extension).
+  Result<std::span<const std::uint8_t>> ReceiveFrame();
+  // Send(frames) then ReceiveFrame() under one deadline. When sending fails, the answer is still
+  // read (the daemon may have answered, e.g. refused the peer, before reading the request); the
+  // send's error is returned only when there is none.
+  Result<std::span<const std::uint8_t>> Exchange(std::span<const std::uint8_t> frames);
+
+  // Closes the connection (connected() is then false); the destructor does too.
+  void Close();
 
  private:
-  Client(int fd, ClientOptions options) : fd_(fd), options_(options) {}
+  using Deadline = std::chrono::steady_clock::time_point;
+
+  Client(int fd, ClientOptions options) : fd_(fd), options_(std::move(options)) {}
   Result<Response> RoundTrip(std::uint64_t id);
   Result<PolicyAnswer> OneKindsAnswer(std::uint64_t id, KindSet kinds);
-  void Close();
+  Result<Response> Decode(std::span<const std::uint8_t> payload);
+  // Transport (client.cc): one deadline per call.
+  Deadline StartCall();
+  Status Wait(short events, Deadline deadline);
+  Status Interrupted();
+  Status SendUntil(std::span<const std::uint8_t> frames, Deadline deadline);
+  Result<std::span<const std::uint8_t>> ReceiveUntil(Deadline deadline);
+  Status Fill(std::size_t bytes, Deadline deadline);
+  void Resize(std::size_t capacity);
+  std::uint8_t* Buffer() { return reinterpret_cast<std::uint8_t*>(in_.get()); }
 
   int fd_ = -1;
   ClientOptions options_;
   std::uint64_t last_id_ = 0;
   std::vector<std::uint8_t> out_;
-  std::vector<std::uint64_t> in_;  // 8-byte aligned receive buffer
+  // Received bytes, 8-byte aligned so that a payload can start aligned (the Verifier checks
+  // alignment), in_capacity_ bytes allocated on the first receive and not zeroed: held_ bytes
+  // from offset 4, the first taken_ of them (the frame last returned) dropped by the next
+  // receive.
+  std::unique_ptr<std::uint64_t[]> in_;
+  std::size_t in_capacity_ = 0;
+  std::size_t held_ = 0;
+  std::size_t taken_ = 0;
 };
 
 }  // namespace policyd
