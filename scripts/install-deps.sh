@@ -13,7 +13,7 @@ packages=(
   libcurl4-openssl-dev libsimdjson-dev libsystemd-dev libexpected-dev
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev libssl-dev
   libcpp-httplib-dev nlohmann-json3-dev openssl libnats-dev nats-server libprotobuf-dev protobuf-compiler
-  python3 python3-flatbuffers python3-redis redis-server redis-tools hyperfine systemd curl nodejs
+  python3 python3-dev python3-flatbuffers python3-redis redis-server redis-tools hyperfine systemd curl nodejs
   tmux
   # The .deb and the man pages (tests/package, docs/packaging.md): cpack's dpkg-shlibdeps,
   # lintian, and groff/man to check the pages render without warnings.

@@ -28,17 +28,34 @@ from .model import Check, CheckAnswer, Code, PolicyAnswer, PolicydError, ServerS
 
 DEFAULT_SOCKET = "/run/policyd/policyd.sock"
 
-# Which wire code the clients use: "fast" (fast_wire.py: GetOrgPolicy from a template, the domain
-# policy decoded with one struct read per field) or "generated" (messages.py over the
-# flatc-generated code, the reference), forced with POLICYD_CLIENT_GENERATED=1 in the
-# environment when policyd_client is imported. Both answer alike; docs/clients-python.md.
-IMPLEMENTATION = "generated" if os.environ.get("POLICYD_CLIENT_GENERATED") == "1" else "fast"
-if IMPLEMENTATION == "fast":
-    _RESPONSE = fast_wire.Response
-    _ENCODE_GET_ORG_POLICY = fast_wire.encode_get_org_policy
+# Which code answers: "c" (policyd_native, the C++ client as an extension module: transport and
+# lookups in C++, other answers decoded by fast_wire.py), "fast" (the pure-Python client:
+# fast_wire.py, GetOrgPolicy from a template and the domain policy decoded with one struct read per
+# field) or "generated" (the pure-Python client on messages.py over the flatc-generated code, the
+# reference). "c" when policyd_native imports (built with policyd, on PYTHONPATH); the
+# environment forces the others when policyd_client is imported: POLICYD_CLIENT_PURE=1 gives
+# "fast", POLICYD_CLIENT_GENERATED=1 "generated". All answer alike; docs/clients-python.md.
+_native = None
+if os.environ.get("POLICYD_CLIENT_GENERATED") == "1":
+    IMPLEMENTATION = "generated"
 else:
+    IMPLEMENTATION = "fast"
+    if os.environ.get("POLICYD_CLIENT_PURE") != "1":
+        try:
+            import policyd_native as _native
+        except ImportError:
+            pass
+        else:
+            from . import model as _model
+
+            _native.setup(_model)
+            IMPLEMENTATION = "c"
+if IMPLEMENTATION == "generated":
     _RESPONSE = messages.Response
     _ENCODE_GET_ORG_POLICY = messages.encode_get_org_policy
+else:
+    _RESPONSE = fast_wire.Response
+    _ENCODE_GET_ORG_POLICY = fast_wire.encode_get_org_policy
 
 # The receive buffer each connection keeps: an answer that fits arrives with one recv_into.
 _RECEIVE_BUFFER_BYTES = 64 * 1024
@@ -66,6 +83,12 @@ class Client:
         self._timeout = timeout
         self._max_response_bytes = max_response_bytes
         self._last_id = 0
+        # With the extension, it holds the connection and self._sock stays None.
+        self._native = None
+        if _native is not None:
+            self._native = _native.Connection(socket_path, timeout, max_response_bytes)
+            self._sock = None
+            return
         # Received bytes not yet taken: self._buffer[self._start:self._end].
         self._buffer = bytearray(_RECEIVE_BUFFER_BYTES)
         self._view = memoryview(self._buffer)
@@ -101,6 +124,8 @@ class Client:
         self.close()
 
     def close(self) -> None:
+        if self._native is not None:
+            self._native.close()
         if self._sock is not None:
             self._sock.close()
             self._sock = None
@@ -109,6 +134,8 @@ class Client:
     @property
     def connected(self) -> bool:
         """False once a transport failure (or close()) ended the connection."""
+        if self._native is not None:
+            return self._native.connected
         return self._sock is not None
 
     # ---- Requests: one method per request kind in schemas/request.fbs ----
@@ -116,6 +143,8 @@ class Client:
     def get_org_policy(self, org_id: messages.OrgId, strict: bool = False) -> PolicyAnswer:
         """The effective policy of one org. An unknown org gets the instance default with
         org_known False, like the upstream; with `strict` it raises NOT_FOUND instead."""
+        if self._native is not None:
+            return self._native.get_org_policy(org_id, strict)
         response = self._round_trip(_ENCODE_GET_ORG_POLICY, org_id, strict, wipe=False)
         try:
             answer = response.answer()
@@ -251,6 +280,33 @@ class Client:
     ) -> messages.Response:
         """Sends encode(request id, *args); the answer to it, when it is no error. The frame is
         wiped once sent (it may hold a password) unless `wipe` is False (a lookup's frame)."""
+        if self._native is not None:
+            request_id = self._native.next_id()
+            frame = encode(request_id, *args)
+            try:
+                payload = self._native.exchange(frame)
+            finally:
+                if wipe:
+                    messages.wipe(frame)
+            response = self._response(payload)
+        else:
+            request_id, response = self._socket_round_trip(encode, args, wipe)
+        if response.id != request_id:
+            if response.id == 0 and response.error is not None:
+                # A connection-level refusal or framing error, answered before the daemon could
+                # read a request id.
+                raise response.error
+            self.close()
+            raise PolicydError(
+                Code.INTERNAL,
+                f"policyd answered request {response.id} while request {request_id} was expected",
+            )
+        if response.error is not None:
+            raise response.error
+        return response
+
+    def _socket_round_trip(self, encode, args, wipe: bool):
+        """The pure client's round trip: (request id, the answer's Response)."""
         if self._sock is None:
             raise PolicydError(Code.UNAVAILABLE, "connection to policyd is closed")
         self._last_id += 1
@@ -283,19 +339,7 @@ class Client:
                 self.close()
                 raise send_error from None
             raise
-        if response.id != request_id:
-            if response.id == 0 and response.error is not None:
-                # A connection-level refusal or framing error, answered before the daemon could
-                # read a request id.
-                raise response.error
-            self.close()
-            raise PolicydError(
-                Code.INTERNAL,
-                f"policyd answered request {response.id} while request {request_id} was expected",
-            )
-        if response.error is not None:
-            raise response.error
-        return response
+        return request_id, response
 
     def _single(self, response: messages.Response, kinds: bool = False) -> PolicyAnswer:
         answer = self._decode(lambda: response.answer(kinds))
@@ -340,6 +384,9 @@ class Client:
                 self._view = memoryview(self._buffer)
         else:
             self._start = end
+        return self._response(payload)
+
+    def _response(self, payload: bytes) -> messages.Response:
         try:
             return _RESPONSE(payload)
         except self.DECODE_ERRORS as e:

@@ -234,3 +234,33 @@ class SocketSpy:
 
     def __getattr__(self, name):
         return getattr(self._sock, name)
+
+
+class NativeSpy:
+    """SocketSpy for a client on the C extension: records each frame given to the extension to
+    send (and a copy of its bytes at the time) and every answer it returned, with its length
+    header, as the socket received them. Lookups (get_org_policy), which never leave C++, are
+    not recorded."""
+
+    def __init__(self, native):
+        self._native = native
+        self.sent = []
+        self.received = bytearray()
+
+    def exchange(self, frame):
+        self.sent.append((frame, bytes(frame)))
+        payload = self._native.exchange(frame)
+        self.received += len(payload).to_bytes(4, "little") + payload
+        return payload
+
+    def __getattr__(self, name):
+        return getattr(self._native, name)
+
+
+def spy_on(client):
+    """Installs a spy on `client`'s transport (its socket, or the C extension's connection)."""
+    if getattr(client, "_native", None) is not None:
+        client._native = spy = NativeSpy(client._native)
+    else:
+        client._sock = spy = SocketSpy(client._sock)
+    return spy

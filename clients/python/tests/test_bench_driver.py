@@ -156,6 +156,11 @@ class BenchDriverTest(unittest.TestCase):
                 with self.subTest(mode=mode):
                     report = run_driver("redis", server.socket, self.orgs, mode, callers)
                     self.assertMeasured(report, "redis-py", mode, callers)
+            for mode, callers in (("sequential", 1), ("concurrent", 8)):
+                with self.subTest(target="redis-aio", mode=mode):
+                    report = run_driver("redis-aio", server.socket, self.orgs, mode, callers)
+                    self.assertMeasured(report, "redis-py asyncio", mode, callers)
+                    self.assertIn("redis.asyncio", report["implementation"])
         finally:
             server.stop()
 

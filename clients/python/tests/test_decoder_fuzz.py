@@ -4,6 +4,12 @@ bytes changed, cut or added, and random bytes, both decoders must accept and rej
 frames and give the same answers; and fast GetOrgPolicy requests must read, through the
 generated reader, as the requests asked for.
 
+When the C extension is built (policyd_native on PYTHONPATH), its lookup decoder (policyd's C++
+decoder behind the FlatBuffers Verifier, then the Python objects built from it) takes the same
+single answers: every frame it accepts, the generated code must accept with the same answer. It
+may reject more (the Verifier checks what Python's runtime does not read), and it reads a present
+but zero timestamp, or an empty org id, as absent (None), which the daemon never sends.
+
 Deterministic: POLICYD_FUZZ_SEED (default 16) seeds it, POLICYD_FUZZ_CASES (default 6000)
 sets how many mutated frames each test decodes; raise it for a longer run, e.g.
 POLICYD_FUZZ_CASES=500000 python3 -m unittest test_decoder_fuzz.
@@ -11,6 +17,7 @@ POLICYD_FUZZ_CASES=500000 python3 -m unittest test_decoder_fuzz.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import random
 import unittest
@@ -18,13 +25,19 @@ import unittest
 import flatbuffers
 from fixtures import REPO, Daemon, SocketSpy, snapshot_path
 
-from policyd_client import Client, fast_wire, messages
+from policyd_client import Client, fast_wire, messages, model
 from policyd_client.fb import request_generated as rq
 from policyd_client.fb import response_generated as rs
 
 SEED = int(os.environ.get("POLICYD_FUZZ_SEED", "16"))
 CASES = int(os.environ.get("POLICYD_FUZZ_CASES", "6000"))
 DECODE_ERRORS = Client.DECODE_ERRORS
+try:
+    import policyd_native as NATIVE
+
+    NATIVE.setup(model)
+except ImportError:
+    NATIVE = None
 
 
 def outcome(response_type, payload: bytes, expected: int):
@@ -40,6 +53,45 @@ def outcome(response_type, payload: bytes, expected: int):
         return ("answer", head, repr(body))
     except DECODE_ERRORS:
         return ("rejected",)
+
+
+def _absent_if_zero(t):
+    return None if t is None or (t.seconds == 0 and t.nanos == 0) else t
+
+
+def native_view(answer):
+    """The generated decoder's answer as the extension reads the same frame."""
+    policy = answer.policy
+    if policy is not None:
+        d = policy.details
+        details = dataclasses.replace(
+            d,
+            creation_date=_absent_if_zero(d.creation_date),
+            change_date=_absent_if_zero(d.change_date),
+        )
+        policy = dataclasses.replace(policy, details=details)
+    return dataclasses.replace(answer, org_id=answer.org_id or None, policy=policy)
+
+
+def reference_lookup(payload: bytes):
+    """A lookup's answer from the generated code, as native_outcome gives it."""
+    try:
+        r = messages.Response(payload)
+        if r.error is not None:
+            return ("error", r.id, r.stale, repr(r.error))
+        return ("answer", r.id, r.stale, repr(native_view(r.answer())))
+    except DECODE_ERRORS:
+        return ("rejected",)
+
+
+def native_outcome(payload: bytes):
+    try:
+        request_id, stale, error, answer = NATIVE.decode_lookup(payload)
+    except ValueError:
+        return ("rejected",)
+    if error is not None:
+        return ("error", request_id, stale, repr(error))
+    return ("answer", request_id, stale, repr(answer))
 
 
 def mutate(rng: random.Random, frame: bytes) -> bytes:
@@ -194,6 +246,13 @@ class DecoderFuzzTest(unittest.TestCase):
         if have != want:
             self.fail(f"frame {payload.hex()}: generated {want}, fast {have}")
         counts[want[0]] = counts.get(want[0], 0) + 1
+        if NATIVE is not None and expected == 0:
+            native = native_outcome(payload)
+            if native[0] != "rejected" and native != reference_lookup(payload):
+                self.fail(f"frame {payload.hex()}: generated {reference_lookup(payload)}, "
+                          f"extension {native}")
+            key = "extension " + native[0]
+            counts[key] = counts.get(key, 0) + 1
 
     def run_cases(self, rng, frames, make=None):
         counts: dict = {}
@@ -210,6 +269,10 @@ class DecoderFuzzTest(unittest.TestCase):
         counts = self.run_cases(random.Random(SEED), [(p, 0) for p in self.singles])
         self.assertGreater(counts.get("answer", 0), 0, counts)
         self.assertGreater(counts.get("rejected", 0), 0, counts)
+        if NATIVE is not None:
+            self.assertGreater(counts.get("extension answer", 0), 0, counts)
+            self.assertGreater(counts.get("extension error", 0), 0, counts)
+            self.assertGreater(counts.get("extension rejected", 0), 0, counts)
 
     def test_real_batches_decode_alike(self):
         counts = self.run_cases(random.Random(SEED + 1), self.batches)

@@ -14,7 +14,7 @@ import shutil
 import tempfile
 import unittest
 
-from fixtures import REPO, Daemon, SocketSpy, policyctl, snapshot_path
+from fixtures import REPO, Daemon, policyctl, snapshot_path, spy_on
 
 from policyd_client import (
     Client,
@@ -224,8 +224,7 @@ class KindsTest(unittest.TestCase):
         self.assertEqual(strict[2].to_json(lockout), loose[2].to_json(lockout))
 
     def test_bad_kinds_are_refused_before_sending(self):
-        spy = SocketSpy(self.client._sock)
-        self.client._sock = spy
+        spy = spy_on(self.client)
         for kinds in ([], [8], [PolicyKind.LOGIN, 255]):
             with self.assertRaises(PolicydError) as caught:
                 self.client.get_org_kinds(ORG_42, kinds)

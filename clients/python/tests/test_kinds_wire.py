@@ -11,7 +11,7 @@ import struct
 import unittest
 
 import flatbuffers
-from fixtures import Daemon, FakeServer, SocketSpy, snapshot_path
+from fixtures import Daemon, FakeServer, snapshot_path, spy_on
 
 from policyd_client import (
     Client,
@@ -43,8 +43,7 @@ class MutatedAnswersTest(unittest.TestCase):
         daemon = Daemon(snapshot_path())
         try:
             with Client(daemon.socket, timeout=10.0) as client:
-                spy = SocketSpy(client._sock)
-                client._sock = spy
+                spy = spy_on(client)
                 client.get_org_kinds(ORG_42, ALL_KINDS)
                 cls.kinds_frame = bytes(spy.received[4:])
                 spy.received.clear()

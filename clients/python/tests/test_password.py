@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import unittest
 
-from fixtures import Daemon, SocketSpy, snapshot_path
+from fixtures import Daemon, snapshot_path, spy_on
 
 from policyd_client import Check, CheckKind, CheckReason, Client, Code, PolicydError
 
@@ -99,8 +99,7 @@ class PasswordTest(unittest.TestCase):
         self.assertTrue(self.client.connected)
 
     def test_the_password_is_sent_once_then_wiped_and_never_answered(self):
-        spy = SocketSpy(self.client._sock)
-        self.client._sock = spy
+        spy = spy_on(self.client)
         password = "Sup3r secret!"
         answer = self.client.check_password(ORG_42, password)
         self.assertTrue(answer.allowed)
