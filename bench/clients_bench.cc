@@ -48,7 +48,9 @@ std::string FirstLine(const std::vector<std::string>& argv, const std::string& l
 Driver PythonDriver(const ClientsOptions& o) {
   Driver d;
   d.argv = {o.python, o.source_dir + "/clients/python/bench_driver.py"};
-  d.env = {"PYTHONPATH=" + o.source_dir + "/clients/python", "PYTHONDONTWRITEBYTECODE=1"};
+  std::string path = o.source_dir + "/clients/python";
+  if (!o.python_native_dir.empty()) path += ":" + o.python_native_dir;
+  d.env = {"PYTHONPATH=" + path, "PYTHONDONTWRITEBYTECODE=1"};
   if (!Executable(o.python)) d.missing = o.python + " not found";
   return d;
 }
@@ -263,6 +265,7 @@ std::vector<RowSpec> AllRows(const ClientsOptions& o, ClientsResults& r) {
   AddDriverRows(o, python, kRowPythonExt, "ext", false, sync, specs);
   AddDriverRows(o, python, kRowPythonAio, "aio", false, pipelined, specs);
   AddDriverRows(o, python, kRowRedisPy, "redis", true, sync, specs);
+  AddDriverRows(o, python, kRowRedisPyAio, "redis-aio", true, pipelined, specs);
   AddDriverRows(o, node, kRowNode, "policyd", false, node_modes, specs);
   AddDriverRows(o, node, kRowIoredis, "ioredis", true, node_modes, specs);
   return specs;
@@ -272,7 +275,8 @@ std::vector<RowSpec> AllRows(const ClientsOptions& o, ClientsResults& r) {
 
 std::string BaselineOf(const std::string& row) {
   if (row == kRowCpp) return kRowCppRedis;
-  if (row == kRowPythonPure || row == kRowPythonExt || row == kRowPythonAio) return kRowRedisPy;
+  if (row == kRowPythonPure || row == kRowPythonExt) return kRowRedisPy;
+  if (row == kRowPythonAio) return kRowRedisPyAio;
   if (row == kRowNode) return kRowIoredis;
   return "";
 }

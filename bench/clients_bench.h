@@ -45,12 +45,14 @@ inline constexpr const char* kRowPythonPure = "Python (pure)";
 inline constexpr const char* kRowPythonExt = "Python (extension)";
 inline constexpr const char* kRowPythonAio = "Python asyncio";
 inline constexpr const char* kRowRedisPy = "redis-py";
+inline constexpr const char* kRowRedisPyAio = "redis-py asyncio";
 inline constexpr const char* kRowNode = "Node (PolicydClient)";
 inline constexpr const char* kRowIoredis = "Node ioredis";
 
 struct ClientsOptions {
-  std::string source_dir;  // the repository: the drivers and clients/node/node_modules
-  std::string work_dir;    // for the org list, the compiled Node driver and the drivers' logs
+  std::string source_dir;         // the repository: the drivers and clients/node/node_modules
+  std::string python_native_dir;  // where policyd_native is built ("" when it is not)
+  std::string work_dir;  // for the org list, the compiled Node driver and the drivers' logs
   std::string policyd_socket;
   pid_t policyd_pid = -1;
   std::string redis_socket;
@@ -73,7 +75,7 @@ struct ClientsResults {
 ClientsResults RunClients(const ClientsOptions& o);
 
 // The Redis row a client row is compared with: the Redis client of the same language
-// (kRowCppRedis, kRowRedisPy or kRowIoredis); "" for the Redis rows themselves.
+// (kRowCppRedis, kRowRedisPy, kRowRedisPyAio or kRowIoredis); "" for the Redis rows themselves.
 std::string BaselineOf(const std::string& row);
 
 // The section's markdown: the rows, what each mode means, and per policyd row its p50 and

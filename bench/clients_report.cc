@@ -75,7 +75,8 @@ std::string ClientsReport(const ClientsResults& r, std::size_t value_bytes) {
     << "`: C++, Python (pure, extension) and redis-py: 16 threads, each with its own connection "
        "(Python's GIL runs one at a time); Python asyncio and Node (PolicydClient, ioredis): 16 "
        "concurrent calls on ONE connection (pipelined; policyd answers in order and each answer "
-       "carries its request id). `"
+       "carries its request id); redis-py asyncio (`redis.asyncio`, the baseline of Python "
+       "asyncio): 16 tasks on one client, whose pool opens a connection per concurrent call. `"
     << kModeInFlight << "`: Node, 64 concurrent calls on one connection. `" << kModePerLookup
     << "`: connect, one call, close, one at a time (what scripts and CLIs do). Single-caller "
        "modes run the caller and every server thread on the pinned CPU, like the C = 1 rows "

@@ -483,6 +483,7 @@ void RunFleet(const Args& a, const std::string& dir, BenchResults& r) {
 ClientsResults RunClientsSection(const Env& env, const Args& a) {
   ClientsOptions o;
   o.source_dir = POLICYD_SOURCE_DIR;
+  o.python_native_dir = POLICYD_PYTHON_NATIVE_DIR;
   o.work_dir = env.dir;
   o.policyd_socket = env.main.serving.socket;
   o.policyd_pid = env.main.serving.pid;

@@ -20,6 +20,8 @@ Targets (what a lookup is):
   aio    policyd_client.aio.Client.get_org_policy (asyncio), when the module exists
   redis  redis-py (Debian's python3-redis) GET of the org id; the bench's Redis holds policyd's
          answer bytes under each org id
+  redis-aio  the same with redis-py's asyncio client (redis.asyncio.Redis), the baseline of aio:
+         its tasks share one client, whose pool opens a connection per concurrent call
 Modes:
   sequential  one connection, one call at a time
   concurrent  N callers: for the blocking clients N threads, each with its own connection (the
@@ -45,6 +47,7 @@ ROWS = {
     "ext": "Python (extension)",
     "aio": "Python asyncio",
     "redis": "redis-py",
+    "redis-aio": "redis-py asyncio",
 }
 
 
@@ -194,7 +197,25 @@ async def aio_close(client):
             await result
 
 
-async def run_aio(orgs, mode, callers, seconds):
+async def aio_lookups(target):
+    """(lookup coroutine function, close coroutine function, implementation name) for an
+    asyncio target, on one client."""
+    if target == "redis-aio":
+        try:
+            import redis
+            import redis.asyncio as redis_aio
+        except ImportError as e:
+            raise Unavailable(f"redis.asyncio does not import ({e.name}; Debian: python3-redis)")
+        r = redis_aio.Redis(unix_socket_path=ARGS.socket)
+
+        async def lookup(org):
+            if await r.get(org) is None:
+                raise RuntimeError(f"redis has no value for {org}")
+
+        async def close():
+            await r.close()
+
+        return lookup, close, "redis.asyncio " + redis.__version__
     os.environ.pop("POLICYD_CLIENT_PURE", None)
     try:
         from policyd_client import aio
@@ -202,10 +223,19 @@ async def run_aio(orgs, mode, callers, seconds):
         raise Unavailable(f"policyd_client.aio does not import ({str(e).split(' (/')[0]})")
     import policyd_client
 
+    client = await aio_connect(aio, ARGS.socket)
+
+    async def close():
+        await aio_close(client)
+
     implementation = "asyncio/" + getattr(policyd_client, "IMPLEMENTATION", "python")
+    return client.get_org_policy, close, implementation
+
+
+async def run_aio(target, orgs, mode, callers, seconds):
     if mode == "connect":
         raise Unavailable("connection per lookup is measured with the blocking client")
-    client = await aio_connect(aio, ARGS.socket)
+    lookup, close, implementation = await aio_lookups(target)
     n = callers if mode == "concurrent" else 1
     latencies = [[] for _ in range(n)]
     errors = [None] * n
@@ -213,7 +243,7 @@ async def run_aio(orgs, mode, callers, seconds):
     rng = random.Random(1)
     keys = [rng.choice(orgs) for _ in range(4096)]
     for k in range(ARGS.warmup):
-        await client.get_org_policy(keys[k % len(keys)])
+        await lookup(keys[k % len(keys)])
     cpu = time.process_time_ns()
     start = time.perf_counter_ns()
     deadline = start + int(seconds * 1e9)
@@ -225,7 +255,7 @@ async def run_aio(orgs, mode, callers, seconds):
         try:
             while True:
                 t0 = clock()
-                await client.get_org_policy(keys[k & 4095])
+                await lookup(keys[k & 4095])
                 t1 = clock()
                 lat.append(t1 - t0)
                 k += 1
@@ -237,7 +267,7 @@ async def run_aio(orgs, mode, callers, seconds):
 
     await asyncio.gather(*(caller(i) for i in range(n)))
     cpu = time.process_time_ns() - cpu
-    await aio_close(client)
+    await close()
     return summarize(latencies, errors, start, max(ended), cpu, implementation)
 
 
@@ -271,8 +301,10 @@ def main(argv):
             orgs = [line.strip() for line in f if line.strip()]
         if not orgs:
             raise Unavailable(f"{ARGS.orgs} holds no org ids")
-        if ARGS.target == "aio":
-            report.update(asyncio.run(run_aio(orgs, ARGS.mode, ARGS.callers, ARGS.seconds)))
+        if ARGS.target in ("aio", "redis-aio"):
+            report.update(
+                asyncio.run(run_aio(ARGS.target, orgs, ARGS.mode, ARGS.callers, ARGS.seconds))
+            )
         else:
             report.update(run_blocking(ARGS.target, orgs, ARGS.mode, ARGS.callers, ARGS.seconds))
     except Unavailable as e:
