@@ -15,7 +15,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 build=${FUZZ_BUILD_DIR:-$here/build-fuzz}
 jobs=${FUZZ_JOBS:-1}
 all_targets=(fuzz_request fuzz_json fuzz_store fuzz_upstream fuzz_config fuzz_fleet fuzz_webhook
-  fuzz_connect)
+  fuzz_connect fuzz_client)
 
 seeds_only=0
 seconds=30

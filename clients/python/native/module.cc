@@ -96,8 +96,9 @@ int ConnectionInit(PyObject* self, PyObject* args, PyObject* kwargs) {
     return -1;
   }
   if (!std::isfinite(timeout) || timeout < 0) {
-    PyErr_Format(PyExc_ValueError, "timeout must be a finite number of seconds >= 0, not %R",
-                 PyTuple_Size(args) > 1 ? PyTuple_GetItem(args, 1) : Py_None);
+    const std::string value = std::to_string(timeout);
+    PyErr_Format(PyExc_ValueError, "timeout must be a finite number of seconds >= 0, not %s",
+                 value.c_str());
     return -1;
   }
   ClientOptions options;
