@@ -16,6 +16,7 @@
 
 #include "check/password.h"
 #include "client/client.h"
+#include "unit/client/test_listener.h"
 #include "wire/dump.h"
 #include "wire/frame.h"
 #include "wire/request.h"
@@ -31,26 +32,13 @@ using Answer =
 class FakeDaemon {
  public:
   explicit FakeDaemon(Answer answer) : answer_(std::move(answer)) {
-    char dir[] = "/tmp/policyd-client-test-XXXXXX";
-    EXPECT_NE(mkdtemp(dir), nullptr);
-    dir_ = dir;
-    path_ = dir_ + "/policyd.sock";
-    listen_fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::memcpy(addr.sun_path, path_.data(), path_.size());
-    EXPECT_EQ(bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-    EXPECT_EQ(listen(listen_fd_, 1), 0);
     thread_ = std::thread([this] { Serve(); });
   }
   ~FakeDaemon() {
-    shutdown(listen_fd_, SHUT_RDWR);
+    listener_.Shutdown();
     thread_.join();
-    close(listen_fd_);
-    unlink(path_.c_str());
-    rmdir(dir_.c_str());
   }
-  const std::string& path() const { return path_; }
+  const std::string& path() const { return listener_.path(); }
   // Every request frame received (as the daemon would see them), and every answer frame sent,
   // in order. Read them between calls (the client has its answer by then).
   std::vector<std::vector<std::uint8_t>> frames() const {
@@ -75,7 +63,7 @@ class FakeDaemon {
 
   // One connection, frames until the client closes it.
   void Serve() {
-    const int fd = accept(listen_fd_, nullptr, nullptr);
+    const int fd = listener_.Accept();
     if (fd < 0) return;
     ResponseEncoder encoder;
     std::uint8_t header[kFrameHeaderBytes];
@@ -103,9 +91,7 @@ class FakeDaemon {
   }
 
   Answer answer_;
-  std::string dir_;
-  std::string path_;
-  int listen_fd_ = -1;
+  TestListener listener_;
   mutable std::mutex mu_;
   std::vector<std::vector<std::uint8_t>> frames_;
   std::vector<std::vector<std::uint8_t>> answers_;

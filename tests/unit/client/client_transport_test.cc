@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "client/client.h"
+#include "unit/client/test_listener.h"
 #include "wire/frame.h"
 
 namespace policyd {
@@ -48,42 +49,29 @@ bool WriteAll(int fd, const std::uint8_t* data, std::size_t n) {
   return true;
 }
 
-// Listens on a fresh path; `script` gets each accepted connection (on the peer's thread).
+// Listens on a fresh path; `script` gets the first accepted connection (on the peer's thread).
 class Peer {
  public:
-  explicit Peer(std::function<void(int)> script, int backlog = 4) : script_(std::move(script)) {
-    char dir[] = "/tmp/policyd-transport-test-XXXXXX";
-    EXPECT_NE(mkdtemp(dir), nullptr);
-    dir_ = dir;
-    path_ = dir_ + "/policyd.sock";
-    listen_fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::memcpy(addr.sun_path, path_.data(), path_.size());
-    EXPECT_EQ(bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-    EXPECT_EQ(listen(listen_fd_, backlog), 0);
+  explicit Peer(std::function<void(int)> script, int backlog = 4)
+      : listener_(backlog), script_(std::move(script)) {
     if (script_) thread_ = std::thread([this] { Serve(); });
   }
   ~Peer() {
-    shutdown(listen_fd_, SHUT_RDWR);
+    listener_.Shutdown();
     if (thread_.joinable()) thread_.join();
-    close(listen_fd_);
-    unlink(path_.c_str());
-    rmdir(dir_.c_str());
   }
-  const std::string& path() const { return path_; }
+  const std::string& path() const { return listener_.path(); }
 
  private:
   void Serve() {
-    const int fd = accept(listen_fd_, nullptr, nullptr);
+    const int fd = listener_.Accept();
     if (fd < 0) return;
     script_(fd);
     close(fd);
   }
 
+  TestListener listener_;
   std::function<void(int)> script_;
-  std::string dir_, path_;
-  int listen_fd_ = -1;
   std::thread thread_;
 };
 
