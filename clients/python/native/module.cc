@@ -174,10 +174,9 @@ PyObject* GetOrgPolicy(PyObject* self, PyObject* const* args, Py_ssize_t nargs) 
   if (!*r) return Failed(r->error());
   const PolicyAnswer& answer = **r;
   if (!answer.status.ok()) return RaisePolicydError(answer.status);
-  if (!answer.has_domain) {  // a kinds answer to a lookup without kinds, as fast_wire refuses it
+  if (Status s = CheckLookupAnswer(answer); !s.ok()) {
     call.client().Close();
-    return RaisePolicydError(Status::Internal(
-        "undecodable answer from policyd: PolicyResult has neither policy nor error"));
+    return RaisePolicydError(Status::Internal("undecodable answer from policyd: " + s.message()));
   }
   return NewPolicyAnswer(answer);
 }

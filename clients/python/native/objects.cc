@@ -208,14 +208,21 @@ PyObject* RaisePolicydError(const Status& status) {
   return nullptr;
 }
 
+Status CheckLookupAnswer(const PolicyAnswer& answer) {
+  if (answer.has_domain) return Status::Ok();
+  return Status::InvalidArgument("PolicyResult has neither policy nor error");
+}
+
 PyObject* NewLookupAnswer(const Response& r) {
   if (r.kind != ResponseKind::kPolicy || r.policies.size() != 1) {
     return PyErr_Format(PyExc_ValueError, "expected a PolicyResult, got response kind %d",
                         static_cast<int>(r.kind));
   }
   const PolicyAnswer& answer = r.policies[0];
-  if (answer.status.ok() && !answer.has_domain) {  // fast_wire ignores a request's kinds
-    return PyErr_Format(PyExc_ValueError, "PolicyResult has neither policy nor error");
+  if (answer.status.ok()) {
+    if (Status s = CheckLookupAnswer(answer); !s.ok()) {
+      return PyErr_Format(PyExc_ValueError, "%s", s.message().c_str());
+    }
   }
   return NewPolicyAnswer(answer);
 }

@@ -28,6 +28,10 @@ PyObject* NewPolicydError(const Status& status);
 // Raises that error; returns nullptr.
 PyObject* RaisePolicydError(const Status& status);
 
+// OK, or why `answer` (with its status OK) cannot answer a lookup without kinds: it has no
+// domain policy, only kinds (fast_wire ignores a request's kinds and refuses it alike).
+Status CheckLookupAnswer(const PolicyAnswer& answer);
+
 // The PolicyAnswer of a decoded Response to GetOrgPolicy (without kinds), or ValueError when it
 // holds no such answer (another body; a PolicyResult with neither policy nor error).
 PyObject* NewLookupAnswer(const Response& response);
